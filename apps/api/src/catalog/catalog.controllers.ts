@@ -1,0 +1,85 @@
+import { TeamsService, UsersService } from '@dbaas/auth';
+import {
+  EngineTypesService,
+  EnginesService,
+  EnvironmentsService,
+  InfrasService,
+  PlansService,
+  ProjectsService,
+} from '@dbaas/catalog';
+import {
+  CreateTeamDto,
+  CreateUserDto,
+  presentTeam,
+  presentUser,
+  teamInput,
+  TeamDto,
+  UpdateTeamDto,
+  UpdateUserDto,
+  userInput,
+  UserDto,
+} from '../users/user.dto';
+import { crudController } from './crud-controller.factory';
+import { CreateEngineDto, EngineDto, engineInput, presentEngine, UpdateEngineDto } from './engine.dto';
+import { CreateInfraDto, InfraDto, infraInput, presentInfra, UpdateInfraDto } from './infra.dto';
+import {
+  CreateEngineTypeDto,
+  CreateEnvironmentDto,
+  CreateProjectDto,
+  EngineTypeDto,
+  EnvironmentDto,
+  presentEngineType,
+  presentEnvironment,
+  presentProject,
+  ProjectDto,
+  UpdateEngineTypeDto,
+  UpdateEnvironmentDto,
+  UpdateProjectDto,
+} from './named.dto';
+import { CreatePlanDto, PlanDto, planInput, presentPlan, UpdatePlanDto } from './plan.dto';
+
+const same = <T>(dto: T) => dto as never;
+
+/** The catalog, users and teams: every one the same five routes (see crudController). */
+export const CATALOG_CONTROLLERS = [
+  crudController({
+    name: 'engine_type', title: 'engine type', service: EngineTypesService, writers: 'dba',
+    createDto: CreateEngineTypeDto, updateDto: UpdateEngineTypeDto, responseDto: EngineTypeDto,
+    present: presentEngineType, createInput: same, updateInput: same,
+  }),
+  crudController({
+    name: 'engine', title: 'engine', service: EnginesService, writers: 'dba',
+    createDto: CreateEngineDto, updateDto: UpdateEngineDto, responseDto: EngineDto,
+    present: presentEngine, createInput: (dto) => engineInput(dto) as never, updateInput: engineInput,
+  }),
+  crudController({
+    name: 'environment', title: 'environment', service: EnvironmentsService, writers: 'dba',
+    createDto: CreateEnvironmentDto, updateDto: UpdateEnvironmentDto, responseDto: EnvironmentDto,
+    present: presentEnvironment, createInput: same, updateInput: same,
+  }),
+  crudController({
+    name: 'plan', title: 'plan', service: PlansService, writers: 'dba',
+    createDto: CreatePlanDto, updateDto: UpdatePlanDto, responseDto: PlanDto,
+    present: presentPlan, createInput: (dto) => planInput(dto) as never, updateInput: planInput,
+  }),
+  crudController({
+    name: 'infra', title: 'infra', service: InfrasService, writers: 'dba',
+    createDto: CreateInfraDto, updateDto: UpdateInfraDto, responseDto: InfraDto,
+    present: presentInfra, createInput: (dto) => infraInput(dto) as never, updateInput: infraInput,
+  }),
+  crudController({
+    name: 'project', title: 'project', service: ProjectsService, writers: 'any',
+    createDto: CreateProjectDto, updateDto: UpdateProjectDto, responseDto: ProjectDto,
+    present: presentProject, createInput: same, updateInput: same,
+  }),
+  crudController({
+    name: 'team', title: 'team', service: TeamsService, writers: 'dba',
+    createDto: CreateTeamDto, updateDto: UpdateTeamDto, responseDto: TeamDto,
+    present: presentTeam, createInput: (dto) => ({ users: [], ...teamInput(dto) }) as never, updateInput: teamInput,
+  }),
+  crudController({
+    name: 'user', title: 'user', service: UsersService, writers: 'dba',
+    createDto: CreateUserDto, updateDto: UpdateUserDto, responseDto: UserDto,
+    present: presentUser, createInput: (dto) => ({ teams: [], ...userInput(dto) }) as never, updateInput: userInput,
+  }),
+];

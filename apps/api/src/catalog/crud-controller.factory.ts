@@ -1,0 +1,139 @@
+import { Authenticated, AuthenticatedUser, CurrentUser } from '@dbaas/auth';
+import { Page, PageRequest } from '@dbaas/core';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Patch,
+  Post,
+  Put,
+  Query,
+  Res,
+  Type,
+} from '@nestjs/common';
+import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { FastifyReply } from 'fastify';
+import {
+  ApiCreateRoute,
+  ApiDeleteRoute,
+  ApiDetailRoute,
+  ApiListRoute,
+  ApiUpdateRoute,
+} from '../http/api-docs.decorators';
+import { created } from '../http/created';
+import { DbaOnly } from '../http/dba-only.guard';
+import { IdParam } from '../http/id-param.pipe';
+import { Links, RequestLinks } from '../http/links';
+import { PageQueryDto, pageOf } from '../http/page-query.dto';
+import { strictValidationPipe } from '../http/validation.pipe';
+
+/** What a catalog service offers; the viewer comes last and is ignored where not needed. */
+export interface CrudPort<E, C, U> {
+  list(page: PageRequest, viewer: AuthenticatedUser): Promise<Page<E>>;
+  get(id: number, viewer: AuthenticatedUser): Promise<E>;
+  create(input: C, viewer: AuthenticatedUser): Promise<E>;
+  update(id: number, input: U, viewer: AuthenticatedUser): Promise<E>;
+  remove(id: number, viewer: AuthenticatedUser): Promise<void>;
+}
+
+export interface CrudResource<E, C, U, CDto, UDto> {
+  /** Resource name: the URL segment and the list key (`plan` → /api/plan/, `{"plan": [...]}`). */
+  name: string;
+  /** Human name for the docs. */
+  title: string;
+  service: Type<CrudPort<E, C, U>>;
+  createDto: Type<CDto>;
+  updateDto: Type<UDto>;
+  responseDto: Type;
+  present(links: Links, entity: E): object;
+  createInput(dto: CDto): C;
+  updateInput(dto: UDto): U;
+  /** Who may write: `dba` (403 for others) or `any` authenticated user. */
+  writers: 'dba' | 'any';
+  /** Extra problem statuses of create/update (e.g. 503). */
+  extraProblems?: number[];
+}
+
+/**
+ * One controller per catalog resource, all with the same five routes and the same docs:
+ * list, detail, create (201 + Location), update (PUT and PATCH, both partial) and delete
+ * (204; 409 while in use). DTO classes are given explicitly to the validation pipe and the
+ * OpenAPI decorators, because a generic class has no design-time types to read.
+ */
+export function crudController<E, C, U, CDto, UDto>(r: CrudResource<E, C, U, CDto, UDto>): Type {
+  const writeGuard = r.writers === 'dba' ? DbaOnly() : () => undefined;
+  const forWriters = r.writers === 'dba' ? ' (dba)' : '';
+  const createBody = Body(strictValidationPipe(r.createDto));
+  const updateBody = Body(strictValidationPipe(r.updateDto));
+  const pageQuery = Query(strictValidationPipe(PageQueryDto));
+
+  @ApiTags(r.name)
+  @Authenticated()
+  @Controller(`api/${r.name}`)
+  class CrudController {
+    constructor(readonly service: CrudPort<E, C, U>) {}
+
+    @Get()
+    @ApiOperation({ summary: `List ${r.title}s`, operationId: `list_${r.name}` })
+    @ApiListRoute(r.responseDto, r.name)
+    async list(@pageQuery query: PageQueryDto, @CurrentUser() user: AuthenticatedUser, @RequestLinks() links: Links) {
+      const page = pageOf(query);
+      const { items, count } = await this.service.list(page, user);
+      return links.list(r.name, page, count, items.map((item) => r.present(links, item)));
+    }
+
+    @Get(':id')
+    @ApiOperation({ summary: `Get a ${r.title}`, operationId: `get_${r.name}` })
+    @ApiDetailRoute(r.responseDto)
+    async get(@IdParam() id: number, @CurrentUser() user: AuthenticatedUser, @RequestLinks() links: Links) {
+      return r.present(links, await this.service.get(id, user));
+    }
+
+    @Post()
+    @writeGuard
+    @ApiOperation({ summary: `Create a ${r.title}${forWriters}`, operationId: `create_${r.name}` })
+    @ApiBody({ type: r.createDto })
+    @ApiCreateRoute(r.responseDto, ...(r.extraProblems ?? []))
+    async create(
+      @createBody body: CDto,
+      @CurrentUser() user: AuthenticatedUser,
+      @RequestLinks() links: Links,
+      @Res({ passthrough: true }) reply: FastifyReply,
+    ) {
+      const entity = await this.service.create(r.createInput(body), user);
+      return created(reply, r.present(links, entity) as { _links: { self: string } });
+    }
+
+    @Put(':id')
+    @writeGuard
+    @ApiOperation({ summary: `Change a ${r.title}${forWriters}`, operationId: `replace_${r.name}` })
+    @ApiBody({ type: r.updateDto })
+    @ApiUpdateRoute(r.responseDto, ...(r.extraProblems ?? []))
+    async replace(@IdParam() id: number, @updateBody body: UDto, @CurrentUser() user: AuthenticatedUser, @RequestLinks() links: Links) {
+      return r.present(links, await this.service.update(id, r.updateInput(body), user));
+    }
+
+    @Patch(':id')
+    @writeGuard
+    @ApiOperation({ summary: `Change some fields of a ${r.title}${forWriters}`, operationId: `update_${r.name}` })
+    @ApiBody({ type: r.updateDto })
+    @ApiUpdateRoute(r.responseDto, ...(r.extraProblems ?? []))
+    async update(@IdParam() id: number, @updateBody body: UDto, @CurrentUser() user: AuthenticatedUser, @RequestLinks() links: Links) {
+      return r.present(links, await this.service.update(id, r.updateInput(body), user));
+    }
+
+    @Delete(':id')
+    @writeGuard
+    @ApiOperation({ summary: `Delete a ${r.title}${forWriters}; 409 while in use`, operationId: `delete_${r.name}` })
+    @ApiDeleteRoute()
+    async remove(@IdParam() id: number, @CurrentUser() user: AuthenticatedUser): Promise<void> {
+      await this.service.remove(id, user);
+    }
+  }
+
+  // The constructor's parameter type is the service class given at runtime.
+  Reflect.defineMetadata('design:paramtypes', [r.service], CrudController);
+  Object.defineProperty(CrudController, 'name', { value: `${r.title.replace(/\W/g, '')}Controller` });
+  return CrudController;
+}

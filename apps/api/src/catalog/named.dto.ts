@@ -1,0 +1,68 @@
+import { EngineTypeEntity, EnvironmentEntity, ProjectEntity } from '@dbaas/persistence';
+import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
+import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
+import { ENGINE_TYPES } from '@dbaas/engines';
+import { SelfLinkDto } from '../http/api-docs.decorators';
+import { Links } from '../http/links';
+import { CatalogName } from '../http/name.validators';
+
+/** engine_type, environment and project: the catalog resources that are mostly a name. */
+
+export class CreateEngineTypeDto {
+  @ApiProperty({ enum: ENGINE_TYPES, example: 'postgresql' })
+  @IsIn(ENGINE_TYPES)
+  name: string;
+}
+export class UpdateEngineTypeDto extends PartialType(CreateEngineTypeDto) {}
+export class EngineTypeDto {
+  @ApiProperty({ type: SelfLinkDto })
+  _links: SelfLinkDto;
+  @ApiProperty({ example: 1 })
+  id: number;
+  @ApiProperty({ enum: ENGINE_TYPES, example: 'postgresql' })
+  name: string;
+}
+export const presentEngineType = (links: Links, row: EngineTypeEntity): EngineTypeDto =>
+  links.item('engine_type', { id: row.id, name: row.name });
+
+export class CreateEnvironmentDto {
+  @ApiProperty({ example: 'dev' })
+  @CatalogName()
+  name: string;
+}
+export class UpdateEnvironmentDto extends PartialType(CreateEnvironmentDto) {}
+export class EnvironmentDto {
+  @ApiProperty({ type: SelfLinkDto })
+  _links: SelfLinkDto;
+  @ApiProperty({ example: 1 })
+  id: number;
+  @ApiProperty({ example: 'dev' })
+  name: string;
+}
+export const presentEnvironment = (links: Links, row: EnvironmentEntity): EnvironmentDto =>
+  links.item('environment', { id: row.id, name: row.name });
+
+export class CreateProjectDto {
+  @ApiProperty({ example: 'billing' })
+  @CatalogName()
+  name: string;
+
+  @ApiPropertyOptional({ example: 'Invoices and payments' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(1000)
+  description?: string;
+}
+export class UpdateProjectDto extends PartialType(CreateProjectDto) {}
+export class ProjectDto {
+  @ApiProperty({ type: SelfLinkDto })
+  _links: SelfLinkDto;
+  @ApiProperty({ example: 1 })
+  id: number;
+  @ApiProperty({ example: 'billing' })
+  name: string;
+  @ApiProperty({ example: 'Invoices and payments' })
+  description: string;
+}
+export const presentProject = (links: Links, row: ProjectEntity): ProjectDto =>
+  links.item('project', { id: row.id, name: row.name, description: row.description });

@@ -1,0 +1,98 @@
+import { PlanInput } from '@dbaas/catalog';
+import { PlanEntity } from '@dbaas/persistence';
+import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
+import { IsArray, IsBoolean, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { Links } from '../http/links';
+import { CatalogName } from '../http/name.validators';
+import { Reference } from '../http/reference';
+import { SelfLinkDto } from '../http/api-docs.decorators';
+
+export class CreatePlanDto {
+  @ApiProperty({ example: 'postgresql-small' })
+  @CatalogName()
+  name: string;
+
+  @ApiPropertyOptional({ example: 'PostgreSQL, 1 GiB' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(1000)
+  description?: string;
+
+  @ApiProperty({ description: 'Engine reference: URL, path or id.', example: '/api/engine/1/' })
+  @Reference('engine')
+  engine: number;
+
+  @ApiProperty({
+    description: 'Environments the plan is offered in: URLs, paths or ids.',
+    example: ['/api/environment/1/'],
+    type: [String],
+  })
+  @IsArray()
+  @Reference('environment', { each: true })
+  environments: number[];
+
+  @ApiPropertyOptional({ description: 'Size limit in bytes; 0 = unlimited.', example: 1073741824, default: 0 })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(Number.MAX_SAFE_INTEGER)
+  size_limit_in_bytes?: number;
+
+  @ApiPropertyOptional({ default: true })
+  @IsOptional()
+  @IsBoolean()
+  is_active?: boolean;
+
+  @ApiPropertyOptional({ default: false })
+  @IsOptional()
+  @IsBoolean()
+  is_default?: boolean;
+}
+
+export class UpdatePlanDto extends PartialType(CreatePlanDto) {}
+
+export class PlanDto {
+  @ApiProperty({ type: SelfLinkDto })
+  _links: SelfLinkDto;
+  @ApiProperty({ example: 1 })
+  id: number;
+  @ApiProperty({ example: 'postgresql-small' })
+  name: string;
+  @ApiProperty({ example: 'PostgreSQL, 1 GiB' })
+  description: string;
+  @ApiProperty({ example: 'http://localhost:8000/api/engine/1/' })
+  engine: string;
+  @ApiProperty({ example: ['http://localhost:8000/api/environment/1/'], type: [String] })
+  environments: string[];
+  @ApiProperty({ example: 0, description: '0 = unlimited.' })
+  size_limit_in_bytes: number;
+  @ApiProperty({ example: true })
+  is_active: boolean;
+  @ApiProperty({ example: true })
+  is_default: boolean;
+}
+
+export function planInput(dto: UpdatePlanDto): Partial<PlanInput> {
+  return {
+    name: dto.name,
+    description: dto.description,
+    engine: dto.engine,
+    environments: dto.environments,
+    sizeLimitInBytes: dto.size_limit_in_bytes,
+    isActive: dto.is_active,
+    isDefault: dto.is_default,
+  };
+}
+
+export function presentPlan(links: Links, plan: PlanEntity): PlanDto {
+  return links.item('plan', {
+    id: plan.id,
+    name: plan.name,
+    description: plan.description,
+    engine: links.to('engine', plan.engineId),
+    environments: plan.environments.map((environment) => links.to('environment', environment.id)),
+    size_limit_in_bytes: plan.sizeLimitInBytes,
+    is_active: plan.isActive,
+    is_default: plan.isDefault,
+  });
+}

@@ -1,0 +1,32 @@
+import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
+import { FastifyReply, FastifyRequest } from 'fastify';
+import { Problem, toProblem } from './problem';
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+/** Writes a problem as the response. Shared by the Nest filter and Fastify's error handler. */
+export function sendProblem(reply: FastifyReply, problem: Problem): void {
+  const { headers, ...body } = problem;
+  void reply.status(body.status).headers(headers).type(PROBLEM_CONTENT_TYPE).send(body);
+}
+
+const logger = new Logger('Problem');
+
+/** Logs server-side failures; the client only ever sees the generic problem. */
+export function logProblem(problem: Problem, error: unknown, request: FastifyRequest): void {
+  if (problem.status >= 500) {
+    const reason = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    logger.error(`${request.method} ${request.url.split('?')[0]} failed: ${reason}`);
+  }
+}
+
+/** Every error becomes RFC 9457 application/problem+json; never a stack trace. */
+@Catch()
+export class ProblemDetailsFilter implements ExceptionFilter {
+  catch(error: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const problem = toProblem(error);
+    logProblem(problem, error, http.getRequest<FastifyRequest>());
+    sendProblem(http.getResponse<FastifyReply>(), problem);
+  }
+}

@@ -1,0 +1,88 @@
+import { ROLES, TeamEntity, UserEntity } from '@dbaas/persistence';
+import { TeamInput, UserInput } from '@dbaas/auth';
+import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
+import { IsArray, IsIn, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import { SelfLinkDto } from '../http/api-docs.decorators';
+import { Links } from '../http/links';
+import { CatalogName } from '../http/name.validators';
+import { Reference } from '../http/reference';
+
+export class CreateUserDto {
+  @ApiProperty({ example: 'alice' })
+  @IsString()
+  @Matches(/^[A-Za-z0-9_.@-]{1,64}$/, { message: 'may hold letters, digits and _ . @ - (at most 64)' })
+  username: string;
+
+  @ApiProperty({ example: 'a long passphrase', writeOnly: true, description: 'Write-only; stored as a scrypt hash.' })
+  @IsString()
+  @MinLength(6)
+  @MaxLength(200)
+  password: string;
+
+  @ApiProperty({ enum: ROLES, example: 'regular' })
+  @IsIn(ROLES)
+  role: UserInput['role'];
+
+  @ApiPropertyOptional({ type: [String], example: ['/api/team/2/'], description: 'Team references.' })
+  @IsOptional()
+  @IsArray()
+  @Reference('team', { each: true })
+  teams?: number[];
+}
+export class UpdateUserDto extends PartialType(CreateUserDto) {}
+
+export class UserDto {
+  @ApiProperty({ type: SelfLinkDto })
+  _links: SelfLinkDto;
+  @ApiProperty({ example: 2 })
+  id: number;
+  @ApiProperty({ example: 'alice' })
+  username: string;
+  @ApiProperty({ enum: ROLES, example: 'regular' })
+  role: string;
+  @ApiProperty({ type: [String], example: ['http://localhost:8000/api/team/2/'] })
+  teams: string[];
+}
+
+export const userInput = (dto: UpdateUserDto): Partial<UserInput> => ({ ...dto });
+
+export const presentUser = (links: Links, row: UserEntity): UserDto =>
+  links.item('user', {
+    id: row.id,
+    username: row.username,
+    role: row.role,
+    teams: row.teams.map((team) => links.to('team', team.id)),
+  });
+
+export class CreateTeamDto {
+  @ApiProperty({ example: 'payments' })
+  @CatalogName()
+  name: string;
+
+  @ApiPropertyOptional({ type: [String], example: ['/api/user/2/'], description: 'User references.' })
+  @IsOptional()
+  @IsArray()
+  @Reference('user', { each: true })
+  users?: number[];
+}
+export class UpdateTeamDto extends PartialType(CreateTeamDto) {}
+
+export class TeamDto {
+  @ApiProperty({ type: SelfLinkDto })
+  _links: SelfLinkDto;
+  @ApiProperty({ example: 2 })
+  id: number;
+  @ApiProperty({ example: 'payments' })
+  name: string;
+  @ApiProperty({ type: [String], example: ['http://localhost:8000/api/user/2/'] })
+  users: string[];
+}
+
+export const teamInput = (dto: UpdateTeamDto): Partial<TeamInput> => ({ ...dto });
+
+export const presentTeam = (links: Links, row: TeamEntity): TeamDto =>
+  links.item('team', {
+    id: row.id,
+    name: row.name,
+    users: row.users.map((user) => links.to('user', user.id)),
+  });

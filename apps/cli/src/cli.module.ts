@@ -1,0 +1,16 @@
+import { AuthModule } from '@dbaas/auth';
+import { AppConfig, CoreModule } from '@dbaas/core';
+import { PersistenceModule } from '@dbaas/persistence';
+import { SampleDataModule } from '@dbaas/sample-data';
+import { DynamicModule, Module } from '@nestjs/common';
+
+/** What the admin commands need: the store (migrated on start), users and sample data. */
+@Module({})
+export class CliModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: CliModule,
+      imports: [CoreModule.forRoot(config), PersistenceModule, AuthModule, SampleDataModule],
+    };
+  }
+}

@@ -1,0 +1,15 @@
+/** One Jest run for everything: unit specs next to the code, e2e and engine suites in test/. */
+module.exports = {
+  rootDir: '.',
+  moduleFileExtensions: ['js', 'json', 'ts'],
+  testRegex: '.*\\.(spec|e2e-spec|contract-spec)\\.ts$',
+  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] },
+  testEnvironment: 'node',
+  testTimeout: 60000,
+  moduleNameMapper: {
+    '^@dbaas/core(|/.*)$': '<rootDir>/libs/core/src$1',
+    '^@dbaas/(persistence|auth|catalog|engines|credentials|databases|quarantine|sample-data)$':
+      '<rootDir>/libs/$1/src',
+  },
+};

@@ -1,0 +1,38 @@
+import { PasswordHasher } from '@dbaas/core';
+import { UserEntity } from '@dbaas/persistence';
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import { AuthenticatedUser } from './authenticated-user';
+
+// Compared against when the user does not exist, so that a missing user costs the same
+// scrypt work as a wrong password and user names cannot be probed by timing.
+const DUMMY_HASH =
+  'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
+
+@Injectable()
+export class AuthService {
+  constructor(
+    @InjectRepository(UserEntity) private readonly users: Repository<UserEntity>,
+    private readonly hasher: PasswordHasher,
+  ) {}
+
+  /** The user for this login, or null for any kind of wrong login. */
+  async verify(username: string, password: string): Promise<AuthenticatedUser | null> {
+    const user = await this.users
+      .createQueryBuilder('user')
+      .addSelect('user.passwordHash')
+      .leftJoin('user.teams', 'team')
+      .addSelect('team.id')
+      .where('user.username = :username', { username })
+      .getOne();
+    const ok = await this.hasher.verify(password, user?.passwordHash ?? DUMMY_HASH);
+    if (!user || !ok) return null;
+    return {
+      id: user.id,
+      username: user.username,
+      role: user.role,
+      teamIds: user.teams.map((team) => team.id),
+    };
+  }
+}

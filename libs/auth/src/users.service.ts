@@ -1,0 +1,85 @@
+import {
+  ConflictError,
+  NotFoundError,
+  Page,
+  PageRequest,
+  PasswordHasher,
+  skipTake,
+} from '@dbaas/core';
+import { requireAll, Role, TeamEntity, translateStoreErrors, UserEntity } from '@dbaas/persistence';
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { In, Repository } from 'typeorm';
+import { AccessPolicy } from './access-policy.service';
+import { AuthenticatedUser } from './authenticated-user';
+
+
+export interface UserInput {
+  username: string;
+  password: string;
+  role: Role;
+  teams: number[];
+}
+
+@Injectable()
+export class UsersService {
+  constructor(
+    @InjectRepository(UserEntity) private readonly users: Repository<UserEntity>,
+    @InjectRepository(TeamEntity) private readonly teams: Repository<TeamEntity>,
+    private readonly hasher: PasswordHasher,
+    private readonly policy: AccessPolicy,
+  ) {}
+
+  async list(page: PageRequest, viewer: AuthenticatedUser): Promise<Page<UserEntity>> {
+    const [items, count] = await this.users.findAndCount({
+      where: this.policy.isDba(viewer) ? {} : { id: viewer.id },
+      relations: { teams: true },
+      order: { id: 'ASC' },
+      ...skipTake(page),
+    });
+    return { items, count };
+  }
+
+  async get(id: number, viewer: AuthenticatedUser): Promise<UserEntity> {
+    const user = await this.users.findOne({ where: { id }, relations: { teams: true } });
+    if (!user || !this.policy.canSeeUser(viewer, id)) throw new NotFoundError('user', id);
+    return user;
+  }
+
+  async create(input: UserInput, viewer: AuthenticatedUser): Promise<UserEntity> {
+    this.policy.assertDba(viewer, 'create users');
+    const teams = await requireAll(this.teams, 'team', 'teams', input.teams);
+    const passwordHash = await this.hasher.hash(input.password);
+    const saved = await translateStoreErrors('user', () =>
+      this.users.save(this.users.create({ ...input, passwordHash, teams })),
+    );
+    return this.get(saved.id, viewer);
+  }
+
+  async update(id: number, input: Partial<UserInput>, viewer: AuthenticatedUser): Promise<UserEntity> {
+    this.policy.assertDba(viewer, 'change users');
+    const user = await this.get(id, viewer);
+    if (input.username !== undefined) user.username = input.username;
+    if (input.role !== undefined) user.role = input.role;
+    if (input.teams !== undefined) user.teams = await requireAll(this.teams, 'team', 'teams', input.teams);
+    if (input.password !== undefined) user.passwordHash = await this.hasher.hash(input.password);
+    await translateStoreErrors('user', () => this.users.save(user));
+    return this.get(id, viewer);
+  }
+
+  async remove(id: number, viewer: AuthenticatedUser): Promise<void> {
+    this.policy.assertDba(viewer, 'delete users');
+    if (viewer.id === id) throw new ConflictError('You cannot delete your own user.');
+    await this.get(id, viewer);
+    await this.users.delete({ id });
+  }
+
+  /** For the CLI and sample data: no viewer involved. */
+  async createDirect(input: UserInput): Promise<UserEntity> {
+    const teams = await this.teams.findBy({ id: In(input.teams) });
+    const passwordHash = await this.hasher.hash(input.password);
+    return translateStoreErrors('user', () =>
+      this.users.save(this.users.create({ ...input, passwordHash, teams })),
+    );
+  }
+}

@@ -1,0 +1,21 @@
+import { Module } from '@nestjs/common';
+import { InfrasService } from './infras.service';
+import { PlansService } from './plans.service';
+import {
+  EngineTypesService,
+  EnginesService,
+  EnvironmentsService,
+  ProjectsService,
+} from './simple-catalog.services';
+
+const SERVICES = [
+  EngineTypesService,
+  EnginesService,
+  EnvironmentsService,
+  PlansService,
+  InfrasService,
+  ProjectsService,
+];
+
+@Module({ providers: SERVICES, exports: SERVICES })
+export class CatalogModule {}

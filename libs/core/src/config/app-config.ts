@@ -1,0 +1,99 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+/** Everything the app reads from the environment, validated once at boot. */
+export interface AppConfig {
+  port: number;
+  host: string;
+  /** PostgreSQL metadata store; undefined means the embedded PGlite store. */
+  databaseUrl?: string;
+  dataDir: string;
+  quarantineRetentionDays: number;
+  /** 32-byte AES-256-GCM key for secrets at rest. */
+  secretKey: Buffer;
+  bodyLimitBytes: number;
+  logLevel: 'error' | 'warn' | 'log' | 'debug';
+  /** Seed the sample data when the store is empty (default: on for the embedded store only). */
+  seedSampleData: boolean;
+}
+
+/** A bad configuration value: the message is one line and names the variable. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || value < min || value > max) {
+    throw new ConfigError(`${name} must be an integer between ${min} and ${max} (got "${raw}")`);
+  }
+  return value;
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+  throw new ConfigError(`${name} must be true or false (got "${env[name]}")`);
+}
+
+function parseKey(raw: string, name: string): Buffer {
+  const trimmed = raw.trim();
+  const key = /^[0-9a-fA-F]{64}$/.test(trimmed)
+    ? Buffer.from(trimmed, 'hex')
+    : Buffer.from(trimmed, 'base64');
+  if (key.length !== 32) {
+    throw new ConfigError(`${name} must be 32 bytes, as 64 hex digits or base64`);
+  }
+  return key;
+}
+
+/** The embedded store keeps its own key next to its data, readable by the owner only. */
+function embeddedKey(dataDir: string): Buffer {
+  const file = join(dataDir, 'secret.key');
+  mkdirSync(dataDir, { recursive: true });
+  if (!existsSync(file)) {
+    writeFileSync(file, randomBytes(32).toString('hex') + '\n', { mode: 0o600 });
+  }
+  chmodSync(file, 0o600);
+  return parseKey(readFileSync(file, 'utf8'), `the key file ${file}`);
+}
+
+export function loadConfig(env: Env = process.env): AppConfig {
+  const databaseUrl = env.DATABASE_URL?.trim() || undefined;
+  if (databaseUrl && !/^postgres(ql)?:\/\/.+/.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL must be a postgres:// or postgresql:// URL');
+  }
+  const dataDir = resolve(env.DBAAS_DATA_DIR?.trim() || '.dbaas');
+  const logLevel = (env.LOG_LEVEL?.trim() || 'log') as AppConfig['logLevel'];
+  if (!['error', 'warn', 'log', 'debug'].includes(logLevel)) {
+    throw new ConfigError(`LOG_LEVEL must be one of error, warn, log, debug (got "${logLevel}")`);
+  }
+  let secretKey: Buffer;
+  if (env.DBAAS_SECRET_KEY) {
+    secretKey = parseKey(env.DBAAS_SECRET_KEY, 'DBAAS_SECRET_KEY');
+  } else if (databaseUrl) {
+    throw new ConfigError(
+      'DBAAS_SECRET_KEY is required with DATABASE_URL (32 bytes as 64 hex digits, e.g. `openssl rand -hex 32`)',
+    );
+  } else {
+    secretKey = embeddedKey(dataDir);
+  }
+  return {
+    port: integer(env, 'PORT', 8000, 1, 65535),
+    host: env.HOST?.trim() || '0.0.0.0',
+    databaseUrl,
+    dataDir,
+    quarantineRetentionDays: integer(env, 'QUARANTINE_RETENTION_DAYS', 7, 0, 3650),
+    secretKey,
+    bodyLimitBytes: integer(env, 'DBAAS_BODY_LIMIT_BYTES', 1048576, 1024, 104857600),
+    logLevel,
+    seedSampleData: boolean(env, 'DBAAS_SAMPLE_DATA', !databaseUrl),
+  };
+}

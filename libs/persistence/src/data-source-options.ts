@@ -1,0 +1,46 @@
+import { AppConfig } from '@dbaas/core';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { DataSourceOptions } from 'typeorm';
+import { PGliteDriver } from 'typeorm-pglite';
+import { ENTITIES } from './entities';
+import { MIGRATIONS } from './migrations';
+
+/** Which metadata store is in use, for the first log line. */
+export function describeStore(config: AppConfig): string {
+  if (!config.databaseUrl) return `embedded PGlite store in ${join(config.dataDir, 'pgdata')}`;
+  const url = new URL(config.databaseUrl);
+  return `PostgreSQL store at ${url.hostname}:${url.port || 5432}${url.pathname}`;
+}
+
+/**
+ * PostgreSQL when DATABASE_URL is set, otherwise the embedded PGlite store in
+ * DBAAS_DATA_DIR. Schema changes only through migrations, applied at boot.
+ */
+export function dataSourceOptions(config: AppConfig): DataSourceOptions {
+  const common = {
+    type: 'postgres' as const,
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsRun: false,
+    synchronize: false,
+    // Query logging would print parameters, and parameters can be secrets.
+    logging: false,
+  };
+  if (config.databaseUrl) {
+    return {
+      ...common,
+      url: config.databaseUrl,
+      connectTimeoutMS: 5000,
+      extra: { max: 10, idleTimeoutMillis: 30000 },
+    };
+  }
+  const dataDir = join(config.dataDir, 'pgdata');
+  mkdirSync(dataDir, { recursive: true });
+  return {
+    ...common,
+    driver: new PGliteDriver({ dataDir }).driver,
+    uuidExtension: 'pgcrypto',
+    installExtensions: false,
+  } as DataSourceOptions;
+}

@@ -1,0 +1,31 @@
+import { EngineTypeEntity } from './engine-type.entity';
+import { EngineEntity } from './engine.entity';
+import { EnvironmentEntity } from './environment.entity';
+import { InfraEntity } from './infra.entity';
+import { PlanEntity } from './plan.entity';
+import { ProjectEntity } from './project.entity';
+import { TeamEntity } from './team.entity';
+import { UserEntity } from './user.entity';
+
+export {
+  EngineTypeEntity,
+  EngineEntity,
+  EnvironmentEntity,
+  InfraEntity,
+  PlanEntity,
+  ProjectEntity,
+  TeamEntity,
+  UserEntity,
+};
+export * from './user.entity';
+
+export const ENTITIES = [
+  EngineTypeEntity,
+  EngineEntity,
+  EnvironmentEntity,
+  InfraEntity,
+  PlanEntity,
+  ProjectEntity,
+  TeamEntity,
+  UserEntity,
+];

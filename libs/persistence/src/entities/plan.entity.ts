@@ -1,0 +1,38 @@
+import { Column, Entity, JoinColumn, JoinTable, ManyToMany, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import { bigintNumber } from './bigint-number.transformer';
+import { EngineEntity } from './engine.entity';
+import { EnvironmentEntity } from './environment.entity';
+
+@Entity('plan')
+export class PlanEntity {
+  @PrimaryGeneratedColumn()
+  id: number;
+
+  @Column({ unique: true })
+  name: string;
+
+  @Column({ default: '' })
+  description: string;
+
+  @ManyToOne(() => EngineEntity, { nullable: false, onDelete: 'RESTRICT' })
+  @JoinColumn({ name: 'engine_id' })
+  engine: EngineEntity;
+
+  @Column({ name: 'engine_id' })
+  engineId: number;
+
+  /** Environments this plan is offered in. */
+  @ManyToMany(() => EnvironmentEntity)
+  @JoinTable({ name: 'plan_environment', joinColumn: { name: 'plan_id' }, inverseJoinColumn: { name: 'environment_id' } })
+  environments: EnvironmentEntity[];
+
+  /** 0 = unlimited. */
+  @Column({ name: 'size_limit_in_bytes', type: 'bigint', default: 0, transformer: bigintNumber })
+  sizeLimitInBytes: number;
+
+  @Column({ name: 'is_active', default: true })
+  isActive: boolean;
+
+  @Column({ name: 'is_default', default: false })
+  isDefault: boolean;
+}

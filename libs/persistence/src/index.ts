@@ -1,0 +1,6 @@
+export * from './data-source-options';
+export * from './entities';
+export * from './migrations';
+export * from './persistence.module';
+export * from './store-errors';
+export * from './require-rows';

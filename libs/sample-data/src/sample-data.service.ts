@@ -1,0 +1,109 @@
+import { PasswordHasher, SecretBox } from '@dbaas/core';
+import {
+  EngineEntity,
+  EngineTypeEntity,
+  EnvironmentEntity,
+  InfraEntity,
+  PlanEntity,
+  ProjectEntity,
+  TeamEntity,
+  UserEntity,
+} from '@dbaas/persistence';
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import {
+  SAMPLE_ENGINES,
+  SAMPLE_ENVIRONMENTS,
+  SAMPLE_PASSWORD,
+  sampleInfraTarget,
+} from './sample-catalog';
+
+/** Tables emptied by a reset, children first. */
+const TABLES = [
+  'infra',
+  'plan_environment',
+  'plan',
+  'engine',
+  'engine_type',
+  'environment',
+  'project',
+  'team_user',
+  'team',
+  '"user"',
+];
+
+@Injectable()
+export class SampleDataService {
+  private readonly logger = new Logger('SampleData');
+
+  constructor(
+    @InjectDataSource() private readonly store: DataSource,
+    private readonly hasher: PasswordHasher,
+    private readonly secrets: SecretBox,
+  ) {}
+
+  /** `npm start` on an empty store seeds the sample data; an existing store is left alone. */
+  async seedIfEmpty(): Promise<boolean> {
+    const users = await this.store.getRepository(UserEntity).count();
+    if (users > 0) return false;
+    await this.reset();
+    return true;
+  }
+
+  /** Empties the store and recreates the sample catalog, with ids starting at 1. */
+  async reset(): Promise<void> {
+    await this.store.transaction(async (manager) => {
+      await manager.query(`TRUNCATE ${TABLES.join(', ')} RESTART IDENTITY CASCADE`);
+      await this.createCatalog(manager);
+    });
+    this.logger.log('Sample data created: admin/123456 (dba), user/123456 (regular)');
+  }
+
+  private async createCatalog(manager: EntityManager): Promise<void> {
+    const passwordHash = await this.hasher.hash(SAMPLE_PASSWORD);
+    const admin = await manager.save(UserEntity, { username: 'admin', role: 'dba' as const, passwordHash });
+    const user = await manager.save(UserEntity, { username: 'user', role: 'regular' as const, passwordHash });
+    await manager.save(TeamEntity, { name: 'dbaas', users: [admin] });
+    await manager.save(TeamEntity, { name: 'team1', users: [user] });
+
+    const environments = [];
+    for (const name of SAMPLE_ENVIRONMENTS) environments.push(await manager.save(EnvironmentEntity, { name }));
+    const [dev] = environments;
+
+    const types = [];
+    for (const engine of SAMPLE_ENGINES) types.push(await manager.save(EngineTypeEntity, { name: engine.type }));
+    const engines = [];
+    for (const [i, engine] of SAMPLE_ENGINES.entries()) {
+      engines.push(await manager.save(EngineEntity, { engineTypeId: types[i].id, version: engine.version }));
+    }
+    const plans = [];
+    for (const [i, engine] of SAMPLE_ENGINES.entries()) {
+      plans.push(
+        await manager.save(PlanEntity, {
+          name: engine.plan,
+          description: engine.description,
+          engineId: engines[i].id,
+          environments,
+          sizeLimitInBytes: engine.sizeLimitInBytes,
+          isActive: true,
+          isDefault: i === 0,
+        }),
+      );
+    }
+    for (const [i, engine] of SAMPLE_ENGINES.entries()) {
+      const target = sampleInfraTarget(engine);
+      await manager.save(InfraEntity, {
+        name: `${engine.type}-dev-local`,
+        engineId: engines[i].id,
+        planId: plans[i].id,
+        environmentId: dev.id,
+        addresses: target.addresses,
+        adminUser: target.adminUser,
+        adminPasswordEncrypted: this.secrets.encrypt(target.adminPassword),
+        capacity: 100,
+      });
+    }
+    await manager.save(ProjectEntity, { name: 'sample-project', description: 'A project to file databases under' });
+  }
+}
