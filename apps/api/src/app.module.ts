@@ -1,9 +1,16 @@
 import { AuthModule } from '@dbaas/auth';
 import { CatalogModule } from '@dbaas/catalog';
 import { AppConfig, CoreModule } from '@dbaas/core';
+import { CredentialsModule } from '@dbaas/credentials';
+import { EnginesModule } from '@dbaas/engines';
+import { DatabasesModule } from '@dbaas/databases';
+import { QuarantineModule } from '@dbaas/quarantine';
 import { PersistenceModule } from '@dbaas/persistence';
 import { SampleDataModule } from '@dbaas/sample-data';
 import { DynamicModule, Module } from '@nestjs/common';
+import { CredentialController } from './credentials/credential.controller';
+import { DatabaseController } from './databases/database.controller';
+import { InfraStatusService } from './catalog/infra-status.service';
 import { CATALOG_CONTROLLERS } from './catalog/catalog.controllers';
 import { RootController } from './docs/root.controller';
 import { HealthController } from './health/health.controller';
@@ -19,10 +26,20 @@ export class AppModule {
         PersistenceModule,
         AuthModule,
         CatalogModule,
+        EnginesModule,
         SampleDataModule,
+        CredentialsModule,
+        DatabasesModule,
+        QuarantineModule.forRoot({ withScheduler: true }),
       ],
-      controllers: [RootController, HealthController, ...CATALOG_CONTROLLERS],
-      providers: [DbaGuard],
+      controllers: [
+        RootController,
+        HealthController,
+        DatabaseController,
+        CredentialController,
+        ...CATALOG_CONTROLLERS,
+      ],
+      providers: [DbaGuard, InfraStatusService],
     };
   }
 }

@@ -1,16 +1,23 @@
 import { AuthModule } from '@dbaas/auth';
 import { AppConfig, CoreModule } from '@dbaas/core';
 import { PersistenceModule } from '@dbaas/persistence';
+import { QuarantineModule } from '@dbaas/quarantine';
 import { SampleDataModule } from '@dbaas/sample-data';
 import { DynamicModule, Module } from '@nestjs/common';
 
-/** What the admin commands need: the store (migrated on start), users and sample data. */
+/** What the admin commands need: the store (migrated on start), users, quarantine and sample data. */
 @Module({})
 export class CliModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: CliModule,
-      imports: [CoreModule.forRoot(config), PersistenceModule, AuthModule, SampleDataModule],
+      imports: [
+        CoreModule.forRoot(config),
+        PersistenceModule,
+        AuthModule,
+        QuarantineModule.forRoot({ withScheduler: false }),
+        SampleDataModule,
+      ],
     };
   }
 }

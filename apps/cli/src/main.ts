@@ -2,6 +2,7 @@
 import { UsersService } from '@dbaas/auth';
 import { ConfigError, DomainError, loadConfig } from '@dbaas/core';
 import { describeStore, ROLES, Role } from '@dbaas/persistence';
+import { QuarantineService } from '@dbaas/quarantine';
 import { SampleDataService } from '@dbaas/sample-data';
 import { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -13,6 +14,8 @@ Commands:
   migrate                      Apply pending metadata store migrations.
   reset-data                   Empty the store and recreate the sample data
                                (admin/123456, user/123456, the sample catalog).
+  purge-quarantine             Remove for good the databases quarantined longer than
+                               QUARANTINE_RETENTION_DAYS (default 7).
   create-user <username> --role dba|regular [--team <team id>]...
                                Create an API user; the password is read from
                                DBAAS_NEW_USER_PASSWORD or standard input.
@@ -64,6 +67,16 @@ async function createUser(args: string[]): Promise<void> {
   });
 }
 
+async function purgeQuarantine(): Promise<void> {
+  const result = await withContext((context) =>
+    context.get(QuarantineService).purge(new Date(), (done, total, name) => {
+      process.stderr.write(`[${done}/${total}] ${name}\n`);
+    }),
+  );
+  process.stdout.write(`Purged ${result.purged.length} database(s); ${result.failed.length} failed.\n`);
+  if (result.failed.length) throw new Error(`could not purge: ${result.failed.join(', ')} (retried next run)`);
+}
+
 async function run(argv: string[]): Promise<void> {
   const [command, ...args] = argv;
   switch (command) {
@@ -75,6 +88,8 @@ async function run(argv: string[]): Promise<void> {
       await withContext((context) => context.get(SampleDataService).reset());
       process.stdout.write('Sample data recreated: admin/123456 (dba), user/123456 (regular).\n');
       return;
+    case 'purge-quarantine':
+      return purgeQuarantine();
     case 'create-user':
       return createUser(args);
     case undefined:

@@ -2,6 +2,11 @@ import { ForbiddenError } from '@dbaas/core';
 import { Injectable } from '@nestjs/common';
 import { AuthenticatedUser } from './authenticated-user';
 
+/** The part of a TypeORM query builder the policy needs. */
+interface WhereQuery {
+  andWhere(condition: string, parameters?: Record<string, unknown>): unknown;
+}
+
 /**
  * The one place that answers "may this user see or change this object". Modules ask it
  * instead of re-implementing team scoping. Objects a user may not see are reported as
@@ -25,6 +30,27 @@ export class AccessPolicy {
 
   canSeeTeam(user: AuthenticatedUser, teamId: number): boolean {
     return this.isDba(user) || user.teamIds.includes(teamId);
+  }
+
+  /**
+   * Databases (and through them, credentials): a dba sees all; a regular user sees the
+   * databases of their teams that are not in quarantine.
+   */
+  canSeeDatabase(user: AuthenticatedUser, database: { teamId: number; status: string }): boolean {
+    if (this.isDba(user)) return true;
+    return user.teamIds.includes(database.teamId) && database.status !== 'quarantined';
+  }
+
+  /**
+   * The same rule as canSeeDatabase, for queries: restricts an SQL query on a joined
+   * `database` alias to what the user may see.
+   */
+  scopeDatabases<Q extends WhereQuery>(user: AuthenticatedUser, query: Q, alias = 'database'): Q {
+    if (this.isDba(user)) return query;
+    const teams = user.teamIds.length ? user.teamIds : [0];
+    query.andWhere(`${alias}.teamId IN (:...scopeTeams)`, { scopeTeams: teams });
+    query.andWhere(`${alias}.status <> 'quarantined'`);
+    return query;
   }
 
   /** A regular user sees only their own user record. */

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { InfrasService } from './infras.service';
+import { PlacementService } from './placement.service';
 import { PlansService } from './plans.service';
 import {
   EngineTypesService,
@@ -15,6 +16,7 @@ const SERVICES = [
   PlansService,
   InfrasService,
   ProjectsService,
+  PlacementService,
 ];
 
 @Module({ providers: SERVICES, exports: SERVICES })

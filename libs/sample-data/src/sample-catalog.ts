@@ -75,3 +75,15 @@ export function sampleInfraTarget(engine: SampleEngine, env = process.env): Samp
   const variable = `DBAAS_SAMPLE_${engine.type.toUpperCase()}_URL`;
   return parseInfraUrl(env[variable] || engine.defaultUrl, variable);
 }
+
+/**
+ * Created by reset-data on every infra that answers. Database 1 is the PostgreSQL one, so
+ * the seed's `/api/database/1/` and `/api/credential/1/` examples work as written.
+ */
+export const SAMPLE_DATABASES: { name: string; engine: SampleEngine['type']; team1?: boolean }[] = [
+  { name: 'my_first_database', engine: 'postgresql' },
+  { name: 'sample_mysql', engine: 'mysql' },
+  { name: 'sample_redis', engine: 'redis' },
+  { name: 'sample_mongodb', engine: 'mongodb' },
+  { name: 'team1_database', engine: 'postgresql', team1: true },
+];

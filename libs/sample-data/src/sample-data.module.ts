@@ -1,5 +1,11 @@
+import { DatabasesModule } from '@dbaas/databases';
+import { QuarantineModule } from '@dbaas/quarantine';
 import { Module } from '@nestjs/common';
 import { SampleDataService } from './sample-data.service';
 
-@Module({ providers: [SampleDataService], exports: [SampleDataService] })
+@Module({
+  imports: [DatabasesModule, QuarantineModule.forRoot({ withScheduler: false })],
+  providers: [SampleDataService],
+  exports: [SampleDataService],
+})
 export class SampleDataModule {}

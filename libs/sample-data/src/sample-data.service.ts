@@ -1,5 +1,8 @@
 import { PasswordHasher, SecretBox } from '@dbaas/core';
+import { DatabasesService } from '@dbaas/databases';
+import { QuarantineService } from '@dbaas/quarantine';
 import {
+  DatabaseEntity,
   EngineEntity,
   EngineTypeEntity,
   EnvironmentEntity,
@@ -13,6 +16,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import {
+  SAMPLE_DATABASES,
   SAMPLE_ENGINES,
   SAMPLE_ENVIRONMENTS,
   SAMPLE_PASSWORD,
@@ -21,6 +25,8 @@ import {
 
 /** Tables emptied by a reset, children first. */
 const TABLES = [
+  'credential',
+  'database',
   'infra',
   'plan_environment',
   'plan',
@@ -41,6 +47,8 @@ export class SampleDataService {
     @InjectDataSource() private readonly store: DataSource,
     private readonly hasher: PasswordHasher,
     private readonly secrets: SecretBox,
+    private readonly databases: DatabasesService,
+    private readonly quarantine: QuarantineService,
   ) {}
 
   /** `npm start` on an empty store seeds the sample data; an existing store is left alone. */
@@ -51,13 +59,51 @@ export class SampleDataService {
     return true;
   }
 
-  /** Empties the store and recreates the sample catalog, with ids starting at 1. */
+  /**
+   * Drops the databases the store knows of from their engines (best effort), empties the
+   * store, recreates the sample catalog with ids starting at 1, then the sample databases
+   * on every infra that answers.
+   */
   async reset(): Promise<void> {
+    await this.dropKnownDatabases();
     await this.store.transaction(async (manager) => {
       await manager.query(`TRUNCATE ${TABLES.join(', ')} RESTART IDENTITY CASCADE`);
       await this.createCatalog(manager);
     });
-    this.logger.log('Sample data created: admin/123456 (dba), user/123456 (regular)');
+    this.logger.log('Sample catalog created: admin/123456 (dba), user/123456 (regular)');
+    await this.createSampleDatabases();
+  }
+
+  private async dropKnownDatabases(): Promise<void> {
+    const databases = await this.store.getRepository(DatabaseEntity).find({ order: { id: 'ASC' } });
+    for (const database of databases) {
+      await this.quarantine.destroy(database).catch((error: Error) => {
+        this.logger.warn(`Could not drop ${database.name} from its engine: ${error.message}`);
+      });
+    }
+  }
+
+  /** Sample databases, each on the infra of its engine; an infra that does not answer is skipped. */
+  private async createSampleDatabases(): Promise<void> {
+    const admin = await this.store.getRepository(UserEntity).findOneOrFail({
+      where: { username: 'admin' },
+      relations: { teams: true },
+    });
+    const team1 = await this.store.getRepository(TeamEntity).findOneByOrFail({ name: 'team1' });
+    const viewer = { id: admin.id, username: admin.username, role: admin.role, teamIds: admin.teams.map((t) => t.id) };
+    for (const sample of SAMPLE_DATABASES) {
+      const engine = SAMPLE_ENGINES.find((e) => e.type === sample.engine)!;
+      const plan = await this.store.getRepository(PlanEntity).findOneByOrFail({ name: engine.plan });
+      try {
+        await this.databases.create(
+          { name: sample.name, plan: plan.id, environment: 1, team: sample.team1 ? team1.id : undefined },
+          viewer,
+        );
+        this.logger.log(`Sample database ${sample.name} created on the local ${sample.engine}`);
+      } catch (error) {
+        this.logger.warn(`Sample database ${sample.name} skipped: ${(error as Error).message}`);
+      }
+    }
   }
 
   private async createCatalog(manager: EntityManager): Promise<void> {

@@ -20,6 +20,7 @@ import {
   UserDto,
 } from '../users/user.dto';
 import { crudController } from './crud-controller.factory';
+import { InfraStatusService } from './infra-status.service';
 import { CreateEngineDto, EngineDto, engineInput, presentEngine, UpdateEngineDto } from './engine.dto';
 import { CreateInfraDto, InfraDto, infraInput, presentInfra, UpdateInfraDto } from './infra.dto';
 import {
@@ -66,6 +67,7 @@ export const CATALOG_CONTROLLERS = [
     name: 'infra', title: 'infra', service: InfrasService, writers: 'dba',
     createDto: CreateInfraDto, updateDto: UpdateInfraDto, responseDto: InfraDto,
     present: presentInfra, createInput: (dto) => infraInput(dto) as never, updateInput: infraInput,
+    detailExtras: InfraStatusService,
   }),
   crudController({
     name: 'project', title: 'project', service: ProjectsService, writers: 'any',

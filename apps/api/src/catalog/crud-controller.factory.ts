@@ -53,6 +53,12 @@ export interface CrudResource<E, C, U, CDto, UDto> {
   writers: 'dba' | 'any';
   /** Extra problem statuses of create/update (e.g. 503). */
   extraProblems?: number[];
+  /** Adds live fields to the detail view only (e.g. an infra's reachability). */
+  detailExtras?: Type<DetailExtras<E>>;
+}
+
+export interface DetailExtras<E> {
+  extras(entity: E): Promise<object>;
 }
 
 /**
@@ -72,7 +78,10 @@ export function crudController<E, C, U, CDto, UDto>(r: CrudResource<E, C, U, CDt
   @Authenticated()
   @Controller(`api/${r.name}`)
   class CrudController {
-    constructor(readonly service: CrudPort<E, C, U>) {}
+    constructor(
+      readonly service: CrudPort<E, C, U>,
+      readonly detailExtras?: DetailExtras<E>,
+    ) {}
 
     @Get()
     @ApiOperation({ summary: `List ${r.title}s`, operationId: `list_${r.name}` })
@@ -87,7 +96,8 @@ export function crudController<E, C, U, CDto, UDto>(r: CrudResource<E, C, U, CDt
     @ApiOperation({ summary: `Get a ${r.title}`, operationId: `get_${r.name}` })
     @ApiDetailRoute(r.responseDto)
     async get(@IdParam() id: number, @CurrentUser() user: AuthenticatedUser, @RequestLinks() links: Links) {
-      return r.present(links, await this.service.get(id, user));
+      const entity = await this.service.get(id, user);
+      return { ...r.present(links, entity), ...(await this.detailExtras?.extras(entity)) };
     }
 
     @Post()
@@ -133,7 +143,8 @@ export function crudController<E, C, U, CDto, UDto>(r: CrudResource<E, C, U, CDt
   }
 
   // The constructor's parameter type is the service class given at runtime.
-  Reflect.defineMetadata('design:paramtypes', [r.service], CrudController);
+  const dependencies = r.detailExtras ? [r.service, r.detailExtras] : [r.service];
+  Reflect.defineMetadata('design:paramtypes', dependencies, CrudController);
   Object.defineProperty(CrudController, 'name', { value: `${r.title.replace(/\W/g, '')}Controller` });
   return CrudController;
 }

@@ -10,6 +10,7 @@ import {
 import { HttpException, HttpStatus } from '@nestjs/common';
 import { STATUS_CODES } from 'node:http';
 import { BASIC_REALM } from '@dbaas/auth';
+import { EngineCommandError } from '@dbaas/engines';
 
 /** An RFC 9457 problem document plus the headers that go with it. */
 export interface Problem {
@@ -100,6 +101,10 @@ export function toProblem(error: unknown): Problem {
     if (mapped) return mapped;
   }
   if (error instanceof HttpException) return fromHttpException(error);
+  if (error instanceof EngineCommandError) {
+    // The engine answered but refused the statement: a gateway error, details logged only.
+    return problem(502, 'engine-error', 'The engine server refused the operation; see the server log.');
+  }
   if (error instanceof SyntaxError && (error as { statusCode?: number }).statusCode === undefined) {
     return problem(400, 'invalid-request', 'The body is not valid JSON.');
   }

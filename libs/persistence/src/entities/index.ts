@@ -1,3 +1,5 @@
+import { CredentialEntity } from './credential.entity';
+import { DatabaseEntity } from './database.entity';
 import { EngineTypeEntity } from './engine-type.entity';
 import { EngineEntity } from './engine.entity';
 import { EnvironmentEntity } from './environment.entity';
@@ -8,6 +10,8 @@ import { TeamEntity } from './team.entity';
 import { UserEntity } from './user.entity';
 
 export {
+  CredentialEntity,
+  DatabaseEntity,
   EngineTypeEntity,
   EngineEntity,
   EnvironmentEntity,
@@ -17,9 +21,13 @@ export {
   TeamEntity,
   UserEntity,
 };
+export * from './credential.entity';
+export * from './database.entity';
 export * from './user.entity';
 
 export const ENTITIES = [
+  CredentialEntity,
+  DatabaseEntity,
   EngineTypeEntity,
   EngineEntity,
   EnvironmentEntity,

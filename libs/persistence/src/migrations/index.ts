@@ -1,4 +1,5 @@
 import { Catalog1764230400000 } from './1764230400000-catalog';
+import { Databases1764316800000 } from './1764316800000-databases';
 
 /** In order; TypeORM records each applied one in the `migrations` table. */
-export const MIGRATIONS = [Catalog1764230400000];
+export const MIGRATIONS = [Catalog1764230400000, Databases1764316800000];

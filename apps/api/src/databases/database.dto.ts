@@ -1,0 +1,193 @@
+import { DatabaseView } from '@dbaas/databases';
+import { DATABASE_STATUSES } from '@dbaas/persistence';
+import { ApiProperty, ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
+
+import { IsIn, IsOptional, IsString, MaxLength, ValidateIf } from 'class-validator';
+import { SelfLinkDto } from '../http/api-docs.decorators';
+import { Links } from '../http/links';
+import { PageQueryDto } from '../http/page-query.dto';
+import { Reference } from '../http/reference';
+
+export class CreateDatabaseDto {
+  @ApiProperty({
+    example: 'test database2',
+    description: 'Normalized to `^[a-z][a-z0-9_]*$` (at most 40): "test database2" becomes test_database2.',
+  })
+  @IsString()
+  @MaxLength(200)
+  name: string;
+
+  @ApiProperty({ example: '/api/plan/1/', description: 'Plan reference: URL, path or id.' })
+  @Reference('plan')
+  plan: number;
+
+  @ApiProperty({ example: '/api/environment/1/', description: 'Environment reference: URL, path or id.' })
+  @Reference('environment')
+  environment: number;
+
+  @ApiPropertyOptional({ example: '/api/project/1/', nullable: true, type: String })
+  @IsOptional()
+  @ValidateIf((_, value) => value !== null)
+  @Reference('project')
+  project?: number | null;
+
+  @ApiPropertyOptional({ example: '/api/team/1/', description: "Default: the caller's only team." })
+  @IsOptional()
+  @Reference('team')
+  team?: number;
+
+  @ApiPropertyOptional({ example: 'Orders of the web shop' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(1000)
+  description?: string;
+}
+
+/** Only `project` and `description` may change; the others are accepted when unchanged. */
+export class UpdateDatabaseDto {
+  @ApiPropertyOptional({ example: '/api/project/1/', nullable: true, type: String })
+  @IsOptional()
+  @ValidateIf((_, value) => value !== null)
+  @Reference('project')
+  project?: number | null;
+
+  @ApiPropertyOptional({ example: 'Orders of the web shop' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(1000)
+  description?: string;
+
+  @ApiPropertyOptional({ readOnly: true, description: 'Read-only after creation (400 if changed).' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  name?: string;
+
+  @ApiPropertyOptional({ readOnly: true, type: String, description: 'Read-only after creation (400 if changed).' })
+  @IsOptional()
+  @Reference('plan')
+  plan?: number;
+
+  @ApiPropertyOptional({ readOnly: true, type: String, description: 'Read-only after creation (400 if changed).' })
+  @IsOptional()
+  @Reference('environment')
+  environment?: number;
+}
+
+class DatabaseFilterDto {
+  @ApiPropertyOptional({ example: 'test_database2' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  name?: string;
+
+  @ApiPropertyOptional({ example: '1', type: String })
+  @IsOptional()
+  @Reference('environment')
+  environment?: number;
+
+  @ApiPropertyOptional({ example: '1', type: String })
+  @IsOptional()
+  @Reference('plan')
+  plan?: number;
+
+  @ApiPropertyOptional({ example: '1', type: String })
+  @IsOptional()
+  @Reference('project')
+  project?: number;
+
+  @ApiPropertyOptional({ example: '1', type: String })
+  @IsOptional()
+  @Reference('team')
+  team?: number;
+
+  @ApiPropertyOptional({ example: '1', type: String })
+  @IsOptional()
+  @Reference('engine')
+  engine?: number;
+
+  @ApiPropertyOptional({ enum: ['true', 'false'], description: 'dba only: only quarantined (true) or only live (false).' })
+  @IsOptional()
+  @IsIn(['true', 'false'])
+  quarantine?: 'true' | 'false';
+}
+
+export class DatabaseQueryDto extends IntersectionType(PageQueryDto, DatabaseFilterDto) {}
+
+export class DatabaseCredentialDto {
+  @ApiProperty({ type: SelfLinkDto })
+  _links: SelfLinkDto;
+  @ApiProperty({ example: 1 })
+  id: number;
+  @ApiProperty({ example: 'u_test_database2' })
+  user: string;
+}
+
+export class DatabaseDto {
+  @ApiProperty({ type: SelfLinkDto })
+  _links: SelfLinkDto;
+  @ApiProperty({ example: 1 })
+  id: number;
+  @ApiProperty({ example: 'test_database2' })
+  name: string;
+  @ApiProperty({ example: 'postgresql://<user>:<password>@127.0.0.1:5432/test_database2' })
+  endpoint: string;
+  @ApiProperty({ example: 'http://localhost:8000/api/plan/1/' })
+  plan: string;
+  @ApiProperty({ example: 'http://localhost:8000/api/environment/1/' })
+  environment: string;
+  @ApiProperty({ example: null, nullable: true, type: String })
+  project: string | null;
+  @ApiProperty({ example: 'http://localhost:8000/api/team/1/' })
+  team: string;
+  @ApiProperty({ example: 'http://localhost:8000/api/engine/1/' })
+  engine: string;
+  @ApiProperty({ enum: DATABASE_STATUSES, example: 'ready' })
+  status: string;
+  @ApiProperty({ example: null, nullable: true, type: String, description: 'YYYY-MM-DD' })
+  quarantine_dt: string | null;
+  @ApiProperty({ example: 0, description: "The plan's size limit; 0 = unlimited." })
+  total_size_in_bytes: number;
+  @ApiProperty({ example: 16924, nullable: true, type: Number, description: 'Measured on the engine, cached briefly; null until known.' })
+  used_size_in_bytes: number | null;
+  @ApiProperty({ type: [DatabaseCredentialDto] })
+  credentials: DatabaseCredentialDto[];
+  @ApiProperty({ example: '' })
+  description: string;
+  @ApiProperty({ example: '2026-11-27T09:00:00.000Z' })
+  created_at: string;
+}
+
+export function presentDatabase(links: Links, view: DatabaseView): DatabaseDto {
+  const { database } = view;
+  return links.item('database', {
+    id: database.id,
+    name: database.name,
+    endpoint: view.endpoint,
+    plan: links.to('plan', database.planId),
+    environment: links.to('environment', database.environmentId),
+    project: links.to('project', database.projectId),
+    team: links.to('team', database.teamId),
+    engine: links.to('engine', view.engineId),
+    status: database.status,
+    quarantine_dt: database.quarantineDt,
+    total_size_in_bytes: view.totalSizeInBytes,
+    used_size_in_bytes: view.usedSizeInBytes,
+    credentials: (database.credentials ?? []).map((credential) =>
+      links.item('credential', { id: credential.id, user: credential.user }),
+    ),
+    description: database.description,
+    created_at: database.createdAt.toISOString(),
+  });
+}
+
+export const databaseFilter = (query: DatabaseQueryDto) => ({
+  name: query.name,
+  environment: query.environment,
+  plan: query.plan,
+  project: query.project,
+  team: query.team,
+  engine: query.engine,
+  quarantine: query.quarantine === undefined ? undefined : query.quarantine === 'true',
+});
+

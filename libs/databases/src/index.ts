@@ -1,0 +1,3 @@
+export * from './databases.module';
+export * from './databases.service';
+export * from './used-size.cache';

@@ -1,0 +1,34 @@
+import { InfraEntity } from '@dbaas/persistence';
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { EngineProvider } from './engine-provider';
+import { EngineRegistry } from './engine-registry';
+import { ENGINE_PROVIDERS } from './engines.constants';
+import { InfraAccess } from './infra-access.service';
+import { MongodbProvider } from './mongodb/mongodb.provider';
+import { MysqlProvider } from './mysql/mysql.provider';
+import { PostgresqlProvider } from './postgresql/postgresql.provider';
+import { RedisProvider } from './redis/redis.provider';
+
+/** Every engine dbaas supports. A new engine is its folder plus one line here. */
+export function createEngineProviders(): EngineProvider[] {
+  return [
+    new PostgresqlProvider(),
+    new MysqlProvider(),
+    new MongodbProvider(),
+    new RedisProvider(),
+  ];
+}
+
+/**
+ * The engine strategies behind one registry. Providers are plain classes built by a
+ * factory (they hold pools, not injected dependencies); tests override ENGINE_PROVIDERS
+ * with fakes. The registry closes every pool on application shutdown
+ * (`app.enableShutdownHooks()` makes that run on SIGTERM).
+ */
+@Module({
+  imports: [TypeOrmModule.forFeature([InfraEntity])],
+  providers: [{ provide: ENGINE_PROVIDERS, useFactory: createEngineProviders }, EngineRegistry, InfraAccess],
+  exports: [EngineRegistry, InfraAccess],
+})
+export class EnginesModule {}

@@ -1,0 +1,11 @@
+export * from './engine-provider';
+export * from './engine-registry';
+export * from './engines.constants';
+export * from './engines.module';
+export * from './infra-access.service';
+export { EngineCommandError } from './common/engine-errors';
+export { MongodbProvider, connectMongoClient } from './mongodb/mongodb.provider';
+export type { MongoClientFactory, MongoClientLike, MongoDbLike } from './mongodb/mongodb.provider';
+export { MysqlProvider } from './mysql/mysql.provider';
+export { PostgresqlProvider } from './postgresql/postgresql.provider';
+export { RedisProvider } from './redis/redis.provider';

@@ -1,0 +1,266 @@
+import { randomBytes } from 'node:crypto';
+import { Document, MongoClient, MongoNetworkError, MongoServerSelectionError } from 'mongodb';
+import { EngineUnavailableError } from '@dbaas/core';
+import {
+  COMMAND_TIMEOUT_MS,
+  CONNECT_TIMEOUT_MS,
+  EngineCommandError,
+  commandError,
+  unavailable,
+} from '../common/engine-errors';
+import { assertIdentifier } from '../common/identifiers';
+import { InfraPools } from '../common/infra-pools';
+import { EngineProvider, InfraTarget, Privileges, UserRef, UserSpec } from '../engine-provider';
+
+const ENGINE = 'mongodb';
+/** MongoDB database names are limited to 64 bytes; users have no practical limit. */
+const DATABASE_NAME_MAX_LENGTH = 63;
+const USER_NAME_MAX_LENGTH = 64;
+
+const ROLES: Record<Privileges, string> = { owner: 'dbOwner', 'read-write': 'readWrite', 'read-only': 'read' };
+
+const CODE_USER_NOT_FOUND = 11;
+const CODE_AUTHENTICATION_FAILED = 18;
+const CODE_USER_ALREADY_EXISTS = 51003;
+const UNAVAILABLE_NAMES = new Set([
+  'MongoNetworkError', 'MongoNetworkTimeoutError', 'MongoServerSelectionError', 'MongoTopologyClosedError',
+  'MongoNotConnectedError', 'MongoOperationTimeoutError',
+]);
+
+/** The slice of the driver the provider uses: a fake of it is enough to test every command. */
+export interface MongoDbLike {
+  command(command: Document): Promise<Document>;
+}
+export interface MongoClientLike {
+  db(name: string): MongoDbLike;
+  close(): Promise<void>;
+}
+/** Connects to an infra as its admin (authenticated against the `admin` database). */
+export type MongoClientFactory = (infra: InfraTarget) => Promise<MongoClientLike>;
+
+export const connectMongoClient: MongoClientFactory = async (infra) => {
+  const client = new MongoClient(`mongodb://${infra.addresses.join(',')}/`, {
+    auth: { username: infra.adminUser, password: infra.adminPassword },
+    authSource: 'admin',
+    serverSelectionTimeoutMS: CONNECT_TIMEOUT_MS,
+    connectTimeoutMS: CONNECT_TIMEOUT_MS,
+    socketTimeoutMS: COMMAND_TIMEOUT_MS,
+    maxPoolSize: 4,
+    appName: 'dbaas',
+  });
+  try {
+    await client.connect();
+  } catch (error) {
+    await client.close().catch(() => undefined);
+    throw error;
+  }
+  return client;
+};
+
+/**
+ * MongoDB. A credential is a user defined in its own database (authSource = the database)
+ * with one built-in role on it: dbOwner, readWrite or read.
+ *
+ * MongoDB has no NOLOGIN: revokeAccess sets an unknown password and removes every role.
+ * Open connections stay authenticated, but the user cache is invalidated at once, so they
+ * can no longer read or write anything; their running operations are ended with
+ * killAllSessionsByPattern (best effort: it needs the killAnySession privilege, and
+ * MongoDB cannot close another user's connections).
+ *
+ * The client factory is injectable so the command layer is tested against a fake `Db`
+ * (no MongoDB server can be installed on the development machines).
+ */
+export class MongodbProvider extends EngineProvider {
+  readonly type = 'mongodb' as const;
+  readonly userNameMaxLength = USER_NAME_MAX_LENGTH;
+  readonly reservedNames: readonly string[] = ['admin', 'config', 'local'];
+
+  private readonly clients: InfraPools<Promise<MongoClientLike>>;
+
+  constructor(connect: MongoClientFactory = connectMongoClient) {
+    super();
+    this.clients = new InfraPools<Promise<MongoClientLike>>(
+      (infra) => connect(infra),
+      async (client) => (await client.catch(() => null))?.close(),
+    );
+  }
+
+  async ping(infra: InfraTarget): Promise<{ version: string }> {
+    return this.withAdmin(infra, [], async (client) => {
+      const info = await client.db('admin').command({ buildInfo: 1 });
+      return { version: String(info.version) };
+    });
+  }
+
+  /** MongoDB creates a database on its first write; this only checks the name and the server. */
+  async createDatabase(infra: InfraTarget, database: string): Promise<void> {
+    this.databaseName(database);
+    await this.withAdmin(infra, [], (client) => client.db('admin').command({ ping: 1 }));
+  }
+
+  async dropDatabase(infra: InfraTarget, database: string): Promise<void> {
+    const db = this.databaseName(database);
+    await this.withAdmin(infra, [], async (client) => {
+      const { users = [] } = await client.db(db).command({ usersInfo: 1 });
+      await this.killSessions(client, (users as Document[]).map((u) => ({ user: String(u.user), db })));
+      await client.db(db).command({ dropDatabase: 1 });
+    });
+  }
+
+  async createUser(infra: InfraTarget, spec: UserSpec): Promise<void> {
+    const db = this.databaseName(spec.database);
+    const user = this.userName(spec.user, infra);
+    const role = ROLES[spec.privileges];
+    if (!role) throw new Error(`${ENGINE}: unknown privileges ${spec.privileges}`);
+    const roles = [{ role, db }];
+    await this.withAdmin(infra, [spec.password], async (client) => {
+      const target = client.db(db);
+      if (await this.userExists(target, user, db)) {
+        await target.command({ updateUser: user, pwd: spec.password, roles });
+        return;
+      }
+      try {
+        await target.command({ createUser: user, pwd: spec.password, roles });
+      } catch (error) {
+        if ((error as { code?: number }).code !== CODE_USER_ALREADY_EXISTS) throw error;
+        await target.command({ updateUser: user, pwd: spec.password, roles }); // created concurrently
+      }
+    });
+  }
+
+  async dropUser(infra: InfraTarget, ref: UserRef): Promise<void> {
+    const db = this.databaseName(ref.database);
+    const user = this.userName(ref.user, infra);
+    await this.withAdmin(infra, [], async (client) => {
+      await this.killSessions(client, [{ user, db }]);
+      await client.db(db).command({ dropUser: user }).catch((error) => {
+        if ((error as { code?: number }).code !== CODE_USER_NOT_FOUND) throw error;
+      });
+    });
+  }
+
+  async setPassword(infra: InfraTarget, ref: UserRef, password: string): Promise<void> {
+    const db = this.databaseName(ref.database);
+    const user = this.userName(ref.user, infra);
+    await this.withAdmin(infra, [password], (client) => client.db(db).command({ updateUser: user, pwd: password }));
+  }
+
+  async revokeAccess(infra: InfraTarget, ref: UserRef): Promise<void> {
+    const db = this.databaseName(ref.database);
+    const user = this.userName(ref.user, infra);
+    const unknown = randomBytes(32).toString('base64url');
+    await this.withAdmin(infra, [unknown], async (client) => {
+      const target = client.db(db);
+      if (!(await this.userExists(target, user, db))) return;
+      await target.command({ updateUser: user, pwd: unknown, roles: [] });
+      await this.killSessions(client, [{ user, db }]);
+    });
+  }
+
+  async restoreAccess(infra: InfraTarget, spec: UserSpec): Promise<void> {
+    await this.createUser(infra, spec);
+  }
+
+  async usedSize(infra: InfraTarget, database: string): Promise<number> {
+    const db = this.databaseName(database);
+    return this.withAdmin(infra, [], async (client) => {
+      const stats = await client.db(db).command({ dbStats: 1, scale: 1 });
+      return Number(stats.dataSize ?? 0) + Number(stats.indexSize ?? 0);
+    });
+  }
+
+  endpoint(infra: InfraTarget, database: string): string {
+    // Without authSource the URL's database is the authentication database, as wanted.
+    return `mongodb://<user>:<password>@${infra.addresses.join(',')}/${this.databaseName(database)}`;
+  }
+
+  /** Databases holding data, plus those that only have users so far (empty ones do not exist in MongoDB). */
+  async listDatabases(infra: InfraTarget): Promise<string[]> {
+    return this.withAdmin(infra, [], async (client) => {
+      const admin = client.db('admin');
+      const { databases = [] } = await admin.command({ listDatabases: 1, nameOnly: true });
+      const { users = [] } = await admin.command({ usersInfo: { forAllDBs: true } });
+      const names = new Set<string>([
+        ...(databases as Document[]).map((d) => String(d.name)),
+        ...(users as Document[]).map((u) => String(u.db)),
+      ]);
+      return [...names].filter((name) => this.isManageable(name)).sort();
+    });
+  }
+
+  async listUsers(infra: InfraTarget): Promise<string[]> {
+    return this.withAdmin(infra, [], async (client) => {
+      const { users = [] } = await client.db('admin').command({ usersInfo: { forAllDBs: true } });
+      const names = (users as Document[])
+        .filter((u) => this.isManageable(String(u.db)))
+        .map((u) => String(u.user))
+        .filter((name) => /^[a-z][a-z0-9_]*$/.test(name) && name !== infra.adminUser);
+      return [...new Set(names)].sort();
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.clients.closeAll();
+  }
+
+  // --- internals -------------------------------------------------------------------------
+
+  private databaseName(name: string): string {
+    return assertIdentifier(ENGINE, 'database', name, DATABASE_NAME_MAX_LENGTH);
+  }
+
+  private userName(name: string, infra: InfraTarget): string {
+    assertIdentifier(ENGINE, 'user', name, USER_NAME_MAX_LENGTH);
+    if (name === infra.adminUser) throw new EngineCommandError(ENGINE, `user ${name} is the infra admin; dbaas does not manage it`);
+    return name;
+  }
+
+  private isManageable(database: string): boolean {
+    return /^[a-z][a-z0-9_]*$/.test(database) && !this.reservedNames.includes(database);
+  }
+
+  private async userExists(db: MongoDbLike, user: string, database: string): Promise<boolean> {
+    const { users = [] } = await db.command({ usersInfo: { user, db: database } });
+    return (users as Document[]).length > 0;
+  }
+
+  /** Ends the users' sessions and their running operations; best effort (see the class comment). */
+  private async killSessions(client: MongoClientLike, users: { user: string; db: string }[]): Promise<void> {
+    if (!users.length) return;
+    await client
+      .db('admin')
+      .command({ killAllSessionsByPattern: [{ users }] })
+      .catch((error) => {
+        if (isUnavailable(error)) throw error;
+      });
+  }
+
+  private async withAdmin<T>(infra: InfraTarget, secrets: string[], work: (client: MongoClientLike) => Promise<T>): Promise<T> {
+    const allSecrets = [infra.adminPassword, ...secrets];
+    const pending = this.clients.get(infra);
+    let client: MongoClientLike;
+    try {
+      client = await pending;
+    } catch (error) {
+      this.clients.discard(infra, pending); // the next call tries to connect again
+      throw this.translate(infra, error, allSecrets);
+    }
+    try {
+      return await work(client);
+    } catch (error) {
+      throw this.translate(infra, error, allSecrets);
+    }
+  }
+
+  private translate(infra: InfraTarget, error: unknown, secrets: string[]): Error {
+    if (error instanceof EngineUnavailableError || error instanceof EngineCommandError) return error;
+    if (isUnavailable(error)) return unavailable(ENGINE, infra.addresses, error, secrets);
+    return commandError(ENGINE, error, secrets);
+  }
+}
+
+function isUnavailable(error: unknown): boolean {
+  if (error instanceof MongoNetworkError || error instanceof MongoServerSelectionError) return true;
+  const e = error as { name?: string; code?: number } | null;
+  return UNAVAILABLE_NAMES.has(e?.name ?? '') || e?.code === CODE_AUTHENTICATION_FAILED;
+}

@@ -1,0 +1,368 @@
+import { randomBytes } from 'node:crypto';
+import { Client, ClientBase, Pool, PoolClient } from 'pg';
+import { EngineUnavailableError } from '@dbaas/core';
+import { parseAddress } from '../common/address';
+import {
+  COMMAND_TIMEOUT_MS,
+  CONNECT_TIMEOUT_MS,
+  EngineCommandError,
+  commandError,
+  unavailable,
+} from '../common/engine-errors';
+import { assertIdentifier } from '../common/identifiers';
+import { InfraPools } from '../common/infra-pools';
+import {
+  EngineProvider,
+  InfraTarget,
+  PRIVILEGES,
+  UserRef,
+  UserSpec,
+} from '../engine-provider';
+import { groupRoles, passwordSql, quoteIdent, quoteLiteral } from './postgresql-sql';
+
+const ENGINE = 'postgresql';
+/** 63 (NAMEDATALEN - 1) minus the longest group-role suffix `:owner`: longer names would be truncated. */
+const DATABASE_NAME_MAX_LENGTH = 57;
+/** The database the admin connects to for cluster-wide statements. */
+const ADMIN_DATABASE = 'postgres';
+
+/** Connection-level failures: the server is down, unreachable, refusing us, or too slow. */
+const UNAVAILABLE_NETWORK_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND',
+  'EAI_AGAIN', 'EPIPE',
+]);
+
+type Query = ClientBase['query'];
+
+/**
+ * PostgreSQL (13+: `DROP DATABASE ... WITH (FORCE)`, `pg_terminate_backend(pid, timeout)`).
+ *
+ * Privilege model: each database has three NOLOGIN group roles (see `groupRoles`):
+ * `<db>:owner` owns the database and its schema `public`; `<db>:rw` and `<db>:ro` get
+ * DML / SELECT on everything `<db>:owner` creates, through default privileges. An owner
+ * credential is a member of `<db>:owner` and logs in with `role = <db>:owner` set for that
+ * database, so the tables it creates belong to the group: several owner credentials share
+ * them, and read-write / read-only credentials see them without further grants. This
+ * avoids per-user default privileges and per-user object ownership.
+ *
+ * The admin pool (max 4 connections) connects to the first address; statements inside a
+ * database use a short-lived connection to it, closed at once, so idle databases hold no
+ * connections. Extra addresses only appear in the endpoint (libpq multi-host syntax).
+ */
+export class PostgresqlProvider extends EngineProvider {
+  readonly type = 'postgresql' as const;
+  readonly userNameMaxLength = 63;
+  readonly reservedNames: readonly string[] = ['postgres', 'template0', 'template1'];
+
+  private readonly pools = new InfraPools<Pool>(
+    (infra) => {
+      const pool = new Pool({ ...this.connectionConfig(infra, ADMIN_DATABASE), max: 4, idleTimeoutMillis: 10_000 });
+      // An idle client dies when the server restarts: without a listener that is a crash.
+      pool.on('error', () => undefined);
+      return pool;
+    },
+    (pool) => pool.end(),
+  );
+
+  async ping(infra: InfraTarget): Promise<{ version: string }> {
+    return this.withAdmin(infra, [], async (q) => {
+      const { rows } = await q<{ version: string }>("SELECT current_setting('server_version') AS version");
+      return { version: rows[0].version };
+    });
+  }
+
+  async createDatabase(infra: InfraTarget, database: string): Promise<void> {
+    const db = this.databaseName(database);
+    await this.withAdmin(infra, [], async (q) => {
+      await this.ensureGroupRoles(q, db);
+      const groups = groupRoles(db);
+      const { rowCount } = await q('SELECT 1 FROM pg_database WHERE datname = $1', [db]);
+      if (!rowCount) {
+        await ignoreCode(q(`CREATE DATABASE ${quoteIdent(db)} OWNER ${quoteIdent(groups.owner)}`), '42P04');
+      }
+      await q(`ALTER DATABASE ${quoteIdent(db)} OWNER TO ${quoteIdent(groups.owner)}`);
+      await q(`REVOKE ALL ON DATABASE ${quoteIdent(db)} FROM PUBLIC`);
+      await q(`GRANT CONNECT, TEMPORARY ON DATABASE ${quoteIdent(db)} TO ${quoteIdent(groups['read-write'])}`);
+      await q(`GRANT CONNECT ON DATABASE ${quoteIdent(db)} TO ${quoteIdent(groups['read-only'])}`);
+    });
+    await this.inDatabase(infra, db, [], (q) => this.prepareSchema(q, db));
+  }
+
+  async dropDatabase(infra: InfraTarget, database: string): Promise<void> {
+    const db = this.databaseName(database);
+    await this.withAdmin(infra, [], async (q) => {
+      // FORCE ends the database's open sessions first.
+      await q(`DROP DATABASE IF EXISTS ${quoteIdent(db)} WITH (FORCE)`);
+      for (const role of Object.values(groupRoles(db))) {
+        await q(`DROP ROLE IF EXISTS ${quoteIdent(role)}`);
+      }
+    });
+  }
+
+  async createUser(infra: InfraTarget, spec: UserSpec): Promise<void> {
+    const db = this.databaseName(spec.database);
+    const user = this.userName(spec.user);
+    if (!PRIVILEGES.includes(spec.privileges)) throw new Error(`${ENGINE}: unknown privileges ${spec.privileges}`);
+    const secrets = [spec.password];
+    const groups = groupRoles(db);
+    await this.withAdmin(infra, secrets, async (q) => {
+      await this.ensureGroupRoles(q, db);
+      const role = await this.findRole(q, user, infra);
+      const attributes = `LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION INHERIT PASSWORD ${passwordSql(spec.password)}`;
+      if (role) {
+        await q(`ALTER ROLE ${quoteIdent(user)} ${attributes}`);
+      } else {
+        await q(`CREATE ROLE ${quoteIdent(user)} ${attributes}`).catch(async (error) => {
+          if ((error as { code?: string }).code !== '42710') throw error; // created concurrently
+          await q(`ALTER ROLE ${quoteIdent(user)} ${attributes}`);
+        });
+      }
+      for (const [privileges, group] of Object.entries(groups)) {
+        const membership = privileges === spec.privileges ? 'GRANT' : 'REVOKE';
+        const direction = membership === 'GRANT' ? 'TO' : 'FROM';
+        await q(`${membership} ${quoteIdent(group)} ${direction} ${quoteIdent(user)}`);
+      }
+      // Owners act as the owner group inside the database, so their tables are shared.
+      if (spec.privileges === 'owner') {
+        await q(`ALTER ROLE ${quoteIdent(user)} IN DATABASE ${quoteIdent(db)} SET role = ${quoteLiteral(groups.owner)}`);
+      } else {
+        await q(`ALTER ROLE ${quoteIdent(user)} IN DATABASE ${quoteIdent(db)} RESET role`);
+      }
+    });
+    // Re-applied for tables an owner created outside the owner group (after RESET ROLE).
+    await this.inDatabase(infra, db, secrets, (q) => this.prepareSchema(q, db));
+  }
+
+  async dropUser(infra: InfraTarget, ref: UserRef): Promise<void> {
+    const db = this.databaseName(ref.database);
+    const user = this.userName(ref.user);
+    const exists = await this.withAdmin(infra, [], async (q) => {
+      if (!(await this.findRole(q, user, infra))) return false;
+      await q(`ALTER ROLE ${quoteIdent(user)} NOLOGIN`);
+      await this.terminateSessions(q, user);
+      return true;
+    });
+    if (!exists) return;
+    const databaseExists = await this.withAdmin(infra, [], async (q) => {
+      return (await q('SELECT 1 FROM pg_database WHERE datname = $1', [db])).rowCount === 1;
+    });
+    if (databaseExists) {
+      // Keep what the user created (it belongs to the database, not to the credential),
+      // then remove its grants and default privileges so DROP ROLE has no dependencies.
+      await this.inDatabase(infra, db, [], async (q) => {
+        await this.ensureGroupRoles(q, db);
+        await q(`REASSIGN OWNED BY ${quoteIdent(user)} TO ${quoteIdent(groupRoles(db).owner)}`);
+        await q(`DROP OWNED BY ${quoteIdent(user)}`);
+      });
+    }
+    await this.withAdmin(infra, [], (q) => q(`DROP ROLE IF EXISTS ${quoteIdent(user)}`));
+  }
+
+  async setPassword(infra: InfraTarget, ref: UserRef, password: string): Promise<void> {
+    this.databaseName(ref.database);
+    const user = this.userName(ref.user);
+    await this.withAdmin(infra, [password], async (q) => {
+      if (!(await this.findRole(q, user, infra))) throw new EngineCommandError(ENGINE, `role ${user} does not exist`);
+      await q(`ALTER ROLE ${quoteIdent(user)} PASSWORD ${passwordSql(password)}`);
+    });
+  }
+
+  async revokeAccess(infra: InfraTarget, ref: UserRef): Promise<void> {
+    this.databaseName(ref.database);
+    const user = this.userName(ref.user);
+    await this.withAdmin(infra, [], async (q) => {
+      if (!(await this.findRole(q, user, infra))) return;
+      // NOLOGIN alone leaves open sessions alive: they are ended too.
+      await q(`ALTER ROLE ${quoteIdent(user)} NOLOGIN PASSWORD ${passwordSql(randomBytes(32).toString('base64url'))}`);
+      await this.terminateSessions(q, user);
+    });
+  }
+
+  async restoreAccess(infra: InfraTarget, spec: UserSpec): Promise<void> {
+    await this.createUser(infra, spec);
+  }
+
+  async usedSize(infra: InfraTarget, database: string): Promise<number> {
+    const db = this.databaseName(database);
+    return this.withAdmin(infra, [], async (q) => {
+      const { rows } = await q<{ size: string }>('SELECT pg_database_size($1)::text AS size', [db]);
+      return Number(rows[0].size);
+    });
+  }
+
+  endpoint(infra: InfraTarget, database: string): string {
+    return `postgresql://<user>:<password>@${infra.addresses.join(',')}/${this.databaseName(database)}`;
+  }
+
+  async listDatabases(infra: InfraTarget): Promise<string[]> {
+    return this.withAdmin(infra, [], async (q) => {
+      const { rows } = await q<{ datname: string }>(
+        'SELECT datname FROM pg_database WHERE NOT datistemplate ORDER BY datname',
+      );
+      return rows.map((r) => r.datname).filter((name) => this.isManageable(name) && !this.reservedNames.includes(name));
+    });
+  }
+
+  async listUsers(infra: InfraTarget): Promise<string[]> {
+    return this.withAdmin(infra, [], async (q) => {
+      const { rows } = await q<{ rolname: string }>(
+        "SELECT rolname FROM pg_roles WHERE NOT rolsuper AND rolname !~ '^pg_' AND rolname <> current_user ORDER BY rolname",
+      );
+      // Group roles (`<db>:owner`...) fail the name rule and drop out here.
+      return rows.map((r) => r.rolname).filter((name) => this.isManageable(name));
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.pools.closeAll();
+  }
+
+  // --- internals -------------------------------------------------------------------------
+
+  private databaseName(name: string): string {
+    return assertIdentifier(ENGINE, 'database', name, DATABASE_NAME_MAX_LENGTH);
+  }
+
+  private userName(name: string): string {
+    return assertIdentifier(ENGINE, 'user', name, this.userNameMaxLength);
+  }
+
+  private isManageable(name: string): boolean {
+    return /^[a-z][a-z0-9_]*$/.test(name);
+  }
+
+  /** The role, refusing superusers and the infra's admin: a credential must never take them over. */
+  private async findRole(q: Query, user: string, infra: InfraTarget): Promise<boolean> {
+    const { rows } = await q<{ rolsuper: boolean }>('SELECT rolsuper FROM pg_roles WHERE rolname = $1', [user]);
+    if (!rows.length) return false;
+    if (rows[0].rolsuper || user === infra.adminUser) {
+      throw new EngineCommandError(ENGINE, `role ${user} is a superuser or the infra admin; dbaas does not manage it`);
+    }
+    return true;
+  }
+
+  private async ensureGroupRoles(q: Query, db: string): Promise<void> {
+    const groups = Object.values(groupRoles(db));
+    const { rows } = await q<{ rolname: string }>('SELECT rolname FROM pg_roles WHERE rolname = ANY($1)', [groups]);
+    const existing = new Set(rows.map((r) => r.rolname));
+    for (const group of groups.filter((g) => !existing.has(g))) {
+      await ignoreCode(q(`CREATE ROLE ${quoteIdent(group)} NOLOGIN`), '42710');
+    }
+    // A non-superuser admin (CREATEDB + CREATEROLE) must be a member of the owner group to
+    // create the database for it and to set the group's default privileges.
+    const { rows: me } = await q<{ rolsuper: boolean }>('SELECT rolsuper FROM pg_roles WHERE rolname = current_user');
+    if (!me[0]?.rolsuper) await q(`GRANT ${quoteIdent(groupRoles(db).owner)} TO CURRENT_USER`);
+  }
+
+  /** Schema ownership and grants inside the database; every statement is idempotent. */
+  private async prepareSchema(q: Query, db: string): Promise<void> {
+    const { owner, 'read-write': rw, 'read-only': ro } = groupRoles(db);
+    const [o, w, r] = [owner, rw, ro].map(quoteIdent);
+    await q(`ALTER SCHEMA public OWNER TO ${o}`);
+    // Before PostgreSQL 15 every role could create tables in public.
+    await q('REVOKE CREATE ON SCHEMA public FROM PUBLIC');
+    await q(`GRANT USAGE ON SCHEMA public TO ${w}, ${r}`);
+    await q(`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ${w}`);
+    await q(`GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO ${w}`);
+    await q(`GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${r}`);
+    await q(`GRANT SELECT ON ALL SEQUENCES IN SCHEMA public TO ${r}`);
+    // Without IN SCHEMA: also covers schemas the owners create later.
+    await q(`ALTER DEFAULT PRIVILEGES FOR ROLE ${o} GRANT USAGE ON SCHEMAS TO ${w}, ${r}`);
+    await q(`ALTER DEFAULT PRIVILEGES FOR ROLE ${o} GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO ${w}`);
+    await q(`ALTER DEFAULT PRIVILEGES FOR ROLE ${o} GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO ${w}`);
+    await q(`ALTER DEFAULT PRIVILEGES FOR ROLE ${o} GRANT SELECT ON TABLES TO ${r}`);
+    await q(`ALTER DEFAULT PRIVILEGES FOR ROLE ${o} GRANT SELECT ON SEQUENCES TO ${r}`);
+  }
+
+  private async terminateSessions(q: Query, user: string): Promise<void> {
+    // The timeout makes the call wait until the backends are really gone.
+    await q(
+      'SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE usename = $1 AND pid <> pg_backend_pid()',
+      [user],
+    );
+  }
+
+  private connectionConfig(infra: InfraTarget, database: string) {
+    const { host, port } = parseAddress(infra.addresses[0] ?? '', 5432);
+    return {
+      host,
+      port,
+      user: infra.adminUser,
+      password: infra.adminPassword,
+      database,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      statement_timeout: COMMAND_TIMEOUT_MS,
+      lock_timeout: COMMAND_TIMEOUT_MS,
+      // Client-side bound too, for a server that stops answering altogether.
+      query_timeout: COMMAND_TIMEOUT_MS + 2_000,
+      application_name: 'dbaas',
+    };
+  }
+
+  private async withAdmin<T>(infra: InfraTarget, secrets: string[], work: (q: Query) => Promise<T>): Promise<T> {
+    const allSecrets = [infra.adminPassword, ...secrets];
+    const pool = this.pools.get(infra);
+    let client: PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (error) {
+      throw this.translate(infra, error, allSecrets);
+    }
+    let broken: Error | undefined;
+    try {
+      return await work(client.query.bind(client) as Query);
+    } catch (error) {
+      if (isUnavailable(error)) broken = error as Error;
+      throw this.translate(infra, error, allSecrets);
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  private async inDatabase<T>(
+    infra: InfraTarget,
+    database: string,
+    secrets: string[],
+    work: (q: Query) => Promise<T>,
+  ): Promise<T> {
+    const allSecrets = [infra.adminPassword, ...secrets];
+    const client = new Client(this.connectionConfig(infra, database));
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      return await work(client.query.bind(client) as Query);
+    } catch (error) {
+      throw this.translate(infra, error, allSecrets);
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+
+  private translate(infra: InfraTarget, error: unknown, secrets: string[]): Error {
+    if (error instanceof EngineUnavailableError || error instanceof EngineCommandError) return error;
+    if (isUnavailable(error)) return unavailable(ENGINE, infra.addresses, error, secrets);
+    return commandError(ENGINE, error, secrets);
+  }
+}
+
+function isUnavailable(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string') {
+    if (UNAVAILABLE_NETWORK_CODES.has(code)) return true;
+    // 08: connection exception, 53: insufficient resources (too many connections),
+    // 57P: server shutting down / not accepting, 57014: statement timeout,
+    // 28: the admin's own login was refused.
+    if (/^(08|53|57P|28)/.test(code) || code === '57014') return true;
+  }
+  const message = error instanceof Error ? error.message : '';
+  return /timeout|Connection terminated|connection.*(closed|ended)/i.test(message);
+}
+
+async function ignoreCode<T>(promise: Promise<T>, code: string): Promise<T | undefined> {
+  try {
+    return await promise;
+  } catch (error) {
+    if ((error as { code?: string }).code === code) return undefined;
+    throw error;
+  }
+}

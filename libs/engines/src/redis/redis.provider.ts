@@ -1,0 +1,282 @@
+import { randomBytes } from 'node:crypto';
+import Redis from 'ioredis';
+import { EngineUnavailableError } from '@dbaas/core';
+import { parseAddress } from '../common/address';
+import {
+  COMMAND_TIMEOUT_MS,
+  CONNECT_TIMEOUT_MS,
+  EngineCommandError,
+  commandError,
+  unavailable,
+} from '../common/engine-errors';
+import { assertIdentifier } from '../common/identifiers';
+import { InfraPools } from '../common/infra-pools';
+import { EngineProvider, InfraTarget, UserRef, UserSpec } from '../engine-provider';
+import { COMMAND_RULES, keyPattern, passwordRule, prefixesOfAclLine } from './redis-acl';
+
+const ENGINE = 'redis';
+/** Redis has no limit; 64 keeps names readable in ACL LIST and matches MySQL's identifiers. */
+const NAME_MAX_LENGTH = 64;
+const SCAN_BATCH = 1000;
+/** usedSize reads at most this many keys, or for at most this long (see usedSize). */
+const SIZE_MAX_KEYS = 10_000;
+const SIZE_MAX_MS = 2_000;
+
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE',
+]);
+const UNAVAILABLE_MESSAGES =
+  /WRONGPASS|NOAUTH|LOADING|MASTERDOWN|BUSY|Connection is closed|timed out|Stream isn't writeable|ETIMEDOUT|ECONNREFUSED/;
+
+/**
+ * One admin connection per infra (Redis multiplexes commands on a single connection).
+ * ioredis' automatic reconnection and offline queue are off: a command on a dead server
+ * must fail fast, and the next call simply connects again.
+ */
+class AdminConnection {
+  private client: Redis | null = null;
+  private connecting: Promise<Redis> | null = null;
+
+  constructor(private readonly infra: InfraTarget) {}
+
+  async get(): Promise<Redis> {
+    if (this.client?.status === 'ready') return this.client;
+    if (this.connecting) return this.connecting;
+    this.client?.disconnect();
+    const { host, port } = parseAddress(this.infra.addresses[0] ?? '', 6379);
+    const client = new Redis({
+      host,
+      port,
+      username: this.infra.adminUser,
+      password: this.infra.adminPassword,
+      lazyConnect: true,
+      connectTimeout: CONNECT_TIMEOUT_MS,
+      commandTimeout: COMMAND_TIMEOUT_MS,
+      retryStrategy: () => null,
+      maxRetriesPerRequest: 0,
+      enableOfflineQueue: false,
+      connectionName: 'dbaas',
+    });
+    client.on('error', () => undefined); // reported through the failing command instead
+    this.client = client;
+    this.connecting = client
+      .connect()
+      .then(() => client)
+      .catch((error) => {
+        client.disconnect();
+        throw error;
+      })
+      .finally(() => {
+        this.connecting = null;
+      });
+    return this.connecting;
+  }
+
+  async close(): Promise<void> {
+    const client = this.client;
+    this.client = null;
+    if (client) await client.quit().catch(() => client.disconnect());
+  }
+}
+
+/**
+ * Redis 7 with ACL users. A dbaas database is the key prefix `name:` in logical database 0
+ * (there is nothing to create); a credential is an ACL user confined to `~name:*` keys and
+ * `&name:*` channels (see redis-acl.ts for the command rules). Standalone servers only:
+ * the first address is used.
+ */
+export class RedisProvider extends EngineProvider {
+  readonly type = 'redis' as const;
+  readonly userNameMaxLength = NAME_MAX_LENGTH;
+  readonly reservedNames: readonly string[] = [];
+
+  private readonly connections = new InfraPools<AdminConnection>(
+    (infra) => new AdminConnection(infra),
+    (connection) => connection.close(),
+  );
+
+  async ping(infra: InfraTarget): Promise<{ version: string }> {
+    return this.withAdmin(infra, [], async (redis) => {
+      const info = String(await redis.call('INFO', 'server'));
+      const version = /^redis_version:(.+)$/m.exec(info)?.[1]?.trim() ?? 'unknown';
+      return { version };
+    });
+  }
+
+  /** Nothing to create: a prefix exists as soon as a key has it. */
+  async createDatabase(infra: InfraTarget, database: string): Promise<void> {
+    this.databaseName(database);
+    await this.withAdmin(infra, [], async () => undefined); // still proves the server answers
+  }
+
+  async dropDatabase(infra: InfraTarget, database: string): Promise<void> {
+    const db = this.databaseName(database);
+    await this.withAdmin(infra, [], async (redis) => {
+      for (const user of await this.usersOfPrefix(redis, db)) await this.killClients(redis, user);
+      let cursor = '0';
+      do {
+        const [next, keys] = (await redis.call('SCAN', cursor, 'MATCH', keyPattern(db), 'COUNT', SCAN_BATCH)) as [string, string[]];
+        if (keys.length) await redis.call('UNLINK', ...keys); // frees memory in the background
+        cursor = next;
+      } while (cursor !== '0');
+    });
+  }
+
+  async createUser(infra: InfraTarget, spec: UserSpec): Promise<void> {
+    const db = this.databaseName(spec.database);
+    const user = this.userName(spec.user, infra);
+    const rules = COMMAND_RULES[spec.privileges];
+    if (!rules) throw new Error(`${ENGINE}: unknown privileges ${spec.privileges}`);
+    await this.withAdmin(infra, [spec.password], async (redis) => {
+      // `reset` first: one atomic command brings a new or existing user to exactly this state.
+      await redis.call(
+        'ACL', 'SETUSER', user, 'reset', 'on', passwordRule(spec.password),
+        `~${keyPattern(db)}`, `&${keyPattern(db)}`, ...rules,
+      );
+    });
+  }
+
+  async dropUser(infra: InfraTarget, ref: UserRef): Promise<void> {
+    this.databaseName(ref.database);
+    const user = this.userName(ref.user, infra);
+    await this.withAdmin(infra, [], async (redis) => {
+      if (!(await this.userExists(redis, user))) return;
+      await redis.call('ACL', 'SETUSER', user, 'off');
+      await this.killClients(redis, user);
+      await redis.call('ACL', 'DELUSER', user);
+    });
+  }
+
+  async setPassword(infra: InfraTarget, ref: UserRef, password: string): Promise<void> {
+    this.databaseName(ref.database);
+    const user = this.userName(ref.user, infra);
+    await this.withAdmin(infra, [password], async (redis) => {
+      // ACL SETUSER would silently create a missing user, without any key access.
+      if (!(await this.userExists(redis, user))) throw new EngineCommandError(ENGINE, `user ${user} does not exist`);
+      await redis.call('ACL', 'SETUSER', user, 'resetpass', passwordRule(password));
+    });
+  }
+
+  async revokeAccess(infra: InfraTarget, ref: UserRef): Promise<void> {
+    this.databaseName(ref.database);
+    const user = this.userName(ref.user, infra);
+    await this.withAdmin(infra, [], async (redis) => {
+      if (!(await this.userExists(redis, user))) return;
+      const unknown = passwordRule(randomBytes(32).toString('hex'));
+      await redis.call('ACL', 'SETUSER', user, 'off', 'resetpass', unknown);
+      // `off` only refuses new logins.
+      await this.killClients(redis, user);
+    });
+  }
+
+  async restoreAccess(infra: InfraTarget, spec: UserSpec): Promise<void> {
+    await this.createUser(infra, spec);
+  }
+
+  /**
+   * The sum of MEMORY USAGE over the prefix's keys. Bounded so a huge prefix cannot stall
+   * the server or the request: after SIZE_MAX_KEYS keys or SIZE_MAX_MS, the sum so far is
+   * returned, a LOWER BOUND of the real size (SCAN gives no reliable total to extrapolate
+   * from). Exact below 10,000 keys.
+   */
+  async usedSize(infra: InfraTarget, database: string): Promise<number> {
+    const db = this.databaseName(database);
+    return this.withAdmin(infra, [], async (redis) => {
+      const deadline = Date.now() + SIZE_MAX_MS;
+      let total = 0;
+      let seen = 0;
+      let cursor = '0';
+      do {
+        const [next, keys] = (await redis.call('SCAN', cursor, 'MATCH', keyPattern(db), 'COUNT', SCAN_BATCH)) as [string, string[]];
+        cursor = next;
+        if (keys.length) {
+          const pipeline = redis.pipeline();
+          for (const key of keys) pipeline.call('MEMORY', 'USAGE', key);
+          for (const [error, bytes] of (await pipeline.exec()) ?? []) {
+            if (!error) total += Number(bytes ?? 0); // null: the key expired meanwhile
+          }
+          seen += keys.length;
+        }
+      } while (cursor !== '0' && seen < SIZE_MAX_KEYS && Date.now() < deadline);
+      return total;
+    });
+  }
+
+  endpoint(infra: InfraTarget, database: string): string {
+    this.databaseName(database);
+    return `redis://<user>:<password>@${infra.addresses[0]}/0`;
+  }
+
+  /** The prefixes the ACL users are confined to: Redis has no other notion of a database. */
+  async listDatabases(infra: InfraTarget): Promise<string[]> {
+    return this.withAdmin(infra, [], async (redis) => {
+      const lines = (await redis.call('ACL', 'LIST')) as string[];
+      const prefixes = new Set<string>();
+      for (const line of lines) {
+        const name = line.split(' ')[1];
+        if (name === 'default' || name === infra.adminUser) continue;
+        for (const prefix of prefixesOfAclLine(line)) prefixes.add(prefix);
+      }
+      return [...prefixes].sort();
+    });
+  }
+
+  async listUsers(infra: InfraTarget): Promise<string[]> {
+    return this.withAdmin(infra, [], async (redis) => {
+      const users = (await redis.call('ACL', 'USERS')) as string[];
+      return users.filter((u) => u !== 'default' && u !== infra.adminUser && /^[a-z][a-z0-9_]*$/.test(u)).sort();
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.connections.closeAll();
+  }
+
+  // --- internals -------------------------------------------------------------------------
+
+  private databaseName(name: string): string {
+    return assertIdentifier(ENGINE, 'database', name, NAME_MAX_LENGTH);
+  }
+
+  /** Validates the name and refuses the accounts a credential must never take over. */
+  private userName(name: string, infra: InfraTarget): string {
+    assertIdentifier(ENGINE, 'user', name, NAME_MAX_LENGTH);
+    if (name === 'default' || name === infra.adminUser) {
+      throw new EngineCommandError(ENGINE, `user ${name} is reserved; dbaas does not manage it`);
+    }
+    return name;
+  }
+
+  private async userExists(redis: Redis, user: string): Promise<boolean> {
+    return (await redis.call('ACL', 'GETUSER', user)) !== null;
+  }
+
+  private async usersOfPrefix(redis: Redis, db: string): Promise<string[]> {
+    const lines = (await redis.call('ACL', 'LIST')) as string[];
+    return lines.filter((line) => prefixesOfAclLine(line).includes(db)).map((line) => line.split(' ')[1]);
+  }
+
+  private async killClients(redis: Redis, user: string): Promise<void> {
+    await redis.call('CLIENT', 'KILL', 'USER', user).catch((error: Error) => {
+      if (!/No such user/i.test(error.message)) throw error;
+    });
+  }
+
+  private async withAdmin<T>(infra: InfraTarget, secrets: string[], work: (redis: Redis) => Promise<T>): Promise<T> {
+    const allSecrets = [infra.adminPassword, ...secrets];
+    try {
+      const redis = await this.connections.get(infra).get();
+      return await work(redis);
+    } catch (error) {
+      if (error instanceof EngineUnavailableError || error instanceof EngineCommandError) throw error;
+      if (isUnavailable(error)) throw unavailable(ENGINE, infra.addresses, error, allSecrets);
+      throw commandError(ENGINE, error, allSecrets);
+    }
+  }
+}
+
+function isUnavailable(error: unknown): boolean {
+  const code = (error as { code?: string } | null)?.code ?? '';
+  const message = error instanceof Error ? error.message : String(error);
+  return UNAVAILABLE_CODES.has(code) || UNAVAILABLE_MESSAGES.test(message);
+}

@@ -1,0 +1,82 @@
+import {
+  Column,
+  CreateDateColumn,
+  Entity,
+  JoinColumn,
+  ManyToOne,
+  OneToMany,
+  PrimaryGeneratedColumn,
+} from 'typeorm';
+import { CredentialEntity } from './credential.entity';
+import { EnvironmentEntity } from './environment.entity';
+import { InfraEntity } from './infra.entity';
+import { PlanEntity } from './plan.entity';
+import { ProjectEntity } from './project.entity';
+import { TeamEntity } from './team.entity';
+
+/**
+ * Lifecycle: `creating` → `ready` → `quarantined` → (row deleted). A row in `creating`
+ * exists only while its engine objects are being made; a failure removes it again.
+ */
+export const DATABASE_STATUSES = ['creating', 'ready', 'quarantined'] as const;
+export type DatabaseStatus = (typeof DATABASE_STATUSES)[number];
+
+@Entity('database')
+export class DatabaseEntity {
+  @PrimaryGeneratedColumn()
+  id: number;
+
+  @Column()
+  name: string;
+
+  @Column({ default: '' })
+  description: string;
+
+  @ManyToOne(() => PlanEntity, { nullable: false, onDelete: 'RESTRICT' })
+  @JoinColumn({ name: 'plan_id' })
+  plan: PlanEntity;
+
+  @Column({ name: 'plan_id' })
+  planId: number;
+
+  @ManyToOne(() => EnvironmentEntity, { nullable: false, onDelete: 'RESTRICT' })
+  @JoinColumn({ name: 'environment_id' })
+  environment: EnvironmentEntity;
+
+  @Column({ name: 'environment_id' })
+  environmentId: number;
+
+  @ManyToOne(() => InfraEntity, { nullable: false, onDelete: 'RESTRICT' })
+  @JoinColumn({ name: 'infra_id' })
+  infra: InfraEntity;
+
+  @Column({ name: 'infra_id' })
+  infraId: number;
+
+  @ManyToOne(() => ProjectEntity, { nullable: true, onDelete: 'RESTRICT' })
+  @JoinColumn({ name: 'project_id' })
+  project: ProjectEntity | null;
+
+  @Column({ name: 'project_id', type: 'int', nullable: true })
+  projectId: number | null;
+
+  @ManyToOne(() => TeamEntity, { nullable: false, onDelete: 'RESTRICT' })
+  @JoinColumn({ name: 'team_id' })
+  team: TeamEntity;
+
+  @Column({ name: 'team_id' })
+  teamId: number;
+
+  @Column({ type: 'varchar' })
+  status: DatabaseStatus;
+
+  /** `YYYY-MM-DD` the database entered quarantine, or null. */
+  @Column({ name: 'quarantine_dt', type: 'date', nullable: true })
+  quarantineDt: string | null;
+
+  @OneToMany(() => CredentialEntity, (credential) => credential.database)
+  credentials: CredentialEntity[];
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+}

@@ -1,0 +1,3 @@
+export * from './purge.scheduler';
+export * from './quarantine.module';
+export * from './quarantine.service';

@@ -1,0 +1,195 @@
+import { EngineUnavailableError } from '@dbaas/core';
+import { Document, MongoNetworkError, MongoServerError } from 'mongodb';
+import { InfraTarget } from '../../libs/engines/src/engine-provider';
+import {
+  MongoClientFactory,
+  MongoClientLike,
+  MongoDbLike,
+  MongodbProvider,
+} from '../../libs/engines/src/mongodb/mongodb.provider';
+
+/**
+ * The MongoDB provider at the command level, against a faked driver `Db`.
+ * No MongoDB server can be installed on these machines (Debian has no package and the
+ * npm in-memory servers download one at run time), so this is where the exact commands
+ * are checked; the shared contract suite runs against a real server when
+ * DBAAS_TEST_MONGODB_URL is set.
+ */
+describe('MongodbProvider commands', () => {
+  const infra: InfraTarget = { id: 7, addresses: ['m1:27017', 'm2:27018'], adminUser: 'root', adminPassword: 'admin-secret-pw' };
+  let dbs: Record<string, jest.Mocked<MongoDbLike>>;
+  let client: jest.Mocked<MongoClientLike>;
+  let connect: jest.MockedFunction<MongoClientFactory>;
+  let sut: MongodbProvider;
+
+  /** A fake Db answering each command by its name (the command document's first key). */
+  const fakeDb = (answers: Record<string, (cmd: Document) => Document | Promise<Document>> = {}) => ({
+    command: jest.fn(async (cmd: Document) => {
+      const name = Object.keys(cmd)[0];
+      return answers[name] ? answers[name](cmd) : { ok: 1 };
+    }),
+  });
+  const commandsOf = (name: string) => dbs[name]?.command.mock.calls.map(([cmd]) => cmd) ?? [];
+
+  beforeEach(() => {
+    dbs = {
+      admin: fakeDb({ buildInfo: () => ({ version: '7.0.4', ok: 1 }) }),
+      shop: fakeDb({ usersInfo: () => ({ users: [], ok: 1 }) }),
+    };
+    client = {
+      db: jest.fn((name: string) => (dbs[name] ??= fakeDb())),
+      close: jest.fn(async () => undefined),
+    };
+    connect = jest.fn<Promise<MongoClientLike>, [InfraTarget]>(async () => client);
+    sut = new MongodbProvider(connect);
+  });
+
+  it('ping returns the buildInfo version, connecting once per infra', async () => {
+    await expect(sut.ping(infra)).resolves.toEqual({ version: '7.0.4' });
+    await sut.ping(infra);
+    expect(connect).toHaveBeenCalledTimes(1);
+    expect(commandsOf('admin')).toEqual([{ buildInfo: 1 }, { buildInfo: 1 }]);
+  });
+
+  it('a changed admin password gives a new client and closes the old one', async () => {
+    await sut.ping(infra);
+    await sut.ping({ ...infra, adminPassword: 'rotated' });
+    expect(connect).toHaveBeenCalledTimes(2);
+    expect(client.close).toHaveBeenCalledTimes(1);
+  });
+
+  it.each([
+    ['owner', 'dbOwner'],
+    ['read-write', 'readWrite'],
+    ['read-only', 'read'],
+  ] as const)('createUser (%s) sends createUser with the %s role on the database', async (privileges, role) => {
+    await sut.createUser(infra, { database: 'shop', user: 'u_shop', password: 'pw-123456', privileges });
+    expect(commandsOf('shop')).toEqual([
+      { usersInfo: { user: 'u_shop', db: 'shop' } },
+      { createUser: 'u_shop', pwd: 'pw-123456', roles: [{ role, db: 'shop' }] },
+    ]);
+  });
+
+  it('createUser on an existing user updates its password and roles (idempotent)', async () => {
+    dbs.shop = fakeDb({ usersInfo: () => ({ users: [{ user: 'u_shop', db: 'shop' }], ok: 1 }) });
+    await sut.createUser(infra, { database: 'shop', user: 'u_shop', password: 'pw-2', privileges: 'read-only' });
+    expect(commandsOf('shop')[1]).toEqual({ updateUser: 'u_shop', pwd: 'pw-2', roles: [{ role: 'read', db: 'shop' }] });
+  });
+
+  it('createUser racing another creation falls back to updateUser', async () => {
+    dbs.shop = fakeDb({
+      usersInfo: () => ({ users: [], ok: 1 }),
+      createUser: () => {
+        throw new MongoServerError({ code: 51003, errmsg: 'User "u_shop@shop" already exists' });
+      },
+    });
+    await sut.createUser(infra, { database: 'shop', user: 'u_shop', password: 'pw', privileges: 'owner' });
+    expect(commandsOf('shop').at(-1)).toEqual({ updateUser: 'u_shop', pwd: 'pw', roles: [{ role: 'dbOwner', db: 'shop' }] });
+  });
+
+  it('setPassword sends updateUser with the new password only', async () => {
+    await sut.setPassword(infra, { database: 'shop', user: 'u_shop' }, 'new-pw');
+    expect(commandsOf('shop')).toEqual([{ updateUser: 'u_shop', pwd: 'new-pw' }]);
+  });
+
+  it('revokeAccess sets an unknown password, removes every role and kills the sessions', async () => {
+    dbs.shop = fakeDb({ usersInfo: () => ({ users: [{ user: 'u_shop', db: 'shop' }], ok: 1 }) });
+    await sut.revokeAccess(infra, { database: 'shop', user: 'u_shop' });
+    const update = commandsOf('shop')[1];
+    expect(update).toEqual({ updateUser: 'u_shop', pwd: expect.any(String), roles: [] });
+    expect(update.pwd.length).toBeGreaterThanOrEqual(32);
+    expect(commandsOf('admin')).toEqual([{ killAllSessionsByPattern: [{ users: [{ user: 'u_shop', db: 'shop' }] }] }]);
+  });
+
+  it('revokeAccess of a missing user is a no-op', async () => {
+    await sut.revokeAccess(infra, { database: 'shop', user: 'gone' });
+    expect(commandsOf('shop')).toEqual([{ usersInfo: { user: 'gone', db: 'shop' } }]);
+  });
+
+  it('restoreAccess gives the password and roles back', async () => {
+    dbs.shop = fakeDb({ usersInfo: () => ({ users: [{ user: 'u_shop', db: 'shop' }], ok: 1 }) });
+    await sut.restoreAccess(infra, { database: 'shop', user: 'u_shop', password: 'back', privileges: 'read-write' });
+    expect(commandsOf('shop')[1]).toEqual({ updateUser: 'u_shop', pwd: 'back', roles: [{ role: 'readWrite', db: 'shop' }] });
+  });
+
+  it('dropUser kills the sessions then drops the user; a missing user is a no-op', async () => {
+    await sut.dropUser(infra, { database: 'shop', user: 'u_shop' });
+    expect(commandsOf('admin')).toEqual([{ killAllSessionsByPattern: [{ users: [{ user: 'u_shop', db: 'shop' }] }] }]);
+    expect(commandsOf('shop')).toEqual([{ dropUser: 'u_shop' }]);
+
+    dbs.shop = fakeDb({
+      dropUser: () => {
+        throw new MongoServerError({ code: 11, errmsg: 'User u_shop@shop not found' });
+      },
+    });
+    await expect(sut.dropUser(infra, { database: 'shop', user: 'u_shop' })).resolves.toBeUndefined();
+  });
+
+  it('dropDatabase ends the sessions of its users and drops it', async () => {
+    dbs.shop = fakeDb({ usersInfo: () => ({ users: [{ user: 'a', db: 'shop' }, { user: 'b', db: 'shop' }], ok: 1 }) });
+    await sut.dropDatabase(infra, 'shop');
+    expect(commandsOf('shop')).toEqual([{ usersInfo: 1 }, { dropDatabase: 1 }]);
+    expect(commandsOf('admin')).toEqual([
+      { killAllSessionsByPattern: [{ users: [{ user: 'a', db: 'shop' }, { user: 'b', db: 'shop' }] }] },
+    ]);
+  });
+
+  it('usedSize is dbStats dataSize + indexSize', async () => {
+    dbs.shop = fakeDb({ dbStats: () => ({ dataSize: 1500, indexSize: 500, storageSize: 99999, ok: 1 }) });
+    await expect(sut.usedSize(infra, 'shop')).resolves.toBe(2000);
+    expect(commandsOf('shop')).toEqual([{ dbStats: 1, scale: 1 }]);
+  });
+
+  it('endpoint lists every address, with the database as authentication database', () => {
+    expect(sut.endpoint(infra, 'shop')).toBe('mongodb://<user>:<password>@m1:27017,m2:27018/shop');
+  });
+
+  it('lists databases with data or users, without the system ones', async () => {
+    dbs.admin = fakeDb({
+      listDatabases: () => ({ databases: [{ name: 'admin' }, { name: 'local' }, { name: 'shop' }, { name: 'Weird-Name' }], ok: 1 }),
+      usersInfo: () => ({ users: [{ user: 'root', db: 'admin' }, { user: 'u_new', db: 'fresh' }, { user: 'u_shop', db: 'shop' }], ok: 1 }),
+    });
+    await expect(sut.listDatabases(infra)).resolves.toEqual(['fresh', 'shop']);
+    await expect(sut.listUsers(infra)).resolves.toEqual(['u_new', 'u_shop']);
+    expect(commandsOf('admin')).toContainEqual({ usersInfo: { forAllDBs: true } });
+    expect(commandsOf('admin')).toContainEqual({ listDatabases: 1, nameOnly: true });
+  });
+
+  it('validates names before sending anything, and never touches the admin user', async () => {
+    await expect(sut.createDatabase(infra, 'admin; drop')).rejects.toThrow(/invalid database name/);
+    await expect(sut.dropUser(infra, { database: 'shop', user: 'Robert' })).rejects.toThrow(/invalid user name/);
+    await expect(sut.setPassword(infra, { database: 'shop', user: 'root' }, 'x')).rejects.toThrow(/infra admin/);
+    expect(connect).not.toHaveBeenCalled();
+  });
+
+  it('a connection failure is EngineUnavailableError naming the addresses, never the password; the next call reconnects', async () => {
+    connect.mockRejectedValueOnce(new MongoNetworkError('connect ECONNREFUSED m1:27017 (password admin-secret-pw)'));
+    const error = await sut.ping(infra).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(EngineUnavailableError);
+    expect((error as Error).message).toContain('mongodb at m1:27017,m2:27018');
+    expect((error as Error).message).not.toContain('admin-secret-pw');
+    await expect(sut.ping(infra)).resolves.toEqual({ version: '7.0.4' });
+  });
+
+  it('an admin authentication failure is EngineUnavailableError', async () => {
+    connect.mockRejectedValueOnce(new MongoServerError({ code: 18, errmsg: 'Authentication failed.' }));
+    await expect(sut.ping(infra)).rejects.toBeInstanceOf(EngineUnavailableError);
+  });
+
+  it('a refused command is a plain error without the password', async () => {
+    dbs.shop = fakeDb({
+      updateUser: () => {
+        throw new MongoServerError({ code: 13, errmsg: 'not authorized to set pwd new-secret-pw' });
+      },
+    });
+    const error = await sut.setPassword(infra, { database: 'shop', user: 'u_shop' }, 'new-secret-pw').catch((e: unknown) => e);
+    expect(error).not.toBeInstanceOf(EngineUnavailableError);
+    expect((error as Error).message).not.toContain('new-secret-pw');
+  });
+
+  it('close closes the clients', async () => {
+    await sut.ping(infra);
+    await sut.close();
+    expect(client.close).toHaveBeenCalled();
+  });
+});

@@ -1,0 +1,5 @@
+export * from './engine-server';
+export * from './free-port';
+export * from './mariadb.harness';
+export * from './postgres.harness';
+export * from './redis.harness';
