@@ -244,14 +244,28 @@ export function describeEngineContract(name: string, setup: () => Promise<Contra
         console.warn(`${name}: server not owned by the suite, stop/start check skipped`);
         return;
       }
+      const db = `ct_restart_${suffix}`;
+      const user = `ct_restart_${suffix}`;
+      const password = generatePassword();
+      await t.provider.createDatabase(t.infra, db);
+      await t.provider.createUser(t.infra, { database: db, user, password, privileges: 'owner' });
       await t.server.stop();
       try {
         await expect(t.provider.ping(t.infra)).rejects.toBeInstanceOf(EngineUnavailableError);
         await expect(t.provider.listDatabases(t.infra)).rejects.toBeInstanceOf(EngineUnavailableError);
+        await expect(t.provider.createUser(t.infra, { database: db, user, password, privileges: 'owner' })).rejects.toBeInstanceOf(
+          EngineUnavailableError,
+        );
       } finally {
         await t.server.start();
       }
       await expect(t.provider.ping(t.infra)).resolves.toEqual({ version: expect.any(String) });
+      // Credentials survive an engine restart (Redis: the provider persists its ACL changes).
+      const session = await login(db, user, password);
+      await session.ping();
+      await session.close();
+      await t.provider.dropUser(t.infra, { database: db, user });
+      await t.provider.dropDatabase(t.infra, db);
     });
   });
 }

@@ -118,6 +118,7 @@ export function redisLogin(host: string, port: number): Login {
     client.on('error', () => undefined);
     try {
       await client.connect();
+      await client.ping(); // without the ready check, connect() does not wait for AUTH's answer
     } catch (error) {
       client.disconnect();
       throw error;

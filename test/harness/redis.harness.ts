@@ -17,7 +17,7 @@ import {
 /**
  * Starts a Redis server on a free port with no persistence. The `default` user is off and
  * the admin is the ACL user `admin`, so every login needs a password. A restart (stop/start)
- * loses keys and runtime ACL users: there is no persistence to bring them back.
+ * loses the keys (no persistence) but keeps ACL users saved with CONFIG REWRITE.
  */
 export async function startRedis(): Promise<EngineServer> {
   const redisServer = requireBinary('/usr/bin/redis-server', 'redis-server');
@@ -35,7 +35,9 @@ export async function startRedis(): Promise<EngineServer> {
     removeDir(dir);
   });
 
-  const start = async () => {
+  // Written once: CONFIG REWRITE (the provider persists ACL users that way) then keeps
+  // the users across stop/start, as on a real server.
+  const writeConfig = () =>
     writeFileSync(
       configFile,
       [
@@ -45,6 +47,7 @@ export async function startRedis(): Promise<EngineServer> {
       ].join('\n') + '\n',
       { mode: 0o600 },
     );
+  const start = async () => {
     const proc = spawn(redisServer, [configFile], { stdio: 'ignore' });
     child = proc;
     const exited = new Promise<never>((_, reject) =>
@@ -63,6 +66,7 @@ export async function startRedis(): Promise<EngineServer> {
 
   for (let attempt = 1; ; attempt++) {
     port = await freePort();
+    writeConfig();
     try {
       await start();
       break;

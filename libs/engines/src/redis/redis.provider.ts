@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Logger } from '@nestjs/common';
 import Redis from 'ioredis';
 import { EngineUnavailableError } from '@dbaas/core';
 import { parseAddress } from '../common/address';
@@ -90,6 +91,8 @@ export class RedisProvider extends EngineProvider {
   readonly userNameMaxLength = NAME_MAX_LENGTH;
   readonly reservedNames: readonly string[] = [];
 
+  private readonly logger = new Logger(RedisProvider.name);
+
   private readonly connections = new InfraPools<AdminConnection>(
     (infra) => new AdminConnection(infra),
     (connection) => connection.close(),
@@ -133,6 +136,7 @@ export class RedisProvider extends EngineProvider {
         'ACL', 'SETUSER', user, 'reset', 'on', passwordRule(spec.password),
         `~${keyPattern(db)}`, `&${keyPattern(db)}`, ...rules,
       );
+      await this.persistAcl(redis);
     });
   }
 
@@ -144,6 +148,7 @@ export class RedisProvider extends EngineProvider {
       await redis.call('ACL', 'SETUSER', user, 'off');
       await this.killClients(redis, user);
       await redis.call('ACL', 'DELUSER', user);
+      await this.persistAcl(redis);
     });
   }
 
@@ -154,6 +159,7 @@ export class RedisProvider extends EngineProvider {
       // ACL SETUSER would silently create a missing user, without any key access.
       if (!(await this.userExists(redis, user))) throw new EngineCommandError(ENGINE, `user ${user} does not exist`);
       await redis.call('ACL', 'SETUSER', user, 'resetpass', passwordRule(password));
+      await this.persistAcl(redis);
     });
   }
 
@@ -166,6 +172,7 @@ export class RedisProvider extends EngineProvider {
       await redis.call('ACL', 'SETUSER', user, 'off', 'resetpass', unknown);
       // `off` only refuses new logins.
       await this.killClients(redis, user);
+      await this.persistAcl(redis);
     });
   }
 
@@ -254,6 +261,27 @@ export class RedisProvider extends EngineProvider {
   private async usersOfPrefix(redis: Redis, db: string): Promise<string[]> {
     const lines = (await redis.call('ACL', 'LIST')) as string[];
     return lines.filter((line) => prefixesOfAclLine(line).includes(db)).map((line) => line.split(' ')[1]);
+  }
+
+  /**
+   * ACL SETUSER only changes memory: without this, every credential would vanish (or come
+   * back revoked ones) at the next Redis restart. ACL SAVE when the server uses an aclfile,
+   * else CONFIG REWRITE (users are then kept in redis.conf). A server with neither (started
+   * without a config file) cannot persist users: that is logged, not fatal.
+   */
+  private async persistAcl(redis: Redis): Promise<void> {
+    try {
+      await redis.call('ACL', 'SAVE');
+    } catch (aclError) {
+      try {
+        await redis.call('CONFIG', 'REWRITE');
+      } catch (rewriteError) {
+        if (isUnavailable(rewriteError)) throw rewriteError;
+        this.logger.warn(
+          `ACL changes are not persisted (${(aclError as Error).message}; ${(rewriteError as Error).message})`,
+        );
+      }
+    }
   }
 
   private async killClients(redis: Redis, user: string): Promise<void> {

@@ -1,0 +1,100 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { freePort } from '../../harness';
+
+const ROOT = join(__dirname, '..', '..', '..');
+export const API_MAIN = join(ROOT, 'dist', 'apps', 'api', 'src', 'main.js');
+export const CLI_MAIN = join(ROOT, 'dist', 'apps', 'cli', 'src', 'main.js');
+
+export interface CommandResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a built entry point to completion with the given environment. */
+export function runNode(script: string, args: string[], env: Record<string, string>, timeoutMs = 60_000): Promise<CommandResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [script, ...args], { env: { ...baseEnv(), ...env }, stdio: 'pipe' });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** The environment a test app gets: nothing from the developer's shell that changes behaviour. */
+function baseEnv(): Record<string, string> {
+  const keep = ['PATH', 'HOME', 'LANG', 'TZ', 'NODE_OPTIONS'];
+  return Object.fromEntries(keep.filter((k) => process.env[k]).map((k) => [k, process.env[k]!]));
+}
+
+export const newSecretKey = () => randomBytes(32).toString('hex');
+
+/** The real API, built, running as its own process: what a user would run. */
+export class ApiProcess {
+  private output = '';
+
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly port: number,
+    readonly env: Record<string, string>,
+  ) {
+    child.stdout!.on('data', (chunk) => (this.output += chunk));
+    child.stderr!.on('data', (chunk) => (this.output += chunk));
+  }
+
+  static async start(env: Record<string, string>, port?: number): Promise<ApiProcess> {
+    const chosen = port ?? (await freePort());
+    const fullEnv = { LOG_LEVEL: 'log', ...env, PORT: String(chosen), HOST: '127.0.0.1' };
+    const child = spawn(process.execPath, [API_MAIN], { env: { ...baseEnv(), ...fullEnv }, stdio: 'pipe' });
+    const api = new ApiProcess(child, chosen, fullEnv);
+    await api.waitUntilUp();
+    return api;
+  }
+
+  get baseUrl(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Everything the process printed so far. */
+  get logs(): string {
+    return this.output;
+  }
+
+  cli(args: string[]): Promise<CommandResult> {
+    return runNode(CLI_MAIN, args, this.env);
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    const exited = new Promise((resolve) => this.child.once('exit', resolve));
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  private async waitUntilUp(): Promise<void> {
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      if (this.child.exitCode !== null) throw new Error(`API exited (${this.child.exitCode}):\n${this.output}`);
+      try {
+        const response = await fetch(`${this.baseUrl}/health`);
+        if (response.ok) return;
+      } catch {
+        // not listening yet
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    this.child.kill('SIGKILL');
+    throw new Error(`API did not come up:\n${this.output}`);
+  }
+}
