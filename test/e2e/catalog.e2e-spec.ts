@@ -32,14 +32,23 @@ describe('catalog API (e2e, PostgreSQL metadata store)', () => {
     });
 
     it('refuses malformed Basic headers with 401', async () => {
-      for (const header of ['Basic', 'Basic !!!', 'Bearer abc', `Basic ${Buffer.from('nocolon').toString('base64')}`]) {
-        const answer = await stack.http.as(null).get('/api/plan/', { headers: { authorization: header } });
+      for (const header of [
+        'Basic',
+        'Basic !!!',
+        'Bearer abc',
+        `Basic ${Buffer.from('nocolon').toString('base64')}`,
+      ]) {
+        const answer = await stack.http
+          .as(null)
+          .get('/api/plan/', { headers: { authorization: header } });
         expectProblem(answer, 401);
       }
     });
 
     it('stores API passwords as scrypt hashes', async () => {
-      const rows = await stack.metadata<{ password_hash: string }>('SELECT password_hash FROM "user"');
+      const rows = await stack.metadata<{ password_hash: string }>(
+        'SELECT password_hash FROM "user"',
+      );
       expect(rows.length).toBeGreaterThanOrEqual(2);
       for (const row of rows) {
         expect(row.password_hash).toMatch(/^scrypt\$/);
@@ -53,7 +62,12 @@ describe('catalog API (e2e, PostgreSQL metadata store)', () => {
       const answer = await stack.http.get('/api/plan/');
       expect(answer.status).toBe(200);
       const base = stack.api.baseUrl;
-      expect(answer.body._links).toEqual({ count: 4, self: `${base}/api/plan/`, previous: null, next: null });
+      expect(answer.body._links).toEqual({
+        count: 4,
+        self: `${base}/api/plan/`,
+        previous: null,
+        next: null,
+      });
       expect(answer.body.plan[0]).toMatchObject({
         _links: { self: `${base}/api/plan/1/` },
         id: 1,
@@ -71,7 +85,16 @@ describe('catalog API (e2e, PostgreSQL metadata store)', () => {
     });
 
     it('serves every resource with and without the trailing slash, without redirect', async () => {
-      for (const resource of ['engine_type', 'engine', 'environment', 'plan', 'infra', 'project', 'team', 'user']) {
+      for (const resource of [
+        'engine_type',
+        'engine',
+        'environment',
+        'plan',
+        'infra',
+        'project',
+        'team',
+        'user',
+      ]) {
         const withSlash = await stack.http.get(`/api/${resource}/1/`);
         const without = await stack.http.get(`/api/${resource}/1`);
         expect([resource, withSlash.status, without.status]).toEqual([resource, 200, 200]);
@@ -97,21 +120,29 @@ describe('catalog API (e2e, PostgreSQL metadata store)', () => {
       expect(first.body.plan.map((p: { id: number }) => p.id)).toEqual([1, 2, 3]);
       expect(first.body._links.previous).toBeNull();
       expect(first.body._links.next).toBe(`${stack.api.baseUrl}/api/plan/?page_size=3&page=2`);
-      const second = await stack.http.get(new URL(first.body._links.next).pathname + new URL(first.body._links.next).search);
+      const second = await stack.http.get(
+        new URL(first.body._links.next).pathname + new URL(first.body._links.next).search,
+      );
       expect(second.body.plan.map((p: { id: number }) => p.id)).toEqual([4]);
       expect(second.body._links.next).toBeNull();
       expect(second.body._links.previous).toBe(`${stack.api.baseUrl}/api/plan/?page_size=3&page=1`);
       expect(second.body._links.count).toBe(4);
     });
 
-    it.each(['page=0', 'page=-1', 'page=abc', 'page=1.5', 'page_size=0', 'page_size=101', 'page_size=x', 'bogus=1'])(
-      'refuses ?%s with 400',
-      async (query) => {
-        const answer = await stack.http.get(`/api/plan/?${query}`);
-        expectProblem(answer, 400);
-        expect(Object.keys(answer.body.errors).length).toBeGreaterThan(0);
-      },
-    );
+    it.each([
+      'page=0',
+      'page=-1',
+      'page=abc',
+      'page=1.5',
+      'page_size=0',
+      'page_size=101',
+      'page_size=x',
+      'bogus=1',
+    ])('refuses ?%s with 400', async (query) => {
+      const answer = await stack.http.get(`/api/plan/?${query}`);
+      expectProblem(answer, 400);
+      expect(Object.keys(answer.body.errors).length).toBeGreaterThan(0);
+    });
   });
 
   describe('writes', () => {
@@ -124,15 +155,31 @@ describe('catalog API (e2e, PostgreSQL metadata store)', () => {
       });
       expect(answer.status).toBe(201);
       expect(answer.headers.get('location')).toBe(answer.body._links.self);
-      expect(answer.body.environments).toEqual([`${base}/api/environment/1/`, `${base}/api/environment/2/`]);
+      expect(answer.body.environments).toEqual([
+        `${base}/api/environment/1/`,
+        `${base}/api/environment/2/`,
+      ]);
       const stored = await stack.http.get(new URL(answer.body._links.self).pathname);
       expect(stored.body).toEqual(answer.body);
     });
 
     it('refuses bad references with 400 naming the field, and stores nothing', async () => {
       const before = await stack.metadata('SELECT count(*)::int AS n FROM plan');
-      for (const engine of ['/api/plan/1/', 'http://x/api/engines/1/', 'abc', -1, 1.5, 99999, null, {}]) {
-        const answer = await stack.http.post('/api/plan/', { name: 'bad-ref', engine, environments: [1] });
+      for (const engine of [
+        '/api/plan/1/',
+        'http://x/api/engines/1/',
+        'abc',
+        -1,
+        1.5,
+        99999,
+        null,
+        {},
+      ]) {
+        const answer = await stack.http.post('/api/plan/', {
+          name: 'bad-ref',
+          engine,
+          environments: [1],
+        });
         expectProblem(answer, 400);
         expect(answer.body.errors.engine).toBeDefined();
       }
@@ -140,13 +187,7 @@ describe('catalog API (e2e, PostgreSQL metadata store)', () => {
     });
 
     it('refuses unknown fields, wrong types and non-object bodies with 400', async () => {
-      const cases = [
-        { name: 'qa', color: 'blue' },
-        { name: 42 },
-        { name: '' },
-        [],
-        'qa',
-      ];
+      const cases = [{ name: 'qa', color: 'blue' }, { name: 42 }, { name: '' }, [], 'qa'];
       for (const body of cases) {
         const answer = await stack.http.post('/api/environment/', body);
         expectProblem(answer, 400);
@@ -154,12 +195,16 @@ describe('catalog API (e2e, PostgreSQL metadata store)', () => {
       }
       const broken = await stack.http.post('/api/environment/', undefined, { raw: '{"name":' });
       expectProblem(broken, 400);
-      const proto = await stack.http.post('/api/environment/', undefined, { raw: '{"__proto__":{"x":1},"name":"p"}' });
+      const proto = await stack.http.post('/api/environment/', undefined, {
+        raw: '{"__proto__":{"x":1},"name":"p"}',
+      });
       expectProblem(proto, 400);
     });
 
     it('answers 413 to a body over the limit', async () => {
-      const answer = await stack.http.post('/api/environment/', { name: 'x'.repeat(2 * 1024 * 1024) });
+      const answer = await stack.http.post('/api/environment/', {
+        name: 'x'.repeat(2 * 1024 * 1024),
+      });
       expectProblem(answer, 413);
     });
 
@@ -169,7 +214,13 @@ describe('catalog API (e2e, PostgreSQL metadata store)', () => {
     });
 
     it('answers 409 when deleting a catalog object still in use, and deletes nothing', async () => {
-      for (const path of ['/api/environment/1/', '/api/engine/1/', '/api/engine_type/1/', '/api/plan/1/', '/api/team/1/']) {
+      for (const path of [
+        '/api/environment/1/',
+        '/api/engine/1/',
+        '/api/engine_type/1/',
+        '/api/plan/1/',
+        '/api/team/1/',
+      ]) {
         const answer = await stack.http.delete(path);
         expectProblem(answer, 409);
         expect((await stack.http.get(path)).status).toBe(200);
@@ -190,7 +241,10 @@ describe('catalog API (e2e, PostgreSQL metadata store)', () => {
       expectProblem(await regular.post('/api/environment/', { name: 'mine' }), 403);
       expectProblem(await regular.patch('/api/plan/1/', { name: 'mine' }), 403);
       expectProblem(await regular.delete('/api/infra/1/'), 403);
-      expectProblem(await regular.post('/api/user/', { username: 'x', password: 'xxxxxx', role: 'dba' }), 403);
+      expectProblem(
+        await regular.post('/api/user/', { username: 'x', password: 'xxxxxx', role: 'dba' }),
+        403,
+      );
       expect((await regular.get('/api/plan/')).status).toBe(200);
       expect((await regular.post('/api/project/', { name: 'user-project' })).status).toBe(201);
     });
@@ -229,7 +283,12 @@ describe('catalog API (e2e, PostgreSQL metadata store)', () => {
     });
 
     it('creates a user who can then log in, with a scrypt hash', async () => {
-      const answer = await stack.http.post('/api/user/', { username: 'carol', password: 'carol-pw-1', role: 'regular', teams: ['/api/team/2/'] });
+      const answer = await stack.http.post('/api/user/', {
+        username: 'carol',
+        password: 'carol-pw-1',
+        role: 'regular',
+        teams: ['/api/team/2/'],
+      });
       expect(answer.status).toBe(201);
       expect(answer.body).toMatchObject({ username: 'carol', role: 'regular' });
       expect(answer.text).not.toContain('carol-pw-1');
@@ -239,12 +298,16 @@ describe('catalog API (e2e, PostgreSQL metadata store)', () => {
   });
 
   describe('not found', () => {
-    it.each(['/api/plan/999/', '/api/plan/abc/', '/api/plan/99999999999/', '/api/nothing/', '/api/credential/999/', '/api/database/999/'])(
-      'answers %s with 404 problem+json',
-      async (path) => {
-        expectProblem(await stack.http.get(path), 404);
-      },
-    );
+    it.each([
+      '/api/plan/999/',
+      '/api/plan/abc/',
+      '/api/plan/99999999999/',
+      '/api/nothing/',
+      '/api/credential/999/',
+      '/api/database/999/',
+    ])('answers %s with 404 problem+json', async (path) => {
+      expectProblem(await stack.http.get(path), 404);
+    });
   });
 
   describe('documentation and health', () => {
@@ -261,7 +324,18 @@ describe('catalog API (e2e, PostgreSQL metadata store)', () => {
       const { body: doc } = await stack.http.as(null).get('/api/docs-json');
       expect(doc.openapi).toMatch(/^3\./);
       expect(doc.components.securitySchemes.basic).toMatchObject({ type: 'http', scheme: 'basic' });
-      for (const resource of ['database', 'credential', 'engine_type', 'engine', 'environment', 'plan', 'infra', 'project', 'team', 'user']) {
+      for (const resource of [
+        'database',
+        'credential',
+        'engine_type',
+        'engine',
+        'environment',
+        'plan',
+        'infra',
+        'project',
+        'team',
+        'user',
+      ]) {
         expect(doc.paths[`/api/${resource}`]).toBeDefined();
         expect(doc.paths[`/api/${resource}/{id}`]).toBeDefined();
         const list = doc.paths[`/api/${resource}`].get;

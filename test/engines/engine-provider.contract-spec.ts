@@ -7,7 +7,14 @@ import { MysqlProvider } from '../../libs/engines/src/mysql/mysql.provider';
 import { PostgresqlProvider } from '../../libs/engines/src/postgresql/postgresql.provider';
 import { RedisProvider } from '../../libs/engines/src/redis/redis.provider';
 import { EngineServer, freePort, startMariaDb, startPostgres, startRedis } from '../harness';
-import { Login, UserSession, mongoLogin, mysqlLogin, postgresLogin, redisLogin } from './engine-sessions';
+import {
+  Login,
+  UserSession,
+  mongoLogin,
+  mysqlLogin,
+  postgresLogin,
+  redisLogin,
+} from './engine-sessions';
 
 /** What the shared suite needs from one engine. */
 interface ContractTarget {
@@ -78,9 +85,21 @@ export function describeEngineContract(name: string, setup: () => Promise<Contra
       const started = Date.now();
       await t.provider.createDatabase(t.infra, dbA);
       await t.provider.createDatabase(t.infra, dbA);
-      await t.provider.createUser(t.infra, { database: dbA, user: owner, password: ownerPassword, privileges: 'owner' });
-      await t.provider.createUser(t.infra, { database: dbA, user: owner, password: ownerPassword, privileges: 'owner' });
-      console.info(`${name}: create database + owner user (twice each) took ${Date.now() - started} ms`);
+      await t.provider.createUser(t.infra, {
+        database: dbA,
+        user: owner,
+        password: ownerPassword,
+        privileges: 'owner',
+      });
+      await t.provider.createUser(t.infra, {
+        database: dbA,
+        user: owner,
+        password: ownerPassword,
+        privileges: 'owner',
+      });
+      console.info(
+        `${name}: create database + owner user (twice each) took ${Date.now() - started} ms`,
+      );
 
       const session = await login(dbA, owner, ownerPassword);
       await session.init();
@@ -105,7 +124,12 @@ export function describeEngineContract(name: string, setup: () => Promise<Contra
     });
 
     it('a read-only user can read but not write', async () => {
-      await t.provider.createUser(t.infra, { database: dbA, user: reader, password: readerPassword, privileges: 'read-only' });
+      await t.provider.createUser(t.infra, {
+        database: dbA,
+        user: reader,
+        password: readerPassword,
+        privileges: 'read-only',
+      });
       const session = await login(dbA, reader, readerPassword);
       await expect(session.read('greeting')).resolves.toBe('hello');
       await expect(session.write('greeting', 'overwritten')).rejects.toThrow();
@@ -113,21 +137,36 @@ export function describeEngineContract(name: string, setup: () => Promise<Contra
     });
 
     it('a read-write user can write, and can be turned read-only by createUser again', async () => {
-      await t.provider.createUser(t.infra, { database: dbA, user: writer, password: writerPassword, privileges: 'read-write' });
+      await t.provider.createUser(t.infra, {
+        database: dbA,
+        user: writer,
+        password: writerPassword,
+        privileges: 'read-write',
+      });
       const session = await login(dbA, writer, writerPassword);
       await session.write('from_writer', 'w');
       await expect(session.read('from_writer')).resolves.toBe('w');
 
-      await t.provider.createUser(t.infra, { database: dbA, user: writer, password: writerPassword, privileges: 'read-only' });
+      await t.provider.createUser(t.infra, {
+        database: dbA,
+        user: writer,
+        password: writerPassword,
+        privileges: 'read-only',
+      });
       const again = await login(dbA, writer, writerPassword);
       await expect(again.write('from_writer', 'w2')).rejects.toThrow();
       await expect(again.read('from_writer')).resolves.toBe('w');
     });
 
-    it('a second owner credential shares the first one\'s tables', async () => {
+    it("a second owner credential shares the first one's tables", async () => {
       const second = `ct_owner2_${suffix}`;
       const password = generatePassword();
-      await t.provider.createUser(t.infra, { database: dbA, user: second, password, privileges: 'owner' });
+      await t.provider.createUser(t.infra, {
+        database: dbA,
+        user: second,
+        password,
+        privileges: 'owner',
+      });
       const session = await login(dbA, second, password);
       await session.init();
       await session.write('from_second_owner', 'o2');
@@ -140,7 +179,12 @@ export function describeEngineContract(name: string, setup: () => Promise<Contra
 
     it('a user of one database cannot read another database', async () => {
       await t.provider.createDatabase(t.infra, dbB);
-      await t.provider.createUser(t.infra, { database: dbB, user: ownerB, password: ownerBPassword, privileges: 'owner' });
+      await t.provider.createUser(t.infra, {
+        database: dbB,
+        user: ownerB,
+        password: ownerBPassword,
+        privileges: 'owner',
+      });
       const sessionB = await login(dbB, ownerB, ownerBPassword);
       await sessionB.init();
       await sessionB.write('secret', 'b-only');
@@ -184,26 +228,32 @@ export function describeEngineContract(name: string, setup: () => Promise<Contra
     });
 
     it('rejects invalid names before reaching the server', async () => {
-      await expect(t.provider.createDatabase(t.infra, 'Bad-Name')).rejects.toThrow(/invalid database name/);
+      await expect(t.provider.createDatabase(t.infra, 'Bad-Name')).rejects.toThrow(
+        /invalid database name/,
+      );
       await expect(
-        t.provider.createUser(t.infra, { database: dbA, user: 'x'.repeat(t.provider.userNameMaxLength + 1), password: 'p', privileges: 'owner' }),
+        t.provider.createUser(t.infra, {
+          database: dbA,
+          user: 'x'.repeat(t.provider.userNameMaxLength + 1),
+          password: 'p',
+          privileges: 'owner',
+        }),
       ).rejects.toThrow(/invalid user name/);
     });
 
     it('dropUser and dropDatabase leave nothing behind, and can run twice', async () => {
       const open = await login(dbA, reader, readerPassword);
       await open.ping();
+      const started = Date.now();
       for (const user of [owner, reader, writer]) {
         await t.provider.dropUser(t.infra, { database: dbA, user });
         await t.provider.dropUser(t.infra, { database: dbA, user });
       }
+      await t.provider.dropDatabase(t.infra, dbA);
+      await t.provider.dropDatabase(t.infra, dbA);
+      console.info(`${name}: drop 3 users + database (twice each) took ${Date.now() - started} ms`);
       await eventuallyRejects(() => open.ping());
       await expect(t.login(dbA, reader, readerPassword)).rejects.toThrow();
-
-      const started = Date.now();
-      await t.provider.dropDatabase(t.infra, dbA);
-      await t.provider.dropDatabase(t.infra, dbA);
-      console.info(`${name}: drop users + database (twice each) took ${Date.now() - started} ms`);
 
       await t.provider.dropUser(t.infra, { database: dbB, user: ownerB });
       await t.provider.dropDatabase(t.infra, dbB);
@@ -221,7 +271,12 @@ export function describeEngineContract(name: string, setup: () => Promise<Contra
       const closedPort = await freePort();
       const secret = `secret-${suffix}-admin`;
       for (const address of [`127.0.0.1:${closedPort}`, '10.255.255.1:6000']) {
-        const infra: InfraTarget = { id: 9000 + closedPort, addresses: [address], adminUser: 'admin', adminPassword: secret };
+        const infra: InfraTarget = {
+          id: 9000 + closedPort,
+          addresses: [address],
+          adminUser: 'admin',
+          adminPassword: secret,
+        };
         const started = Date.now();
         const error = await t.provider.ping(infra).catch((e: unknown) => e);
         expect(error).toBeInstanceOf(EngineUnavailableError);
@@ -252,10 +307,12 @@ export function describeEngineContract(name: string, setup: () => Promise<Contra
       await t.server.stop();
       try {
         await expect(t.provider.ping(t.infra)).rejects.toBeInstanceOf(EngineUnavailableError);
-        await expect(t.provider.listDatabases(t.infra)).rejects.toBeInstanceOf(EngineUnavailableError);
-        await expect(t.provider.createUser(t.infra, { database: db, user, password, privileges: 'owner' })).rejects.toBeInstanceOf(
+        await expect(t.provider.listDatabases(t.infra)).rejects.toBeInstanceOf(
           EngineUnavailableError,
         );
+        await expect(
+          t.provider.createUser(t.infra, { database: db, user, password, privileges: 'owner' }),
+        ).rejects.toBeInstanceOf(EngineUnavailableError);
       } finally {
         await t.server.start();
       }
@@ -274,7 +331,12 @@ describeEngineContract('postgresql', async () => {
   const server = await startPostgres();
   return {
     provider: new PostgresqlProvider(),
-    infra: { id: 1, addresses: [server.address], adminUser: server.adminUser, adminPassword: server.adminPassword },
+    infra: {
+      id: 1,
+      addresses: [server.address],
+      adminUser: server.adminUser,
+      adminPassword: server.adminPassword,
+    },
     login: postgresLogin(server.host, server.port),
     server,
     expectedEndpoint: (db) => `postgresql://<user>:<password>@${server.address}/${db}`,
@@ -286,7 +348,12 @@ describeEngineContract('mysql (MariaDB)', async () => {
   const server = await startMariaDb();
   return {
     provider: new MysqlProvider(),
-    infra: { id: 2, addresses: [server.address], adminUser: server.adminUser, adminPassword: server.adminPassword },
+    infra: {
+      id: 2,
+      addresses: [server.address],
+      adminUser: server.adminUser,
+      adminPassword: server.adminPassword,
+    },
     login: mysqlLogin(server.host, server.port),
     server,
     expectedEndpoint: (db) => `mysql://<user>:<password>@${server.address}/${db}`,
@@ -305,17 +372,55 @@ describe('redis isolation beyond key patterns', () => {
 
   it('a user cannot list, count or flush other prefixes, nor leave database 0', async () => {
     server = await startRedis();
-    const infra = { id: 31, addresses: [server.address], adminUser: server.adminUser, adminPassword: server.adminPassword };
+    const infra = {
+      id: 31,
+      addresses: [server.address],
+      adminUser: server.adminUser,
+      adminPassword: server.adminPassword,
+    };
     for (const privileges of ['owner', 'read-only'] as const) {
-      await provider.createUser(infra, { database: 'iso', user: `iso_${privileges.replace('-', '_')}`, password: 'pw-iso-123456', privileges });
+      await provider.createUser(infra, {
+        database: 'iso',
+        user: `iso_${privileges.replace('-', '_')}`,
+        password: 'pw-iso-123456',
+        privileges,
+      });
     }
-    const client = new Redis({ host: server.host, port: server.port, username: 'iso_owner', password: 'pw-iso-123456', enableReadyCheck: false, lazyConnect: true, retryStrategy: () => null });
-    const reader = new Redis({ host: server.host, port: server.port, username: 'iso_read_only', password: 'pw-iso-123456', enableReadyCheck: false, lazyConnect: true, retryStrategy: () => null });
+    const client = new Redis({
+      host: server.host,
+      port: server.port,
+      username: 'iso_owner',
+      password: 'pw-iso-123456',
+      enableReadyCheck: false,
+      lazyConnect: true,
+      retryStrategy: () => null,
+    });
+    const reader = new Redis({
+      host: server.host,
+      port: server.port,
+      username: 'iso_read_only',
+      password: 'pw-iso-123456',
+      enableReadyCheck: false,
+      lazyConnect: true,
+      retryStrategy: () => null,
+    });
     try {
       await client.connect();
       await reader.connect();
       await client.set('iso:k', 'v');
-      for (const command of [['SCAN', '0'], ['KEYS', '*'], ['RANDOMKEY'], ['DBSIZE'], ['FLUSHALL'], ['FLUSHDB'], ['SELECT', '1'], ['PUBSUB', 'CHANNELS'], ['INFO'], ['CONFIG', 'GET', '*'], ['ACL', 'LIST']]) {
+      for (const command of [
+        ['SCAN', '0'],
+        ['KEYS', '*'],
+        ['RANDOMKEY'],
+        ['DBSIZE'],
+        ['FLUSHALL'],
+        ['FLUSHDB'],
+        ['SELECT', '1'],
+        ['PUBSUB', 'CHANNELS'],
+        ['INFO'],
+        ['CONFIG', 'GET', '*'],
+        ['ACL', 'LIST'],
+      ]) {
         await expect(client.call(command[0], ...command.slice(1))).rejects.toThrow(/NOPERM/);
         await expect(reader.call(command[0], ...command.slice(1))).rejects.toThrow(/NOPERM/);
       }
@@ -336,7 +441,12 @@ describeEngineContract('redis', async () => {
   const server = await startRedis();
   return {
     provider: new RedisProvider(),
-    infra: { id: 3, addresses: [server.address], adminUser: server.adminUser, adminPassword: server.adminPassword },
+    infra: {
+      id: 3,
+      addresses: [server.address],
+      adminUser: server.adminUser,
+      adminPassword: server.adminPassword,
+    },
     login: redisLogin(server.host, server.port),
     server,
     expectedEndpoint: () => `redis://<user>:<password>@${server.address}/0`,

@@ -3,18 +3,26 @@ import { EngineRegistry } from '../../libs/engines/src/engine-registry';
 import { createEngineProviders } from '../../libs/engines/src/engines.module';
 
 describe('EngineRegistry', () => {
-  const fake = (type: string) => ({ type, close: jest.fn(async () => undefined) }) as unknown as jest.Mocked<EngineProvider>;
+  const fake = (type: string) =>
+    ({ type, close: jest.fn(async () => undefined) }) as unknown as jest.Mocked<EngineProvider>;
 
   it('registers the four engines', () => {
     const sut = new EngineRegistry(createEngineProviders());
-    expect(sut.all().map((p) => p.type).sort()).toEqual(['mongodb', 'mysql', 'postgresql', 'redis']);
+    expect(
+      sut
+        .all()
+        .map((p) => p.type)
+        .sort(),
+    ).toEqual(['mongodb', 'mysql', 'postgresql', 'redis']);
     expect(sut.get('redis').type).toBe('redis');
   });
 
   it('fails loudly for an unknown type and for a duplicate registration', () => {
     const sut = new EngineRegistry([fake('postgresql')]);
     expect(() => sut.get('mysql')).toThrow(/No engine provider for "mysql"/);
-    expect(() => new EngineRegistry([fake('redis'), fake('redis')])).toThrow(/Two engine providers/);
+    expect(() => new EngineRegistry([fake('redis'), fake('redis')])).toThrow(
+      /Two engine providers/,
+    );
   });
 
   it('closes every provider at shutdown', async () => {

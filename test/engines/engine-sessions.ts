@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
 import { MongoClient } from 'mongodb';
-import { createConnection } from 'mysql2/promise';
+import { RowDataPacket, createConnection } from 'mysql2/promise';
 import { Client } from 'pg';
 
 /**
@@ -25,11 +25,21 @@ export interface UserSession {
 
 export type Login = (database: string, user: string, password: string) => Promise<UserSession>;
 
-const randomText = (bytes: number) => randomBytes(Math.ceil(bytes / 2)).toString('hex').slice(0, bytes);
+const randomText = (bytes: number) =>
+  randomBytes(Math.ceil(bytes / 2))
+    .toString('hex')
+    .slice(0, bytes);
 
 export function postgresLogin(host: string, port: number): Login {
   return async (database, user, password) => {
-    const client = new Client({ host, port, user, password, database, connectionTimeoutMillis: 3000 });
+    const client = new Client({
+      host,
+      port,
+      user,
+      password,
+      database,
+      connectionTimeoutMillis: 3000,
+    });
     client.on('error', () => undefined);
     await client.connect().catch(async (error) => {
       await client.end().catch(() => undefined);
@@ -40,9 +50,13 @@ export function postgresLogin(host: string, port: number): Login {
         await client.query('CREATE TABLE IF NOT EXISTS kv (k text PRIMARY KEY, v text)');
       },
       write: async (k, v) => {
-        await client.query('INSERT INTO kv VALUES ($1, $2) ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v', [k, v]);
+        await client.query(
+          'INSERT INTO kv VALUES ($1, $2) ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v',
+          [k, v],
+        );
       },
-      read: async (k) => (await client.query('SELECT v FROM kv WHERE k = $1', [k])).rows[0]?.v ?? null,
+      read: async (k) =>
+        (await client.query('SELECT v FROM kv WHERE k = $1', [k])).rows[0]?.v ?? null,
       // A PostgreSQL session is bound to one database: reading another one means logging in there.
       readOther: async (other, k) => {
         const session = await postgresLogin(host, port)(other, user, password);
@@ -55,7 +69,10 @@ export function postgresLogin(host: string, port: number): Login {
       fill: async (bytes) => {
         // Random hex defeats TOAST compression only partly; 64 kB chunks keep rows reasonable.
         for (let done = 0, i = 0; done < bytes; done += 65536, i++) {
-          await client.query('INSERT INTO kv VALUES ($1, $2)', [`fill_${i}_${randomText(8)}`, randomText(65536)]);
+          await client.query('INSERT INTO kv VALUES ($1, $2)', [
+            `fill_${i}_${randomText(8)}`,
+            randomText(65536),
+          ]);
         }
       },
       ping: async () => {
@@ -68,26 +85,44 @@ export function postgresLogin(host: string, port: number): Login {
 
 export function mysqlLogin(host: string, port: number): Login {
   return async (database, user, password) => {
-    const conn = await createConnection({ host, port, user, password, database, connectTimeout: 3000 });
+    const conn = await createConnection({
+      host,
+      port,
+      user,
+      password,
+      database,
+      connectTimeout: 3000,
+    });
     conn.on('error', () => undefined);
     return {
       init: async () => {
-        await conn.query('CREATE TABLE IF NOT EXISTS kv (k VARCHAR(191) PRIMARY KEY, v LONGTEXT) ENGINE=InnoDB');
+        await conn.query(
+          'CREATE TABLE IF NOT EXISTS kv (k VARCHAR(191) PRIMARY KEY, v LONGTEXT) ENGINE=InnoDB',
+        );
       },
       write: async (k, v) => {
-        await conn.query('INSERT INTO kv VALUES (?, ?) ON DUPLICATE KEY UPDATE v = VALUES(v)', [k, v]);
+        await conn.query('INSERT INTO kv VALUES (?, ?) ON DUPLICATE KEY UPDATE v = VALUES(v)', [
+          k,
+          v,
+        ]);
       },
       read: async (k) => {
-        const [rows] = await conn.query<any[]>('SELECT v FROM kv WHERE k = ?', [k]);
+        const [rows] = await conn.query<RowDataPacket[]>('SELECT v FROM kv WHERE k = ?', [k]);
         return rows[0]?.v ?? null;
       },
       readOther: async (other, k) => {
-        const [rows] = await conn.query<any[]>(`SELECT v FROM \`${other}\`.kv WHERE k = ?`, [k]);
+        const [rows] = await conn.query<RowDataPacket[]>(
+          `SELECT v FROM \`${other}\`.kv WHERE k = ?`,
+          [k],
+        );
         return rows[0]?.v ?? null;
       },
       fill: async (bytes) => {
         for (let done = 0, i = 0; done < bytes; done += 65536, i++) {
-          await conn.query('INSERT INTO kv VALUES (?, ?)', [`fill_${i}_${randomText(8)}`, randomText(65536)]);
+          await conn.query('INSERT INTO kv VALUES (?, ?)', [
+            `fill_${i}_${randomText(8)}`,
+            randomText(65536),
+          ]);
         }
       },
       ping: async () => {
@@ -161,14 +196,18 @@ export function mongoLogin(hosts: string): Login {
     const kv = client.db(database).collection<{ _id: string; v: string }>('kv');
     return {
       init: async () => {
-        await client.db(database).createCollection('kv').catch(() => undefined);
+        await client
+          .db(database)
+          .createCollection('kv')
+          .catch(() => undefined);
       },
       write: async (k, v) => {
         await kv.updateOne({ _id: k }, { $set: { v } }, { upsert: true });
       },
       read: async (k) => (await kv.findOne({ _id: k }))?.v ?? null,
       readOther: async (other, k) =>
-        (await client.db(other).collection<{ _id: string; v: string }>('kv').findOne({ _id: k }))?.v ?? null,
+        (await client.db(other).collection<{ _id: string; v: string }>('kv').findOne({ _id: k }))
+          ?.v ?? null,
       fill: async (bytes) => {
         for (let done = 0, i = 0; done < bytes; done += 65536, i++) {
           await kv.insertOne({ _id: `fill_${i}_${randomText(8)}`, v: randomText(65536) });

@@ -16,14 +16,21 @@ import {
  * DBAAS_TEST_MONGODB_URL is set.
  */
 describe('MongodbProvider commands', () => {
-  const infra: InfraTarget = { id: 7, addresses: ['m1:27017', 'm2:27018'], adminUser: 'root', adminPassword: 'admin-secret-pw' };
+  const infra: InfraTarget = {
+    id: 7,
+    addresses: ['m1:27017', 'm2:27018'],
+    adminUser: 'root',
+    adminPassword: 'admin-secret-pw',
+  };
   let dbs: Record<string, jest.Mocked<MongoDbLike>>;
   let client: jest.Mocked<MongoClientLike>;
   let connect: jest.MockedFunction<MongoClientFactory>;
   let sut: MongodbProvider;
 
   /** A fake Db answering each command by its name (the command document's first key). */
-  const fakeDb = (answers: Record<string, (cmd: Document) => Document | Promise<Document>> = {}) => ({
+  const fakeDb = (
+    answers: Record<string, (cmd: Document) => Document | Promise<Document>> = {},
+  ) => ({
     command: jest.fn(async (cmd: Document) => {
       const name = Object.keys(cmd)[0];
       return answers[name] ? answers[name](cmd) : { ok: 1 };
@@ -62,18 +69,35 @@ describe('MongodbProvider commands', () => {
     ['owner', 'dbOwner'],
     ['read-write', 'readWrite'],
     ['read-only', 'read'],
-  ] as const)('createUser (%s) sends createUser with the %s role on the database', async (privileges, role) => {
-    await sut.createUser(infra, { database: 'shop', user: 'u_shop', password: 'pw-123456', privileges });
-    expect(commandsOf('shop')).toEqual([
-      { usersInfo: { user: 'u_shop', db: 'shop' } },
-      { createUser: 'u_shop', pwd: 'pw-123456', roles: [{ role, db: 'shop' }] },
-    ]);
-  });
+  ] as const)(
+    'createUser (%s) sends createUser with the %s role on the database',
+    async (privileges, role) => {
+      await sut.createUser(infra, {
+        database: 'shop',
+        user: 'u_shop',
+        password: 'pw-123456',
+        privileges,
+      });
+      expect(commandsOf('shop')).toEqual([
+        { usersInfo: { user: 'u_shop', db: 'shop' } },
+        { createUser: 'u_shop', pwd: 'pw-123456', roles: [{ role, db: 'shop' }] },
+      ]);
+    },
+  );
 
   it('createUser on an existing user updates its password and roles (idempotent)', async () => {
     dbs.shop = fakeDb({ usersInfo: () => ({ users: [{ user: 'u_shop', db: 'shop' }], ok: 1 }) });
-    await sut.createUser(infra, { database: 'shop', user: 'u_shop', password: 'pw-2', privileges: 'read-only' });
-    expect(commandsOf('shop')[1]).toEqual({ updateUser: 'u_shop', pwd: 'pw-2', roles: [{ role: 'read', db: 'shop' }] });
+    await sut.createUser(infra, {
+      database: 'shop',
+      user: 'u_shop',
+      password: 'pw-2',
+      privileges: 'read-only',
+    });
+    expect(commandsOf('shop')[1]).toEqual({
+      updateUser: 'u_shop',
+      pwd: 'pw-2',
+      roles: [{ role: 'read', db: 'shop' }],
+    });
   });
 
   it('createUser racing another creation falls back to updateUser', async () => {
@@ -83,8 +107,17 @@ describe('MongodbProvider commands', () => {
         throw new MongoServerError({ code: 51003, errmsg: 'User "u_shop@shop" already exists' });
       },
     });
-    await sut.createUser(infra, { database: 'shop', user: 'u_shop', password: 'pw', privileges: 'owner' });
-    expect(commandsOf('shop').at(-1)).toEqual({ updateUser: 'u_shop', pwd: 'pw', roles: [{ role: 'dbOwner', db: 'shop' }] });
+    await sut.createUser(infra, {
+      database: 'shop',
+      user: 'u_shop',
+      password: 'pw',
+      privileges: 'owner',
+    });
+    expect(commandsOf('shop').at(-1)).toEqual({
+      updateUser: 'u_shop',
+      pwd: 'pw',
+      roles: [{ role: 'dbOwner', db: 'shop' }],
+    });
   });
 
   it('setPassword sends updateUser with the new password only', async () => {
@@ -98,7 +131,9 @@ describe('MongodbProvider commands', () => {
     const update = commandsOf('shop')[1];
     expect(update).toEqual({ updateUser: 'u_shop', pwd: expect.any(String), roles: [] });
     expect(update.pwd.length).toBeGreaterThanOrEqual(32);
-    expect(commandsOf('admin')).toEqual([{ killAllSessionsByPattern: [{ users: [{ user: 'u_shop', db: 'shop' }] }] }]);
+    expect(commandsOf('admin')).toEqual([
+      { killAllSessionsByPattern: [{ users: [{ user: 'u_shop', db: 'shop' }] }] },
+    ]);
   });
 
   it('revokeAccess of a missing user is a no-op', async () => {
@@ -108,13 +143,24 @@ describe('MongodbProvider commands', () => {
 
   it('restoreAccess gives the password and roles back', async () => {
     dbs.shop = fakeDb({ usersInfo: () => ({ users: [{ user: 'u_shop', db: 'shop' }], ok: 1 }) });
-    await sut.restoreAccess(infra, { database: 'shop', user: 'u_shop', password: 'back', privileges: 'read-write' });
-    expect(commandsOf('shop')[1]).toEqual({ updateUser: 'u_shop', pwd: 'back', roles: [{ role: 'readWrite', db: 'shop' }] });
+    await sut.restoreAccess(infra, {
+      database: 'shop',
+      user: 'u_shop',
+      password: 'back',
+      privileges: 'read-write',
+    });
+    expect(commandsOf('shop')[1]).toEqual({
+      updateUser: 'u_shop',
+      pwd: 'back',
+      roles: [{ role: 'readWrite', db: 'shop' }],
+    });
   });
 
   it('dropUser kills the sessions then drops the user; a missing user is a no-op', async () => {
     await sut.dropUser(infra, { database: 'shop', user: 'u_shop' });
-    expect(commandsOf('admin')).toEqual([{ killAllSessionsByPattern: [{ users: [{ user: 'u_shop', db: 'shop' }] }] }]);
+    expect(commandsOf('admin')).toEqual([
+      { killAllSessionsByPattern: [{ users: [{ user: 'u_shop', db: 'shop' }] }] },
+    ]);
     expect(commandsOf('shop')).toEqual([{ dropUser: 'u_shop' }]);
 
     dbs.shop = fakeDb({
@@ -122,20 +168,41 @@ describe('MongodbProvider commands', () => {
         throw new MongoServerError({ code: 11, errmsg: 'User u_shop@shop not found' });
       },
     });
-    await expect(sut.dropUser(infra, { database: 'shop', user: 'u_shop' })).resolves.toBeUndefined();
+    await expect(
+      sut.dropUser(infra, { database: 'shop', user: 'u_shop' }),
+    ).resolves.toBeUndefined();
   });
 
   it('dropDatabase ends the sessions of its users and drops it', async () => {
-    dbs.shop = fakeDb({ usersInfo: () => ({ users: [{ user: 'a', db: 'shop' }, { user: 'b', db: 'shop' }], ok: 1 }) });
+    dbs.shop = fakeDb({
+      usersInfo: () => ({
+        users: [
+          { user: 'a', db: 'shop' },
+          { user: 'b', db: 'shop' },
+        ],
+        ok: 1,
+      }),
+    });
     await sut.dropDatabase(infra, 'shop');
     expect(commandsOf('shop')).toEqual([{ usersInfo: 1 }, { dropDatabase: 1 }]);
     expect(commandsOf('admin')).toEqual([
-      { killAllSessionsByPattern: [{ users: [{ user: 'a', db: 'shop' }, { user: 'b', db: 'shop' }] }] },
+      {
+        killAllSessionsByPattern: [
+          {
+            users: [
+              { user: 'a', db: 'shop' },
+              { user: 'b', db: 'shop' },
+            ],
+          },
+        ],
+      },
     ]);
   });
 
   it('usedSize is dbStats dataSize + indexSize', async () => {
-    dbs.shop = fakeDb({ dbStats: () => ({ dataSize: 1500, indexSize: 500, storageSize: 99999, ok: 1 }) });
+    dbs.shop = fakeDb({
+      dbStats: () => ({ dataSize: 1500, indexSize: 500, storageSize: 99999, ok: 1 }),
+    });
     await expect(sut.usedSize(infra, 'shop')).resolves.toBe(2000);
     expect(commandsOf('shop')).toEqual([{ dbStats: 1, scale: 1 }]);
   });
@@ -146,8 +213,18 @@ describe('MongodbProvider commands', () => {
 
   it('lists databases with data or users, without the system ones', async () => {
     dbs.admin = fakeDb({
-      listDatabases: () => ({ databases: [{ name: 'admin' }, { name: 'local' }, { name: 'shop' }, { name: 'Weird-Name' }], ok: 1 }),
-      usersInfo: () => ({ users: [{ user: 'root', db: 'admin' }, { user: 'u_new', db: 'fresh' }, { user: 'u_shop', db: 'shop' }], ok: 1 }),
+      listDatabases: () => ({
+        databases: [{ name: 'admin' }, { name: 'local' }, { name: 'shop' }, { name: 'Weird-Name' }],
+        ok: 1,
+      }),
+      usersInfo: () => ({
+        users: [
+          { user: 'root', db: 'admin' },
+          { user: 'u_new', db: 'fresh' },
+          { user: 'u_shop', db: 'shop' },
+        ],
+        ok: 1,
+      }),
     });
     await expect(sut.listDatabases(infra)).resolves.toEqual(['fresh', 'shop']);
     await expect(sut.listUsers(infra)).resolves.toEqual(['u_new', 'u_shop']);
@@ -157,13 +234,19 @@ describe('MongodbProvider commands', () => {
 
   it('validates names before sending anything, and never touches the admin user', async () => {
     await expect(sut.createDatabase(infra, 'admin; drop')).rejects.toThrow(/invalid database name/);
-    await expect(sut.dropUser(infra, { database: 'shop', user: 'Robert' })).rejects.toThrow(/invalid user name/);
-    await expect(sut.setPassword(infra, { database: 'shop', user: 'root' }, 'x')).rejects.toThrow(/infra admin/);
+    await expect(sut.dropUser(infra, { database: 'shop', user: 'Robert' })).rejects.toThrow(
+      /invalid user name/,
+    );
+    await expect(sut.setPassword(infra, { database: 'shop', user: 'root' }, 'x')).rejects.toThrow(
+      /infra admin/,
+    );
     expect(connect).not.toHaveBeenCalled();
   });
 
   it('a connection failure is EngineUnavailableError naming the addresses, never the password; the next call reconnects', async () => {
-    connect.mockRejectedValueOnce(new MongoNetworkError('connect ECONNREFUSED m1:27017 (password admin-secret-pw)'));
+    connect.mockRejectedValueOnce(
+      new MongoNetworkError('connect ECONNREFUSED m1:27017 (password admin-secret-pw)'),
+    );
     const error = await sut.ping(infra).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(EngineUnavailableError);
     expect((error as Error).message).toContain('mongodb at m1:27017,m2:27018');
@@ -172,7 +255,9 @@ describe('MongodbProvider commands', () => {
   });
 
   it('an admin authentication failure is EngineUnavailableError', async () => {
-    connect.mockRejectedValueOnce(new MongoServerError({ code: 18, errmsg: 'Authentication failed.' }));
+    connect.mockRejectedValueOnce(
+      new MongoServerError({ code: 18, errmsg: 'Authentication failed.' }),
+    );
     await expect(sut.ping(infra)).rejects.toBeInstanceOf(EngineUnavailableError);
   });
 
@@ -182,7 +267,9 @@ describe('MongodbProvider commands', () => {
         throw new MongoServerError({ code: 13, errmsg: 'not authorized to set pwd new-secret-pw' });
       },
     });
-    const error = await sut.setPassword(infra, { database: 'shop', user: 'u_shop' }, 'new-secret-pw').catch((e: unknown) => e);
+    const error = await sut
+      .setPassword(infra, { database: 'shop', user: 'u_shop' }, 'new-secret-pw')
+      .catch((e: unknown) => e);
     expect(error).not.toBeInstanceOf(EngineUnavailableError);
     expect((error as Error).message).not.toContain('new-secret-pw');
   });

@@ -9,7 +9,13 @@ describe('engine test harness', () => {
     const server = await startPostgres();
     try {
       const login = (password: string) =>
-        new Client({ host: server.host, port: server.port, user: server.adminUser, password, database: 'postgres' });
+        new Client({
+          host: server.host,
+          port: server.port,
+          user: server.adminUser,
+          password,
+          database: 'postgres',
+        });
       const ok = login(server.adminPassword);
       await ok.connect();
       await ok.end();
@@ -45,7 +51,15 @@ describe('engine test harness', () => {
   it('Redis: default user off, admin logs in with its password', async () => {
     const server = await startRedis();
     const connect = async (username: string | undefined, password: string | undefined) => {
-      const client = new Redis({ host: server.host, port: server.port, username, password, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+      const client = new Redis({
+        host: server.host,
+        port: server.port,
+        username,
+        password,
+        lazyConnect: true,
+        retryStrategy: () => null,
+        maxRetriesPerRequest: 0,
+      });
       client.on('error', () => undefined);
       try {
         await client.connect();

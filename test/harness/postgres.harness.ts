@@ -25,7 +25,8 @@ const RUNUSER = '/usr/sbin/runuser';
 export async function startPostgres(): Promise<EngineServer> {
   const initdb = requireBinary(join(PG_BIN, 'initdb'), 'postgresql');
   const pgCtl = requireBinary(join(PG_BIN, 'pg_ctl'), 'postgresql');
-  const asPostgres = (bin: string, args: string[]) => run(RUNUSER, ['-u', 'postgres', '--', bin, ...args]);
+  const asPostgres = (bin: string, args: string[]) =>
+    run(RUNUSER, ['-u', 'postgres', '--', bin, ...args]);
 
   const dir = makeTempDir('pg');
   const dataDir = join(dir, 'data');
@@ -47,8 +48,17 @@ export async function startPostgres(): Promise<EngineServer> {
 
   try {
     await asPostgres(initdb, [
-      '-D', dataDir, '-U', adminUser, '-A', 'scram-sha-256', `--pwfile=${pwFile}`,
-      '--no-sync', '-E', 'UTF8', '--locale=C',
+      '-D',
+      dataDir,
+      '-U',
+      adminUser,
+      '-A',
+      'scram-sha-256',
+      `--pwfile=${pwFile}`,
+      '--no-sync',
+      '-E',
+      'UTF8',
+      '--locale=C',
     ]);
   } catch (error) {
     unregister();
@@ -59,17 +69,35 @@ export async function startPostgres(): Promise<EngineServer> {
 
   const start = async () => {
     const options = [
-      `-p ${port}`, `-k ${dir}`, '-c listen_addresses=127.0.0.1', '-c fsync=off',
-      '-c synchronous_commit=off', '-c full_page_writes=off', '-c shared_buffers=16MB',
+      `-p ${port}`,
+      `-k ${dir}`,
+      '-c listen_addresses=127.0.0.1',
+      '-c fsync=off',
+      '-c full_page_writes=off',
+      '-c shared_buffers=16MB',
       '-c max_connections=60',
     ].join(' ');
-    await asPostgres(pgCtl, ['start', '-w', '-t', '30', '-D', dataDir, '-l', logFile, '-o', options]);
+    await asPostgres(pgCtl, [
+      'start',
+      '-w',
+      '-t',
+      '30',
+      '-D',
+      dataDir,
+      '-l',
+      logFile,
+      '-o',
+      options,
+    ]);
   };
   const stop = async () => {
     const pid = postmasterPid(dataDir);
     if (!pid || !isAlive(pid)) return;
     // Immediate mode: a throwaway cluster needs no clean checkpoint, and it is 10x faster.
-    await asPostgres(pgCtl, ['stop', '-w', '-m', 'immediate', '-D', dataDir]).catch(() => undefined);
+    // Commits survive it (synchronous_commit stays on; fsync=off only skips the disk flush).
+    await asPostgres(pgCtl, ['stop', '-w', '-m', 'immediate', '-D', dataDir]).catch(
+      () => undefined,
+    );
     await waitForExit(pid);
   };
 
@@ -112,7 +140,10 @@ function postgresIds(): { uid: number; gid: number } {
   const line = readFileSync('/etc/passwd', 'utf8')
     .split('\n')
     .find((l) => l.startsWith('postgres:'));
-  if (!line) throw new Error('OS user "postgres" not found: install it with "apt-get install -y postgresql".');
+  if (!line)
+    throw new Error(
+      'OS user "postgres" not found: install it with "apt-get install -y postgresql".',
+    );
   const [, , uid, gid] = line.split(':');
   return { uid: Number(uid), gid: Number(gid) };
 }

@@ -50,7 +50,8 @@ export async function waitForPort(host: string, port: number, timeoutMs = 15_000
       socket.once('error', () => resolve(false));
     });
     if (ok) return;
-    if (Date.now() > deadline) throw new Error(`Nothing listens on ${host}:${port} after ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`Nothing listens on ${host}:${port} after ${timeoutMs} ms`);
     await sleep(50);
   }
 }

@@ -41,8 +41,14 @@ export async function startRedis(): Promise<EngineServer> {
     writeFileSync(
       configFile,
       [
-        `port ${port}`, 'bind 127.0.0.1', 'save ""', 'appendonly no', `dir ${dir}`,
-        'daemonize no', `logfile ${logFile}`, 'user default off',
+        `port ${port}`,
+        'bind 127.0.0.1',
+        'save ""',
+        'appendonly no',
+        `dir ${dir}`,
+        'daemonize no',
+        `logfile ${logFile}`,
+        'user default off',
         `user ${adminUser} on >${adminPassword} ~* &* +@all`,
       ].join('\n') + '\n',
       { mode: 0o600 },

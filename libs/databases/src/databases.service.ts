@@ -1,6 +1,8 @@
 import { AccessPolicy, AuthenticatedUser } from '@dbaas/auth';
 import { PlacementService } from '@dbaas/catalog';
 import {
+  APP_CONFIG,
+  AppConfig,
   nameProblem,
   normalizeName,
   NotFoundError,
@@ -20,7 +22,7 @@ import {
   requireOne,
   translateStoreErrors,
 } from '@dbaas/persistence';
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository, SelectQueryBuilder } from 'typeorm';
 import { UsedSizeCache } from './used-size.cache';
@@ -71,7 +73,7 @@ export interface CreatedDatabase extends DatabaseView {
 @Injectable()
 export class DatabasesService {
   private readonly logger = new Logger('Databases');
-  private readonly sizes = new UsedSizeCache();
+  private readonly sizes: UsedSizeCache;
 
   constructor(
     @InjectRepository(DatabaseEntity) private readonly databases: Repository<DatabaseEntity>,
@@ -83,7 +85,10 @@ export class DatabasesService {
     private readonly infras: InfraAccess,
     private readonly credentials: CredentialsService,
     private readonly policy: AccessPolicy,
-  ) {}
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.sizes = new UsedSizeCache(config.usedSizeCacheSeconds * 1000);
+  }
 
   async list(page: PageRequest, viewer: AuthenticatedUser, filter: DatabaseFilter): Promise<Page<DatabaseView>> {
     const query = this.policy.scopeDatabases(viewer, this.withDetails()).orderBy('database.id', 'ASC');

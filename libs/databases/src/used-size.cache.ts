@@ -1,6 +1,3 @@
-/** How long a measured size is served before the engine is asked again. */
-export const USED_SIZE_TTL_MS = 30_000;
-
 interface Entry {
   bytes: number;
   at: number;
@@ -14,7 +11,11 @@ export class UsedSizeCache {
   private readonly entries = new Map<number, Entry>();
   private readonly inFlight = new Map<number, Promise<number | null>>();
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(
+    /** How long a measured size is served before the engine is asked again. */
+    private readonly ttlMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** The cached size, or null when never measured. */
   peek(id: number): number | null {
@@ -24,7 +25,7 @@ export class UsedSizeCache {
   /** A fresh-enough size, measuring it if needed; null when the engine cannot say. */
   async get(id: number, measure: () => Promise<number>): Promise<number | null> {
     const entry = this.entries.get(id);
-    if (entry && this.now() - entry.at < USED_SIZE_TTL_MS) return entry.bytes;
+    if (entry && this.now() - entry.at < this.ttlMs) return entry.bytes;
     let pending = this.inFlight.get(id);
     if (!pending) {
       pending = measure().then(

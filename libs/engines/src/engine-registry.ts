@@ -20,7 +20,9 @@ export class EngineRegistry implements OnApplicationShutdown {
   get(type: EngineTypeName): EngineProvider {
     const provider = this.byType.get(type);
     if (!provider) {
-      throw new Error(`No engine provider for "${type}" (known: ${[...this.byType.keys()].join(', ')})`);
+      throw new Error(
+        `No engine provider for "${type}" (known: ${[...this.byType.keys()].join(', ')})`,
+      );
     }
     return provider;
   }

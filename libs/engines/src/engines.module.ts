@@ -28,7 +28,11 @@ export function createEngineProviders(): EngineProvider[] {
  */
 @Module({
   imports: [TypeOrmModule.forFeature([InfraEntity])],
-  providers: [{ provide: ENGINE_PROVIDERS, useFactory: createEngineProviders }, EngineRegistry, InfraAccess],
+  providers: [
+    { provide: ENGINE_PROVIDERS, useFactory: createEngineProviders },
+    EngineRegistry,
+    InfraAccess,
+  ],
   exports: [EngineRegistry, InfraAccess],
 })
 export class EnginesModule {}

@@ -51,8 +51,8 @@ export class QuarantineService {
 
   /** dba only: access comes back, every credential with a new password. */
   async restore(id: number, viewer: AuthenticatedUser): Promise<DatabaseEntity> {
-    this.policy.assertDba(viewer, 'restore a database');
     const database = await this.databaseService.findVisible(id, viewer);
+    this.policy.assertDba(viewer, 'restore a database');
     if (database.status !== 'quarantined') throw new ConflictError('The database is not in quarantine.');
     await this.credentials.restoreAll(database);
     await this.databases.update(database.id, { status: 'ready', quarantineDt: null });

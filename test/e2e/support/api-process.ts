@@ -14,9 +14,17 @@ export interface CommandResult {
 }
 
 /** Runs a built entry point to completion with the given environment. */
-export function runNode(script: string, args: string[], env: Record<string, string>, timeoutMs = 60_000): Promise<CommandResult> {
+export function runNode(
+  script: string,
+  args: string[],
+  env: Record<string, string>,
+  timeoutMs = 60_000,
+): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, ...args], { env: { ...baseEnv(), ...env }, stdio: 'pipe' });
+    const child = spawn(process.execPath, [script, ...args], {
+      env: { ...baseEnv(), ...env },
+      stdio: 'pipe',
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
@@ -54,7 +62,10 @@ export class ApiProcess {
   static async start(env: Record<string, string>, port?: number): Promise<ApiProcess> {
     const chosen = port ?? (await freePort());
     const fullEnv = { LOG_LEVEL: 'log', ...env, PORT: String(chosen), HOST: '127.0.0.1' };
-    const child = spawn(process.execPath, [API_MAIN], { env: { ...baseEnv(), ...fullEnv }, stdio: 'pipe' });
+    const child = spawn(process.execPath, [API_MAIN], {
+      env: { ...baseEnv(), ...fullEnv },
+      stdio: 'pipe',
+    });
     const api = new ApiProcess(child, chosen, fullEnv);
     await api.waitUntilUp();
     return api;
@@ -85,7 +96,8 @@ export class ApiProcess {
   private async waitUntilUp(): Promise<void> {
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {
-      if (this.child.exitCode !== null) throw new Error(`API exited (${this.child.exitCode}):\n${this.output}`);
+      if (this.child.exitCode !== null)
+        throw new Error(`API exited (${this.child.exitCode}):\n${this.output}`);
       try {
         const response = await fetch(`${this.baseUrl}/health`);
         if (response.ok) return;

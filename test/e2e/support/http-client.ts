@@ -28,9 +28,12 @@ export class HttpClient {
   }
 
   get = (path: string, options: RequestOptions = {}) => this.request('GET', path, options);
-  post = (path: string, body?: unknown, options: RequestOptions = {}) => this.request('POST', path, { ...options, body });
-  put = (path: string, body?: unknown, options: RequestOptions = {}) => this.request('PUT', path, { ...options, body });
-  patch = (path: string, body?: unknown, options: RequestOptions = {}) => this.request('PATCH', path, { ...options, body });
+  post = (path: string, body?: unknown, options: RequestOptions = {}) =>
+    this.request('POST', path, { ...options, body });
+  put = (path: string, body?: unknown, options: RequestOptions = {}) =>
+    this.request('PUT', path, { ...options, body });
+  patch = (path: string, body?: unknown, options: RequestOptions = {}) =>
+    this.request('PATCH', path, { ...options, body });
   delete = (path: string, options: RequestOptions = {}) => this.request('DELETE', path, options);
 
   async request(method: string, path: string, options: RequestOptions = {}): Promise<Answer> {
@@ -46,7 +49,12 @@ export class HttpClient {
       headers['content-type'] = 'application/json';
     }
     const started = Date.now();
-    const response = await fetch(`${this.baseUrl}${path}`, { method, headers, body, redirect: 'manual' });
+    const response = await fetch(`${this.baseUrl}${path}`, {
+      method,
+      headers,
+      body,
+      redirect: 'manual',
+    });
     const text = await response.text();
     let parsed: unknown = text;
     try {
@@ -54,7 +62,13 @@ export class HttpClient {
     } catch {
       // not JSON: keep the text
     }
-    return { status: response.status, headers: response.headers, body: parsed as any, text, ms: Date.now() - started };
+    return {
+      status: response.status,
+      headers: response.headers,
+      body: parsed as any,
+      text,
+      ms: Date.now() - started,
+    };
   }
 }
 
@@ -64,6 +78,11 @@ export function expectProblem(answer: Answer, status: number): void {
     status,
     type: expect.stringContaining('application/problem+json'),
   });
-  expect(answer.body).toMatchObject({ status, title: expect.any(String), type: expect.any(String), detail: expect.any(String) });
+  expect(answer.body).toMatchObject({
+    status,
+    title: expect.any(String),
+    type: expect.any(String),
+    detail: expect.any(String),
+  });
   expect(answer.text).not.toMatch(/\bat .*\.js:\d+/);
 }

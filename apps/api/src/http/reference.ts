@@ -34,7 +34,9 @@ export function Reference(resource: string, options: { each?: boolean } = {}): P
   const message = referenceMessage(resource);
   return applyDecorators(
     Transform(({ value }) =>
-      options.each && Array.isArray(value)
+      value === null || value === undefined
+        ? value
+        : options.each && Array.isArray(value)
         ? value.map((item) => parseReference(item, resource))
         : options.each
           ? value

@@ -14,6 +14,8 @@ export interface AppConfig {
   secretKey: Buffer;
   bodyLimitBytes: number;
   logLevel: 'error' | 'warn' | 'log' | 'debug';
+  /** How long a measured used size is served from cache. */
+  usedSizeCacheSeconds: number;
   /** Seed the sample data when the store is empty (default: on for the embedded store only). */
   seedSampleData: boolean;
 }
@@ -94,6 +96,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     secretKey,
     bodyLimitBytes: integer(env, 'DBAAS_BODY_LIMIT_BYTES', 1048576, 1024, 104857600),
     logLevel,
+    usedSizeCacheSeconds: integer(env, 'DBAAS_USED_SIZE_CACHE_SECONDS', 30, 0, 86400),
     seedSampleData: boolean(env, 'DBAAS_SAMPLE_DATA', !databaseUrl),
   };
 }

@@ -20,7 +20,9 @@ export function unavailable(
   secrets: readonly (string | undefined)[],
 ): EngineUnavailableError {
   const detail = redact(cause instanceof Error ? cause.message : String(cause), secrets);
-  return new EngineUnavailableError(`${engine} at ${addresses.join(',')} is unavailable: ${detail}`);
+  return new EngineUnavailableError(
+    `${engine} at ${addresses.join(',')} is unavailable: ${detail}`,
+  );
 }
 
 /**
@@ -39,7 +41,11 @@ export class EngineCommandError extends Error {
   }
 }
 
-export function commandError(engine: string, cause: unknown, secrets: readonly (string | undefined)[]): EngineCommandError {
+export function commandError(
+  engine: string,
+  cause: unknown,
+  secrets: readonly (string | undefined)[],
+): EngineCommandError {
   const message = redact(cause instanceof Error ? cause.message : String(cause), secrets);
   const code = (cause as { code?: string | number } | null)?.code;
   return new EngineCommandError(engine, message, code);

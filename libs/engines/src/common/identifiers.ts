@@ -5,7 +5,12 @@ export const IDENTIFIER_PATTERN = /^[a-z][a-z0-9_]*$/;
  * Throws a plain Error (a programming error: names are validated by the API long before)
  * when `name` breaks the rule or the engine's length limit.
  */
-export function assertIdentifier(engine: string, kind: 'database' | 'user', name: string, maxLength: number): string {
+export function assertIdentifier(
+  engine: string,
+  kind: 'database' | 'user',
+  name: string,
+  maxLength: number,
+): string {
   if (typeof name !== 'string' || !IDENTIFIER_PATTERN.test(name) || name.length > maxLength) {
     throw new Error(
       `${engine}: invalid ${kind} name ${JSON.stringify(String(name).slice(0, 80))} ` +

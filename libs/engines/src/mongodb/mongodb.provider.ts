@@ -17,14 +17,22 @@ const ENGINE = 'mongodb';
 const DATABASE_NAME_MAX_LENGTH = 63;
 const USER_NAME_MAX_LENGTH = 64;
 
-const ROLES: Record<Privileges, string> = { owner: 'dbOwner', 'read-write': 'readWrite', 'read-only': 'read' };
+const ROLES: Record<Privileges, string> = {
+  owner: 'dbOwner',
+  'read-write': 'readWrite',
+  'read-only': 'read',
+};
 
 const CODE_USER_NOT_FOUND = 11;
 const CODE_AUTHENTICATION_FAILED = 18;
 const CODE_USER_ALREADY_EXISTS = 51003;
 const UNAVAILABLE_NAMES = new Set([
-  'MongoNetworkError', 'MongoNetworkTimeoutError', 'MongoServerSelectionError', 'MongoTopologyClosedError',
-  'MongoNotConnectedError', 'MongoOperationTimeoutError',
+  'MongoNetworkError',
+  'MongoNetworkTimeoutError',
+  'MongoServerSelectionError',
+  'MongoTopologyClosedError',
+  'MongoNotConnectedError',
+  'MongoOperationTimeoutError',
 ]);
 
 /** The slice of the driver the provider uses: a fake of it is enough to test every command. */
@@ -102,7 +110,10 @@ export class MongodbProvider extends EngineProvider {
     const db = this.databaseName(database);
     await this.withAdmin(infra, [], async (client) => {
       const { users = [] } = await client.db(db).command({ usersInfo: 1 });
-      await this.killSessions(client, (users as Document[]).map((u) => ({ user: String(u.user), db })));
+      await this.killSessions(
+        client,
+        (users as Document[]).map((u) => ({ user: String(u.user), db })),
+      );
       await client.db(db).command({ dropDatabase: 1 });
     });
   }
@@ -133,16 +144,21 @@ export class MongodbProvider extends EngineProvider {
     const user = this.userName(ref.user, infra);
     await this.withAdmin(infra, [], async (client) => {
       await this.killSessions(client, [{ user, db }]);
-      await client.db(db).command({ dropUser: user }).catch((error) => {
-        if ((error as { code?: number }).code !== CODE_USER_NOT_FOUND) throw error;
-      });
+      await client
+        .db(db)
+        .command({ dropUser: user })
+        .catch((error) => {
+          if ((error as { code?: number }).code !== CODE_USER_NOT_FOUND) throw error;
+        });
     });
   }
 
   async setPassword(infra: InfraTarget, ref: UserRef, password: string): Promise<void> {
     const db = this.databaseName(ref.database);
     const user = this.userName(ref.user, infra);
-    await this.withAdmin(infra, [password], (client) => client.db(db).command({ updateUser: user, pwd: password }));
+    await this.withAdmin(infra, [password], (client) =>
+      client.db(db).command({ updateUser: user, pwd: password }),
+    );
   }
 
   async revokeAccess(infra: InfraTarget, ref: UserRef): Promise<void> {
@@ -211,7 +227,11 @@ export class MongodbProvider extends EngineProvider {
 
   private userName(name: string, infra: InfraTarget): string {
     assertIdentifier(ENGINE, 'user', name, USER_NAME_MAX_LENGTH);
-    if (name === infra.adminUser) throw new EngineCommandError(ENGINE, `user ${name} is the infra admin; dbaas does not manage it`);
+    if (name === infra.adminUser)
+      throw new EngineCommandError(
+        ENGINE,
+        `user ${name} is the infra admin; dbaas does not manage it`,
+      );
     return name;
   }
 
@@ -225,7 +245,10 @@ export class MongodbProvider extends EngineProvider {
   }
 
   /** Ends the users' sessions and their running operations; best effort (see the class comment). */
-  private async killSessions(client: MongoClientLike, users: { user: string; db: string }[]): Promise<void> {
+  private async killSessions(
+    client: MongoClientLike,
+    users: { user: string; db: string }[],
+  ): Promise<void> {
     if (!users.length) return;
     await client
       .db('admin')
@@ -235,7 +258,11 @@ export class MongodbProvider extends EngineProvider {
       });
   }
 
-  private async withAdmin<T>(infra: InfraTarget, secrets: string[], work: (client: MongoClientLike) => Promise<T>): Promise<T> {
+  private async withAdmin<T>(
+    infra: InfraTarget,
+    secrets: string[],
+    work: (client: MongoClientLike) => Promise<T>,
+  ): Promise<T> {
     const allSecrets = [infra.adminPassword, ...secrets];
     const pending = this.clients.get(infra);
     let client: MongoClientLike;
@@ -253,7 +280,8 @@ export class MongodbProvider extends EngineProvider {
   }
 
   private translate(infra: InfraTarget, error: unknown, secrets: string[]): Error {
-    if (error instanceof EngineUnavailableError || error instanceof EngineCommandError) return error;
+    if (error instanceof EngineUnavailableError || error instanceof EngineCommandError)
+      return error;
     if (isUnavailable(error)) return unavailable(ENGINE, infra.addresses, error, secrets);
     return commandError(ENGINE, error, secrets);
   }

@@ -20,7 +20,8 @@ const MYSQL_IDENTIFIER_MAX_LENGTH = 64;
 const GRANTS: Record<Privileges, string> = {
   owner: 'ALL PRIVILEGES',
   // DML plus what applications routinely need to run it (temp tables, locks, routines).
-  'read-write': 'SELECT, INSERT, UPDATE, DELETE, CREATE TEMPORARY TABLES, LOCK TABLES, EXECUTE, SHOW VIEW',
+  'read-write':
+    'SELECT, INSERT, UPDATE, DELETE, CREATE TEMPORARY TABLES, LOCK TABLES, EXECUTE, SHOW VIEW',
   // No EXECUTE: a SQL SECURITY DEFINER routine could write on the reader's behalf.
   'read-only': 'SELECT, SHOW VIEW',
 };
@@ -29,10 +30,22 @@ const GRANTS: Record<Privileges, string> = {
 const PROTECTED_USERS = new Set(['root', 'mysql', 'mariadb']);
 
 const UNAVAILABLE_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND',
-  'EAI_AGAIN', 'EPIPE', 'PROTOCOL_CONNECTION_LOST', 'PROTOCOL_SEQUENCE_TIMEOUT',
-  'ER_ACCESS_DENIED_ERROR', 'ER_CON_COUNT_ERROR', 'ER_SERVER_SHUTDOWN', 'ER_HOST_IS_BLOCKED',
-  'ER_HOST_NOT_PRIVILEGED', 'ER_TOO_MANY_USER_CONNECTIONS',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+  'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_SEQUENCE_TIMEOUT',
+  'ER_ACCESS_DENIED_ERROR',
+  'ER_CON_COUNT_ERROR',
+  'ER_SERVER_SHUTDOWN',
+  'ER_HOST_IS_BLOCKED',
+  'ER_HOST_NOT_PRIVILEGED',
+  'ER_TOO_MANY_USER_CONNECTIONS',
 ]);
 /** Errors of a pooled connection that died while idle (server restarted): worth one retry. */
 const STALE_CONNECTION_CODES = new Set(['PROTOCOL_CONNECTION_LOST', 'ECONNRESET', 'EPIPE']);
@@ -49,7 +62,12 @@ type Query = (sql: string, values?: unknown[]) => Promise<Row[]>;
 export class MysqlProvider extends EngineProvider {
   readonly type = 'mysql' as const;
   readonly userNameMaxLength = 32;
-  readonly reservedNames: readonly string[] = ['mysql', 'information_schema', 'performance_schema', 'sys'];
+  readonly reservedNames: readonly string[] = [
+    'mysql',
+    'information_schema',
+    'performance_schema',
+    'sys',
+  ];
 
   private readonly pools = new InfraPools<Pool>(
     (infra) => {
@@ -85,7 +103,9 @@ export class MysqlProvider extends EngineProvider {
   async createDatabase(infra: InfraTarget, database: string): Promise<void> {
     const db = this.databaseName(database);
     await this.withAdmin(infra, [], (q) =>
-      q(`CREATE DATABASE IF NOT EXISTS ${quoteIdent(db)} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`),
+      q(
+        `CREATE DATABASE IF NOT EXISTS ${quoteIdent(db)} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`,
+      ),
     );
   }
 
@@ -94,8 +114,14 @@ export class MysqlProvider extends EngineProvider {
     await this.withAdmin(infra, [], async (q) => {
       // Accounts granted on this database keep their grants after DROP DATABASE: a later
       // database with the same name would inherit them. Their sessions end too.
-      const grantees = await q('SELECT User AS user, Host AS host FROM mysql.db WHERE Db = ?', [escapeLike(db)]);
-      await this.killSessions(q, 'USER', grantees.map((g) => String(g.user)));
+      const grantees = await q('SELECT User AS user, Host AS host FROM mysql.db WHERE Db = ?', [
+        escapeLike(db),
+      ]);
+      await this.killSessions(
+        q,
+        'USER',
+        grantees.map((g) => String(g.user)),
+      );
       await this.killSessions(q, 'DB', [db]);
       await q(`DROP DATABASE IF EXISTS ${quoteIdent(db)}`);
       for (const g of grantees) {
@@ -166,7 +192,9 @@ export class MysqlProvider extends EngineProvider {
   async usedSize(infra: InfraTarget, database: string): Promise<number> {
     const db = this.databaseName(database);
     return this.withAdmin(infra, [], async (q) => {
-      const schemas = await q('SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [db]);
+      const schemas = await q('SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [
+        db,
+      ]);
       if (!schemas.length) throw new EngineCommandError(ENGINE, `database ${db} does not exist`);
       const pattern = `${escapeLike(db)}/%`;
       let innodb: Row[];
@@ -198,7 +226,9 @@ export class MysqlProvider extends EngineProvider {
 
   async listDatabases(infra: InfraTarget): Promise<string[]> {
     return this.withAdmin(infra, [], async (q) => {
-      const rows = await q('SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA ORDER BY SCHEMA_NAME');
+      const rows = await q(
+        'SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA ORDER BY SCHEMA_NAME',
+      );
       return rows
         .map((r) => String(r.name))
         .filter((name) => /^[a-z][a-z0-9_]*$/.test(name) && !this.reservedNames.includes(name));
@@ -207,10 +237,17 @@ export class MysqlProvider extends EngineProvider {
 
   async listUsers(infra: InfraTarget): Promise<string[]> {
     return this.withAdmin(infra, [], async (q) => {
-      const rows = await q("SELECT DISTINCT User AS user FROM mysql.user WHERE Host = '%' ORDER BY User");
+      const rows = await q(
+        "SELECT DISTINCT User AS user FROM mysql.user WHERE Host = '%' ORDER BY User",
+      );
       return rows
         .map((r) => String(r.user))
-        .filter((name) => /^[a-z][a-z0-9_]*$/.test(name) && name !== infra.adminUser && !PROTECTED_USERS.has(name));
+        .filter(
+          (name) =>
+            /^[a-z][a-z0-9_]*$/.test(name) &&
+            name !== infra.adminUser &&
+            !PROTECTED_USERS.has(name),
+        );
     });
   }
 
@@ -233,10 +270,16 @@ export class MysqlProvider extends EngineProvider {
     if (user === infra.adminUser || PROTECTED_USERS.has(user)) {
       throw new EngineCommandError(ENGINE, `user ${user} is reserved; dbaas does not manage it`);
     }
-    const rows = await q("SELECT Super_priv AS super FROM mysql.user WHERE User = ? AND Host = '%'", [user]);
+    const rows = await q(
+      "SELECT Super_priv AS super FROM mysql.user WHERE User = ? AND Host = '%'",
+      [user],
+    );
     if (!rows.length) return false;
     if (rows[0].super === 'Y') {
-      throw new EngineCommandError(ENGINE, `user ${user} has global privileges; dbaas does not manage it`);
+      throw new EngineCommandError(
+        ENGINE,
+        `user ${user} has global privileges; dbaas does not manage it`,
+      );
     }
     return true;
   }
@@ -248,7 +291,10 @@ export class MysqlProvider extends EngineProvider {
   private async killSessions(q: Query, column: 'USER' | 'DB', values: string[]): Promise<void> {
     if (!values.length) return;
     const find = () =>
-      q(`SELECT ID AS id FROM information_schema.PROCESSLIST WHERE ${column} IN (?) AND ID <> CONNECTION_ID()`, [values]);
+      q(
+        `SELECT ID AS id FROM information_schema.PROCESSLIST WHERE ${column} IN (?) AND ID <> CONNECTION_ID()`,
+        [values],
+      );
     const deadline = Date.now() + 3_000;
     for (let sessions = await find(); sessions.length; sessions = await find()) {
       for (const { id } of sessions) {
@@ -261,7 +307,11 @@ export class MysqlProvider extends EngineProvider {
     }
   }
 
-  private async withAdmin<T>(infra: InfraTarget, secrets: string[], work: (q: Query) => Promise<T>): Promise<T> {
+  private async withAdmin<T>(
+    infra: InfraTarget,
+    secrets: string[],
+    work: (q: Query) => Promise<T>,
+  ): Promise<T> {
     const allSecrets = [infra.adminPassword, ...secrets];
     const pool = this.pools.get(infra);
     const q: Query = async (sql, values) => {
@@ -279,7 +329,8 @@ export class MysqlProvider extends EngineProvider {
     try {
       return await work(q);
     } catch (error) {
-      if (error instanceof EngineUnavailableError || error instanceof EngineCommandError) throw error;
+      if (error instanceof EngineUnavailableError || error instanceof EngineCommandError)
+        throw error;
       if (isUnavailable(error)) throw unavailable(ENGINE, infra.addresses, error, allSecrets);
       // mysql2 attaches the full statement (password included) to its errors: never rethrown as is.
       throw commandError(ENGINE, error, allSecrets);

@@ -13,7 +13,11 @@ export const quoteLiteral = (value: string): string => escapeLiteral(value);
  * (a credential named `shop_owner` on database `shop` stays distinct from `shop:owner`).
  */
 export function groupRoles(database: string): Record<Privileges, string> {
-  return { owner: `${database}:owner`, 'read-write': `${database}:rw`, 'read-only': `${database}:ro` };
+  return {
+    owner: `${database}:owner`,
+    'read-write': `${database}:rw`,
+    'read-only': `${database}:ro`,
+  };
 }
 
 /**

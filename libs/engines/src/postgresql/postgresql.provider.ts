@@ -11,13 +11,7 @@ import {
 } from '../common/engine-errors';
 import { assertIdentifier } from '../common/identifiers';
 import { InfraPools } from '../common/infra-pools';
-import {
-  EngineProvider,
-  InfraTarget,
-  PRIVILEGES,
-  UserRef,
-  UserSpec,
-} from '../engine-provider';
+import { EngineProvider, InfraTarget, PRIVILEGES, UserRef, UserSpec } from '../engine-provider';
 import { groupRoles, passwordSql, quoteIdent, quoteLiteral } from './postgresql-sql';
 
 const ENGINE = 'postgresql';
@@ -28,8 +22,14 @@ const ADMIN_DATABASE = 'postgres';
 
 /** Connection-level failures: the server is down, unreachable, refusing us, or too slow. */
 const UNAVAILABLE_NETWORK_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND',
-  'EAI_AGAIN', 'EPIPE',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
 ]);
 
 type Query = ClientBase['query'];
@@ -56,7 +56,11 @@ export class PostgresqlProvider extends EngineProvider {
 
   private readonly pools = new InfraPools<Pool>(
     (infra) => {
-      const pool = new Pool({ ...this.connectionConfig(infra, ADMIN_DATABASE), max: 4, idleTimeoutMillis: 10_000 });
+      const pool = new Pool({
+        ...this.connectionConfig(infra, ADMIN_DATABASE),
+        max: 4,
+        idleTimeoutMillis: 10_000,
+      });
       // An idle client dies when the server restarts: without a listener that is a crash.
       pool.on('error', () => undefined);
       return pool;
@@ -66,7 +70,9 @@ export class PostgresqlProvider extends EngineProvider {
 
   async ping(infra: InfraTarget): Promise<{ version: string }> {
     return this.withAdmin(infra, [], async (q) => {
-      const { rows } = await q<{ version: string }>("SELECT current_setting('server_version') AS version");
+      const { rows } = await q<{ version: string }>(
+        "SELECT current_setting('server_version') AS version",
+      );
       return { version: rows[0].version };
     });
   }
@@ -78,11 +84,16 @@ export class PostgresqlProvider extends EngineProvider {
       const groups = groupRoles(db);
       const { rowCount } = await q('SELECT 1 FROM pg_database WHERE datname = $1', [db]);
       if (!rowCount) {
-        await ignoreCode(q(`CREATE DATABASE ${quoteIdent(db)} OWNER ${quoteIdent(groups.owner)}`), '42P04');
+        await ignoreCode(
+          q(`CREATE DATABASE ${quoteIdent(db)} OWNER ${quoteIdent(groups.owner)}`),
+          '42P04',
+        );
       }
       await q(`ALTER DATABASE ${quoteIdent(db)} OWNER TO ${quoteIdent(groups.owner)}`);
       await q(`REVOKE ALL ON DATABASE ${quoteIdent(db)} FROM PUBLIC`);
-      await q(`GRANT CONNECT, TEMPORARY ON DATABASE ${quoteIdent(db)} TO ${quoteIdent(groups['read-write'])}`);
+      await q(
+        `GRANT CONNECT, TEMPORARY ON DATABASE ${quoteIdent(db)} TO ${quoteIdent(groups['read-write'])}`,
+      );
       await q(`GRANT CONNECT ON DATABASE ${quoteIdent(db)} TO ${quoteIdent(groups['read-only'])}`);
     });
     await this.inDatabase(infra, db, [], (q) => this.prepareSchema(q, db));
@@ -102,7 +113,8 @@ export class PostgresqlProvider extends EngineProvider {
   async createUser(infra: InfraTarget, spec: UserSpec): Promise<void> {
     const db = this.databaseName(spec.database);
     const user = this.userName(spec.user);
-    if (!PRIVILEGES.includes(spec.privileges)) throw new Error(`${ENGINE}: unknown privileges ${spec.privileges}`);
+    if (!PRIVILEGES.includes(spec.privileges))
+      throw new Error(`${ENGINE}: unknown privileges ${spec.privileges}`);
     const secrets = [spec.password];
     const groups = groupRoles(db);
     await this.withAdmin(infra, secrets, async (q) => {
@@ -124,7 +136,9 @@ export class PostgresqlProvider extends EngineProvider {
       }
       // Owners act as the owner group inside the database, so their tables are shared.
       if (spec.privileges === 'owner') {
-        await q(`ALTER ROLE ${quoteIdent(user)} IN DATABASE ${quoteIdent(db)} SET role = ${quoteLiteral(groups.owner)}`);
+        await q(
+          `ALTER ROLE ${quoteIdent(user)} IN DATABASE ${quoteIdent(db)} SET role = ${quoteLiteral(groups.owner)}`,
+        );
       } else {
         await q(`ALTER ROLE ${quoteIdent(user)} IN DATABASE ${quoteIdent(db)} RESET role`);
       }
@@ -162,7 +176,8 @@ export class PostgresqlProvider extends EngineProvider {
     this.databaseName(ref.database);
     const user = this.userName(ref.user);
     await this.withAdmin(infra, [password], async (q) => {
-      if (!(await this.findRole(q, user, infra))) throw new EngineCommandError(ENGINE, `role ${user} does not exist`);
+      if (!(await this.findRole(q, user, infra)))
+        throw new EngineCommandError(ENGINE, `role ${user} does not exist`);
       await q(`ALTER ROLE ${quoteIdent(user)} PASSWORD ${passwordSql(password)}`);
     });
   }
@@ -173,7 +188,9 @@ export class PostgresqlProvider extends EngineProvider {
     await this.withAdmin(infra, [], async (q) => {
       if (!(await this.findRole(q, user, infra))) return;
       // NOLOGIN alone leaves open sessions alive: they are ended too.
-      await q(`ALTER ROLE ${quoteIdent(user)} NOLOGIN PASSWORD ${passwordSql(randomBytes(32).toString('base64url'))}`);
+      await q(
+        `ALTER ROLE ${quoteIdent(user)} NOLOGIN PASSWORD ${passwordSql(randomBytes(32).toString('base64url'))}`,
+      );
       await this.terminateSessions(q, user);
     });
   }
@@ -199,7 +216,9 @@ export class PostgresqlProvider extends EngineProvider {
       const { rows } = await q<{ datname: string }>(
         'SELECT datname FROM pg_database WHERE NOT datistemplate ORDER BY datname',
       );
-      return rows.map((r) => r.datname).filter((name) => this.isManageable(name) && !this.reservedNames.includes(name));
+      return rows
+        .map((r) => r.datname)
+        .filter((name) => this.isManageable(name) && !this.reservedNames.includes(name));
     });
   }
 
@@ -233,24 +252,35 @@ export class PostgresqlProvider extends EngineProvider {
 
   /** The role, refusing superusers and the infra's admin: a credential must never take them over. */
   private async findRole(q: Query, user: string, infra: InfraTarget): Promise<boolean> {
-    const { rows } = await q<{ rolsuper: boolean }>('SELECT rolsuper FROM pg_roles WHERE rolname = $1', [user]);
+    const { rows } = await q<{ rolsuper: boolean }>(
+      'SELECT rolsuper FROM pg_roles WHERE rolname = $1',
+      [user],
+    );
     if (!rows.length) return false;
     if (rows[0].rolsuper || user === infra.adminUser) {
-      throw new EngineCommandError(ENGINE, `role ${user} is a superuser or the infra admin; dbaas does not manage it`);
+      throw new EngineCommandError(
+        ENGINE,
+        `role ${user} is a superuser or the infra admin; dbaas does not manage it`,
+      );
     }
     return true;
   }
 
   private async ensureGroupRoles(q: Query, db: string): Promise<void> {
     const groups = Object.values(groupRoles(db));
-    const { rows } = await q<{ rolname: string }>('SELECT rolname FROM pg_roles WHERE rolname = ANY($1)', [groups]);
+    const { rows } = await q<{ rolname: string }>(
+      'SELECT rolname FROM pg_roles WHERE rolname = ANY($1)',
+      [groups],
+    );
     const existing = new Set(rows.map((r) => r.rolname));
     for (const group of groups.filter((g) => !existing.has(g))) {
       await ignoreCode(q(`CREATE ROLE ${quoteIdent(group)} NOLOGIN`), '42710');
     }
     // A non-superuser admin (CREATEDB + CREATEROLE) must be a member of the owner group to
     // create the database for it and to set the group's default privileges.
-    const { rows: me } = await q<{ rolsuper: boolean }>('SELECT rolsuper FROM pg_roles WHERE rolname = current_user');
+    const { rows: me } = await q<{ rolsuper: boolean }>(
+      'SELECT rolsuper FROM pg_roles WHERE rolname = current_user',
+    );
     if (!me[0]?.rolsuper) await q(`GRANT ${quoteIdent(groupRoles(db).owner)} TO CURRENT_USER`);
   }
 
@@ -268,8 +298,12 @@ export class PostgresqlProvider extends EngineProvider {
     await q(`GRANT SELECT ON ALL SEQUENCES IN SCHEMA public TO ${r}`);
     // Without IN SCHEMA: also covers schemas the owners create later.
     await q(`ALTER DEFAULT PRIVILEGES FOR ROLE ${o} GRANT USAGE ON SCHEMAS TO ${w}, ${r}`);
-    await q(`ALTER DEFAULT PRIVILEGES FOR ROLE ${o} GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO ${w}`);
-    await q(`ALTER DEFAULT PRIVILEGES FOR ROLE ${o} GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO ${w}`);
+    await q(
+      `ALTER DEFAULT PRIVILEGES FOR ROLE ${o} GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO ${w}`,
+    );
+    await q(
+      `ALTER DEFAULT PRIVILEGES FOR ROLE ${o} GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO ${w}`,
+    );
     await q(`ALTER DEFAULT PRIVILEGES FOR ROLE ${o} GRANT SELECT ON TABLES TO ${r}`);
     await q(`ALTER DEFAULT PRIVILEGES FOR ROLE ${o} GRANT SELECT ON SEQUENCES TO ${r}`);
   }
@@ -299,7 +333,11 @@ export class PostgresqlProvider extends EngineProvider {
     };
   }
 
-  private async withAdmin<T>(infra: InfraTarget, secrets: string[], work: (q: Query) => Promise<T>): Promise<T> {
+  private async withAdmin<T>(
+    infra: InfraTarget,
+    secrets: string[],
+    work: (q: Query) => Promise<T>,
+  ): Promise<T> {
     const allSecrets = [infra.adminPassword, ...secrets];
     const pool = this.pools.get(infra);
     let client: PoolClient;
@@ -339,7 +377,8 @@ export class PostgresqlProvider extends EngineProvider {
   }
 
   private translate(infra: InfraTarget, error: unknown, secrets: string[]): Error {
-    if (error instanceof EngineUnavailableError || error instanceof EngineCommandError) return error;
+    if (error instanceof EngineUnavailableError || error instanceof EngineCommandError)
+      return error;
     if (isUnavailable(error)) return unavailable(ENGINE, infra.addresses, error, secrets);
     return commandError(ENGINE, error, secrets);
   }

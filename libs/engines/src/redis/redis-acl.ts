@@ -8,7 +8,8 @@ export const escapeGlob = (value: string): string => value.replace(/[*?[\]\\^-]/
 export const keyPattern = (database: string): string => `${escapeGlob(database)}:*`;
 
 /** A password as ACL SETUSER `#<sha256>`: the plaintext never reaches the server. */
-export const passwordRule = (password: string): string => `#${createHash('sha256').update(password).digest('hex')}`;
+export const passwordRule = (password: string): string =>
+  `#${createHash('sha256').update(password).digest('hex')}`;
 
 /**
  * Commands that reveal key or channel names outside the user's prefix: ACL key patterns
@@ -22,7 +23,16 @@ const NAME_LEAKS = ['-scan', '-keys', '-randomkey', '-dbsize', '-pubsub'];
  * COPY ... DB, SWAPDB, MIGRATE) and no way to wipe others (FLUSHDB/FLUSHALL are global).
  * FUNCTION LOAD/DELETE change the server-wide function library.
  */
-const ESCAPES = ['-select', '-swapdb', '-move', '-copy', '-migrate', '-flushdb', '-flushall', '-function'];
+const ESCAPES = [
+  '-select',
+  '-swapdb',
+  '-move',
+  '-copy',
+  '-migrate',
+  '-flushdb',
+  '-flushall',
+  '-function',
+];
 
 /**
  * Command rules per privilege level (Redis 7). Removals come after additions: ACL rules
@@ -34,9 +44,17 @@ export const COMMAND_RULES: Record<Privileges, readonly string[]> = {
   owner: ['+@all', '-@dangerous', '-@admin', ...NAME_LEAKS, ...ESCAPES],
   'read-write': ['+@all', '-@dangerous', '-@admin', ...NAME_LEAKS, ...ESCAPES],
   'read-only': [
-    '+@read', '+@connection', '+@transaction',
-    '+subscribe', '+psubscribe', '+unsubscribe', '+punsubscribe',
-    '-@dangerous', '-@admin', ...NAME_LEAKS, ...ESCAPES,
+    '+@read',
+    '+@connection',
+    '+@transaction',
+    '+subscribe',
+    '+psubscribe',
+    '+unsubscribe',
+    '+punsubscribe',
+    '-@dangerous',
+    '-@admin',
+    ...NAME_LEAKS,
+    ...ESCAPES,
   ],
 };
 

@@ -24,7 +24,14 @@ const SIZE_MAX_KEYS = 10_000;
 const SIZE_MAX_MS = 2_000;
 
 const UNAVAILABLE_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
 ]);
 const UNAVAILABLE_MESSAGES =
   /WRONGPASS|NOAUTH|LOADING|MASTERDOWN|BUSY|Connection is closed|timed out|Stream isn't writeable|ETIMEDOUT|ECONNREFUSED/;
@@ -118,7 +125,14 @@ export class RedisProvider extends EngineProvider {
       for (const user of await this.usersOfPrefix(redis, db)) await this.killClients(redis, user);
       let cursor = '0';
       do {
-        const [next, keys] = (await redis.call('SCAN', cursor, 'MATCH', keyPattern(db), 'COUNT', SCAN_BATCH)) as [string, string[]];
+        const [next, keys] = (await redis.call(
+          'SCAN',
+          cursor,
+          'MATCH',
+          keyPattern(db),
+          'COUNT',
+          SCAN_BATCH,
+        )) as [string, string[]];
         if (keys.length) await redis.call('UNLINK', ...keys); // frees memory in the background
         cursor = next;
       } while (cursor !== '0');
@@ -133,8 +147,15 @@ export class RedisProvider extends EngineProvider {
     await this.withAdmin(infra, [spec.password], async (redis) => {
       // `reset` first: one atomic command brings a new or existing user to exactly this state.
       await redis.call(
-        'ACL', 'SETUSER', user, 'reset', 'on', passwordRule(spec.password),
-        `~${keyPattern(db)}`, `&${keyPattern(db)}`, ...rules,
+        'ACL',
+        'SETUSER',
+        user,
+        'reset',
+        'on',
+        passwordRule(spec.password),
+        `~${keyPattern(db)}`,
+        `&${keyPattern(db)}`,
+        ...rules,
       );
       await this.persistAcl(redis);
     });
@@ -157,7 +178,8 @@ export class RedisProvider extends EngineProvider {
     const user = this.userName(ref.user, infra);
     await this.withAdmin(infra, [password], async (redis) => {
       // ACL SETUSER would silently create a missing user, without any key access.
-      if (!(await this.userExists(redis, user))) throw new EngineCommandError(ENGINE, `user ${user} does not exist`);
+      if (!(await this.userExists(redis, user)))
+        throw new EngineCommandError(ENGINE, `user ${user} does not exist`);
       await redis.call('ACL', 'SETUSER', user, 'resetpass', passwordRule(password));
       await this.persistAcl(redis);
     });
@@ -194,7 +216,14 @@ export class RedisProvider extends EngineProvider {
       let seen = 0;
       let cursor = '0';
       do {
-        const [next, keys] = (await redis.call('SCAN', cursor, 'MATCH', keyPattern(db), 'COUNT', SCAN_BATCH)) as [string, string[]];
+        const [next, keys] = (await redis.call(
+          'SCAN',
+          cursor,
+          'MATCH',
+          keyPattern(db),
+          'COUNT',
+          SCAN_BATCH,
+        )) as [string, string[]];
         cursor = next;
         if (keys.length) {
           const pipeline = redis.pipeline();
@@ -231,7 +260,9 @@ export class RedisProvider extends EngineProvider {
   async listUsers(infra: InfraTarget): Promise<string[]> {
     return this.withAdmin(infra, [], async (redis) => {
       const users = (await redis.call('ACL', 'USERS')) as string[];
-      return users.filter((u) => u !== 'default' && u !== infra.adminUser && /^[a-z][a-z0-9_]*$/.test(u)).sort();
+      return users
+        .filter((u) => u !== 'default' && u !== infra.adminUser && /^[a-z][a-z0-9_]*$/.test(u))
+        .sort();
     });
   }
 
@@ -260,7 +291,9 @@ export class RedisProvider extends EngineProvider {
 
   private async usersOfPrefix(redis: Redis, db: string): Promise<string[]> {
     const lines = (await redis.call('ACL', 'LIST')) as string[];
-    return lines.filter((line) => prefixesOfAclLine(line).includes(db)).map((line) => line.split(' ')[1]);
+    return lines
+      .filter((line) => prefixesOfAclLine(line).includes(db))
+      .map((line) => line.split(' ')[1]);
   }
 
   /**
@@ -290,13 +323,18 @@ export class RedisProvider extends EngineProvider {
     });
   }
 
-  private async withAdmin<T>(infra: InfraTarget, secrets: string[], work: (redis: Redis) => Promise<T>): Promise<T> {
+  private async withAdmin<T>(
+    infra: InfraTarget,
+    secrets: string[],
+    work: (redis: Redis) => Promise<T>,
+  ): Promise<T> {
     const allSecrets = [infra.adminPassword, ...secrets];
     try {
       const redis = await this.connections.get(infra).get();
       return await work(redis);
     } catch (error) {
-      if (error instanceof EngineUnavailableError || error instanceof EngineCommandError) throw error;
+      if (error instanceof EngineUnavailableError || error instanceof EngineCommandError)
+        throw error;
       if (isUnavailable(error)) throw unavailable(ENGINE, infra.addresses, error, allSecrets);
       throw commandError(ENGINE, error, allSecrets);
     }

@@ -1,0 +1,89 @@
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ApiProcess, API_MAIN, runNode } from './support/api-process';
+import { expectProblem, HttpClient } from './support/http-client';
+import { CLOSED_ADDRESS } from './support/test-stack';
+
+/** The quick start: no DATABASE_URL, an embedded PGlite store, sample data on first start. */
+describe('embedded store (smoke)', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'dbaas-embedded-'));
+  // No engine answers here: the sample databases are skipped, the catalog is still seeded.
+  const env = {
+    DBAAS_DATA_DIR: dataDir,
+    DBAAS_SAMPLE_POSTGRESQL_URL: `postgresql://postgres@${CLOSED_ADDRESS}`,
+    DBAAS_SAMPLE_MYSQL_URL: `mysql://root@${CLOSED_ADDRESS}`,
+    DBAAS_SAMPLE_REDIS_URL: `redis://default@${CLOSED_ADDRESS}`,
+    DBAAS_SAMPLE_MONGODB_URL: `mongodb://admin@${CLOSED_ADDRESS}`,
+  };
+  let api: ApiProcess;
+
+  beforeAll(async () => {
+    api = await ApiProcess.start(env);
+  }, 90_000);
+
+  afterAll(async () => {
+    await api?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('says which store it uses on its first log line', () => {
+    const first = api.logs.split('\n').find((line) => line.trim());
+    expect(first).toContain(`Metadata store: embedded PGlite store in ${join(dataDir, 'pgdata')}`);
+  });
+
+  it('seeds the sample catalog on first start and serves it', async () => {
+    const http = new HttpClient(api.baseUrl);
+    const plans = await http.get('/api/plan/');
+    expect(plans.status).toBe(200);
+    expect(plans.body.plan[0]).toMatchObject({ id: 1, name: 'postgresql-small' });
+    expect((await http.get('/api/environment/1/')).body.name).toBe('dev');
+    expect((await http.as('user:123456').get('/api/plan/')).status).toBe(200);
+    // The seed's database URL answers 404, never 500, when no engine could take the sample databases.
+    expectProblem(await http.get('/api/database/1/'), 404);
+  });
+
+  it('generated its secret key into the data folder, readable by the owner only', () => {
+    const mode = statSync(join(dataDir, 'secret.key')).mode & 0o777;
+    expect(mode).toBe(0o600);
+  });
+
+  it('keeps its data across a restart, without seeding again', async () => {
+    const http = new HttpClient(api.baseUrl);
+    const created = await http.post('/api/project/', { name: 'survives-restart' });
+    expect(created.status).toBe(201);
+    await api.stop();
+    api = await ApiProcess.start(env);
+    const again = new HttpClient(api.baseUrl);
+    expect((await again.get(new URL(created.body._links.self).pathname)).body.name).toBe(
+      'survives-restart',
+    );
+    expect((await again.get('/api/user/')).body._links.count).toBe(2);
+  }, 60_000);
+});
+
+describe('configuration errors stop the boot with one line naming the variable', () => {
+  it.each([
+    [{ PORT: 'abc' }, 'PORT'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ QUARANTINE_RETENTION_DAYS: '-3' }, 'QUARANTINE_RETENTION_DAYS'],
+    [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
+    [{ DATABASE_URL: 'postgresql://u:p@127.0.0.1:1/x' }, 'DBAAS_SECRET_KEY'],
+    [
+      { DATABASE_URL: 'postgresql://u:p@127.0.0.1:1/x', DBAAS_SECRET_KEY: 'short' },
+      'DBAAS_SECRET_KEY',
+    ],
+    [{ DBAAS_SAMPLE_DATA: 'maybe' }, 'DBAAS_SAMPLE_DATA'],
+  ])('%j', async (vars, variable) => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'dbaas-config-'));
+    try {
+      const result = await runNode(API_MAIN, [], { DBAAS_DATA_DIR: dataDir, ...vars }, 30_000);
+      expect(result.code).toBe(1);
+      const lines = result.stderr.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain(variable);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
