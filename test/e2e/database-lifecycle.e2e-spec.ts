@@ -13,6 +13,7 @@ import {
   UserSession,
 } from '../engines/engine-sessions';
 import { EngineServer } from '../harness';
+import { CLI_MAIN, runNode } from './support/api-process';
 import { expectProblem, HttpClient } from './support/http-client';
 import { startStack, TestStack } from './support/test-stack';
 
@@ -392,6 +393,32 @@ describe('databases, credentials and quarantine on real engines (e2e)', () => {
       expect(live.body.database.map((d: { name: string }) => d.name)).not.toContain(
         'to_quarantine',
       );
+    });
+
+    it('purge-quarantine keeps what is younger than the retention and removes the rest from the engine', async () => {
+      const keep = await runNode(CLI_MAIN, ['purge-quarantine'], stack.api.env);
+      expect(keep.code).toBe(0);
+      expect(keep.stdout).toContain('Purged 0 database(s)');
+      const purge = await runNode(CLI_MAIN, ['purge-quarantine'], {
+        ...stack.api.env,
+        QUARANTINE_RETENTION_DAYS: '0',
+      });
+      expect(purge.code).toBe(0);
+      expect(purge.stdout).toContain('Purged 1 database(s); 0 failed');
+      expect(purge.stderr).toContain('[1/1] to_quarantine');
+      expect(await stack.metadata("SELECT id FROM database WHERE name = 'to_quarantine'")).toEqual(
+        [],
+      );
+      const redis = new RedisProvider();
+      const server = stack.redis!;
+      const users = await redis.listUsers({
+        id: 4,
+        addresses: [server.address],
+        adminUser: server.adminUser,
+        adminPassword: server.adminPassword,
+      });
+      await redis.close();
+      expect(users).not.toContain('u_to_quarantine');
     });
 
     it('reports infra reachability and placement on the infra detail', async () => {

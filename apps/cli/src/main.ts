@@ -41,7 +41,8 @@ async function withContext<T>(work: (context: INestApplicationContext) => Promis
 
 async function readPassword(): Promise<string> {
   if (process.env.DBAAS_NEW_USER_PASSWORD) return process.env.DBAAS_NEW_USER_PASSWORD;
-  if (process.stdin.isTTY) throw new UsageError('set DBAAS_NEW_USER_PASSWORD or pipe the password on standard input');
+  if (process.stdin.isTTY)
+    throw new UsageError('set DBAAS_NEW_USER_PASSWORD or pipe the password on standard input');
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8').trim();
@@ -62,7 +63,9 @@ async function createUser(args: string[]): Promise<void> {
   const password = await readPassword();
   if (password.length < 6) throw new UsageError('the password must have at least 6 characters');
   await withContext(async (context) => {
-    const user = await context.get(UsersService).createDirect({ username, password, role: role!, teams });
+    const user = await context
+      .get(UsersService)
+      .createDirect({ username, password, role: role!, teams });
     process.stdout.write(`Created user ${user.username} (id ${user.id}, ${user.role})\n`);
   });
 }
@@ -73,8 +76,11 @@ async function purgeQuarantine(): Promise<void> {
       process.stderr.write(`[${done}/${total}] ${name}\n`);
     }),
   );
-  process.stdout.write(`Purged ${result.purged.length} database(s); ${result.failed.length} failed.\n`);
-  if (result.failed.length) throw new Error(`could not purge: ${result.failed.join(', ')} (retried next run)`);
+  process.stdout.write(
+    `Purged ${result.purged.length} database(s); ${result.failed.length} failed.\n`,
+  );
+  if (result.failed.length)
+    throw new Error(`could not purge: ${result.failed.join(', ')} (retried next run)`);
 }
 
 async function run(argv: string[]): Promise<void> {
@@ -122,4 +128,3 @@ run(process.argv.slice(2)).then(
     process.exit(1);
   },
 );
-

@@ -45,11 +45,16 @@ export class TeamsService {
     return this.get(saved.id, viewer);
   }
 
-  async update(id: number, input: Partial<TeamInput>, viewer: AuthenticatedUser): Promise<TeamEntity> {
+  async update(
+    id: number,
+    input: Partial<TeamInput>,
+    viewer: AuthenticatedUser,
+  ): Promise<TeamEntity> {
     this.policy.assertDba(viewer, 'change teams');
     const team = await this.get(id, viewer);
     if (input.name !== undefined) team.name = input.name;
-    if (input.users !== undefined) team.users = await requireAll(this.users, 'user', 'users', input.users);
+    if (input.users !== undefined)
+      team.users = await requireAll(this.users, 'user', 'users', input.users);
     await translateStoreErrors('team', () => this.teams.save(team));
     return this.get(id, viewer);
   }

@@ -13,7 +13,6 @@ import { In, Repository } from 'typeorm';
 import { AccessPolicy } from './access-policy.service';
 import { AuthenticatedUser } from './authenticated-user';
 
-
 export interface UserInput {
   username: string;
   password: string;
@@ -56,12 +55,17 @@ export class UsersService {
     return this.get(saved.id, viewer);
   }
 
-  async update(id: number, input: Partial<UserInput>, viewer: AuthenticatedUser): Promise<UserEntity> {
+  async update(
+    id: number,
+    input: Partial<UserInput>,
+    viewer: AuthenticatedUser,
+  ): Promise<UserEntity> {
     this.policy.assertDba(viewer, 'change users');
     const user = await this.get(id, viewer);
     if (input.username !== undefined) user.username = input.username;
     if (input.role !== undefined) user.role = input.role;
-    if (input.teams !== undefined) user.teams = await requireAll(this.teams, 'team', 'teams', input.teams);
+    if (input.teams !== undefined)
+      user.teams = await requireAll(this.teams, 'team', 'teams', input.teams);
     if (input.password !== undefined) user.passwordHash = await this.hasher.hash(input.password);
     await translateStoreErrors('user', () => this.users.save(user));
     return this.get(id, viewer);

@@ -30,7 +30,10 @@ export abstract class CatalogCrud<E extends ObjectLiteral & { id: number }> {
   }
 
   async get(id: number): Promise<E> {
-    const row = await this.repo.findOne({ where: { id } as FindOptionsWhere<E>, relations: this.relations });
+    const row = await this.repo.findOne({
+      where: { id } as FindOptionsWhere<E>,
+      relations: this.relations,
+    });
     if (!row) throw new NotFoundError(this.resource, id);
     return row;
   }

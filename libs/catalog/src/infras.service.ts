@@ -33,7 +33,8 @@ export class InfrasService extends CatalogCrud<InfraEntity> {
     @InjectRepository(InfraEntity) repo: Repository<InfraEntity>,
     @InjectRepository(EngineEntity) private readonly engines: Repository<EngineEntity>,
     @InjectRepository(PlanEntity) private readonly plans: Repository<PlanEntity>,
-    @InjectRepository(EnvironmentEntity) private readonly environments: Repository<EnvironmentEntity>,
+    @InjectRepository(EnvironmentEntity)
+    private readonly environments: Repository<EnvironmentEntity>,
     private readonly secrets: SecretBox,
   ) {
     super(repo);
@@ -84,13 +85,18 @@ export class InfrasService extends CatalogCrud<InfraEntity> {
   private async checkReferences(refs: { engine: number; plan: number; environment: number }) {
     await requireOne(this.engines, 'engine', 'engine', refs.engine);
     await requireOne(this.environments, 'environment', 'environment', refs.environment);
-    const plan = await this.plans.findOne({ where: { id: refs.plan }, relations: { environments: true } });
+    const plan = await this.plans.findOne({
+      where: { id: refs.plan },
+      relations: { environments: true },
+    });
     if (!plan) throw new ValidationFailedError({ plan: [`no plan with id ${refs.plan}`] });
     if (plan.engineId !== refs.engine) {
       throw new ValidationFailedError({ plan: ['the plan belongs to another engine'] });
     }
     if (!plan.environments.some((e) => e.id === refs.environment)) {
-      throw new ValidationFailedError({ environment: ['the plan is not offered in this environment'] });
+      throw new ValidationFailedError({
+        environment: ['the plan is not offered in this environment'],
+      });
     }
   }
 }

@@ -18,7 +18,10 @@ export class PlacementService {
       .select('infra.id', 'id')
       .addSelect('infra.capacity - COUNT(database.id)', 'free')
       .leftJoin('database', 'database', 'database.infra_id = infra.id')
-      .where('infra.plan_id = :planId AND infra.environment_id = :environmentId', { planId, environmentId })
+      .where('infra.plan_id = :planId AND infra.environment_id = :environmentId', {
+        planId,
+        environmentId,
+      })
       .groupBy('infra.id')
       .having('infra.capacity - COUNT(database.id) > 0')
       .orderBy('free', 'DESC')
@@ -26,7 +29,9 @@ export class PlacementService {
       .limit(1)
       .getRawOne<{ id: number }>();
     if (!row) {
-      throw new NoCapacityError('No engine server of this plan and environment has room for another database.');
+      throw new NoCapacityError(
+        'No engine server of this plan and environment has room for another database.',
+      );
     }
     return row.id;
   }

@@ -30,14 +30,20 @@ export class PlansService extends CatalogCrud<PlanEntity> {
   constructor(
     @InjectRepository(PlanEntity) repo: Repository<PlanEntity>,
     @InjectRepository(EngineEntity) private readonly engines: Repository<EngineEntity>,
-    @InjectRepository(EnvironmentEntity) private readonly environments: Repository<EnvironmentEntity>,
+    @InjectRepository(EnvironmentEntity)
+    private readonly environments: Repository<EnvironmentEntity>,
   ) {
     super(repo);
   }
 
   async create(input: PlanInput): Promise<PlanEntity> {
     await requireOne(this.engines, 'engine', 'engine', input.engine);
-    const environments = await requireAll(this.environments, 'environment', 'environments', input.environments);
+    const environments = await requireAll(
+      this.environments,
+      'environment',
+      'environments',
+      input.environments,
+    );
     return this.insert({
       name: input.name,
       description: input.description ?? '',
@@ -54,7 +60,12 @@ export class PlansService extends CatalogCrud<PlanEntity> {
     if (engine !== undefined) await requireOne(this.engines, 'engine', 'engine', engine);
     if (environments !== undefined) {
       const plan = await this.get(id);
-      plan.environments = await requireAll(this.environments, 'environment', 'environments', environments);
+      plan.environments = await requireAll(
+        this.environments,
+        'environment',
+        'environments',
+        environments,
+      );
       await translateStoreErrors(this.resource, () => this.repo.save(plan));
     }
     return this.patch(id, { ...rest, engineId: engine });
@@ -62,6 +73,8 @@ export class PlansService extends CatalogCrud<PlanEntity> {
 
   /** Whether the plan may be used for new databases in this environment. */
   isOfferedIn(plan: PlanEntity, environmentId: number): boolean {
-    return plan.isActive && plan.environments.some((environment) => environment.id === environmentId);
+    return (
+      plan.isActive && plan.environments.some((environment) => environment.id === environmentId)
+    );
   }
 }

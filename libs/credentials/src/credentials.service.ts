@@ -49,7 +49,8 @@ export class CredentialsService {
     filter: { database?: number } = {},
   ): Promise<Page<CredentialEntity>> {
     const query = this.visible(viewer).orderBy('credential.id', 'ASC');
-    if (filter.database !== undefined) query.andWhere('credential.databaseId = :db', { db: filter.database });
+    if (filter.database !== undefined)
+      query.andWhere('credential.databaseId = :db', { db: filter.database });
     const { skip, take } = skipTake(page);
     const [items, count] = await query.skip(skip).take(take).getManyAndCount();
     return { items, count };
@@ -86,7 +87,11 @@ export class CredentialsService {
       throw new ConflictError('A quarantined database takes no new credentials.');
     }
     const { provider, target } = await this.infras.connect(database.infraId);
-    const { name: user, problem } = checkUserName(rawUser, provider.userNameMaxLength, target.adminUser);
+    const { name: user, problem } = checkUserName(
+      rawUser,
+      provider.userNameMaxLength,
+      target.adminUser,
+    );
     if (problem) throw new ValidationFailedError({ user: [problem] });
     if (await this.credentials.existsBy({ infraId: database.infraId, user })) {
       throw new ConflictError(`The user ${user} already exists on this engine server.`);
@@ -121,7 +126,11 @@ export class CredentialsService {
     }
     const password = generatePassword();
     const { provider, target } = await this.infras.connect(database.infraId);
-    await provider.setPassword(target, { database: database.name, user: credential.user }, password);
+    await provider.setPassword(
+      target,
+      { database: database.name, user: credential.user },
+      password,
+    );
     await this.credentials.update(id, { passwordEncrypted: this.secrets.encrypt(password) });
     return { credential, password };
   }
@@ -154,7 +163,9 @@ export class CredentialsService {
         password,
         privileges: credential.privileges,
       });
-      await this.credentials.update(credential.id, { passwordEncrypted: this.secrets.encrypt(password) });
+      await this.credentials.update(credential.id, {
+        passwordEncrypted: this.secrets.encrypt(password),
+      });
     }
   }
 

@@ -26,7 +26,9 @@ export function checkUserName(
   const name = normalizeName(raw);
   const problem =
     nameProblem(name, maxLength) ??
-    (RESERVED_USERS.has(name) || name === adminUser.toLowerCase() || RESERVED_PREFIXES.some((p) => name.startsWith(p))
+    (RESERVED_USERS.has(name) ||
+    name === adminUser.toLowerCase() ||
+    RESERVED_PREFIXES.some((p) => name.startsWith(p))
       ? `"${name}" is reserved by the engine`
       : null);
   return { name, problem };

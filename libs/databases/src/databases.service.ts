@@ -78,7 +78,8 @@ export class DatabasesService {
   constructor(
     @InjectRepository(DatabaseEntity) private readonly databases: Repository<DatabaseEntity>,
     @InjectRepository(PlanEntity) private readonly plans: Repository<PlanEntity>,
-    @InjectRepository(EnvironmentEntity) private readonly environments: Repository<EnvironmentEntity>,
+    @InjectRepository(EnvironmentEntity)
+    private readonly environments: Repository<EnvironmentEntity>,
     @InjectRepository(ProjectEntity) private readonly projects: Repository<ProjectEntity>,
     @InjectRepository(TeamEntity) private readonly teams: Repository<TeamEntity>,
     private readonly placement: PlacementService,
@@ -90,15 +91,26 @@ export class DatabasesService {
     this.sizes = new UsedSizeCache(config.usedSizeCacheSeconds * 1000);
   }
 
-  async list(page: PageRequest, viewer: AuthenticatedUser, filter: DatabaseFilter): Promise<Page<DatabaseView>> {
-    const query = this.policy.scopeDatabases(viewer, this.withDetails()).orderBy('database.id', 'ASC');
-    if (filter.name !== undefined) query.andWhere('database.name = :name', { name: normalizeName(filter.name) });
+  async list(
+    page: PageRequest,
+    viewer: AuthenticatedUser,
+    filter: DatabaseFilter,
+  ): Promise<Page<DatabaseView>> {
+    const query = this.policy
+      .scopeDatabases(viewer, this.withDetails())
+      .orderBy('database.id', 'ASC');
+    if (filter.name !== undefined)
+      query.andWhere('database.name = :name', { name: normalizeName(filter.name) });
     for (const key of ['environment', 'plan', 'project', 'team'] as const) {
-      if (filter[key] !== undefined) query.andWhere(`database.${key}Id = :${key}`, { [key]: filter[key] });
+      if (filter[key] !== undefined)
+        query.andWhere(`database.${key}Id = :${key}`, { [key]: filter[key] });
     }
-    if (filter.engine !== undefined) query.andWhere('infra.engineId = :engine', { engine: filter.engine });
+    if (filter.engine !== undefined)
+      query.andWhere('infra.engineId = :engine', { engine: filter.engine });
     if (filter.quarantine !== undefined && this.policy.isDba(viewer)) {
-      query.andWhere(filter.quarantine ? "database.status = 'quarantined'" : "database.status <> 'quarantined'");
+      query.andWhere(
+        filter.quarantine ? "database.status = 'quarantined'" : "database.status <> 'quarantined'",
+      );
     }
     const { skip, take } = skipTake(page);
     const [rows, count] = await query.skip(skip).take(take).getManyAndCount();
@@ -115,7 +127,8 @@ export class DatabasesService {
   /** The database with its infra, plan and credentials, or 404 for the viewer. */
   async findVisible(id: number, viewer: AuthenticatedUser): Promise<DatabaseEntity> {
     const database = await this.withDetails().where('database.id = :id', { id }).getOne();
-    if (!database || !this.policy.canSeeDatabase(viewer, database)) throw new NotFoundError('database', id);
+    if (!database || !this.policy.canSeeDatabase(viewer, database))
+      throw new NotFoundError('database', id);
     return database;
   }
 
@@ -137,7 +150,8 @@ export class DatabasesService {
     const provider = this.infras.providerFor(plan.engine.engineType.name);
     const name = normalizeName(input.name);
     const problem =
-      nameProblem(name) ?? (provider.reservedNames.includes(name) ? `"${name}" is reserved by the engine` : null);
+      nameProblem(name) ??
+      (provider.reservedNames.includes(name) ? `"${name}" is reserved by the engine` : null);
     if (problem) throw new ValidationFailedError({ name: [problem] });
     const teamId = await this.teamFor(input.team, viewer);
     if (input.project != null) await requireOne(this.projects, 'project', 'project', input.project);
@@ -161,7 +175,11 @@ export class DatabasesService {
     );
     try {
       await provider.createDatabase(target, name);
-      const { password } = await this.credentials.createFor(row, defaultUserName(name, provider.userNameMaxLength), 'owner');
+      const { password } = await this.credentials.createFor(
+        row,
+        defaultUserName(name, provider.userNameMaxLength),
+        'owner',
+      );
       await this.databases.update(row.id, { status: 'ready' });
       const view = await this.get(row.id, viewer);
       return { ...view, defaultPassword: password };
@@ -171,16 +189,23 @@ export class DatabasesService {
     }
   }
 
-  async update(id: number, changes: DatabaseChanges, viewer: AuthenticatedUser): Promise<DatabaseView> {
+  async update(
+    id: number,
+    changes: DatabaseChanges,
+    viewer: AuthenticatedUser,
+  ): Promise<DatabaseView> {
     const database = await this.findVisible(id, viewer);
     const errors: Record<string, string[]> = {};
-    if (changes.name !== undefined && normalizeName(changes.name) !== database.name) errors.name = ['is read-only after creation'];
-    if (changes.plan !== undefined && changes.plan !== database.planId) errors.plan = ['is read-only after creation'];
+    if (changes.name !== undefined && normalizeName(changes.name) !== database.name)
+      errors.name = ['is read-only after creation'];
+    if (changes.plan !== undefined && changes.plan !== database.planId)
+      errors.plan = ['is read-only after creation'];
     if (changes.environment !== undefined && changes.environment !== database.environmentId) {
       errors.environment = ['is read-only after creation'];
     }
     if (Object.keys(errors).length) throw new ValidationFailedError(errors);
-    if (changes.project != null) await requireOne(this.projects, 'project', 'project', changes.project);
+    if (changes.project != null)
+      await requireOne(this.projects, 'project', 'project', changes.project);
     const update: Partial<DatabaseEntity> = {};
     if (changes.project !== undefined) update.projectId = changes.project;
     if (changes.description !== undefined) update.description = changes.description;
@@ -218,7 +243,9 @@ export class DatabasesService {
     } catch (cleanupError) {
       // The engine is down: nothing could have been made on it that we know of, but keep
       // the record honest by removing it anyway; leftovers on the engine are idempotent to retry.
-      this.logger.warn(`Cleanup after a failed create of ${row.name}: ${(cleanupError as Error).message}`);
+      this.logger.warn(
+        `Cleanup after a failed create of ${row.name}: ${(cleanupError as Error).message}`,
+      );
       await this.databases.delete({ id: row.id }).catch(() => undefined);
     }
   }
@@ -242,7 +269,12 @@ export class DatabasesService {
 
   private view(database: DatabaseEntity, usedSizeInBytes: number | null): DatabaseView {
     const provider = this.infras.providerFor(database.infra.engine.engineType.name);
-    const target = { id: database.infraId, addresses: database.infra.addresses, adminUser: '', adminPassword: '' };
+    const target = {
+      id: database.infraId,
+      addresses: database.infra.addresses,
+      adminUser: '',
+      adminPassword: '',
+    };
     database.credentials?.sort((a, b) => a.id - b.id);
     return {
       database,

@@ -29,7 +29,9 @@ export class PurgeScheduler implements OnApplicationBootstrap, OnApplicationShut
       .purge()
       .then(({ purged, failed }) => {
         if (purged.length || failed.length) {
-          this.logger.log(`Purged ${purged.length} expired quarantined database(s); ${failed.length} failed`);
+          this.logger.log(
+            `Purged ${purged.length} expired quarantined database(s); ${failed.length} failed`,
+          );
         }
       })
       .catch((error: Error) => this.logger.warn(`Purge run failed: ${error.message}`))

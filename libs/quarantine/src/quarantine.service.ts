@@ -32,14 +32,19 @@ export class QuarantineService {
   ) {}
 
   /** DELETE /api/database/{id}/: quarantine a live database, remove a quarantined one. */
-  async delete(id: number, viewer: AuthenticatedUser, now = new Date()): Promise<'quarantined' | 'deleted'> {
+  async delete(
+    id: number,
+    viewer: AuthenticatedUser,
+    now = new Date(),
+  ): Promise<'quarantined' | 'deleted'> {
     const database = await this.databaseService.findVisible(id, viewer);
     if (database.status === 'quarantined') {
       this.policy.assertDba(viewer, 'delete a quarantined database');
       await this.destroy(database);
       return 'deleted';
     }
-    if (database.status !== 'ready') throw new ConflictError('The database is still being created.');
+    if (database.status !== 'ready')
+      throw new ConflictError('The database is still being created.');
     await this.enter(database, now);
     return 'quarantined';
   }
@@ -53,7 +58,8 @@ export class QuarantineService {
   async restore(id: number, viewer: AuthenticatedUser): Promise<DatabaseEntity> {
     const database = await this.databaseService.findVisible(id, viewer);
     this.policy.assertDba(viewer, 'restore a database');
-    if (database.status !== 'quarantined') throw new ConflictError('The database is not in quarantine.');
+    if (database.status !== 'quarantined')
+      throw new ConflictError('The database is not in quarantine.');
     await this.credentials.restoreAll(database);
     await this.databases.update(database.id, { status: 'ready', quarantineDt: null });
     return database;
@@ -85,7 +91,9 @@ export class QuarantineService {
         result.purged.push(database.name);
       } catch (error) {
         result.failed.push(database.name);
-        this.logger.warn(`Purge of ${database.name} failed, will retry: ${(error as Error).message}`);
+        this.logger.warn(
+          `Purge of ${database.name} failed, will retry: ${(error as Error).message}`,
+        );
       }
       onProgress?.(index + 1, expired.length, database.name);
     }

@@ -90,13 +90,25 @@ export class SampleDataService {
       relations: { teams: true },
     });
     const team1 = await this.store.getRepository(TeamEntity).findOneByOrFail({ name: 'team1' });
-    const viewer = { id: admin.id, username: admin.username, role: admin.role, teamIds: admin.teams.map((t) => t.id) };
+    const viewer = {
+      id: admin.id,
+      username: admin.username,
+      role: admin.role,
+      teamIds: admin.teams.map((t) => t.id),
+    };
     for (const sample of SAMPLE_DATABASES) {
       const engine = SAMPLE_ENGINES.find((e) => e.type === sample.engine)!;
-      const plan = await this.store.getRepository(PlanEntity).findOneByOrFail({ name: engine.plan });
+      const plan = await this.store
+        .getRepository(PlanEntity)
+        .findOneByOrFail({ name: engine.plan });
       try {
         await this.databases.create(
-          { name: sample.name, plan: plan.id, environment: 1, team: sample.team1 ? team1.id : undefined },
+          {
+            name: sample.name,
+            plan: plan.id,
+            environment: 1,
+            team: sample.team1 ? team1.id : undefined,
+          },
           viewer,
         );
         this.logger.log(`Sample database ${sample.name} created on the local ${sample.engine}`);
@@ -108,20 +120,32 @@ export class SampleDataService {
 
   private async createCatalog(manager: EntityManager): Promise<void> {
     const passwordHash = await this.hasher.hash(SAMPLE_PASSWORD);
-    const admin = await manager.save(UserEntity, { username: 'admin', role: 'dba' as const, passwordHash });
-    const user = await manager.save(UserEntity, { username: 'user', role: 'regular' as const, passwordHash });
+    const admin = await manager.save(UserEntity, {
+      username: 'admin',
+      role: 'dba' as const,
+      passwordHash,
+    });
+    const user = await manager.save(UserEntity, {
+      username: 'user',
+      role: 'regular' as const,
+      passwordHash,
+    });
     await manager.save(TeamEntity, { name: 'dbaas', users: [admin] });
     await manager.save(TeamEntity, { name: 'team1', users: [user] });
 
     const environments = [];
-    for (const name of SAMPLE_ENVIRONMENTS) environments.push(await manager.save(EnvironmentEntity, { name }));
+    for (const name of SAMPLE_ENVIRONMENTS)
+      environments.push(await manager.save(EnvironmentEntity, { name }));
     const [dev] = environments;
 
     const types = [];
-    for (const engine of SAMPLE_ENGINES) types.push(await manager.save(EngineTypeEntity, { name: engine.type }));
+    for (const engine of SAMPLE_ENGINES)
+      types.push(await manager.save(EngineTypeEntity, { name: engine.type }));
     const engines = [];
     for (const [i, engine] of SAMPLE_ENGINES.entries()) {
-      engines.push(await manager.save(EngineEntity, { engineTypeId: types[i].id, version: engine.version }));
+      engines.push(
+        await manager.save(EngineEntity, { engineTypeId: types[i].id, version: engine.version }),
+      );
     }
     const plans = [];
     for (const [i, engine] of SAMPLE_ENGINES.entries()) {
@@ -150,6 +174,9 @@ export class SampleDataService {
         capacity: 100,
       });
     }
-    await manager.save(ProjectEntity, { name: 'sample-project', description: 'A project to file databases under' });
+    await manager.save(ProjectEntity, {
+      name: 'sample-project',
+      description: 'A project to file databases under',
+    });
   }
 }

@@ -1,17 +1,6 @@
 import { Authenticated, AuthenticatedUser, CurrentUser } from '@dbaas/auth';
 import { Page, PageRequest } from '@dbaas/core';
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  Patch,
-  Post,
-  Put,
-  Query,
-  Res,
-  Type,
-} from '@nestjs/common';
+import { Body, Controller, Delete, Get, Patch, Post, Put, Query, Res, Type } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
 import {
@@ -86,16 +75,29 @@ export function crudController<E, C, U, CDto, UDto>(r: CrudResource<E, C, U, CDt
     @Get()
     @ApiOperation({ summary: `List ${r.title}s`, operationId: `list_${r.name}` })
     @ApiListRoute(r.responseDto, r.name)
-    async list(@pageQuery query: PageQueryDto, @CurrentUser() user: AuthenticatedUser, @RequestLinks() links: Links) {
+    async list(
+      @pageQuery query: PageQueryDto,
+      @CurrentUser() user: AuthenticatedUser,
+      @RequestLinks() links: Links,
+    ) {
       const page = pageOf(query);
       const { items, count } = await this.service.list(page, user);
-      return links.list(r.name, page, count, items.map((item) => r.present(links, item)));
+      return links.list(
+        r.name,
+        page,
+        count,
+        items.map((item) => r.present(links, item)),
+      );
     }
 
     @Get(':id')
     @ApiOperation({ summary: `Get a ${r.title}`, operationId: `get_${r.name}` })
     @ApiDetailRoute(r.responseDto)
-    async get(@IdParam() id: number, @CurrentUser() user: AuthenticatedUser, @RequestLinks() links: Links) {
+    async get(
+      @IdParam() id: number,
+      @CurrentUser() user: AuthenticatedUser,
+      @RequestLinks() links: Links,
+    ) {
       const entity = await this.service.get(id, user);
       return { ...r.present(links, entity), ...(await this.detailExtras?.extras(entity)) };
     }
@@ -120,22 +122,38 @@ export function crudController<E, C, U, CDto, UDto>(r: CrudResource<E, C, U, CDt
     @ApiOperation({ summary: `Change a ${r.title}${forWriters}`, operationId: `replace_${r.name}` })
     @ApiBody({ type: r.updateDto })
     @ApiUpdateRoute(r.responseDto, ...(r.extraProblems ?? []))
-    async replace(@IdParam() id: number, @updateBody body: UDto, @CurrentUser() user: AuthenticatedUser, @RequestLinks() links: Links) {
+    async replace(
+      @IdParam() id: number,
+      @updateBody body: UDto,
+      @CurrentUser() user: AuthenticatedUser,
+      @RequestLinks() links: Links,
+    ) {
       return r.present(links, await this.service.update(id, r.updateInput(body), user));
     }
 
     @Patch(':id')
     @writeGuard
-    @ApiOperation({ summary: `Change some fields of a ${r.title}${forWriters}`, operationId: `update_${r.name}` })
+    @ApiOperation({
+      summary: `Change some fields of a ${r.title}${forWriters}`,
+      operationId: `update_${r.name}`,
+    })
     @ApiBody({ type: r.updateDto })
     @ApiUpdateRoute(r.responseDto, ...(r.extraProblems ?? []))
-    async update(@IdParam() id: number, @updateBody body: UDto, @CurrentUser() user: AuthenticatedUser, @RequestLinks() links: Links) {
+    async update(
+      @IdParam() id: number,
+      @updateBody body: UDto,
+      @CurrentUser() user: AuthenticatedUser,
+      @RequestLinks() links: Links,
+    ) {
       return r.present(links, await this.service.update(id, r.updateInput(body), user));
     }
 
     @Delete(':id')
     @writeGuard
-    @ApiOperation({ summary: `Delete a ${r.title}${forWriters}; 409 while in use`, operationId: `delete_${r.name}` })
+    @ApiOperation({
+      summary: `Delete a ${r.title}${forWriters}; 409 while in use`,
+      operationId: `delete_${r.name}`,
+    })
     @ApiDeleteRoute()
     async remove(@IdParam() id: number, @CurrentUser() user: AuthenticatedUser): Promise<void> {
       await this.service.remove(id, user);
@@ -145,6 +163,8 @@ export function crudController<E, C, U, CDto, UDto>(r: CrudResource<E, C, U, CDt
   // The constructor's parameter type is the service class given at runtime.
   const dependencies = r.detailExtras ? [r.service, r.detailExtras] : [r.service];
   Reflect.defineMetadata('design:paramtypes', dependencies, CrudController);
-  Object.defineProperty(CrudController, 'name', { value: `${r.title.replace(/\W/g, '')}Controller` });
+  Object.defineProperty(CrudController, 'name', {
+    value: `${r.title.replace(/\W/g, '')}Controller`,
+  });
   return CrudController;
 }

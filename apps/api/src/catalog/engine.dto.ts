@@ -7,7 +7,10 @@ import { CatalogName } from '../http/name.validators';
 import { Reference } from '../http/reference';
 
 export class CreateEngineDto {
-  @ApiProperty({ description: 'Engine type reference: URL, path or id.', example: '/api/engine_type/1/' })
+  @ApiProperty({
+    description: 'Engine type reference: URL, path or id.',
+    example: '/api/engine_type/1/',
+  })
   @Reference('engine_type')
   engine_type: number;
 

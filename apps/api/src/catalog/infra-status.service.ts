@@ -19,13 +19,20 @@ export class InfraStatusService implements DetailExtras<InfraEntity> {
 
   async extras(infra: InfraEntity): Promise<InfraStatus> {
     const placed = await this.placement.placed(infra.id);
-    const databases = { placed, capacity: infra.capacity, free: Math.max(0, infra.capacity - placed) };
+    const databases = {
+      placed,
+      capacity: infra.capacity,
+      free: Math.max(0, infra.capacity - placed),
+    };
     try {
       const { provider, target } = await this.infras.connect(infra.id);
       const { version } = await provider.ping(target);
       return { status: { reachable: true, version, error: null }, databases };
     } catch (error) {
-      return { status: { reachable: false, version: null, error: (error as Error).message }, databases };
+      return {
+        status: { reachable: false, version: null, error: (error as Error).message },
+        databases,
+      };
     }
   }
 }

@@ -38,7 +38,11 @@ export class CreateInfraDto {
   @Reference('environment')
   environment: number;
 
-  @ApiProperty({ example: ['127.0.0.1:5432'], type: [String], description: 'One or more host:port.' })
+  @ApiProperty({
+    example: ['127.0.0.1:5432'],
+    type: [String],
+    description: 'One or more host:port.',
+  })
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(16)

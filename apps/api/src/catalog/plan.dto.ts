@@ -1,7 +1,16 @@
 import { PlanInput } from '@dbaas/catalog';
 import { PlanEntity } from '@dbaas/persistence';
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
-import { IsArray, IsBoolean, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import {
+  IsArray,
+  IsBoolean,
+  IsInt,
+  IsOptional,
+  IsString,
+  Max,
+  MaxLength,
+  Min,
+} from 'class-validator';
 import { Links } from '../http/links';
 import { CatalogName } from '../http/name.validators';
 import { Reference } from '../http/reference';
@@ -31,7 +40,11 @@ export class CreatePlanDto {
   @Reference('environment', { each: true })
   environments: number[];
 
-  @ApiPropertyOptional({ description: 'Size limit in bytes; 0 = unlimited.', example: 1073741824, default: 0 })
+  @ApiPropertyOptional({
+    description: 'Size limit in bytes; 0 = unlimited.',
+    example: 1073741824,
+    default: 0,
+  })
   @IsOptional()
   @IsInt()
   @Min(0)

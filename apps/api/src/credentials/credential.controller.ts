@@ -30,18 +30,34 @@ export class CredentialController {
   constructor(private readonly credentials: CredentialsService) {}
 
   @Get()
-  @ApiOperation({ summary: 'List credentials (never with passwords)', operationId: 'list_credential' })
+  @ApiOperation({
+    summary: 'List credentials (never with passwords)',
+    operationId: 'list_credential',
+  })
   @ApiListRoute(CredentialDto, 'credential')
-  async list(@Query() query: CredentialQueryDto, @CurrentUser() user: AuthenticatedUser, @RequestLinks() links: Links) {
+  async list(
+    @Query() query: CredentialQueryDto,
+    @CurrentUser() user: AuthenticatedUser,
+    @RequestLinks() links: Links,
+  ) {
     const page = pageOf(query);
     const { items, count } = await this.credentials.list(page, user, { database: query.database });
-    return links.list('credential', page, count, items.map((item) => presentCredential(links, item)));
+    return links.list(
+      'credential',
+      page,
+      count,
+      items.map((item) => presentCredential(links, item)),
+    );
   }
 
   @Get(':id')
   @ApiOperation({ summary: 'Get a credential with its password', operationId: 'get_credential' })
   @ApiDetailRoute(CredentialWithPasswordDto)
-  async get(@IdParam() id: number, @CurrentUser() user: AuthenticatedUser, @RequestLinks() links: Links) {
+  async get(
+    @IdParam() id: number,
+    @CurrentUser() user: AuthenticatedUser,
+    @RequestLinks() links: Links,
+  ) {
     return presentRevealed(links, await this.credentials.reveal(id, user));
   }
 
@@ -68,12 +84,19 @@ export class CredentialController {
   })
   @ApiOkResponse({ type: CredentialWithPasswordDto })
   @ApiProblems(404, 409, 503)
-  async resetPassword(@IdParam() id: number, @CurrentUser() user: AuthenticatedUser, @RequestLinks() links: Links) {
+  async resetPassword(
+    @IdParam() id: number,
+    @CurrentUser() user: AuthenticatedUser,
+    @RequestLinks() links: Links,
+  ) {
     return presentRevealed(links, await this.credentials.resetPassword(id, user));
   }
 
   @Delete(':id')
-  @ApiOperation({ summary: 'Drop the user on the engine, then the credential', operationId: 'delete_credential' })
+  @ApiOperation({
+    summary: 'Drop the user on the engine, then the credential',
+    operationId: 'delete_credential',
+  })
   @ApiDeleteRoute(503)
   async remove(@IdParam() id: number, @CurrentUser() user: AuthenticatedUser): Promise<void> {
     await this.credentials.remove(id, user);

@@ -24,7 +24,11 @@ export class CreateCredentialDto {
 }
 
 class CredentialFilterDto {
-  @ApiPropertyOptional({ example: '1', type: String, description: 'Only the credentials of this database.' })
+  @ApiPropertyOptional({
+    example: '1',
+    type: String,
+    description: 'Only the credentials of this database.',
+  })
   @IsOptional()
   @Reference('database')
   database?: number;
@@ -63,6 +67,9 @@ export function presentCredential(links: Links, credential: CredentialEntity): C
   });
 }
 
-export function presentRevealed(links: Links, { credential, password }: RevealedCredential): CredentialWithPasswordDto {
+export function presentRevealed(
+  links: Links,
+  { credential, password }: RevealedCredential,
+): CredentialWithPasswordDto {
   return { ...presentCredential(links, credential), password };
 }

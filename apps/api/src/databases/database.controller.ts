@@ -1,7 +1,18 @@
 import { Authenticated, AuthenticatedUser, CurrentUser } from '@dbaas/auth';
 import { DatabasesService } from '@dbaas/databases';
 import { QuarantineService } from '@dbaas/quarantine';
-import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Put, Query, Res } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Patch,
+  Post,
+  Put,
+  Query,
+  Res,
+} from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
 import {
@@ -37,16 +48,29 @@ export class DatabaseController {
   @Get()
   @ApiOperation({ summary: 'List the databases you may see', operationId: 'list_database' })
   @ApiListRoute(DatabaseDto, 'database')
-  async list(@Query() query: DatabaseQueryDto, @CurrentUser() user: AuthenticatedUser, @RequestLinks() links: Links) {
+  async list(
+    @Query() query: DatabaseQueryDto,
+    @CurrentUser() user: AuthenticatedUser,
+    @RequestLinks() links: Links,
+  ) {
     const page = pageOf(query);
     const { items, count } = await this.databases.list(page, user, databaseFilter(query));
-    return links.list('database', page, count, items.map((view) => presentDatabase(links, view)));
+    return links.list(
+      'database',
+      page,
+      count,
+      items.map((view) => presentDatabase(links, view)),
+    );
   }
 
   @Get(':id')
   @ApiOperation({ summary: 'Get a database', operationId: 'get_database' })
   @ApiDetailRoute(DatabaseDto)
-  async get(@IdParam() id: number, @CurrentUser() user: AuthenticatedUser, @RequestLinks() links: Links) {
+  async get(
+    @IdParam() id: number,
+    @CurrentUser() user: AuthenticatedUser,
+    @RequestLinks() links: Links,
+  ) {
     return presentDatabase(links, await this.databases.get(id, user));
   }
 
@@ -68,14 +92,24 @@ export class DatabaseController {
   @Put(':id')
   @ApiOperation({ summary: 'Change project or description', operationId: 'replace_database' })
   @ApiUpdateRoute(DatabaseDto)
-  replace(@IdParam() id: number, @Body() body: UpdateDatabaseDto, @CurrentUser() user: AuthenticatedUser, @RequestLinks() links: Links) {
+  replace(
+    @IdParam() id: number,
+    @Body() body: UpdateDatabaseDto,
+    @CurrentUser() user: AuthenticatedUser,
+    @RequestLinks() links: Links,
+  ) {
     return this.update(id, body, user, links);
   }
 
   @Patch(':id')
   @ApiOperation({ summary: 'Change project or description', operationId: 'update_database' })
   @ApiUpdateRoute(DatabaseDto)
-  async update(@IdParam() id: number, @Body() body: UpdateDatabaseDto, @CurrentUser() user: AuthenticatedUser, @RequestLinks() links: Links) {
+  async update(
+    @IdParam() id: number,
+    @Body() body: UpdateDatabaseDto,
+    @CurrentUser() user: AuthenticatedUser,
+    @RequestLinks() links: Links,
+  ) {
     return presentDatabase(links, await this.databases.update(id, body, user));
   }
 
@@ -99,7 +133,11 @@ export class DatabaseController {
   })
   @ApiOkResponse({ type: DatabaseDto })
   @ApiProblems(403, 404, 409, 503)
-  async restore(@IdParam() id: number, @CurrentUser() user: AuthenticatedUser, @RequestLinks() links: Links) {
+  async restore(
+    @IdParam() id: number,
+    @CurrentUser() user: AuthenticatedUser,
+    @RequestLinks() links: Links,
+  ) {
     await this.quarantine.restore(id, user);
     return presentDatabase(links, await this.databases.get(id, user));
   }

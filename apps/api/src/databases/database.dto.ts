@@ -11,7 +11,8 @@ import { Reference } from '../http/reference';
 export class CreateDatabaseDto {
   @ApiProperty({
     example: 'test database2',
-    description: 'Normalized to `^[a-z][a-z0-9_]*$` (at most 40): "test database2" becomes test_database2.',
+    description:
+      'Normalized to `^[a-z][a-z0-9_]*$` (at most 40): "test database2" becomes test_database2.',
   })
   @IsString()
   @MaxLength(200)
@@ -21,7 +22,10 @@ export class CreateDatabaseDto {
   @Reference('plan')
   plan: number;
 
-  @ApiProperty({ example: '/api/environment/1/', description: 'Environment reference: URL, path or id.' })
+  @ApiProperty({
+    example: '/api/environment/1/',
+    description: 'Environment reference: URL, path or id.',
+  })
   @Reference('environment')
   environment: number;
 
@@ -57,18 +61,29 @@ export class UpdateDatabaseDto {
   @MaxLength(1000)
   description?: string;
 
-  @ApiPropertyOptional({ readOnly: true, description: 'Read-only after creation (400 if changed).' })
+  @ApiPropertyOptional({
+    readOnly: true,
+    description: 'Read-only after creation (400 if changed).',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(200)
   name?: string;
 
-  @ApiPropertyOptional({ readOnly: true, type: String, description: 'Read-only after creation (400 if changed).' })
+  @ApiPropertyOptional({
+    readOnly: true,
+    type: String,
+    description: 'Read-only after creation (400 if changed).',
+  })
   @IsOptional()
   @Reference('plan')
   plan?: number;
 
-  @ApiPropertyOptional({ readOnly: true, type: String, description: 'Read-only after creation (400 if changed).' })
+  @ApiPropertyOptional({
+    readOnly: true,
+    type: String,
+    description: 'Read-only after creation (400 if changed).',
+  })
   @IsOptional()
   @Reference('environment')
   environment?: number;
@@ -106,7 +121,10 @@ class DatabaseFilterDto {
   @Reference('engine')
   engine?: number;
 
-  @ApiPropertyOptional({ enum: ['true', 'false'], description: 'dba only: only quarantined (true) or only live (false).' })
+  @ApiPropertyOptional({
+    enum: ['true', 'false'],
+    description: 'dba only: only quarantined (true) or only live (false).',
+  })
   @IsOptional()
   @IsIn(['true', 'false'])
   quarantine?: 'true' | 'false';
@@ -148,7 +166,12 @@ export class DatabaseDto {
   quarantine_dt: string | null;
   @ApiProperty({ example: 0, description: "The plan's size limit; 0 = unlimited." })
   total_size_in_bytes: number;
-  @ApiProperty({ example: 16924, nullable: true, type: Number, description: 'Measured on the engine, cached briefly; null until known.' })
+  @ApiProperty({
+    example: 16924,
+    nullable: true,
+    type: Number,
+    description: 'Measured on the engine, cached briefly; null until known.',
+  })
   used_size_in_bytes: number | null;
   @ApiProperty({ type: [DatabaseCredentialDto] })
   credentials: DatabaseCredentialDto[];
@@ -190,4 +213,3 @@ export const databaseFilter = (query: DatabaseQueryDto) => ({
   engine: query.engine,
   quarantine: query.quarantine === undefined ? undefined : query.quarantine === 'true',
 });
-

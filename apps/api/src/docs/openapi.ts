@@ -13,7 +13,10 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .setTitle('dbaas')
     .setDescription(DESCRIPTION)
     .setVersion('1.0')
-    .addBasicAuth({ type: 'http', scheme: 'basic', description: 'HTTP Basic login' }, BASIC_SECURITY_SCHEME)
+    .addBasicAuth(
+      { type: 'http', scheme: 'basic', description: 'HTTP Basic login' },
+      BASIC_SECURITY_SCHEME,
+    )
     .build();
   return SwaggerModule.createDocument(app, config);
 }

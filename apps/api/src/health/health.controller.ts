@@ -1,5 +1,10 @@
 import { Controller, Get, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiOkResponse,
+  ApiOperation,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { FastifyReply } from 'fastify';
 import { DataSource } from 'typeorm';
@@ -17,7 +22,10 @@ export class HealthController {
   @Get()
   @ApiOperation({ summary: 'Whether the metadata store is reachable (no login needed)' })
   @ApiOkResponse({ type: HealthDto, schema: { example: { status: 'ok', store: 'up' } } })
-  @ApiServiceUnavailableResponse({ type: HealthDto, description: 'The metadata store does not answer.' })
+  @ApiServiceUnavailableResponse({
+    type: HealthDto,
+    description: 'The metadata store does not answer.',
+  })
   async check(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthDto> {
     try {
       await this.store.query('SELECT 1');

@@ -90,4 +90,8 @@ export const ApiUpdateRoute = (item: Type, ...problems: number[]) =>
   applyDecorators(ApiOkResponse({ type: item }), ApiProblems(400, 403, 404, 409, 413, ...problems));
 
 export const ApiDeleteRoute = (...problems: number[]) =>
-  applyDecorators(HttpCode(204), ApiNoContentResponse({ description: 'Deleted.' }), ApiProblems(403, 404, 409, ...problems));
+  applyDecorators(
+    HttpCode(204),
+    ApiNoContentResponse({ description: 'Deleted.' }),
+    ApiProblems(403, 404, 409, ...problems),
+  );

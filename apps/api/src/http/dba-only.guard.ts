@@ -1,5 +1,11 @@
 import { AccessPolicy, AuthenticatedUser } from '@dbaas/auth';
-import { applyDecorators, CanActivate, ExecutionContext, Injectable, UseGuards } from '@nestjs/common';
+import {
+  applyDecorators,
+  CanActivate,
+  ExecutionContext,
+  Injectable,
+  UseGuards,
+} from '@nestjs/common';
 
 /** Runs after the class-level Basic guard: only a dba passes, others get 403. */
 @Injectable()

@@ -43,7 +43,8 @@ export class Links {
     const _links: ListLinks = {
       count,
       self: this.withQuery({}),
-      previous: page.page > 1 ? this.withQuery({ page: String(Math.min(page.page - 1, lastPage)) }) : null,
+      previous:
+        page.page > 1 ? this.withQuery({ page: String(Math.min(page.page - 1, lastPage)) }) : null,
       next: page.page < lastPage ? this.withQuery({ page: String(page.page + 1) }) : null,
     };
     return { _links, [resource]: items };

@@ -16,7 +16,12 @@ export class PageQueryDto {
   @Max(1_000_000)
   page?: number;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE, example: 10 })
+  @ApiPropertyOptional({
+    minimum: 1,
+    maximum: MAX_PAGE_SIZE,
+    default: DEFAULT_PAGE_SIZE,
+    example: 10,
+  })
   @IsOptional()
   @Type(() => Number)
   @IsInt({ message: 'must be a whole number' })

@@ -24,7 +24,12 @@ export interface Problem {
 
 const TYPE_BASE = 'https://dbaas.dev/problems/';
 
-function problem(status: number, slug: string, detail: string, extra: Partial<Problem> = {}): Problem {
+function problem(
+  status: number,
+  slug: string,
+  detail: string,
+  extra: Partial<Problem> = {},
+): Problem {
   return {
     type: TYPE_BASE + slug,
     title: STATUS_CODES[status] ?? 'Error',
@@ -81,7 +86,11 @@ function fromHttpException(error: HttpException): Problem {
 }
 
 /** Fastify's own request errors (body too large, bad JSON, media type) carry a 4xx statusCode. */
-function fromFastify(error: { statusCode?: number; code?: string; message?: string }): Problem | undefined {
+function fromFastify(error: {
+  statusCode?: number;
+  code?: string;
+  message?: string;
+}): Problem | undefined {
   const status = error.statusCode;
   if (!status || status < 400 || status >= 500) return undefined;
   const details: Record<string, string> = {
@@ -103,7 +112,11 @@ export function toProblem(error: unknown): Problem {
   if (error instanceof HttpException) return fromHttpException(error);
   if (error instanceof EngineCommandError) {
     // The engine answered but refused the statement: a gateway error, details logged only.
-    return problem(502, 'engine-error', 'The engine server refused the operation; see the server log.');
+    return problem(
+      502,
+      'engine-error',
+      'The engine server refused the operation; see the server log.',
+    );
   }
   if (error instanceof SyntaxError && (error as { statusCode?: number }).statusCode === undefined) {
     return problem(400, 'invalid-request', 'The body is not valid JSON.');

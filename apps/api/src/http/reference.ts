@@ -37,10 +37,10 @@ export function Reference(resource: string, options: { each?: boolean } = {}): P
       value === null || value === undefined
         ? value
         : options.each && Array.isArray(value)
-        ? value.map((item) => parseReference(item, resource))
-        : options.each
-          ? value
-          : parseReference(value, resource),
+          ? value.map((item) => parseReference(item, resource))
+          : options.each
+            ? value
+            : parseReference(value, resource),
     ),
     IsInt({ each: options.each, message }),
     Min(1, { each: options.each, message }),

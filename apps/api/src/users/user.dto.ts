@@ -1,7 +1,15 @@
 import { ROLES, TeamEntity, UserEntity } from '@dbaas/persistence';
 import { TeamInput, UserInput } from '@dbaas/auth';
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
-import { IsArray, IsIn, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import {
+  IsArray,
+  IsIn,
+  IsOptional,
+  IsString,
+  Matches,
+  MaxLength,
+  MinLength,
+} from 'class-validator';
 import { SelfLinkDto } from '../http/api-docs.decorators';
 import { Links } from '../http/links';
 import { CatalogName } from '../http/name.validators';
@@ -10,10 +18,16 @@ import { Reference } from '../http/reference';
 export class CreateUserDto {
   @ApiProperty({ example: 'alice' })
   @IsString()
-  @Matches(/^[A-Za-z0-9_.@-]{1,64}$/, { message: 'may hold letters, digits and _ . @ - (at most 64)' })
+  @Matches(/^[A-Za-z0-9_.@-]{1,64}$/, {
+    message: 'may hold letters, digits and _ . @ - (at most 64)',
+  })
   username: string;
 
-  @ApiProperty({ example: 'a long passphrase', writeOnly: true, description: 'Write-only; stored as a scrypt hash.' })
+  @ApiProperty({
+    example: 'a long passphrase',
+    writeOnly: true,
+    description: 'Write-only; stored as a scrypt hash.',
+  })
   @IsString()
   @MinLength(6)
   @MaxLength(200)
@@ -23,7 +37,11 @@ export class CreateUserDto {
   @IsIn(ROLES)
   role: UserInput['role'];
 
-  @ApiPropertyOptional({ type: [String], example: ['/api/team/2/'], description: 'Team references.' })
+  @ApiPropertyOptional({
+    type: [String],
+    example: ['/api/team/2/'],
+    description: 'Team references.',
+  })
   @IsOptional()
   @IsArray()
   @Reference('team', { each: true })
@@ -59,7 +77,11 @@ export class CreateTeamDto {
   @CatalogName()
   name: string;
 
-  @ApiPropertyOptional({ type: [String], example: ['/api/user/2/'], description: 'User references.' })
+  @ApiPropertyOptional({
+    type: [String],
+    example: ['/api/user/2/'],
+    description: 'User references.',
+  })
   @IsOptional()
   @IsArray()
   @Reference('user', { each: true })

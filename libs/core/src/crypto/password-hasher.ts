@@ -19,7 +19,14 @@ export class PasswordHasher {
   async hash(password: string): Promise<string> {
     const salt = randomBytes(16);
     const hash = await scryptAsync(password, salt, KEY_LENGTH, PARAMS);
-    return ['scrypt', PARAMS.N, PARAMS.r, PARAMS.p, salt.toString('base64'), hash.toString('base64')].join('$');
+    return [
+      'scrypt',
+      PARAMS.N,
+      PARAMS.r,
+      PARAMS.p,
+      salt.toString('base64'),
+      hash.toString('base64'),
+    ].join('$');
   }
 
   /** Constant-time comparison; a malformed stored hash never matches. */

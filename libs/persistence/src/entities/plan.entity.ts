@@ -1,4 +1,12 @@
-import { Column, Entity, JoinColumn, JoinTable, ManyToMany, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import {
+  Column,
+  Entity,
+  JoinColumn,
+  JoinTable,
+  ManyToMany,
+  ManyToOne,
+  PrimaryGeneratedColumn,
+} from 'typeorm';
 import { bigintNumber } from './bigint-number.transformer';
 import { EngineEntity } from './engine.entity';
 import { EnvironmentEntity } from './environment.entity';
@@ -23,7 +31,11 @@ export class PlanEntity {
 
   /** Environments this plan is offered in. */
   @ManyToMany(() => EnvironmentEntity)
-  @JoinTable({ name: 'plan_environment', joinColumn: { name: 'plan_id' }, inverseJoinColumn: { name: 'environment_id' } })
+  @JoinTable({
+    name: 'plan_environment',
+    joinColumn: { name: 'plan_id' },
+    inverseJoinColumn: { name: 'environment_id' },
+  })
   environments: EnvironmentEntity[];
 
   /** 0 = unlimited. */

@@ -1,4 +1,11 @@
-import { Column, CreateDateColumn, Entity, JoinTable, ManyToMany, PrimaryGeneratedColumn } from 'typeorm';
+import {
+  Column,
+  CreateDateColumn,
+  Entity,
+  JoinTable,
+  ManyToMany,
+  PrimaryGeneratedColumn,
+} from 'typeorm';
 import { UserEntity } from './user.entity';
 
 @Entity('team')
@@ -10,7 +17,11 @@ export class TeamEntity {
   name: string;
 
   @ManyToMany(() => UserEntity, (user) => user.teams)
-  @JoinTable({ name: 'team_user', joinColumn: { name: 'team_id' }, inverseJoinColumn: { name: 'user_id' } })
+  @JoinTable({
+    name: 'team_user',
+    joinColumn: { name: 'team_id' },
+    inverseJoinColumn: { name: 'user_id' },
+  })
   users: UserEntity[];
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })

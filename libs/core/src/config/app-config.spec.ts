@@ -1,0 +1,46 @@
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig } from './app-config';
+
+describe('loadConfig', () => {
+  let dataDir: string;
+  beforeEach(() => (dataDir = mkdtempSync(join(tmpdir(), 'dbaas-config-'))));
+  afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('defaults to port 8000, 7 days of quarantine and the embedded store with a generated key', () => {
+    const sut = loadConfig({ DBAAS_DATA_DIR: dataDir });
+    expect(sut).toMatchObject({
+      port: 8000,
+      quarantineRetentionDays: 7,
+      databaseUrl: undefined,
+      seedSampleData: true,
+    });
+    expect(sut.secretKey).toHaveLength(32);
+    expect(statSync(join(dataDir, 'secret.key')).mode & 0o777).toBe(0o600);
+    expect(loadConfig({ DBAAS_DATA_DIR: dataDir }).secretKey.equals(sut.secretKey)).toBe(true);
+  });
+
+  it('requires a key with PostgreSQL, and does not seed sample data there by default', () => {
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://h/db' })).toThrow(/DBAAS_SECRET_KEY/);
+    const sut = loadConfig({ DATABASE_URL: 'postgres://h/db', DBAAS_SECRET_KEY: 'ab'.repeat(32) });
+    expect(sut.seedSampleData).toBe(false);
+    expect(
+      loadConfig({
+        DATABASE_URL: 'postgres://h/db',
+        DBAAS_SECRET_KEY: Buffer.alloc(32, 7).toString('base64'),
+      }).secretKey,
+    ).toHaveLength(32);
+  });
+
+  it.each([
+    ['PORT', '0'],
+    ['PORT', '8000x'],
+    ['QUARANTINE_RETENTION_DAYS', 'seven'],
+    ['LOG_LEVEL', 'chatty'],
+    ['DBAAS_SAMPLE_DATA', 'perhaps'],
+  ])('names %s when it is %j', (name, value) => {
+    expect(() => loadConfig({ DBAAS_DATA_DIR: dataDir, [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ DBAAS_DATA_DIR: dataDir, [name]: value })).toThrow(name);
+  });
+});

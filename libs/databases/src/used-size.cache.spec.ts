@@ -1,0 +1,40 @@
+import { UsedSizeCache } from './used-size.cache';
+
+describe('UsedSizeCache', () => {
+  let now = 0;
+  const sut = () => new UsedSizeCache(30_000, () => now);
+
+  it('measures once per period and serves the cached value in between', async () => {
+    const cache = sut();
+    const measure = jest.fn().mockResolvedValueOnce(100).mockResolvedValueOnce(200);
+    expect(await cache.get(1, measure)).toBe(100);
+    now += 10_000;
+    expect(await cache.get(1, measure)).toBe(100);
+    now += 30_000;
+    expect(await cache.get(1, measure)).toBe(200);
+    expect(measure).toHaveBeenCalledTimes(2);
+  });
+
+  it('answers null when the engine cannot say, and the last value after a failure', async () => {
+    const cache = sut();
+    expect(await cache.get(2, () => Promise.reject(new Error('down')))).toBeNull();
+    await cache.get(2, () => Promise.resolve(50));
+    now += 60_000;
+    expect(await cache.get(2, () => Promise.reject(new Error('down')))).toBe(50);
+    expect(cache.peek(2)).toBe(50);
+  });
+
+  it('shares one measurement between concurrent callers', async () => {
+    const cache = sut();
+    const measure = jest.fn(
+      () => new Promise<number>((resolve) => setTimeout(() => resolve(9), 10)),
+    );
+    const answers = await Promise.all([
+      cache.get(3, measure),
+      cache.get(3, measure),
+      cache.get(3, measure),
+    ]);
+    expect(answers).toEqual([9, 9, 9]);
+    expect(measure).toHaveBeenCalledTimes(1);
+  });
+});

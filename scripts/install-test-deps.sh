@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the Debian packages whose server binaries the test harness starts as throwaway
+# engines (PostgreSQL 15, MariaDB, Redis) plus curl for the seed examples. Nothing is
+# started here: each test file starts and stops its own servers.
+set -euo pipefail
+
+missing=()
+[ -x /usr/lib/postgresql/15/bin/initdb ] || missing+=(postgresql)
+command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ] || missing+=(mariadb-server)
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v curl >/dev/null 2>&1 || missing+=(curl)
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+echo "Installing Debian packages for the test engines: ${missing[*]}"
+if [ "$(id -u)" -ne 0 ]; then
+  echo "Not root: run 'sudo apt-get install -y ${missing[*]}' and try again." >&2
+  exit 1
+fi
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
