@@ -3,6 +3,7 @@ import { CatalogModule } from '@dbaas/catalog';
 import { AppConfig, CoreModule } from '@dbaas/core';
 import { CredentialsModule } from '@dbaas/credentials';
 import { EnginesModule } from '@dbaas/engines';
+import { OperationsModule } from '@dbaas/operations';
 import { DatabasesModule } from '@dbaas/databases';
 import { QuarantineModule } from '@dbaas/quarantine';
 import { PersistenceModule } from '@dbaas/persistence';
@@ -14,6 +15,7 @@ import { InfraStatusService } from './catalog/infra-status.service';
 import { CATALOG_CONTROLLERS } from './catalog/catalog.controllers';
 import { RootController } from './docs/root.controller';
 import { HealthController } from './health/health.controller';
+import { TaskController } from './tasks/task.controller';
 import { DbaGuard } from './http/dba-only.guard';
 
 @Module({})
@@ -27,16 +29,18 @@ export class AppModule {
         AuthModule,
         CatalogModule,
         EnginesModule,
+        OperationsModule,
         SampleDataModule,
         CredentialsModule,
         DatabasesModule,
-        QuarantineModule.forRoot({ withScheduler: true }),
+        QuarantineModule.forRoot({ withBackgroundJobs: true }),
       ],
       controllers: [
         RootController,
         HealthController,
         DatabaseController,
         CredentialController,
+        TaskController,
         ...CATALOG_CONTROLLERS,
       ],
       providers: [DbaGuard, InfraStatusService],

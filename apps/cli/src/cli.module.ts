@@ -1,11 +1,15 @@
 import { AuthModule } from '@dbaas/auth';
 import { AppConfig, CoreModule } from '@dbaas/core';
+import { EnginesModule } from '@dbaas/engines';
 import { PersistenceModule } from '@dbaas/persistence';
 import { QuarantineModule } from '@dbaas/quarantine';
 import { SampleDataModule } from '@dbaas/sample-data';
 import { DynamicModule, Module } from '@nestjs/common';
 
-/** What the admin commands need: the store (migrated on start), users, quarantine and sample data. */
+/**
+ * What the admin commands need: the store (migrated on start), users, engines (for
+ * `infra check`), quarantine and sample data.
+ */
 @Module({})
 export class CliModule {
   static forRoot(config: AppConfig): DynamicModule {
@@ -15,7 +19,8 @@ export class CliModule {
         CoreModule.forRoot(config),
         PersistenceModule,
         AuthModule,
-        QuarantineModule.forRoot({ withScheduler: false }),
+        EnginesModule,
+        QuarantineModule.forRoot({ withBackgroundJobs: false }),
         SampleDataModule,
       ],
     };

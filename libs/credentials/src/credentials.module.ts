@@ -1,10 +1,11 @@
 import { AuthModule } from '@dbaas/auth';
 import { EnginesModule } from '@dbaas/engines';
+import { OperationsModule } from '@dbaas/operations';
 import { Module } from '@nestjs/common';
 import { CredentialsService } from './credentials.service';
 
 @Module({
-  imports: [AuthModule, EnginesModule],
+  imports: [AuthModule, EnginesModule, OperationsModule],
   providers: [CredentialsService],
   exports: [CredentialsService],
 })

@@ -10,10 +10,12 @@ import {
   ValidationFailedError,
 } from '@dbaas/core';
 import { InfraAccess } from '@dbaas/engines';
+import { databaseLockKey, OperationRunner } from '@dbaas/operations';
 import {
   CredentialEntity,
   CredentialPrivileges,
   DatabaseEntity,
+  TaskType,
   translateStoreErrors,
 } from '@dbaas/persistence';
 import { Injectable } from '@nestjs/common';
@@ -33,6 +35,11 @@ export interface CredentialInput {
   privileges?: CredentialPrivileges;
 }
 
+/**
+ * Credentials: users on the engine, one database each. The public operations run through
+ * the OperationRunner (a task, under the database's lock); the `…All` helpers are the
+ * building blocks of database operations, which already hold that lock.
+ */
 @Injectable()
 export class CredentialsService {
   constructor(
@@ -41,16 +48,12 @@ export class CredentialsService {
     private readonly secrets: SecretBox,
     private readonly infras: InfraAccess,
     private readonly policy: AccessPolicy,
+    private readonly runner: OperationRunner,
   ) {}
 
-  async list(
-    page: PageRequest,
-    viewer: AuthenticatedUser,
-    filter: { database?: number } = {},
-  ): Promise<Page<CredentialEntity>> {
+  async list(page: PageRequest, viewer: AuthenticatedUser, filter: { database?: number } = {}): Promise<Page<CredentialEntity>> {
     const query = this.visible(viewer).orderBy('credential.id', 'ASC');
-    if (filter.database !== undefined)
-      query.andWhere('credential.databaseId = :db', { db: filter.database });
+    if (filter.database !== undefined) query.andWhere('credential.databaseId = :db', { db: filter.database });
     const { skip, take } = skipTake(page);
     const [items, count] = await query.skip(skip).take(take).getManyAndCount();
     return { items, count };
@@ -71,80 +74,78 @@ export class CredentialsService {
     if (!database || !this.policy.canSeeDatabase(viewer, database)) {
       throw new ValidationFailedError({ database: [`no database with id ${input.database}`] });
     }
-    return this.createFor(database, input.user, input.privileges ?? 'owner');
+    return this.onDatabase('create_credential', database, viewer, (current) =>
+      this.createFor(current, input.user, input.privileges ?? 'owner'),
+    );
   }
 
   /**
-   * Creates the user on the engine, then the record. If the record cannot be written the
-   * user is dropped again, so nothing is left half-made.
+   * Writes the record first (status `creating`, password sealed), then the user on the
+   * engine. A failure drops the user again and removes the record; a crash leaves the
+   * `creating` record for the reconciler to roll back. The caller holds the database lock.
    */
-  async createFor(
-    database: DatabaseEntity,
-    rawUser: string,
-    privileges: CredentialPrivileges,
-  ): Promise<RevealedCredential> {
+  async createFor(database: DatabaseEntity, rawUser: string, privileges: CredentialPrivileges): Promise<RevealedCredential> {
     if (database.status !== 'ready' && database.status !== 'creating') {
-      throw new ConflictError('A quarantined database takes no new credentials.');
+      throw new ConflictError('A database in quarantine takes no new credentials.');
     }
     const { provider, target } = await this.infras.connect(database.infraId);
-    const { name: user, problem } = checkUserName(
-      rawUser,
-      provider.userNameMaxLength,
-      target.adminUser,
-    );
+    const { name: user, problem } = checkUserName(rawUser, provider.userNameMaxLength, target.adminUser);
     if (problem) throw new ValidationFailedError({ user: [problem] });
     if (await this.credentials.existsBy({ infraId: database.infraId, user })) {
       throw new ConflictError(`The user ${user} already exists on this engine server.`);
     }
     const password = generatePassword();
+    const saved = await translateStoreErrors('credential', () =>
+      this.credentials.save(
+        this.credentials.create({
+          user,
+          databaseId: database.id,
+          infraId: database.infraId,
+          privileges,
+          status: 'creating',
+          passwordEncrypted: this.secrets.encrypt(password),
+        }),
+      ),
+    );
     const ref = { database: database.name, user };
-    await provider.createUser(target, { ...ref, password, privileges });
     try {
-      const saved = await translateStoreErrors('credential', () =>
-        this.credentials.save(
-          this.credentials.create({
-            user,
-            databaseId: database.id,
-            infraId: database.infraId,
-            privileges,
-            passwordEncrypted: this.secrets.encrypt(password),
-          }),
-        ),
-      );
-      return { credential: await this.credentials.findOneByOrFail({ id: saved.id }), password };
+      await provider.createUser(target, { ...ref, password, privileges });
+      await this.credentials.update(saved.id, { status: 'ready' });
     } catch (error) {
-      await provider.dropUser(target, ref).catch(() => undefined);
+      await this.rollBackCreate(saved).catch(() => undefined);
       throw error;
     }
+    return { credential: await this.credentials.findOneByOrFail({ id: saved.id }), password };
   }
 
   async resetPassword(id: number, viewer: AuthenticatedUser): Promise<RevealedCredential> {
     const { credential } = await this.reveal(id, viewer);
     const database = await this.databases.findOneByOrFail({ id: credential.databaseId });
-    if (database.status !== 'ready') {
-      throw new ConflictError('The database is in quarantine: passwords cannot be reset.');
-    }
-    const password = generatePassword();
-    const { provider, target } = await this.infras.connect(database.infraId);
-    await provider.setPassword(
-      target,
-      { database: database.name, user: credential.user },
-      password,
-    );
-    await this.credentials.update(id, { passwordEncrypted: this.secrets.encrypt(password) });
-    return { credential, password };
+    return this.onDatabase('reset_password', database, viewer, async (current) => {
+      if (current.status !== 'ready') throw new ConflictError('The database is in quarantine: passwords cannot be reset.');
+      const fresh = await this.credentials.findOneBy({ id, status: 'ready' });
+      if (!fresh) throw new NotFoundError('credential', id);
+      const password = generatePassword();
+      const { provider, target } = await this.infras.connect(current.infraId);
+      await provider.setPassword(target, { database: current.name, user: fresh.user }, password);
+      await this.credentials.update(id, { passwordEncrypted: this.secrets.encrypt(password) });
+      return { credential: fresh, password };
+    });
   }
 
   /** Drops the user on the engine, then the record. */
   async remove(id: number, viewer: AuthenticatedUser): Promise<void> {
     const { credential } = await this.reveal(id, viewer);
     const database = await this.databases.findOneByOrFail({ id: credential.databaseId });
-    const { provider, target } = await this.infras.connect(database.infraId);
-    await provider.dropUser(target, { database: database.name, user: credential.user });
-    await this.credentials.delete(id);
+    await this.onDatabase('delete_credential', database, viewer, async (current) => {
+      const fresh = await this.credentials.findOneBy({ id });
+      if (!fresh) throw new NotFoundError('credential', id);
+      await this.credentials.update(id, { status: 'deleting' });
+      await this.drop(current, fresh);
+    });
   }
 
-  /** Quarantine: every credential loses access on the engine; passwords are kept for nobody. */
+  /** Quarantine: every credential gets an unknown password, no login and no open session. */
   async revokeAll(database: DatabaseEntity): Promise<void> {
     const { provider, target } = await this.infras.connect(database.infraId);
     for (const credential of await this.credentials.findBy({ databaseId: database.id })) {
@@ -152,37 +153,73 @@ export class CredentialsService {
     }
   }
 
-  /** Restore: access comes back with a new password for every credential. */
-  async restoreAll(database: DatabaseEntity): Promise<void> {
+  /**
+   * Access comes back. `newPasswords`: every credential gets a fresh one (a restore);
+   * otherwise the stored passwords are put back (undoing an interrupted quarantine).
+   */
+  async restoreAll(database: DatabaseEntity, newPasswords: boolean): Promise<void> {
     const { provider, target } = await this.infras.connect(database.infraId);
-    for (const credential of await this.credentials.findBy({ databaseId: database.id })) {
-      const password = generatePassword();
+    const credentials = await this.credentials
+      .createQueryBuilder('credential')
+      .addSelect('credential.passwordEncrypted')
+      .where('credential.databaseId = :id', { id: database.id })
+      .getMany();
+    for (const credential of credentials) {
+      const password = newPasswords ? generatePassword() : this.secrets.decrypt(credential.passwordEncrypted);
       await provider.restoreAccess(target, {
         database: database.name,
         user: credential.user,
         password,
         privileges: credential.privileges,
       });
-      await this.credentials.update(credential.id, {
-        passwordEncrypted: this.secrets.encrypt(password),
-      });
+      if (newPasswords) await this.credentials.update(credential.id, { passwordEncrypted: this.secrets.encrypt(password) });
     }
   }
 
   /** Drops every user of the database on the engine and deletes their records. */
   async dropAll(database: DatabaseEntity): Promise<void> {
-    const { provider, target } = await this.infras.connect(database.infraId);
     for (const credential of await this.credentials.findBy({ databaseId: database.id })) {
-      await provider.dropUser(target, { database: database.name, user: credential.user });
-      await this.credentials.delete(credential.id);
+      await this.drop(database, credential);
     }
+  }
+
+  /** Reconciler: finishes or undoes credential work a dead process left behind. */
+  async reconcile(database: DatabaseEntity): Promise<void> {
+    for (const credential of await this.credentials.findBy({ databaseId: database.id })) {
+      if (credential.status === 'creating') await this.rollBackCreate(credential);
+      if (credential.status === 'deleting') await this.drop(database, credential);
+    }
+  }
+
+  private async rollBackCreate(credential: CredentialEntity): Promise<void> {
+    const database = await this.databases.findOneByOrFail({ id: credential.databaseId });
+    await this.drop(database, credential);
+  }
+
+  private async drop(database: DatabaseEntity, credential: CredentialEntity): Promise<void> {
+    const { provider, target } = await this.infras.connect(database.infraId);
+    await provider.dropUser(target, { database: database.name, user: credential.user });
+    await this.credentials.delete(credential.id);
+  }
+
+  /** Runs a credential operation as a task, holding the database's lock, on the database as it is then. */
+  private onDatabase<T>(
+    type: TaskType,
+    database: DatabaseEntity,
+    viewer: AuthenticatedUser,
+    work: (current: DatabaseEntity) => Promise<T>,
+  ): Promise<T> {
+    const subject = { type, userId: viewer.id, databaseId: database.id, databaseName: database.name, teamId: database.teamId };
+    return this.runner.run(subject, databaseLockKey(database.environmentId, database.name), async () => {
+      const current = await this.databases.findOneBy({ id: database.id });
+      if (!current || !this.policy.canSeeDatabase(viewer, current)) throw new NotFoundError('database', database.id);
+      return work(current);
+    });
   }
 
   /** Credentials of databases the viewer may see. */
   private visible(viewer: AuthenticatedUser): SelectQueryBuilder<CredentialEntity> {
-    const query = this.credentials
-      .createQueryBuilder('credential')
-      .innerJoin('credential.database', 'database');
+    const query = this.credentials.createQueryBuilder('credential').innerJoin('credential.database', 'database');
     return this.policy.scopeDatabases(viewer, query);
   }
 }

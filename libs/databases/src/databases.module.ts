@@ -2,12 +2,14 @@ import { AuthModule } from '@dbaas/auth';
 import { CatalogModule } from '@dbaas/catalog';
 import { CredentialsModule } from '@dbaas/credentials';
 import { EnginesModule } from '@dbaas/engines';
+import { OperationsModule } from '@dbaas/operations';
 import { Module } from '@nestjs/common';
 import { DatabasesService } from './databases.service';
+import { LifecycleReconciler } from './lifecycle-reconciler.service';
 
 @Module({
-  imports: [AuthModule, CatalogModule, EnginesModule, CredentialsModule],
-  providers: [DatabasesService],
-  exports: [DatabasesService],
+  imports: [AuthModule, CatalogModule, EnginesModule, OperationsModule, CredentialsModule],
+  providers: [DatabasesService, LifecycleReconciler],
+  exports: [DatabasesService, LifecycleReconciler],
 })
 export class DatabasesModule {}

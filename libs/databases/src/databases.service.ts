@@ -3,6 +3,7 @@ import { PlacementService } from '@dbaas/catalog';
 import {
   APP_CONFIG,
   AppConfig,
+  ConflictError,
   nameProblem,
   normalizeName,
   NotFoundError,
@@ -13,6 +14,7 @@ import {
 } from '@dbaas/core';
 import { CredentialsService, defaultUserName } from '@dbaas/credentials';
 import { InfraAccess } from '@dbaas/engines';
+import { databaseLockKey, OperationRunner, TaskHistory } from '@dbaas/operations';
 import {
   DatabaseEntity,
   PlanEntity,
@@ -86,6 +88,8 @@ export class DatabasesService {
     private readonly infras: InfraAccess,
     private readonly credentials: CredentialsService,
     private readonly policy: AccessPolicy,
+    private readonly runner: OperationRunner,
+    private readonly history: TaskHistory,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.sizes = new UsedSizeCache(config.usedSizeCacheSeconds * 1000);
@@ -133,9 +137,11 @@ export class DatabasesService {
   }
 
   /**
-   * Creates the database on the engine with its default credential `u_<name>`. The row is
-   * written first (status `creating`), so the unique name is claimed before any engine
-   * work; if the engine fails, everything made so far is undone and the row removed.
+   * Creates the database on the engine with its default credential `u_<name>`, as a task
+   * holding the lock of (environment, name). The row is written first (status
+   * `creating`), so the name is claimed before any engine work; if the engine fails,
+   * everything made so far is undone and the row removed. If the process dies instead,
+   * the reconciler finds the `creating` row and does the same.
    */
   async create(input: DatabaseInput, viewer: AuthenticatedUser): Promise<CreatedDatabase> {
     const plan = await this.plans.findOne({
@@ -150,43 +156,68 @@ export class DatabasesService {
     const provider = this.infras.providerFor(plan.engine.engineType.name);
     const name = normalizeName(input.name);
     const problem =
-      nameProblem(name) ??
-      (provider.reservedNames.includes(name) ? `"${name}" is reserved by the engine` : null);
+      nameProblem(name) ?? (provider.reservedNames.includes(name) ? `"${name}" is reserved by the engine` : null);
     if (problem) throw new ValidationFailedError({ name: [problem] });
     const teamId = await this.teamFor(input.team, viewer);
     if (input.project != null) await requireOne(this.projects, 'project', 'project', input.project);
-    const infraId = await this.placement.place(plan.id, input.environment);
-    const { target } = await this.infras.connect(infraId);
-
-    const row = await translateStoreErrors('database', () =>
-      this.databases.save(
-        this.databases.create({
-          name,
-          description: input.description ?? '',
-          planId: plan.id,
-          environmentId: input.environment,
-          infraId,
-          projectId: input.project ?? null,
-          teamId,
-          status: 'creating',
-          quarantineDt: null,
-        }),
-      ),
-    );
-    try {
-      await provider.createDatabase(target, name);
-      const { password } = await this.credentials.createFor(
-        row,
-        defaultUserName(name, provider.userNameMaxLength),
-        'owner',
-      );
-      await this.databases.update(row.id, { status: 'ready' });
-      const view = await this.get(row.id, viewer);
-      return { ...view, defaultPassword: password };
-    } catch (error) {
-      await this.undoCreate(row, target, provider);
-      throw error;
+    if (await this.databases.existsBy({ environmentId: input.environment, name })) {
+      throw new ConflictError(`A database named ${name} already exists in this environment.`);
     }
+    const subject = { type: 'create_database' as const, userId: viewer.id, databaseName: name, teamId };
+    const password = await this.runner.run(subject, databaseLockKey(input.environment, name), async (task) => {
+      const infraId = await this.placement.place(plan.id, input.environment);
+      const { target } = await this.infras.connect(infraId);
+      // An engine that does not answer gets a 503 before anything is written.
+      await provider.ping(target);
+      const row = await translateStoreErrors('database', () =>
+        this.databases.save(
+          this.databases.create({
+            name,
+            description: input.description ?? '',
+            planId: plan.id,
+            environmentId: input.environment,
+            infraId,
+            projectId: input.project ?? null,
+            teamId,
+            status: 'creating',
+            quarantineDt: null,
+          }),
+        ),
+      );
+      await this.history.attach(task, row.id);
+      try {
+        await provider.createDatabase(target, name);
+        const { password } = await this.credentials.createFor(row, defaultUserName(name, provider.userNameMaxLength), 'owner');
+        await this.databases.update(row.id, { status: 'ready' });
+        return { id: row.id, password };
+      } catch (error) {
+        await this.destroy(row).catch((cleanup: Error) =>
+          this.logger.warn(`Rollback of ${name} left work for the reconciler: ${cleanup.message}`),
+        );
+        throw error;
+      }
+    });
+    const view = await this.get(password.id, viewer);
+    return { ...view, defaultPassword: password.password };
+  }
+
+  /**
+   * Drops every user and the database on the engine, then the records; idempotent, so a
+   * retry after a failure converges. The caller holds the database's lock.
+   */
+  async destroy(database: DatabaseEntity): Promise<void> {
+    const { provider, target } = await this.infras.connect(database.infraId);
+    await this.databases.update(database.id, { status: 'deleting' });
+    await this.credentials.dropAll(database);
+    await provider.dropDatabase(target, database.name);
+    await this.databases.delete(database.id);
+    this.sizes.forget(database.id);
+  }
+
+  /** 503 before any state changes when the engine does not answer. */
+  async ensureReachable(database: DatabaseEntity): Promise<void> {
+    const { provider, target } = await this.infras.connect(database.infraId);
+    await provider.ping(target);
   }
 
   async update(
@@ -229,25 +260,6 @@ export class DatabasesService {
       throw new ValidationFailedError({ team: ['you are not a member of this team'] });
     }
     return requested;
-  }
-
-  private async undoCreate(
-    row: DatabaseEntity,
-    target: Awaited<ReturnType<InfraAccess['connect']>>['target'],
-    provider: ReturnType<InfraAccess['providerFor']>,
-  ): Promise<void> {
-    try {
-      await this.credentials.dropAll(row);
-      await provider.dropDatabase(target, row.name);
-      await this.databases.delete(row.id);
-    } catch (cleanupError) {
-      // The engine is down: nothing could have been made on it that we know of, but keep
-      // the record honest by removing it anyway; leftovers on the engine are idempotent to retry.
-      this.logger.warn(
-        `Cleanup after a failed create of ${row.name}: ${(cleanupError as Error).message}`,
-      );
-      await this.databases.delete({ id: row.id }).catch(() => undefined);
-    }
   }
 
   private withDetails(): SelectQueryBuilder<DatabaseEntity> {

@@ -32,7 +32,7 @@ export function dataSourceOptions(config: AppConfig): DataSourceOptions {
       ...common,
       url: config.databaseUrl,
       connectTimeoutMS: 5000,
-      extra: { max: 10, idleTimeoutMillis: 30000 },
+      extra: { max: 20, idleTimeoutMillis: 30000 },
     };
   }
   const dataDir = join(config.dataDir, 'pgdata');

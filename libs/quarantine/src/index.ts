@@ -1,3 +1,3 @@
-export * from './purge.scheduler';
+export * from './background-jobs';
 export * from './quarantine.module';
 export * from './quarantine.service';

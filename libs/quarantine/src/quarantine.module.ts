@@ -1,19 +1,19 @@
 import { AuthModule } from '@dbaas/auth';
 import { CredentialsModule } from '@dbaas/credentials';
 import { DatabasesModule } from '@dbaas/databases';
-import { EnginesModule } from '@dbaas/engines';
+import { OperationsModule } from '@dbaas/operations';
 import { DynamicModule, Module } from '@nestjs/common';
-import { PurgeScheduler } from './purge.scheduler';
+import { BackgroundJobs } from './background-jobs';
 import { QuarantineService } from './quarantine.service';
 
 @Module({})
 export class QuarantineModule {
-  /** `withScheduler`: the API purges on its own; the CLI runs a purge when asked. */
-  static forRoot(options: { withScheduler: boolean }): DynamicModule {
+  /** `withBackgroundJobs`: the API purges and reconciles on its own; the CLI only when asked. */
+  static forRoot(options: { withBackgroundJobs: boolean }): DynamicModule {
     return {
       module: QuarantineModule,
-      imports: [AuthModule, EnginesModule, CredentialsModule, DatabasesModule],
-      providers: [QuarantineService, ...(options.withScheduler ? [PurgeScheduler] : [])],
+      imports: [AuthModule, OperationsModule, CredentialsModule, DatabasesModule],
+      providers: [QuarantineService, ...(options.withBackgroundJobs ? [BackgroundJobs] : [])],
       exports: [QuarantineService],
     };
   }

@@ -1,14 +1,14 @@
 import { AccessPolicy, AuthenticatedUser } from '@dbaas/auth';
-import { APP_CONFIG, AppConfig, ConflictError } from '@dbaas/core';
+import { APP_CONFIG, AppConfig, ConflictError, NotFoundError } from '@dbaas/core';
 import { CredentialsService } from '@dbaas/credentials';
 import { DatabasesService } from '@dbaas/databases';
-import { InfraAccess } from '@dbaas/engines';
-import { DatabaseEntity } from '@dbaas/persistence';
+import { databaseLockKey, OperationRunner } from '@dbaas/operations';
+import { DatabaseEntity, TaskType } from '@dbaas/persistence';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { LessThanOrEqual, Repository } from 'typeorm';
 
-/** Today as `YYYY-MM-DD` (UTC), the format of quarantine_dt. */
+/** A date as `YYYY-MM-DD` (UTC), the format of quarantine_dt. */
 export function isoDate(date: Date): string {
   return date.toISOString().slice(0, 10);
 }
@@ -17,6 +17,9 @@ export function isoDate(date: Date): string {
  * The two-step delete. The first DELETE puts a database in quarantine: every credential
  * loses access on the engine, no data is dropped. A dba may restore it, or DELETE it a
  * second time to remove it for real; after the retention period it is purged.
+ *
+ * Each step marks its transient state first (`quarantining`, `restoring`, `deleting`) so
+ * that the reconciler can converge it if the process dies in the middle.
  */
 @Injectable()
 export class QuarantineService {
@@ -26,52 +29,46 @@ export class QuarantineService {
     @InjectRepository(DatabaseEntity) private readonly databases: Repository<DatabaseEntity>,
     private readonly databaseService: DatabasesService,
     private readonly credentials: CredentialsService,
-    private readonly infras: InfraAccess,
+    private readonly runner: OperationRunner,
     private readonly policy: AccessPolicy,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  /** DELETE /api/database/{id}/: quarantine a live database, remove a quarantined one. */
-  async delete(
-    id: number,
-    viewer: AuthenticatedUser,
-    now = new Date(),
-  ): Promise<'quarantined' | 'deleted'> {
+  /**
+   * DELETE /api/database/{id}/: quarantine a live database, remove a quarantined one.
+   * The intent is fixed when the request arrives: a quarantine that finds the database
+   * already quarantined (a concurrent DELETE did it) is done, not turned into a delete.
+   */
+  async delete(id: number, viewer: AuthenticatedUser): Promise<'quarantined' | 'deleted'> {
     const database = await this.databaseService.findVisible(id, viewer);
     if (database.status === 'quarantined') {
       this.policy.assertDba(viewer, 'delete a quarantined database');
-      await this.destroy(database);
+      await this.step('delete_database', database, viewer.id, async (current) => {
+        await this.databaseService.ensureReachable(current);
+        await this.databaseService.destroy(current);
+      });
       return 'deleted';
     }
-    if (database.status !== 'ready')
-      throw new ConflictError('The database is still being created.');
-    await this.enter(database, now);
+    await this.step('quarantine_database', database, viewer.id, async (current) => {
+      if (current.status === 'quarantined') return;
+      if (current.status !== 'ready') throw new ConflictError(`The database is ${current.status}.`);
+      await this.databaseService.ensureReachable(current);
+      await this.enter(current);
+    });
     return 'quarantined';
   }
 
-  async enter(database: DatabaseEntity, now = new Date()): Promise<void> {
-    await this.credentials.revokeAll(database);
-    await this.databases.update(database.id, { status: 'quarantined', quarantineDt: isoDate(now) });
-  }
-
   /** dba only: access comes back, every credential with a new password. */
-  async restore(id: number, viewer: AuthenticatedUser): Promise<DatabaseEntity> {
+  async restore(id: number, viewer: AuthenticatedUser): Promise<void> {
     const database = await this.databaseService.findVisible(id, viewer);
     this.policy.assertDba(viewer, 'restore a database');
-    if (database.status !== 'quarantined')
-      throw new ConflictError('The database is not in quarantine.');
-    await this.credentials.restoreAll(database);
-    await this.databases.update(database.id, { status: 'ready', quarantineDt: null });
-    return database;
-  }
-
-  /** Users dropped, database dropped on the engine, records deleted. */
-  async destroy(database: DatabaseEntity): Promise<void> {
-    const { provider, target } = await this.infras.connect(database.infraId);
-    await this.credentials.dropAll(database);
-    await provider.dropDatabase(target, database.name);
-    await this.databases.delete(database.id);
-    this.databaseService.forgetSize(database.id);
+    await this.step('restore_database', database, viewer.id, async (current) => {
+      if (current.status !== 'quarantined') throw new ConflictError('The database is not in quarantine.');
+      await this.databaseService.ensureReachable(current);
+      await this.databases.update(current.id, { status: 'restoring' });
+      await this.credentials.restoreAll(current, true);
+      await this.databases.update(current.id, { status: 'ready', quarantineDt: null });
+    });
   }
 
   /**
@@ -87,16 +84,48 @@ export class QuarantineService {
     const result = { purged: [] as string[], failed: [] as string[] };
     for (const [index, database] of expired.entries()) {
       try {
-        await this.destroy(database);
+        await this.step('purge_database', database, null, async (current) => {
+          // Another process may have restored or purged it meanwhile.
+          if (current.status !== 'quarantined') return;
+          await this.databaseService.destroy(current);
+        });
         result.purged.push(database.name);
       } catch (error) {
         result.failed.push(database.name);
-        this.logger.warn(
-          `Purge of ${database.name} failed, will retry: ${(error as Error).message}`,
-        );
+        this.logger.warn(`Purge of ${database.name} failed, retried next run: ${(error as Error).message}`);
       }
       onProgress?.(index + 1, expired.length, database.name);
     }
     return result;
+  }
+
+  /** Drops the databases the store knows of from their engines (sample-data reset). */
+  async destroyAll(): Promise<void> {
+    for (const database of await this.databases.find({ order: { id: 'ASC' } })) {
+      await this.step('delete_database', database, null, (current) => this.databaseService.destroy(current)).catch(
+        (error: Error) => this.logger.warn(`Could not drop ${database.name} from its engine: ${error.message}`),
+      );
+    }
+  }
+
+  private async enter(database: DatabaseEntity): Promise<void> {
+    await this.databases.update(database.id, { status: 'quarantining' });
+    await this.credentials.revokeAll(database);
+    await this.databases.update(database.id, { status: 'quarantined', quarantineDt: isoDate(new Date()) });
+  }
+
+  /** One step as a task, under the database's lock, on the row as it is once the lock is held. */
+  private step(
+    type: TaskType,
+    database: DatabaseEntity,
+    userId: number | null,
+    work: (current: DatabaseEntity) => Promise<void>,
+  ): Promise<void> {
+    const subject = { type, userId, databaseId: database.id, databaseName: database.name, teamId: database.teamId };
+    return this.runner.run(subject, databaseLockKey(database.environmentId, database.name), async () => {
+      const current = await this.databases.findOneBy({ id: database.id });
+      if (!current) throw new NotFoundError('database', database.id);
+      await work(current);
+    });
   }
 }

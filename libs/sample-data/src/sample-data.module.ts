@@ -4,7 +4,7 @@ import { Module } from '@nestjs/common';
 import { SampleDataService } from './sample-data.service';
 
 @Module({
-  imports: [DatabasesModule, QuarantineModule.forRoot({ withScheduler: false })],
+  imports: [DatabasesModule, QuarantineModule.forRoot({ withBackgroundJobs: false })],
   providers: [SampleDataService],
   exports: [SampleDataService],
 })

@@ -2,7 +2,6 @@ import { PasswordHasher, SecretBox } from '@dbaas/core';
 import { DatabasesService } from '@dbaas/databases';
 import { QuarantineService } from '@dbaas/quarantine';
 import {
-  DatabaseEntity,
   EngineEntity,
   EngineTypeEntity,
   EnvironmentEntity,
@@ -25,6 +24,8 @@ import {
 
 /** Tables emptied by a reset, children first. */
 const TABLES = [
+  'idempotency_key',
+  'task',
   'credential',
   'database',
   'infra',
@@ -65,22 +66,13 @@ export class SampleDataService {
    * on every infra that answers.
    */
   async reset(): Promise<void> {
-    await this.dropKnownDatabases();
+    await this.quarantine.destroyAll();
     await this.store.transaction(async (manager) => {
       await manager.query(`TRUNCATE ${TABLES.join(', ')} RESTART IDENTITY CASCADE`);
       await this.createCatalog(manager);
     });
     this.logger.log('Sample catalog created: admin/123456 (dba), user/123456 (regular)');
     await this.createSampleDatabases();
-  }
-
-  private async dropKnownDatabases(): Promise<void> {
-    const databases = await this.store.getRepository(DatabaseEntity).find({ order: { id: 'ASC' } });
-    for (const database of databases) {
-      await this.quarantine.destroy(database).catch((error: Error) => {
-        this.logger.warn(`Could not drop ${database.name} from its engine: ${error.message}`);
-      });
-    }
   }
 
   /** Sample databases, each on the infra of its engine; an infra that does not answer is skipped. */

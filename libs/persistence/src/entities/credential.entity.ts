@@ -11,6 +11,10 @@ import { DatabaseEntity } from './database.entity';
 export const CREDENTIAL_PRIVILEGES = ['owner', 'read-write', 'read-only'] as const;
 export type CredentialPrivileges = (typeof CREDENTIAL_PRIVILEGES)[number];
 
+/** `creating` and `deleting` mark engine work in flight (see the reconciler). */
+export const CREDENTIAL_STATUSES = ['creating', 'ready', 'deleting'] as const;
+export type CredentialStatus = (typeof CREDENTIAL_STATUSES)[number];
+
 /** A user on the engine with access to exactly one database. */
 @Entity('credential')
 export class CredentialEntity {
@@ -36,6 +40,9 @@ export class CredentialEntity {
 
   @Column({ type: 'varchar' })
   privileges: CredentialPrivileges;
+
+  @Column({ type: 'varchar', default: 'ready' })
+  status: CredentialStatus;
 
   /** AES-256-GCM sealed (SecretBox); never selected unless asked for. */
   @Column({ name: 'password_encrypted', select: false })

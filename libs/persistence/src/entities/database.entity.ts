@@ -6,6 +6,7 @@ import {
   ManyToOne,
   OneToMany,
   PrimaryGeneratedColumn,
+  UpdateDateColumn,
 } from 'typeorm';
 import { CredentialEntity } from './credential.entity';
 import { EnvironmentEntity } from './environment.entity';
@@ -15,10 +16,11 @@ import { ProjectEntity } from './project.entity';
 import { TeamEntity } from './team.entity';
 
 /**
- * Lifecycle: `creating` → `ready` → `quarantined` → (row deleted). A row in `creating`
- * exists only while its engine objects are being made; a failure removes it again.
+ * Lifecycle: `creating` → `ready` ⇄ (`quarantining` → `quarantined` → `restoring`), and
+ * `deleting` → (row deleted). The transient states mark work in flight: if the process
+ * dies, the reconciler finds them and rolls back a create or finishes the others.
  */
-export const DATABASE_STATUSES = ['creating', 'ready', 'quarantined'] as const;
+export const DATABASE_STATUSES = ['creating', 'ready', 'quarantining', 'quarantined', 'restoring', 'deleting'] as const;
 export type DatabaseStatus = (typeof DATABASE_STATUSES)[number];
 
 @Entity('database')
@@ -79,4 +81,7 @@ export class DatabaseEntity {
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt: Date;
 }

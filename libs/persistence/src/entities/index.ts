@@ -3,9 +3,11 @@ import { DatabaseEntity } from './database.entity';
 import { EngineTypeEntity } from './engine-type.entity';
 import { EngineEntity } from './engine.entity';
 import { EnvironmentEntity } from './environment.entity';
+import { IdempotencyKeyEntity } from './idempotency-key.entity';
 import { InfraEntity } from './infra.entity';
 import { PlanEntity } from './plan.entity';
 import { ProjectEntity } from './project.entity';
+import { TaskEntity } from './task.entity';
 import { TeamEntity } from './team.entity';
 import { UserEntity } from './user.entity';
 
@@ -15,14 +17,17 @@ export {
   EngineTypeEntity,
   EngineEntity,
   EnvironmentEntity,
+  IdempotencyKeyEntity,
   InfraEntity,
   PlanEntity,
   ProjectEntity,
+  TaskEntity,
   TeamEntity,
   UserEntity,
 };
 export * from './credential.entity';
 export * from './database.entity';
+export * from './task.entity';
 export * from './user.entity';
 
 export const ENTITIES = [
@@ -31,9 +36,11 @@ export const ENTITIES = [
   EngineTypeEntity,
   EngineEntity,
   EnvironmentEntity,
+  IdempotencyKeyEntity,
   InfraEntity,
   PlanEntity,
   ProjectEntity,
+  TaskEntity,
   TeamEntity,
   UserEntity,
 ];

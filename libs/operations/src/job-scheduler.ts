@@ -1,0 +1,48 @@
+import { Logger } from '@nestjs/common';
+import { DatabaseLocks } from './database-locks.service';
+
+/**
+ * Runs a background job at boot (after `firstDelayMs`) and then every `intervalMs`, in one
+ * process at a time: the job holds a store-wide lock while it runs, and a process that
+ * finds it taken skips that round. Stopping waits for a running round to end.
+ */
+export class JobScheduler {
+  private readonly logger: Logger;
+  private timers: NodeJS.Timeout[] = [];
+  private running?: Promise<unknown>;
+  private stopped = false;
+
+  constructor(
+    private readonly name: string,
+    private readonly locks: DatabaseLocks,
+    private readonly job: () => Promise<void>,
+    private readonly intervalMs: number,
+    private readonly firstDelayMs: number,
+  ) {
+    this.logger = new Logger(name);
+  }
+
+  start(): void {
+    this.timers = [
+      setTimeout(() => this.tick(), this.firstDelayMs),
+      setInterval(() => this.tick(), this.intervalMs),
+    ];
+    for (const timer of this.timers) timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const timer of this.timers) clearTimeout(timer);
+    await this.running;
+  }
+
+  /** One round now (also what the timers call); resolves when it is done or skipped. */
+  tick(): Promise<unknown> {
+    if (this.running || this.stopped) return this.running ?? Promise.resolve();
+    this.running = this.locks
+      .tryWithLock(`job:${this.name}`, this.job)
+      .catch((error: Error) => this.logger.warn(`${this.name} failed: ${error.message}`))
+      .finally(() => (this.running = undefined));
+    return this.running;
+  }
+}

@@ -1,0 +1,13 @@
+import { AuthModule } from '@dbaas/auth';
+import { Module } from '@nestjs/common';
+import { DatabaseLocks } from './database-locks.service';
+import { OperationRunner } from './operation-runner.service';
+import { TaskHistory } from './task-history.service';
+
+/** Task history and per-database locks: the frame every engine operation runs in. */
+@Module({
+  imports: [AuthModule],
+  providers: [DatabaseLocks, TaskHistory, OperationRunner],
+  exports: [DatabaseLocks, TaskHistory, OperationRunner],
+})
+export class OperationsModule {}

@@ -1,0 +1,92 @@
+import { AccessPolicy, AuthenticatedUser } from '@dbaas/auth';
+import { DomainError, NotFoundError, Page, PageRequest, skipTake } from '@dbaas/core';
+import { TaskEntity, TaskStatus, TaskType } from '@dbaas/persistence';
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository, SelectQueryBuilder } from 'typeorm';
+
+export interface TaskSubject {
+  type: TaskType;
+  /** Null for the system's own work. */
+  userId: number | null;
+  databaseId?: number | null;
+  databaseName?: string | null;
+  teamId?: number | null;
+  origin?: string | null;
+}
+
+export interface TaskFilter {
+  database?: number;
+  status?: TaskStatus;
+  type?: TaskType;
+}
+
+/** What a failed task says: a domain error's own message, never a driver's raw text. */
+function describe(error: unknown): string {
+  if (error instanceof DomainError) return error.message.slice(0, 500);
+  if (error instanceof Error && error.name === 'EngineCommandError') return error.message.slice(0, 500);
+  return 'Internal error; see the server log.';
+}
+
+/** The history of every operation that touched an engine. */
+@Injectable()
+export class TaskHistory {
+  constructor(
+    @InjectRepository(TaskEntity) private readonly tasks: Repository<TaskEntity>,
+    private readonly policy: AccessPolicy,
+  ) {}
+
+  async open(subject: TaskSubject): Promise<TaskEntity> {
+    return this.tasks.save(
+      this.tasks.create({
+        ...subject,
+        databaseId: subject.databaseId ?? null,
+        databaseName: subject.databaseName ?? null,
+        teamId: subject.teamId ?? null,
+        origin: subject.origin ?? null,
+        status: 'waiting',
+      }),
+    );
+  }
+
+  async started(task: TaskEntity): Promise<void> {
+    await this.tasks.update(task.id, { status: 'running', startedAt: new Date() });
+  }
+
+  /** Links a task to the database it created, once the row exists. */
+  async attach(task: TaskEntity, databaseId: number): Promise<void> {
+    await this.tasks.update(task.id, { databaseId });
+  }
+
+  async succeeded(task: TaskEntity): Promise<void> {
+    await this.tasks.update(task.id, { status: 'success', endedAt: new Date() });
+  }
+
+  async failed(task: TaskEntity, error: unknown): Promise<void> {
+    await this.tasks.update(task.id, { status: 'error', endedAt: new Date(), error: describe(error) });
+  }
+
+  async list(page: PageRequest, viewer: AuthenticatedUser, filter: TaskFilter): Promise<Page<TaskEntity>> {
+    const query = this.visible(viewer).orderBy('task.id', 'DESC');
+    if (filter.database !== undefined) query.andWhere('task.databaseId = :database', { database: filter.database });
+    if (filter.status !== undefined) query.andWhere('task.status = :status', { status: filter.status });
+    if (filter.type !== undefined) query.andWhere('task.type = :type', { type: filter.type });
+    const { skip, take } = skipTake(page);
+    const [items, count] = await query.skip(skip).take(take).getManyAndCount();
+    return { items, count };
+  }
+
+  async get(id: number, viewer: AuthenticatedUser): Promise<TaskEntity> {
+    const task = await this.visible(viewer).andWhere('task.id = :id', { id }).getOne();
+    if (!task) throw new NotFoundError('task', id);
+    return task;
+  }
+
+  /** A regular user sees the tasks of their teams' databases. */
+  private visible(viewer: AuthenticatedUser): SelectQueryBuilder<TaskEntity> {
+    const query = this.tasks.createQueryBuilder('task');
+    const teams = this.policy.teamScope(viewer);
+    if (teams) query.andWhere('task.teamId IN (:...teams)', { teams: teams.length ? teams : [0] });
+    return query;
+  }
+}
