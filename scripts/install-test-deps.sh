@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages whose server binaries the test harness starts as throwaway
-# engines (PostgreSQL 15, MariaDB, Redis) plus curl for the seed examples. Nothing is
+# engines (PostgreSQL 15, MariaDB, Redis) plus curl for the seed examples and chromium for
+# the Swagger UI browser test (driven by playwright-core, which downloads no browser). Nothing is
 # started here: each test file starts and stops its own servers.
 set -euo pipefail
 
@@ -9,6 +10,7 @@ missing=()
 command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ] || missing+=(mariadb-server)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
+command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || missing+=(chromium)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

@@ -4,6 +4,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { AuthenticatedUser } from './authenticated-user';
+import { LoginCache } from './login-cache';
 
 // Compared against when the user does not exist, so that a missing user costs the same
 // scrypt work as a wrong password and user names cannot be probed by timing.
@@ -12,6 +13,9 @@ const DUMMY_HASH =
 
 @Injectable()
 export class AuthService {
+  /** Verified logins for 60 s: scrypt is slow on purpose, and Basic auth repeats it per request. */
+  private readonly logins = new LoginCache({ ttlMs: 60_000, maxEntries: 10_000 });
+
   constructor(
     @InjectRepository(UserEntity) private readonly users: Repository<UserEntity>,
     private readonly hasher: PasswordHasher,
@@ -26,7 +30,11 @@ export class AuthService {
       .addSelect('team.id')
       .where('user.username = :username', { username })
       .getOne();
-    const ok = await this.hasher.verify(password, user?.passwordHash ?? DUMMY_HASH);
+    const ok = user
+      ? await this.logins.check(username, password, user.passwordHash, () =>
+          this.hasher.verify(password, user.passwordHash),
+        )
+      : await this.hasher.verify(password, DUMMY_HASH);
     if (!user || !ok) return null;
     return {
       id: user.id,
@@ -34,5 +42,10 @@ export class AuthService {
       role: user.role,
       teamIds: user.teams.map((team) => team.id),
     };
+  }
+
+  /** Drops the user's remembered login: their password changed, or they are gone. */
+  forget(username: string): void {
+    this.logins.forget(username);
   }
 }

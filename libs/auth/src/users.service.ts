@@ -12,6 +12,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { In, Repository } from 'typeorm';
 import { AccessPolicy } from './access-policy.service';
 import { AuthenticatedUser } from './authenticated-user';
+import { AuthService } from './auth.service';
 
 export interface UserInput {
   username: string;
@@ -27,6 +28,7 @@ export class UsersService {
     @InjectRepository(TeamEntity) private readonly teams: Repository<TeamEntity>,
     private readonly hasher: PasswordHasher,
     private readonly policy: AccessPolicy,
+    private readonly auth: AuthService,
   ) {}
 
   async list(page: PageRequest, viewer: AuthenticatedUser): Promise<Page<UserEntity>> {
@@ -62,20 +64,26 @@ export class UsersService {
   ): Promise<UserEntity> {
     this.policy.assertDba(viewer, 'change users');
     const user = await this.get(id, viewer);
+    const previousName = user.username;
     if (input.username !== undefined) user.username = input.username;
     if (input.role !== undefined) user.role = input.role;
     if (input.teams !== undefined)
       user.teams = await requireAll(this.teams, 'team', 'teams', input.teams);
     if (input.password !== undefined) user.passwordHash = await this.hasher.hash(input.password);
     await translateStoreErrors('user', () => this.users.save(user));
+    if (input.password !== undefined || user.username !== previousName) {
+      this.auth.forget(previousName);
+      this.auth.forget(user.username);
+    }
     return this.get(id, viewer);
   }
 
   async remove(id: number, viewer: AuthenticatedUser): Promise<void> {
     this.policy.assertDba(viewer, 'delete users');
     if (viewer.id === id) throw new ConflictError('You cannot delete your own user.');
-    await this.get(id, viewer);
+    const user = await this.get(id, viewer);
     await this.users.delete({ id });
+    this.auth.forget(user.username);
   }
 
   /** For the CLI and sample data: no viewer involved. */

@@ -84,8 +84,32 @@ export class ApiProcess {
     return runNode(CLI_MAIN, args, this.env);
   }
 
+  /** Ends the process abruptly (no shutdown hooks), as a crash would. */
+  async kill(): Promise<void> {
+    if (this.ended) return;
+    const exited = new Promise((resolve) => this.child.once('exit', resolve));
+    this.child.kill('SIGKILL');
+    await exited;
+  }
+
+  /** The OS process id (to send signals). */
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  /** Resolves with the exit code once the process ends. */
+  exited(): Promise<number | null> {
+    if (this.ended) return Promise.resolve(this.child.exitCode);
+    return new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
+  }
+
+  /** Exited by itself or killed by a signal. */
+  get ended(): boolean {
+    return this.child.exitCode !== null || this.child.signalCode !== null;
+  }
+
   async stop(): Promise<void> {
-    if (this.child.exitCode !== null) return;
+    if (this.ended) return;
     const exited = new Promise((resolve) => this.child.once('exit', resolve));
     this.child.kill('SIGTERM');
     const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);

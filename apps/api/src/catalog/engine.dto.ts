@@ -10,6 +10,7 @@ export class CreateEngineDto {
   @ApiProperty({
     description: 'Engine type reference: URL, path or id.',
     example: '/api/engine_type/1/',
+    type: String,
   })
   @Reference('engine_type')
   engine_type: number;

@@ -1,6 +1,6 @@
 import { InfraInput } from '@dbaas/catalog';
 import { InfraEntity } from '@dbaas/persistence';
-import { ApiProperty, PartialType } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import {
   ArrayMaxSize,
   ArrayMinSize,
@@ -26,15 +26,27 @@ export class CreateInfraDto {
   @CatalogName()
   name: string;
 
-  @ApiProperty({ example: '/api/engine/1/' })
+  @ApiProperty({
+    example: '/api/engine/1/',
+    type: String,
+    description: 'Engine reference: URL, path or id.',
+  })
   @Reference('engine')
   engine: number;
 
-  @ApiProperty({ example: '/api/plan/1/' })
+  @ApiProperty({
+    example: '/api/plan/1/',
+    type: String,
+    description: 'Plan reference: URL, path or id.',
+  })
   @Reference('plan')
   plan: number;
 
-  @ApiProperty({ example: '/api/environment/1/' })
+  @ApiProperty({
+    example: '/api/environment/1/',
+    type: String,
+    description: 'Environment reference: URL, path or id.',
+  })
   @Reference('environment')
   environment: number;
 
@@ -67,6 +79,30 @@ export class CreateInfraDto {
 }
 export class UpdateInfraDto extends PartialType(CreateInfraDto) {}
 
+/** Whether dbaas reaches the infra with its admin login, measured on each detail request. */
+export class InfraReachabilityDto {
+  @ApiProperty({ example: true })
+  reachable: boolean;
+  @ApiProperty({ type: String, nullable: true, example: '15.14', description: 'Engine version.' })
+  version: string | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: null,
+    description: 'Why it is unreachable; never a secret.',
+  })
+  error: string | null;
+}
+
+export class InfraDatabasesDto {
+  @ApiProperty({ example: 3, description: 'Databases placed on it, quarantined included.' })
+  placed: number;
+  @ApiProperty({ example: 100 })
+  capacity: number;
+  @ApiProperty({ example: 97, description: 'capacity - placed, at least 0.' })
+  free: number;
+}
+
 export class InfraDto {
   @ApiProperty({ type: SelfLinkDto })
   _links: SelfLinkDto;
@@ -86,6 +122,13 @@ export class InfraDto {
   admin_user: string;
   @ApiProperty({ example: 100 })
   capacity: number;
+  @ApiPropertyOptional({
+    type: InfraReachabilityDto,
+    description: 'Detail only: pinged live with the admin login.',
+  })
+  status?: InfraReachabilityDto;
+  @ApiPropertyOptional({ type: InfraDatabasesDto, description: 'Detail only.' })
+  databases?: InfraDatabasesDto;
 }
 
 export const infraInput = (dto: UpdateInfraDto): Partial<InfraInput> => ({

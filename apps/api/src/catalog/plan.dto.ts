@@ -27,7 +27,11 @@ export class CreatePlanDto {
   @MaxLength(1000)
   description?: string;
 
-  @ApiProperty({ description: 'Engine reference: URL, path or id.', example: '/api/engine/1/' })
+  @ApiProperty({
+    description: 'Engine reference: URL, path or id.',
+    example: '/api/engine/1/',
+    type: String,
+  })
   @Reference('engine')
   engine: number;
 

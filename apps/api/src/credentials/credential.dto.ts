@@ -13,7 +13,11 @@ export class CreateCredentialDto {
   @MaxLength(200)
   user: string;
 
-  @ApiProperty({ example: '/api/database/1/', description: 'Database reference: URL, path or id.' })
+  @ApiProperty({
+    example: '/api/database/1/',
+    type: String,
+    description: 'Database reference: URL, path or id.',
+  })
   @Reference('database')
   database: number;
 
@@ -24,10 +28,10 @@ export class CreateCredentialDto {
 }
 
 class CredentialFilterDto {
+  // No example: Swagger UI would pre-fill "Try it out" with it and filter the list.
   @ApiPropertyOptional({
-    example: '1',
     type: String,
-    description: 'Only the credentials of this database.',
+    description: 'Only the credentials of this database (URL, path or id).',
   })
   @IsOptional()
   @Reference('database')

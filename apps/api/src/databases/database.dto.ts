@@ -12,18 +12,23 @@ export class CreateDatabaseDto {
   @ApiProperty({
     example: 'test database2',
     description:
-      'Normalized to `^[a-z][a-z0-9_]*$` (at most 40): "test database2" becomes test_database2.',
+      'Normalized to lower case, letters, digits and _, starting with a letter, at most 40 characters: "test database2" becomes test_database2.',
   })
   @IsString()
   @MaxLength(200)
   name: string;
 
-  @ApiProperty({ example: '/api/plan/1/', description: 'Plan reference: URL, path or id.' })
+  @ApiProperty({
+    example: '/api/plan/1/',
+    type: String,
+    description: 'Plan reference: URL, path or id.',
+  })
   @Reference('plan')
   plan: number;
 
   @ApiProperty({
     example: '/api/environment/1/',
+    type: String,
     description: 'Environment reference: URL, path or id.',
   })
   @Reference('environment')
@@ -35,7 +40,11 @@ export class CreateDatabaseDto {
   @Reference('project')
   project?: number | null;
 
-  @ApiPropertyOptional({ example: '/api/team/1/', description: "Default: the caller's only team." })
+  @ApiPropertyOptional({
+    example: '/api/team/1/',
+    type: String,
+    description: "Team reference: URL, path or id. Default: the caller's only team.",
+  })
   @IsOptional()
   @Reference('team')
   team?: number;
@@ -63,6 +72,7 @@ export class UpdateDatabaseDto {
 
   @ApiPropertyOptional({
     readOnly: true,
+    example: 'test_database2',
     description: 'Read-only after creation (400 if changed).',
   })
   @IsOptional()
@@ -73,6 +83,7 @@ export class UpdateDatabaseDto {
   @ApiPropertyOptional({
     readOnly: true,
     type: String,
+    example: '/api/plan/1/',
     description: 'Read-only after creation (400 if changed).',
   })
   @IsOptional()
@@ -82,6 +93,7 @@ export class UpdateDatabaseDto {
   @ApiPropertyOptional({
     readOnly: true,
     type: String,
+    example: '/api/environment/1/',
     description: 'Read-only after creation (400 if changed).',
   })
   @IsOptional()
@@ -89,34 +101,36 @@ export class UpdateDatabaseDto {
   environment?: number;
 }
 
+// No examples on filters: Swagger UI pre-fills "Try it out" with them, and a list filtered by
+// made-up values comes back empty.
 class DatabaseFilterDto {
-  @ApiPropertyOptional({ example: 'test_database2' })
+  @ApiPropertyOptional({ description: 'Exact database name.' })
   @IsOptional()
   @IsString()
   @MaxLength(200)
   name?: string;
 
-  @ApiPropertyOptional({ example: '1', type: String })
+  @ApiPropertyOptional({ type: String, description: 'Environment reference: URL, path or id.' })
   @IsOptional()
   @Reference('environment')
   environment?: number;
 
-  @ApiPropertyOptional({ example: '1', type: String })
+  @ApiPropertyOptional({ type: String, description: 'Plan reference: URL, path or id.' })
   @IsOptional()
   @Reference('plan')
   plan?: number;
 
-  @ApiPropertyOptional({ example: '1', type: String })
+  @ApiPropertyOptional({ type: String, description: 'Project reference: URL, path or id.' })
   @IsOptional()
   @Reference('project')
   project?: number;
 
-  @ApiPropertyOptional({ example: '1', type: String })
+  @ApiPropertyOptional({ type: String, description: 'Team reference: URL, path or id.' })
   @IsOptional()
   @Reference('team')
   team?: number;
 
-  @ApiPropertyOptional({ example: '1', type: String })
+  @ApiPropertyOptional({ type: String, description: 'Engine reference: URL, path or id.' })
   @IsOptional()
   @Reference('engine')
   engine?: number;

@@ -7,7 +7,7 @@ import { PageQueryDto } from '../http/page-query.dto';
 import { Reference } from '../http/reference';
 
 class TaskFilterDto {
-  @ApiPropertyOptional({ example: '1', type: String, description: 'Database reference.' })
+  @ApiPropertyOptional({ type: String, description: 'Database reference.' })
   @IsOptional()
   @Reference('database')
   database?: number;

@@ -2,7 +2,8 @@ import { EngineUnavailableError } from '@dbaas/core';
 
 /** Bounds shared by every provider (the API must answer 503 within seconds, never hang). */
 export const CONNECT_TIMEOUT_MS = 3_000;
-export const COMMAND_TIMEOUT_MS = 10_000;
+// Under 5 s so that a hung statement still gives the caller a 503 within 5 s.
+export const COMMAND_TIMEOUT_MS = 4_000;
 
 /** Removes every secret from a driver message (some drivers echo the failing statement). */
 export function redact(message: string, secrets: readonly (string | undefined)[]): string {

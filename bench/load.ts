@@ -1,0 +1,94 @@
+import autocannon from 'autocannon';
+import { readFileSync, writeFileSync } from 'node:fs';
+
+export interface LoadResult {
+  /** Successful (2xx) requests per second. */
+  rps: number;
+  p50: number;
+  p99: number;
+  requests: number;
+  /** Non-2xx answers and socket errors: any of them makes the figure suspect. */
+  failures: number;
+}
+
+/** HTTP load with autocannon: `connections` keep-alive connections for `seconds`. */
+export async function load(
+  url: string,
+  authorization: string,
+  connections: number,
+  seconds: number,
+): Promise<LoadResult> {
+  const result = await autocannon({
+    url,
+    connections,
+    duration: seconds,
+    headers: { authorization },
+  });
+  const ok = result['2xx'];
+  return {
+    rps: round(ok / (result.duration || seconds)),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    requests: result.requests.total,
+    failures: result.non2xx + result.errors + result.timeouts,
+  };
+}
+
+/** Polls the peak resident set (VmHWM) of a process while it runs. */
+export class MemorySampler {
+  private peakKb = 0;
+  private timer?: NodeJS.Timeout;
+
+  constructor(private readonly pid: number) {}
+
+  start(): void {
+    this.sample();
+    this.timer = setInterval(() => this.sample(), 250);
+  }
+
+  stop(): number {
+    clearInterval(this.timer);
+    this.sample();
+    return round(this.peakKb / 1024);
+  }
+
+  /** Resets the kernel's high-water mark (VmHWM) to the current RSS (Linux 4.0+). */
+  resetPeak(): void {
+    try {
+      writeFileSync(`/proc/${this.pid}/clear_refs`, '5');
+    } catch {
+      // not permitted: the peak then covers the process's whole life
+    }
+    this.peakKb = 0;
+  }
+
+  /** The current resident set in MB. */
+  currentMb(): number {
+    return round(this.read('VmRSS') / 1024);
+  }
+
+  private sample(): void {
+    this.peakKb = Math.max(this.peakKb, this.read('VmHWM'), this.read('VmRSS'));
+  }
+
+  private read(field: string): number {
+    try {
+      const status = readFileSync(`/proc/${this.pid}/status`, 'utf8');
+      const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
+      return match ? Number(match[1]) : 0;
+    } catch {
+      return 0;
+    }
+  }
+}
+
+export const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+export const round = (value: number, digits = 1): number => {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+};

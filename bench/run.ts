@@ -1,0 +1,561 @@
+/**
+ * `npm run bench`: every scenario in one run, each against its baseline taken in the same
+ * run (these machines are shared and noisy, so only ratios mean something).
+ *
+ * - read path: detail and list-of-100 through the built API vs. bench/baseline/server.ts
+ *   (plain Fastify + pg), 50 connections;
+ * - provisioning per engine: create + two DELETEs through the API vs. the same engine
+ *   statements sent by the engine providers directly;
+ * - scale: detail and list p50 with 100, 10,000 and 100,000 databases in the store;
+ * - memory: peak RSS of the API process under the read load.
+ *
+ * Prints a table with every target's pass/fail and writes bench/results/latest.json.
+ * Knobs: BENCH_SECONDS (HTTP scenario length, 10), BENCH_CYCLES (provisioning cycles per
+ * engine, 25), BENCH_SCALE (store sizes, "100,10000,100000").
+ */
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, release, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+// The providers' own files, not the @dbaas/engines index: that one loads the TypeORM
+// entities, whose decorators need emitDecoratorMetadata, which tsx (esbuild) does not emit.
+import { EngineProvider, InfraTarget } from '../libs/engines/src/engine-provider';
+import { MysqlProvider } from '../libs/engines/src/mysql/mysql.provider';
+import { PostgresqlProvider } from '../libs/engines/src/postgresql/postgresql.provider';
+import { RedisProvider } from '../libs/engines/src/redis/redis.provider';
+import { startStack, TestStack } from '../test/e2e/support/test-stack';
+import { EngineServer, freePort } from '../test/harness';
+import { load, LoadResult, MemorySampler, median, round } from './load';
+
+const ROOT = join(__dirname, '..');
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CYCLES = Number(process.env.BENCH_CYCLES ?? 25);
+const SCALE = (process.env.BENCH_SCALE ?? '100,10000,100000').split(',').map(Number);
+const READ_CONNECTIONS = 50;
+/** Scale is about latency, not throughput: one connection, requests back to back. */
+const SCALE_CONNECTIONS = 1;
+const SCALE_SECONDS = Math.max(3, Math.round(SECONDS / 2));
+const WARMUP_SECONDS = 2;
+const AUTH = `Basic ${Buffer.from('admin:123456').toString('base64')}`;
+
+const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
+
+interface Check {
+  target: string;
+  value: number;
+  limit: number;
+  /** `max`: value must be at most limit; `min`: at least. */
+  kind: 'max' | 'min';
+  pass: boolean;
+}
+
+const check = (target: string, value: number, limit: number, kind: 'max' | 'min'): Check => ({
+  target,
+  value: round(value, 2),
+  limit,
+  kind,
+  pass: kind === 'max' ? value <= limit : value >= limit,
+});
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  log('starting PostgreSQL, MariaDB, Redis and the API (reset-data)...');
+  const stack = await startStack({ engines: true, env: { LOG_LEVEL: 'warn' } });
+  let baseline: Baseline | undefined;
+  try {
+    const apiPid = (stack.api as unknown as { child: ChildProcess }).child.pid!;
+    const api = stack.api.baseUrl;
+    // The sample infras hold 100 databases; the scale scenario needs room for 100,000.
+    await stack.metadata('UPDATE infra SET capacity = 1000000');
+    const pgPlan = await planOf(stack, 'postgresql');
+
+    const provisioning = await provisioningScenario(stack);
+
+    await seedReadSet(stack, pgPlan, 100);
+    baseline = await Baseline.start(stack);
+    const sameJson = await compareJson(api, baseline.url);
+
+    const memory = new MemorySampler(apiPid);
+    const idleRssMb = memory.currentMb();
+    // Peak RSS under the read load only: reset the process's high-water mark first.
+    memory.resetPeak();
+    memory.start();
+    const read: Record<string, { api: LoadResult; baseline: LoadResult }> = {};
+    for (const [key, path] of [
+      ['detail', '/api/database/1/'],
+      ['list', '/api/database/?page_size=100'],
+    ] as const) {
+      log(`read path: ${key} (${path}), ${READ_CONNECTIONS} connections, ${SECONDS} s each`);
+      await load(api + path, AUTH, READ_CONNECTIONS, WARMUP_SECONDS);
+      const apiResult = await load(api + path, AUTH, READ_CONNECTIONS, SECONDS);
+      await load(baseline.url + path, AUTH, READ_CONNECTIONS, WARMUP_SECONDS);
+      const baseResult = await load(baseline.url + path, AUTH, READ_CONNECTIONS, SECONDS);
+      read[key] = { api: apiResult, baseline: baseResult };
+    }
+    const peakRssMb = memory.stop();
+
+    const scale = await scaleScenario(stack, pgPlan, api, baseline.url);
+
+    const checks: Check[] = [
+      check(
+        'detail throughput / baseline',
+        read.detail.api.rps / read.detail.baseline.rps,
+        0.5,
+        'min',
+      ),
+      check('detail p99 / baseline p99', read.detail.api.p99 / read.detail.baseline.p99, 3, 'max'),
+      check(
+        'list-100 throughput / baseline',
+        read.list.api.rps / read.list.baseline.rps,
+        0.4,
+        'min',
+      ),
+      ...provisioning.map((p) =>
+        check(`provisioning ${p.engine} p50 / direct`, p.api / p.direct, 1.3, 'max'),
+      ),
+      ...(['detail', 'list'] as const).map((key) =>
+        check(
+          `scale ${key} p50 at ${SCALE.at(-1)} / at ${SCALE[0]}`,
+          scale.at(-1)!.api[key] / Math.max(scale[0].api[key], 0.1),
+          1.5,
+          'max',
+        ),
+      ),
+      check('peak RSS under read load (MB)', peakRssMb, 200, 'max'),
+    ];
+
+    const machine = describeMachine();
+    const table = renderTable({
+      read,
+      provisioning,
+      scale,
+      idleRssMb,
+      peakRssMb,
+      checks,
+      machine,
+      sameJson,
+    });
+    process.stdout.write(`\n${table}\n`);
+    const results = {
+      date: new Date().toISOString(),
+      commit: gitCommit(),
+      machine,
+      settings: {
+        seconds: SECONDS,
+        cycles: CYCLES,
+        scale: SCALE,
+        readConnections: READ_CONNECTIONS,
+      },
+      sameJson,
+      read,
+      provisioning,
+      scale,
+      idleRssMb,
+      peakRssMb,
+      checks,
+      table,
+      durationSeconds: Math.round((Date.now() - started) / 1000),
+    };
+    mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
+    writeFileSync(join(ROOT, 'bench', 'results', 'latest.json'), JSON.stringify(results, null, 2));
+    log(`wrote bench/results/latest.json (${results.durationSeconds} s)`);
+  } finally {
+    await baseline?.stop();
+    await stack.stop();
+  }
+}
+
+// ---- provisioning ----------------------------------------------------------------------
+
+interface ProvisioningResult {
+  engine: string;
+  cycles: number;
+  /** p50 in ms of one cycle: create, then two DELETEs (quarantine, then drop). */
+  api: number;
+  direct: number;
+}
+
+async function provisioningScenario(stack: TestStack): Promise<ProvisioningResult[]> {
+  const engines: { label: string; type: string; provider: EngineProvider; server: EngineServer }[] =
+    [
+      {
+        label: 'PostgreSQL',
+        type: 'postgresql',
+        provider: new PostgresqlProvider(),
+        server: stack.pg,
+      },
+      { label: 'MariaDB', type: 'mysql', provider: new MysqlProvider(), server: stack.mariadb! },
+      { label: 'Redis', type: 'redis', provider: new RedisProvider(), server: stack.redis! },
+    ];
+  const results: ProvisioningResult[] = [];
+  for (const [index, engine] of engines.entries()) {
+    log(`provisioning: ${engine.label}, ${CYCLES} cycles through the API and directly`);
+    const plan = await planOf(stack, engine.type);
+    const target: InfraTarget = {
+      id: 9000 + index,
+      addresses: [engine.server.address],
+      adminUser: engine.server.adminUser,
+      adminPassword: engine.server.adminPassword,
+    };
+    const apiTimes: number[] = [];
+    const directTimes: number[] = [];
+    const tag = randomBytes(2).toString('hex');
+    // Alternating the two spreads the machine's noise evenly over both; 2 warm-up cycles.
+    for (let i = -2; i < CYCLES; i++) {
+      const n = i + 2;
+      const apiMs = await apiCycle(stack.api.baseUrl, `bench_a${tag}_${n}`, plan);
+      const directMs = await directCycle(engine.provider, target, `bench_d${tag}_${n}`);
+      if (i >= 0) {
+        apiTimes.push(apiMs);
+        directTimes.push(directMs);
+      }
+    }
+    await engine.provider.close();
+    results.push({
+      engine: engine.label,
+      cycles: CYCLES,
+      api: round(median(apiTimes)),
+      direct: round(median(directTimes)),
+    });
+  }
+  return results;
+}
+
+async function apiCycle(api: string, name: string, plan: number): Promise<number> {
+  const t0 = performance.now();
+  const created = await request(api, 'POST', '/api/database/', { name, plan, environment: 1 });
+  if (created.status !== 201) throw new Error(`create ${name}: ${created.status} ${created.text}`);
+  const id = (JSON.parse(created.text) as { id: number }).id;
+  for (const step of ['quarantine', 'drop']) {
+    const deleted = await request(api, 'DELETE', `/api/database/${id}/`);
+    if (deleted.status !== 204)
+      throw new Error(`${step} ${name}: ${deleted.status} ${deleted.text}`);
+  }
+  return performance.now() - t0;
+}
+
+/** The statements the API's create and two deletes send, through the same providers. */
+async function directCycle(
+  provider: EngineProvider,
+  target: InfraTarget,
+  name: string,
+): Promise<number> {
+  const ref = { database: name, user: `u_${name}` };
+  const t0 = performance.now();
+  await provider.createDatabase(target, name);
+  await provider.createUser(target, {
+    ...ref,
+    password: randomBytes(18).toString('base64url'),
+    privileges: 'owner',
+  });
+  await provider.revokeAccess(target, ref);
+  await provider.dropUser(target, ref);
+  await provider.dropDatabase(target, name);
+  return performance.now() - t0;
+}
+
+async function request(base: string, method: string, path: string, body?: unknown) {
+  const response = await fetch(base + path, {
+    method,
+    headers: {
+      authorization: AUTH,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: response.status, text: await response.text() };
+}
+
+// ---- seeding ---------------------------------------------------------------------------
+
+async function planOf(stack: TestStack, engineType: string): Promise<number> {
+  const rows = await stack.metadata<{ id: number }>(
+    `SELECT p.id FROM plan p JOIN engine e ON e.id = p.engine_id
+       JOIN engine_type et ON et.id = e.engine_type_id WHERE et.name = $1 ORDER BY p.id LIMIT 1`,
+    [engineType],
+  );
+  if (!rows[0]) throw new Error(`no ${engineType} plan in the sample data`);
+  return rows[0].id;
+}
+
+/**
+ * Fills the store up to `total` databases that exist for real on the PostgreSQL engine, so
+ * the list page of 100 and the detail measure real sizes (as a production store would).
+ */
+async function seedReadSet(stack: TestStack, plan: number, total: number): Promise<void> {
+  const [{ count }] = await stack.metadata<{ count: string }>('SELECT count(*) FROM database');
+  const missing = total - Number(count);
+  if (missing <= 0) return;
+  log(`read set: ${missing} more databases, real ones on the PostgreSQL engine`);
+  const names = Array.from(
+    { length: missing },
+    (_, i) => `bench_read_${String(i + 1).padStart(3, '0')}`,
+  );
+  const engine = new Client({ connectionString: stack.pg.url });
+  await engine.connect();
+  try {
+    for (const name of names) await engine.query(`CREATE DATABASE "${name}"`);
+  } finally {
+    await engine.end();
+  }
+  await stack.metadata(
+    `WITH ins AS (
+       INSERT INTO database (name, description, plan_id, environment_id, infra_id, team_id, status)
+       SELECT n, '', $1, 1, (SELECT id FROM infra WHERE plan_id = $1 ORDER BY id LIMIT 1), 1, 'ready'
+         FROM unnest($2::text[]) n
+       RETURNING id, name, infra_id)
+     INSERT INTO credential ("user", database_id, infra_id, privileges, password_encrypted)
+     SELECT 'u_' || name, id, infra_id, 'owner', 'v1:seeded:not:a-secret' FROM ins`,
+    [plan, names],
+  );
+}
+
+/** Bulk rows (not on any engine) after the read set: list page 1 and detail 1 stay the same. */
+async function seedBulk(stack: TestStack, plan: number, total: number): Promise<void> {
+  const [{ count }] = await stack.metadata<{ count: string }>('SELECT count(*) FROM database');
+  const from = Number(count) + 1;
+  if (from > total) return;
+  const t0 = Date.now();
+  await stack.metadata(
+    `WITH ins AS (
+       INSERT INTO database (name, description, plan_id, environment_id, infra_id, team_id, status)
+       SELECT 'scale_' || g, '', $1, 1 + g % 2,
+              (SELECT id FROM infra WHERE plan_id = $1 ORDER BY id LIMIT 1), 1 + g % 2, 'ready'
+         FROM generate_series($2::int, $3::int) g
+       RETURNING id, name, infra_id)
+     INSERT INTO credential ("user", database_id, infra_id, privileges, password_encrypted)
+     SELECT 'u_' || name, id, infra_id, 'owner', 'v1:seeded:not:a-secret' FROM ins`,
+    [plan, from, total],
+  );
+  // What autovacuum does soon after a bulk insert (visibility map, statistics).
+  await stack.metadata('VACUUM ANALYZE database');
+  await stack.metadata('VACUUM ANALYZE credential');
+  log(`scale: seeded ${total - from + 1} databases in ${Date.now() - t0} ms`);
+}
+
+// ---- scale -----------------------------------------------------------------------------
+
+interface ScalePoint {
+  databases: number;
+  api: { detail: number; list: number };
+  baseline: { detail: number; list: number };
+}
+
+async function scaleScenario(
+  stack: TestStack,
+  plan: number,
+  api: string,
+  baseline: string,
+): Promise<ScalePoint[]> {
+  const points: ScalePoint[] = [];
+  for (const total of SCALE) {
+    await seedBulk(stack, plan, total);
+    log(
+      `scale: ${total} databases, p50 at ${SCALE_CONNECTIONS} connection(s), ${SCALE_SECONDS} s each`,
+    );
+    const point: ScalePoint = {
+      databases: total,
+      api: { detail: 0, list: 0 },
+      baseline: { detail: 0, list: 0 },
+    };
+    for (const [key, path] of [
+      ['detail', '/api/database/1/'],
+      ['list', '/api/database/?page_size=100'],
+    ] as const) {
+      for (const [side, base] of [
+        ['api', api],
+        ['baseline', baseline],
+      ] as const) {
+        await load(base + path, AUTH, SCALE_CONNECTIONS, 1);
+        point[side][key] = (await load(base + path, AUTH, SCALE_CONNECTIONS, SCALE_SECONDS)).p50;
+      }
+    }
+    points.push(point);
+  }
+  return points;
+}
+
+// ---- the baseline server -----------------------------------------------------------------
+
+class Baseline {
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly url: string,
+  ) {}
+
+  static async start(stack: TestStack): Promise<Baseline> {
+    const port = await freePort();
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(ROOT, 'bench', 'baseline', 'server.ts')],
+      {
+        cwd: ROOT,
+        env: {
+          PATH: process.env.PATH ?? '',
+          DATABASE_URL: stack.metadataUrl,
+          BASELINE_ENGINE_URL: stack.pg.url,
+          PORT: String(port),
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let output = '';
+    await new Promise<void>((resolve, reject) => {
+      const onData = (chunk: Buffer) => {
+        output += chunk;
+        if (output.includes('baseline listening')) resolve();
+      };
+      child.stdout!.on('data', onData);
+      child.stderr!.on('data', onData);
+      child.once('exit', (code) => reject(new Error(`baseline exited (${code}):\n${output}`)));
+    });
+    return new Baseline(child, `http://127.0.0.1:${port}`);
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    const exited = new Promise((resolve) => this.child.once('exit', resolve));
+    this.child.kill('SIGTERM');
+    await exited;
+  }
+}
+
+/**
+ * The baseline must answer what the API answers, byte for byte once the host is set aside,
+ * and used sizes: the baseline measures PostgreSQL databases only (the read set's engine),
+ * so the sample MariaDB and Redis databases show null there.
+ */
+const normalize = (json: string, base: string) =>
+  json
+    .split(base)
+    .join('BASE')
+    .replace(/"used_size_in_bytes":(null|\d+)/g, '"used_size_in_bytes":"?"');
+
+async function compareJson(api: string, baseline: string): Promise<string> {
+  const paths = ['/api/database/1/', '/api/database/?page_size=100'];
+  // Lists show the last measured size: ask once so both have measured, then compare.
+  for (const base of [api, baseline]) for (const path of paths) await request(base, 'GET', path);
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  for (const path of paths) {
+    const [a, b] = await Promise.all(
+      [api, baseline].map(async (base) => normalize((await request(base, 'GET', path)).text, base)),
+    );
+    if (a !== b) {
+      let at = 0;
+      while (a[at] === b[at]) at++;
+      const where = `${path} differs at ${at}: api "${a.slice(at - 40, at + 60)}" vs baseline "${b.slice(at - 40, at + 60)}"`;
+      log(`WARNING: ${where}`);
+      return `no: ${where}`;
+    }
+  }
+  return 'yes';
+}
+
+// ---- report ----------------------------------------------------------------------------
+
+function describeMachine() {
+  const cpu = cpus();
+  return {
+    cpu: `${cpu[0]?.model ?? 'unknown'} × ${cpu.length}`,
+    memoryGb: round(totalmem() / 1024 ** 3),
+    os: `Linux ${release()}`,
+    node: process.version,
+  };
+}
+
+function gitCommit(): string | null {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT }).toString().trim();
+  } catch {
+    return null;
+  }
+}
+
+function renderTable(r: {
+  read: Record<string, { api: LoadResult; baseline: LoadResult }>;
+  provisioning: ProvisioningResult[];
+  scale: ScalePoint[];
+  idleRssMb: number;
+  peakRssMb: number;
+  checks: Check[];
+  machine: ReturnType<typeof describeMachine>;
+  sameJson: string;
+}): string {
+  const lines: string[] = [];
+  const row = (...cells: (string | number)[]) => lines.push(`| ${cells.join(' | ')} |`);
+  const x = (a: number, b: number) => `${round(a / b, 2)}×`;
+  lines.push(
+    `Read path (${READ_CONNECTIONS} connections, ${SECONDS} s; baseline = Fastify + pg; same JSON: ${r.sameJson})`,
+    '',
+  );
+  row(
+    'scenario',
+    'API req/s',
+    'API p50 ms',
+    'API p99 ms',
+    'baseline req/s',
+    'baseline p50 ms',
+    'baseline p99 ms',
+    'throughput ratio',
+  );
+  row('---', '---:', '---:', '---:', '---:', '---:', '---:', '---:');
+  for (const [key, label] of [
+    ['detail', 'GET /api/database/1/'],
+    ['list', 'GET /api/database/?page_size=100'],
+  ]) {
+    const { api, baseline } = r.read[key];
+    const fail =
+      api.failures || baseline.failures ? ` (failures: ${api.failures}/${baseline.failures})` : '';
+    row(
+      `${label}${fail}`,
+      api.rps,
+      api.p50,
+      api.p99,
+      baseline.rps,
+      baseline.p50,
+      baseline.p99,
+      x(api.rps, baseline.rps),
+    );
+  }
+  lines.push('', `Provisioning (create + 2 DELETEs, p50 of ${CYCLES} cycles)`, '');
+  row('engine', 'API p50 ms', 'direct p50 ms', 'ratio');
+  row('---', '---:', '---:', '---:');
+  for (const p of r.provisioning) row(p.engine, p.api, p.direct, x(p.api, p.direct));
+  lines.push('', `Scale (p50 ms, ${SCALE_CONNECTIONS} connection, ${SCALE_SECONDS} s each)`, '');
+  row('databases', 'API detail', 'API list-100', 'baseline detail', 'baseline list-100');
+  row('---:', '---:', '---:', '---:', '---:');
+  for (const s of r.scale)
+    row(
+      s.databases.toLocaleString('en'),
+      s.api.detail,
+      s.api.list,
+      s.baseline.detail,
+      s.baseline.list,
+    );
+  lines.push(
+    '',
+    `API memory: ${r.idleRssMb} MB RSS before the read load, ${r.peakRssMb} MB peak during it`,
+    '',
+  );
+  row('target', 'value', 'limit', 'result');
+  row('---', '---:', '---:', '---');
+  for (const c of r.checks)
+    row(
+      c.target,
+      c.value,
+      `${c.kind === 'max' ? '≤' : '≥'} ${c.limit}`,
+      c.pass ? 'pass' : '**FAIL**',
+    );
+  lines.push(
+    '',
+    `Machine: ${r.machine.cpu}, ${r.machine.memoryGb} GB, ${r.machine.os}, Node ${r.machine.node}`,
+  );
+  return lines.join('\n');
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

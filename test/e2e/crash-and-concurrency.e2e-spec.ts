@@ -1,0 +1,152 @@
+import { MysqlProvider } from '@dbaas/engines';
+import { createConnection } from 'mysql2/promise';
+import { ApiProcess } from './support/api-process';
+import { Answer, HttpClient } from './support/http-client';
+import { startStack, TestStack } from './support/test-stack';
+
+const until = async (check: () => Promise<boolean>, timeoutMs = 20_000) => {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not reached in time');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+};
+
+const statuses = (answers: Answer[]) =>
+  answers.reduce<Record<number, number>>((count, a) => ({ ...count, [a.status]: (count[a.status] ?? 0) + 1 }), {});
+
+/** Crash safety and concurrency, with real processes on one PostgreSQL metadata store. */
+describe('crash safety and concurrency (e2e)', () => {
+  let stack: TestStack;
+  let second: ApiProcess;
+  const mysql = new MysqlProvider();
+  const mysqlTarget = () => ({
+    id: 2,
+    addresses: [stack.mariadb!.address],
+    adminUser: stack.mariadb!.adminUser,
+    adminPassword: stack.mariadb!.adminPassword,
+  });
+
+  beforeAll(async () => {
+    stack = await startStack({ engines: true });
+    second = await ApiProcess.start(stack.api.env);
+  }, 180_000);
+
+  afterAll(async () => {
+    await second?.stop();
+    await mysql.close();
+    await stack?.stop();
+  });
+
+  it('50 concurrent creates of one name, over two API processes: one 201, 49 409, one database on the engine', async () => {
+    const clients = [stack.http, new HttpClient(second.baseUrl)];
+    const body = { name: 'race_me', plan: 2, environment: 1 };
+    const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => clients[i % 2].post('/api/database/', body)));
+    expect(statuses(answers)).toEqual({ 201: 1, 409: 49 });
+    for (const answer of answers.filter((a) => a.status === 409)) {
+      expect(answer.headers.get('content-type')).toContain('application/problem+json');
+    }
+    expect((await mysql.listDatabases(mysqlTarget())).filter((name) => name === 'race_me')).toHaveLength(1);
+    expect(await stack.metadata("SELECT id FROM database WHERE name = 'race_me'")).toHaveLength(1);
+    expect(await stack.metadata("SELECT id FROM credential WHERE \"user\" = 'u_race_me'")).toHaveLength(1);
+  }, 60_000);
+
+  it('serializes concurrent reset_password and DELETE on one database without errors', async () => {
+    const created = await stack.http.post('/api/database/', { name: 'busy_one', plan: 1, environment: 1 });
+    const databasePath = new URL(created.body._links.self).pathname;
+    const credentialPath = new URL(created.body.credentials[0]._links.self).pathname;
+    const other = new HttpClient(second.baseUrl);
+    const answers = await Promise.all([
+      stack.http.post(`${credentialPath}reset_password/`),
+      other.post(`${credentialPath}reset_password/`),
+      stack.http.delete(databasePath),
+      other.post(`${credentialPath}reset_password/`),
+      stack.http.post(`${credentialPath}reset_password/`),
+    ]);
+    for (const answer of answers) expect([200, 204, 409]).toContain(answer.status);
+    expect(answers[2].status).toBe(204);
+    const detail = await stack.http.get(databasePath);
+    expect(detail.body.status).toBe('quarantined');
+    // One at a time: the runs of the database's tasks never overlap.
+    const runs = await stack.metadata<{ started_at: Date; ended_at: Date }>(
+      'SELECT started_at, ended_at FROM task WHERE database_id = $1 AND started_at IS NOT NULL ORDER BY started_at',
+      [created.body.id],
+    );
+    expect(runs.length).toBeGreaterThanOrEqual(5);
+    for (let i = 1; i < runs.length; i++) {
+      expect(runs[i].started_at.getTime()).toBeGreaterThanOrEqual(runs[i - 1].ended_at.getTime());
+    }
+  }, 60_000);
+
+  it('records every engine operation in the task history, scoped to the teams of the viewer', async () => {
+    const tasks = await stack.http.get('/api/task/?page_size=100');
+    expect(tasks.status).toBe(200);
+    const types = new Set(tasks.body.task.map((t: { type: string }) => t.type));
+    for (const type of ['create_database', 'reset_password', 'quarantine_database']) expect(types).toContain(type);
+    // The losers of the race that got past the early name check recorded a failed task; the
+    // others were refused before any engine work, and so recorded none.
+    const races = await stack.metadata<{ status: string; error: string | null }>(
+      "SELECT status, error FROM task WHERE type = 'create_database' AND database_name = 'race_me'",
+    );
+    expect(races.filter((t) => t.status === 'success')).toHaveLength(1);
+    expect(races.length).toBeLessThanOrEqual(50);
+    for (const task of races.filter((t) => t.status !== 'success')) {
+      expect(task).toEqual({ status: 'error', error: expect.stringContaining('already exists') });
+    }
+    const mine = await stack.http.as('user:123456').get('/api/task/?page_size=100');
+    const names = mine.body.task.map((t: { database_name: string }) => t.database_name);
+    expect(names).not.toContain('race_me');
+    expectNoSecrets(JSON.stringify(tasks.body));
+  });
+
+  it('rolls back a create interrupted by SIGKILL: the database is fully gone, on the engine and in the store', async () => {
+    // A global read lock makes MariaDB hold the CREATE DATABASE, so the API is killed mid-create.
+    const admin = await createConnection({
+      host: '127.0.0.1',
+      port: stack.mariadb!.port,
+      user: stack.mariadb!.adminUser,
+      password: stack.mariadb!.adminPassword,
+    });
+    await admin.query('FLUSH TABLES WITH READ LOCK');
+    const pending = stack.http.post('/api/database/', { name: 'crash_me', plan: 2, environment: 1 }).catch(() => undefined);
+    await until(async () => (await stack.metadata("SELECT 1 FROM database WHERE name = 'crash_me' AND status = 'creating'")).length === 1);
+    await stack.api.kill();
+    await pending;
+    await admin.query('UNLOCK TABLES');
+    await admin.end();
+
+    await until(async () => (await stack.metadata("SELECT 1 FROM database WHERE name = 'crash_me'")).length === 0, 90_000);
+    expect(await stack.metadata("SELECT id FROM credential WHERE \"user\" = 'u_crash_me'")).toEqual([]);
+    expect(await mysql.listDatabases(mysqlTarget())).not.toContain('crash_me');
+    expect(await mysql.listUsers(mysqlTarget())).not.toContain('u_crash_me');
+    const reconciled = await stack.metadata("SELECT status FROM task WHERE type = 'reconcile_database' AND database_name = 'crash_me'");
+    expect(reconciled).toContainEqual({ status: 'success' });
+    // The survivor did it (its next round), or a restarted process at boot: either way the name is free again.
+    const again = await new HttpClient(second.baseUrl).post('/api/database/', { name: 'crash_me', plan: 2, environment: 1 });
+    expect(again.status).toBe(201);
+  }, 150_000);
+
+  it('purges each expired database once, however many processes run the purge', async () => {
+    const names = ['purge_a', 'purge_b', 'purge_c'];
+    for (const name of names) {
+      const created = await new HttpClient(second.baseUrl).post('/api/database/', { name, plan: 4, environment: 1 });
+      expect((await new HttpClient(second.baseUrl).delete(new URL(created.body._links.self).pathname)).status).toBe(204);
+    }
+    const env = { ...second.env, QUARANTINE_RETENTION_DAYS: '0' };
+    const purgers = await Promise.all([ApiProcess.start(env), ApiProcess.start(env)]);
+    try {
+      await until(async () => (await stack.metadata("SELECT 1 FROM database WHERE name LIKE 'purge_%'")).length === 0, 30_000);
+      const purges = await stack.metadata<{ database_name: string; status: string; n: number }>(
+        "SELECT database_name, status, count(*)::int AS n FROM task WHERE type = 'purge_database' AND database_name LIKE 'purge_%' GROUP BY 1, 2 ORDER BY 1",
+      );
+      expect(purges).toEqual(names.map((name) => ({ database_name: name, status: 'success', n: 1 })));
+    } finally {
+      await Promise.all(purgers.map((p) => p.stop()));
+    }
+  }, 90_000);
+
+  function expectNoSecrets(text: string) {
+    expect(text).not.toContain(stack.mariadb!.adminPassword);
+    expect(text).not.toContain(stack.pg.adminPassword);
+  }
+});

@@ -1,0 +1,266 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { OpenApiDocument, resolveRef, schemaMismatches } from './support/openapi-conformance';
+import { startStack, TestStack } from './support/test-stack';
+
+const METHODS = ['get', 'put', 'post', 'delete', 'patch'];
+
+/** Routes the product contract promises (SPEC.md); the live route table adds the rest. */
+const CATALOG = [
+  'engine_type',
+  'engine',
+  'environment',
+  'plan',
+  'infra',
+  'project',
+  'team',
+  'user',
+];
+const SPEC_ROUTES = [
+  'GET /health',
+  ...['database', 'credential', ...CATALOG].flatMap((r) => [
+    `GET /api/${r}`,
+    `POST /api/${r}`,
+    `GET /api/${r}/{id}`,
+    `DELETE /api/${r}/{id}`,
+  ]),
+  ...['database', ...CATALOG].flatMap((r) => [`PUT /api/${r}/{id}`, `PATCH /api/${r}/{id}`]),
+  'POST /api/database/{id}/restore',
+  'POST /api/credential/{id}/reset_password',
+];
+
+/**
+ * Known gap outside the docs files: health.controller.ts passes both `type` and a raw
+ * `schema` to ApiOkResponse. Listed here so that anything else still fails the lint.
+ */
+const KNOWN_LINT_GAPS = [{ rule: 'struct', at: '#/paths/~1health/get/responses/200/schema' }];
+
+interface LintProblem {
+  rule: string;
+  severity: string;
+  message: string;
+  at?: string;
+}
+
+type Operation = { key: string; path: string; method: string; op: any };
+
+/**
+ * The live OpenAPI document of the built app: linted by Redocly's strict rules, complete
+ * against the app's own route table, and true to what the API really answers.
+ */
+describe('OpenAPI document (e2e)', () => {
+  let stack: TestStack;
+  let doc: OpenApiDocument;
+  let operations: Operation[];
+
+  beforeAll(async () => {
+    stack = await startStack();
+    const answer = await stack.http.as(null).get('/api/docs-json');
+    expect(answer.status).toBe(200);
+    doc = answer.body;
+    operations = Object.entries(doc.paths).flatMap(([path, item]) =>
+      METHODS.filter((m) => item[m]).map((method) => ({
+        key: `${method.toUpperCase()} ${path}`,
+        path,
+        method,
+        op: item[method],
+      })),
+    );
+  }, 120_000);
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('passes the Redocly linter (recommended-strict) without a problem', () => {
+    const run = spawnSync(process.execPath, [join(__dirname, 'support', 'lint-openapi.mjs')], {
+      input: JSON.stringify(doc),
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(run.stderr).toBe('');
+    const problems = (JSON.parse(run.stdout) as LintProblem[]).filter(
+      (p) => !KNOWN_LINT_GAPS.some((gap) => gap.rule === p.rule && gap.at === p.at),
+    );
+    expect(problems).toEqual([]);
+  });
+
+  it('has no text that breaks the Swagger UI page', () => {
+    // @nestjs/swagger inlines the document into swagger-ui-init.js with String.replace, so
+    // `$\``, `$'`, `$&`, `$$` or `$1` in any text is expanded and the page's script breaks.
+    expect(JSON.stringify(doc).match(/\$[`'&$\d]/g)).toBeNull();
+  });
+
+  it('is OpenAPI 3 with the Basic security scheme required on every /api route', () => {
+    expect(doc.openapi).toMatch(/^3\./);
+    expect(doc.components.securitySchemes).toEqual({
+      basic: expect.objectContaining({ type: 'http', scheme: 'basic' }),
+    });
+    for (const { key, path, op } of operations) {
+      if (path.startsWith('/api/')) expect([key, op.security]).toEqual([key, [{ basic: [] }]]);
+      else expect([key, op.security]).toEqual([key, []]);
+    }
+  });
+
+  it('documents every route the app serves, and each one once', () => {
+    // Nest logs its route table at boot: `Mapped {/api/plan/:id, GET} route`.
+    const served = [...stack.api.logs.matchAll(/Mapped \{([^,}]+), (\w+)\} route/g)]
+      .map(([, path, method]) => `${method} ${path.replace(/:(\w+)/g, '{$1}')}`)
+      .filter((route) => route !== 'GET /');
+    expect(served.length).toBeGreaterThan(SPEC_ROUTES.length / 2);
+    const documented = operations.map((o) => o.key);
+    const expected = [...new Set([...SPEC_ROUTES, ...served])].sort();
+    expect(expected.filter((route) => !documented.includes(route))).toEqual([]);
+    expect(new Set(operations.map((o) => o.op.operationId)).size).toBe(operations.length);
+  });
+
+  it('gives every operation an id, a summary, a tag and problem+json errors', () => {
+    for (const { key, path, op } of operations) {
+      expect([key, op.operationId, op.summary, op.tags?.length]).toEqual([
+        key,
+        expect.any(String),
+        expect.any(String),
+        1,
+      ]);
+      const statuses = Object.keys(op.responses);
+      if (path.startsWith('/api/'))
+        expect([key, statuses]).toEqual([key, expect.arrayContaining(['401'])]);
+      if (path.includes('{id}'))
+        expect([key, statuses]).toEqual([key, expect.arrayContaining(['404'])]);
+      for (const status of statuses.filter((s) => Number(s) >= 400 && path.startsWith('/api/'))) {
+        expect([key, status, op.responses[status].content]).toEqual([
+          key,
+          status,
+          { 'application/problem+json': { schema: { $ref: '#/components/schemas/ProblemDto' } } },
+        ]);
+      }
+    }
+    const problem = doc.components.schemas.ProblemDto;
+    expect(problem.required).toEqual(['type', 'title', 'status', 'detail']);
+    expect(problem.properties.errors).toMatchObject({
+      type: 'object',
+      additionalProperties: { type: 'array', items: { type: 'string' } },
+    });
+  });
+
+  it('documents the JSON body of every success answer and request', () => {
+    for (const { key, method, op } of operations) {
+      const success = Object.keys(op.responses).filter((s) => /^2/.test(s));
+      expect([key, success.length]).toEqual([key, 1]);
+      const [status] = success;
+      if (status === '204') expect([key, op.responses[status].content]).toEqual([key, undefined]);
+      else
+        expect([key, op.responses[status].content?.['application/json']?.schema]).toEqual([
+          key,
+          { $ref: expect.stringMatching(/^#\/components\/schemas\/\w+Dto$/) },
+        ]);
+      if (['post', 'put', 'patch'].includes(method) && !/restore|reset_password/.test(key))
+        expect([key, op.requestBody?.content?.['application/json']?.schema]).toEqual([
+          key,
+          { $ref: expect.stringMatching(/^#\/components\/schemas\/(Create|Update)\w+Dto$/) },
+        ]);
+    }
+  });
+
+  it('describes every list as a HAL envelope: _links with count/self/previous/next and the items', () => {
+    const lists = operations.filter((o) => o.method === 'get' && /^\/api\/\w+$/.test(o.path));
+    expect(lists.length).toBeGreaterThanOrEqual(10);
+    for (const { path, op } of lists) {
+      const resource = path.split('/')[2];
+      const envelope = resolveRef(doc, op.responses['200'].content['application/json'].schema);
+      expect(envelope.required).toEqual(['_links', resource]);
+      expect(envelope.properties._links).toEqual({ $ref: '#/components/schemas/ListLinksDto' });
+      expect(envelope.properties[resource]).toEqual({
+        type: 'array',
+        items: { $ref: expect.stringMatching(/Dto$/) },
+      });
+      expect(op.parameters.map((p: { name: string }) => p.name)).toEqual(
+        expect.arrayContaining(['page', 'page_size']),
+      );
+    }
+    expect(doc.components.schemas.ListLinksDto.required).toEqual([
+      'count',
+      'self',
+      'previous',
+      'next',
+    ]);
+  });
+
+  it('pre-fills no list filter in "Try it out" (a made-up filter value empties the list)', () => {
+    const prefilled = operations
+      .filter((o) => o.method === 'get')
+      .flatMap(({ key, op }) =>
+        (op.parameters ?? [])
+          .filter((p: any) => p.in === 'query' && !['page', 'page_size'].includes(p.name))
+          .filter((p: any) => p.example !== undefined || p.schema?.example !== undefined)
+          .map((p: any) => `${key} ?${p.name}`),
+      );
+    expect(prefilled).toEqual([]);
+  });
+
+  it('gives every scalar property of every schema an example', () => {
+    const missing: string[] = [];
+    for (const [name, schema] of Object.entries(doc.components.schemas)) {
+      if (name === 'HealthDto') continue; // see KNOWN_LINT_GAPS: declared in a controller file
+      for (const [property, value] of Object.entries<any>(schema.properties ?? {})) {
+        const nested = value.$ref || value.allOf || value.items?.$ref;
+        if (!nested && value.example === undefined && !value.enum && value.default === undefined)
+          missing.push(`${name}.${property}`);
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+
+  describe('answers match their documented schemas', () => {
+    const check = (schemaName: string, body: unknown) =>
+      expect(schemaMismatches(doc, { $ref: `#/components/schemas/${schemaName}` }, body)).toEqual(
+        [],
+      );
+
+    it('every list and the first item of every resource', async () => {
+      const lists = operations.filter((o) => o.method === 'get' && /^\/api\/\w+$/.test(o.path));
+      for (const { path, op } of lists) {
+        const list = await stack.http.get(`${path}/`);
+        expect([path, list.status]).toEqual([path, 200]);
+        const ref = op.responses['200'].content['application/json'].schema.$ref;
+        check(ref.split('/').pop(), list.body);
+        const first = list.body[path.split('/')[2]][0];
+        if (!first) continue;
+        const item = await stack.http.get(`${path}/${first.id}/`);
+        const itemRef =
+          doc.paths[`${path}/{id}`].get.responses['200'].content['application/json'].schema.$ref;
+        check(itemRef.split('/').pop(), item.body);
+      }
+    });
+
+    it('the infra detail with its live status and capacity', async () => {
+      const infra = await stack.http.get('/api/infra/1/');
+      expect(infra.body).toMatchObject({
+        status: { reachable: true, version: expect.any(String), error: null },
+        databases: { placed: expect.any(Number), capacity: expect.any(Number) },
+      });
+      check('InfraDto', infra.body);
+    });
+
+    it('a created database, a password reset, and problem answers', async () => {
+      const created = await stack.http.post('/api/database/', {
+        name: 'openapi conformance',
+        plan: '/api/plan/1/',
+        environment: '/api/environment/1/',
+      });
+      expect(created.status).toBe(201);
+      check('DatabaseDto', created.body);
+      const reset = await stack.http.post(
+        `/api/credential/${created.body.credentials[0].id}/reset_password/`,
+      );
+      expect(reset.status).toBe(200);
+      check('CredentialWithPasswordDto', reset.body);
+      const invalid = await stack.http.post('/api/database/', { name: 1, bogus: true });
+      expect(invalid.status).toBe(400);
+      check('ProblemDto', invalid.body);
+      const missing = await stack.http.get('/api/database/999999/');
+      expect(missing.status).toBe(404);
+      check('ProblemDto', missing.body);
+    });
+  });
+});
