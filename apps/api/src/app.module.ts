@@ -9,6 +9,9 @@ import { QuarantineModule } from '@dbaas/quarantine';
 import { PersistenceModule } from '@dbaas/persistence';
 import { SampleDataModule } from '@dbaas/sample-data';
 import { DynamicModule, Module } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
+import { IdempotencyInterceptor } from './idempotency/idempotency.interceptor';
+import { IdempotencyService } from './idempotency/idempotency.service';
 import { CredentialController } from './credentials/credential.controller';
 import { DatabaseController } from './databases/database.controller';
 import { InfraStatusService } from './catalog/infra-status.service';
@@ -43,7 +46,12 @@ export class AppModule {
         TaskController,
         ...CATALOG_CONTROLLERS,
       ],
-      providers: [DbaGuard, InfraStatusService],
+      providers: [
+        DbaGuard,
+        InfraStatusService,
+        IdempotencyService,
+        { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
+      ],
     };
   }
 }

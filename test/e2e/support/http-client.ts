@@ -17,6 +17,19 @@ export interface RequestOptions {
 }
 
 /** A tiny client for the API under test, logged in as admin unless told otherwise. */
+/** Every password any answer carried, so a test can check none reached a log. */
+export const PASSWORDS_SEEN = new Set<string>();
+
+function collectPasswords(value: unknown): void {
+  if (Array.isArray(value)) value.forEach(collectPasswords);
+  else if (value && typeof value === 'object') {
+    for (const [key, inner] of Object.entries(value)) {
+      if (key === 'password' && typeof inner === 'string') PASSWORDS_SEEN.add(inner);
+      else collectPasswords(inner);
+    }
+  }
+}
+
 export class HttpClient {
   constructor(
     readonly baseUrl: string,
@@ -62,6 +75,7 @@ export class HttpClient {
     } catch {
       // not JSON: keep the text
     }
+    collectPasswords(parsed);
     return {
       status: response.status,
       headers: response.headers,

@@ -23,8 +23,19 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
 
+/** Every authenticated POST honours Idempotency-Key (see IdempotencyInterceptor). */
+const IDEMPOTENCY_KEY_PARAMETER = {
+  name: 'Idempotency-Key',
+  in: 'header' as const,
+  required: false,
+  description:
+    'Makes a retry safe: the same key with the same body replays the first answer; with another body, 422; while the first request still runs, 409. Kept 24 hours, per user.',
+  schema: { type: 'string' as const, maxLength: 255, example: '6f1c2a4e-2b7d-4d8e-9a51-3c1f0e7b9d22' },
+};
+
 /**
- * Two corrections the decorators cannot express. The Swagger CLI plugin adds a `200` to
+ * Corrections the decorators cannot express. Every authenticated POST takes an
+ * Idempotency-Key header. And two more: The Swagger CLI plugin adds a `200` to
  * every method whose `@HttpCode(204)` sits inside a composite decorator (it only sees the
  * decorators written on the method). And a route without `@Authenticated()` is public:
  * clients and linters need that said (`security: []`), not left unsaid.
@@ -38,6 +49,13 @@ function tidy(document: OpenAPIObject): OpenAPIObject {
       if (operation.responses['204'] && ok && !ok.content && !ok.description)
         delete operation.responses['200'];
       operation.security ??= [];
+      if (method === 'post' && operation.security.length) {
+        operation.parameters = [...(operation.parameters ?? []), IDEMPOTENCY_KEY_PARAMETER];
+        operation.responses['422'] ??= {
+          description: 'The Idempotency-Key was already used for a different request.',
+          content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/ProblemDto' } } },
+        };
+      }
     }
   }
   return document;

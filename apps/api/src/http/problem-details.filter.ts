@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import { FastifyReply, FastifyRequest } from 'fastify';
+import { ReplayedAnswer } from '../idempotency/idempotency.service';
 import { Problem, toProblem } from './problem';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
@@ -25,6 +26,12 @@ export function logProblem(problem: Problem, error: unknown, request: FastifyReq
 export class ProblemDetailsFilter implements ExceptionFilter {
   catch(error: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
+    if (error instanceof ReplayedAnswer) {
+      const { status, body, headers } = error.answer;
+      const type = status >= 400 ? PROBLEM_CONTENT_TYPE : 'application/json';
+      void http.getResponse<FastifyReply>().status(status).headers({ ...headers, 'Idempotent-Replayed': 'true' }).type(type).send(body);
+      return;
+    }
     const problem = toProblem(error);
     logProblem(problem, error, http.getRequest<FastifyRequest>());
     sendProblem(http.getResponse<FastifyReply>(), problem);

@@ -5,12 +5,14 @@ import {
   ForbiddenError,
   NoCapacityError,
   NotFoundError,
+  TooManyRequestsError,
   ValidationFailedError,
 } from '@dbaas/core';
 import { HttpException, HttpStatus } from '@nestjs/common';
 import { STATUS_CODES } from 'node:http';
 import { BASIC_REALM } from '@dbaas/auth';
 import { EngineCommandError } from '@dbaas/engines';
+import { IdempotencyKeyReusedError } from '../idempotency/idempotency.service';
 
 /** An RFC 9457 problem document plus the headers that go with it. */
 export interface Problem {
@@ -60,8 +62,14 @@ function fromDomain(error: DomainError): Problem | undefined {
     return problem(400, 'validation-error', error.message, { errors: error.errors });
   }
   if (error instanceof NotFoundError) return problem(404, 'not-found', error.message);
+  if (error instanceof IdempotencyKeyReusedError) return problem(422, 'idempotency-key-reused', error.message);
   if (error instanceof ForbiddenError) return problem(403, 'forbidden', error.message);
   if (error instanceof ConflictError) return problem(409, 'conflict', error.message);
+  if (error instanceof TooManyRequestsError) {
+    return problem(429, 'too-many-requests', error.message, {
+      headers: { 'Retry-After': String(error.retryAfterSeconds) },
+    });
+  }
   if (error instanceof EngineUnavailableError || error instanceof NoCapacityError) {
     const slug = error instanceof NoCapacityError ? 'no-capacity' : 'engine-unavailable';
     return problem(503, slug, error.message, {
@@ -103,6 +111,16 @@ function fromFastify(error: {
   return problem(status, SLUGS[status] ?? 'invalid-request', detail);
 }
 
+const STORE_DOWN_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006']);
+
+/** The metadata store went away (restart, network): a 503 the client can retry, not a 500. */
+function isStoreUnavailable(error: unknown): boolean {
+  const e = error as { code?: string; driverError?: { code?: string; message?: string }; message?: string } | null;
+  const code = e?.driverError?.code ?? e?.code;
+  const message = e?.driverError?.message ?? e?.message ?? '';
+  return (code !== undefined && STORE_DOWN_CODES.has(code)) || /Connection terminated|connection timeout/i.test(message);
+}
+
 /** Maps anything thrown while serving a request to a problem; unknown errors become a bare 500. */
 export function toProblem(error: unknown): Problem {
   if (error instanceof DomainError) {
@@ -123,5 +141,10 @@ export function toProblem(error: unknown): Problem {
   }
   const fastify = fromFastify((error ?? {}) as { statusCode?: number });
   if (fastify) return fastify;
+  if (isStoreUnavailable(error)) {
+    return problem(503, 'store-unavailable', 'The metadata store is not reachable right now; retry shortly.', {
+      headers: { 'Retry-After': '5' },
+    });
+  }
   return problem(500, 'internal-error', 'An unexpected error occurred; it has been logged.');
 }

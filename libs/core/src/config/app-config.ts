@@ -18,6 +18,8 @@ export interface AppConfig {
   usedSizeCacheSeconds: number;
   /** Seed the sample data when the store is empty (default: on for the embedded store only). */
   seedSampleData: boolean;
+  /** When set, `/metrics` wants `Authorization: Bearer <token>`; unset, it is open. */
+  metricsToken?: string;
 }
 
 /** A bad configuration value: the message is one line and names the variable. */
@@ -87,6 +89,12 @@ export function loadConfig(env: Env = process.env): AppConfig {
   } else {
     secretKey = embeddedKey(dataDir);
   }
+  const metricsToken = env.DBAAS_METRICS_TOKEN?.trim() || undefined;
+  if (metricsToken && !/^[\x21-\x7e]{16,256}$/.test(metricsToken)) {
+    throw new ConfigError(
+      'DBAAS_METRICS_TOKEN must be 16 to 256 printable characters without spaces (e.g. `openssl rand -hex 24`)',
+    );
+  }
   return {
     port: integer(env, 'PORT', 8000, 1, 65535),
     host: env.HOST?.trim() || '0.0.0.0',
@@ -98,5 +106,6 @@ export function loadConfig(env: Env = process.env): AppConfig {
     logLevel,
     usedSizeCacheSeconds: integer(env, 'DBAAS_USED_SIZE_CACHE_SECONDS', 30, 0, 86400),
     seedSampleData: boolean(env, 'DBAAS_SAMPLE_DATA', !databaseUrl),
+    metricsToken,
   };
 }

@@ -53,3 +53,13 @@ export class NoCapacityError extends DomainError {
     super(message);
   }
 }
+
+/** Too many failed attempts: try again after `retryAfterSeconds`. */
+export class TooManyRequestsError extends DomainError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,89 @@
+import { ConflictError, DomainError, SecretBox, ValidationFailedError } from '@dbaas/core';
+import { IdempotencyKeyEntity, translateStoreErrors } from '@dbaas/persistence';
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { createHash } from 'node:crypto';
+import { LessThan, Repository } from 'typeorm';
+
+/** How long an answer is kept for replay. */
+export const KEY_LIFETIME_MS = 24 * 60 * 60 * 1000;
+const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+
+/** A stored answer, sent again instead of running the request twice. */
+export interface StoredAnswer {
+  status: number;
+  body: unknown;
+  headers: Record<string, string>;
+}
+
+/** The same key was used for a different request: 422, as the IETF draft says. */
+export class IdempotencyKeyReusedError extends DomainError {}
+
+/** Thrown to make the problem filter send a stored answer as it was. */
+export class ReplayedAnswer {
+  constructor(readonly answer: StoredAnswer) {}
+}
+
+export function fingerprint(method: string, path: string, body: unknown): string {
+  return createHash('sha256')
+    .update(`${method} ${path.replace(/\/+$/, '')}\n${JSON.stringify(body ?? null)}`)
+    .digest('hex');
+}
+
+/**
+ * `Idempotency-Key` on POST (draft-ietf-httpapi-idempotency-key-header): the first request
+ * with a key claims it; a retry with the same body gets the first answer again, another
+ * body gets 422, and a retry while the first still runs gets 409. Answers are sealed with
+ * SecretBox (they can hold passwords) and kept for 24 hours, per user.
+ */
+@Injectable()
+export class IdempotencyService {
+  constructor(
+    @InjectRepository(IdempotencyKeyEntity) private readonly keys: Repository<IdempotencyKeyEntity>,
+    private readonly secrets: SecretBox,
+  ) {}
+
+  validateKey(key: string): void {
+    if (!KEY_PATTERN.test(key)) {
+      throw new ValidationFailedError({ 'Idempotency-Key': ['must be 1 to 255 visible ASCII characters'] });
+    }
+  }
+
+  /** Claims the key for this request, or answers with the stored answer / a conflict. */
+  async claim(userId: number, key: string, print: string): Promise<IdempotencyKeyEntity> {
+    await this.keys.delete({ createdAt: LessThan(new Date(Date.now() - KEY_LIFETIME_MS)) });
+    try {
+      return await translateStoreErrors('key', () =>
+        this.keys.save(this.keys.create({ userId, key, fingerprint: print, status: 'running' })),
+      );
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+    }
+    const existing = await this.keys
+      .createQueryBuilder('k')
+      .addSelect('k.responseEncrypted')
+      .where('k.userId = :userId AND k.key = :key', { userId, key })
+      .getOne();
+    if (!existing) throw new ConflictError('This Idempotency-Key is being used by another request; retry.');
+    if (existing.fingerprint !== print) {
+      throw new IdempotencyKeyReusedError('This Idempotency-Key was already used for a different request.');
+    }
+    if (existing.status === 'running' || !existing.responseEncrypted) {
+      throw new ConflictError('A request with this Idempotency-Key is still being processed.');
+    }
+    throw new ReplayedAnswer(JSON.parse(this.secrets.decrypt(existing.responseEncrypted)) as StoredAnswer);
+  }
+
+  async complete(claim: IdempotencyKeyEntity, answer: StoredAnswer): Promise<void> {
+    await this.keys.update(claim.id, {
+      status: 'done',
+      responseStatus: answer.status,
+      responseEncrypted: this.secrets.encrypt(JSON.stringify(answer)),
+    });
+  }
+
+  /** A server-side failure frees the key, so the client may simply retry. */
+  async release(claim: IdempotencyKeyEntity): Promise<void> {
+    await this.keys.delete(claim.id);
+  }
+}
