@@ -19,13 +19,32 @@ function collect(errors: ValidationError[], prefix: string, out: Record<string, 
   }
 }
 
-/** A JSON body must be an object; arrays and scalars are refused before field checks. */
+/** The path of the first string holding a NUL character, which PostgreSQL cannot store. */
+function nulPath(value: unknown, path: string): string | null {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : null;
+  if (value && typeof value === 'object') {
+    for (const [key, inner] of Object.entries(value)) {
+      const found = nulPath(inner, path ? `${path}.${key}` : key);
+      if (found !== null) return found;
+    }
+  }
+  return null;
+}
+
+/**
+ * A JSON body must be an object; arrays and scalars are refused before field checks, and
+ * so is any string with a NUL character, in a body or a query.
+ */
 class StrictValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     const isClassBody =
       metadata.type === 'body' && (this.expectedType ?? metadata.metatype) !== Object;
     if (isClassBody && (typeof value !== 'object' || value === null || Array.isArray(value))) {
       throw new ValidationFailedError({ body: ['must be a JSON object'] });
+    }
+    const nul = metadata.type === 'body' || metadata.type === 'query' ? nulPath(value, '') : null;
+    if (nul !== null) {
+      throw new ValidationFailedError({ [nul || metadata.type]: ['must not contain NUL characters'] });
     }
     return super.transform(value, metadata);
   }
