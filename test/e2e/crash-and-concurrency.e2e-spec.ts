@@ -19,6 +19,7 @@ const statuses = (answers: Answer[]) =>
 describe('crash safety and concurrency (e2e)', () => {
   let stack: TestStack;
   let second: ApiProcess;
+  let restarted: ApiProcess | undefined;
   const mysql = new MysqlProvider();
   const mysqlTarget = () => ({
     id: 2,
@@ -33,6 +34,7 @@ describe('crash safety and concurrency (e2e)', () => {
   }, 180_000);
 
   afterAll(async () => {
+    await restarted?.stop();
     await second?.stop();
     await mysql.close();
     await stack?.stop();
@@ -115,14 +117,15 @@ describe('crash safety and concurrency (e2e)', () => {
     await admin.query('UNLOCK TABLES');
     await admin.end();
 
+    // Restarted, the API converges what it left behind at boot (the survivor would on its next round).
+    restarted = await ApiProcess.start(stack.api.env);
     await until(async () => (await stack.metadata("SELECT 1 FROM database WHERE name = 'crash_me'")).length === 0, 90_000);
     expect(await stack.metadata("SELECT id FROM credential WHERE \"user\" = 'u_crash_me'")).toEqual([]);
     expect(await mysql.listDatabases(mysqlTarget())).not.toContain('crash_me');
     expect(await mysql.listUsers(mysqlTarget())).not.toContain('u_crash_me');
     const reconciled = await stack.metadata("SELECT status FROM task WHERE type = 'reconcile_database' AND database_name = 'crash_me'");
     expect(reconciled).toContainEqual({ status: 'success' });
-    // The survivor did it (its next round), or a restarted process at boot: either way the name is free again.
-    const again = await new HttpClient(second.baseUrl).post('/api/database/', { name: 'crash_me', plan: 2, environment: 1 });
+    const again = await new HttpClient(restarted.baseUrl).post('/api/database/', { name: 'crash_me', plan: 2, environment: 1 });
     expect(again.status).toBe(201);
   }, 150_000);
 

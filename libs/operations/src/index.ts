@@ -4,3 +4,4 @@ export * from './operation-runner.service';
 export * from './operations.module';
 export * from './task-history.service';
 export * from './job-scheduler';
+export * from './operation-origin';

@@ -16,8 +16,11 @@ export class OperationRunner {
   ) {}
 
   async run<T>(subject: TaskSubject, lockKey: string, work: (task: TaskEntity) => Promise<T>): Promise<T> {
-    const task = await this.history.open(subject);
+    // The task is written (waiting) while the lock is being taken, not before.
+    const opening = this.history.open(subject);
+    opening.catch(() => undefined);
     return this.locks.withLock(lockKey, async () => {
+      const task = await opening;
       await this.history.started(task);
       try {
         const result = await work(task);

@@ -37,16 +37,17 @@ export class TaskHistory {
   ) {}
 
   async open(subject: TaskSubject): Promise<TaskEntity> {
-    return this.tasks.save(
-      this.tasks.create({
-        ...subject,
-        databaseId: subject.databaseId ?? null,
-        databaseName: subject.databaseName ?? null,
-        teamId: subject.teamId ?? null,
-        origin: subject.origin ?? null,
-        status: 'waiting',
-      }),
-    );
+    const task = this.tasks.create({
+      ...subject,
+      databaseId: subject.databaseId ?? null,
+      databaseName: subject.databaseName ?? null,
+      teamId: subject.teamId ?? null,
+      origin: subject.origin ?? null,
+      status: 'waiting',
+    });
+    // insert(), not save(): one INSERT … RETURNING, no transaction around it.
+    await this.tasks.insert(task);
+    return task;
   }
 
   async started(task: TaskEntity): Promise<void> {
