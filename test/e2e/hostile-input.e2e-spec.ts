@@ -56,6 +56,16 @@ const invalidReference = fc.oneof(
   fc.dictionary(fc.string(), fc.string(), { maxKeys: 2 }),
 );
 
+/** A lone surrogate cannot be put in a URL at all: no client could send it. */
+function encodable(text: string): boolean {
+  try {
+    encodeURIComponent(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const RUNS = Number(process.env.DBAAS_FUZZ_RUNS ?? 60);
 
 /**
@@ -144,7 +154,7 @@ describe('hostile input (e2e, fast-check)', () => {
   it('answers hostile references in paths with 404', async () => {
     const resources = ['database', 'credential', 'plan', 'infra', 'user', 'task'];
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...resources), hostileString.filter((s) => s.length > 0 && s.length < 2000 && !/^\d+$/.test(s)), async (resource, id) => {
+      fc.asyncProperty(fc.constantFrom(...resources), hostileString.filter((s) => s.length > 0 && s.length < 2000 && !/^\d+$/.test(s) && encodable(s)), async (resource, id) => {
         expectRefused(await http.get(`/api/${resource}/${encodeURIComponent(id)}/`), []);
         expectRefused(await http.delete(`/api/${resource}/${encodeURIComponent(id)}/`));
       }),
@@ -156,7 +166,7 @@ describe('hostile input (e2e, fast-check)', () => {
     const keys = ['page', 'page_size', 'name', 'environment', 'plan', 'project', 'team', 'engine', 'quarantine', 'database', 'status', 'type', 'bogus'];
     await fc.assert(
       fc.asyncProperty(fc.constantFrom('database', 'credential', 'task', 'plan'), fc.dictionary(fc.constantFrom(...keys), hostileString.filter((s) => s.length < 2000), { maxKeys: 3 }), async (resource, query) => {
-        const search = new URLSearchParams(query).toString();
+        const search = new URLSearchParams(Object.fromEntries(Object.entries(query).filter(([, v]) => encodable(v)))).toString();
         expectRefused(await http.get(`/api/${resource}/?${search}`), [200]);
       }),
       { numRuns: RUNS },

@@ -106,6 +106,7 @@ describe('security and faults (e2e)', () => {
         regular.post('/api/credential/1/reset_password/'),
         regular.delete('/api/credential/1/'),
         regular.get(`/api/task/${task.id}/`),
+        regular.post('/api/credential/', { user: 'sneaky', database: '/api/database/1/' }),
       ];
       for (const answer of await Promise.all(attempts)) expectProblem(answer, 404);
       const listed = await regular.get('/api/database/?page_size=100');

@@ -1,6 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RowDataPacket, createConnection } from 'mysql2/promise';
 import { EngineServer } from './engine-server';
@@ -28,6 +28,9 @@ export async function startMariaDb(): Promise<EngineServer> {
   const dataDir = join(dir, 'data');
   const socket = join(dir, 'mariadb.sock');
   const errorLog = join(dir, 'error.log');
+  // Its own temp folder: concurrent servers sharing /tmp lost each other's temporary tables.
+  const tmpDir = join(dir, 'tmp');
+  mkdirSync(tmpDir);
   const host = '127.0.0.1';
   const adminUser = 'admin';
   const adminPassword = randomBytes(18).toString('hex');
@@ -48,6 +51,7 @@ export async function startMariaDb(): Promise<EngineServer> {
     '--no-defaults',
     '--user=root',
     `--datadir=${dataDir}`,
+    `--tmpdir=${tmpDir}`,
     '--auth-root-authentication-method=normal',
     '--skip-test-db',
     '--skip-name-resolve',
@@ -61,6 +65,7 @@ export async function startMariaDb(): Promise<EngineServer> {
         '--no-defaults',
         '--user=root',
         `--datadir=${dataDir}`,
+        `--tmpdir=${tmpDir}`,
         `--port=${port}`,
         `--socket=${socket}`,
         '--bind-address=127.0.0.1',

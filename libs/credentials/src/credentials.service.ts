@@ -71,9 +71,8 @@ export class CredentialsService {
 
   async create(input: CredentialInput, viewer: AuthenticatedUser): Promise<RevealedCredential> {
     const database = await this.databases.findOneBy({ id: input.database });
-    if (!database || !this.policy.canSeeDatabase(viewer, database)) {
-      throw new ValidationFailedError({ database: [`no database with id ${input.database}`] });
-    }
+    // Another team's database is as unknown as a missing one: 404 on every route.
+    if (!database || !this.policy.canSeeDatabase(viewer, database)) throw new NotFoundError('database', input.database);
     return this.onDatabase('create_credential', database, viewer, (current) =>
       this.createFor(current, input.user, input.privileges ?? 'owner'),
     );
@@ -95,18 +94,16 @@ export class CredentialsService {
       throw new ConflictError(`The user ${user} already exists on this engine server.`);
     }
     const password = generatePassword();
-    const saved = await translateStoreErrors('credential', () =>
-      this.credentials.save(
-        this.credentials.create({
-          user,
-          databaseId: database.id,
-          infraId: database.infraId,
-          privileges,
-          status: 'creating',
-          passwordEncrypted: this.secrets.encrypt(password),
-        }),
-      ),
-    );
+    const saved = this.credentials.create({
+      user,
+      databaseId: database.id,
+      infraId: database.infraId,
+      privileges,
+      status: 'creating',
+      passwordEncrypted: this.secrets.encrypt(password),
+    });
+    // insert(), not save(): one statement, no transaction around it, no re-read.
+    await translateStoreErrors('credential', () => this.credentials.insert(saved));
     const ref = { database: database.name, user };
     try {
       await provider.createUser(target, { ...ref, password, privileges });
@@ -115,7 +112,10 @@ export class CredentialsService {
       await this.rollBackCreate(saved).catch(() => undefined);
       throw error;
     }
-    return { credential: await this.credentials.findOneByOrFail({ id: saved.id }), password };
+    // The record as a read would give it: ready, without the sealed password.
+    const credential = this.credentials.create({ ...saved, status: 'ready' });
+    delete (credential as Partial<CredentialEntity>).passwordEncrypted;
+    return { credential, password };
   }
 
   async resetPassword(id: number, viewer: AuthenticatedUser): Promise<RevealedCredential> {

@@ -14,9 +14,11 @@ import {
 } from '@dbaas/core';
 import { CredentialsService, defaultUserName } from '@dbaas/credentials';
 import { InfraAccess } from '@dbaas/engines';
-import { databaseLockKey, OperationRunner, TaskHistory } from '@dbaas/operations';
+import { databaseLockKey, DatabaseLocks, OperationRunner, TaskHistory } from '@dbaas/operations';
 import {
+  CredentialEntity,
   DatabaseEntity,
+  InfraEntity,
   PlanEntity,
   ProjectEntity,
   TeamEntity,
@@ -26,7 +28,7 @@ import {
 } from '@dbaas/persistence';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Repository, SelectQueryBuilder } from 'typeorm';
+import { EntitySubscriberInterface, Repository, SelectQueryBuilder } from 'typeorm';
 import { UsedSizeCache } from './used-size.cache';
 
 export interface DatabaseInput {
@@ -90,36 +92,50 @@ export class DatabasesService {
     private readonly policy: AccessPolicy,
     private readonly runner: OperationRunner,
     private readonly history: TaskHistory,
+    private readonly locks: DatabaseLocks,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.sizes = new UsedSizeCache(config.usedSizeCacheSeconds * 1000);
+    // Any write to a database row through this process drops the cached list counts.
+    const forgetCounts = () => this.counts.clear();
+    const subscriber: EntitySubscriberInterface<DatabaseEntity> = {
+      listenTo: () => DatabaseEntity,
+      afterInsert: forgetCounts,
+      afterUpdate: forgetCounts,
+      afterRemove: forgetCounts,
+      afterSoftRemove: forgetCounts,
+    };
+    this.databases.manager.connection.subscribers.push(subscriber);
   }
 
+  /** List totals by scope and filter, for COUNT_CACHE_MS; emptied by every database write here. */
+  private readonly counts = new Map<string, { at: number; count: Promise<number> }>();
+
+  /**
+   * One page of the databases the viewer may see. Three queries at most, two of them in
+   * parallel: the page (database rows joined with their plan, infra and engine type, the
+   * credentials as one JSON column), the total on the database table alone (cached for a
+   * moment, see `countOf`), and nothing per row.
+   */
   async list(
     page: PageRequest,
     viewer: AuthenticatedUser,
     filter: DatabaseFilter,
   ): Promise<Page<DatabaseView>> {
-    const query = this.policy
-      .scopeDatabases(viewer, this.withDetails())
-      .orderBy('database.id', 'ASC');
-    if (filter.name !== undefined)
-      query.andWhere('database.name = :name', { name: normalizeName(filter.name) });
-    for (const key of ['environment', 'plan', 'project', 'team'] as const) {
-      if (filter[key] !== undefined)
-        query.andWhere(`database.${key}Id = :${key}`, { [key]: filter[key] });
-    }
-    if (filter.engine !== undefined)
-      query.andWhere('infra.engineId = :engine', { engine: filter.engine });
-    if (filter.quarantine !== undefined && this.policy.isDba(viewer)) {
-      query.andWhere(
-        filter.quarantine ? "database.status = 'quarantined'" : "database.status <> 'quarantined'",
-      );
-    }
     const { skip, take } = skipTake(page);
-    const [rows, count] = await query.skip(skip).take(take).getManyAndCount();
+    const pageQuery = this.filtered(viewer, filter, true)
+      .select(LIST_COLUMNS)
+      .addSelect(CREDENTIALS_JSON, 'credentials')
+      .orderBy('database.id', 'ASC')
+      .offset(skip)
+      .limit(take);
+    const [raws, count] = await Promise.all([
+      pageQuery.getRawMany<ListRow>(),
+      this.countOf(viewer, filter),
+    ]);
+    const rows = raws.map(fromListRow);
     // Lists show the last measured size and refresh it in the background: never wait on an engine.
-    for (const row of rows) void this.measure(row);
+    for (const row of rows) if (this.sizes.isStale(row.id)) void this.measure(row);
     return { items: rows.map((row) => this.view(row, this.sizes.peek(row.id))), count };
   }
 
@@ -130,7 +146,13 @@ export class DatabasesService {
 
   /** The database with its infra, plan and credentials, or 404 for the viewer. */
   async findVisible(id: number, viewer: AuthenticatedUser): Promise<DatabaseEntity> {
-    const database = await this.withDetails().where('database.id = :id', { id }).getOne();
+    // The list's query for one row: plain columns, no entity hydration.
+    const raw = await this.filtered(viewer, {}, true)
+      .select(LIST_COLUMNS)
+      .addSelect(CREDENTIALS_JSON, 'credentials')
+      .andWhere('database.id = :id', { id })
+      .getRawOne<ListRow>();
+    const database = raw && fromListRow(raw);
     if (!database || !this.policy.canSeeDatabase(viewer, database))
       throw new NotFoundError('database', id);
     return database;
@@ -144,61 +166,98 @@ export class DatabasesService {
    * the reconciler finds the `creating` row and does the same.
    */
   async create(input: DatabaseInput, viewer: AuthenticatedUser): Promise<CreatedDatabase> {
-    const plan = await this.plans.findOne({
-      where: { id: input.plan },
-      relations: { environments: true, engine: { engineType: true } },
-    });
+    // The lookups run together; their answers are checked in the order of the rules.
+    const settle = <T>(promise: Promise<T>) =>
+      promise.then(
+        (value) => () => value,
+        (error: unknown) => () => {
+          throw error;
+        },
+      );
+    const name = normalizeName(input.name);
+    const planLookup = settle(
+      this.plans.findOne({ where: { id: input.plan }, relations: { engine: { engineType: true } } }),
+    );
+    const environmentLookup = settle(requireOne(this.environments, 'environment', 'environment', input.environment));
+    const offeredLookup = settle(
+      this.plans
+        .createQueryBuilder('plan')
+        .innerJoin('plan.environments', 'environment')
+        .where('plan.id = :plan AND environment.id = :environment', { plan: input.plan, environment: input.environment })
+        .getExists(),
+    );
+    const teamLookup = settle(this.teamFor(input.team, viewer));
+    const projectLookup = settle(
+      input.project != null ? requireOne(this.projects, 'project', 'project', input.project) : Promise.resolve(null),
+    );
+    const takenLookup = settle(this.databases.existsBy({ environmentId: input.environment, name }));
+
+    const plan = (await planLookup)();
     if (!plan) throw new ValidationFailedError({ plan: [`no plan with id ${input.plan}`] });
-    await requireOne(this.environments, 'environment', 'environment', input.environment);
-    if (!plan.isActive || !plan.environments.some((e) => e.id === input.environment)) {
+    (await environmentLookup)();
+    if (!plan.isActive || !(await offeredLookup)()) {
       throw new ValidationFailedError({ plan: ['this plan is not offered in this environment'] });
     }
     const provider = this.infras.providerFor(plan.engine.engineType.name);
-    const name = normalizeName(input.name);
     const problem =
       nameProblem(name) ?? (provider.reservedNames.includes(name) ? `"${name}" is reserved by the engine` : null);
     if (problem) throw new ValidationFailedError({ name: [problem] });
-    const teamId = await this.teamFor(input.team, viewer);
-    if (input.project != null) await requireOne(this.projects, 'project', 'project', input.project);
-    if (await this.databases.existsBy({ environmentId: input.environment, name })) {
+    const teamId = (await teamLookup)();
+    (await projectLookup)();
+    if ((await takenLookup)()) {
       throw new ConflictError(`A database named ${name} already exists in this environment.`);
     }
     const subject = { type: 'create_database' as const, userId: viewer.id, databaseName: name, teamId };
-    const password = await this.runner.run(subject, databaseLockKey(input.environment, name), async (task) => {
+    const lockKey = databaseLockKey(input.environment, name);
+    let failed: DatabaseEntity | undefined;
+    const made = await this.runner.run(subject, lockKey, async (task) => {
       const infraId = await this.placement.place(plan.id, input.environment);
-      const { target } = await this.infras.connect(infraId);
+      const { infra, target } = await this.infras.connect(infraId);
       // An engine that does not answer gets a 503 before anything is written.
       await provider.ping(target);
-      const row = await translateStoreErrors('database', () =>
-        this.databases.save(
-          this.databases.create({
-            name,
-            description: input.description ?? '',
-            planId: plan.id,
-            environmentId: input.environment,
-            infraId,
-            projectId: input.project ?? null,
-            teamId,
-            status: 'creating',
-            quarantineDt: null,
-          }),
-        ),
-      );
-      await this.history.attach(task, row.id);
+      const row = this.databases.create({
+        name,
+        description: input.description ?? '',
+        planId: plan.id,
+        environmentId: input.environment,
+        infraId,
+        projectId: input.project ?? null,
+        teamId,
+        status: 'creating',
+        quarantineDt: null,
+      });
+      await translateStoreErrors('database', () => this.databases.insert(row));
       try {
-        await provider.createDatabase(target, name);
-        const { password } = await this.credentials.createFor(row, defaultUserName(name, provider.userNameMaxLength), 'owner');
-        await this.databases.update(row.id, { status: 'ready' });
-        return { id: row.id, password };
-      } catch (error) {
-        await this.destroy(row).catch((cleanup: Error) =>
-          this.logger.warn(`Rollback of ${name} left work for the reconciler: ${cleanup.message}`),
+        await Promise.all([this.history.attach(task, row.id), provider.createDatabase(target, name)]);
+        const { credential, password } = await this.credentials.createFor(
+          row,
+          defaultUserName(name, provider.userNameMaxLength),
+          'owner',
         );
+        await this.databases.update(row.id, { status: 'ready' });
+        row.status = 'ready';
+        row.plan = plan;
+        row.infra = infra;
+        row.credentials = [credential];
+        return { row, password };
+      } catch (error) {
+        failed = row;
         throw error;
       }
+    }).catch((error: unknown) => {
+      // The caller gets its answer now; the rollback may have to wait for a hung engine.
+      if (failed) void this.rollBack(failed, lockKey);
+      throw error;
     });
-    const view = await this.get(password.id, viewer);
-    return { ...view, defaultPassword: password.password };
+    // The answer comes from the rows in hand; the used size is measured on the first detail.
+    return { ...this.view(made.row, null), defaultPassword: made.password };
+  }
+
+  /** Undoes a failed create under its lock; what it cannot finish, the reconciler will. */
+  private async rollBack(row: DatabaseEntity, lockKey: string): Promise<void> {
+    await this.locks
+      .withLock(lockKey, () => this.destroy(row))
+      .catch((error: Error) => this.logger.warn(`Rollback of ${row.name} left work for the reconciler: ${error.message}`));
   }
 
   /**
@@ -262,14 +321,75 @@ export class DatabasesService {
     return requested;
   }
 
-  private withDetails(): SelectQueryBuilder<DatabaseEntity> {
-    return this.databases
-      .createQueryBuilder('database')
-      .innerJoinAndSelect('database.plan', 'plan')
-      .innerJoinAndSelect('database.infra', 'infra')
-      .innerJoinAndSelect('infra.engine', 'engine')
-      .innerJoinAndSelect('engine.engineType', 'engineType')
-      .leftJoinAndSelect('database.credentials', 'credential');
+  /**
+   * The databases the viewer may see, with the list filters. `joinEngine`: also join plan,
+   * infra, engine and engine type (inner, many-to-one: never more rows); otherwise infra is
+   * joined only when the engine filter needs it.
+   */
+  private filtered(
+    viewer: AuthenticatedUser,
+    filter: DatabaseFilter,
+    joinEngine: boolean,
+  ): SelectQueryBuilder<DatabaseEntity> {
+    const query = this.databases.createQueryBuilder('database');
+    if (joinEngine) {
+      query
+        .innerJoin('database.plan', 'plan')
+        .innerJoin('database.infra', 'infra')
+        .innerJoin('infra.engine', 'engine')
+        .innerJoin('engine.engineType', 'engineType');
+    } else if (filter.engine !== undefined) {
+      query.innerJoin('database.infra', 'infra');
+    }
+    this.policy.scopeDatabases(viewer, query);
+    if (filter.name !== undefined)
+      query.andWhere('database.name = :name', { name: normalizeName(filter.name) });
+    for (const key of ['environment', 'plan', 'project', 'team'] as const) {
+      if (filter[key] !== undefined)
+        query.andWhere(`database.${key}Id = :${key}`, { [key]: filter[key] });
+    }
+    if (filter.engine !== undefined)
+      query.andWhere('infra.engineId = :engine', { engine: filter.engine });
+    if (filter.quarantine !== undefined && this.policy.isDba(viewer)) {
+      query.andWhere(
+        filter.quarantine ? "database.status = 'quarantined'" : "database.status <> 'quarantined'",
+      );
+    }
+    return query;
+  }
+
+  /**
+   * The total for a list: count(*) on the database table alone (plus infra for the engine
+   * filter). Counting grows with the table, so the answer is kept for COUNT_CACHE_MS per
+   * scope and filter; any database write through this process empties the cache at once.
+   */
+  private countOf(viewer: AuthenticatedUser, filter: DatabaseFilter): Promise<number> {
+    const scope = this.policy.isDba(viewer) ? 'dba' : `teams:${[...viewer.teamIds].sort((a, b) => a - b).join(',')}`;
+    const quarantine = this.policy.isDba(viewer) ? filter.quarantine : undefined;
+    const key = JSON.stringify([
+      scope,
+      filter.name === undefined ? null : normalizeName(filter.name),
+      filter.environment ?? null,
+      filter.plan ?? null,
+      filter.project ?? null,
+      filter.team ?? null,
+      filter.engine ?? null,
+      quarantine ?? null,
+    ]);
+    const now = Date.now();
+    const cached = this.counts.get(key);
+    if (cached && now - cached.at < COUNT_CACHE_MS) return cached.count;
+    const count = this.filtered(viewer, filter, false)
+      .select('COUNT(*)', 'count')
+      .getRawOne<{ count: string | number }>()
+      .then((row) => Number(row?.count ?? 0));
+    const entry = { at: now, count };
+    if (this.counts.size >= 1000) this.counts.clear();
+    this.counts.set(key, entry);
+    count.catch(() => {
+      if (this.counts.get(key) === entry) this.counts.delete(key);
+    });
+    return count;
   }
 
   private measure(database: DatabaseEntity): Promise<number | null> {
@@ -296,4 +416,77 @@ export class DatabasesService {
       usedSizeInBytes,
     };
   }
+}
+
+/** How long a list total is reused (see DatabasesService.countOf). */
+const COUNT_CACHE_MS = 2_000;
+
+/** The columns a list item needs; quarantine_dt as text (YYYY-MM-DD, as the entity reads it). */
+const LIST_COLUMNS = [
+  'database.id AS id',
+  'database.name AS name',
+  'database.description AS description',
+  'database.plan_id AS plan_id',
+  'database.environment_id AS environment_id',
+  'database.infra_id AS infra_id',
+  'database.project_id AS project_id',
+  'database.team_id AS team_id',
+  'database.status AS status',
+  'database.quarantine_dt::text AS quarantine_dt',
+  'database.created_at AS created_at',
+  'plan.size_limit_in_bytes AS size_limit_in_bytes',
+  'infra.addresses AS addresses',
+  'infra.engine_id AS engine_id',
+  'engineType.name AS engine_type',
+];
+
+/** The credentials of a listed database in one column, so a page needs no query per row. */
+const CREDENTIALS_JSON = `(SELECT json_agg(json_build_object('id', c.id, 'user', c."user") ORDER BY c.id)
+  FROM credential c WHERE c.database_id = database.id)`;
+
+interface ListRow {
+  id: number;
+  name: string;
+  description: string;
+  plan_id: number;
+  environment_id: number;
+  infra_id: number;
+  project_id: number | null;
+  team_id: number;
+  status: DatabaseEntity['status'];
+  quarantine_dt: string | null;
+  created_at: Date | string;
+  size_limit_in_bytes: string | number;
+  addresses: string[] | string;
+  engine_id: number;
+  engine_type: string;
+  credentials: { id: number; user: string }[] | string | null;
+}
+
+const parsed = <T>(value: T | string): T => (typeof value === 'string' ? (JSON.parse(value) as T) : value);
+
+/** A list row as the entity shape the view and the presenter read (no hydration). */
+function fromListRow(raw: ListRow): DatabaseEntity {
+  const database = new DatabaseEntity();
+  database.id = Number(raw.id);
+  database.name = raw.name;
+  database.description = raw.description;
+  database.planId = Number(raw.plan_id);
+  database.environmentId = Number(raw.environment_id);
+  database.infraId = Number(raw.infra_id);
+  database.projectId = raw.project_id === null ? null : Number(raw.project_id);
+  database.teamId = Number(raw.team_id);
+  database.status = raw.status;
+  database.quarantineDt = raw.quarantine_dt;
+  database.createdAt = raw.created_at instanceof Date ? raw.created_at : new Date(raw.created_at);
+  database.plan = { sizeLimitInBytes: Number(raw.size_limit_in_bytes) } as PlanEntity;
+  database.infra = {
+    id: database.infraId,
+    addresses: parsed<string[]>(raw.addresses),
+    engineId: Number(raw.engine_id),
+    engine: { engineType: { name: raw.engine_type } },
+  } as InfraEntity;
+  const credentials = raw.credentials === null ? [] : parsed<{ id: number; user: string }[]>(raw.credentials);
+  database.credentials = credentials.map((c) => ({ id: Number(c.id), user: c.user }) as CredentialEntity);
+  return database;
 }

@@ -18,10 +18,32 @@ describe('UsedSizeCache', () => {
   it('answers null when the engine cannot say, and the last value after a failure', async () => {
     const cache = sut();
     expect(await cache.get(2, () => Promise.reject(new Error('down')))).toBeNull();
+    now += 30_000;
     await cache.get(2, () => Promise.resolve(50));
     now += 60_000;
     expect(await cache.get(2, () => Promise.reject(new Error('down')))).toBe(50);
     expect(cache.peek(2)).toBe(50);
+  });
+
+  it('remembers a failure for the period instead of asking the engine on every call', async () => {
+    const cache = sut();
+    const failing = jest.fn(() => Promise.reject(new Error('missing')));
+    expect(await cache.get(4, failing)).toBeNull();
+    now += 10_000;
+    expect(await cache.get(4, failing)).toBeNull();
+    expect(cache.isStale(4)).toBe(false);
+    expect(failing).toHaveBeenCalledTimes(1);
+    now += 30_000;
+    expect(cache.isStale(4)).toBe(true);
+    expect(await cache.get(4, () => Promise.resolve(7))).toBe(7);
+  });
+
+  it('caches nothing with a period of 0', async () => {
+    const cache = new UsedSizeCache(0, () => now);
+    const failing = jest.fn(() => Promise.reject(new Error('down')));
+    await cache.get(5, failing);
+    await cache.get(5, failing);
+    expect(failing).toHaveBeenCalledTimes(2);
   });
 
   it('shares one measurement between concurrent callers', async () => {

@@ -2,7 +2,7 @@ import { SecretBox } from '@dbaas/core';
 import { InfraEntity } from '@dbaas/persistence';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
+import { EntitySubscriberInterface, Repository } from 'typeorm';
 import { EngineProvider, EngineTypeName, InfraTarget } from './engine-provider';
 import { EngineRegistry } from './engine-registry';
 
@@ -13,16 +13,67 @@ export interface ConnectedInfra {
   target: InfraTarget;
 }
 
-/** Turns an infra row into something an engine provider can act on. */
+/**
+ * How long a looked-up infra is reused. Short, because another API process may change an
+ * infra; changes made through this process are seen at once (see `forget`).
+ */
+const CONNECT_CACHE_MS = 5_000;
+
+/**
+ * Turns an infra row into something an engine provider can act on.
+ *
+ * The lookup (a metadata query and a decryption) is kept for a few seconds per infra, so a
+ * list measuring 100 sizes or a create + credential on one infra asks the store once. Every
+ * insert, update or delete of an infra through the data source (InfrasService's writes)
+ * empties the cache, so an edited infra is never used with its old address or login here.
+ */
 @Injectable()
 export class InfraAccess {
+  private readonly cache = new Map<number, { at: number; connected: Promise<ConnectedInfra> }>();
+
   constructor(
     @InjectRepository(InfraEntity) private readonly infras: Repository<InfraEntity>,
     private readonly secrets: SecretBox,
     private readonly registry: EngineRegistry,
-  ) {}
+  ) {
+    const forgetAll = () => this.forget();
+    const subscriber: EntitySubscriberInterface<InfraEntity> = {
+      listenTo: () => InfraEntity,
+      afterInsert: forgetAll,
+      afterUpdate: forgetAll,
+      afterRemove: forgetAll,
+      afterSoftRemove: forgetAll,
+    };
+    this.infras.manager.connection.subscribers.push(subscriber);
+  }
 
-  async connect(infraId: number): Promise<ConnectedInfra> {
+  connect(infraId: number): Promise<ConnectedInfra> {
+    const now = Date.now();
+    const cached = this.cache.get(infraId);
+    if (cached && now - cached.at < CONNECT_CACHE_MS) return cached.connected;
+    const connected = this.lookUp(infraId);
+    const entry = { at: now, connected };
+    this.cache.set(infraId, entry);
+    // A failed lookup (no such infra, store down) is never kept.
+    connected.catch(() => {
+      if (this.cache.get(infraId) === entry) this.cache.delete(infraId);
+    });
+    if (this.cache.size > 1000) this.evictExpired(now);
+    return connected;
+  }
+
+  /** Drops the cached lookup of one infra, or of all of them. */
+  forget(infraId?: number): void {
+    if (infraId === undefined) this.cache.clear();
+    else this.cache.delete(infraId);
+  }
+
+  /** The provider for an engine type name, without an infra (name rules, limits). */
+  providerFor(engineType: string): EngineProvider {
+    return this.registry.get(engineType as EngineTypeName);
+  }
+
+  private async lookUp(infraId: number): Promise<ConnectedInfra> {
     const infra = await this.infras
       .createQueryBuilder('infra')
       .addSelect('infra.adminPasswordEncrypted')
@@ -42,8 +93,9 @@ export class InfraAccess {
     };
   }
 
-  /** The provider for an engine type name, without an infra (name rules, limits). */
-  providerFor(engineType: string): EngineProvider {
-    return this.registry.get(engineType as EngineTypeName);
+  private evictExpired(now: number): void {
+    for (const [id, entry] of this.cache) {
+      if (now - entry.at >= CONNECT_CACHE_MS) this.cache.delete(id);
+    }
   }
 }

@@ -2,6 +2,7 @@ import { AccessPolicy, AuthenticatedUser } from '@dbaas/auth';
 import { DomainError, NotFoundError, Page, PageRequest, skipTake } from '@dbaas/core';
 import { TaskEntity, TaskStatus, TaskType } from '@dbaas/persistence';
 import { Injectable } from '@nestjs/common';
+import { currentOrigin } from './operation-origin';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository, SelectQueryBuilder } from 'typeorm';
 
@@ -42,7 +43,7 @@ export class TaskHistory {
       databaseId: subject.databaseId ?? null,
       databaseName: subject.databaseName ?? null,
       teamId: subject.teamId ?? null,
-      origin: subject.origin ?? null,
+      origin: subject.origin ?? currentOrigin() ?? null,
       status: 'waiting',
     });
     // insert(), not save(): one INSERT … RETURNING, no transaction around it.
