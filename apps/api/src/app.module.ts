@@ -18,8 +18,10 @@ import { InfraStatusService } from './catalog/infra-status.service';
 import { CATALOG_CONTROLLERS } from './catalog/catalog.controllers';
 import { RootController } from './docs/root.controller';
 import { HealthController } from './health/health.controller';
+import { ObservabilityModule } from './observability/observability.module';
 import { TaskController } from './tasks/task.controller';
 import { DbaGuard } from './http/dba-only.guard';
+import { BROKER_CONTROLLERS, BROKER_PROVIDERS } from './broker';
 
 @Module({})
 export class AppModule {
@@ -37,6 +39,7 @@ export class AppModule {
         CredentialsModule,
         DatabasesModule,
         QuarantineModule.forRoot({ withBackgroundJobs: true }),
+        ObservabilityModule,
       ],
       controllers: [
         RootController,
@@ -45,9 +48,11 @@ export class AppModule {
         CredentialController,
         TaskController,
         ...CATALOG_CONTROLLERS,
+        ...BROKER_CONTROLLERS,
       ],
       providers: [
         DbaGuard,
+        ...BROKER_PROVIDERS,
         InfraStatusService,
         IdempotencyService,
         { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },

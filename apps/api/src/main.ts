@@ -2,7 +2,52 @@ import { ConfigError, loadConfig } from '@dbaas/core';
 import { describeStore } from '@dbaas/persistence';
 import { SampleDataService } from '@dbaas/sample-data';
 import { Logger } from '@nestjs/common';
-import { createApp } from './app.factory';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { createApp, createObservability, Observability } from './app.factory';
+
+/** SIGTERM (and Ctrl-C) to exit, at most. */
+const SHUTDOWN_DEADLINE_MS = 10_000;
+
+/**
+ * Graceful shutdown. Nest's `enableShutdownHooks()` is not used: it re-sends the signal to
+ * the process at the end (exit by signal, not 0) and has no deadline. Here:
+ * 1. new requests get 503 and every answer `Connection: close`; requests in flight finish
+ *    (Fastify's close waits for them, then the server stops);
+ * 2. the shutdown hooks run: background schedulers stop (waiting for a running round),
+ *    engine pools close (EngineRegistry), the metadata store closes (TypeORM);
+ * 3. the process then exits by itself with code 0, nothing left to keep it alive. Should
+ *    anything still hold it (or a request never end), it exits with code 1 at the deadline.
+ */
+function shutDownOnSignals(app: NestFastifyApplication, observability: Observability): void {
+  const logger = new Logger('Shutdown');
+  let started = false;
+  const shutDown = (signal: NodeJS.Signals) => {
+    if (started) {
+      logger.warn(`${signal} again: still shutting down`);
+      return;
+    }
+    started = true;
+    const began = Date.now();
+    logger.log(`${signal}: finishing requests in flight, then closing`);
+    observability.http.closing = true;
+    setTimeout(() => {
+      logger.error(`Not stopped within ${SHUTDOWN_DEADLINE_MS / 1000} s: exiting anyway`);
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS).unref();
+    app.close().then(
+      () => {
+        logger.log(`Closed in ${Date.now() - began} ms`);
+        process.exitCode = 0;
+      },
+      (error: Error) => {
+        logger.error(`Shutdown failed: ${error.message}`, error.stack);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', shutDown);
+  process.on('SIGINT', shutDown);
+}
 
 async function bootstrap(): Promise<void> {
   let config;
@@ -15,9 +60,12 @@ async function bootstrap(): Promise<void> {
     }
     throw error;
   }
+  const observability = createObservability(config);
+  Logger.overrideLogger(observability.logger);
   const logger = new Logger('dbaas');
   logger.log(`Metadata store: ${describeStore(config)}`);
-  const app = await createApp(config);
+  const app = await createApp(config, observability);
+  shutDownOnSignals(app, observability);
   if (config.seedSampleData && (await app.get(SampleDataService).seedIfEmpty())) {
     logger.log('Empty store: sample data created (admin/123456, user/123456)');
   }

@@ -6,7 +6,7 @@ import { UsageError } from './errors';
 const operations = () => import('./operations');
 
 /** Mirrors the store's roles; kept here so that help does not load the persistence layer. */
-const ROLES = ['dba', 'regular'] as const;
+const ROLES = ['dba', 'regular', 'broker'] as const;
 
 /** Exit codes scripts can rely on. */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;

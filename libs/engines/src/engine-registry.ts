@@ -1,18 +1,26 @@
-import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationShutdown, Optional } from '@nestjs/common';
+import { EngineMetrics } from './engine-metrics';
 import { EngineProvider, EngineTypeName } from './engine-provider';
 import { ENGINE_PROVIDERS } from './engines.constants';
 
-/** Finds the provider of an engine type; closes every provider's pools at shutdown. */
+/**
+ * Finds the provider of an engine type; closes every provider's pools at shutdown. With
+ * EngineMetrics (the Nest module provides it), the providers it hands out time and count
+ * every engine operation for `/metrics`; they behave exactly like the providers otherwise.
+ */
 @Injectable()
 export class EngineRegistry implements OnApplicationShutdown {
   private readonly byType = new Map<string, EngineProvider>();
 
-  constructor(@Inject(ENGINE_PROVIDERS) providers: EngineProvider[]) {
+  constructor(
+    @Inject(ENGINE_PROVIDERS) providers: EngineProvider[],
+    @Optional() metrics?: EngineMetrics,
+  ) {
     for (const provider of providers) {
       if (this.byType.has(provider.type)) {
         throw new Error(`Two engine providers are registered for "${provider.type}"`);
       }
-      this.byType.set(provider.type, provider);
+      this.byType.set(provider.type, metrics ? metrics.instrument(provider) : provider);
     }
   }
 

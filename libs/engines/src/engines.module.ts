@@ -1,6 +1,7 @@
 import { InfraEntity } from '@dbaas/persistence';
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { EngineMetrics } from './engine-metrics';
 import { EngineProvider } from './engine-provider';
 import { EngineRegistry } from './engine-registry';
 import { ENGINE_PROVIDERS } from './engines.constants';
@@ -9,6 +10,8 @@ import { MongodbProvider } from './mongodb/mongodb.provider';
 import { MysqlProvider } from './mysql/mysql.provider';
 import { PostgresqlProvider } from './postgresql/postgresql.provider';
 import { RedisProvider } from './redis/redis.provider';
+
+export { EngineMetrics, failureReason } from './engine-metrics';
 
 /** Every engine dbaas supports. A new engine is its folder plus one line here. */
 export function createEngineProviders(): EngineProvider[] {
@@ -23,16 +26,17 @@ export function createEngineProviders(): EngineProvider[] {
 /**
  * The engine strategies behind one registry. Providers are plain classes built by a
  * factory (they hold pools, not injected dependencies); tests override ENGINE_PROVIDERS
- * with fakes. The registry closes every pool on application shutdown
- * (`app.enableShutdownHooks()` makes that run on SIGTERM).
+ * with fakes. The registry closes every pool on application shutdown (the API's SIGTERM
+ * handler closes the app), and times every engine operation through EngineMetrics.
  */
 @Module({
   imports: [TypeOrmModule.forFeature([InfraEntity])],
   providers: [
     { provide: ENGINE_PROVIDERS, useFactory: createEngineProviders },
+    EngineMetrics,
     EngineRegistry,
     InfraAccess,
   ],
-  exports: [EngineRegistry, InfraAccess],
+  exports: [EngineRegistry, InfraAccess, EngineMetrics],
 })
 export class EnginesModule {}

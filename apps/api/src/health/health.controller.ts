@@ -5,34 +5,58 @@ import {
   ApiServiceUnavailableResponse,
   ApiTags,
 } from '@nestjs/swagger';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { FastifyReply } from 'fastify';
-import { DataSource } from 'typeorm';
+import { HealthDto, LivenessDto, ReadinessDto } from './health.dto';
+import { ReadinessService } from './readiness.service';
 
-class HealthDto {
-  status: 'ok' | 'unavailable';
-  store: 'up' | 'down';
-}
-
+/** Probes for load balancers and orchestrators: no login, no secrets. */
 @ApiTags('health')
 @Controller('health')
 export class HealthController {
-  constructor(@InjectDataSource() private readonly store: DataSource) {}
+  constructor(private readonly readiness: ReadinessService) {}
 
   @Get()
-  @ApiOperation({ summary: 'Whether the metadata store is reachable (no login needed)' })
-  @ApiOkResponse({ type: HealthDto, schema: { example: { status: 'ok', store: 'up' } } })
+  @ApiOperation({
+    operationId: 'get_health',
+    summary: 'Whether the metadata store is reachable (no login needed)',
+  })
+  @ApiOkResponse({ type: HealthDto, description: 'The metadata store answers.' })
   @ApiServiceUnavailableResponse({
     type: HealthDto,
     description: 'The metadata store does not answer.',
   })
   async check(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthDto> {
-    try {
-      await this.store.query('SELECT 1');
-      return { status: 'ok', store: 'up' };
-    } catch {
-      void reply.status(503);
-      return { status: 'unavailable', store: 'down' };
-    }
+    if (await this.readiness.storeAnswers()) return { status: 'ok', store: 'up' };
+    void reply.status(503);
+    return { status: 'unavailable', store: 'down' };
+  }
+
+  @Get('live')
+  @ApiOperation({
+    operationId: 'get_health_live',
+    summary: 'Liveness: the process is up and serving (no login needed)',
+    description: 'Checks nothing else: restart the process only when this stops answering.',
+  })
+  @ApiOkResponse({ type: LivenessDto, description: 'The process is up.' })
+  live(): LivenessDto {
+    return { status: 'ok', uptime_seconds: Math.round(process.uptime() * 10) / 10 };
+  }
+
+  @Get('ready')
+  @ApiOperation({
+    operationId: 'get_health_ready',
+    summary: 'Readiness: the metadata store answers; every infra reported (no login needed)',
+    description:
+      'Send traffic while this answers 200. Each infra is pinged through its engine provider (2 s at most) and reported with its version, but an unreachable engine does not make the API unready: only that engine’s databases fail (503), everything else works.',
+  })
+  @ApiOkResponse({ type: ReadinessDto, description: 'The metadata store answers.' })
+  @ApiServiceUnavailableResponse({
+    type: ReadinessDto,
+    description: 'The metadata store does not answer (no infra is probed then).',
+  })
+  async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<ReadinessDto> {
+    const answer = await this.readiness.readiness();
+    if (answer.store === 'down') void reply.status(503);
+    return answer;
   }
 }

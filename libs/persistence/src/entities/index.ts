@@ -1,3 +1,5 @@
+import { BrokerBindingEntity } from './broker-binding.entity';
+import { BrokerInstanceEntity } from './broker-instance.entity';
 import { CredentialEntity } from './credential.entity';
 import { DatabaseEntity } from './database.entity';
 import { EngineTypeEntity } from './engine-type.entity';
@@ -12,6 +14,8 @@ import { TeamEntity } from './team.entity';
 import { UserEntity } from './user.entity';
 
 export {
+  BrokerBindingEntity,
+  BrokerInstanceEntity,
   CredentialEntity,
   DatabaseEntity,
   EngineTypeEntity,
@@ -25,12 +29,16 @@ export {
   TeamEntity,
   UserEntity,
 };
+export * from './broker-binding.entity';
+export * from './broker-instance.entity';
 export * from './credential.entity';
 export * from './database.entity';
 export * from './task.entity';
 export * from './user.entity';
 
 export const ENTITIES = [
+  BrokerBindingEntity,
+  BrokerInstanceEntity,
   CredentialEntity,
   DatabaseEntity,
   EngineTypeEntity,

@@ -1,7 +1,8 @@
 import { Column, CreateDateColumn, Entity, ManyToMany, PrimaryGeneratedColumn } from 'typeorm';
 import { TeamEntity } from './team.entity';
 
-export const ROLES = ['dba', 'regular'] as const;
+/** `broker`: a platform (Open Service Broker API, /v2); it works inside its teams like `regular`. */
+export const ROLES = ['dba', 'regular', 'broker'] as const;
 export type Role = (typeof ROLES)[number];
 
 @Entity('user')

@@ -1,0 +1,93 @@
+import {
+  ArgumentsHost,
+  Catch,
+  ExceptionFilter,
+  HttpException,
+  HttpStatus,
+  Logger,
+} from '@nestjs/common';
+import { FastifyReply, FastifyRequest } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import { toProblem } from '../http/problem';
+
+/** The error body of the Open Service Broker API (not problem+json). */
+export interface BrokerErrorBody {
+  error: string;
+  description: string;
+  instance_usable?: boolean;
+}
+
+/**
+ * An answer of the broker API that is not a success: a status, the spec's camel-case
+ * `error` code and a user-facing `description`. Also used for 410 Gone, whose body is `{}`.
+ */
+export class BrokerError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    readonly description: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(description);
+    this.name = 'BrokerError';
+  }
+
+  body(): BrokerErrorBody | Record<string, never> {
+    if (this.status === HttpStatus.GONE) return {};
+    return { error: this.code, description: this.description };
+  }
+}
+
+export const badRequest = (description: string) => new BrokerError(400, 'BadRequest', description);
+export const gone = (description: string) => new BrokerError(410, 'Gone', description);
+export const notFound = (description: string) => new BrokerError(404, 'NotFound', description);
+export const conflict = (description: string) => new BrokerError(409, 'Conflict', description);
+export const concurrencyError = (description: string) =>
+  new BrokerError(422, 'ConcurrencyError', description);
+export const asyncRequired = (description: string) =>
+  new BrokerError(422, 'AsyncRequired', description);
+
+/** The spec's camel-case code for an HTTP status: `Bad Request` → `BadRequest`. */
+function codeFor(status: number): string {
+  if (status >= 500 && status !== 502 && status !== 503) return 'InternalError';
+  return (STATUS_CODES[status] ?? 'Error').replace(/[^A-Za-z]/g, '');
+}
+
+/**
+ * Any error as the broker body: broker errors as they are; domain, Nest and store errors
+ * through the same mapping as problem+json (so statuses and Retry-After agree with /api),
+ * rewritten as `{error, description}`. Validation messages are folded into the description.
+ */
+export function toBrokerError(error: unknown): BrokerError {
+  if (error instanceof BrokerError) return error;
+  const problem = toProblem(error);
+  let description = problem.detail;
+  if (problem.errors) {
+    const fields = Object.entries(problem.errors).map(([field, messages]) => `${field}: ${messages.join(', ')}`);
+    if (fields.length) description = `${description} ${fields.join('; ')}`;
+  }
+  if (error instanceof HttpException && problem.status === HttpStatus.NOT_FOUND) description = 'No such route.';
+  return new BrokerError(problem.status, codeFor(problem.status), description, problem.headers);
+}
+
+const logger = new Logger('Broker');
+
+/** Every error under /v2 in the Open Service Broker format, never problem+json. */
+@Catch()
+export class BrokerErrorFilter implements ExceptionFilter {
+  catch(error: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const request = http.getRequest<FastifyRequest>();
+    const answer = toBrokerError(error);
+    if (answer.status >= 500) {
+      const reason = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      logger.error(`${request.method} ${request.url.split('?')[0]} failed: ${reason}`);
+    }
+    void http
+      .getResponse<FastifyReply>()
+      .status(answer.status)
+      .headers(answer.headers)
+      .type('application/json')
+      .send(answer.body());
+  }
+}

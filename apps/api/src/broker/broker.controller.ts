@@ -1,0 +1,280 @@
+import { Authenticated, AuthenticatedUser, CurrentUser } from '@dbaas/auth';
+import { applyDecorators, Body, Controller, Delete, Get, Headers, Param, Put, Query, Res, UseFilters, UseGuards } from '@nestjs/common';
+import {
+  ApiBody,
+  ApiExtraModels,
+  ApiHeader,
+  ApiOperation,
+  ApiParam,
+  ApiQuery,
+  ApiResponse,
+  ApiTags,
+  getSchemaPath,
+} from '@nestjs/swagger';
+import { FastifyReply } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import { BrokerCatalog } from './broker-catalog.service';
+import { BrokerErrorFilter } from './broker-errors';
+import {
+  BrokerEmptyDto,
+  BrokerErrorDto,
+  CatalogDto,
+  CreateServiceBindingDto,
+  CreateServiceInstanceDto,
+  LastOperationDto,
+  ServiceBindingDto,
+  ServiceInstanceDto,
+  ServiceInstanceOperationDto,
+} from './broker.dto';
+import { BrokerGuard } from './broker.guard';
+import { BrokerAnswer, BrokerCall, BrokerService, describeOrigin } from './broker.service';
+
+const ORIGIN_HEADER = 'x-broker-api-originating-identity';
+
+/** Documents answers: a body type per status; errors in the broker format. */
+function ApiAnswers(answers: Record<number, { type: new () => object; description: string }>, ...errors: number[]) {
+  return applyDecorators(
+    ApiExtraModels(BrokerErrorDto),
+    ...Object.entries(answers).map(([status, { type, description }]) =>
+      ApiResponse({ status: Number(status), description, type }),
+    ),
+    ...[401, 403, 412, ...errors].map((status) =>
+      ApiResponse({
+        status,
+        description: STATUS_CODES[status] ?? 'Error',
+        content: { 'application/json': { schema: { $ref: getSchemaPath(BrokerErrorDto) } } },
+      }),
+    ),
+  );
+}
+
+const InstanceIdParam = () =>
+  ApiParam({ name: 'instance_id', description: 'The platform’s id of the service instance.', example: '9b2f6a3e-4c1d-4e8f-a7b6-5d4c3b2a1f0e' });
+const BindingIdParam = () =>
+  ApiParam({ name: 'binding_id', description: 'The platform’s id of the service binding.', example: '3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f' });
+const AcceptsIncomplete = () =>
+  ApiQuery({ name: 'accepts_incomplete', required: false, type: Boolean, description: 'true: the platform polls last_operation after a 202.' });
+const ServicePlanQuery = (required: boolean) =>
+  applyDecorators(
+    ApiQuery({ name: 'service_id', required, type: String }),
+    ApiQuery({ name: 'plan_id', required, type: String }),
+  );
+
+const accepts = (value: string | undefined) => value === 'true';
+
+/**
+ * The Open Service Broker API v2.17 (https://github.com/openservicebrokerapi/servicebroker):
+ * platforms such as Cloud Foundry, Kubernetes Service Catalog and tsuru provision dbaas
+ * databases (instances) and credentials (bindings) through it. Errors are the spec's
+ * `{error, description}`, not problem+json.
+ */
+@ApiTags('broker')
+@ApiHeader({ name: 'X-Broker-API-Version', required: true, description: 'Open Service Broker API version: 2.13 or later (412 otherwise).', schema: { type: 'string', example: '2.17' } })
+@ApiHeader({ name: 'X-Broker-API-Originating-Identity', required: false, description: 'Platform and base64 JSON of the platform user: recorded in the task history.', schema: { type: 'string', example: 'cloudfoundry eyJ1c2VyX2lkIjoiNjgzZWE3NDgifQ==' } })
+@UseFilters(BrokerErrorFilter)
+@UseGuards(BrokerGuard)
+@Authenticated()
+@Controller('v2')
+export class BrokerController {
+  constructor(
+    private readonly broker: BrokerService,
+    private readonly catalog: BrokerCatalog,
+  ) {}
+
+  @Get('catalog')
+  @ApiOperation({ summary: 'The broker catalog: one service per engine type, one plan per plan and environment', operationId: 'get_broker_catalog' })
+  @ApiAnswers({ 200: { type: CatalogDto, description: 'The catalog.' } })
+  getCatalog() {
+    return this.catalog.catalog();
+  }
+
+  @Put('service_instances/:instance_id')
+  @ApiOperation({
+    summary: 'Provision a service instance: a dbaas database',
+    description: 'Synchronous (201) unless accepts_incomplete=true (202, then poll last_operation). The same request again answers 200; other attributes 409.',
+    operationId: 'provision_service_instance',
+  })
+  @InstanceIdParam()
+  @AcceptsIncomplete()
+  @ApiBody({ type: CreateServiceInstanceDto })
+  @ApiAnswers(
+    {
+      200: { type: ServiceInstanceOperationDto, description: 'Already provisioned with the same attributes.' },
+      201: { type: ServiceInstanceOperationDto, description: 'Provisioned.' },
+      202: { type: ServiceInstanceOperationDto, description: 'Provisioning in progress: poll last_operation.' },
+    },
+    400,
+    409,
+    422,
+    502,
+    503,
+  )
+  async provision(
+    @Param('instance_id') instanceId: string,
+    @Query('accepts_incomplete') acceptsIncomplete: string | undefined,
+    @Body() body: unknown,
+    @CurrentUser() user: AuthenticatedUser,
+    @Headers(ORIGIN_HEADER) origin: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    return send(reply, await this.broker.provision(instanceId, body, call(user, origin, acceptsIncomplete)));
+  }
+
+  @Get('service_instances/:instance_id')
+  @ApiOperation({ summary: 'Fetch a service instance', operationId: 'get_service_instance' })
+  @InstanceIdParam()
+  @ServicePlanQuery(false)
+  @ApiAnswers({ 200: { type: ServiceInstanceDto, description: 'The instance.' } }, 404, 422)
+  async fetchInstance(
+    @Param('instance_id') instanceId: string,
+    @CurrentUser() user: AuthenticatedUser,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    return send(reply, await this.broker.fetchInstance(instanceId, user));
+  }
+
+  @Delete('service_instances/:instance_id')
+  @ApiOperation({
+    summary: 'Deprovision a service instance: its database goes into quarantine',
+    description: 'The database is quarantined, not dropped: a dba can restore it until it is purged. Unknown instance: 410.',
+    operationId: 'deprovision_service_instance',
+  })
+  @InstanceIdParam()
+  @ServicePlanQuery(true)
+  @AcceptsIncomplete()
+  @ApiAnswers(
+    {
+      200: { type: ServiceInstanceOperationDto, description: 'Deprovisioned: {}.' },
+      202: { type: ServiceInstanceOperationDto, description: 'Deprovisioning in progress: poll last_operation.' },
+      410: { type: BrokerEmptyDto, description: 'No such instance: {}.' },
+    },
+    400,
+    422,
+    502,
+    503,
+  )
+  async deprovision(
+    @Param('instance_id') instanceId: string,
+    @Query('service_id') serviceId: string | undefined,
+    @Query('plan_id') planId: string | undefined,
+    @Query('accepts_incomplete') acceptsIncomplete: string | undefined,
+    @CurrentUser() user: AuthenticatedUser,
+    @Headers(ORIGIN_HEADER) origin: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    const query = { service_id: serviceId, plan_id: planId };
+    return send(reply, await this.broker.deprovision(instanceId, query, call(user, origin, acceptsIncomplete)));
+  }
+
+  @Get('service_instances/:instance_id/last_operation')
+  @ApiOperation({ summary: 'Poll the last operation on a service instance', operationId: 'get_service_instance_last_operation' })
+  @InstanceIdParam()
+  @ServicePlanQuery(false)
+  @ApiQuery({ name: 'operation', required: false, type: String, description: 'The operation of the 202 answer.' })
+  @ApiAnswers(
+    {
+      200: { type: LastOperationDto, description: 'The state of the last operation.' },
+      410: { type: BrokerEmptyDto, description: 'Deprovisioned and its database removed for good: {}.' },
+    },
+    400,
+    404,
+  )
+  async lastOperation(
+    @Param('instance_id') instanceId: string,
+    @Query('service_id') serviceId: string | undefined,
+    @Query('plan_id') planId: string | undefined,
+    @Query('operation') operation: string | undefined,
+    @CurrentUser() user: AuthenticatedUser,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    return send(reply, await this.broker.lastOperation(instanceId, { service_id: serviceId, plan_id: planId, operation }, user));
+  }
+
+  @Put('service_instances/:instance_id/service_bindings/:binding_id')
+  @ApiOperation({
+    summary: 'Bind: a new credential on the instance’s database',
+    description: 'Always synchronous. credentials: uri, username, password, host, port, database, and jdbcUrl for PostgreSQL and MySQL.',
+    operationId: 'create_service_binding',
+  })
+  @InstanceIdParam()
+  @BindingIdParam()
+  @AcceptsIncomplete()
+  @ApiBody({ type: CreateServiceBindingDto })
+  @ApiAnswers(
+    {
+      200: { type: ServiceBindingDto, description: 'Already bound with the same attributes.' },
+      201: { type: ServiceBindingDto, description: 'Bound.' },
+    },
+    400,
+    409,
+    422,
+    502,
+    503,
+  )
+  async bind(
+    @Param('instance_id') instanceId: string,
+    @Param('binding_id') bindingId: string,
+    @Query('accepts_incomplete') acceptsIncomplete: string | undefined,
+    @Body() body: unknown,
+    @CurrentUser() user: AuthenticatedUser,
+    @Headers(ORIGIN_HEADER) origin: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    return send(reply, await this.broker.bind(instanceId, bindingId, body, call(user, origin, acceptsIncomplete)));
+  }
+
+  @Get('service_instances/:instance_id/service_bindings/:binding_id')
+  @ApiOperation({ summary: 'Fetch a service binding with its credentials', operationId: 'get_service_binding' })
+  @InstanceIdParam()
+  @BindingIdParam()
+  @ServicePlanQuery(false)
+  @ApiAnswers({ 200: { type: ServiceBindingDto, description: 'The binding.' } }, 404)
+  async fetchBinding(
+    @Param('instance_id') instanceId: string,
+    @Param('binding_id') bindingId: string,
+    @CurrentUser() user: AuthenticatedUser,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    return send(reply, await this.broker.fetchBinding(instanceId, bindingId, user));
+  }
+
+  @Delete('service_instances/:instance_id/service_bindings/:binding_id')
+  @ApiOperation({ summary: 'Unbind: drop the binding’s credential on the engine', operationId: 'delete_service_binding' })
+  @InstanceIdParam()
+  @BindingIdParam()
+  @ServicePlanQuery(true)
+  @AcceptsIncomplete()
+  @ApiAnswers(
+    {
+      200: { type: BrokerEmptyDto, description: 'Unbound: {}.' },
+      410: { type: BrokerEmptyDto, description: 'No such binding: {}.' },
+    },
+    400,
+    422,
+    502,
+    503,
+  )
+  async unbind(
+    @Param('instance_id') instanceId: string,
+    @Param('binding_id') bindingId: string,
+    @Query('service_id') serviceId: string | undefined,
+    @Query('plan_id') planId: string | undefined,
+    @Query('accepts_incomplete') acceptsIncomplete: string | undefined,
+    @CurrentUser() user: AuthenticatedUser,
+    @Headers(ORIGIN_HEADER) origin: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    const query = { service_id: serviceId, plan_id: planId };
+    return send(reply, await this.broker.unbind(instanceId, bindingId, query, call(user, origin, acceptsIncomplete)));
+  }
+}
+
+function call(viewer: AuthenticatedUser, origin: string | undefined, acceptsIncomplete: string | undefined): BrokerCall {
+  return { viewer, origin: describeOrigin(origin), acceptsIncomplete: accepts(acceptsIncomplete) };
+}
+
+function send(reply: FastifyReply, answer: BrokerAnswer): object {
+  void reply.status(answer.status);
+  if (answer.headers) void reply.headers(answer.headers);
+  return answer.body;
+}

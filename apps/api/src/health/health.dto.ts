@@ -1,0 +1,64 @@
+import { ApiProperty } from '@nestjs/swagger';
+
+export const READINESS_ERRORS = ['timeout', 'unavailable', 'refused', 'error'] as const;
+export type ReadinessError = (typeof READINESS_ERRORS)[number];
+
+/** `GET /health`: the metadata store answers (kept for existing probes and the image's HEALTHCHECK). */
+export class HealthDto {
+  @ApiProperty({ enum: ['ok', 'unavailable'], example: 'ok' })
+  status: 'ok' | 'unavailable';
+  @ApiProperty({ enum: ['up', 'down'], example: 'up' })
+  store: 'up' | 'down';
+}
+
+/** `GET /health/live`: the process runs and its event loop answers. */
+export class LivenessDto {
+  @ApiProperty({ enum: ['ok'], example: 'ok' })
+  status: 'ok';
+  @ApiProperty({ example: 3600.5, description: 'Seconds since the process started.' })
+  uptime_seconds: number;
+}
+
+/** One infra as seen by the readiness probe, through its engine provider's ping. */
+export class InfraReadinessDto {
+  @ApiProperty({ example: 1 })
+  id: number;
+  @ApiProperty({ example: 'postgresql-dev-local' })
+  name: string;
+  @ApiProperty({ example: 'postgresql' })
+  engine: string;
+  @ApiProperty({ example: true })
+  reachable: boolean;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: '15.14',
+    description: 'The engine server version, when reachable.',
+  })
+  version: string | null;
+  @ApiProperty({
+    enum: READINESS_ERRORS,
+    nullable: true,
+    example: null,
+    description:
+      'Why it is unreachable: no answer within 2 s, connection failed, admin login or statement refused, or another error. The full message is in `dbaas infra check` and `GET /api/infra/{id}/`.',
+  })
+  error: ReadinessError | null;
+}
+
+/**
+ * `GET /health/ready`: 200 while the metadata store answers, 503 otherwise. Infras are
+ * reported but never make the API unready: an engine down only fails its own databases.
+ */
+export class ReadinessDto {
+  @ApiProperty({ enum: ['ok', 'unavailable'], example: 'ok' })
+  status: 'ok' | 'unavailable';
+  @ApiProperty({ enum: ['up', 'down'], example: 'up' })
+  store: 'up' | 'down';
+  @ApiProperty({
+    type: InfraReadinessDto,
+    isArray: true,
+    description: 'Every infra with its reachability; empty when the store is down.',
+  })
+  infras: InfraReadinessDto[];
+}

@@ -1,0 +1,111 @@
+import { EngineMetrics, ENGINE_TYPES } from '@dbaas/engines';
+import { DATABASE_STATUSES } from '@dbaas/persistence';
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { DataSource } from 'typeorm';
+import { RequestObserver } from './http-observability';
+
+/** Databases per engine type and state, and all credentials: one round trip, on each scrape. */
+const INVENTORY_SQL = `
+  SELECT 'database' AS kind, et.name AS engine, d.status AS state, count(*)::int AS n
+    FROM "database" d
+    JOIN infra i ON i.id = d.infra_id
+    JOIN engine e ON e.id = i.engine_id
+    JOIN engine_type et ON et.id = e.engine_type_id
+   GROUP BY et.name, d.status
+  UNION ALL
+  SELECT 'credential', NULL, NULL, count(*)::int FROM credential`;
+
+interface InventoryRow {
+  kind: 'database' | 'credential';
+  engine: string | null;
+  state: string | null;
+  n: number;
+}
+
+/**
+ * Everything `/metrics` serves: HTTP request durations, the engine operation metrics
+ * (EngineMetrics, merged in), the inventory gauges computed on scrape, and Node's process
+ * metrics (`process_*`, `nodejs_*`). Its own registry, not prom-client's global one, so two
+ * apps in one process never collide.
+ */
+@Injectable()
+export class MetricsService implements RequestObserver {
+  private readonly own = new Registry();
+  private readonly registry: Registry;
+
+  private readonly httpDuration = new Histogram({
+    name: 'dbaas_http_request_duration_seconds',
+    help: 'HTTP request duration by method, route pattern and status code.',
+    labelNames: ['method', 'route', 'status_code'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.own],
+  });
+
+  private readonly databases = new Gauge({
+    name: 'dbaas_databases',
+    help: 'Databases in the metadata store by engine type and lifecycle state.',
+    labelNames: ['engine', 'state'] as const,
+    registers: [this.own],
+  });
+
+  private readonly credentials = new Gauge({
+    name: 'dbaas_credentials',
+    help: 'Credentials in the metadata store.',
+    registers: [this.own],
+  });
+
+  private readonly storeUp = new Gauge({
+    name: 'dbaas_metadata_store_up',
+    help: '1 if the metadata store answered the last scrape, else 0 (the inventory gauges are then absent).',
+    registers: [this.own],
+  });
+
+  constructor(
+    @InjectDataSource() private readonly store: DataSource,
+    engineMetrics: EngineMetrics,
+  ) {
+    collectDefaultMetrics({ register: this.own });
+    this.registry = Registry.merge([this.own, engineMetrics.registry]);
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  observeRequest(method: string, route: string, status: number, seconds: number): void {
+    this.httpDuration.observe({ method, route, status_code: String(status) }, seconds);
+  }
+
+  /** The exposition text, with the inventory gauges read from the store just now. */
+  async render(): Promise<string> {
+    await this.refreshInventory();
+    return this.registry.metrics();
+  }
+
+  private async refreshInventory(): Promise<void> {
+    this.databases.reset();
+    this.credentials.reset();
+    let rows: InventoryRow[];
+    try {
+      rows = await this.store.query<InventoryRow[]>(INVENTORY_SQL);
+    } catch {
+      this.storeUp.set(0);
+      return;
+    }
+    this.storeUp.set(1);
+    // Every known engine and state is reported, at 0 when empty, so series never vanish.
+    for (const engine of ENGINE_TYPES)
+      for (const state of DATABASE_STATUSES) this.databases.set({ engine, state }, 0);
+    this.credentials.set(0);
+    for (const row of rows) {
+      if (row.kind === 'credential') this.credentials.set(Number(row.n));
+      else
+        this.databases.set(
+          { engine: row.engine ?? 'unknown', state: row.state ?? 'unknown' },
+          Number(row.n),
+        );
+    }
+  }
+}

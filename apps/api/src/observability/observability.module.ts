@@ -1,0 +1,17 @@
+import { EnginesModule } from '@dbaas/engines';
+import { Module } from '@nestjs/common';
+import { ReadinessService } from '../health/readiness.service';
+import { MetricsController } from './metrics.controller';
+import { MetricsService } from './metrics.service';
+
+/**
+ * `/metrics` and what the health probes check. The logger and the per-request hooks live
+ * outside Nest's container (see app.factory.ts): they must exist before the app does.
+ */
+@Module({
+  imports: [EnginesModule],
+  controllers: [MetricsController],
+  providers: [MetricsService, ReadinessService],
+  exports: [MetricsService, ReadinessService],
+})
+export class ObservabilityModule {}

@@ -1,0 +1,85 @@
+import { EngineUnavailableError } from '@dbaas/core';
+import { EngineCommandError } from './common/engine-errors';
+import { EngineMetrics } from './engine-metrics';
+import { EngineProvider, InfraTarget } from './engine-provider';
+import { EngineRegistry } from './engine-registry';
+
+const infra: InfraTarget = {
+  id: 1,
+  addresses: ['h:1'],
+  adminUser: 'a',
+  adminPassword: 'secret-pw',
+};
+
+class FakeProvider {
+  readonly type = 'postgresql';
+  calls = 0;
+  async ping() {
+    this.calls++;
+    return { version: '15.1' };
+  }
+  async createDatabase(_infra: InfraTarget, name: string) {
+    if (name === 'down') throw new EngineUnavailableError('down');
+    if (name === 'refused') throw new EngineCommandError('postgresql', 'no');
+    await this.ping(); // an inner call is not counted twice
+  }
+  endpoint() {
+    return 'postgresql://<user>:<password>@h:1/db';
+  }
+}
+
+describe('EngineMetrics', () => {
+  const count = async (sut: EngineMetrics, name: string, labels: Record<string, string>) =>
+    (await sut.registry.getSingleMetric(name)!.get()).values
+      .filter((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l))
+      .reduce((sum, v) => sum + v.value, 0);
+
+  it('times successful operations by engine and operation, and keeps the provider as it is', async () => {
+    const sut = new EngineMetrics();
+    const provider = new FakeProvider();
+    const timed = sut.instrument(provider as unknown as EngineProvider);
+    expect(timed.type).toBe('postgresql');
+    expect(timed.endpoint(infra, 'db')).toContain('h:1');
+    expect(timed).toBeInstanceOf(FakeProvider);
+    await expect(timed.ping(infra)).resolves.toEqual({ version: '15.1' });
+    await timed.createDatabase(infra, 'ok');
+    expect(provider.calls).toBe(2);
+    const histogram = 'dbaas_engine_operation_duration_seconds_count';
+    expect(
+      await count(sut, histogram.replace(/_count$/, ''), {
+        engine: 'postgresql',
+        operation: 'ping',
+        outcome: 'success',
+      }),
+    ).toBeGreaterThan(0);
+    const text = await sut.registry.metrics();
+    expect(text).toContain(
+      `${histogram}{engine="postgresql",operation="ping",outcome="success"} 1`,
+    );
+    expect(text).toContain(
+      `${histogram}{engine="postgresql",operation="createDatabase",outcome="success"} 1`,
+    );
+  });
+
+  it('counts failures by reason and rethrows the same error', async () => {
+    const sut = new EngineMetrics();
+    const timed = sut.instrument(new FakeProvider() as unknown as EngineProvider);
+    await expect(timed.createDatabase(infra, 'down')).rejects.toBeInstanceOf(
+      EngineUnavailableError,
+    );
+    await expect(timed.createDatabase(infra, 'refused')).rejects.toBeInstanceOf(EngineCommandError);
+    const errors = 'dbaas_engine_operation_errors_total';
+    expect(await count(sut, errors, { operation: 'createDatabase', reason: 'unavailable' })).toBe(
+      1,
+    );
+    expect(await count(sut, errors, { operation: 'createDatabase', reason: 'refused' })).toBe(1);
+    expect(await sut.registry.metrics()).not.toContain('secret-pw');
+  });
+
+  it('is applied by the registry to every provider it hands out', async () => {
+    const sut = new EngineMetrics();
+    const registry = new EngineRegistry([new FakeProvider() as unknown as EngineProvider], sut);
+    await registry.get('postgresql').ping(infra);
+    expect(await sut.registry.metrics()).toContain('operation="ping"');
+  });
+});
