@@ -3,14 +3,8 @@ import { createConnection } from 'mysql2/promise';
 import { ApiProcess } from './support/api-process';
 import { Answer, HttpClient } from './support/http-client';
 import { startStack, TestStack } from './support/test-stack';
+import { until } from './support/until';
 
-const until = async (check: () => Promise<boolean>, timeoutMs = 20_000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-};
 
 const statuses = (answers: Answer[]) =>
   answers.reduce<Record<number, number>>((count, a) => ({ ...count, [a.status]: (count[a.status] ?? 0) + 1 }), {});

@@ -2,16 +2,10 @@ import { createConnection } from 'mysql2/promise';
 import { ApiProcess } from './support/api-process';
 import { HttpClient } from './support/http-client';
 import { startStack, TestStack } from './support/test-stack';
+import { until } from './support/until';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-const until = async (check: () => Promise<boolean>, timeoutMs = 10_000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await sleep(50);
-  }
-};
 
 /**
  * SIGTERM while a database create is in flight: MariaDB's global read lock

@@ -2,6 +2,12 @@ import { ForbiddenError } from '@dbaas/core';
 import { Injectable } from '@nestjs/common';
 import { AuthenticatedUser } from './authenticated-user';
 
+/**
+ * States in which a database is, or is on its way in or out of, quarantine (or being
+ * removed): hidden from regular users, so a restore or a failing delete never shows it again.
+ */
+const HIDDEN_STATES = ['quarantining', 'quarantined', 'restoring', 'deleting'];
+
 /** The part of a TypeORM query builder the policy needs. */
 interface WhereQuery {
   andWhere(condition: string, parameters?: Record<string, unknown>): unknown;
@@ -38,7 +44,7 @@ export class AccessPolicy {
    */
   canSeeDatabase(user: AuthenticatedUser, database: { teamId: number; status: string }): boolean {
     if (this.isDba(user)) return true;
-    return user.teamIds.includes(database.teamId) && database.status !== 'quarantined';
+    return user.teamIds.includes(database.teamId) && !HIDDEN_STATES.includes(database.status);
   }
 
   /**
@@ -49,7 +55,7 @@ export class AccessPolicy {
     if (this.isDba(user)) return query;
     const teams = user.teamIds.length ? user.teamIds : [0];
     query.andWhere(`${alias}.teamId IN (:...scopeTeams)`, { scopeTeams: teams });
-    query.andWhere(`${alias}.status <> 'quarantined'`);
+    query.andWhere(`${alias}.status NOT IN (:...hiddenStates)`, { hiddenStates: HIDDEN_STATES });
     return query;
   }
 

@@ -73,9 +73,11 @@ export class CredentialsService {
     const database = await this.databases.findOneBy({ id: input.database });
     // Another team's database is as unknown as a missing one: 404 on every route.
     if (!database || !this.policy.canSeeDatabase(viewer, database)) throw new NotFoundError('database', input.database);
-    return this.onDatabase('create_credential', database, viewer, (current) =>
-      this.createFor(current, input.user, input.privileges ?? 'owner'),
-    );
+    return this.onDatabase('create_credential', database, viewer, (current) => {
+      // `creating` is for the default credential of a database being made, not for callers.
+      if (current.status !== 'ready') throw new ConflictError(`The database is ${current.status}: it takes no new credentials.`);
+      return this.createFor(current, input.user, input.privileges ?? 'owner');
+    });
   }
 
   /**
@@ -91,6 +93,12 @@ export class CredentialsService {
     const { name: user, problem } = checkUserName(rawUser, provider.userNameMaxLength, target.adminUser);
     if (problem) throw new ValidationFailedError({ user: [problem] });
     if (await this.credentials.existsBy({ infraId: database.infraId, user })) {
+      throw new ConflictError(`The user ${user} already exists on this engine server.`);
+    }
+    // A 503 before anything is written when the engine is down, and never a takeover of a
+    // login dbaas did not make (createUser converges on an existing user).
+    await provider.ping(target);
+    if ((await provider.listUsers(target)).includes(user)) {
       throw new ConflictError(`The user ${user} already exists on this engine server.`);
     }
     const password = generatePassword();
@@ -219,7 +227,11 @@ export class CredentialsService {
 
   /** Credentials of databases the viewer may see. */
   private visible(viewer: AuthenticatedUser): SelectQueryBuilder<CredentialEntity> {
-    const query = this.credentials.createQueryBuilder('credential').innerJoin('credential.database', 'database');
+    // A credential still being made or dropped (or left so by a crash) is not one yet.
+    const query = this.credentials
+      .createQueryBuilder('credential')
+      .innerJoin('credential.database', 'database')
+      .where("credential.status = 'ready'");
     return this.policy.scopeDatabases(viewer, query);
   }
 }

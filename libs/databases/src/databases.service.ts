@@ -213,8 +213,12 @@ export class DatabasesService {
     const made = await this.runner.run(subject, lockKey, async (task) => {
       const infraId = await this.placement.place(plan.id, input.environment);
       const { infra, target } = await this.infras.connect(infraId);
-      // An engine that does not answer gets a 503 before anything is written.
+      // An engine that does not answer gets a 503 before anything is written, and a
+      // database dbaas did not make is never taken over (creates converge on what exists).
       await provider.ping(target);
+      if ((await provider.listDatabases(target)).includes(name)) {
+        throw new ConflictError(`A database named ${name} already exists on the engine server.`);
+      }
       const row = this.databases.create({
         name,
         description: input.description ?? '',
@@ -256,7 +260,12 @@ export class DatabasesService {
   /** Undoes a failed create under its lock; what it cannot finish, the reconciler will. */
   private async rollBack(row: DatabaseEntity, lockKey: string): Promise<void> {
     await this.locks
-      .withLock(lockKey, () => this.destroy(row))
+      .withLock(lockKey, async () => {
+        // Another process's reconciler may have cleaned up meanwhile, and a new create of
+        // the same name may have succeeded: only the row this create wrote is undone.
+        const current = await this.databases.findOneBy({ id: row.id });
+        if (current && (current.status === 'creating' || current.status === 'deleting')) await this.destroy(current);
+      })
       .catch((error: Error) => this.logger.warn(`Rollback of ${row.name} left work for the reconciler: ${error.message}`));
   }
 
@@ -301,10 +310,6 @@ export class DatabasesService {
     if (changes.description !== undefined) update.description = changes.description;
     if (Object.keys(update).length) await this.databases.update(id, update);
     return this.get(id, viewer);
-  }
-
-  forgetSize(id: number): void {
-    this.sizes.forget(id);
   }
 
   private async teamFor(requested: number | undefined, viewer: AuthenticatedUser): Promise<number> {

@@ -48,6 +48,8 @@ export class LifecycleReconciler {
       }
     }
     if (done.length) this.logger.log(`Converged ${done.length} interrupted operation(s): ${done.join(', ')}`);
+    const closed = await this.history.closeInterrupted();
+    if (closed) this.logger.log(`Closed ${closed} task(s) left unfinished by a process that ended`);
     return done;
   }
 

@@ -51,7 +51,7 @@ export class DatabaseLocks {
           try {
             return await work();
           } finally {
-            await runner.query('SELECT pg_advisory_unlock($1)', [advisoryId(key)]).catch(() => undefined);
+            await this.unlock(runner, key);
           }
         } finally {
           await runner.release();
@@ -72,12 +72,26 @@ export class DatabaseLocks {
         try {
           return await work();
         } finally {
-          await runner.query('SELECT pg_advisory_unlock($1)', [advisoryId(key)]).catch(() => undefined);
+          await this.unlock(runner, key);
         }
       } finally {
         await runner.release();
       }
     });
+  }
+
+  /**
+   * Releases the lock; if that fails, the connection is destroyed rather than returned to
+   * the pool still holding it (PostgreSQL frees a dead session's locks).
+   */
+  private async unlock(runner: QueryRunner, key: string): Promise<void> {
+    try {
+      await runner.query('SELECT pg_advisory_unlock($1)', [advisoryId(key)]);
+    } catch (error) {
+      // TypeORM's PostgreSQL runner: releasing with an error makes the pool drop the client.
+      await (runner as unknown as { releasePostgresConnection?(err: unknown): Promise<void> })
+        .releasePostgresConnection?.(error);
+    }
   }
 
   private async connect(): Promise<QueryRunner> {

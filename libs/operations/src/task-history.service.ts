@@ -16,6 +16,9 @@ export interface TaskSubject {
   origin?: string | null;
 }
 
+/** Engine statements time out within seconds; a task this old has lost its process. */
+export const INTERRUPTED_AFTER_MS = 10 * 60 * 1000;
+
 export interface TaskFilter {
   database?: number;
   status?: TaskStatus;
@@ -66,6 +69,20 @@ export class TaskHistory {
 
   async failed(task: TaskEntity, error: unknown): Promise<void> {
     await this.tasks.update(task.id, { status: 'error', endedAt: new Date(), error: describe(error) });
+  }
+
+  /**
+   * Tasks a dead process left `waiting` or `running` are closed as errors, so the history
+   * never shows work in progress that nobody is doing. No operation runs this long.
+   */
+  async closeInterrupted(olderThanMs = INTERRUPTED_AFTER_MS): Promise<number> {
+    const result = await this.tasks
+      .createQueryBuilder()
+      .update()
+      .set({ status: 'error', endedAt: () => 'now()', error: 'Interrupted: the process ended before the task finished.' })
+      .where("status IN ('waiting', 'running') AND created_at < :before", { before: new Date(Date.now() - olderThanMs) })
+      .execute();
+    return result.affected ?? 0;
   }
 
   async list(page: PageRequest, viewer: AuthenticatedUser, filter: TaskFilter): Promise<Page<TaskEntity>> {

@@ -695,9 +695,4 @@ export class BrokerService implements BeforeApplicationShutdown {
       });
     this.running.set(instanceId, tracked);
   }
-
-  /** Whether an operation is running in this process (tests and shutdown). */
-  isRunning(instanceId: string): boolean {
-    return this.running.has(instanceId);
-  }
 }

@@ -19,11 +19,15 @@ function collect(errors: ValidationError[], prefix: string, out: Record<string, 
   }
 }
 
-/** The path of the first string holding a NUL character, which PostgreSQL cannot store. */
+/** Keys class-transformer silently drops; refused like any unknown field instead. */
+const PROTOTYPE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** The path of the first prototype key, or of the first string with a NUL character (PostgreSQL cannot store one). */
 function nulPath(value: unknown, path: string): string | null {
   if (typeof value === 'string') return value.includes('\u0000') ? path : null;
   if (value && typeof value === 'object') {
     for (const [key, inner] of Object.entries(value)) {
+      if (PROTOTYPE_KEYS.has(key)) return path ? `${path}.${key}` : key;
       const found = nulPath(inner, path ? `${path}.${key}` : key);
       if (found !== null) return found;
     }
@@ -44,7 +48,9 @@ class StrictValidationPipe extends ValidationPipe {
     }
     const nul = metadata.type === 'body' || metadata.type === 'query' ? nulPath(value, '') : null;
     if (nul !== null) {
-      throw new ValidationFailedError({ [nul || metadata.type]: ['must not contain NUL characters'] });
+      const field = nul || metadata.type;
+      const last = field.split('.').pop()!;
+      throw new ValidationFailedError({ [field]: [PROTOTYPE_KEYS.has(last) ? 'is not a known field' : 'must not contain NUL characters'] });
     }
     return super.transform(value, metadata);
   }

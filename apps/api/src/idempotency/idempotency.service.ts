@@ -7,6 +7,8 @@ import { LessThan, Repository } from 'typeorm';
 
 /** How long an answer is kept for replay. */
 export const KEY_LIFETIME_MS = 24 * 60 * 60 * 1000;
+/** A claim still `running` after this has lost its process (requests end within seconds). */
+const ABANDONED_AFTER_MS = 10 * 60 * 1000;
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
 /** A stored answer, sent again instead of running the request twice. */
@@ -67,6 +69,11 @@ export class IdempotencyService {
     if (!existing) throw new ConflictError('This Idempotency-Key is being used by another request; retry.');
     if (existing.fingerprint !== print) {
       throw new IdempotencyKeyReusedError('This Idempotency-Key was already used for a different request.');
+    }
+    if (existing.status === 'running' && Date.now() - existing.createdAt.getTime() > ABANDONED_AFTER_MS) {
+      // Its request died with its process: the key is free again.
+      await this.keys.delete(existing.id);
+      return this.claim(userId, key, print);
     }
     if (existing.status === 'running' || !existing.responseEncrypted) {
       throw new ConflictError('A request with this Idempotency-Key is still being processed.');

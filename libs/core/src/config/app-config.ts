@@ -97,7 +97,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
   }
   return {
     port: integer(env, 'PORT', 8000, 1, 65535),
-    host: env.HOST?.trim() || '0.0.0.0',
+    // With the sample data (admin/123456) the API answers this machine only, unless told otherwise.
+    host: env.HOST?.trim() || (boolean(env, 'DBAAS_SAMPLE_DATA', !databaseUrl) ? '127.0.0.1' : '0.0.0.0'),
     databaseUrl,
     dataDir,
     quarantineRetentionDays: integer(env, 'QUARANTINE_RETENTION_DAYS', 7, 0, 3650),

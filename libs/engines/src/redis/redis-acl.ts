@@ -21,7 +21,8 @@ const NAME_LEAKS = ['-scan', '-keys', '-randomkey', '-dbsize', '-pubsub'];
 /**
  * A dbaas database is the prefix in logical database 0: no way out of it (SELECT, MOVE,
  * COPY ... DB, SWAPDB, MIGRATE) and no way to wipe others (FLUSHDB/FLUSHALL are global).
- * FUNCTION LOAD/DELETE change the server-wide function library.
+ * FUNCTION LOAD/DELETE and SCRIPT FLUSH/KILL act on the server-wide function library,
+ * script cache and running scripts.
  */
 const ESCAPES = [
   '-select',
@@ -32,6 +33,8 @@ const ESCAPES = [
   '-flushdb',
   '-flushall',
   '-function',
+  '-script|flush',
+  '-script|kill',
 ];
 
 /**
