@@ -148,6 +148,9 @@ export class CredentialsService {
     await this.onDatabase('delete_credential', database, viewer, async (current) => {
       const fresh = await this.credentials.findOneBy({ id });
       if (!fresh) throw new NotFoundError('credential', id);
+      // A 503 that changes nothing while the engine is down; past this point, the reconciler finishes.
+      const { provider, target } = await this.infras.connect(current.infraId);
+      await provider.ping(target);
       await this.credentials.update(id, { status: 'deleting' });
       await this.drop(current, fresh);
     });

@@ -41,6 +41,9 @@ function nulPath(value: unknown, path: string): string | null {
  */
 class StrictValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    // Path segments stay raw strings for their own pipes (IdPipe): converting " 1" or "0x1"
+    // to a number here would make them name a resource.
+    if (metadata.type === 'param') return value;
     const isClassBody =
       metadata.type === 'body' && (this.expectedType ?? metadata.metatype) !== Object;
     if (isClassBody && (typeof value !== 'object' || value === null || Array.isArray(value))) {
