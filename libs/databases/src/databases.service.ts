@@ -74,6 +74,12 @@ export interface CreatedDatabase extends DatabaseView {
   defaultPassword: string;
 }
 
+/** The value of a settled lookup, or its error thrown now. */
+function valueOf<T>(result: PromiseSettledResult<T>): T {
+  if (result.status === 'rejected') throw result.reason;
+  return result.value;
+}
+
 @Injectable()
 export class DatabasesService {
   private readonly logger = new Logger('Databases');
@@ -166,52 +172,38 @@ export class DatabasesService {
    * the reconciler finds the `creating` row and does the same.
    */
   async create(input: DatabaseInput, viewer: AuthenticatedUser): Promise<CreatedDatabase> {
-    // The lookups run together; their answers are checked in the order of the rules.
-    const settle = <T>(promise: Promise<T>) =>
-      promise.then(
-        (value) => () => value,
-        (error: unknown) => () => {
-          throw error;
-        },
-      );
     const name = normalizeName(input.name);
-    const planLookup = settle(
+    // The lookups run together; their answers are checked in the order of the rules.
+    const [plan, environment, offered, team, project, taken] = await Promise.allSettled([
       this.plans.findOne({ where: { id: input.plan }, relations: { engine: { engineType: true } } }),
-    );
-    const environmentLookup = settle(requireOne(this.environments, 'environment', 'environment', input.environment));
-    const offeredLookup = settle(
+      requireOne(this.environments, 'environment', 'environment', input.environment),
       this.plans
         .createQueryBuilder('plan')
         .innerJoin('plan.environments', 'environment')
         .where('plan.id = :plan AND environment.id = :environment', { plan: input.plan, environment: input.environment })
         .getExists(),
-    );
-    const teamLookup = settle(this.teamFor(input.team, viewer));
-    const projectLookup = settle(
-      input.project != null ? requireOne(this.projects, 'project', 'project', input.project) : Promise.resolve(null),
-    );
-    const takenLookup = settle(this.databases.existsBy({ environmentId: input.environment, name }));
-
-    const plan = (await planLookup)();
-    if (!plan) throw new ValidationFailedError({ plan: [`no plan with id ${input.plan}`] });
-    (await environmentLookup)();
-    if (!plan.isActive || !(await offeredLookup)()) {
+      this.teamFor(input.team, viewer),
+      input.project != null ? requireOne(this.projects, 'project', 'project', input.project) : null,
+      this.databases.existsBy({ environmentId: input.environment, name }),
+    ]);
+    const chosenPlan = valueOf(plan);
+    if (!chosenPlan) throw new ValidationFailedError({ plan: [`no plan with id ${input.plan}`] });
+    valueOf(environment);
+    if (!chosenPlan.isActive || !valueOf(offered)) {
       throw new ValidationFailedError({ plan: ['this plan is not offered in this environment'] });
     }
-    const provider = this.infras.providerFor(plan.engine.engineType.name);
+    const provider = this.infras.providerFor(chosenPlan.engine.engineType.name);
     const problem =
       nameProblem(name) ?? (provider.reservedNames.includes(name) ? `"${name}" is reserved by the engine` : null);
     if (problem) throw new ValidationFailedError({ name: [problem] });
-    const teamId = (await teamLookup)();
-    (await projectLookup)();
-    if ((await takenLookup)()) {
-      throw new ConflictError(`A database named ${name} already exists in this environment.`);
-    }
+    const teamId = valueOf(team);
+    valueOf(project);
+    if (valueOf(taken)) throw new ConflictError(`A database named ${name} already exists in this environment.`);
     const subject = { type: 'create_database' as const, userId: viewer.id, databaseName: name, teamId };
     const lockKey = databaseLockKey(input.environment, name);
     let failed: DatabaseEntity | undefined;
     const made = await this.runner.run(subject, lockKey, async (task) => {
-      const infraId = await this.placement.place(plan.id, input.environment);
+      const infraId = await this.placement.place(chosenPlan.id, input.environment);
       const { infra, target } = await this.infras.connect(infraId);
       // An engine that does not answer gets a 503 before anything is written, and a
       // database dbaas did not make is never taken over (creates converge on what exists).
@@ -222,7 +214,7 @@ export class DatabasesService {
       const row = this.databases.create({
         name,
         description: input.description ?? '',
-        planId: plan.id,
+        planId: chosenPlan.id,
         environmentId: input.environment,
         infraId,
         projectId: input.project ?? null,
@@ -240,7 +232,7 @@ export class DatabasesService {
         );
         await this.databases.update(row.id, { status: 'ready' });
         row.status = 'ready';
-        row.plan = plan;
+        row.plan = chosenPlan;
         row.infra = infra;
         row.credentials = [credential];
         return { row, password };
