@@ -1,0 +1,60 @@
+import { KeyedMutex, Semaphore } from './keyed-mutex';
+
+const tick = () => new Promise((resolve) => setTimeout(resolve, 5));
+
+describe('KeyedMutex', () => {
+  it('runs work on one key one at a time, in arrival order', async () => {
+    const sut = new KeyedMutex();
+    const log: string[] = [];
+    const job = (name: string) => async () => {
+      log.push(`${name} start`);
+      await tick();
+      log.push(`${name} end`);
+    };
+    await Promise.all([sut.run('a', job('1')), sut.run('a', job('2')), sut.run('a', job('3'))]);
+    expect(log).toEqual(['1 start', '1 end', '2 start', '2 end', '3 start', '3 end']);
+  });
+
+  it('lets different keys run at once, and reports what is held', async () => {
+    const sut = new KeyedMutex();
+    let release!: () => void;
+    const held = sut.run('a', () => new Promise<void>((resolve) => (release = resolve)));
+    await tick();
+    expect(sut.isHeld('a')).toBe(true);
+    expect(sut.isHeld('b')).toBe(false);
+    await expect(sut.run('b', async () => 'b done')).resolves.toBe('b done');
+    release();
+    await held;
+    expect(sut.isHeld('a')).toBe(false);
+  });
+
+  it('releases the key when the work fails', async () => {
+    const sut = new KeyedMutex();
+    await expect(sut.run('a', () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    expect(sut.isHeld('a')).toBe(false);
+    await expect(sut.run('a', async () => 'next')).resolves.toBe('next');
+  });
+});
+
+describe('Semaphore', () => {
+  it('never lets more than its limit run at once', async () => {
+    const sut = new Semaphore(2);
+    let running = 0;
+    let peak = 0;
+    const work = async () => {
+      running++;
+      peak = Math.max(peak, running);
+      await tick();
+      running--;
+    };
+    await Promise.all(Array.from({ length: 7 }, () => sut.run(work)));
+    expect(peak).toBe(2);
+    expect(running).toBe(0);
+  });
+
+  it('frees its slot when the work fails', async () => {
+    const sut = new Semaphore(1);
+    await expect(sut.run(() => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    await expect(sut.run(async () => 'ran')).resolves.toBe('ran');
+  });
+});
