@@ -480,12 +480,13 @@ if (mongoUrl) {
     };
   });
 } else {
-  describe('mongodb engine provider contract', () => {
-    it('mongodb contract skipped: DBAAS_TEST_MONGODB_URL not set (no MongoDB server can be installed here)', () => {
-      console.warn(
-        'MongoDB contract suite skipped: set DBAAS_TEST_MONGODB_URL=mongodb://admin:pw@host:port/ to run it ' +
-          'against a real server; test/engines/mongodb-commands.spec.ts checks the commands meanwhile.',
-      );
-    });
+  // A skip, not a passing test: there is nothing to assert without a server. The reason is printed.
+  console.warn(
+    'MongoDB contract suite skipped: DBAAS_TEST_MONGODB_URL is not set (no MongoDB server can be installed on ' +
+      'these machines). Set DBAAS_TEST_MONGODB_URL=mongodb://admin:pw@host:port/ to run it against a real ' +
+      'server; test/engines/mongodb-commands.spec.ts checks the commands meanwhile.',
+  );
+  describe.skip('mongodb engine provider contract (DBAAS_TEST_MONGODB_URL not set)', () => {
+    it('runs the shared contract against a real MongoDB server', () => undefined);
   });
 }

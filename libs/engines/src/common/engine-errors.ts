@@ -51,3 +51,32 @@ export function commandError(
   const code = (cause as { code?: string | number } | null)?.code;
   return new EngineCommandError(engine, message, code);
 }
+
+/** Socket-level failures every driver reports the same way: the server is down or unreachable. */
+export const NETWORK_ERROR_CODES: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+]);
+
+/**
+ * What a provider throws for a driver error: our own errors as they are, reachability
+ * problems (per the engine's `isUnavailable`) as EngineUnavailableError, anything else as
+ * EngineCommandError, always with the secrets removed.
+ */
+export function translateDriverError(
+  engine: string,
+  addresses: readonly string[],
+  error: unknown,
+  secrets: readonly (string | undefined)[],
+  isUnavailable: (error: unknown) => boolean,
+): Error {
+  if (error instanceof EngineUnavailableError || error instanceof EngineCommandError) return error;
+  if (isUnavailable(error)) return unavailable(engine, addresses, error, secrets);
+  return commandError(engine, error, secrets);
+}

@@ -1,12 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { Document, MongoClient, MongoNetworkError, MongoServerSelectionError } from 'mongodb';
-import { EngineUnavailableError } from '@dbaas/core';
 import {
   COMMAND_TIMEOUT_MS,
   CONNECT_TIMEOUT_MS,
   EngineCommandError,
-  commandError,
-  unavailable,
+  translateDriverError,
 } from '../common/engine-errors';
 import { assertIdentifier } from '../common/identifiers';
 import { InfraPools } from '../common/infra-pools';
@@ -280,10 +278,7 @@ export class MongodbProvider extends EngineProvider {
   }
 
   private translate(infra: InfraTarget, error: unknown, secrets: string[]): Error {
-    if (error instanceof EngineUnavailableError || error instanceof EngineCommandError)
-      return error;
-    if (isUnavailable(error)) return unavailable(ENGINE, infra.addresses, error, secrets);
-    return commandError(ENGINE, error, secrets);
+    return translateDriverError(ENGINE, infra.addresses, error, secrets, isUnavailable);
   }
 }
 

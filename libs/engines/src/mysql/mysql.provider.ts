@@ -1,13 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { createPool, Pool, RowDataPacket } from 'mysql2/promise';
-import { EngineUnavailableError } from '@dbaas/core';
 import { parseAddress } from '../common/address';
 import {
   COMMAND_TIMEOUT_MS,
   CONNECT_TIMEOUT_MS,
   EngineCommandError,
-  commandError,
-  unavailable,
+  NETWORK_ERROR_CODES,
+  translateDriverError,
 } from '../common/engine-errors';
 import { assertIdentifier } from '../common/identifiers';
 import { InfraPools } from '../common/infra-pools';
@@ -30,14 +29,7 @@ const GRANTS: Record<Privileges, string> = {
 const PROTECTED_USERS = new Set(['root', 'mysql', 'mariadb']);
 
 const UNAVAILABLE_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EPIPE',
+  ...NETWORK_ERROR_CODES,
   'PROTOCOL_CONNECTION_LOST',
   'PROTOCOL_SEQUENCE_TIMEOUT',
   'ER_ACCESS_DENIED_ERROR',
@@ -329,11 +321,8 @@ export class MysqlProvider extends EngineProvider {
     try {
       return await work(q);
     } catch (error) {
-      if (error instanceof EngineUnavailableError || error instanceof EngineCommandError)
-        throw error;
-      if (isUnavailable(error)) throw unavailable(ENGINE, infra.addresses, error, allSecrets);
       // mysql2 attaches the full statement (password included) to its errors: never rethrown as is.
-      throw commandError(ENGINE, error, allSecrets);
+      throw translateDriverError(ENGINE, infra.addresses, error, allSecrets, isUnavailable);
     }
   }
 }

@@ -1,13 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { Client, ClientBase, Pool, PoolClient } from 'pg';
-import { EngineUnavailableError } from '@dbaas/core';
 import { parseAddress } from '../common/address';
 import {
   COMMAND_TIMEOUT_MS,
   CONNECT_TIMEOUT_MS,
   EngineCommandError,
-  commandError,
-  unavailable,
+  NETWORK_ERROR_CODES,
+  translateDriverError,
 } from '../common/engine-errors';
 import { assertIdentifier } from '../common/identifiers';
 import { InfraPools } from '../common/infra-pools';
@@ -19,18 +18,6 @@ const ENGINE = 'postgresql';
 const DATABASE_NAME_MAX_LENGTH = 57;
 /** The database the admin connects to for cluster-wide statements. */
 const ADMIN_DATABASE = 'postgres';
-
-/** Connection-level failures: the server is down, unreachable, refusing us, or too slow. */
-const UNAVAILABLE_NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EPIPE',
-]);
 
 type Query = ClientBase['query'];
 
@@ -377,17 +364,14 @@ export class PostgresqlProvider extends EngineProvider {
   }
 
   private translate(infra: InfraTarget, error: unknown, secrets: string[]): Error {
-    if (error instanceof EngineUnavailableError || error instanceof EngineCommandError)
-      return error;
-    if (isUnavailable(error)) return unavailable(ENGINE, infra.addresses, error, secrets);
-    return commandError(ENGINE, error, secrets);
+    return translateDriverError(ENGINE, infra.addresses, error, secrets, isUnavailable);
   }
 }
 
 function isUnavailable(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === 'string') {
-    if (UNAVAILABLE_NETWORK_CODES.has(code)) return true;
+    if (NETWORK_ERROR_CODES.has(code)) return true;
     // 08: connection exception, 53: insufficient resources (too many connections),
     // 57P: server shutting down / not accepting, 57014: statement timeout,
     // 28: the admin's own login was refused.

@@ -1,14 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import Redis from 'ioredis';
-import { EngineUnavailableError } from '@dbaas/core';
 import { parseAddress } from '../common/address';
 import {
   COMMAND_TIMEOUT_MS,
   CONNECT_TIMEOUT_MS,
   EngineCommandError,
-  commandError,
-  unavailable,
+  NETWORK_ERROR_CODES,
+  translateDriverError,
 } from '../common/engine-errors';
 import { assertIdentifier } from '../common/identifiers';
 import { InfraPools } from '../common/infra-pools';
@@ -23,16 +22,6 @@ const SCAN_BATCH = 1000;
 const SIZE_MAX_KEYS = 10_000;
 const SIZE_MAX_MS = 2_000;
 
-const UNAVAILABLE_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EPIPE',
-]);
 const UNAVAILABLE_MESSAGES =
   /WRONGPASS|NOAUTH|LOADING|MASTERDOWN|BUSY|Connection is closed|timed out|Stream isn't writeable|ETIMEDOUT|ECONNREFUSED/;
 
@@ -333,10 +322,7 @@ export class RedisProvider extends EngineProvider {
       const redis = await this.connections.get(infra).get();
       return await work(redis);
     } catch (error) {
-      if (error instanceof EngineUnavailableError || error instanceof EngineCommandError)
-        throw error;
-      if (isUnavailable(error)) throw unavailable(ENGINE, infra.addresses, error, allSecrets);
-      throw commandError(ENGINE, error, allSecrets);
+      throw translateDriverError(ENGINE, infra.addresses, error, allSecrets, isUnavailable);
     }
   }
 }
@@ -344,5 +330,5 @@ export class RedisProvider extends EngineProvider {
 function isUnavailable(error: unknown): boolean {
   const code = (error as { code?: string } | null)?.code ?? '';
   const message = error instanceof Error ? error.message : String(error);
-  return UNAVAILABLE_CODES.has(code) || UNAVAILABLE_MESSAGES.test(message);
+  return NETWORK_ERROR_CODES.has(code) || UNAVAILABLE_MESSAGES.test(message);
 }
