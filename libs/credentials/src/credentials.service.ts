@@ -95,9 +95,9 @@ export class CredentialsService {
     if (await this.credentials.existsBy({ infraId: database.infraId, user })) {
       throw new ConflictError(`The user ${user} already exists on this engine server.`);
     }
-    // A 503 before anything is written when the engine is down, and never a takeover of a
-    // login dbaas did not make (createUser converges on an existing user).
-    await provider.ping(target);
+    // A 503 before anything is written when the engine is down (this is the first call to
+    // it), and never a takeover of a login dbaas did not make (createUser converges on an
+    // existing user).
     if ((await provider.listUsers(target)).includes(user)) {
       throw new ConflictError(`The user ${user} already exists on this engine server.`);
     }

@@ -205,9 +205,9 @@ export class DatabasesService {
     const made = await this.runner.run(subject, lockKey, async (task) => {
       const infraId = await this.placement.place(chosenPlan.id, input.environment);
       const { infra, target } = await this.infras.connect(infraId);
-      // An engine that does not answer gets a 503 before anything is written, and a
-      // database dbaas did not make is never taken over (creates converge on what exists).
-      await provider.ping(target);
+      // An engine that does not answer gets a 503 before anything is written (this is the
+      // first call to it), and a database dbaas did not make is never taken over (creates
+      // converge on what exists).
       if ((await provider.listDatabases(target)).includes(name)) {
         throw new ConflictError(`A database named ${name} already exists on the engine server.`);
       }
