@@ -45,7 +45,12 @@ import {
 } from './named.dto';
 import { CreatePlanDto, PlanDto, planInput, presentPlan, UpdatePlanDto } from './plan.dto';
 
-const same = <T>(dto: T) => dto as never;
+/**
+ * The create DTOs validated every required field, so the shared DTO → input mappers
+ * (written for partial updates) give a complete input on create.
+ */
+const complete = <T>(input: Partial<T>) => input as T;
+const same = <T>(dto: T) => dto;
 
 /** The catalog, users and teams: every one the same five routes (see crudController). */
 export const CATALOG_CONTROLLERS = [
@@ -70,7 +75,7 @@ export const CATALOG_CONTROLLERS = [
     updateDto: UpdateEngineDto,
     responseDto: EngineDto,
     present: presentEngine,
-    createInput: (dto) => engineInput(dto) as never,
+    createInput: (dto) => complete(engineInput(dto)),
     updateInput: engineInput,
   }),
   crudController({
@@ -94,7 +99,7 @@ export const CATALOG_CONTROLLERS = [
     updateDto: UpdatePlanDto,
     responseDto: PlanDto,
     present: presentPlan,
-    createInput: (dto) => planInput(dto) as never,
+    createInput: (dto) => complete(planInput(dto)),
     updateInput: planInput,
   }),
   crudController({
@@ -106,7 +111,7 @@ export const CATALOG_CONTROLLERS = [
     updateDto: UpdateInfraDto,
     responseDto: InfraDto,
     present: presentInfra,
-    createInput: (dto) => infraInput(dto) as never,
+    createInput: (dto) => complete(infraInput(dto)),
     updateInput: infraInput,
     detailExtras: InfraStatusService,
   }),
@@ -131,7 +136,7 @@ export const CATALOG_CONTROLLERS = [
     updateDto: UpdateTeamDto,
     responseDto: TeamDto,
     present: presentTeam,
-    createInput: (dto) => ({ users: [], ...teamInput(dto) }) as never,
+    createInput: (dto) => complete({ users: [], ...teamInput(dto) }),
     updateInput: teamInput,
   }),
   crudController({
@@ -143,7 +148,7 @@ export const CATALOG_CONTROLLERS = [
     updateDto: UpdateUserDto,
     responseDto: UserDto,
     present: presentUser,
-    createInput: (dto) => ({ teams: [], ...userInput(dto) }) as never,
+    createInput: (dto) => complete({ teams: [], ...userInput(dto) }),
     updateInput: userInput,
   }),
 ];
