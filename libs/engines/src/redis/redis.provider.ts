@@ -112,19 +112,9 @@ export class RedisProvider extends EngineProvider {
     const db = this.databaseName(database);
     await this.withAdmin(infra, [], async (redis) => {
       for (const user of await this.usersOfPrefix(redis, db)) await this.killClients(redis, user);
-      let cursor = '0';
-      do {
-        const [next, keys] = (await redis.call(
-          'SCAN',
-          cursor,
-          'MATCH',
-          keyPattern(db),
-          'COUNT',
-          SCAN_BATCH,
-        )) as [string, string[]];
+      for await (const keys of scanPrefix(redis, db)) {
         if (keys.length) await redis.call('UNLINK', ...keys); // frees memory in the background
-        cursor = next;
-      } while (cursor !== '0');
+      }
     });
   }
 
@@ -203,17 +193,7 @@ export class RedisProvider extends EngineProvider {
       const deadline = Date.now() + SIZE_MAX_MS;
       let total = 0;
       let seen = 0;
-      let cursor = '0';
-      do {
-        const [next, keys] = (await redis.call(
-          'SCAN',
-          cursor,
-          'MATCH',
-          keyPattern(db),
-          'COUNT',
-          SCAN_BATCH,
-        )) as [string, string[]];
-        cursor = next;
+      for await (const keys of scanPrefix(redis, db)) {
         if (keys.length) {
           const pipeline = redis.pipeline();
           for (const key of keys) pipeline.call('MEMORY', 'USAGE', key);
@@ -222,7 +202,8 @@ export class RedisProvider extends EngineProvider {
           }
           seen += keys.length;
         }
-      } while (cursor !== '0' && seen < SIZE_MAX_KEYS && Date.now() < deadline);
+        if (seen >= SIZE_MAX_KEYS || Date.now() >= deadline) break;
+      }
       return total;
     });
   }
@@ -331,4 +312,24 @@ function isUnavailable(error: unknown): boolean {
   const code = (error as { code?: string } | null)?.code ?? '';
   const message = error instanceof Error ? error.message : String(error);
   return NETWORK_ERROR_CODES.has(code) || UNAVAILABLE_MESSAGES.test(message);
+}
+
+/**
+ * The keys of a prefix, a SCAN batch at a time. Batches may be empty (SCAN filters after
+ * reading), and are still yielded so that a caller can stop on its own time budget.
+ */
+async function* scanPrefix(redis: Redis, database: string): AsyncGenerator<string[]> {
+  let cursor = '0';
+  do {
+    const [next, keys] = (await redis.call(
+      'SCAN',
+      cursor,
+      'MATCH',
+      keyPattern(database),
+      'COUNT',
+      SCAN_BATCH,
+    )) as [string, string[]];
+    cursor = next;
+    yield keys;
+  } while (cursor !== '0');
 }
