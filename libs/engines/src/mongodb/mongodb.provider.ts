@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { Document, MongoClient, MongoNetworkError, MongoServerSelectionError } from 'mongodb';
+// Types only: the driver (about 24 MB of memory, most of it saslprep's tables) is loaded on
+// the first connection to a MongoDB infra, so an API without one never pays for it.
+import type { Document } from 'mongodb';
 import {
   COMMAND_TIMEOUT_MS,
   CONNECT_TIMEOUT_MS,
@@ -24,6 +26,7 @@ const ROLES: Record<Privileges, string> = {
 const CODE_USER_NOT_FOUND = 11;
 const CODE_AUTHENTICATION_FAILED = 18;
 const CODE_USER_ALREADY_EXISTS = 51003;
+/** Driver errors meaning "no server to talk to", matched by class name (with subclasses). */
 const UNAVAILABLE_NAMES = new Set([
   'MongoNetworkError',
   'MongoNetworkTimeoutError',
@@ -45,6 +48,7 @@ export interface MongoClientLike {
 export type MongoClientFactory = (infra: InfraTarget) => Promise<MongoClientLike>;
 
 export const connectMongoClient: MongoClientFactory = async (infra) => {
+  const { MongoClient } = await import('mongodb');
   const client = new MongoClient(`mongodb://${infra.addresses.join(',')}/`, {
     auth: { username: infra.adminUser, password: infra.adminPassword },
     authSource: 'admin',
@@ -283,7 +287,23 @@ export class MongodbProvider extends EngineProvider {
 }
 
 function isUnavailable(error: unknown): boolean {
-  if (error instanceof MongoNetworkError || error instanceof MongoServerSelectionError) return true;
   const e = error as { name?: string; code?: number } | null;
-  return UNAVAILABLE_NAMES.has(e?.name ?? '') || e?.code === CODE_AUTHENTICATION_FAILED;
+  return (
+    classNames(error).some((name) => UNAVAILABLE_NAMES.has(name)) ||
+    UNAVAILABLE_NAMES.has(e?.name ?? '') ||
+    e?.code === CODE_AUTHENTICATION_FAILED
+  );
+}
+
+/** The class names along an error's prototype chain: `instanceof` without loading the driver. */
+function classNames(error: unknown): string[] {
+  const names: string[] = [];
+  for (
+    let proto = error !== null && typeof error === 'object' ? Object.getPrototypeOf(error) : null;
+    proto;
+    proto = Object.getPrototypeOf(proto)
+  ) {
+    names.push((proto as { constructor?: { name?: string } }).constructor?.name ?? '');
+  }
+  return names;
 }
