@@ -4,6 +4,7 @@ import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { API_NODE_FLAGS } from '../e2e/support/api-process';
 
 const ROOT = join(__dirname, '..', '..');
 const read = (file: string) => readFileSync(join(ROOT, file), 'utf8');
@@ -83,9 +84,11 @@ describe('Dockerfile', () => {
     expect(users.length).toBeGreaterThan(0);
     expect(users[users.length - 1]).not.toMatch(/^(root|0)(:|$)/);
     const cmd = JSON.parse(final.find((i) => i.keyword === 'CMD')!.args) as string[];
-    expect(cmd).toEqual(['node', 'dist/apps/api/src/main.js']);
+    // The same command as `npm start`, heap limit included.
+    expect(cmd).toEqual(['node', ...API_NODE_FLAGS, 'dist/apps/api/src/main.js']);
+    expect(API_NODE_FLAGS).toContain('--max-old-space-size=256');
     const nest = JSON.parse(read('nest-cli.json'));
-    expect(`dist/${nest.projects.api.entryFile}.js`).toBe(cmd[1]);
+    expect(`dist/${nest.projects.api.entryFile}.js`).toBe(cmd.at(-1));
     const pkg = JSON.parse(read('package.json'));
     expect(final.map((i) => i.args).join('\n')).toContain(pkg.bin.dbaas);
     // The bin runs without `node` in front of it only with its shebang.
@@ -221,7 +224,9 @@ describe('docker-compose.yml', () => {
   // These machines have the docker client without the compose plugin; where it exists,
   // compose's own parser must accept the file too.
   if (compose_.status !== 0) {
-    console.warn('Skipped "is accepted by `docker compose config`": no docker compose plugin on this machine.');
+    console.warn(
+      'Skipped "is accepted by `docker compose config`": no docker compose plugin on this machine.',
+    );
   }
   (compose_.status === 0 ? it : it.skip)('is accepted by `docker compose config`', () => {
     const config = spawnSync('docker', ['compose', '-f', 'docker-compose.yml', 'config', '-q'], {

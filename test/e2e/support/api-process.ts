@@ -1,11 +1,25 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../../harness';
 
 const ROOT = join(__dirname, '..', '..', '..');
 export const API_MAIN = join(ROOT, 'dist', 'apps', 'api', 'src', 'main.js');
 export const CLI_MAIN = join(ROOT, 'dist', 'apps', 'cli', 'src', 'main.js');
+
+/**
+ * The Node.js flags of `npm start` (the heap limit), so tests and the bench run the API
+ * exactly as users do.
+ */
+export const API_NODE_FLAGS: string[] = (() => {
+  const start = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts
+    .start as string;
+  const command = /\bnode((?:\s+--\S+)*)\s+dist\/apps\/api\/src\/main\.js/.exec(start);
+  if (!command)
+    throw new Error(`package.json start does not run dist/apps/api/src/main.js: ${start}`);
+  return command[1].trim().split(/\s+/).filter(Boolean);
+})();
 
 export interface CommandResult {
   code: number | null;
@@ -62,7 +76,7 @@ export class ApiProcess {
   static async start(env: Record<string, string>, port?: number): Promise<ApiProcess> {
     const chosen = port ?? (await freePort());
     const fullEnv = { LOG_LEVEL: 'log', ...env, PORT: String(chosen), HOST: '127.0.0.1' };
-    const child = spawn(process.execPath, [API_MAIN], {
+    const child = spawn(process.execPath, [...API_NODE_FLAGS, API_MAIN], {
       env: { ...baseEnv(), ...fullEnv },
       stdio: 'pipe',
     });
