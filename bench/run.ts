@@ -18,6 +18,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
 import { join } from 'node:path';
+import Redis from 'ioredis';
+import { createConnection, RowDataPacket } from 'mysql2/promise';
 import { Client } from 'pg';
 // The providers' own files, not the @dbaas/engines index: that one loads the TypeORM
 // entities, whose decorators need emitDecoratorMetadata, which tsx (esbuild) does not emit.
@@ -175,6 +177,8 @@ interface ProvisioningResult {
   /** p50 in ms of one cycle: create, then two DELETEs (quarantine, then drop). */
   api: number;
   direct: number;
+  /** Engine statements per cycle on each side, where the engine counts them (else null). */
+  statementsPerCycle: { api: number; direct: number } | null;
 }
 
 async function provisioningScenario(stack: TestStack): Promise<ProvisioningResult[]> {
@@ -201,23 +205,41 @@ async function provisioningScenario(stack: TestStack): Promise<ProvisioningResul
     };
     const apiTimes: number[] = [];
     const directTimes: number[] = [];
+    const statements = { api: 0, direct: 0 };
+    const counter = await statementCounter(engine.type, engine.server);
+    const counted = async <T>(side: 'api' | 'direct', work: () => Promise<T>): Promise<T> => {
+      const before = await counter?.count();
+      const result = await work();
+      // Minus 1: the second count's own statement.
+      if (counter) statements[side] += (await counter.count()) - before! - 1;
+      return result;
+    };
     const tag = randomBytes(2).toString('hex');
     // Alternating the two spreads the machine's noise evenly over both; 2 warm-up cycles.
     for (let i = -2; i < CYCLES; i++) {
       const n = i + 2;
-      const apiMs = await apiCycle(stack.api.baseUrl, `bench_a${tag}_${n}`, plan);
-      const directMs = await directCycle(engine.provider, target, `bench_d${tag}_${n}`);
+      const apiMs = await counted('api', () =>
+        apiCycle(stack.api.baseUrl, `bench_a${tag}_${n}`, plan),
+      );
+      const directMs = await counted('direct', () =>
+        directCycle(engine.provider, target, `bench_d${tag}_${n}`),
+      );
       if (i >= 0) {
         apiTimes.push(apiMs);
         directTimes.push(directMs);
       }
     }
+    await counter?.close();
     await engine.provider.close();
+    const cycles = CYCLES + 2;
     results.push({
       engine: engine.label,
       cycles: CYCLES,
       api: round(median(apiTimes)),
       direct: round(median(directTimes)),
+      statementsPerCycle: counter
+        ? { api: round(statements.api / cycles, 1), direct: round(statements.direct / cycles, 1) }
+        : null,
     });
   }
   return results;
@@ -236,7 +258,12 @@ async function apiCycle(api: string, name: string, plan: number): Promise<number
   return performance.now() - t0;
 }
 
-/** The statements the API's create and two deletes send, through the same providers. */
+/**
+ * The engine calls the API's create and two deletes make, in the same order, through the
+ * same providers: the no-takeover checks (is the name free on the engine?) and the
+ * reachability pings before each delete included. The bench counts the statements both
+ * sides send (MariaDB, Redis) and reports them next to the times.
+ */
 async function directCycle(
   provider: EngineProvider,
   target: InfraTarget,
@@ -244,16 +271,69 @@ async function directCycle(
 ): Promise<number> {
   const ref = { database: name, user: `u_${name}` };
   const t0 = performance.now();
+  // POST /api/database/
+  if ((await provider.listDatabases(target)).includes(name)) throw new Error(`${name} exists`);
   await provider.createDatabase(target, name);
+  if ((await provider.listUsers(target)).includes(ref.user)) throw new Error(`${ref.user} exists`);
   await provider.createUser(target, {
     ...ref,
     password: randomBytes(18).toString('base64url'),
     privileges: 'owner',
   });
+  // DELETE: quarantine
+  await provider.ping(target);
   await provider.revokeAccess(target, ref);
+  // DELETE: drop
+  await provider.ping(target);
   await provider.dropUser(target, ref);
   await provider.dropDatabase(target, name);
   return performance.now() - t0;
+}
+
+/**
+ * Statements an engine server has received so far, where the
+ * engine keeps such a counter apart from the metadata store: MariaDB's `Questions`, Redis's
+ * `total_commands_processed`. PostgreSQL here also holds the metadata store: not counted.
+ */
+async function statementCounter(
+  type: string,
+  server: EngineServer,
+): Promise<{ count(): Promise<number>; close(): Promise<void> } | null> {
+  const host = '127.0.0.1';
+  const port = Number(server.address.split(':').pop());
+  if (type === 'mysql') {
+    const connection = await createConnection({
+      host,
+      port,
+      user: server.adminUser,
+      password: server.adminPassword,
+    });
+    return {
+      count: async () => {
+        const [rows] = await connection.query<RowDataPacket[]>(
+          "SHOW GLOBAL STATUS LIKE 'Questions'",
+        );
+        return Number(rows[0].Value);
+      },
+      close: () => connection.end(),
+    };
+  }
+  if (type === 'redis') {
+    const client = new Redis({
+      host,
+      port,
+      username: server.adminUser,
+      password: server.adminPassword,
+    });
+    return {
+      count: async () => {
+        const stats = await client.info('stats');
+        return Number(/total_commands_processed:(\d+)/.exec(stats)?.[1]);
+      },
+      close: async () => void client.disconnect(),
+    };
+  }
+  return null;
 }
 
 async function request(base: string, method: string, path: string, body?: unknown) {
@@ -520,9 +600,20 @@ function renderTable(r: {
     );
   }
   lines.push('', `Provisioning (create + 2 DELETEs, p50 of ${CYCLES} cycles)`, '');
-  row('engine', 'API p50 ms', 'direct p50 ms', 'ratio');
-  row('---', '---:', '---:', '---:');
-  for (const p of r.provisioning) row(p.engine, p.api, p.direct, x(p.api, p.direct));
+  row(
+    'engine',
+    'API p50 ms',
+    'direct p50 ms',
+    'ratio',
+    'engine statements per cycle, API / direct',
+  );
+  row('---', '---:', '---:', '---:', '---:');
+  for (const p of r.provisioning) {
+    const statements = p.statementsPerCycle
+      ? `${p.statementsPerCycle.api} / ${p.statementsPerCycle.direct}`
+      : 'not counted (the server also holds the metadata)';
+    row(p.engine, p.api, p.direct, x(p.api, p.direct), statements);
+  }
   lines.push('', `Scale (p50 ms, ${SCALE_CONNECTIONS} connection, ${SCALE_SECONDS} s each)`, '');
   row('databases', 'API detail', 'API list-100', 'baseline detail', 'baseline list-100');
   row('---:', '---:', '---:', '---:', '---:');
