@@ -1,5 +1,5 @@
 import { PasswordHasher } from '@dbaas/core';
-import { UserEntity } from '@dbaas/persistence';
+import { jsonColumn, Role, UserEntity } from '@dbaas/persistence';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
@@ -10,6 +10,14 @@ import { LoginCache } from './login-cache';
 // scrypt work as a wrong password and user names cannot be probed by timing.
 const DUMMY_HASH =
   'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
+
+interface LoginRow {
+  id: number;
+  username: string;
+  role: Role;
+  password_hash: string;
+  team_ids: number[] | string | null;
+}
 
 @Injectable()
 export class AuthService {
@@ -23,24 +31,25 @@ export class AuthService {
 
   /** The user for this login, or null for any kind of wrong login. */
   async verify(username: string, password: string): Promise<AuthenticatedUser | null> {
-    const user = await this.users
-      .createQueryBuilder('user')
-      .addSelect('user.passwordHash')
-      .leftJoin('user.teams', 'team')
-      .addSelect('team.id')
-      .where('user.username = :username', { username })
-      .getOne();
+    // Every request runs this: one hand-written query (user, hash and team ids), no builder.
+    const [user] = await this.users.query<LoginRow[]>(
+      `SELECT u.id, u.username, u.role, u.password_hash,
+              (SELECT json_agg(tu.team_id ORDER BY tu.team_id) FROM team_user tu WHERE tu.user_id = u.id) AS team_ids
+         FROM "user" u
+        WHERE u.username = $1`,
+      [username],
+    );
     const ok = user
-      ? await this.logins.check(username, password, user.passwordHash, () =>
-          this.hasher.verify(password, user.passwordHash),
+      ? await this.logins.check(username, password, user.password_hash, () =>
+          this.hasher.verify(password, user.password_hash),
         )
       : await this.hasher.verify(password, DUMMY_HASH);
     if (!user || !ok) return null;
     return {
-      id: user.id,
+      id: Number(user.id),
       username: user.username,
       role: user.role,
-      teamIds: user.teams.map((team) => team.id),
+      teamIds: jsonColumn<number[]>(user.team_ids, []).map(Number),
     };
   }
 

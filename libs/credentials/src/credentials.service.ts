@@ -29,6 +29,9 @@ export interface RevealedCredential {
   password: string;
 }
 
+/** What dropping or undoing a credential needs of its record. */
+type CredentialRecord = Pick<CredentialEntity, 'id' | 'user' | 'status' | 'databaseId'>;
+
 export interface CredentialInput {
   user: string;
   database: number;
@@ -92,7 +95,11 @@ export class CredentialsService {
     const { provider, target } = await this.infras.connect(database.infraId);
     const { name: user, problem } = checkUserName(rawUser, provider.userNameMaxLength, target.adminUser);
     if (problem) throw new ValidationFailedError({ user: [problem] });
-    if (await this.credentials.existsBy({ infraId: database.infraId, user })) {
+    const [{ taken }] = await this.credentials.query<{ taken: boolean }[]>(
+      'SELECT EXISTS (SELECT 1 FROM credential WHERE infra_id = $1 AND "user" = $2) AS taken',
+      [database.infraId, user],
+    );
+    if (taken) {
       throw new ConflictError(`The user ${user} already exists on this engine server.`);
     }
     // A 503 before anything is written when the engine is down (this is the first call to
@@ -115,7 +122,7 @@ export class CredentialsService {
     const ref = { database: database.name, user };
     try {
       await provider.createUser(target, { ...ref, password, privileges });
-      await this.credentials.update(saved.id, { status: 'ready' });
+      await this.credentials.query(`UPDATE credential SET status = 'ready' WHERE id = $1`, [saved.id]);
     } catch (error) {
       await this.rollBackCreate(saved).catch(() => undefined);
       throw error;
@@ -159,7 +166,7 @@ export class CredentialsService {
   /** Quarantine: every credential gets an unknown password, no login and no open session. */
   async revokeAll(database: DatabaseEntity): Promise<void> {
     const { provider, target } = await this.infras.connect(database.infraId);
-    for (const credential of await this.credentials.findBy({ databaseId: database.id })) {
+    for (const credential of await this.ofDatabase(database.id)) {
       await provider.revokeAccess(target, { database: database.name, user: credential.user });
     }
   }
@@ -189,28 +196,37 @@ export class CredentialsService {
 
   /** Drops every user of the database on the engine and deletes their records. */
   async dropAll(database: DatabaseEntity): Promise<void> {
-    for (const credential of await this.credentials.findBy({ databaseId: database.id })) {
+    for (const credential of await this.ofDatabase(database.id)) {
       await this.drop(database, credential);
     }
   }
 
   /** Reconciler: finishes or undoes credential work a dead process left behind. */
   async reconcile(database: DatabaseEntity): Promise<void> {
-    for (const credential of await this.credentials.findBy({ databaseId: database.id })) {
+    for (const credential of await this.ofDatabase(database.id)) {
       if (credential.status === 'creating') await this.rollBackCreate(credential);
       if (credential.status === 'deleting') await this.drop(database, credential);
     }
   }
 
-  private async rollBackCreate(credential: CredentialEntity): Promise<void> {
+  private async rollBackCreate(credential: CredentialRecord): Promise<void> {
     const database = await this.databases.findOneByOrFail({ id: credential.databaseId });
     await this.drop(database, credential);
   }
 
-  private async drop(database: DatabaseEntity, credential: CredentialEntity): Promise<void> {
+  private async drop(database: DatabaseEntity, credential: CredentialRecord): Promise<void> {
     const { provider, target } = await this.infras.connect(database.infraId);
     await provider.dropUser(target, { database: database.name, user: credential.user });
-    await this.credentials.delete(credential.id);
+    await this.credentials.query('DELETE FROM credential WHERE id = $1', [credential.id]);
+  }
+
+  /** Every credential record of a database, in any state (a quarantine or delete step reads it). */
+  private async ofDatabase(databaseId: number): Promise<CredentialRecord[]> {
+    const rows = await this.credentials.query<CredentialRecord[]>(
+      'SELECT id, "user", status FROM credential WHERE database_id = $1 ORDER BY id',
+      [databaseId],
+    );
+    return rows.map((row) => ({ ...row, id: Number(row.id), databaseId }));
   }
 
   /** Runs a credential operation as a task, holding the database's lock, on the database as it is then. */

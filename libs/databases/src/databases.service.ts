@@ -18,11 +18,12 @@ import { databaseLockKey, DatabaseLocks, OperationRunner, TaskHistory } from '@d
 import {
   CredentialEntity,
   DatabaseEntity,
+  DatabaseStatus,
   InfraEntity,
+  jsonColumn,
   PlanEntity,
   ProjectEntity,
   TeamEntity,
-  EnvironmentEntity,
   requireOne,
   translateStoreErrors,
 } from '@dbaas/persistence';
@@ -87,9 +88,6 @@ export class DatabasesService {
 
   constructor(
     @InjectRepository(DatabaseEntity) private readonly databases: Repository<DatabaseEntity>,
-    @InjectRepository(PlanEntity) private readonly plans: Repository<PlanEntity>,
-    @InjectRepository(EnvironmentEntity)
-    private readonly environments: Repository<EnvironmentEntity>,
     @InjectRepository(ProjectEntity) private readonly projects: Repository<ProjectEntity>,
     @InjectRepository(TeamEntity) private readonly teams: Repository<TeamEntity>,
     private readonly placement: PlacementService,
@@ -152,16 +150,35 @@ export class DatabasesService {
 
   /** The database with its infra, plan and credentials, or 404 for the viewer. */
   async findVisible(id: number, viewer: AuthenticatedUser): Promise<DatabaseEntity> {
-    // The list's query for one row: plain columns, no entity hydration.
-    const raw = await this.filtered(viewer, {}, true)
-      .select(LIST_COLUMNS)
-      .addSelect(CREDENTIALS_JSON, 'credentials')
-      .andWhere('database.id = :id', { id })
-      .getRawOne<ListRow>();
-    const database = raw && fromListRow(raw);
+    const database = await this.find(id);
     if (!database || !this.policy.canSeeDatabase(viewer, database))
       throw new NotFoundError('database', id);
     return database;
+  }
+
+  /**
+   * One database as a list row, whoever may see it (callers check). Every detail,
+   * delete and operation step reads it: the list's columns in hand-written SQL.
+   */
+  async find(id: number): Promise<DatabaseEntity | null> {
+    const [raw] = await this.databases.query<ListRow[]>(ONE_DATABASE_SQL, [id]);
+    return raw ? fromListRow(raw) : null;
+  }
+
+  /**
+   * Moves a database to a lifecycle state (with its quarantine date, when given), in one
+   * statement. The cached list totals are dropped: some filters count by state.
+   */
+  async setStatus(id: number, status: DatabaseStatus, quarantineDt?: string | null): Promise<void> {
+    if (quarantineDt === undefined) {
+      await this.databases.query('UPDATE database SET status = $2, updated_at = now() WHERE id = $1', [id, status]);
+    } else {
+      await this.databases.query(
+        'UPDATE database SET status = $2, quarantine_dt = $3, updated_at = now() WHERE id = $1',
+        [id, status, quarantineDt],
+      );
+    }
+    this.counts.clear();
   }
 
   /**
@@ -173,32 +190,32 @@ export class DatabasesService {
    */
   async create(input: DatabaseInput, viewer: AuthenticatedUser): Promise<CreatedDatabase> {
     const name = normalizeName(input.name);
-    // The lookups run together; their answers are checked in the order of the rules.
-    const [plan, environment, offered, team, project, taken] = await Promise.allSettled([
-      this.plans.findOne({ where: { id: input.plan }, relations: { engine: { engineType: true } } }),
-      requireOne(this.environments, 'environment', 'environment', input.environment),
-      this.plans
-        .createQueryBuilder('plan')
-        .innerJoin('plan.environments', 'environment')
-        .where('plan.id = :plan AND environment.id = :environment', { plan: input.plan, environment: input.environment })
-        .getExists(),
+    // The lookups run together (the catalog checks as one query); their answers are
+    // checked in the order of the rules.
+    const [checks, team, project] = await Promise.allSettled([
+      this.databases.query<CreateChecks[]>(CREATE_CHECKS_SQL, [input.plan, input.environment, name]),
       this.teamFor(input.team, viewer),
       input.project != null ? requireOne(this.projects, 'project', 'project', input.project) : null,
-      this.databases.existsBy({ environmentId: input.environment, name }),
     ]);
-    const chosenPlan = valueOf(plan);
-    if (!chosenPlan) throw new ValidationFailedError({ plan: [`no plan with id ${input.plan}`] });
-    valueOf(environment);
-    if (!chosenPlan.isActive || !valueOf(offered)) {
+    const [found] = valueOf(checks);
+    if (found.plan_id === null) throw new ValidationFailedError({ plan: [`no plan with id ${input.plan}`] });
+    if (!found.environment_exists) {
+      throw new ValidationFailedError({ environment: [`no environment with id ${input.environment}`] });
+    }
+    if (!found.is_active || !found.offered) {
       throw new ValidationFailedError({ plan: ['this plan is not offered in this environment'] });
     }
-    const provider = this.infras.providerFor(chosenPlan.engine.engineType.name);
+    const chosenPlan = {
+      id: Number(found.plan_id),
+      sizeLimitInBytes: Number(found.size_limit_in_bytes),
+    } as PlanEntity;
+    const provider = this.infras.providerFor(found.engine_type!);
     const problem =
       nameProblem(name) ?? (provider.reservedNames.includes(name) ? `"${name}" is reserved by the engine` : null);
     if (problem) throw new ValidationFailedError({ name: [problem] });
     const teamId = valueOf(team);
     valueOf(project);
-    if (valueOf(taken)) throw new ConflictError(`A database named ${name} already exists in this environment.`);
+    if (found.taken) throw new ConflictError(`A database named ${name} already exists in this environment.`);
     const subject = { type: 'create_database' as const, userId: viewer.id, databaseName: name, teamId };
     const lockKey = databaseLockKey(input.environment, name);
     let failed: DatabaseEntity | undefined;
@@ -230,7 +247,7 @@ export class DatabasesService {
           defaultUserName(name, provider.userNameMaxLength),
           'owner',
         );
-        await this.databases.update(row.id, { status: 'ready' });
+        await this.setStatus(row.id, 'ready');
         row.status = 'ready';
         row.plan = chosenPlan;
         row.infra = infra;
@@ -267,7 +284,7 @@ export class DatabasesService {
    */
   async destroy(database: DatabaseEntity): Promise<void> {
     const { provider, target } = await this.infras.connect(database.infraId);
-    await this.databases.update(database.id, { status: 'deleting' });
+    await this.setStatus(database.id, 'deleting');
     await this.credentials.dropAll(database);
     await provider.dropDatabase(target, database.name);
     await this.databases.delete(database.id);
@@ -415,6 +432,31 @@ export class DatabasesService {
   }
 }
 
+/**
+ * What a create checks in the catalog, as one row whatever exists: the plan (null columns
+ * if there is none) and its engine type, whether the environment exists, whether the plan
+ * is offered there, and whether the name is taken there. $1 plan, $2 environment, $3 name.
+ */
+const CREATE_CHECKS_SQL = `SELECT plan.id AS plan_id, plan.is_active, plan.size_limit_in_bytes,
+       engine_type.name AS engine_type,
+       EXISTS (SELECT 1 FROM environment WHERE id = $2) AS environment_exists,
+       EXISTS (SELECT 1 FROM plan_environment pe WHERE pe.plan_id = plan.id AND pe.environment_id = $2) AS offered,
+       EXISTS (SELECT 1 FROM database WHERE environment_id = $2 AND name = $3) AS taken
+  FROM (SELECT $1::int AS id) wanted
+  LEFT JOIN plan ON plan.id = wanted.id
+  LEFT JOIN engine ON engine.id = plan.engine_id
+  LEFT JOIN engine_type ON engine_type.id = engine.engine_type_id`;
+
+interface CreateChecks {
+  plan_id: number | null;
+  is_active: boolean | null;
+  size_limit_in_bytes: string | number | null;
+  engine_type: string | null;
+  environment_exists: boolean;
+  offered: boolean;
+  taken: boolean;
+}
+
 /** How long a list total is reused (see DatabasesService.countOf). */
 const COUNT_CACHE_MS = 2_000;
 
@@ -434,12 +476,21 @@ const LIST_COLUMNS = [
   'plan.size_limit_in_bytes AS size_limit_in_bytes',
   'infra.addresses AS addresses',
   'infra.engine_id AS engine_id',
-  'engineType.name AS engine_type',
+  '"engineType".name AS engine_type',
 ];
 
 /** The credentials of a listed database in one column, so a page needs no query per row. */
 const CREDENTIALS_JSON = `(SELECT json_agg(json_build_object('id', c.id, 'user', c."user") ORDER BY c.id)
   FROM credential c WHERE c.database_id = database.id)`;
+
+/** The list's row for one database, by id (the aliases are the list query's). */
+const ONE_DATABASE_SQL = `SELECT ${LIST_COLUMNS.join(', ')}, ${CREDENTIALS_JSON} AS credentials
+  FROM database database
+  JOIN plan plan ON plan.id = database.plan_id
+  JOIN infra infra ON infra.id = database.infra_id
+  JOIN engine engine ON engine.id = infra.engine_id
+  JOIN engine_type "engineType" ON "engineType".id = engine.engine_type_id
+ WHERE database.id = $1`;
 
 interface ListRow {
   id: number;
@@ -460,8 +511,6 @@ interface ListRow {
   credentials: { id: number; user: string }[] | string | null;
 }
 
-const parsed = <T>(value: T | string): T => (typeof value === 'string' ? (JSON.parse(value) as T) : value);
-
 /** A list row as the entity shape the view and the presenter read (no hydration). */
 function fromListRow(raw: ListRow): DatabaseEntity {
   const database = new DatabaseEntity();
@@ -479,11 +528,11 @@ function fromListRow(raw: ListRow): DatabaseEntity {
   database.plan = { sizeLimitInBytes: Number(raw.size_limit_in_bytes) } as PlanEntity;
   database.infra = {
     id: database.infraId,
-    addresses: parsed<string[]>(raw.addresses),
+    addresses: jsonColumn<string[]>(raw.addresses, []),
     engineId: Number(raw.engine_id),
     engine: { engineType: { name: raw.engine_type } },
   } as InfraEntity;
-  const credentials = raw.credentials === null ? [] : parsed<{ id: number; user: string }[]>(raw.credentials);
+  const credentials = jsonColumn<{ id: number; user: string }[]>(raw.credentials, []);
   database.credentials = credentials.map((c) => ({ id: Number(c.id), user: c.user }) as CredentialEntity);
   return database;
 }

@@ -4,3 +4,4 @@ export * from './migrations';
 export * from './persistence.module';
 export * from './store-errors';
 export * from './require-rows';
+export * from './raw-rows';

@@ -65,9 +65,9 @@ export class QuarantineService {
     await this.step('restore_database', database, viewer.id, async (current) => {
       if (current.status !== 'quarantined') throw new ConflictError('The database is not in quarantine.');
       await this.databaseService.ensureReachable(current);
-      await this.databases.update(current.id, { status: 'restoring' });
+      await this.databaseService.setStatus(current.id, 'restoring');
       await this.credentials.restoreAll(current, true);
-      await this.databases.update(current.id, { status: 'ready', quarantineDt: null });
+      await this.databaseService.setStatus(current.id, 'ready', null);
     });
   }
 
@@ -109,9 +109,9 @@ export class QuarantineService {
   }
 
   private async enter(database: DatabaseEntity): Promise<void> {
-    await this.databases.update(database.id, { status: 'quarantining' });
+    await this.databaseService.setStatus(database.id, 'quarantining');
     await this.credentials.revokeAll(database);
-    await this.databases.update(database.id, { status: 'quarantined', quarantineDt: isoDate(new Date()) });
+    await this.databaseService.setStatus(database.id, 'quarantined', isoDate(new Date()));
   }
 
   /** One step as a task, under the database's lock, on the row as it is once the lock is held. */
@@ -123,7 +123,7 @@ export class QuarantineService {
   ): Promise<void> {
     const subject = { type, userId, databaseId: database.id, databaseName: database.name, teamId: database.teamId };
     return this.runner.run(subject, databaseLockKey(database.environmentId, database.name), async () => {
-      const current = await this.databases.findOneBy({ id: database.id });
+      const current = await this.databaseService.find(database.id);
       if (!current) throw new NotFoundError('database', database.id);
       await work(current);
     });
