@@ -34,5 +34,5 @@ VOLUME ["/var/lib/dbaas"]
 EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8000)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-# The heap limit of `npm start` (see the README's Performance section).
-CMD ["node", "--max-old-space-size=256", "dist/apps/api/src/main.js"]
+# The heap settings of `npm start` (see the README's Performance section).
+CMD ["node", "--max-old-space-size=256", "--max-semi-space-size=8", "dist/apps/api/src/main.js"]

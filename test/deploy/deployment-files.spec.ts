@@ -84,7 +84,7 @@ describe('Dockerfile', () => {
     expect(users.length).toBeGreaterThan(0);
     expect(users[users.length - 1]).not.toMatch(/^(root|0)(:|$)/);
     const cmd = JSON.parse(final.find((i) => i.keyword === 'CMD')!.args) as string[];
-    // The same command as `npm start`, heap limit included.
+    // The same command as `npm start`, heap settings included.
     expect(cmd).toEqual(['node', ...API_NODE_FLAGS, 'dist/apps/api/src/main.js']);
     expect(API_NODE_FLAGS).toContain('--max-old-space-size=256');
     const nest = JSON.parse(read('nest-cli.json'));

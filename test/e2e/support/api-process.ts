@@ -9,7 +9,7 @@ export const API_MAIN = join(ROOT, 'dist', 'apps', 'api', 'src', 'main.js');
 export const CLI_MAIN = join(ROOT, 'dist', 'apps', 'cli', 'src', 'main.js');
 
 /**
- * The Node.js flags of `npm start` (the heap limit), so tests and the bench run the API
+ * The Node.js flags of `npm start` (heap settings), so tests and the bench run the API
  * exactly as users do.
  */
 export const API_NODE_FLAGS: string[] = (() => {
