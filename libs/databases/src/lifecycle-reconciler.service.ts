@@ -74,11 +74,11 @@ export class LifecycleReconciler {
           break;
         case 'quarantining':
           await this.credentialService.restoreAll(database, false);
-          await this.databases.update(id, { status: 'ready', quarantineDt: null });
+          await this.databaseService.setStatus(id, 'ready', null);
           break;
         case 'restoring':
           await this.credentialService.revokeAll(database);
-          await this.databases.update(id, { status: 'quarantined' });
+          await this.databaseService.setStatus(id, 'quarantined');
           break;
         default:
           await this.credentialService.reconcile(database);

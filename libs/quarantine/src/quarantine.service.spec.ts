@@ -1,0 +1,194 @@
+import { AccessPolicy, AuthenticatedUser } from '@dbaas/auth';
+import { AppConfig, ConflictError, EngineUnavailableError, ForbiddenError } from '@dbaas/core';
+import { CredentialsService } from '@dbaas/credentials';
+import { DatabasesService } from '@dbaas/databases';
+import { OperationRunner, TaskSubject } from '@dbaas/operations';
+import { DatabaseEntity, DatabaseStatus, TaskEntity } from '@dbaas/persistence';
+import { Logger } from '@nestjs/common';
+import { Repository } from 'typeorm';
+import { isoDate, QuarantineService } from './quarantine.service';
+
+const dba: AuthenticatedUser = { id: 1, username: 'admin', role: 'dba', teamIds: [1] };
+const regular: AuthenticatedUser = { id: 2, username: 'dev', role: 'regular', teamIds: [1] };
+
+const database = (status: DatabaseStatus, id = 5, name = 'orders') =>
+  ({ id, name, status, environmentId: 1, teamId: 1, infraId: 3 }) as DatabaseEntity;
+
+describe('QuarantineService', () => {
+  /** What the service did, in order: the invariants are about order. */
+  let log: string[];
+  /** The row as a read under the lock finds it. */
+  let current: DatabaseEntity | null;
+  let databases: jest.Mocked<
+    Pick<DatabasesService, 'findVisible' | 'find' | 'ensureReachable' | 'setStatus' | 'destroy'>
+  >;
+  let credentials: jest.Mocked<Pick<CredentialsService, 'revokeAll' | 'restoreAll'>>;
+  let runner: jest.Mocked<Pick<OperationRunner, 'run'>>;
+  let rows: jest.Mocked<Pick<Repository<DatabaseEntity>, 'find'>>;
+  let sut: QuarantineService;
+
+  beforeEach(() => {
+    log = [];
+    current = database('ready');
+    databases = {
+      findVisible: jest.fn(async (_id, _viewer) => current!),
+      find: jest.fn(async (_id) => current),
+      ensureReachable: jest.fn(async (_row) => void log.push('ping')),
+      setStatus: jest.fn(
+        async (_id, status, date) =>
+          void log.push(date === undefined ? status : `${status} ${date}`),
+      ),
+      destroy: jest.fn(async (row) => void log.push(`destroy ${row.name}`)),
+    };
+    credentials = {
+      revokeAll: jest.fn(async (_row) => void log.push('revoke all')),
+      restoreAll: jest.fn(
+        async (_row, fresh) => void log.push(`restore all${fresh ? ' with new passwords' : ''}`),
+      ),
+    };
+    runner = {
+      run: jest.fn(
+        async (subject: TaskSubject, key: string, work: (task: TaskEntity) => Promise<unknown>) => {
+          log.push(`task ${subject.type} under ${key}`);
+          return work({ id: 9 } as TaskEntity);
+        },
+      ) as jest.Mocked<OperationRunner>['run'],
+    };
+    rows = { find: jest.fn() };
+    sut = new QuarantineService(
+      rows as unknown as Repository<DatabaseEntity>,
+      databases as unknown as DatabasesService,
+      credentials as unknown as CredentialsService,
+      runner as unknown as OperationRunner,
+      new AccessPolicy(),
+      { quarantineRetentionDays: 7 } as AppConfig,
+    );
+  });
+
+  describe('the first DELETE', () => {
+    it('checks the engine answers, then marks, revokes and dates the quarantine', async () => {
+      await expect(sut.delete(5, regular)).resolves.toBe('quarantined');
+
+      expect(log).toEqual([
+        'task quarantine_database under database:1:orders',
+        'ping',
+        'quarantining',
+        'revoke all',
+        `quarantined ${isoDate(new Date())}`,
+      ]);
+    });
+
+    it('changes nothing when the engine does not answer', async () => {
+      databases.ensureReachable.mockRejectedValue(
+        new EngineUnavailableError('mysql at db1:3306 does not answer'),
+      );
+
+      await expect(sut.delete(5, regular)).rejects.toBeInstanceOf(EngineUnavailableError);
+
+      expect(databases.setStatus).not.toHaveBeenCalled();
+      expect(credentials.revokeAll).not.toHaveBeenCalled();
+    });
+
+    it('is done when a concurrent DELETE quarantined the database first (never a second step)', async () => {
+      databases.findVisible.mockResolvedValue(database('ready'));
+      current = database('quarantined');
+
+      await expect(sut.delete(5, dba)).resolves.toBe('quarantined');
+
+      expect(databases.destroy).not.toHaveBeenCalled();
+      expect(databases.setStatus).not.toHaveBeenCalled();
+    });
+
+    it('refuses a database in the middle of another operation', async () => {
+      databases.findVisible.mockResolvedValue(database('ready'));
+      current = database('creating');
+
+      await expect(sut.delete(5, dba)).rejects.toBeInstanceOf(ConflictError);
+
+      expect(databases.ensureReachable).not.toHaveBeenCalled();
+      expect(databases.setStatus).not.toHaveBeenCalled();
+    });
+  });
+
+  describe('the second DELETE', () => {
+    beforeEach(() => (current = database('quarantined')));
+
+    it('is for a dba only, and removes nothing for anyone else', async () => {
+      await expect(sut.delete(5, regular)).rejects.toBeInstanceOf(ForbiddenError);
+
+      expect(runner.run).not.toHaveBeenCalled();
+      expect(databases.destroy).not.toHaveBeenCalled();
+    });
+
+    it('checks the engine answers, then removes the database for good', async () => {
+      await expect(sut.delete(5, dba)).resolves.toBe('deleted');
+
+      expect(log).toEqual([
+        'task delete_database under database:1:orders',
+        'ping',
+        'destroy orders',
+      ]);
+    });
+  });
+
+  describe('restore', () => {
+    it('gives access back with new passwords and clears the quarantine date', async () => {
+      current = database('quarantined');
+
+      await sut.restore(5, dba);
+
+      expect(log).toEqual([
+        'task restore_database under database:1:orders',
+        'ping',
+        'restoring',
+        'restore all with new passwords',
+        'ready null',
+      ]);
+    });
+
+    it('refuses a database that is not in quarantine', async () => {
+      await expect(sut.restore(5, dba)).rejects.toBeInstanceOf(ConflictError);
+
+      expect(credentials.restoreAll).not.toHaveBeenCalled();
+    });
+
+    it('is for a dba only', async () => {
+      current = database('quarantined');
+
+      await expect(sut.restore(5, regular)).rejects.toBeInstanceOf(ForbiddenError);
+
+      expect(runner.run).not.toHaveBeenCalled();
+    });
+  });
+
+  describe('purge', () => {
+    it('removes every expired database, going on past one whose engine fails', async () => {
+      const first = database('quarantined', 5, 'orders');
+      const second = database('quarantined', 6, 'billing');
+      rows.find.mockResolvedValue([first, second]);
+      databases.find.mockImplementation(async (id) => (id === 5 ? first : second));
+      databases.destroy.mockImplementation(async (row) => {
+        if (row.id === 5) throw new EngineUnavailableError('mysql at db1:3306 does not answer');
+        log.push(`destroy ${row.name}`);
+      });
+      const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+
+      await expect(sut.purge(new Date('2026-11-27T12:00:00Z'))).resolves.toEqual({
+        purged: ['billing'],
+        failed: ['orders'],
+      });
+      expect(log).toContain('destroy billing');
+      expect(warn).toHaveBeenCalledWith(expect.stringContaining('Purge of orders failed'));
+      warn.mockRestore();
+    });
+
+    it('leaves a database alone that was restored between the listing and its turn', async () => {
+      rows.find.mockResolvedValue([database('quarantined')]);
+      current = database('ready');
+
+      await sut.purge(new Date('2026-11-27T12:00:00Z'));
+
+      expect(databases.destroy).not.toHaveBeenCalled();
+    });
+  });
+});
