@@ -5,9 +5,11 @@ import { Answer, HttpClient } from './support/http-client';
 import { startStack, TestStack } from './support/test-stack';
 import { until } from './support/until';
 
-
 const statuses = (answers: Answer[]) =>
-  answers.reduce<Record<number, number>>((count, a) => ({ ...count, [a.status]: (count[a.status] ?? 0) + 1 }), {});
+  answers.reduce<Record<number, number>>(
+    (count, a) => ({ ...count, [a.status]: (count[a.status] ?? 0) + 1 }),
+    {},
+  );
 
 /** Crash safety and concurrency, with real processes on one PostgreSQL metadata store. */
 describe('crash safety and concurrency (e2e)', () => {
@@ -37,18 +39,28 @@ describe('crash safety and concurrency (e2e)', () => {
   it('50 concurrent creates of one name, over two API processes: one 201, 49 409, one database on the engine', async () => {
     const clients = [stack.http, new HttpClient(second.baseUrl)];
     const body = { name: 'race_me', plan: 2, environment: 1 };
-    const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => clients[i % 2].post('/api/database/', body)));
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => clients[i % 2].post('/api/database/', body)),
+    );
     expect(statuses(answers)).toEqual({ 201: 1, 409: 49 });
     for (const answer of answers.filter((a) => a.status === 409)) {
       expect(answer.headers.get('content-type')).toContain('application/problem+json');
     }
-    expect((await mysql.listDatabases(mysqlTarget())).filter((name) => name === 'race_me')).toHaveLength(1);
+    expect(
+      (await mysql.listDatabases(mysqlTarget())).filter((name) => name === 'race_me'),
+    ).toHaveLength(1);
     expect(await stack.metadata("SELECT id FROM database WHERE name = 'race_me'")).toHaveLength(1);
-    expect(await stack.metadata("SELECT id FROM credential WHERE \"user\" = 'u_race_me'")).toHaveLength(1);
+    expect(
+      await stack.metadata('SELECT id FROM credential WHERE "user" = \'u_race_me\''),
+    ).toHaveLength(1);
   }, 60_000);
 
   it('serializes concurrent reset_password and DELETE on one database without errors', async () => {
-    const created = await stack.http.post('/api/database/', { name: 'busy_one', plan: 1, environment: 1 });
+    const created = await stack.http.post('/api/database/', {
+      name: 'busy_one',
+      plan: 1,
+      environment: 1,
+    });
     const databasePath = new URL(created.body._links.self).pathname;
     const credentialPath = new URL(created.body.credentials[0]._links.self).pathname;
     const other = new HttpClient(second.baseUrl);
@@ -78,7 +90,8 @@ describe('crash safety and concurrency (e2e)', () => {
     const tasks = await stack.http.get('/api/task/?page_size=100');
     expect(tasks.status).toBe(200);
     const types = new Set(tasks.body.task.map((t: { type: string }) => t.type));
-    for (const type of ['create_database', 'reset_password', 'quarantine_database']) expect(types).toContain(type);
+    for (const type of ['create_database', 'reset_password', 'quarantine_database'])
+      expect(types).toContain(type);
     // The losers of the race that got past the early name check recorded a failed task; the
     // others were refused before any engine work, and so recorded none.
     const races = await stack.metadata<{ status: string; error: string | null }>(
@@ -104,8 +117,17 @@ describe('crash safety and concurrency (e2e)', () => {
       password: stack.mariadb!.adminPassword,
     });
     await admin.query('FLUSH TABLES WITH READ LOCK');
-    const pending = stack.http.post('/api/database/', { name: 'crash_me', plan: 2, environment: 1 }).catch(() => undefined);
-    await until(async () => (await stack.metadata("SELECT 1 FROM database WHERE name = 'crash_me' AND status = 'creating'")).length === 1);
+    const pending = stack.http
+      .post('/api/database/', { name: 'crash_me', plan: 2, environment: 1 })
+      .catch(() => undefined);
+    await until(
+      async () =>
+        (
+          await stack.metadata(
+            "SELECT 1 FROM database WHERE name = 'crash_me' AND status = 'creating'",
+          )
+        ).length === 1,
+    );
     await stack.api.kill();
     await pending;
     await admin.query('UNLOCK TABLES');
@@ -113,30 +135,55 @@ describe('crash safety and concurrency (e2e)', () => {
 
     // Restarted, the API converges what it left behind at boot (the survivor would on its next round).
     restarted = await ApiProcess.start(stack.api.env);
-    await until(async () => (await stack.metadata("SELECT 1 FROM database WHERE name = 'crash_me'")).length === 0, 90_000);
-    expect(await stack.metadata("SELECT id FROM credential WHERE \"user\" = 'u_crash_me'")).toEqual([]);
+    await until(
+      async () =>
+        (await stack.metadata("SELECT 1 FROM database WHERE name = 'crash_me'")).length === 0,
+      90_000,
+    );
+    expect(await stack.metadata('SELECT id FROM credential WHERE "user" = \'u_crash_me\'')).toEqual(
+      [],
+    );
     expect(await mysql.listDatabases(mysqlTarget())).not.toContain('crash_me');
     expect(await mysql.listUsers(mysqlTarget())).not.toContain('u_crash_me');
-    const reconciled = await stack.metadata("SELECT status FROM task WHERE type = 'reconcile_database' AND database_name = 'crash_me'");
+    const reconciled = await stack.metadata(
+      "SELECT status FROM task WHERE type = 'reconcile_database' AND database_name = 'crash_me'",
+    );
     expect(reconciled).toContainEqual({ status: 'success' });
-    const again = await new HttpClient(restarted.baseUrl).post('/api/database/', { name: 'crash_me', plan: 2, environment: 1 });
+    const again = await new HttpClient(restarted.baseUrl).post('/api/database/', {
+      name: 'crash_me',
+      plan: 2,
+      environment: 1,
+    });
     expect(again.status).toBe(201);
   }, 150_000);
 
   it('purges each expired database once, however many processes run the purge', async () => {
     const names = ['purge_a', 'purge_b', 'purge_c'];
     for (const name of names) {
-      const created = await new HttpClient(second.baseUrl).post('/api/database/', { name, plan: 4, environment: 1 });
-      expect((await new HttpClient(second.baseUrl).delete(new URL(created.body._links.self).pathname)).status).toBe(204);
+      const created = await new HttpClient(second.baseUrl).post('/api/database/', {
+        name,
+        plan: 4,
+        environment: 1,
+      });
+      expect(
+        (await new HttpClient(second.baseUrl).delete(new URL(created.body._links.self).pathname))
+          .status,
+      ).toBe(204);
     }
     const env = { ...second.env, QUARANTINE_RETENTION_DAYS: '0' };
     const purgers = await Promise.all([ApiProcess.start(env), ApiProcess.start(env)]);
     try {
-      await until(async () => (await stack.metadata("SELECT 1 FROM database WHERE name LIKE 'purge_%'")).length === 0, 30_000);
+      await until(
+        async () =>
+          (await stack.metadata("SELECT 1 FROM database WHERE name LIKE 'purge_%'")).length === 0,
+        30_000,
+      );
       const purges = await stack.metadata<{ database_name: string; status: string; n: number }>(
         "SELECT database_name, status, count(*)::int AS n FROM task WHERE type = 'purge_database' AND database_name LIKE 'purge_%' GROUP BY 1, 2 ORDER BY 1",
       );
-      expect(purges).toEqual(names.map((name) => ({ database_name: name, status: 'success', n: 1 })));
+      expect(purges).toEqual(
+        names.map((name) => ({ database_name: name, status: 'success', n: 1 })),
+      );
     } finally {
       await Promise.all(purgers.map((p) => p.stop()));
     }

@@ -54,9 +54,14 @@ export class CredentialsService {
     private readonly runner: OperationRunner,
   ) {}
 
-  async list(page: PageRequest, viewer: AuthenticatedUser, filter: { database?: number } = {}): Promise<Page<CredentialEntity>> {
+  async list(
+    page: PageRequest,
+    viewer: AuthenticatedUser,
+    filter: { database?: number } = {},
+  ): Promise<Page<CredentialEntity>> {
     const query = this.visible(viewer).orderBy('credential.id', 'ASC');
-    if (filter.database !== undefined) query.andWhere('credential.databaseId = :db', { db: filter.database });
+    if (filter.database !== undefined)
+      query.andWhere('credential.databaseId = :db', { db: filter.database });
     const { skip, take } = skipTake(page);
     const [items, count] = await query.skip(skip).take(take).getManyAndCount();
     return { items, count };
@@ -75,10 +80,12 @@ export class CredentialsService {
   async create(input: CredentialInput, viewer: AuthenticatedUser): Promise<RevealedCredential> {
     const database = await this.databases.findOneBy({ id: input.database });
     // Another team's database is as unknown as a missing one: 404 on every route.
-    if (!database || !this.policy.canSeeDatabase(viewer, database)) throw new NotFoundError('database', input.database);
+    if (!database || !this.policy.canSeeDatabase(viewer, database))
+      throw new NotFoundError('database', input.database);
     return this.onDatabase('create_credential', database, viewer, (current) => {
       // `creating` is for the default credential of a database being made, not for callers.
-      if (current.status !== 'ready') throw new ConflictError(`The database is ${current.status}: it takes no new credentials.`);
+      if (current.status !== 'ready')
+        throw new ConflictError(`The database is ${current.status}: it takes no new credentials.`);
       return this.createFor(current, input.user, input.privileges ?? 'owner');
     });
   }
@@ -88,12 +95,20 @@ export class CredentialsService {
    * engine. A failure drops the user again and removes the record; a crash leaves the
    * `creating` record for the reconciler to roll back. The caller holds the database lock.
    */
-  async createFor(database: DatabaseEntity, rawUser: string, privileges: CredentialPrivileges): Promise<RevealedCredential> {
+  async createFor(
+    database: DatabaseEntity,
+    rawUser: string,
+    privileges: CredentialPrivileges,
+  ): Promise<RevealedCredential> {
     if (database.status !== 'ready' && database.status !== 'creating') {
       throw new ConflictError('A database in quarantine takes no new credentials.');
     }
     const { provider, target } = await this.infras.connect(database.infraId);
-    const { name: user, problem } = checkUserName(rawUser, provider.userNameMaxLength, target.adminUser);
+    const { name: user, problem } = checkUserName(
+      rawUser,
+      provider.userNameMaxLength,
+      target.adminUser,
+    );
     if (problem) throw new ValidationFailedError({ user: [problem] });
     const [{ taken }] = await this.credentials.query<{ taken: boolean }[]>(
       'SELECT EXISTS (SELECT 1 FROM credential WHERE infra_id = $1 AND "user" = $2) AS taken',
@@ -122,7 +137,9 @@ export class CredentialsService {
     const ref = { database: database.name, user };
     try {
       await provider.createUser(target, { ...ref, password, privileges });
-      await this.credentials.query(`UPDATE credential SET status = 'ready' WHERE id = $1`, [saved.id]);
+      await this.credentials.query(`UPDATE credential SET status = 'ready' WHERE id = $1`, [
+        saved.id,
+      ]);
     } catch (error) {
       await this.rollBackCreate(saved).catch(() => undefined);
       throw error;
@@ -137,7 +154,8 @@ export class CredentialsService {
     const { credential } = await this.reveal(id, viewer);
     const database = await this.databases.findOneByOrFail({ id: credential.databaseId });
     return this.onDatabase('reset_password', database, viewer, async (current) => {
-      if (current.status !== 'ready') throw new ConflictError('The database is in quarantine: passwords cannot be reset.');
+      if (current.status !== 'ready')
+        throw new ConflictError('The database is in quarantine: passwords cannot be reset.');
       const fresh = await this.credentials.findOneBy({ id, status: 'ready' });
       if (!fresh) throw new NotFoundError('credential', id);
       const password = generatePassword();
@@ -183,14 +201,19 @@ export class CredentialsService {
       .where('credential.databaseId = :id', { id: database.id })
       .getMany();
     for (const credential of credentials) {
-      const password = newPasswords ? generatePassword() : this.secrets.decrypt(credential.passwordEncrypted);
+      const password = newPasswords
+        ? generatePassword()
+        : this.secrets.decrypt(credential.passwordEncrypted);
       await provider.restoreAccess(target, {
         database: database.name,
         user: credential.user,
         password,
         privileges: credential.privileges,
       });
-      if (newPasswords) await this.credentials.update(credential.id, { passwordEncrypted: this.secrets.encrypt(password) });
+      if (newPasswords)
+        await this.credentials.update(credential.id, {
+          passwordEncrypted: this.secrets.encrypt(password),
+        });
     }
   }
 
@@ -236,12 +259,23 @@ export class CredentialsService {
     viewer: AuthenticatedUser,
     work: (current: DatabaseEntity) => Promise<T>,
   ): Promise<T> {
-    const subject = { type, userId: viewer.id, databaseId: database.id, databaseName: database.name, teamId: database.teamId };
-    return this.runner.run(subject, databaseLockKey(database.environmentId, database.name), async () => {
-      const current = await this.databases.findOneBy({ id: database.id });
-      if (!current || !this.policy.canSeeDatabase(viewer, current)) throw new NotFoundError('database', database.id);
-      return work(current);
-    });
+    const subject = {
+      type,
+      userId: viewer.id,
+      databaseId: database.id,
+      databaseName: database.name,
+      teamId: database.teamId,
+    };
+    return this.runner.run(
+      subject,
+      databaseLockKey(database.environmentId, database.name),
+      async () => {
+        const current = await this.databases.findOneBy({ id: database.id });
+        if (!current || !this.policy.canSeeDatabase(viewer, current))
+          throw new NotFoundError('database', database.id);
+        return work(current);
+      },
+    );
   }
 
   /** Credentials of databases the viewer may see. */
