@@ -1,5 +1,6 @@
 import { MysqlProvider } from '@dbaas/engines';
 import { createConnection } from 'mysql2/promise';
+import { mysqlLogin } from '../engines/engine-sessions';
 import { ApiProcess } from './support/api-process';
 import { Answer, HttpClient } from './support/http-client';
 import { startStack, TestStack } from './support/test-stack';
@@ -107,6 +108,58 @@ describe('crash safety and concurrency (e2e)', () => {
     expect(names).not.toContain('race_me');
     expectNoSecrets(JSON.stringify(tasks.body));
   });
+
+  it('finishes a password reset the engine failed half-way: the password the API shows is the one that works', async () => {
+    const created = await stack.http.post('/api/database/', {
+      name: 'reset_me',
+      plan: 2,
+      environment: 1,
+    });
+    expect(created.status).toBe(201);
+    const credentialPath = new URL(created.body.credentials[0]._links.self).pathname;
+    const oldPassword = (await stack.http.get(credentialPath)).body.password as string;
+    const login = mysqlLogin('127.0.0.1', stack.mariadb!.port);
+    // The engine answers its ping but holds every account change until lock_wait_timeout.
+    const admin = await createConnection({
+      host: '127.0.0.1',
+      port: stack.mariadb!.port,
+      user: stack.mariadb!.adminUser,
+      password: stack.mariadb!.adminPassword,
+    });
+    await admin.query('FLUSH TABLES WITH READ LOCK');
+    const reset = await stack.http.post(`${credentialPath}reset_password/`);
+    await admin.query('UNLOCK TABLES');
+    await admin.end();
+
+    expect(reset.status).toBeGreaterThanOrEqual(500);
+    expectNoSecrets(reset.text);
+    // The store holds the new password already; the engine still has the old one.
+    expect(
+      await stack.metadata(`SELECT status FROM credential WHERE "user" = 'u_reset_me'`),
+    ).toEqual([{ status: 'resetting' }]);
+    const shown = (await stack.http.get(credentialPath)).body.password as string;
+    expect(shown).not.toBe(oldPassword);
+
+    // The reconciler (here: at the boot of another process) puts the stored password on the engine.
+    const reconciler = await ApiProcess.start(stack.api.env);
+    try {
+      await until(
+        async () =>
+          (
+            await stack.metadata(
+              `SELECT 1 FROM credential WHERE "user" = 'u_reset_me' AND status = 'ready'`,
+            )
+          ).length === 1,
+        30_000,
+      );
+    } finally {
+      await reconciler.stop();
+    }
+    const session = await login('reset_me', 'u_reset_me', shown);
+    await session.close();
+    await expect(login('reset_me', 'u_reset_me', oldPassword)).rejects.toThrow();
+    expect((await stack.http.get(credentialPath)).body.password).toBe(shown);
+  }, 90_000);
 
   it('rolls back a create interrupted by SIGKILL: the database is fully gone, on the engine and in the store', async () => {
     // A global read lock makes MariaDB hold the CREATE DATABASE, so the API is killed mid-create.

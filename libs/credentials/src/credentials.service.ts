@@ -20,7 +20,7 @@ import {
 } from '@dbaas/persistence';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Repository, SelectQueryBuilder } from 'typeorm';
+import { In, Repository, SelectQueryBuilder } from 'typeorm';
 import { checkUserName } from './user-names';
 
 /** A credential together with its plaintext password (detail, create and reset only). */
@@ -156,12 +156,22 @@ export class CredentialsService {
     return this.onDatabase('reset_password', database, viewer, async (current) => {
       if (current.status !== 'ready')
         throw new ConflictError('The database is in quarantine: passwords cannot be reset.');
-      const fresh = await this.credentials.findOneBy({ id, status: 'ready' });
+      // `resetting`: a reset an engine failure interrupted may be retried.
+      const fresh = await this.credentials.findOneBy({ id, status: In(['ready', 'resetting']) });
       if (!fresh) throw new NotFoundError('credential', id);
-      const password = generatePassword();
       const { provider, target } = await this.infras.connect(current.infraId);
+      // A 503 that changes nothing while the engine is down.
+      await provider.ping(target);
+      // The store first: if the engine or this process fails from here, the stored password
+      // is the one the reconciler puts on the engine, so the two never disagree for long.
+      const password = generatePassword();
+      await this.credentials.update(id, {
+        status: 'resetting',
+        passwordEncrypted: this.secrets.encrypt(password),
+      });
       await provider.setPassword(target, { database: current.name, user: fresh.user }, password);
-      await this.credentials.update(id, { passwordEncrypted: this.secrets.encrypt(password) });
+      await this.credentials.update(id, { status: 'ready' });
+      fresh.status = 'ready';
       return { credential: fresh, password };
     });
   }
@@ -224,12 +234,31 @@ export class CredentialsService {
     }
   }
 
-  /** Reconciler: finishes or undoes credential work a dead process left behind. */
+  /** Reconciler: finishes or undoes credential work a dead process or a failed engine left behind. */
   async reconcile(database: DatabaseEntity): Promise<void> {
     for (const credential of await this.ofDatabase(database.id)) {
       if (credential.status === 'creating') await this.rollBackCreate(credential);
+      if (credential.status === 'resetting') await this.finishReset(database, credential);
       if (credential.status === 'deleting') await this.drop(database, credential);
     }
+  }
+
+  /**
+   * Puts the stored (new) password on the engine. In quarantine the engine login stays
+   * revoked: the restore gives every credential a new password anyway.
+   */
+  private async finishReset(database: DatabaseEntity, credential: CredentialRecord): Promise<void> {
+    if (database.status === 'ready') {
+      const { passwordEncrypted } = await this.credentials
+        .createQueryBuilder('credential')
+        .addSelect('credential.passwordEncrypted')
+        .where('credential.id = :id', { id: credential.id })
+        .getOneOrFail();
+      const { provider, target } = await this.infras.connect(database.infraId);
+      const ref = { database: database.name, user: credential.user };
+      await provider.setPassword(target, ref, this.secrets.decrypt(passwordEncrypted));
+    }
+    await this.credentials.update(credential.id, { status: 'ready' });
   }
 
   private async rollBackCreate(credential: CredentialRecord): Promise<void> {
@@ -280,11 +309,12 @@ export class CredentialsService {
 
   /** Credentials of databases the viewer may see. */
   private visible(viewer: AuthenticatedUser): SelectQueryBuilder<CredentialEntity> {
-    // A credential still being made or dropped (or left so by a crash) is not one yet.
+    // A credential still being made or dropped (or left so by a crash) is not one yet; one
+    // being reset is, with its new password.
     const query = this.credentials
       .createQueryBuilder('credential')
       .innerJoin('credential.database', 'database')
-      .where("credential.status = 'ready'");
+      .where("credential.status IN ('ready', 'resetting')");
     return this.policy.scopeDatabases(viewer, query);
   }
 }

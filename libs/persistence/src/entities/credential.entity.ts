@@ -11,8 +11,11 @@ import { DatabaseEntity } from './database.entity';
 export const CREDENTIAL_PRIVILEGES = ['owner', 'read-write', 'read-only'] as const;
 export type CredentialPrivileges = (typeof CREDENTIAL_PRIVILEGES)[number];
 
-/** `creating` and `deleting` mark engine work in flight (see the reconciler). */
-export const CREDENTIAL_STATUSES = ['creating', 'ready', 'deleting'] as const;
+/**
+ * `creating`, `resetting` and `deleting` mark engine work in flight (see the reconciler).
+ * A `resetting` credential already holds its new password: the engine catches up.
+ */
+export const CREDENTIAL_STATUSES = ['creating', 'ready', 'resetting', 'deleting'] as const;
 export type CredentialStatus = (typeof CREDENTIAL_STATUSES)[number];
 
 /** A user on the engine with access to exactly one database. */
