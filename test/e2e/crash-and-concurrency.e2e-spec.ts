@@ -56,6 +56,44 @@ describe('crash safety and concurrency (e2e)', () => {
     ).toHaveLength(1);
   }, 60_000);
 
+  it('never places more databases on an infra than its capacity, however many creates of different names race', async () => {
+    const infras = await stack.metadata<{ id: number; capacity: number }>(
+      'SELECT id, capacity FROM infra WHERE plan_id = 2 AND environment_id = 1',
+    );
+    // Three free slots on the MariaDB plan's infras, then twelve creates at once over two processes.
+    await stack.metadata(
+      'UPDATE infra SET capacity = (SELECT COUNT(*) FROM database WHERE infra_id = infra.id) + 3 WHERE plan_id = 2 AND environment_id = 1',
+    );
+    try {
+      const clients = [stack.http, new HttpClient(second.baseUrl)];
+      const names = Array.from({ length: 12 }, (_, i) => `slot_${i}`);
+      const answers = await Promise.all(
+        names.map((name, i) =>
+          clients[i % 2].post('/api/database/', { name, plan: 2, environment: 1 }),
+        ),
+      );
+      const free = 3 * infras.length;
+      expect(statuses(answers)).toEqual({ 201: free, 503: names.length - free });
+      for (const answer of answers.filter((a) => a.status === 503))
+        expect(answer.body.type).toMatch(/no-capacity$/);
+      const over = await stack.metadata(
+        'SELECT id FROM infra WHERE plan_id = 2 AND capacity < (SELECT COUNT(*) FROM database WHERE infra_id = infra.id)',
+      );
+      expect(over).toEqual([]);
+      const onEngine = (await mysql.listDatabases(mysqlTarget())).filter((name) =>
+        name.startsWith('slot_'),
+      );
+      expect(onEngine).toHaveLength(free);
+    } finally {
+      for (const infra of infras) {
+        await stack.metadata('UPDATE infra SET capacity = $2 WHERE id = $1', [
+          infra.id,
+          infra.capacity,
+        ]);
+      }
+    }
+  }, 60_000);
+
   it('serializes concurrent reset_password and DELETE on one database without errors', async () => {
     const created = await stack.http.post('/api/database/', {
       name: 'busy_one',

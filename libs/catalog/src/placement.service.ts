@@ -2,7 +2,7 @@ import { NoCapacityError } from '@dbaas/core';
 import { InfraEntity } from '@dbaas/persistence';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
+import { EntityManager, Repository } from 'typeorm';
 
 /**
  * Picks the infra for a new database: among the infras of the plan and environment, the
@@ -32,6 +32,23 @@ export class PlacementService {
       );
     }
     return Number(row.id);
+  }
+
+  /**
+   * Fails with NoCapacityError when the infra is full. Run it with the insert that takes
+   * the slot, under the infra's store lock (see DatabasesService.create): `place` alone
+   * cannot stop two creates from sharing the last slot.
+   */
+  async assertRoom(infraId: number, manager: EntityManager): Promise<void> {
+    const [row] = await manager.query<{ capacity: number; placed: string | number }[]>(
+      'SELECT capacity, (SELECT COUNT(*) FROM database WHERE infra_id = $1) AS placed FROM infra WHERE id = $1',
+      [infraId],
+    );
+    if (!row || Number(row.placed) >= Number(row.capacity)) {
+      throw new NoCapacityError(
+        'No engine server of this plan and environment has room for another database.',
+      );
+    }
   }
 
   /** Databases placed on each infra, for the infra detail. */

@@ -239,7 +239,12 @@ export class DatabasesService {
         status: 'creating',
         quarantineDt: null,
       });
-      await translateStoreErrors('database', () => this.databases.insert(row));
+      // The slot is taken under the infra's lock: two creates of different names cannot
+      // both take its last one (the placement above only chose).
+      await this.locks.withStoreLock(`infra:${infraId}`, async (manager) => {
+        await this.placement.assertRoom(infraId, manager);
+        await translateStoreErrors('database', () => manager.insert(DatabaseEntity, row));
+      });
       try {
         await Promise.all([this.history.attach(task, row.id), provider.createDatabase(target, name)]);
         const { credential, password } = await this.credentials.createFor(

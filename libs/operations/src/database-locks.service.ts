@@ -2,7 +2,7 @@ import { APP_CONFIG, AppConfig } from '@dbaas/core';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { createHash } from 'node:crypto';
-import { DataSource, QueryRunner } from 'typeorm';
+import { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import { KeyedMutex, Semaphore } from './keyed-mutex';
 
 /** A database is locked by its identity, known before its row exists: environment and name. */
@@ -58,6 +58,23 @@ export class DatabaseLocks {
         }
       }),
     );
+  }
+
+  /**
+   * A short step on the store alone (no engine call), serialized on `key` here and across
+   * processes: one transaction holding a transaction-level advisory lock, on one
+   * connection, released by its COMMIT. It takes no operation slot, so it may run inside
+   * withLock (always in that order: an operation's lock, then this one, never the reverse).
+   * The embedded store has one process and one connection: the mutex alone, no transaction.
+   */
+  withStoreLock<T>(key: string, work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.mutex.run(`store:${key}`, () => {
+      if (!this.shared) return work(this.store.manager);
+      return this.store.transaction(async (manager) => {
+        await manager.query('SELECT pg_advisory_xact_lock($1)', [advisoryId(`store:${key}`)]);
+        return work(manager);
+      });
+    });
   }
 
   /** Runs the work only if nobody holds the lock, here or in another process; else `undefined`. */
