@@ -25,6 +25,15 @@ describe('crash safety and concurrency (e2e)', () => {
     adminPassword: stack.mariadb!.adminPassword,
   });
 
+  /** A session of MariaDB's admin, e.g. to hold a global read lock. */
+  const mariadbAdmin = () =>
+    createConnection({
+      host: '127.0.0.1',
+      port: stack.mariadb!.port,
+      user: stack.mariadb!.adminUser,
+      password: stack.mariadb!.adminPassword,
+    });
+
   beforeAll(async () => {
     stack = await startStack({ engines: true });
     second = await ApiProcess.start(stack.api.env);
@@ -158,12 +167,7 @@ describe('crash safety and concurrency (e2e)', () => {
     const oldPassword = (await stack.http.get(credentialPath)).body.password as string;
     const login = mysqlLogin('127.0.0.1', stack.mariadb!.port);
     // The engine answers its ping but holds every account change until lock_wait_timeout.
-    const admin = await createConnection({
-      host: '127.0.0.1',
-      port: stack.mariadb!.port,
-      user: stack.mariadb!.adminUser,
-      password: stack.mariadb!.adminPassword,
-    });
+    const admin = await mariadbAdmin();
     await admin.query('FLUSH TABLES WITH READ LOCK');
     const reset = await stack.http.post(`${credentialPath}reset_password/`);
     await admin.query('UNLOCK TABLES');
@@ -201,12 +205,7 @@ describe('crash safety and concurrency (e2e)', () => {
 
   it('rolls back a create interrupted by SIGKILL: the database is fully gone, on the engine and in the store', async () => {
     // A global read lock makes MariaDB hold the CREATE DATABASE, so the API is killed mid-create.
-    const admin = await createConnection({
-      host: '127.0.0.1',
-      port: stack.mariadb!.port,
-      user: stack.mariadb!.adminUser,
-      password: stack.mariadb!.adminPassword,
-    });
+    const admin = await mariadbAdmin();
     await admin.query('FLUSH TABLES WITH READ LOCK');
     const pending = stack.http
       .post('/api/database/', { name: 'crash_me', plan: 2, environment: 1 })
