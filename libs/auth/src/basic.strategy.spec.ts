@@ -1,0 +1,69 @@
+import { TooManyRequestsError } from '@dbaas/core';
+import { AuthService } from './auth.service';
+import { AuthenticatedUser } from './authenticated-user';
+import { BasicStrategy } from './basic.strategy';
+
+const admin: AuthenticatedUser = { id: 1, username: 'admin', role: 'dba', teamIds: [] };
+const basic = (credentials: string) => `Basic ${Buffer.from(credentials).toString('base64')}`;
+
+/** What passport hears back from the strategy for one request. */
+type Outcome = { success: AuthenticatedUser } | { fail: unknown[] } | { error: unknown };
+
+describe('BasicStrategy', () => {
+  let auth: jest.Mocked<Pick<AuthService, 'verify'>>;
+  let sut: BasicStrategy;
+
+  beforeEach(() => {
+    auth = {
+      verify: jest.fn(async (username, password) =>
+        username === 'admin' && password === 'se:cr:et' ? admin : null,
+      ),
+    };
+    sut = new BasicStrategy(auth as unknown as AuthService);
+  });
+
+  /** Runs the strategy as passport does: on an object that has passport's verbs. */
+  const authenticate = (authorization?: string, ip = '10.0.0.1') =>
+    new Promise<Outcome>((resolve) => {
+      const run = Object.assign(Object.create(sut) as BasicStrategy, {
+        success: (user: AuthenticatedUser) => resolve({ success: user }),
+        fail: (...args: unknown[]) => resolve({ fail: args }),
+        error: (error: unknown) => resolve({ error }),
+      });
+      run.authenticate({ ip, headers: authorization === undefined ? {} : { authorization } });
+    });
+
+  it('splits the credentials at the first colon only: a password may hold colons', async () => {
+    await expect(authenticate(basic('admin:se:cr:et'))).resolves.toEqual({ success: admin });
+    expect(auth.verify).toHaveBeenCalledWith('admin', 'se:cr:et');
+  });
+
+  it('fails a wrong password with the challenge', async () => {
+    await expect(authenticate(basic('admin:se'))).resolves.toEqual({
+      fail: ['Basic realm="dbaas"', 401],
+    });
+  });
+
+  it.each([
+    ['no header', undefined, ['Basic realm="dbaas"', 401]],
+    ['another scheme', 'Bearer abc', ['Basic realm="dbaas"', 401]],
+    ['a scheme without credentials', 'Basic', [400]],
+    ['credentials without a colon', basic('nocolon'), [400]],
+    ['an empty password', basic('admin:'), ['Basic realm="dbaas"', 401]],
+    ['an empty user', basic(':secret'), ['Basic realm="dbaas"', 401]],
+  ])('fails %s without asking the store', async (_case, header, args) => {
+    await expect(authenticate(header)).resolves.toEqual({ fail: args });
+    expect(auth.verify).not.toHaveBeenCalled();
+  });
+
+  it('answers 429 after five failed logins of one user from one address, even with the right password', async () => {
+    for (let i = 0; i < 5; i++) await authenticate(basic('admin:wrong'));
+
+    const outcome = await authenticate(basic('admin:se:cr:et'));
+
+    expect(outcome).toEqual({ error: expect.any(TooManyRequestsError) });
+    await expect(authenticate(basic('admin:se:cr:et'), '10.0.0.2')).resolves.toEqual({
+      success: admin,
+    });
+  });
+});
