@@ -45,6 +45,19 @@ describe('catalog API (e2e, PostgreSQL metadata store)', () => {
       }
     });
 
+    it('takes a password with colons whole (RFC 7617: the user id ends at the first colon)', async () => {
+      const created = await stack.http.post('/api/user/', {
+        username: 'colon_user',
+        password: 'pass:with:colons',
+        role: 'regular',
+      });
+      expect(created.status).toBe(201);
+      expect((await stack.http.as('colon_user:pass:with:colons').get('/api/plan/')).status).toBe(
+        200,
+      );
+      expectProblem(await stack.http.as('colon_user:pass').get('/api/plan/'), 401);
+    });
+
     it('stores API passwords as scrypt hashes', async () => {
       const rows = await stack.metadata<{ password_hash: string }>(
         'SELECT password_hash FROM "user"',
