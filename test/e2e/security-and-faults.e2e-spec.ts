@@ -1,6 +1,7 @@
 import { createConnection } from 'mysql2/promise';
 import { MysqlProvider } from '@dbaas/engines';
 import { expectProblem, HttpClient, PASSWORDS_SEEN } from './support/http-client';
+import { ApiProcess } from './support/api-process';
 import { startStack, TestStack } from './support/test-stack';
 import { until } from './support/until';
 
@@ -36,6 +37,25 @@ describe('security and faults (e2e)', () => {
       const elsewhere = await http.as('mallory:right-password').get('/api/plan/', { headers: { 'x-forwarded-for': '203.0.113.9' } });
       expect(elsewhere.status).toBe(200);
     });
+
+    it('keys the throttle on the socket address when no proxy is trusted: a forged X-Forwarded-For does not reset it', async () => {
+      const untrusting = await ApiProcess.start({ ...stack.api.env, DBAAS_TRUST_PROXY: 'false' });
+      try {
+        const direct = new HttpClient(untrusting.baseUrl);
+        expect((await direct.post('/api/user/', { username: 'trudy', password: 'right-password', role: 'regular', teams: [2] })).status).toBe(201);
+        for (let i = 0; i < 5; i++) {
+          const forged = { 'x-forwarded-for': `198.51.100.${i}` };
+          expectProblem(await direct.as('trudy:wrong').get('/api/plan/', { headers: forged }), 401);
+        }
+        const again = await direct.as('trudy:right-password').get('/api/plan/', { headers: { 'x-forwarded-for': '198.51.100.77' } });
+        expectProblem(again, 429);
+        // Nor does it believe X-Forwarded-Host for the links it builds.
+        const listed = await direct.get('/api/plan/', { headers: { 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'https' } });
+        expect(listed.text).not.toContain('evil.example');
+      } finally {
+        await untrusting.stop();
+      }
+    }, 60_000);
   });
 
   describe('Idempotency-Key', () => {

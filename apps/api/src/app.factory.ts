@@ -35,7 +35,7 @@ export async function createApp(
 ): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: config.bodyLimitBytes,
-    trustProxy: true,
+    trustProxy: config.trustProxy,
     routerOptions: { ignoreTrailingSlash: true },
     // The request id: a sane incoming X-Request-Id, else a new UUID (see requestIdOf).
     genReqId: requestIdOf,

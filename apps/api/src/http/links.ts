@@ -11,7 +11,7 @@ export interface ListLinks {
 
 /**
  * Builds the absolute URLs of the HAL representation for one request. The scheme and
- * host honour X-Forwarded-Proto / X-Forwarded-Host (Fastify's trustProxy).
+ * host honour X-Forwarded-Proto / X-Forwarded-Host from a trusted proxy (DBAAS_TRUST_PROXY).
  */
 export class Links {
   constructor(

@@ -39,8 +39,25 @@ describe('loadConfig', () => {
     ['QUARANTINE_RETENTION_DAYS', 'seven'],
     ['LOG_LEVEL', 'chatty'],
     ['DBAAS_SAMPLE_DATA', 'perhaps'],
+    ['DBAAS_TRUST_PROXY', 'my-proxy'],
+    ['DBAAS_TRUST_PROXY', '10.0.0.0/33'],
+    ['DBAAS_TRUST_PROXY', 'loopback,'],
   ])('names %s when it is %j', (name, value) => {
     expect(() => loadConfig({ DBAAS_DATA_DIR: dataDir, [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ DBAAS_DATA_DIR: dataDir, [name]: value })).toThrow(name);
+  });
+
+  it('believes forwarded headers from loopback proxies only, unless told otherwise', () => {
+    const trust = (value?: string) =>
+      loadConfig({ DBAAS_DATA_DIR: dataDir, DBAAS_TRUST_PROXY: value }).trustProxy;
+    expect(trust()).toEqual(['loopback']);
+    expect(trust('true')).toBe(true);
+    expect(trust('false')).toBe(false);
+    expect(trust('10.0.0.0/8, 192.168.1.7,loopback, fd00::/8')).toEqual([
+      '10.0.0.0/8',
+      '192.168.1.7',
+      'loopback',
+      'fd00::/8',
+    ]);
   });
 });

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 
 /** Everything the app reads from the environment, validated once at boot. */
@@ -20,6 +21,13 @@ export interface AppConfig {
   seedSampleData: boolean;
   /** When set, `/metrics` wants `Authorization: Bearer <token>`; unset, it is open. */
   metricsToken?: string;
+  /**
+   * Whose X-Forwarded-For/-Proto/-Host the API believes (Fastify's trustProxy): true (any
+   * client), false (none), or addresses, CIDR ranges and `loopback`/`linklocal`/`uniquelocal`.
+   * The client address they give keys the login throttle, so an untrusted client must not
+   * be able to choose it.
+   */
+  trustProxy: boolean | string[];
 }
 
 /** A bad configuration value: the message is one line and names the variable. */
@@ -45,6 +53,27 @@ function boolean(env: Env, name: string, fallback: boolean): boolean {
   if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
   if (['0', 'false', 'no', 'off'].includes(raw)) return false;
   throw new ConfigError(`${name} must be true or false (got "${env[name]}")`);
+}
+
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** DBAAS_TRUST_PROXY: true, false, or a comma-separated list of addresses, CIDR ranges and names. */
+function trustedProxies(env: Env, name: string): boolean | string[] {
+  const raw = env[name]?.trim();
+  if (!raw) return ['loopback'];
+  if (/^(1|0|true|false|yes|no|on|off)$/i.test(raw)) return boolean(env, name, false);
+  const items = raw.split(',').map((item) => item.trim());
+  for (const item of items) {
+    const [address, bits, extra] = item.split('/');
+    const family = isIP(address);
+    const validBits = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 6 ? 128 : 32));
+    if (!PROXY_NAMES.has(item) && (!family || !validBits || extra !== undefined)) {
+      throw new ConfigError(
+        `${name} must be true, false, or a comma-separated list of addresses, CIDR ranges, loopback, linklocal and uniquelocal (got "${item}")`,
+      );
+    }
+  }
+  return items;
 }
 
 function parseKey(raw: string, name: string): Buffer {
@@ -108,5 +137,6 @@ export function loadConfig(env: Env = process.env): AppConfig {
     usedSizeCacheSeconds: integer(env, 'DBAAS_USED_SIZE_CACHE_SECONDS', 30, 0, 86400),
     seedSampleData: boolean(env, 'DBAAS_SAMPLE_DATA', !databaseUrl),
     metricsToken,
+    trustProxy: trustedProxies(env, 'DBAAS_TRUST_PROXY'),
   };
 }
