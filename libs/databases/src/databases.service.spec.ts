@@ -1,0 +1,227 @@
+import { AccessPolicy, AuthenticatedUser } from '@dbaas/auth';
+import { PlacementService } from '@dbaas/catalog';
+import {
+  AppConfig,
+  ConflictError,
+  EngineUnavailableError,
+  ValidationFailedError,
+} from '@dbaas/core';
+import { CredentialsService } from '@dbaas/credentials';
+import { ConnectedInfra, EngineProvider, InfraAccess } from '@dbaas/engines';
+import { DatabaseLocks, OperationRunner, TaskHistory, TaskSubject } from '@dbaas/operations';
+import {
+  CredentialEntity,
+  DatabaseEntity,
+  ProjectEntity,
+  TaskEntity,
+  TeamEntity,
+} from '@dbaas/persistence';
+import { EntityManager, Repository } from 'typeorm';
+import { DatabasesService } from './databases.service';
+
+const dev: AuthenticatedUser = { id: 2, username: 'dev', role: 'regular', teamIds: [1] };
+const input = { name: 'Orders', plan: 2, environment: 1 };
+
+/** What the catalog check query answers for the input above when everything is in order. */
+const allowed = {
+  plan_id: 2,
+  is_active: true,
+  size_limit_in_bytes: '1048576',
+  engine_type: 'mysql',
+  environment_exists: true,
+  offered: true,
+  taken: false,
+};
+
+describe('DatabasesService.create', () => {
+  /** What happened, in order. */
+  let log: string[];
+  let checks: typeof allowed;
+  let databases: {
+    query: jest.Mock;
+    create: jest.Mock;
+    findOneBy: jest.Mock;
+    delete: jest.Mock;
+    manager: unknown;
+  };
+  let engine: jest.Mocked<
+    Pick<
+      EngineProvider,
+      'reservedNames' | 'listDatabases' | 'createDatabase' | 'dropDatabase' | 'endpoint'
+    >
+  >;
+  let placement: jest.Mocked<Pick<PlacementService, 'place' | 'assertRoom'>>;
+  let credentials: jest.Mocked<Pick<CredentialsService, 'createFor' | 'dropAll'>>;
+  let sut: DatabasesService;
+
+  beforeEach(() => {
+    log = [];
+    checks = { ...allowed };
+    databases = {
+      query: jest.fn(async (sql: string, params: unknown[]) => {
+        if (sql.includes('engine_type.name AS engine_type')) return [checks];
+        log.push(`store ${sql.split(' ').slice(0, 2).join(' ')} ${String(params[1])}`);
+        return [];
+      }),
+      create: jest.fn((fields) => ({ ...fields }) as DatabaseEntity),
+      findOneBy: jest.fn(async () => ({ id: 40, name: 'orders', status: 'creating', infraId: 3 })),
+      delete: jest.fn(async () => void log.push('store delete row')),
+      manager: { connection: { subscribers: [] } },
+    };
+    engine = {
+      reservedNames: ['mysql'],
+      listDatabases: jest.fn(async (_infra) => {
+        log.push('engine list databases');
+        return ['legacy'];
+      }),
+      createDatabase: jest.fn(async (_infra, name) => void log.push(`engine create ${name}`)),
+      dropDatabase: jest.fn(async (_infra, name) => void log.push(`engine drop ${name}`)),
+      endpoint: jest.fn((_infra, name) => `mysql://<user>:<password>@db1:3306/${name}`),
+    };
+    placement = {
+      place: jest.fn(async (_plan, _environment) => {
+        log.push('place');
+        return 3;
+      }),
+      assertRoom: jest.fn(async (_infra, _manager) => void log.push('room on infra 3')),
+    };
+    credentials = {
+      createFor: jest.fn(async (_row, user, privileges) => {
+        log.push(`credential ${user} ${privileges}`);
+        return { credential: { id: 7, user } as CredentialEntity, password: 's3cret-password' };
+      }),
+      dropAll: jest.fn(async (_row) => void log.push('drop credentials')),
+    };
+    const infra = {
+      id: 3,
+      addresses: ['db1:3306'],
+      engineId: 2,
+      engine: { engineType: { name: 'mysql' } },
+    };
+    const infras = {
+      providerFor: jest.fn(() => engine),
+      connect: jest.fn(
+        async () => ({ infra, provider: engine, target: { id: 3 } }) as unknown as ConnectedInfra,
+      ),
+    };
+    const runner = {
+      run: jest.fn(
+        async (subject: TaskSubject, key: string, work: (task: TaskEntity) => Promise<unknown>) => {
+          log.push(`task ${subject.type} under ${key}`);
+          return work({ id: 1 } as TaskEntity);
+        },
+      ),
+    };
+    const history = { attach: jest.fn(async () => undefined) };
+    const manager = {
+      insert: jest.fn(async (_entity: unknown, row: DatabaseEntity) => {
+        row.id = 40;
+        log.push(`store insert ${row.name} ${row.status}`);
+      }),
+    };
+    const locks = {
+      withLock: jest.fn((_key: string, work: () => Promise<unknown>) => work()),
+      withStoreLock: jest.fn((key: string, work: (manager: EntityManager) => Promise<unknown>) => {
+        log.push(`lock ${key}`);
+        return work(manager as unknown as EntityManager);
+      }),
+    };
+    sut = new DatabasesService(
+      databases as unknown as Repository<DatabaseEntity>,
+      {} as Repository<ProjectEntity>,
+      {} as Repository<TeamEntity>,
+      placement as unknown as PlacementService,
+      infras as unknown as InfraAccess,
+      credentials as unknown as CredentialsService,
+      new AccessPolicy(),
+      runner as unknown as OperationRunner,
+      history as unknown as TaskHistory,
+      locks as unknown as DatabaseLocks,
+      { usedSizeCacheSeconds: 30 } as AppConfig,
+    );
+  });
+
+  it('claims the name and the slot before any engine change, then makes the database and its owner', async () => {
+    const created = await sut.create(input, dev);
+
+    expect(log).toEqual([
+      'task create_database under database:1:orders',
+      'place',
+      'engine list databases',
+      'lock infra:3',
+      'room on infra 3',
+      'store insert orders creating',
+      'engine create orders',
+      'credential u_orders owner',
+      'store UPDATE database ready',
+    ]);
+    expect(created).toMatchObject({ defaultPassword: 's3cret-password', usedSizeInBytes: null });
+    expect(created.database).toMatchObject({ id: 40, name: 'orders', status: 'ready', teamId: 1 });
+  });
+
+  it.each([
+    ['an unknown plan', { plan_id: null }, { errors: { plan: ['no plan with id 2'] } }],
+    [
+      'an unknown environment',
+      { environment_exists: false },
+      { errors: { environment: ['no environment with id 1'] } },
+    ],
+    [
+      'a plan not offered there',
+      { offered: false },
+      { errors: { plan: ['this plan is not offered in this environment'] } },
+    ],
+    [
+      'an inactive plan',
+      { is_active: false },
+      { errors: { plan: ['this plan is not offered in this environment'] } },
+    ],
+    [
+      'a name taken in the environment',
+      { taken: true },
+      new ConflictError('A database named orders already exists in this environment.'),
+    ],
+  ])('refuses %s before any engine work', async (_case, answer, refusal) => {
+    Object.assign(checks, answer);
+
+    await expect(sut.create(input, dev)).rejects.toMatchObject(refusal);
+
+    expect(log).toEqual([]);
+  });
+
+  it("refuses a name the engine reserves, by the engine's rules", async () => {
+    await expect(sut.create({ ...input, name: 'mysql' }, dev)).rejects.toBeInstanceOf(
+      ValidationFailedError,
+    );
+
+    expect(log).toEqual([]);
+  });
+
+  it('never takes over a database it did not make: a name on the engine is a 409 and nothing is written', async () => {
+    await expect(sut.create({ ...input, name: 'legacy' }, dev)).rejects.toBeInstanceOf(
+      ConflictError,
+    );
+
+    expect(log).toEqual([
+      'task create_database under database:1:legacy',
+      'place',
+      'engine list databases',
+    ]);
+  });
+
+  it('answers at once when the engine fails mid-way, and undoes what was made in the background', async () => {
+    credentials.createFor.mockRejectedValue(
+      new EngineUnavailableError('mysql at db1:3306 does not answer'),
+    );
+
+    await expect(sut.create(input, dev)).rejects.toBeInstanceOf(EngineUnavailableError);
+    await new Promise((resolve) => setImmediate(resolve));
+
+    expect(log.slice(-4)).toEqual([
+      'store UPDATE database deleting',
+      'drop credentials',
+      'engine drop orders',
+      'store delete row',
+    ]);
+  });
+});
