@@ -179,6 +179,8 @@ interface ProvisioningResult {
   direct: number;
   /** Engine statements per cycle on each side, where the engine counts them (else null). */
   statementsPerCycle: { api: number; direct: number } | null;
+  /** Statements the API sent to its metadata store per cycle (its own counter, see /metrics). */
+  metadataStatementsPerCycle: number;
 }
 
 async function provisioningScenario(stack: TestStack): Promise<ProvisioningResult[]> {
@@ -205,13 +207,20 @@ async function provisioningScenario(stack: TestStack): Promise<ProvisioningResul
     };
     const apiTimes: number[] = [];
     const directTimes: number[] = [];
-    const statements = { api: 0, direct: 0 };
+    const statements = { api: 0, direct: 0, metadata: 0 };
     const counter = await statementCounter(engine.type, engine.server);
+    const scrapeCost =
+      (await metadataStatements(stack.api.baseUrl)) - (await metadataStatements(stack.api.baseUrl));
     const counted = async <T>(side: 'api' | 'direct', work: () => Promise<T>): Promise<T> => {
       const before = await counter?.count();
+      const metadataBefore = side === 'api' ? await metadataStatements(stack.api.baseUrl) : 0;
       const result = await work();
       // Minus 1: the second count's own statement.
       if (counter) statements[side] += (await counter.count()) - before! - 1;
+      if (side === 'api') {
+        statements.metadata +=
+          (await metadataStatements(stack.api.baseUrl)) - metadataBefore + scrapeCost;
+      }
       return result;
     };
     const tag = randomBytes(2).toString('hex');
@@ -240,6 +249,7 @@ async function provisioningScenario(stack: TestStack): Promise<ProvisioningResul
       statementsPerCycle: counter
         ? { api: round(statements.api / cycles, 1), direct: round(statements.direct / cycles, 1) }
         : null,
+      metadataStatementsPerCycle: round(statements.metadata / cycles, 1),
     });
   }
   return results;
@@ -288,6 +298,18 @@ async function directCycle(
   await provider.dropUser(target, ref);
   await provider.dropDatabase(target, name);
   return performance.now() - t0;
+}
+
+/**
+ * The API's count of statements sent to its metadata store (`/metrics`, open in the bench).
+ * A scrape sends statements itself: the caller measures and removes that (scrapeCost is
+ * negative: an earlier scrape minus a later one).
+ */
+async function metadataStatements(api: string): Promise<number> {
+  const text = await (await fetch(`${api}/metrics`)).text();
+  const line = /^dbaas_metadata_store_statements_total (\d+)/m.exec(text);
+  if (!line) throw new Error('the API does not report dbaas_metadata_store_statements_total');
+  return Number(line[1]);
 }
 
 /**
@@ -606,13 +628,14 @@ function renderTable(r: {
     'direct p50 ms',
     'ratio',
     'engine statements per cycle, API / direct',
+    'metadata statements per API cycle',
   );
-  row('---', '---:', '---:', '---:', '---:');
+  row('---', '---:', '---:', '---:', '---:', '---:');
   for (const p of r.provisioning) {
     const statements = p.statementsPerCycle
       ? `${p.statementsPerCycle.api} / ${p.statementsPerCycle.direct}`
       : 'not counted (the server also holds the metadata)';
-    row(p.engine, p.api, p.direct, x(p.api, p.direct), statements);
+    row(p.engine, p.api, p.direct, x(p.api, p.direct), statements, p.metadataStatementsPerCycle);
   }
   lines.push('', `Scale (p50 ms, ${SCALE_CONNECTIONS} connection, ${SCALE_SECONDS} s each)`, '');
   row('databases', 'API detail', 'API list-100', 'baseline detail', 'baseline list-100');

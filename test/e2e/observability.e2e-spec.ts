@@ -250,6 +250,28 @@ describe('observability (e2e)', () => {
       expect(sample(metrics, 'dbaas_metadata_store_up')).toBe(1);
     });
 
+    it('counts the statements sent to the metadata store: one detail read adds its login and its read', async () => {
+      const scrape = async () =>
+        sample(
+          (await http.as(null).get('/metrics')).text,
+          'dbaas_metadata_store_statements_total',
+        )!;
+      // A background job (the reconciler's round) may land between two scrapes: up to 3 tries.
+      const added: number[] = [];
+      for (let attempt = 0; attempt < 3; attempt++) {
+        // Two scrapes in a row: what one scrape sends itself.
+        const first = await scrape();
+        const second = await scrape();
+        expect((await http.get('/api/database/1/')).status).toBe(200);
+        const third = await scrape();
+        added.push(third - second - (second - first));
+        // The login lookup and the database by id (its used size may also need the infra).
+        if (added.at(-1)! >= 2 && added.at(-1)! <= 3) break;
+      }
+      expect(added.at(-1)).toBeGreaterThanOrEqual(2);
+      expect(added.at(-1)).toBeLessThanOrEqual(3);
+    });
+
     it('wants the bearer token when DBAAS_METRICS_TOKEN is set, and LOG_LEVEL=warn keeps info lines out', async () => {
       const token = 'obs-metrics-token-0123456789';
       const api = await ApiProcess.start({

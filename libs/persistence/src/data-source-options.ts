@@ -5,6 +5,7 @@ import { DataSourceOptions } from 'typeorm';
 import { PGliteDriver } from 'typeorm-pglite';
 import { ENTITIES } from './entities';
 import { MIGRATIONS } from './migrations';
+import { StatementCounter } from './statement-counter';
 
 /** Which metadata store is in use, for the first log line. */
 export function describeStore(config: AppConfig): string {
@@ -24,8 +25,10 @@ export function dataSourceOptions(config: AppConfig): DataSourceOptions {
     migrations: MIGRATIONS,
     migrationsRun: false,
     synchronize: false,
-    // Query logging would print parameters, and parameters can be secrets.
+    // Query logging would print parameters, and parameters can be secrets: this logger
+    // only counts the statements.
     logging: false,
+    logger: new StatementCounter(),
   };
   if (config.databaseUrl) {
     return {

@@ -5,3 +5,4 @@ export * from './persistence.module';
 export * from './store-errors';
 export * from './require-rows';
 export * from './raw-rows';
+export * from './statement-counter';

@@ -1,8 +1,8 @@
 import { EngineMetrics, ENGINE_TYPES } from '@dbaas/engines';
-import { DATABASE_STATUSES } from '@dbaas/persistence';
+import { DATABASE_STATUSES, StatementCounter } from '@dbaas/persistence';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { RequestObserver } from './http-observability';
 
@@ -62,6 +62,15 @@ export class MetricsService implements RequestObserver {
     registers: [this.own],
   });
 
+  /** What the store's StatementCounter had counted at the last scrape. */
+  private statementsCounted = 0;
+
+  private readonly storeStatements = new Counter({
+    name: 'dbaas_metadata_store_statements_total',
+    help: 'Statements this process sent to the metadata store (the scrape itself included).',
+    registers: [this.own],
+  });
+
   constructor(
     @InjectDataSource() private readonly store: DataSource,
     engineMetrics: EngineMetrics,
@@ -81,7 +90,15 @@ export class MetricsService implements RequestObserver {
   /** The exposition text, with the inventory gauges read from the store just now. */
   async render(): Promise<string> {
     await this.refreshInventory();
+    this.countStatements();
     return this.registry.metrics();
+  }
+
+  private countStatements(): void {
+    const counter = this.store.logger;
+    if (!(counter instanceof StatementCounter)) return;
+    this.storeStatements.inc(counter.count - this.statementsCounted);
+    this.statementsCounted = counter.count;
   }
 
   private async refreshInventory(): Promise<void> {
