@@ -318,6 +318,31 @@ describe('databases, credentials and quarantine on real engines (e2e)', () => {
       );
     });
 
+    it('gives long names with a common start their own default users where MySQL cuts user names at 32', async () => {
+      const names = [
+        'analytics_service_production_eu_west_1',
+        'analytics_service_production_eu_west_2',
+      ];
+      const users: string[] = [];
+      for (const name of names) {
+        const created = await http.post('/api/database/', { name, plan: 2, environment: 1 });
+        expect(created.status).toBe(201);
+        const credential = await http.get(
+          new URL(created.body.credentials[0]._links.self).pathname,
+        );
+        users.push(credential.body.user);
+        const url = new URL(created.body.endpoint.replace('<user>:<password>', 'x:y'));
+        const session = await mysqlLogin(url.hostname, Number(url.port))(
+          name,
+          credential.body.user,
+          credential.body.password,
+        );
+        await session.close();
+      }
+      expect(users[0]).not.toBe(users[1]);
+      for (const user of users) expect(user.length).toBeLessThanOrEqual(32);
+    });
+
     it('refuses a plan not offered in the environment, and answers 503 when no infra has room', async () => {
       const plan = await http.post('/api/plan/', {
         name: 'dev-only',

@@ -18,6 +18,17 @@ describe('user names', () => {
 
   it('cuts the default user name to the limit without a trailing underscore', () => {
     expect(defaultUserName('test_database2', 63)).toBe('u_test_database2');
-    expect(defaultUserName('abcdefghij_klmnop', 13)).toBe('u_abcdefghij');
+  });
+
+  it('cuts a long default name to the limit with a tag of the whole name, so long names with a common start differ', () => {
+    const a = defaultUserName('analytics_service_production_eu_west_1', 32);
+    const b = defaultUserName('analytics_service_production_eu_west_2', 32);
+    expect(a).toMatch(/^u_analytics_service_produ_[0-9a-f]{6}$/);
+    expect(a).toHaveLength(32);
+    expect(b).not.toBe(a);
+    expect(defaultUserName('analytics_service_production_eu_west_1', 32)).toBe(a);
+    expect(checkUserName(a, 32, 'root')).toEqual({ name: a, problem: null });
+    // A cut that ends on "_" does not leave "__" before the tag.
+    expect(defaultUserName('abcde_fghij_klmnop', 14)).toMatch(/^u_abcde_[0-9a-f]{6}$/);
   });
 });

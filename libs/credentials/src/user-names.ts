@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { nameProblem, normalizeName } from '@dbaas/core';
 
 /**
@@ -34,7 +35,15 @@ export function checkUserName(
   return { name, problem };
 }
 
-/** `u_<database>`, cut to the engine's user-name limit. */
+/**
+ * `u_<database>`. Where the engine's user-name limit cuts it (MySQL's 32 characters against
+ * database names of up to 40), the cut name ends in 6 hex digits of the database name's
+ * SHA-256: two long names with a common start still get two users (a plain cut gave both
+ * the same one, and the second create failed on it), and a database always gets the same.
+ */
 export function defaultUserName(database: string, maxLength: number): string {
-  return `u_${database}`.slice(0, maxLength).replace(/_+$/, '');
+  const full = `u_${database}`;
+  if (full.length <= maxLength) return full;
+  const tag = createHash('sha256').update(database).digest('hex').slice(0, 6);
+  return `${full.slice(0, maxLength - tag.length - 1).replace(/_+$/, '')}_${tag}`;
 }
