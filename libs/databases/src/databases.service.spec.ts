@@ -47,7 +47,12 @@ describe('DatabasesService.create', () => {
   let engine: jest.Mocked<
     Pick<
       EngineProvider,
-      'reservedNames' | 'listDatabases' | 'createDatabase' | 'dropDatabase' | 'endpoint'
+      | 'reservedNames'
+      | 'userNameMaxLength'
+      | 'listDatabases'
+      | 'createDatabase'
+      | 'dropDatabase'
+      | 'endpoint'
     >
   >;
   let placement: jest.Mocked<Pick<PlacementService, 'place' | 'assertRoom'>>;
@@ -70,6 +75,7 @@ describe('DatabasesService.create', () => {
     };
     engine = {
       reservedNames: ['mysql'],
+      userNameMaxLength: 32,
       listDatabases: jest.fn(async (_infra) => {
         log.push('engine list databases');
         return ['legacy'];
