@@ -15,6 +15,98 @@ function advisoryId(key: string): string {
   return createHash('sha256').update(key).digest().readBigInt64BE(0).toString();
 }
 
+/** A statement with its parameters ($1, $2, ...). */
+export interface Statement {
+  sql: string;
+  params: unknown[];
+}
+
+/**
+ * A lock being taken, held and released (DatabaseLocks.hold). Each step can carry one
+ * statement of the caller's in the same round trip.
+ */
+export interface LockHandle {
+  /**
+   * Takes the lock if it is free, and runs `statement` in the same statement: it may read
+   * the one-row relation `acquired`, whose boolean column `taken` says whether the lock
+   * was taken. Returns that and the statement's rows.
+   */
+  tryTake(statement: Statement): Promise<{ taken: boolean; rows: Record<string, unknown>[] }>;
+  /** Waits until the lock is taken. */
+  take(): Promise<void>;
+  /** Runs `statement` (if any) and releases the lock, in one round trip. */
+  release(statement?: Statement): Promise<void>;
+}
+
+/** The lock id follows the caller's parameters: `$<n+1>`. */
+function withLockParam(statement: Statement, lockId: string): { sql: string; params: unknown[]; lock: string } {
+  return { sql: statement.sql, params: [...statement.params, lockId], lock: `$${statement.params.length + 1}` };
+}
+
+/**
+ * One statement: the lock attempt (evaluated once: a CTE with a volatile function is never
+ * inlined), then the caller's statement, which may read `acquired`; one row per row of the
+ * caller's statement (which must return at least one), each with `taken`.
+ */
+function tryTakeSql(attempt: string, sql: string): string {
+  return `WITH acquired AS (SELECT ${attempt} AS taken), result AS (${sql})
+    SELECT acquired.taken AS lock_taken, result.* FROM acquired LEFT JOIN result ON true`;
+}
+
+function splitTaken(rows: Record<string, unknown>[]) {
+  const taken = rows[0]?.lock_taken === true;
+  return { taken, rows: rows.map(({ lock_taken: _, ...row }) => row) };
+}
+
+/** A session-level advisory lock on the operation's own store connection. */
+class AdvisoryLock implements LockHandle {
+  /** A lock statement was sent and no release has completed since: the lock may be held. */
+  mayBeHeld = false;
+
+  constructor(
+    private readonly runner: QueryRunner,
+    private readonly id: string,
+  ) {}
+
+  async tryTake(statement: Statement) {
+    const { sql, params, lock } = withLockParam(statement, this.id);
+    this.mayBeHeld = true; // until the answer says otherwise (a failed statement may have taken it)
+    const answer = splitTaken(await this.runner.query(tryTakeSql(`pg_try_advisory_lock(${lock}::bigint)`, sql), params));
+    this.mayBeHeld = answer.taken;
+    return answer;
+  }
+
+  async take(): Promise<void> {
+    this.mayBeHeld = true;
+    await this.runner.query('SELECT pg_advisory_lock($1::bigint)', [this.id]);
+  }
+
+  async release(statement?: Statement): Promise<void> {
+    if (statement) {
+      const { sql, params, lock } = withLockParam(statement, this.id);
+      await this.runner.query(`WITH done AS (${sql}) SELECT pg_advisory_unlock(${lock}::bigint)`, params);
+    } else {
+      await this.runner.query('SELECT pg_advisory_unlock($1::bigint)', [this.id]);
+    }
+    this.mayBeHeld = false;
+  }
+}
+
+/** The embedded store has one process: the mutex is the lock; statements run as they are. */
+class EmbeddedLock implements LockHandle {
+  constructor(private readonly store: DataSource) {}
+
+  async tryTake(statement: Statement) {
+    return splitTaken(await this.store.query(tryTakeSql('true', statement.sql), statement.params));
+  }
+
+  async take(): Promise<void> {}
+
+  async release(statement?: Statement): Promise<void> {
+    if (statement) await this.store.query(statement.sql, statement.params);
+  }
+}
+
 /** Engine operations holding a store connection for their lock, at most. */
 const MAX_LOCKED_OPERATIONS = 8;
 
@@ -42,18 +134,35 @@ export class DatabaseLocks {
 
   /** Waits for the lock, then runs the work holding it. */
   withLock<T>(key: string, work: () => Promise<T>): Promise<T> {
+    return this.hold(key, async (lock) => {
+      await lock.take();
+      const result = await work();
+      await lock.release();
+      return result;
+    });
+  }
+
+  /** True when an operation on `key` would wait here first (its lock or an operation slot is taken). */
+  wouldWait(key: string): boolean {
+    return this.mutex.isHeld(key) || this.slots.isFull();
+  }
+
+  /**
+   * The lock of `key`, step by step, so that the caller can send its own statements in the
+   * same round trips as taking and releasing it (see OperationRunner): one operation at a
+   * time per key in this process (the mutex), at most MAX_LOCKED_OPERATIONS holding a
+   * store connection. Whatever `use` does, the lock is released when it ends.
+   */
+  hold<T>(key: string, use: (lock: LockHandle) => Promise<T>): Promise<T> {
     return this.mutex.run(key, () =>
       this.slots.run(async () => {
-        if (!this.shared) return work();
+        if (!this.shared) return use(new EmbeddedLock(this.store));
         const runner = await this.connect();
+        const lock = new AdvisoryLock(runner, advisoryId(key));
         try {
-          await runner.query('SELECT pg_advisory_lock($1)', [advisoryId(key)]);
-          try {
-            return await work();
-          } finally {
-            await this.unlock(runner, key);
-          }
+          return await use(lock);
         } finally {
+          if (lock.mayBeHeld) await this.unlock(runner, key);
           await runner.release();
         }
       }),

@@ -32,6 +32,11 @@ export class Semaphore {
 
   constructor(private readonly limit: number) {}
 
+  /** True when a new holder would have to wait. */
+  isFull(): boolean {
+    return this.active >= this.limit;
+  }
+
   async run<T>(work: () => Promise<T>): Promise<T> {
     if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
     else this.active++;

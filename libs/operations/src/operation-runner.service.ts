@@ -15,21 +15,38 @@ export class OperationRunner {
     private readonly history: TaskHistory,
   ) {}
 
+  /**
+   * In the usual case (nobody else on this database) the task is written `running` in the
+   * statement that takes the lock, and marked done in the one that releases it: two round
+   * trips to the store around the work. Otherwise the task is written `waiting` first.
+   */
   async run<T>(subject: TaskSubject, lockKey: string, work: (task: TaskEntity) => Promise<T>): Promise<T> {
-    // The task is written (waiting) while the lock is being taken, not before.
-    const opening = this.history.open(subject);
-    opening.catch(() => undefined);
-    return this.locks.withLock(lockKey, async () => {
-      const task = await opening;
-      await this.history.started(task);
+    // Waiting here (another operation on this database in this process): recorded meanwhile.
+    const opening = this.locks.wouldWait(lockKey) ? this.history.open(subject) : undefined;
+    opening?.catch(() => undefined);
+    return this.locks.hold(lockKey, async (lock) => {
+      let task: TaskEntity;
+      if (opening) {
+        task = await opening;
+        await lock.take();
+        await this.history.started(task);
+      } else {
+        const { taken, rows } = await lock.tryTake(this.history.openStatement(subject));
+        task = this.history.opened(subject, rows[0]);
+        if (!taken) {
+          await lock.take();
+          await this.history.started(task);
+        }
+      }
+      let result: T;
       try {
-        const result = await work(task);
-        await this.history.succeeded(task);
-        return result;
+        result = await work(task);
       } catch (error) {
         await this.history.failed(task, error).catch(() => undefined);
         throw error;
       }
+      await lock.release(this.history.succeededStatement(task));
+      return result;
     });
   }
 }

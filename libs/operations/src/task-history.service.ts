@@ -2,6 +2,7 @@ import { AccessPolicy, AuthenticatedUser } from '@dbaas/auth';
 import { DomainError, NotFoundError, Page, PageRequest, skipTake } from '@dbaas/core';
 import { TaskEntity, TaskStatus, TaskType } from '@dbaas/persistence';
 import { Injectable } from '@nestjs/common';
+import type { Statement } from './database-locks.service';
 import { currentOrigin } from './operation-origin';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository, SelectQueryBuilder } from 'typeorm';
@@ -41,30 +42,61 @@ export class TaskHistory {
   ) {}
 
   /**
-   * Every operation writes its task four times (waiting, running, success or error, and a
-   * create links its database): plain statements, not the query builder, which would cost
-   * more CPU than the writes themselves.
+   * Every operation writes its task at least twice (running, then success or error; first
+   * waiting when it has to wait; a create also links its database): plain statements, not
+   * the query builder, which would cost more CPU than the writes themselves.
    */
   async open(subject: TaskSubject): Promise<TaskEntity> {
-    const task = this.tasks.create({
-      ...subject,
+    const { sql, params } = this.insert(subject, `'waiting'`, 'NULL', '');
+    const [row] = await this.tasks.query<Record<string, unknown>[]>(sql, params);
+    return this.opened(subject, row);
+  }
+
+  /**
+   * The task's insert for DatabaseLocks' `tryTake`: `running` (started now) if the lock was
+   * taken in the same statement, else `waiting`. Its row goes to `opened`.
+   */
+  openStatement(subject: TaskSubject): Statement {
+    return this.insert(
+      subject,
+      `CASE WHEN acquired.taken THEN 'running' ELSE 'waiting' END`,
+      'CASE WHEN acquired.taken THEN now() END',
+      'FROM acquired',
+    );
+  }
+
+  /** The task as written by `open` or `openStatement`, from its returned row. */
+  opened(subject: TaskSubject, row: Record<string, unknown>): TaskEntity {
+    return this.tasks.create({
+      ...this.columns(subject),
+      id: Number(row.id),
+      status: row.status as TaskStatus,
+      error: null,
+      createdAt: new Date(row.created_at as string),
+      startedAt: row.started_at ? new Date(row.started_at as string) : null,
+      endedAt: null,
+    });
+  }
+
+  private columns(subject: TaskSubject) {
+    return {
+      type: subject.type,
+      userId: subject.userId,
       databaseId: subject.databaseId ?? null,
       databaseName: subject.databaseName ?? null,
       teamId: subject.teamId ?? null,
       origin: subject.origin ?? currentOrigin() ?? null,
-      status: 'waiting',
-      error: null,
-      startedAt: null,
-      endedAt: null,
-    });
-    const [row] = await this.tasks.query<{ id: number; created_at: Date | string }[]>(
-      `INSERT INTO task (type, status, user_id, database_id, database_name, team_id, origin)
-       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id, created_at`,
-      [task.type, task.status, task.userId, task.databaseId, task.databaseName, task.teamId, task.origin],
-    );
-    task.id = Number(row.id);
-    task.createdAt = new Date(row.created_at);
-    return task;
+    };
+  }
+
+  private insert(subject: TaskSubject, status: string, startedAt: string, from: string): Statement {
+    const c = this.columns(subject);
+    return {
+      sql: `INSERT INTO task (type, user_id, database_id, database_name, team_id, origin, status, started_at)
+            SELECT $1, $2::int, $3::int, $4::text, $5::int, $6::text, ${status}, ${startedAt} ${from}
+            RETURNING id, status, created_at, started_at`,
+      params: [c.type, c.userId, c.databaseId, c.databaseName, c.teamId, c.origin],
+    };
   }
 
   async started(task: TaskEntity): Promise<void> {
@@ -77,7 +109,13 @@ export class TaskHistory {
   }
 
   async succeeded(task: TaskEntity): Promise<void> {
-    await this.tasks.query(`UPDATE task SET status = 'success', ended_at = now() WHERE id = $1`, [task.id]);
+    const { sql, params } = this.succeededStatement(task);
+    await this.tasks.query(sql, params);
+  }
+
+  /** The success mark, as a statement (OperationRunner sends it with the lock's release). */
+  succeededStatement(task: TaskEntity): Statement {
+    return { sql: `UPDATE task SET status = 'success', ended_at = now() WHERE id = $1`, params: [task.id] };
   }
 
   async failed(task: TaskEntity, error: unknown): Promise<void> {
