@@ -1,55 +1,41 @@
-import { NoCapacityError } from '@dbaas/core';
 import { InfraEntity } from '@dbaas/persistence';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { EntityManager, Repository } from 'typeorm';
+import { Repository } from 'typeorm';
+
+export const NO_CAPACITY_MESSAGE =
+  'No engine server of this plan and environment has room for another database.';
 
 /**
- * Picks the infra for a new database: among the infras of the plan and environment, the
- * one with the most free capacity (capacity minus databases placed on it).
+ * Where a new database goes, as a scalar subquery (the create checks run it with the other
+ * checks, in one statement): among the infras of the plan and environment, the one with
+ * the most free capacity (capacity minus databases placed on it); NULL if none has room.
+ * One count per candidate infra (an index-only scan of database_infra_id), not a join and
+ * GROUP BY over every database. This only chooses: see roomOnInfraSql.
  */
+export function placementChoiceSql(plan: string, environment: string): string {
+  return `(SELECT infra.id
+     FROM infra
+     CROSS JOIN LATERAL (SELECT COUNT(*) AS n FROM database WHERE database.infra_id = infra.id) placed
+    WHERE infra.plan_id = ${plan} AND infra.environment_id = ${environment}
+      AND infra.capacity - placed.n > 0
+    ORDER BY infra.capacity - placed.n DESC, infra.id ASC
+    LIMIT 1)`;
+}
+
+/**
+ * True while the infra has room for one more database: the condition of the insert that
+ * takes the slot, under the infra's store lock (see DatabasesService.create), so that two
+ * creates cannot share the last slot.
+ */
+export function roomOnInfraSql(infra: string): string {
+  return `(SELECT capacity FROM infra WHERE id = ${infra}) > (SELECT COUNT(*) FROM database WHERE infra_id = ${infra})`;
+}
+
+/** Databases placed on each infra. */
 @Injectable()
 export class PlacementService {
   constructor(@InjectRepository(InfraEntity) private readonly infras: Repository<InfraEntity>) {}
-
-  async place(planId: number, environmentId: number): Promise<number> {
-    // One count per candidate infra (an index-only scan of database_infra_id), not a join
-    // and GROUP BY over every database.
-    const rows: { id: number; free: string | number }[] = await this.infras.query(
-      `SELECT infra.id, infra.capacity - placed.n AS free
-         FROM infra
-         CROSS JOIN LATERAL (SELECT COUNT(*) AS n FROM database WHERE database.infra_id = infra.id) placed
-        WHERE infra.plan_id = $1 AND infra.environment_id = $2
-          AND infra.capacity - placed.n > 0
-        ORDER BY free DESC, infra.id ASC
-        LIMIT 1`,
-      [planId, environmentId],
-    );
-    const row = rows[0];
-    if (!row) {
-      throw new NoCapacityError(
-        'No engine server of this plan and environment has room for another database.',
-      );
-    }
-    return Number(row.id);
-  }
-
-  /**
-   * Fails with NoCapacityError when the infra is full. Run it with the insert that takes
-   * the slot, under the infra's store lock (see DatabasesService.create): `place` alone
-   * cannot stop two creates from sharing the last slot.
-   */
-  async assertRoom(infraId: number, manager: EntityManager): Promise<void> {
-    const [row] = await manager.query<{ capacity: number; placed: string | number }[]>(
-      'SELECT capacity, (SELECT COUNT(*) FROM database WHERE infra_id = $1) AS placed FROM infra WHERE id = $1',
-      [infraId],
-    );
-    if (!row || Number(row.placed) >= Number(row.capacity)) {
-      throw new NoCapacityError(
-        'No engine server of this plan and environment has room for another database.',
-      );
-    }
-  }
 
   /** Databases placed on each infra, for the infra detail. */
   async placed(infraId: number): Promise<number> {

@@ -94,11 +94,14 @@ export class CredentialsService {
    * Writes the record first (status `creating`, password sealed), then the user on the
    * engine. A failure drops the user again and removes the record; a crash leaves the
    * `creating` record for the reconciler to roll back. The caller holds the database lock.
+   * `markReady: false`: the caller marks the record ready itself (a database create does
+   * it with the database, in one statement).
    */
   async createFor(
     database: DatabaseEntity,
     rawUser: string,
     privileges: CredentialPrivileges,
+    options: { markReady?: boolean } = {},
   ): Promise<RevealedCredential> {
     if (database.status !== 'ready' && database.status !== 'creating') {
       throw new ConflictError('A database in quarantine takes no new credentials.');
@@ -110,17 +113,17 @@ export class CredentialsService {
       target.adminUser,
     );
     if (problem) throw new ValidationFailedError({ user: [problem] });
-    const [{ taken }] = await this.credentials.query<{ taken: boolean }[]>(
-      'SELECT EXISTS (SELECT 1 FROM credential WHERE infra_id = $1 AND "user" = $2) AS taken',
-      [database.infraId, user],
-    );
-    if (taken) {
-      throw new ConflictError(`The user ${user} already exists on this engine server.`);
-    }
-    // A 503 before anything is written when the engine is down (this is the first call to
-    // it), and never a takeover of a login dbaas did not make (createUser converges on an
-    // existing user).
-    if ((await provider.listUsers(target)).includes(user)) {
+    // The name must be free in the store and on the engine: both asked at once. The engine
+    // call gives a 503 before anything is written when the engine is down, and a login
+    // dbaas did not make is never taken over (createUser converges on an existing user).
+    const [[{ taken }], onEngine] = await Promise.all([
+      this.credentials.query<{ taken: boolean }[]>(
+        'SELECT EXISTS (SELECT 1 FROM credential WHERE infra_id = $1 AND "user" = $2) AS taken',
+        [database.infraId, user],
+      ),
+      provider.listUsers(target),
+    ]);
+    if (taken || onEngine.includes(user)) {
       throw new ConflictError(`The user ${user} already exists on this engine server.`);
     }
     const password = generatePassword();
@@ -137,15 +140,15 @@ export class CredentialsService {
     const ref = { database: database.name, user };
     try {
       await provider.createUser(target, { ...ref, password, privileges });
-      await this.credentials.query(`UPDATE credential SET status = 'ready' WHERE id = $1`, [
-        saved.id,
-      ]);
+      if (options.markReady !== false) {
+        await this.credentials.query(`UPDATE credential SET status = 'ready' WHERE id = $1`, [saved.id]);
+      }
     } catch (error) {
       await this.rollBackCreate(saved).catch(() => undefined);
       throw error;
     }
-    // The record as a read would give it: ready, without the sealed password.
-    const credential = this.credentials.create({ ...saved, status: 'ready' });
+    // The record as a read would give it, without the sealed password.
+    const credential = this.credentials.create({ ...saved, status: options.markReady === false ? 'creating' : 'ready' });
     delete (credential as Partial<CredentialEntity>).passwordEncrypted;
     return { credential, password };
   }
@@ -194,7 +197,7 @@ export class CredentialsService {
   /** Quarantine: every credential gets an unknown password, no login and no open session. */
   async revokeAll(database: DatabaseEntity): Promise<void> {
     const { provider, target } = await this.infras.connect(database.infraId);
-    for (const credential of await this.ofDatabase(database.id)) {
+    for (const credential of await this.usersOf(database)) {
       await provider.revokeAccess(target, { database: database.name, user: credential.user });
     }
   }
@@ -227,10 +230,14 @@ export class CredentialsService {
     }
   }
 
-  /** Drops every user of the database on the engine and deletes their records. */
-  async dropAll(database: DatabaseEntity): Promise<void> {
-    for (const credential of await this.ofDatabase(database.id)) {
-      await this.drop(database, credential);
+  /**
+   * Drops every user of the database on the engine (a user already gone is no error); the
+   * records go with the database row (DatabasesService.destroy).
+   */
+  async dropUsers(database: DatabaseEntity): Promise<void> {
+    const { provider, target } = await this.infras.connect(database.infraId);
+    for (const credential of await this.usersOf(database)) {
+      await provider.dropUser(target, { database: database.name, user: credential.user });
     }
   }
 
@@ -272,7 +279,16 @@ export class CredentialsService {
     await this.credentials.query('DELETE FROM credential WHERE id = $1', [credential.id]);
   }
 
-  /** Every credential record of a database, in any state (a quarantine or delete step reads it). */
+  /**
+   * The credentials of a database, in any state: those read with it under its lock
+   * (DatabasesService.find, which every quarantine and delete step calls once it holds the
+   * lock), else from the store.
+   */
+  private async usersOf(database: DatabaseEntity): Promise<{ user: string }[]> {
+    return database.credentials ?? this.ofDatabase(database.id);
+  }
+
+  /** Every credential record of a database, in any state. */
   private async ofDatabase(databaseId: number): Promise<CredentialRecord[]> {
     const rows = await this.credentials.query<CredentialRecord[]>(
       'SELECT id, "user", status FROM credential WHERE database_id = $1 ORDER BY id',

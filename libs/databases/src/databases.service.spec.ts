@@ -1,14 +1,14 @@
 import { AccessPolicy, AuthenticatedUser } from '@dbaas/auth';
-import { PlacementService } from '@dbaas/catalog';
 import {
   AppConfig,
   ConflictError,
   EngineUnavailableError,
+  NoCapacityError,
   ValidationFailedError,
 } from '@dbaas/core';
 import { CredentialsService } from '@dbaas/credentials';
 import { ConnectedInfra, EngineProvider, InfraAccess } from '@dbaas/engines';
-import { DatabaseLocks, OperationRunner, TaskHistory, TaskSubject } from '@dbaas/operations';
+import { DatabaseLocks, OperationRunner, TaskSubject } from '@dbaas/operations';
 import {
   CredentialEntity,
   DatabaseEntity,
@@ -31,6 +31,7 @@ const allowed = {
   environment_exists: true,
   offered: true,
   taken: false,
+  infra_id: 3 as number | null,
 };
 
 describe('DatabasesService.create', () => {
@@ -55,17 +56,21 @@ describe('DatabasesService.create', () => {
       | 'endpoint'
     >
   >;
-  let placement: jest.Mocked<Pick<PlacementService, 'place' | 'assertRoom'>>;
-  let credentials: jest.Mocked<Pick<CredentialsService, 'createFor' | 'dropAll'>>;
+  /** Whether infra 3 still has room when the slot is taken (under the infra's lock). */
+  let room: boolean;
+  let credentials: jest.Mocked<Pick<CredentialsService, 'createFor' | 'dropUsers'>>;
   let sut: DatabasesService;
 
   beforeEach(() => {
     log = [];
     checks = { ...allowed };
+    room = true;
     databases = {
       query: jest.fn(async (sql: string, params: unknown[]) => {
         if (sql.includes('engine_type.name AS engine_type')) return [checks];
-        log.push(`store ${sql.split(' ').slice(0, 2).join(' ')} ${String(params[1])}`);
+        if (sql.includes("SET status = 'ready'")) log.push(`store credential ${String(params[1])} and database ready`);
+        else if (sql.includes('DELETE FROM database')) log.push(`store delete database ${String(params[0])} and its credentials`);
+        else log.push(`store ${sql.split(' ').slice(0, 2).join(' ')} ${String(params[1])}`);
         return [];
       }),
       create: jest.fn((fields) => ({ ...fields }) as DatabaseEntity),
@@ -84,19 +89,12 @@ describe('DatabasesService.create', () => {
       dropDatabase: jest.fn(async (_infra, name) => void log.push(`engine drop ${name}`)),
       endpoint: jest.fn((_infra, name) => `mysql://<user>:<password>@db1:3306/${name}`),
     };
-    placement = {
-      place: jest.fn(async (_plan, _environment) => {
-        log.push('place');
-        return 3;
-      }),
-      assertRoom: jest.fn(async (_infra, _manager) => void log.push('room on infra 3')),
-    };
     credentials = {
-      createFor: jest.fn(async (_row, user, privileges) => {
-        log.push(`credential ${user} ${privileges}`);
+      createFor: jest.fn(async (_row, user, privileges, options) => {
+        log.push(`credential ${user} ${privileges}${options?.markReady === false ? ' (left creating)' : ''}`);
         return { credential: { id: 7, user } as CredentialEntity, password: 's3cret-password' };
       }),
-      dropAll: jest.fn(async (_row) => void log.push('drop credentials')),
+      dropUsers: jest.fn(async (_row) => void log.push('drop credentials')),
     };
     const infra = {
       id: 3,
@@ -118,11 +116,12 @@ describe('DatabasesService.create', () => {
         },
       ),
     };
-    const history = { attach: jest.fn(async () => undefined) };
     const manager = {
-      insert: jest.fn(async (_entity: unknown, row: DatabaseEntity) => {
-        row.id = 40;
-        log.push(`store insert ${row.name} ${row.status}`);
+      query: jest.fn(async (sql: string, params: unknown[]) => {
+        expect(sql).toContain('INSERT INTO database');
+        if (!room) return [];
+        log.push(`store insert ${String(params[0])} ${String(params[7])} if room on infra ${String(params[4])}, task ${String(params[8])} linked`);
+        return [{ id: 40, created_at: new Date(), updated_at: new Date() }];
       }),
     };
     const locks = {
@@ -136,12 +135,10 @@ describe('DatabasesService.create', () => {
       databases as unknown as Repository<DatabaseEntity>,
       {} as Repository<ProjectEntity>,
       {} as Repository<TeamEntity>,
-      placement as unknown as PlacementService,
       infras as unknown as InfraAccess,
       credentials as unknown as CredentialsService,
       new AccessPolicy(),
       runner as unknown as OperationRunner,
-      history as unknown as TaskHistory,
       locks as unknown as DatabaseLocks,
       { usedSizeCacheSeconds: 30 } as AppConfig,
     );
@@ -152,14 +149,12 @@ describe('DatabasesService.create', () => {
 
     expect(log).toEqual([
       'task create_database under database:1:orders',
-      'place',
       'engine list databases',
       'lock infra:3',
-      'room on infra 3',
-      'store insert orders creating',
+      'store insert orders creating if room on infra 3, task 1 linked',
       'engine create orders',
-      'credential u_orders owner',
-      'store UPDATE database ready',
+      'credential u_orders owner (left creating)',
+      'store credential 7 and database ready',
     ]);
     expect(created).toMatchObject({ defaultPassword: 's3cret-password', usedSizeInBytes: null });
     expect(created.database).toMatchObject({ id: 40, name: 'orders', status: 'ready', teamId: 1 });
@@ -208,10 +203,26 @@ describe('DatabasesService.create', () => {
       ConflictError,
     );
 
+    expect(log).toEqual(['task create_database under database:1:legacy', 'engine list databases']);
+  });
+
+  it('answers 503 no capacity, with nothing on the engine, when no infra had room', async () => {
+    checks.infra_id = null;
+
+    await expect(sut.create(input, dev)).rejects.toBeInstanceOf(NoCapacityError);
+
+    expect(log).toEqual(['task create_database under database:1:orders']);
+  });
+
+  it('answers 503 no capacity, with nothing on the engine, when the last slot went meanwhile', async () => {
+    room = false;
+
+    await expect(sut.create(input, dev)).rejects.toBeInstanceOf(NoCapacityError);
+
     expect(log).toEqual([
-      'task create_database under database:1:legacy',
-      'place',
+      'task create_database under database:1:orders',
       'engine list databases',
+      'lock infra:3',
     ]);
   });
 
@@ -227,7 +238,7 @@ describe('DatabasesService.create', () => {
       'store UPDATE database deleting',
       'drop credentials',
       'engine drop orders',
-      'store delete row',
+      'store delete database 40 and its credentials',
     ]);
   });
 });

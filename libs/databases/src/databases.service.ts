@@ -1,11 +1,12 @@
 import { AccessPolicy, AuthenticatedUser } from '@dbaas/auth';
-import { PlacementService } from '@dbaas/catalog';
+import { NO_CAPACITY_MESSAGE, placementChoiceSql, roomOnInfraSql } from '@dbaas/catalog';
 import {
   APP_CONFIG,
   AppConfig,
   ConflictError,
   nameProblem,
   normalizeName,
+  NoCapacityError,
   NotFoundError,
   Page,
   PageRequest,
@@ -14,7 +15,7 @@ import {
 } from '@dbaas/core';
 import { CredentialsService, defaultUserName } from '@dbaas/credentials';
 import { InfraAccess } from '@dbaas/engines';
-import { databaseLockKey, DatabaseLocks, OperationRunner, TaskHistory } from '@dbaas/operations';
+import { databaseLockKey, DatabaseLocks, OperationRunner } from '@dbaas/operations';
 import {
   CredentialEntity,
   DatabaseEntity,
@@ -29,7 +30,7 @@ import {
 } from '@dbaas/persistence';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { EntitySubscriberInterface, Repository, SelectQueryBuilder } from 'typeorm';
+import { EntityManager, EntitySubscriberInterface, Repository, SelectQueryBuilder } from 'typeorm';
 import { UsedSizeCache } from './used-size.cache';
 
 export interface DatabaseInput {
@@ -90,12 +91,10 @@ export class DatabasesService {
     @InjectRepository(DatabaseEntity) private readonly databases: Repository<DatabaseEntity>,
     @InjectRepository(ProjectEntity) private readonly projects: Repository<ProjectEntity>,
     @InjectRepository(TeamEntity) private readonly teams: Repository<TeamEntity>,
-    private readonly placement: PlacementService,
     private readonly infras: InfraAccess,
     private readonly credentials: CredentialsService,
     private readonly policy: AccessPolicy,
     private readonly runner: OperationRunner,
-    private readonly history: TaskHistory,
     private readonly locks: DatabaseLocks,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
@@ -220,7 +219,9 @@ export class DatabasesService {
     const lockKey = databaseLockKey(input.environment, name);
     let failed: DatabaseEntity | undefined;
     const made = await this.runner.run(subject, lockKey, async (task) => {
-      const infraId = await this.placement.place(chosenPlan.id, input.environment);
+      // The infra was chosen with the checks; the slot is taken below.
+      if (found.infra_id === null) throw new NoCapacityError(NO_CAPACITY_MESSAGE);
+      const infraId = Number(found.infra_id);
       const { infra, target } = await this.infras.connect(infraId);
       // An engine that does not answer gets a 503 before anything is written (this is the
       // first call to it), and a database dbaas did not make is never taken over (creates
@@ -240,19 +241,24 @@ export class DatabasesService {
         quarantineDt: null,
       });
       // The slot is taken under the infra's lock: two creates of different names cannot
-      // both take its last one (the placement above only chose).
-      await this.locks.withStoreLock(`infra:${infraId}`, async (manager) => {
-        await this.placement.assertRoom(infraId, manager);
-        await translateStoreErrors('database', () => manager.insert(DatabaseEntity, row));
-      });
+      // both take its last one (the choice above was made without it).
+      await this.locks.withStoreLock(`infra:${infraId}`, (manager) => this.insertIfRoom(manager, row, task.id));
       try {
-        await Promise.all([this.history.attach(task, row.id), provider.createDatabase(target, name)]);
+        await provider.createDatabase(target, name);
         const { credential, password } = await this.credentials.createFor(
           row,
           defaultUserName(name, provider.userNameMaxLength),
           'owner',
+          { markReady: false },
         );
-        await this.setStatus(row.id, 'ready');
+        // The owner and the database become ready together.
+        await this.databases.query(
+          `WITH owner AS (UPDATE credential SET status = 'ready' WHERE id = $2)
+           UPDATE database SET status = 'ready', updated_at = now() WHERE id = $1`,
+          [row.id, credential.id],
+        );
+        this.counts.clear();
+        credential.status = 'ready';
         row.status = 'ready';
         row.plan = chosenPlan;
         row.infra = infra;
@@ -271,6 +277,33 @@ export class DatabasesService {
     return { ...this.view(made.row, null), defaultPassword: made.password };
   }
 
+  /**
+   * Writes the new row (`creating`) if its infra still has room, and links the create's
+   * task to it, in one statement; the caller holds the infra's store lock. The id and
+   * timestamps land on `row`.
+   */
+  private async insertIfRoom(manager: EntityManager, row: DatabaseEntity, taskId: number): Promise<void> {
+    const [inserted] = await translateStoreErrors('database', () =>
+      manager.query<{ id: number; created_at: Date | string; updated_at: Date | string }[]>(
+        `WITH inserted AS (
+           INSERT INTO database (name, description, plan_id, environment_id, infra_id, project_id, team_id, status)
+           SELECT $1::varchar, $2::varchar, $3::int, $4::int, $5::int, $6::int, $7::int, $8::varchar
+            WHERE ${roomOnInfraSql('$5::int')}
+           RETURNING id, created_at, updated_at
+         ), linked AS (
+           UPDATE task SET database_id = inserted.id FROM inserted WHERE task.id = $9
+         )
+         SELECT id, created_at, updated_at FROM inserted`,
+        [row.name, row.description, row.planId, row.environmentId, row.infraId, row.projectId, row.teamId, row.status, taskId],
+      ),
+    );
+    if (!inserted) throw new NoCapacityError(NO_CAPACITY_MESSAGE);
+    this.counts.clear();
+    row.id = Number(inserted.id);
+    row.createdAt = new Date(inserted.created_at);
+    row.updatedAt = new Date(inserted.updated_at);
+  }
+
   /** Undoes a failed create under its lock; what it cannot finish, the reconciler will. */
   private async rollBack(row: DatabaseEntity, lockKey: string): Promise<void> {
     await this.locks
@@ -284,15 +317,21 @@ export class DatabasesService {
   }
 
   /**
-   * Drops every user and the database on the engine, then the records; idempotent, so a
-   * retry after a failure converges. The caller holds the database's lock.
+   * Drops every user and the database on the engine, then the records (the database row
+   * and its credentials, in one statement); idempotent, so a retry after a failure
+   * converges (the row stays `deleting` until then). The caller holds the database's lock;
+   * `database.credentials`, when set, were read under it (see CredentialsService.dropUsers).
    */
   async destroy(database: DatabaseEntity): Promise<void> {
     const { provider, target } = await this.infras.connect(database.infraId);
     await this.setStatus(database.id, 'deleting');
-    await this.credentials.dropAll(database);
+    await this.credentials.dropUsers(database);
     await provider.dropDatabase(target, database.name);
-    await this.databases.delete(database.id);
+    await this.databases.query(
+      'WITH users AS (DELETE FROM credential WHERE database_id = $1) DELETE FROM database WHERE id = $1',
+      [database.id],
+    );
+    this.counts.clear();
     this.sizes.forget(database.id);
   }
 
@@ -440,13 +479,15 @@ export class DatabasesService {
 /**
  * What a create checks in the catalog, as one row whatever exists: the plan (null columns
  * if there is none) and its engine type, whether the environment exists, whether the plan
- * is offered there, and whether the name is taken there. $1 plan, $2 environment, $3 name.
+ * is offered there, whether the name is taken there, and the infra a new database would
+ * go to (null if none has room). $1 plan, $2 environment, $3 name.
  */
 const CREATE_CHECKS_SQL = `SELECT plan.id AS plan_id, plan.is_active, plan.size_limit_in_bytes,
        engine_type.name AS engine_type,
        EXISTS (SELECT 1 FROM environment WHERE id = $2) AS environment_exists,
        EXISTS (SELECT 1 FROM plan_environment pe WHERE pe.plan_id = plan.id AND pe.environment_id = $2) AS offered,
-       EXISTS (SELECT 1 FROM database WHERE environment_id = $2 AND name = $3) AS taken
+       EXISTS (SELECT 1 FROM database WHERE environment_id = $2 AND name = $3) AS taken,
+       ${placementChoiceSql('plan.id', '$2')} AS infra_id
   FROM (SELECT $1::int AS id) wanted
   LEFT JOIN plan ON plan.id = wanted.id
   LEFT JOIN engine ON engine.id = plan.engine_id
@@ -460,6 +501,7 @@ interface CreateChecks {
   environment_exists: boolean;
   offered: boolean;
   taken: boolean;
+  infra_id: number | null;
 }
 
 /** How long a list total is reused (see DatabasesService.countOf). */

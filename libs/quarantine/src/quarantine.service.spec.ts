@@ -105,8 +105,32 @@ describe('QuarantineService', () => {
 
       await expect(sut.delete(5, dba)).rejects.toBeInstanceOf(ConflictError);
 
-      expect(databases.ensureReachable).not.toHaveBeenCalled();
       expect(databases.setStatus).not.toHaveBeenCalled();
+      expect(credentials.revokeAll).not.toHaveBeenCalled();
+    });
+
+    it('pings the engine while it reads the row under the lock, and waits for both before any change', async () => {
+      let answer!: () => void;
+      databases.find.mockImplementation(async () => {
+        log.push('read under the lock');
+        return current;
+      });
+      databases.ensureReachable.mockImplementation(() => {
+        log.push('ping sent');
+        return new Promise<void>((resolve) => (answer = resolve));
+      });
+
+      const deleting = sut.delete(5, regular);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(log).toEqual([
+        'task quarantine_database under database:1:orders',
+        'ping sent',
+        'read under the lock',
+      ]);
+      answer();
+      await deleting;
+
+      expect(log.slice(3)).toEqual(['quarantining', 'revoke all', `quarantined ${isoDate(new Date())}`]);
     });
   });
 
@@ -178,6 +202,7 @@ describe('QuarantineService', () => {
         failed: ['orders'],
       });
       expect(log).toContain('destroy billing');
+      expect(databases.ensureReachable).not.toHaveBeenCalled(); // no ping: destroy itself fails fast
       expect(warn).toHaveBeenCalledWith(expect.stringContaining('Purge of orders failed'));
       warn.mockRestore();
     });

@@ -43,16 +43,16 @@ export class QuarantineService {
     const database = await this.databaseService.findVisible(id, viewer);
     if (database.status === 'quarantined') {
       this.policy.assertDba(viewer, 'delete a quarantined database');
-      await this.step('delete_database', database, viewer.id, async (current) => {
-        await this.databaseService.ensureReachable(current);
+      await this.step('delete_database', database, viewer.id, async (current, reachable) => {
+        await reachable();
         await this.databaseService.destroy(current);
       });
       return 'deleted';
     }
-    await this.step('quarantine_database', database, viewer.id, async (current) => {
+    await this.step('quarantine_database', database, viewer.id, async (current, reachable) => {
       if (current.status === 'quarantined') return;
       if (current.status !== 'ready') throw new ConflictError(`The database is ${current.status}.`);
-      await this.databaseService.ensureReachable(current);
+      await reachable();
       await this.enter(current);
     });
     return 'quarantined';
@@ -62,9 +62,9 @@ export class QuarantineService {
   async restore(id: number, viewer: AuthenticatedUser): Promise<void> {
     const database = await this.databaseService.findVisible(id, viewer);
     this.policy.assertDba(viewer, 'restore a database');
-    await this.step('restore_database', database, viewer.id, async (current) => {
+    await this.step('restore_database', database, viewer.id, async (current, reachable) => {
       if (current.status !== 'quarantined') throw new ConflictError('The database is not in quarantine.');
-      await this.databaseService.ensureReachable(current);
+      await reachable();
       await this.databaseService.setStatus(current.id, 'restoring');
       await this.credentials.restoreAll(current, true);
       await this.databaseService.setStatus(current.id, 'ready', null);
@@ -88,7 +88,7 @@ export class QuarantineService {
           // Another process may have restored or purged it meanwhile.
           if (current.status !== 'quarantined') return;
           await this.databaseService.destroy(current);
-        });
+        }, false);
         result.purged.push(database.name);
       } catch (error) {
         result.failed.push(database.name);
@@ -102,7 +102,7 @@ export class QuarantineService {
   /** Drops the databases the store knows of from their engines (sample-data reset). */
   async destroyAll(): Promise<void> {
     for (const database of await this.databases.find({ order: { id: 'ASC' } })) {
-      await this.step('delete_database', database, null, (current) => this.databaseService.destroy(current)).catch(
+      await this.step('delete_database', database, null, (current) => this.databaseService.destroy(current), false).catch(
         (error: Error) => this.logger.warn(`Could not drop ${database.name} from its engine: ${error.message}`),
       );
     }
@@ -114,18 +114,27 @@ export class QuarantineService {
     await this.databaseService.setStatus(database.id, 'quarantined', isoDate(new Date()));
   }
 
-  /** One step as a task, under the database's lock, on the row as it is once the lock is held. */
+  /**
+   * One step as a task, under the database's lock, on the row as it is once the lock is
+   * held. `reachable()` answers whether the engine does (a 503 otherwise): the ping is sent
+   * while the row is read (`pingEarly`, else when first asked), and the work awaits it
+   * before its first change.
+   */
   private step(
     type: TaskType,
     database: DatabaseEntity,
     userId: number | null,
-    work: (current: DatabaseEntity) => Promise<void>,
+    work: (current: DatabaseEntity, reachable: () => Promise<void>) => Promise<void>,
+    pingEarly = true,
   ): Promise<void> {
     const subject = { type, userId, databaseId: database.id, databaseName: database.name, teamId: database.teamId };
     return this.runner.run(subject, databaseLockKey(database.environmentId, database.name), async () => {
+      let ping: Promise<void> | undefined;
+      const reachable = () => (ping ??= this.databaseService.ensureReachable(database));
+      if (pingEarly) reachable().catch(() => undefined);
       const current = await this.databaseService.find(database.id);
       if (!current) throw new NotFoundError('database', database.id);
-      await work(current);
+      await work(current, reachable);
     });
   }
 }
