@@ -141,14 +141,19 @@ export class CredentialsService {
     try {
       await provider.createUser(target, { ...ref, password, privileges });
       if (options.markReady !== false) {
-        await this.credentials.query(`UPDATE credential SET status = 'ready' WHERE id = $1`, [saved.id]);
+        await this.credentials.query(`UPDATE credential SET status = 'ready' WHERE id = $1`, [
+          saved.id,
+        ]);
       }
     } catch (error) {
       await this.rollBackCreate(saved).catch(() => undefined);
       throw error;
     }
     // The record as a read would give it, without the sealed password.
-    const credential = this.credentials.create({ ...saved, status: options.markReady === false ? 'creating' : 'ready' });
+    const credential = this.credentials.create({
+      ...saved,
+      status: options.markReady === false ? 'creating' : 'ready',
+    });
     delete (credential as Partial<CredentialEntity>).passwordEncrypted;
     return { credential, password };
   }

@@ -68,8 +68,10 @@ describe('DatabasesService.create', () => {
     databases = {
       query: jest.fn(async (sql: string, params: unknown[]) => {
         if (sql.includes('engine_type.name AS engine_type')) return [checks];
-        if (sql.includes("SET status = 'ready'")) log.push(`store credential ${String(params[1])} and database ready`);
-        else if (sql.includes('DELETE FROM database')) log.push(`store delete database ${String(params[0])} and its credentials`);
+        if (sql.includes("SET status = 'ready'"))
+          log.push(`store credential ${String(params[1])} and database ready`);
+        else if (sql.includes('DELETE FROM database'))
+          log.push(`store delete database ${String(params[0])} and its credentials`);
         else log.push(`store ${sql.split(' ').slice(0, 2).join(' ')} ${String(params[1])}`);
         return [];
       }),
@@ -91,7 +93,9 @@ describe('DatabasesService.create', () => {
     };
     credentials = {
       createFor: jest.fn(async (_row, user, privileges, options) => {
-        log.push(`credential ${user} ${privileges}${options?.markReady === false ? ' (left creating)' : ''}`);
+        log.push(
+          `credential ${user} ${privileges}${options?.markReady === false ? ' (left creating)' : ''}`,
+        );
         return { credential: { id: 7, user } as CredentialEntity, password: 's3cret-password' };
       }),
       dropUsers: jest.fn(async (_row) => void log.push('drop credentials')),
@@ -120,7 +124,9 @@ describe('DatabasesService.create', () => {
       query: jest.fn(async (sql: string, params: unknown[]) => {
         expect(sql).toContain('INSERT INTO database');
         if (!room) return [];
-        log.push(`store insert ${String(params[0])} ${String(params[7])} if room on infra ${String(params[4])}, task ${String(params[8])} linked`);
+        log.push(
+          `store insert ${String(params[0])} ${String(params[7])} if room on infra ${String(params[4])}, task ${String(params[8])} linked`,
+        );
         return [{ id: 40, created_at: new Date(), updated_at: new Date() }];
       }),
     };

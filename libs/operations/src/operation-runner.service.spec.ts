@@ -41,7 +41,9 @@ describe('OperationRunner', () => {
       opened: jest.fn((_subject, _row) => task),
       started: jest.fn(async (_task) => void log.push('task running')),
       succeededStatement: jest.fn((_task) => DONE),
-      failed: jest.fn(async (_task, error) => void log.push(`task error: ${(error as Error).message}`)),
+      failed: jest.fn(
+        async (_task, error) => void log.push(`task error: ${(error as Error).message}`),
+      ),
     };
     lock = {
       tryTake: jest.fn(async (statement: Statement) => {
@@ -49,7 +51,9 @@ describe('OperationRunner', () => {
         return { taken: lockFree, rows: [{ id: 7 }] };
       }),
       take: jest.fn(async () => void log.push('lock (waited)')) as jest.Mocked<LockHandle>['take'],
-      release: jest.fn(async (statement?: Statement) => void log.push(`${statement?.sql} + unlock`)),
+      release: jest.fn(
+        async (statement?: Statement) => void log.push(`${statement?.sql} + unlock`),
+      ),
     };
     locks = {
       wouldWait: jest.fn((_key: string) => busyHere),

@@ -103,11 +103,6 @@ export class TaskHistory {
     await this.tasks.query(`UPDATE task SET status = 'running', started_at = now() WHERE id = $1`, [task.id]);
   }
 
-  /** Links a task to the database it created, once the row exists. */
-  async attach(task: TaskEntity, databaseId: number): Promise<void> {
-    await this.tasks.query('UPDATE task SET database_id = $2 WHERE id = $1', [task.id, databaseId]);
-  }
-
   async succeeded(task: TaskEntity): Promise<void> {
     const { sql, params } = this.succeededStatement(task);
     await this.tasks.query(sql, params);

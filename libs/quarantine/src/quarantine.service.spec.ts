@@ -130,7 +130,11 @@ describe('QuarantineService', () => {
       answer();
       await deleting;
 
-      expect(log.slice(3)).toEqual(['quarantining', 'revoke all', `quarantined ${isoDate(new Date())}`]);
+      expect(log.slice(3)).toEqual([
+        'quarantining',
+        'revoke all',
+        `quarantined ${isoDate(new Date())}`,
+      ]);
     });
   });
 
