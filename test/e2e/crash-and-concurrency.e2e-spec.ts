@@ -1,5 +1,7 @@
 import { MysqlProvider } from '@dbaas/engines';
+import { createHash } from 'node:crypto';
 import { createConnection } from 'mysql2/promise';
+import { Client } from 'pg';
 import { mysqlLogin } from '../engines/engine-sessions';
 import { ApiProcess } from './support/api-process';
 import { Answer, HttpClient } from './support/http-client';
@@ -132,6 +134,47 @@ describe('crash safety and concurrency (e2e)', () => {
     for (let i = 1; i < runs.length; i++) {
       expect(runs[i].started_at.getTime()).toBeGreaterThanOrEqual(runs[i - 1].ended_at.getTime());
     }
+  }, 60_000);
+
+  it('records an operation waiting while another process holds its database, then running once it may', async () => {
+    const created = await stack.http.post('/api/database/', {
+      name: 'held_one',
+      plan: 1,
+      environment: 1,
+    });
+    expect(created.status).toBe(201);
+    const id = created.body.id as number;
+    // The create took the lock at once: its task was written running, linked to its row.
+    const [createTask] = await stack.metadata<{ status: string; started_at: Date | null }>(
+      "SELECT status, started_at FROM task WHERE type = 'create_database' AND database_id = $1",
+      [id],
+    );
+    expect(createTask).toEqual({ status: 'success', started_at: expect.any(Date) });
+
+    // Another session holds the database's lock, as an API process at work on it would.
+    const holder = new Client({ connectionString: stack.metadataUrl });
+    await holder.connect();
+    const lockId = createHash('sha256').update('database:1:held_one').digest().readBigInt64BE(0);
+    await holder.query('SELECT pg_advisory_lock($1)', [lockId.toString()]);
+    let answered = false;
+    const deleting = stack.http.delete(`/api/database/${id}/`).finally(() => (answered = true));
+    const quarantineTask = () =>
+      stack.metadata<{ status: string; started_at: Date | null }>(
+        "SELECT status, started_at FROM task WHERE type = 'quarantine_database' AND database_id = $1",
+        [id],
+      );
+    try {
+      await until(async () => (await quarantineTask()).length === 1);
+      expect(await quarantineTask()).toEqual([{ status: 'waiting', started_at: null }]);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(answered).toBe(false);
+    } finally {
+      await holder.query('SELECT pg_advisory_unlock($1)', [lockId.toString()]);
+      await holder.end();
+    }
+    expect((await deleting).status).toBe(204);
+    expect(await quarantineTask()).toEqual([{ status: 'success', started_at: expect.any(Date) }]);
+    expect((await stack.http.get(`/api/database/${id}/`)).body.status).toBe('quarantined');
   }, 60_000);
 
   it('records every engine operation in the task history, scoped to the teams of the viewer', async () => {

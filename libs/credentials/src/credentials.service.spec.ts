@@ -1,5 +1,5 @@
 import { AccessPolicy, AuthenticatedUser } from '@dbaas/auth';
-import { EngineUnavailableError, SecretBox } from '@dbaas/core';
+import { ConflictError, EngineUnavailableError, SecretBox } from '@dbaas/core';
 import { ConnectedInfra, EngineProvider, InfraAccess } from '@dbaas/engines';
 import { OperationRunner, TaskSubject } from '@dbaas/operations';
 import { CredentialEntity, DatabaseEntity, TaskEntity } from '@dbaas/persistence';
@@ -128,5 +128,110 @@ describe('CredentialsService.resetPassword', () => {
     // The reconciler puts this password on the engine (see reconcile()).
     expect(stored.status).toBe('resetting');
     expect(secrets.decrypt(stored.passwordEncrypted)).not.toBe('old-password');
+  });
+});
+
+describe('CredentialsService.createFor', () => {
+  const secrets = new SecretBox(randomBytes(32));
+  /** What happened, in order, on the store and on the engine. */
+  let log: string[];
+  /** Users the store already has on infra 3. */
+  let storeUsers: string[];
+  let credentials: { query: jest.Mock; create: jest.Mock };
+  let engine: jest.Mocked<
+    Pick<EngineProvider, 'userNameMaxLength' | 'listUsers' | 'createUser' | 'dropUser'>
+  >;
+  let sut: CredentialsService;
+
+  beforeEach(() => {
+    log = [];
+    storeUsers = [];
+    credentials = {
+      query: jest.fn(async (sql: string, params: unknown[]) => {
+        if (sql.startsWith('INSERT INTO credential')) {
+          if (storeUsers.includes(params[0] as string)) return [];
+          log.push(`store ${String(params[0])} ${String(params[4])}`);
+          return [{ id: 11, created_at: new Date() }];
+        }
+        log.push(`store ${sql.split(' ').slice(0, 3).join(' ')}`);
+        return [];
+      }),
+      create: jest.fn((fields) => Object.assign(new CredentialEntity(), fields)),
+    };
+    engine = {
+      userNameMaxLength: 32,
+      listUsers: jest.fn(async (_infra) => {
+        log.push('engine list users');
+        return ['legacy_app'];
+      }),
+      createUser: jest.fn(async (_infra, spec) => void log.push(`engine create ${spec.user}`)),
+      dropUser: jest.fn(async (_infra, ref) => void log.push(`engine drop ${ref.user}`)),
+    };
+    const infras = {
+      connect: jest.fn(
+        async () =>
+          ({ provider: engine, target: { id: 3, adminUser: 'root' } }) as unknown as ConnectedInfra,
+      ),
+    };
+    sut = new CredentialsService(
+      credentials as unknown as Repository<CredentialEntity>,
+      { findOneByOrFail: async () => database } as unknown as Repository<DatabaseEntity>,
+      secrets,
+      infras as unknown as InfraAccess,
+      new AccessPolicy(),
+      {} as OperationRunner,
+    );
+  });
+
+  it('checks the engine, claims the name in the store (creating), then makes the user and marks it ready', async () => {
+    const { credential, password } = await sut.createFor(database, 'app', 'read-only');
+
+    expect(log).toEqual([
+      'engine list users',
+      'store app creating',
+      'engine create app',
+      'store UPDATE credential SET',
+    ]);
+    expect(credential).toMatchObject({ id: 11, user: 'app', status: 'ready' });
+    expect(credential).not.toHaveProperty('passwordEncrypted');
+    const sealed = credentials.query.mock.calls[0][1][5] as string;
+    expect(secrets.decrypt(sealed)).toBe(password);
+  });
+
+  it('leaves the record creating when the caller marks it ready itself', async () => {
+    const { credential } = await sut.createFor(database, 'app', 'owner', { markReady: false });
+
+    expect(log).toEqual(['engine list users', 'store app creating', 'engine create app']);
+    expect(credential.status).toBe('creating');
+  });
+
+  it('never takes over a user it did not make: a name on the engine is a 409 and nothing is written', async () => {
+    await expect(sut.createFor(database, 'legacy_app', 'owner')).rejects.toBeInstanceOf(
+      ConflictError,
+    );
+
+    expect(log).toEqual(['engine list users']);
+  });
+
+  it('answers 409 with nothing on the engine when the store has the name on this infra', async () => {
+    storeUsers = ['app'];
+
+    await expect(sut.createFor(database, 'app', 'owner')).rejects.toThrow(
+      'The user app already exists on this engine server.',
+    );
+
+    expect(engine.createUser).not.toHaveBeenCalled();
+  });
+
+  it('drops the user and the record again when the engine fails half-way', async () => {
+    engine.createUser.mockRejectedValue(
+      new EngineUnavailableError('mysql at db1:3306 does not answer'),
+    );
+
+    await expect(sut.createFor(database, 'app', 'owner')).rejects.toBeInstanceOf(
+      EngineUnavailableError,
+    );
+
+    expect(log.slice(-2)).toEqual(['engine drop app', 'store DELETE FROM credential']);
   });
 });

@@ -16,7 +16,6 @@ import {
   CredentialPrivileges,
   DatabaseEntity,
   TaskType,
-  translateStoreErrors,
 } from '@dbaas/persistence';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
@@ -113,19 +112,11 @@ export class CredentialsService {
       target.adminUser,
     );
     if (problem) throw new ValidationFailedError({ user: [problem] });
-    // The name must be free in the store and on the engine: both asked at once. The engine
-    // call gives a 503 before anything is written when the engine is down, and a login
-    // dbaas did not make is never taken over (createUser converges on an existing user).
-    const [[{ taken }], onEngine] = await Promise.all([
-      this.credentials.query<{ taken: boolean }[]>(
-        'SELECT EXISTS (SELECT 1 FROM credential WHERE infra_id = $1 AND "user" = $2) AS taken',
-        [database.infraId, user],
-      ),
-      provider.listUsers(target),
-    ]);
-    if (taken || onEngine.includes(user)) {
-      throw new ConflictError(`The user ${user} already exists on this engine server.`);
-    }
+    // A 503 before anything is written when the engine is down (this is the first call to
+    // it), and never a takeover of a login dbaas did not make (createUser converges on an
+    // existing user).
+    const taken = () => new ConflictError(`The user ${user} already exists on this engine server.`);
+    if ((await provider.listUsers(target)).includes(user)) throw taken();
     const password = generatePassword();
     const saved = this.credentials.create({
       user,
@@ -135,8 +126,24 @@ export class CredentialsService {
       status: 'creating',
       passwordEncrypted: this.secrets.encrypt(password),
     });
-    // insert(), not save(): one statement, no transaction around it, no re-read.
-    await translateStoreErrors('credential', () => this.credentials.insert(saved));
+    // The name is claimed in the store by the insert itself (unique per infra).
+    const [inserted] = await this.credentials.query<{ id: number; created_at: Date | string }[]>(
+      `INSERT INTO credential ("user", database_id, infra_id, privileges, status, password_encrypted)
+       VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (infra_id, "user") DO NOTHING
+       RETURNING id, created_at`,
+      [
+        saved.user,
+        saved.databaseId,
+        saved.infraId,
+        saved.privileges,
+        saved.status,
+        saved.passwordEncrypted,
+      ],
+    );
+    if (!inserted) throw taken();
+    saved.id = Number(inserted.id);
+    saved.createdAt = new Date(inserted.created_at);
     const ref = { database: database.name, user };
     try {
       await provider.createUser(target, { ...ref, password, privileges });
