@@ -72,11 +72,12 @@ async function main(): Promise<void> {
     // The sample infras hold 100 databases; the scale scenario needs room for 100,000.
     await stack.metadata('UPDATE infra SET capacity = 1000000');
     const pgPlan = await planOf(stack, 'postgresql');
+    const engines = await provisioningEngines(stack);
+    baseline = await Baseline.start(stack, engines);
 
-    const provisioning = await provisioningScenario(stack);
+    const provisioning = await provisioningScenario(stack, engines, baseline.url);
 
     await seedReadSet(stack, pgPlan, 100);
-    baseline = await Baseline.start(stack);
     const sameJson = await compareJson(api, baseline.url);
 
     const memory = new MemorySampler(apiPid);
@@ -176,42 +177,77 @@ interface ProvisioningResult {
   cycles: number;
   /** p50 in ms of one cycle: create, then two DELETEs (quarantine, then drop). */
   api: number;
+  /** The same cycle against the baseline server's HTTP floor (engine calls, no records). */
+  floor: number;
   direct: number;
   /** Engine statements per cycle on each side, where the engine counts them (else null). */
-  statementsPerCycle: { api: number; direct: number } | null;
+  statementsPerCycle: { api: number; floor: number; direct: number } | null;
   /** Statements the API sent to its metadata store per cycle (its own counter, see /metrics). */
   metadataStatementsPerCycle: number;
 }
 
-async function provisioningScenario(stack: TestStack): Promise<ProvisioningResult[]> {
-  const engines: { label: string; type: string; provider: EngineProvider; server: EngineServer }[] =
-    [
-      {
-        label: 'PostgreSQL',
-        type: 'postgresql',
-        provider: new PostgresqlProvider(),
-        server: stack.pg,
+interface ProvisioningEngine {
+  label: string;
+  type: 'postgresql' | 'mysql' | 'redis';
+  plan: number;
+  target: InfraTarget;
+  provider: EngineProvider;
+  server: EngineServer;
+}
+
+/** The three engines, each with the sample plan the API places on it and its admin target. */
+async function provisioningEngines(stack: TestStack): Promise<ProvisioningEngine[]> {
+  const servers = [
+    {
+      label: 'PostgreSQL',
+      type: 'postgresql' as const,
+      provider: new PostgresqlProvider(),
+      server: stack.pg,
+    },
+    {
+      label: 'MariaDB',
+      type: 'mysql' as const,
+      provider: new MysqlProvider(),
+      server: stack.mariadb!,
+    },
+    { label: 'Redis', type: 'redis' as const, provider: new RedisProvider(), server: stack.redis! },
+  ];
+  return Promise.all(
+    servers.map(async (engine, index) => ({
+      ...engine,
+      plan: await planOf(stack, engine.type),
+      target: {
+        id: 9000 + index,
+        addresses: [engine.server.address],
+        adminUser: engine.server.adminUser,
+        adminPassword: engine.server.adminPassword,
       },
-      { label: 'MariaDB', type: 'mysql', provider: new MysqlProvider(), server: stack.mariadb! },
-      { label: 'Redis', type: 'redis', provider: new RedisProvider(), server: stack.redis! },
-    ];
+    })),
+  );
+}
+
+async function provisioningScenario(
+  stack: TestStack,
+  engines: ProvisioningEngine[],
+  floorUrl: string,
+): Promise<ProvisioningResult[]> {
   const results: ProvisioningResult[] = [];
-  for (const [index, engine] of engines.entries()) {
-    log(`provisioning: ${engine.label}, ${CYCLES} cycles through the API and directly`);
-    const plan = await planOf(stack, engine.type);
-    const target: InfraTarget = {
-      id: 9000 + index,
-      addresses: [engine.server.address],
-      adminUser: engine.server.adminUser,
-      adminPassword: engine.server.adminPassword,
-    };
+  for (const engine of engines) {
+    log(
+      `provisioning: ${engine.label}, ${CYCLES} cycles through the API, the HTTP floor and directly`,
+    );
+    const { plan, target } = engine;
     const apiTimes: number[] = [];
+    const floorTimes: number[] = [];
     const directTimes: number[] = [];
-    const statements = { api: 0, direct: 0, metadata: 0 };
+    const statements = { api: 0, floor: 0, direct: 0, metadata: 0 };
     const counter = await statementCounter(engine.type, engine.server);
     const scrapeCost =
       (await metadataStatements(stack.api.baseUrl)) - (await metadataStatements(stack.api.baseUrl));
-    const counted = async <T>(side: 'api' | 'direct', work: () => Promise<T>): Promise<T> => {
+    const counted = async <T>(
+      side: 'api' | 'floor' | 'direct',
+      work: () => Promise<T>,
+    ): Promise<T> => {
       const before = await counter?.count();
       const metadataBefore = side === 'api' ? await metadataStatements(stack.api.baseUrl) : 0;
       const result = await work();
@@ -224,17 +260,19 @@ async function provisioningScenario(stack: TestStack): Promise<ProvisioningResul
       return result;
     };
     const tag = randomBytes(2).toString('hex');
-    // Alternating the two spreads the machine's noise evenly over both; 2 warm-up cycles.
+    // Alternating the three spreads the machine's noise evenly over them; 2 warm-up cycles.
     for (let i = -2; i < CYCLES; i++) {
       const n = i + 2;
       const apiMs = await counted('api', () =>
         apiCycle(stack.api.baseUrl, `bench_a${tag}_${n}`, plan),
       );
+      const floorMs = await counted('floor', () => apiCycle(floorUrl, `bench_f${tag}_${n}`, plan));
       const directMs = await counted('direct', () =>
         directCycle(engine.provider, target, `bench_d${tag}_${n}`),
       );
       if (i >= 0) {
         apiTimes.push(apiMs);
+        floorTimes.push(floorMs);
         directTimes.push(directMs);
       }
     }
@@ -245,9 +283,14 @@ async function provisioningScenario(stack: TestStack): Promise<ProvisioningResul
       engine: engine.label,
       cycles: CYCLES,
       api: round(median(apiTimes)),
+      floor: round(median(floorTimes)),
       direct: round(median(directTimes)),
       statementsPerCycle: counter
-        ? { api: round(statements.api / cycles, 1), direct: round(statements.direct / cycles, 1) }
+        ? {
+            api: round(statements.api / cycles, 1),
+            floor: round(statements.floor / cycles, 1),
+            direct: round(statements.direct / cycles, 1),
+          }
         : null,
       metadataStatementsPerCycle: round(statements.metadata / cycles, 1),
     });
@@ -487,7 +530,10 @@ class Baseline {
     readonly url: string,
   ) {}
 
-  static async start(stack: TestStack): Promise<Baseline> {
+  static async start(stack: TestStack, engines: ProvisioningEngine[]): Promise<Baseline> {
+    const provisioning = Object.fromEntries(
+      engines.map((engine) => [engine.plan, { type: engine.type, target: engine.target }]),
+    );
     const port = await freePort();
     const child = spawn(
       process.execPath,
@@ -498,6 +544,7 @@ class Baseline {
           PATH: process.env.PATH ?? '',
           DATABASE_URL: stack.metadataUrl,
           BASELINE_ENGINE_URL: stack.pg.url,
+          BASELINE_PROVISIONING: JSON.stringify(provisioning),
           PORT: String(port),
         },
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -627,16 +674,31 @@ function renderTable(r: {
     'API p50 ms',
     'direct p50 ms',
     'ratio',
-    'engine statements per cycle, API / direct',
+    'HTTP floor p50 ms',
+    'floor / direct',
+    'engine statements per cycle, API / floor / direct',
     'metadata statements per API cycle',
   );
-  row('---', '---:', '---:', '---:', '---:', '---:');
+  row('---', '---:', '---:', '---:', '---:', '---:', '---:', '---:');
   for (const p of r.provisioning) {
     const statements = p.statementsPerCycle
-      ? `${p.statementsPerCycle.api} / ${p.statementsPerCycle.direct}`
+      ? `${p.statementsPerCycle.api} / ${p.statementsPerCycle.floor} / ${p.statementsPerCycle.direct}`
       : 'not counted (the server also holds the metadata)';
-    row(p.engine, p.api, p.direct, x(p.api, p.direct), statements, p.metadataStatementsPerCycle);
+    row(
+      p.engine,
+      p.api,
+      p.direct,
+      x(p.api, p.direct),
+      p.floor,
+      x(p.floor, p.direct),
+      statements,
+      p.metadataStatementsPerCycle,
+    );
   }
+  lines.push(
+    '',
+    'HTTP floor: the same three requests and Basic login answered by the baseline server with the same engine calls and nothing else (no task, state, lock or record).',
+  );
   lines.push('', `Scale (p50 ms, ${SCALE_CONNECTIONS} connection, ${SCALE_SECONDS} s each)`, '');
   row('databases', 'API detail', 'API list-100', 'baseline detail', 'baseline list-100');
   row('---:', '---:', '---:', '---:', '---:');

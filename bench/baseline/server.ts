@@ -9,11 +9,19 @@
  * for 30 s (a detail waits for a fresh value, a list shows the last one). Only PostgreSQL
  * infras are measured here (the bench's read set lives on one); other engines give null.
  *
- * Environment: DATABASE_URL (metadata store), PORT, BASELINE_LOGIN_CACHE (default on).
+ * It also answers a provisioning cycle with the engine calls alone: see "provisioning floor".
+ *
+ * Environment: DATABASE_URL (metadata store), PORT, BASELINE_LOGIN_CACHE (default on),
+ * BASELINE_ENGINE_URL (sizes), BASELINE_PROVISIONING (the floor's engines).
  */
 import Fastify, { FastifyReply, FastifyRequest } from 'fastify';
 import { createHmac, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { Pool, types } from 'pg';
+// The providers' own files, not the @dbaas/engines index (see bench/run.ts).
+import { EngineProvider, InfraTarget } from '../../libs/engines/src/engine-provider';
+import { MysqlProvider } from '../../libs/engines/src/mysql/mysql.provider';
+import { PostgresqlProvider } from '../../libs/engines/src/postgresql/postgresql.provider';
+import { RedisProvider } from '../../libs/engines/src/redis/redis.provider';
 
 // As TypeORM does: `date` stays a YYYY-MM-DD string, bigint is read as a string.
 types.setTypeParser(1082, (value) => value);
@@ -296,6 +304,68 @@ app.get<{ Querystring: Record<string, string> }>('/api/database', async (request
   };
 });
 
+// ---- provisioning floor -----------------------------------------------------------------
+//
+// The three requests of a provisioning cycle (POST, then DELETE twice) with the same Basic
+// login, answered by plain Fastify making the API's engine calls through the same providers,
+// and nothing else: no task, no lifecycle state, no lock, no record but a map in memory.
+// Not a competitor for the API (it would lose every database on a restart): the floor under
+// any HTTP API's cycle, which the bench reports next to the direct one.
+// BASELINE_PROVISIONING: JSON { "<plan id>": { "type": ..., "target": InfraTarget } }.
+
+const floorTargets = JSON.parse(process.env.BASELINE_PROVISIONING ?? '{}') as Record<
+  string,
+  { type: 'postgresql' | 'mysql' | 'redis'; target: InfraTarget }
+>;
+const floorProviders: Record<string, EngineProvider> = {
+  postgresql: new PostgresqlProvider(),
+  mysql: new MysqlProvider(),
+  redis: new RedisProvider(),
+};
+const floorDatabases = new Map<number, { name: string; plan: string; quarantined: boolean }>();
+let floorNextId = 1_000_000;
+
+app.post<{ Body: { name: string; plan: number } }>('/api/database', async (request, reply) => {
+  if (!(await authenticate(request)))
+    return problem(reply, 401, 'Unauthorized', 'A valid login is required.');
+  const { name, plan } = request.body;
+  const engine = floorTargets[String(plan)];
+  if (!engine) return problem(reply, 400, 'Bad Request', 'Unknown plan.');
+  const provider = floorProviders[engine.type];
+  const user = `u_${name}`;
+  if ((await provider.listDatabases(engine.target)).includes(name))
+    return problem(reply, 409, 'Conflict', 'The database exists.');
+  await provider.createDatabase(engine.target, name);
+  if ((await provider.listUsers(engine.target)).includes(user))
+    return problem(reply, 409, 'Conflict', 'The user exists.');
+  const password = randomBytes(18).toString('base64url');
+  await provider.createUser(engine.target, { database: name, user, password, privileges: 'owner' });
+  const id = floorNextId++;
+  floorDatabases.set(id, { name, plan: String(plan), quarantined: false });
+  return reply.code(201).send({ id, name, credentials: [{ user, password }] });
+});
+
+app.delete<{ Params: { id: string } }>('/api/database/:id', async (request, reply) => {
+  if (!(await authenticate(request)))
+    return problem(reply, 401, 'Unauthorized', 'A valid login is required.');
+  const id = Number(request.params.id);
+  const database = floorDatabases.get(id);
+  if (!database) return problem(reply, 404, 'Not Found', `No database with id ${id}.`);
+  const { type, target } = floorTargets[database.plan];
+  const provider = floorProviders[type];
+  const ref = { database: database.name, user: `u_${database.name}` };
+  await provider.ping(target);
+  if (!database.quarantined) {
+    await provider.revokeAccess(target, ref);
+    database.quarantined = true;
+  } else {
+    await provider.dropUser(target, ref);
+    await provider.dropDatabase(target, database.name);
+    floorDatabases.delete(id);
+  }
+  return reply.code(204).send();
+});
+
 app
   .listen({ port: Number(process.env.PORT ?? 8100), host: '127.0.0.1' })
   .then(() => console.log('baseline listening'))
@@ -307,7 +377,13 @@ app
 const shutdown = () => {
   void app
     .close()
-    .then(() => Promise.all([metadata.end(), ...[...enginePools.values()].map((p) => p.end())]))
+    .then(() =>
+      Promise.all([
+        metadata.end(),
+        ...[...enginePools.values()].map((p) => p.end()),
+        ...Object.values(floorProviders).map((provider) => provider.close()),
+      ]),
+    )
     .finally(() => process.exit(0));
 };
 process.on('SIGTERM', shutdown);
