@@ -235,3 +235,63 @@ describe('CredentialsService.createFor', () => {
     expect(log.slice(-2)).toEqual(['engine drop app', 'store DELETE FROM credential']);
   });
 });
+
+describe('CredentialsService.revokeAll and dropUsers', () => {
+  let log: string[];
+  let credentials: { query: jest.Mock };
+  let engine: jest.Mocked<Pick<EngineProvider, 'revokeAccess' | 'dropUser'>>;
+  let sut: CredentialsService;
+
+  beforeEach(() => {
+    log = [];
+    credentials = {
+      query: jest.fn(async (_sql: string, _params: unknown[]) => {
+        log.push('store reads the credentials');
+        return [{ id: 1, user: 'u_orders', status: 'ready' }];
+      }),
+    };
+    engine = {
+      revokeAccess: jest.fn(async (_infra, ref) => void log.push(`engine revoke ${ref.user}`)),
+      dropUser: jest.fn(async (_infra, ref) => void log.push(`engine drop ${ref.user}`)),
+    };
+    const infras = {
+      connect: jest.fn(
+        async () => ({ provider: engine, target: { id: 3 } }) as unknown as ConnectedInfra,
+      ),
+    };
+    sut = new CredentialsService(
+      credentials as unknown as Repository<CredentialEntity>,
+      {} as Repository<DatabaseEntity>,
+      new SecretBox(randomBytes(32)),
+      infras as unknown as InfraAccess,
+      new AccessPolicy(),
+      {} as OperationRunner,
+    );
+  });
+
+  it('use the credentials read with the database under its lock, without another read', async () => {
+    const read = {
+      ...database,
+      credentials: [
+        { id: 1, user: 'u_orders' },
+        { id: 2, user: 'reporting' },
+      ],
+    } as DatabaseEntity;
+
+    await sut.revokeAll(read);
+    await sut.dropUsers(read);
+
+    expect(log).toEqual([
+      'engine revoke u_orders',
+      'engine revoke reporting',
+      'engine drop u_orders',
+      'engine drop reporting',
+    ]);
+  });
+
+  it('read the credentials from the store when the database came without them', async () => {
+    await sut.dropUsers({ ...database } as DatabaseEntity);
+
+    expect(log).toEqual(['store reads the credentials', 'engine drop u_orders']);
+  });
+});
