@@ -1,5 +1,6 @@
 import autocannon from 'autocannon';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
 
 export interface LoadResult {
   /** Successful (2xx) requests per second. */
@@ -32,6 +33,41 @@ export async function load(
     requests: result.requests.total,
     failures: result.non2xx + result.errors + result.timeouts,
   };
+}
+
+/**
+ * p50 latency in ms, to the microsecond, of requests sent one after the other on one
+ * keep-alive connection for `seconds` (autocannon rounds latencies to whole milliseconds,
+ * and at one connection a request here takes about one).
+ */
+export async function sequentialP50(
+  url: string,
+  authorization: string,
+  seconds: number,
+): Promise<number> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const once = () =>
+    new Promise<number>((resolve, reject) => {
+      const started = performance.now();
+      const req = request(url, { agent, headers: { authorization } }, (response) => {
+        response.resume();
+        response.on('end', () =>
+          response.statusCode === 200
+            ? resolve(performance.now() - started)
+            : reject(new Error(`${url}: ${response.statusCode}`)),
+        );
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  const times: number[] = [];
+  const until = performance.now() + seconds * 1000;
+  try {
+    while (performance.now() < until) times.push(await once());
+  } finally {
+    agent.destroy();
+  }
+  return round(median(times), 3);
 }
 
 /** Polls the peak resident set (VmHWM) of a process while it runs. */
