@@ -148,6 +148,10 @@ describe('CredentialsService.createFor', () => {
     storeUsers = [];
     credentials = {
       query: jest.fn(async (sql: string, params: unknown[]) => {
+        if (sql.startsWith('SELECT EXISTS')) {
+          log.push('store name check');
+          return [{ taken: storeUsers.includes(params[1] as string) }];
+        }
         if (sql.startsWith('INSERT INTO credential')) {
           if (storeUsers.includes(params[0] as string)) return [];
           log.push(`store ${String(params[0])} ${String(params[4])}`);
@@ -183,10 +187,11 @@ describe('CredentialsService.createFor', () => {
     );
   });
 
-  it('checks the engine, claims the name in the store (creating), then makes the user and marks it ready', async () => {
+  it('checks the name in the store and on the engine, claims it (creating), then makes the user and marks it ready', async () => {
     const { credential, password } = await sut.createFor(database, 'app', 'read-only');
 
     expect(log).toEqual([
+      'store name check',
       'engine list users',
       'store app creating',
       'engine create app',
@@ -194,14 +199,19 @@ describe('CredentialsService.createFor', () => {
     ]);
     expect(credential).toMatchObject({ id: 11, user: 'app', status: 'ready' });
     expect(credential).not.toHaveProperty('passwordEncrypted');
-    const sealed = credentials.query.mock.calls[0][1][5] as string;
+    const sealed = credentials.query.mock.calls[1][1][5] as string;
     expect(secrets.decrypt(sealed)).toBe(password);
   });
 
   it('leaves the record creating when the caller marks it ready itself', async () => {
     const { credential } = await sut.createFor(database, 'app', 'owner', { markReady: false });
 
-    expect(log).toEqual(['engine list users', 'store app creating', 'engine create app']);
+    expect(log).toEqual([
+      'store name check',
+      'engine list users',
+      'store app creating',
+      'engine create app',
+    ]);
     expect(credential.status).toBe('creating');
   });
 
@@ -210,7 +220,7 @@ describe('CredentialsService.createFor', () => {
       ConflictError,
     );
 
-    expect(log).toEqual(['engine list users']);
+    expect(log).toEqual(['store name check', 'engine list users']);
   });
 
   it('answers 409 with nothing on the engine when the store has the name on this infra', async () => {
@@ -220,6 +230,28 @@ describe('CredentialsService.createFor', () => {
       'The user app already exists on this engine server.',
     );
 
+    expect(engine.createUser).not.toHaveBeenCalled();
+    expect(log).not.toContain('store app creating');
+  });
+
+  it('answers 409, not 503, for a name the store has while the engine is down', async () => {
+    storeUsers = ['app'];
+    engine.listUsers.mockRejectedValue(
+      new EngineUnavailableError('mysql at db1:3306 does not answer'),
+    );
+
+    await expect(sut.createFor(database, 'app', 'owner')).rejects.toBeInstanceOf(ConflictError);
+  });
+
+  it('answers 409 when another create claimed the name between the check and the insert', async () => {
+    credentials.query.mockImplementation(async (sql: string) =>
+      // The check finds the name free; the insert's ON CONFLICT DO NOTHING returns no row.
+      sql.startsWith('SELECT EXISTS') ? [{ taken: false }] : [],
+    );
+
+    await expect(sut.createFor(database, 'app', 'owner')).rejects.toThrow(
+      'The user app already exists on this engine server.',
+    );
     expect(engine.createUser).not.toHaveBeenCalled();
   });
 

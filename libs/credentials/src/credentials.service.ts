@@ -112,11 +112,22 @@ export class CredentialsService {
       target.adminUser,
     );
     if (problem) throw new ValidationFailedError({ user: [problem] });
-    // A 503 before anything is written when the engine is down (this is the first call to
-    // it), and never a takeover of a login dbaas did not make (createUser converges on an
-    // existing user).
+    // The name must be free in the store (a 409 first: bad input wins over a down engine)
+    // and on the engine, both asked at once. The engine call gives a 503 before anything is
+    // written when the engine is down, and a login dbaas did not make is never taken over
+    // (createUser converges on an existing user). The insert below claims the name.
     const taken = () => new ConflictError(`The user ${user} already exists on this engine server.`);
-    if ((await provider.listUsers(target)).includes(user)) throw taken();
+    const [inStore, onEngine] = await Promise.allSettled([
+      this.credentials.query<{ taken: boolean }[]>(
+        'SELECT EXISTS (SELECT 1 FROM credential WHERE infra_id = $1 AND "user" = $2) AS taken',
+        [database.infraId, user],
+      ),
+      provider.listUsers(target),
+    ]);
+    if (inStore.status === 'fulfilled' && inStore.value[0].taken) throw taken();
+    if (inStore.status === 'rejected') throw inStore.reason;
+    if (onEngine.status === 'rejected') throw onEngine.reason;
+    if (onEngine.value.includes(user)) throw taken();
     const password = generatePassword();
     const saved = this.credentials.create({
       user,

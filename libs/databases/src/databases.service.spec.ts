@@ -56,19 +56,28 @@ describe('DatabasesService.create', () => {
       | 'endpoint'
     >
   >;
-  /** Whether infra 3 still has room when the slot is taken (under the infra's lock). */
-  let room: boolean;
+  /** The infras that still have room when a slot is taken (under the infra's lock). */
+  let room: Set<number>;
+  /** What a fresh placement choice answers (after the chosen infra filled up). */
+  let nextChoice: number | null;
   let credentials: jest.Mocked<Pick<CredentialsService, 'createFor' | 'dropUsers'>>;
   let sut: DatabasesService;
 
   beforeEach(() => {
     log = [];
     checks = { ...allowed };
-    room = true;
+    room = new Set([3]);
+    nextChoice = null;
     databases = {
       query: jest.fn(async (sql: string, params: unknown[]) => {
         if (sql.includes('engine_type.name AS engine_type')) return [checks];
-        if (sql.includes("SET status = 'ready'"))
+        if (sql.startsWith('SELECT (SELECT infra.id')) {
+          log.push('store chooses again');
+          return [{ infra_id: nextChoice }];
+        }
+        if (sql.includes("SET status = 'deleting'"))
+          log.push(`store database ${String(params[0])} and its credentials deleting`);
+        else if (sql.includes("SET status = 'ready'"))
           log.push(`store credential ${String(params[1])} and database ready`);
         else if (sql.includes('DELETE FROM database'))
           log.push(`store delete database ${String(params[0])} and its credentials`);
@@ -123,7 +132,7 @@ describe('DatabasesService.create', () => {
     const manager = {
       query: jest.fn(async (sql: string, params: unknown[]) => {
         expect(sql).toContain('INSERT INTO database');
-        if (!room) return [];
+        if (!room.has(params[4] as number)) return [];
         log.push(
           `store insert ${String(params[0])} ${String(params[7])} if room on infra ${String(params[4])}, task ${String(params[8])} linked`,
         );
@@ -220,8 +229,26 @@ describe('DatabasesService.create', () => {
     expect(log).toEqual(['task create_database under database:1:orders']);
   });
 
+  it('goes to the next infra when the chosen one filled up meanwhile, checking that engine too', async () => {
+    room = new Set([4]);
+    nextChoice = 4;
+
+    const created = await sut.create(input, dev);
+
+    expect(log.slice(0, 7)).toEqual([
+      'task create_database under database:1:orders',
+      'engine list databases',
+      'lock infra:3',
+      'store chooses again',
+      'engine list databases',
+      'lock infra:4',
+      'store insert orders creating if room on infra 4, task 1 linked',
+    ]);
+    expect(created.database.infraId).toBe(4);
+  });
+
   it('answers 503 no capacity, with nothing on the engine, when the last slot went meanwhile', async () => {
-    room = false;
+    room = new Set();
 
     await expect(sut.create(input, dev)).rejects.toBeInstanceOf(NoCapacityError);
 
@@ -229,6 +256,7 @@ describe('DatabasesService.create', () => {
       'task create_database under database:1:orders',
       'engine list databases',
       'lock infra:3',
+      'store chooses again',
     ]);
   });
 
@@ -241,7 +269,7 @@ describe('DatabasesService.create', () => {
     await new Promise((resolve) => setImmediate(resolve));
 
     expect(log.slice(-4)).toEqual([
-      'store UPDATE database deleting',
+      'store database 40 and its credentials deleting',
       'drop credentials',
       'engine drop orders',
       'store delete database 40 and its credentials',

@@ -14,7 +14,7 @@ import {
   ValidationFailedError,
 } from '@dbaas/core';
 import { CredentialsService, defaultUserName } from '@dbaas/credentials';
-import { InfraAccess } from '@dbaas/engines';
+import { ConnectedInfra, InfraAccess } from '@dbaas/engines';
 import { databaseLockKey, DatabaseLocks, OperationRunner } from '@dbaas/operations';
 import {
   CredentialEntity,
@@ -219,30 +219,44 @@ export class DatabasesService {
     const lockKey = databaseLockKey(input.environment, name);
     let failed: DatabaseEntity | undefined;
     const made = await this.runner.run(subject, lockKey, async (task) => {
-      // The infra was chosen with the checks; the slot is taken below.
-      if (found.infra_id === null) throw new NoCapacityError(NO_CAPACITY_MESSAGE);
-      const infraId = Number(found.infra_id);
-      const { infra, target } = await this.infras.connect(infraId);
-      // An engine that does not answer gets a 503 before anything is written (this is the
-      // first call to it), and a database dbaas did not make is never taken over (creates
-      // converge on what exists).
-      if ((await provider.listDatabases(target)).includes(name)) {
-        throw new ConflictError(`A database named ${name} already exists on the engine server.`);
+      // The infra chosen with the checks; if its last slot goes meanwhile, the next one.
+      let infraId = found.infra_id === null ? null : Number(found.infra_id);
+      let connected: ConnectedInfra;
+      let row: DatabaseEntity;
+      for (let attempt = 1; ; attempt++) {
+        if (infraId === null) throw new NoCapacityError(NO_CAPACITY_MESSAGE);
+        connected = await this.infras.connect(infraId);
+        // An engine that does not answer gets a 503 before anything is written (this is
+        // the first call to it), and a database dbaas did not make is never taken over
+        // (creates converge on what exists).
+        if ((await provider.listDatabases(connected.target)).includes(name)) {
+          throw new ConflictError(`A database named ${name} already exists on the engine server.`);
+        }
+        row = this.databases.create({
+          name,
+          description: input.description ?? '',
+          planId: chosenPlan.id,
+          environmentId: input.environment,
+          infraId,
+          projectId: input.project ?? null,
+          teamId,
+          status: 'creating',
+          quarantineDt: null,
+        });
+        // The slot is taken under the infra's lock: two creates of different names cannot
+        // both take its last one (the choice was made without it).
+        const placed = await this.locks.withStoreLock(`infra:${infraId}`, (manager) =>
+          this.insertIfRoom(manager, row, task.id),
+        );
+        if (placed) break;
+        if (attempt === PLACEMENT_ATTEMPTS) throw new NoCapacityError(NO_CAPACITY_MESSAGE);
+        const [again] = await this.databases.query<{ infra_id: number | null }[]>(
+          `SELECT ${placementChoiceSql('$1::int', '$2::int')} AS infra_id`,
+          [chosenPlan.id, input.environment],
+        );
+        infraId = again.infra_id === null ? null : Number(again.infra_id);
       }
-      const row = this.databases.create({
-        name,
-        description: input.description ?? '',
-        planId: chosenPlan.id,
-        environmentId: input.environment,
-        infraId,
-        projectId: input.project ?? null,
-        teamId,
-        status: 'creating',
-        quarantineDt: null,
-      });
-      // The slot is taken under the infra's lock: two creates of different names cannot
-      // both take its last one (the choice above was made without it).
-      await this.locks.withStoreLock(`infra:${infraId}`, (manager) => this.insertIfRoom(manager, row, task.id));
+      const { infra, target } = connected;
       try {
         await provider.createDatabase(target, name);
         const { credential, password } = await this.credentials.createFor(
@@ -280,9 +294,9 @@ export class DatabasesService {
   /**
    * Writes the new row (`creating`) if its infra still has room, and links the create's
    * task to it, in one statement; the caller holds the infra's store lock. The id and
-   * timestamps land on `row`.
+   * timestamps land on `row`; false when the infra was full.
    */
-  private async insertIfRoom(manager: EntityManager, row: DatabaseEntity, taskId: number): Promise<void> {
+  private async insertIfRoom(manager: EntityManager, row: DatabaseEntity, taskId: number): Promise<boolean> {
     const [inserted] = await translateStoreErrors('database', () =>
       manager.query<{ id: number; created_at: Date | string; updated_at: Date | string }[]>(
         `WITH inserted AS (
@@ -297,11 +311,12 @@ export class DatabasesService {
         [row.name, row.description, row.planId, row.environmentId, row.infraId, row.projectId, row.teamId, row.status, taskId],
       ),
     );
-    if (!inserted) throw new NoCapacityError(NO_CAPACITY_MESSAGE);
+    if (!inserted) return false;
     this.counts.clear();
     row.id = Number(inserted.id);
     row.createdAt = new Date(inserted.created_at);
     row.updatedAt = new Date(inserted.updated_at);
+    return true;
   }
 
   /** Undoes a failed create under its lock; what it cannot finish, the reconciler will. */
@@ -324,7 +339,13 @@ export class DatabasesService {
    */
   async destroy(database: DatabaseEntity): Promise<void> {
     const { provider, target } = await this.infras.connect(database.infraId);
-    await this.setStatus(database.id, 'deleting');
+    // The credentials too: until the rows go, they show that their logins are going.
+    await this.databases.query(
+      `WITH users AS (UPDATE credential SET status = 'deleting' WHERE database_id = $1)
+       UPDATE database SET status = 'deleting', updated_at = now() WHERE id = $1`,
+      [database.id],
+    );
+    this.counts.clear();
     await this.credentials.dropUsers(database);
     await provider.dropDatabase(target, database.name);
     await this.databases.query(
@@ -503,6 +524,9 @@ interface CreateChecks {
   taken: boolean;
   infra_id: number | null;
 }
+
+/** Infras a create tries when the chosen one fills up meanwhile (see DatabasesService.create). */
+const PLACEMENT_ATTEMPTS = 3;
 
 /** How long a list total is reused (see DatabasesService.countOf). */
 const COUNT_CACHE_MS = 2_000;

@@ -34,7 +34,11 @@ export interface LockHandle {
   tryTake(statement: Statement): Promise<{ taken: boolean; rows: Record<string, unknown>[] }>;
   /** Waits until the lock is taken. */
   take(): Promise<void>;
-  /** Runs `statement` (if any) and releases the lock, in one round trip. */
+  /**
+   * Runs `statement` (if any; it needs a RETURNING clause), then releases the
+   * lock, in one round trip. The statement commits just after the release: use it only
+   * for writes that no later holder of the lock reads (the task's own record).
+   */
   release(statement?: Statement): Promise<void>;
 }
 
@@ -46,7 +50,9 @@ function withLockParam(statement: Statement, lockId: string): { sql: string; par
 /**
  * One statement: the lock attempt (evaluated once: a CTE with a volatile function is never
  * inlined), then the caller's statement, which may read `acquired`; one row per row of the
- * caller's statement (which must return at least one), each with `taken`.
+ * caller's statement (one with `taken` alone if it returns none). The statement's snapshot
+ * is older than the lock: the caller's part must write, never read what a previous holder
+ * of the lock wrote.
  */
 function tryTakeSql(attempt: string, sql: string): string {
   return `WITH acquired AS (SELECT ${attempt} AS taken), result AS (${sql})
@@ -84,7 +90,11 @@ class AdvisoryLock implements LockHandle {
   async release(statement?: Statement): Promise<void> {
     if (statement) {
       const { sql, params, lock } = withLockParam(statement, this.id);
-      await this.runner.query(`WITH done AS (${sql}) SELECT pg_advisory_unlock(${lock}::bigint)`, params);
+      // Reading `done` makes its write run before the unlock (an unread one would run after).
+      await this.runner.query(
+        `WITH done AS (${sql}) SELECT pg_advisory_unlock(${lock}::bigint) FROM (SELECT count(*) FROM done) AS written`,
+        params,
+      );
     } else {
       await this.runner.query('SELECT pg_advisory_unlock($1::bigint)', [this.id]);
     }
@@ -142,20 +152,19 @@ export class DatabaseLocks {
     });
   }
 
-  /** True when an operation on `key` would wait here first (its lock or an operation slot is taken). */
-  wouldWait(key: string): boolean {
-    return this.mutex.isHeld(key) || this.slots.isFull();
-  }
-
   /**
    * The lock of `key`, step by step, so that the caller can send its own statements in the
    * same round trips as taking and releasing it (see OperationRunner): one operation at a
    * time per key in this process (the mutex), at most MAX_LOCKED_OPERATIONS holding a
-   * store connection. Whatever `use` does, the lock is released when it ends.
+   * store connection. Whatever `use` does, the lock is released when it ends. `onWait` is
+   * called (at most twice) when the operation has to wait here first: for another
+   * operation on `key`, or for a free slot.
    */
-  hold<T>(key: string, use: (lock: LockHandle) => Promise<T>): Promise<T> {
-    return this.mutex.run(key, () =>
-      this.slots.run(async () => {
+  hold<T>(key: string, use: (lock: LockHandle) => Promise<T>, onWait?: () => void): Promise<T> {
+    if (this.mutex.isHeld(key)) onWait?.();
+    return this.mutex.run(key, () => {
+      if (this.slots.isFull()) onWait?.();
+      return this.slots.run(async () => {
         if (!this.shared) return use(new EmbeddedLock(this.store));
         const runner = await this.connect();
         const lock = new AdvisoryLock(runner, advisoryId(key));
@@ -165,15 +174,16 @@ export class DatabaseLocks {
           if (lock.mayBeHeld) await this.unlock(runner, key);
           await runner.release();
         }
-      }),
-    );
+      });
+    });
   }
 
   /**
    * A short step on the store alone (no engine call), serialized on `key` here and across
    * processes: one transaction holding a transaction-level advisory lock, on one
-   * connection, released by its COMMIT. It takes no operation slot, so it may run inside
-   * withLock (always in that order: an operation's lock, then this one, never the reverse).
+   * connection, released by its COMMIT. It takes no operation slot, so it may run inside an
+   * operation's lock (hold, withLock; always in that order: the operation's lock, then this
+   * one, never the reverse).
    * The embedded store has one process and one connection: the mutex alone, no transaction.
    */
   withStoreLock<T>(key: string, work: (manager: EntityManager) => Promise<T>): Promise<T> {

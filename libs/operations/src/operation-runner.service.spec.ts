@@ -18,7 +18,7 @@ describe('OperationRunner', () => {
   let lockFree: boolean;
   let busyHere: boolean;
   let lock: jest.Mocked<LockHandle>;
-  let locks: jest.Mocked<Pick<DatabaseLocks, 'hold' | 'wouldWait'>>;
+  let locks: jest.Mocked<Pick<DatabaseLocks, 'hold'>>;
   let history: jest.Mocked<
     Pick<
       TaskHistory,
@@ -56,15 +56,18 @@ describe('OperationRunner', () => {
       ),
     };
     locks = {
-      wouldWait: jest.fn((_key: string) => busyHere),
-      hold: jest.fn(async (key: string, use: (lock: LockHandle) => Promise<unknown>) => {
-        log.push(`hold ${key}`);
-        try {
-          return await use(lock);
-        } finally {
-          log.push('end of hold');
-        }
-      }) as jest.Mocked<DatabaseLocks>['hold'],
+      hold: jest.fn(
+        async (key: string, use: (lock: LockHandle) => Promise<unknown>, onWait?: () => void) => {
+          // This process is busy with the database: the operation waits here first.
+          if (busyHere) onWait?.();
+          log.push(`hold ${key}`);
+          try {
+            return await use(lock);
+          } finally {
+            log.push('end of hold');
+          }
+        },
+      ) as jest.Mocked<DatabaseLocks>['hold'],
     };
     sut = new OperationRunner(locks as unknown as DatabaseLocks, history as unknown as TaskHistory);
   });
@@ -131,6 +134,16 @@ describe('OperationRunner', () => {
     expect(history.failed).toHaveBeenCalledWith({ id: 7 }, failure);
     expect(lock.release).not.toHaveBeenCalled();
     expect(log.slice(-2)).toEqual(['task error: engine said no', 'end of hold']);
+  });
+
+  it('records an error when the success mark fails, though the work was done', async () => {
+    const failure = new Error('store down');
+    lock.release.mockRejectedValue(failure);
+
+    await expect(sut.run(subject, 'k', async () => 'made')).rejects.toBe(failure);
+
+    expect(history.failed).toHaveBeenCalledWith({ id: 7 }, failure);
+    expect(log.at(-1)).toBe('end of hold');
   });
 
   it("rethrows the work's error even when the failure cannot be recorded", async () => {

@@ -18,35 +18,47 @@ export class OperationRunner {
   /**
    * In the usual case (nobody else on this database) the task is written `running` in the
    * statement that takes the lock, and marked done in the one that releases it: two round
-   * trips to the store around the work. Otherwise the task is written `waiting` first.
+   * trips to the store around the work. An operation that has to wait is written `waiting`
+   * first, and `running` once it holds the lock.
    */
-  async run<T>(subject: TaskSubject, lockKey: string, work: (task: TaskEntity) => Promise<T>): Promise<T> {
-    // Waiting here (another operation on this database in this process): recorded meanwhile.
-    const opening = this.locks.wouldWait(lockKey) ? this.history.open(subject) : undefined;
-    opening?.catch(() => undefined);
-    return this.locks.hold(lockKey, async (lock) => {
-      let task: TaskEntity;
-      if (opening) {
-        task = await opening;
-        await lock.take();
-        await this.history.started(task);
-      } else {
-        const { taken, rows } = await lock.tryTake(this.history.openStatement(subject));
-        task = this.history.opened(subject, rows[0]);
-        if (!taken) {
+  async run<T>(
+    subject: TaskSubject,
+    lockKey: string,
+    work: (task: TaskEntity) => Promise<T>,
+  ): Promise<T> {
+    // Written while this process makes the operation wait (see DatabaseLocks.hold).
+    let opening: Promise<TaskEntity> | undefined;
+    const recordWaiting = () => {
+      opening ??= this.history.open(subject);
+      opening.catch(() => undefined);
+    };
+    return this.locks.hold(
+      lockKey,
+      async (lock) => {
+        let task: TaskEntity;
+        if (opening) {
+          task = await opening;
           await lock.take();
           await this.history.started(task);
+        } else {
+          const { taken, rows } = await lock.tryTake(this.history.openStatement(subject));
+          task = this.history.opened(subject, rows[0]);
+          if (!taken) {
+            await lock.take();
+            await this.history.started(task);
+          }
         }
-      }
-      let result: T;
-      try {
-        result = await work(task);
-      } catch (error) {
-        await this.history.failed(task, error).catch(() => undefined);
-        throw error;
-      }
-      await lock.release(this.history.succeededStatement(task));
-      return result;
-    });
+        try {
+          const result = await work(task);
+          await lock.release(this.history.succeededStatement(task));
+          return result;
+        } catch (error) {
+          // The work's failure, or the success mark's (the lock is released regardless).
+          await this.history.failed(task, error).catch(() => undefined);
+          throw error;
+        }
+      },
+      recordWaiting,
+    );
   }
 }

@@ -110,7 +110,10 @@ export class TaskHistory {
 
   /** The success mark, as a statement (OperationRunner sends it with the lock's release). */
   succeededStatement(task: TaskEntity): Statement {
-    return { sql: `UPDATE task SET status = 'success', ended_at = now() WHERE id = $1`, params: [task.id] };
+    return {
+      sql: `UPDATE task SET status = 'success', ended_at = now() WHERE id = $1 RETURNING id`,
+      params: [task.id],
+    };
   }
 
   async failed(task: TaskEntity, error: unknown): Promise<void> {
