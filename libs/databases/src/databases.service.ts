@@ -14,7 +14,7 @@ import {
   ValidationFailedError,
 } from '@dbaas/core';
 import { CredentialsService, defaultUserName } from '@dbaas/credentials';
-import { ConnectedInfra, InfraAccess } from '@dbaas/engines';
+import { ConnectedInfra, EngineProvider, InfraAccess } from '@dbaas/engines';
 import { databaseLockKey, DatabaseLocks, OperationRunner } from '@dbaas/operations';
 import {
   CredentialEntity,
@@ -219,44 +219,17 @@ export class DatabasesService {
     const lockKey = databaseLockKey(input.environment, name);
     let failed: DatabaseEntity | undefined;
     const made = await this.runner.run(subject, lockKey, async (task) => {
-      // The infra chosen with the checks; if its last slot goes meanwhile, the next one.
-      let infraId = found.infra_id === null ? null : Number(found.infra_id);
-      let connected: ConnectedInfra;
-      let row: DatabaseEntity;
-      for (let attempt = 1; ; attempt++) {
-        if (infraId === null) throw new NoCapacityError(NO_CAPACITY_MESSAGE);
-        connected = await this.infras.connect(infraId);
-        // An engine that does not answer gets a 503 before anything is written (this is
-        // the first call to it), and a database dbaas did not make is never taken over
-        // (creates converge on what exists).
-        if ((await provider.listDatabases(connected.target)).includes(name)) {
-          throw new ConflictError(`A database named ${name} already exists on the engine server.`);
-        }
-        row = this.databases.create({
-          name,
-          description: input.description ?? '',
-          planId: chosenPlan.id,
-          environmentId: input.environment,
-          infraId,
-          projectId: input.project ?? null,
-          teamId,
-          status: 'creating',
-          quarantineDt: null,
-        });
-        // The slot is taken under the infra's lock: two creates of different names cannot
-        // both take its last one (the choice was made without it).
-        const placed = await this.locks.withStoreLock(`infra:${infraId}`, (manager) =>
-          this.insertIfRoom(manager, row, task.id),
-        );
-        if (placed) break;
-        if (attempt === PLACEMENT_ATTEMPTS) throw new NoCapacityError(NO_CAPACITY_MESSAGE);
-        const [again] = await this.databases.query<{ infra_id: number | null }[]>(
-          `SELECT ${placementChoiceSql('$1::int', '$2::int')} AS infra_id`,
-          [chosenPlan.id, input.environment],
-        );
-        infraId = again.infra_id === null ? null : Number(again.infra_id);
-      }
-      const { infra, target } = connected;
+      const row = this.databases.create({
+        name,
+        description: input.description ?? '',
+        planId: chosenPlan.id,
+        environmentId: input.environment,
+        projectId: input.project ?? null,
+        teamId,
+        status: 'creating',
+        quarantineDt: null,
+      });
+      const { infra, target } = await this.claimSlot(row, found.infra_id, provider, task.id);
       try {
         await provider.createDatabase(target, name);
         const { credential, password } = await this.credentials.createFor(
@@ -289,6 +262,41 @@ export class DatabasesService {
     });
     // The answer comes from the rows in hand; the used size is measured on the first detail.
     return { ...this.view(made.row, null), defaultPassword: made.password };
+  }
+
+  /**
+   * Writes the new row (`creating`) on an infra with room: the one chosen with the create's
+   * checks or, if its last slot went meanwhile, the next one (PLACEMENT_ATTEMPTS at most).
+   * Before each, its engine must answer (a 503 before anything is written) and must not
+   * have the name (a database dbaas did not make is never taken over: creates converge on
+   * what exists). The slot is taken under the infra's lock, so two creates of different
+   * names cannot both take its last one.
+   */
+  private async claimSlot(
+    row: DatabaseEntity,
+    chosen: number | null,
+    provider: EngineProvider,
+    taskId: number,
+  ): Promise<ConnectedInfra> {
+    let infraId = chosen === null ? null : Number(chosen);
+    for (let attempt = 1; ; attempt++) {
+      if (infraId === null) throw new NoCapacityError(NO_CAPACITY_MESSAGE);
+      const connected = await this.infras.connect(infraId);
+      if ((await provider.listDatabases(connected.target)).includes(row.name)) {
+        throw new ConflictError(`A database named ${row.name} already exists on the engine server.`);
+      }
+      row.infraId = infraId;
+      const placed = await this.locks.withStoreLock(`infra:${infraId}`, (manager) =>
+        this.insertIfRoom(manager, row, taskId),
+      );
+      if (placed) return connected;
+      if (attempt === PLACEMENT_ATTEMPTS) throw new NoCapacityError(NO_CAPACITY_MESSAGE);
+      const [again] = await this.databases.query<{ infra_id: number | null }[]>(
+        `SELECT ${placementChoiceSql('$1::int', '$2::int')} AS infra_id`,
+        [row.planId, row.environmentId],
+      );
+      infraId = again.infra_id === null ? null : Number(again.infra_id);
+    }
   }
 
   /**
