@@ -9,8 +9,6 @@ import { QuarantineModule } from '@dbaas/quarantine';
 import { PersistenceModule } from '@dbaas/persistence';
 import { SampleDataModule } from '@dbaas/sample-data';
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_INTERCEPTOR } from '@nestjs/core';
-import { IdempotencyInterceptor } from './idempotency/idempotency.interceptor';
 import { IdempotencyService } from './idempotency/idempotency.service';
 import { CredentialController } from './credentials/credential.controller';
 import { DatabaseController } from './databases/database.controller';
@@ -22,6 +20,17 @@ import { ObservabilityModule } from './observability/observability.module';
 import { TaskController } from './tasks/task.controller';
 import { DbaGuard } from './http/dba-only.guard';
 import { BROKER_CONTROLLERS, BROKER_PROVIDERS } from './broker';
+
+/** Every controller of the API (idempotent.spec.ts walks their routes). */
+export const API_CONTROLLERS = [
+  RootController,
+  HealthController,
+  DatabaseController,
+  CredentialController,
+  TaskController,
+  ...CATALOG_CONTROLLERS,
+  ...BROKER_CONTROLLERS,
+];
 
 @Module({})
 export class AppModule {
@@ -41,22 +50,8 @@ export class AppModule {
         QuarantineModule.forRoot({ withBackgroundJobs: true }),
         ObservabilityModule,
       ],
-      controllers: [
-        RootController,
-        HealthController,
-        DatabaseController,
-        CredentialController,
-        TaskController,
-        ...CATALOG_CONTROLLERS,
-        ...BROKER_CONTROLLERS,
-      ],
-      providers: [
-        DbaGuard,
-        ...BROKER_PROVIDERS,
-        InfraStatusService,
-        IdempotencyService,
-        { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
-      ],
+      controllers: API_CONTROLLERS,
+      providers: [DbaGuard, ...BROKER_PROVIDERS, InfraStatusService, IdempotencyService],
     };
   }
 }

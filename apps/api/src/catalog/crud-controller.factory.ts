@@ -3,6 +3,7 @@ import { Page, PageRequest } from '@dbaas/core';
 import { Body, Controller, Delete, Get, Patch, Post, Put, Query, Res, Type } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
+import { Idempotent } from '../idempotency/idempotent.decorator';
 import {
   ApiCreateRoute,
   ApiDeleteRoute,
@@ -103,6 +104,7 @@ export function crudController<E, C, U, CDto, UDto>(r: CrudResource<E, C, U, CDt
     }
 
     @Post()
+    @Idempotent()
     @writeGuard
     @ApiOperation({ summary: `Create a ${r.title}${forWriters}`, operationId: `create_${r.name}` })
     @ApiBody({ type: r.createDto })

@@ -3,6 +3,7 @@ import { CredentialsService } from '@dbaas/credentials';
 import { Body, Controller, Delete, Get, HttpCode, Post, Query, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
+import { Idempotent } from '../idempotency/idempotent.decorator';
 import {
   ApiCreateRoute,
   ApiDeleteRoute,
@@ -62,6 +63,7 @@ export class CredentialController {
   }
 
   @Post()
+  @Idempotent()
   @ApiOperation({
     summary: 'Create a credential: a user on the engine with a generated password',
     operationId: 'create_credential',
@@ -77,6 +79,7 @@ export class CredentialController {
   }
 
   @Post(':id/reset_password')
+  @Idempotent()
   @HttpCode(200)
   @ApiOperation({
     summary: 'Generate a new password; the old one stops working at once',

@@ -15,6 +15,7 @@ import {
 } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
+import { Idempotent } from '../idempotency/idempotent.decorator';
 import {
   ApiCreateRoute,
   ApiDeleteRoute,
@@ -75,6 +76,7 @@ export class DatabaseController {
   }
 
   @Post()
+  @Idempotent()
   @ApiOperation({
     summary: 'Create a database on its engine, with the default credential u_<name>',
     operationId: 'create_database',
@@ -126,6 +128,7 @@ export class DatabaseController {
   }
 
   @Post(':id/restore')
+  @Idempotent()
   @HttpCode(200)
   @ApiOperation({
     summary: 'Restore a quarantined database (dba); every credential gets a new password',
