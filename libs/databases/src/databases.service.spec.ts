@@ -4,6 +4,7 @@ import {
   ConflictError,
   EngineUnavailableError,
   NoCapacityError,
+  NotFoundError,
   ValidationFailedError,
 } from '@dbaas/core';
 import { CredentialsService } from '@dbaas/credentials';
@@ -274,5 +275,107 @@ describe('DatabasesService.create', () => {
       'engine drop orders',
       'store delete database 40 and its credentials',
     ]);
+  });
+});
+
+describe('DatabasesService.update', () => {
+  /** The row as the detail query reads it (the list's columns). */
+  const stored = {
+    id: 40,
+    name: 'orders',
+    description: 'old',
+    plan_id: 2,
+    environment_id: 1,
+    infra_id: 3,
+    project_id: null,
+    team_id: 1,
+    status: 'ready',
+    quarantine_dt: null,
+    created_at: '2026-11-27T10:00:00Z',
+    size_limit_in_bytes: '1048576',
+    addresses: ['db1:3306'],
+    engine_id: 2,
+    engine_type: 'mysql',
+    credentials: [{ id: 7, user: 'u_orders' }],
+  };
+  let databases: { query: jest.Mock; update: jest.Mock; manager: unknown };
+  let projects: { findBy: jest.Mock };
+  let sut: DatabasesService;
+
+  beforeEach(() => {
+    databases = {
+      query: jest.fn(async (_sql: string, params: unknown[]) =>
+        params[0] === stored.id ? [{ ...stored }] : [],
+      ),
+      update: jest.fn(async () => ({ affected: 1 })),
+      manager: { connection: { subscribers: [] } },
+    };
+    projects = { findBy: jest.fn(async () => [{ id: 9 }]) };
+    const engine = {
+      usedSize: jest.fn(async () => 4096),
+      endpoint: jest.fn((_infra: unknown, name: string) => `mysql://db1:3306/${name}`),
+    };
+    const infras = {
+      providerFor: jest.fn(() => engine),
+      connect: jest.fn(async () => ({ provider: engine, target: { id: 3 } })),
+    };
+    sut = new DatabasesService(
+      databases as unknown as Repository<DatabaseEntity>,
+      projects as unknown as Repository<ProjectEntity>,
+      {} as Repository<TeamEntity>,
+      infras as unknown as InfraAccess,
+      {} as CredentialsService,
+      new AccessPolicy(),
+      {} as OperationRunner,
+      {} as DatabaseLocks,
+      { usedSizeCacheSeconds: 30 } as AppConfig,
+    );
+  });
+
+  it('writes only the fields given, and answers the detail as it is then', async () => {
+    const view = await sut.update(40, { description: 'new', project: 9 }, dev);
+
+    expect(databases.update).toHaveBeenCalledWith(40, { description: 'new', projectId: 9 });
+    expect(view).toMatchObject({ usedSizeInBytes: 4096, endpoint: 'mysql://db1:3306/orders' });
+  });
+
+  it('refuses a change of name, plan or environment, naming each field, and writes nothing', async () => {
+    await expect(
+      sut.update(40, { name: 'Other', plan: 3, environment: 2, description: 'x' }, dev),
+    ).rejects.toMatchObject({
+      errors: {
+        name: ['is read-only after creation'],
+        plan: ['is read-only after creation'],
+        environment: ['is read-only after creation'],
+      },
+    });
+
+    expect(databases.update).not.toHaveBeenCalled();
+  });
+
+  it('accepts the read-only fields when unchanged (the name as the user wrote it)', async () => {
+    await sut.update(40, { name: 'Orders', plan: 2, environment: 1, description: 'same' }, dev);
+
+    expect(databases.update).toHaveBeenCalledWith(40, { description: 'same' });
+  });
+
+  it('refuses an unknown project, and writes nothing', async () => {
+    projects.findBy.mockResolvedValue([]);
+
+    await expect(sut.update(40, { project: 99 }, dev)).rejects.toMatchObject({
+      errors: { project: ['no project with id 99'] },
+    });
+
+    expect(databases.update).not.toHaveBeenCalled();
+  });
+
+  it("answers 404 for another team's database, and writes nothing", async () => {
+    const outsider: AuthenticatedUser = { id: 5, username: 'other', role: 'regular', teamIds: [2] };
+
+    await expect(sut.update(40, { description: 'x' }, outsider)).rejects.toBeInstanceOf(
+      NotFoundError,
+    );
+
+    expect(databases.update).not.toHaveBeenCalled();
   });
 });
