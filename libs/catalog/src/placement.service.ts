@@ -32,7 +32,7 @@ export function roomOnInfraSql(infra: string): string {
   return `(SELECT capacity FROM infra WHERE id = ${infra}) > (SELECT COUNT(*) FROM database WHERE infra_id = ${infra})`;
 }
 
-/** Databases placed on each infra. */
+/** The placed count of an infra, for its detail (placement itself is the SQL above). */
 @Injectable()
 export class PlacementService {
   constructor(@InjectRepository(InfraEntity) private readonly infras: Repository<InfraEntity>) {}

@@ -170,13 +170,18 @@ export class DatabasesService {
    */
   async setStatus(id: number, status: DatabaseStatus, quarantineDt?: string | null): Promise<void> {
     if (quarantineDt === undefined) {
-      await this.databases.query('UPDATE database SET status = $2, updated_at = now() WHERE id = $1', [id, status]);
+      await this.write('UPDATE database SET status = $2, updated_at = now() WHERE id = $1', [id, status]);
     } else {
-      await this.databases.query(
+      await this.write(
         'UPDATE database SET status = $2, quarantine_dt = $3, updated_at = now() WHERE id = $1',
         [id, status, quarantineDt],
       );
     }
+  }
+
+  /** A hand-written write to database rows; the cached list totals are dropped with it. */
+  private async write(sql: string, params: unknown[]): Promise<void> {
+    await this.databases.query(sql, params);
     this.counts.clear();
   }
 
@@ -239,12 +244,11 @@ export class DatabasesService {
           { markReady: false },
         );
         // The owner and the database become ready together.
-        await this.databases.query(
+        await this.write(
           `WITH owner AS (UPDATE credential SET status = 'ready' WHERE id = $2)
            UPDATE database SET status = 'ready', updated_at = now() WHERE id = $1`,
           [row.id, credential.id],
         );
-        this.counts.clear();
         credential.status = 'ready';
         row.status = 'ready';
         row.plan = chosenPlan;
@@ -348,19 +352,17 @@ export class DatabasesService {
   async destroy(database: DatabaseEntity): Promise<void> {
     const { provider, target } = await this.infras.connect(database.infraId);
     // The credentials too: until the rows go, they show that their logins are going.
-    await this.databases.query(
+    await this.write(
       `WITH users AS (UPDATE credential SET status = 'deleting' WHERE database_id = $1)
        UPDATE database SET status = 'deleting', updated_at = now() WHERE id = $1`,
       [database.id],
     );
-    this.counts.clear();
     await this.credentials.dropUsers(database);
     await provider.dropDatabase(target, database.name);
-    await this.databases.query(
+    await this.write(
       'WITH users AS (DELETE FROM credential WHERE database_id = $1) DELETE FROM database WHERE id = $1',
       [database.id],
     );
-    this.counts.clear();
     this.sizes.forget(database.id);
   }
 
