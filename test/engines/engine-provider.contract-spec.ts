@@ -5,6 +5,7 @@ import type { EngineProvider, InfraTarget } from '../../libs/engines/src/engine-
 import { MongodbProvider } from '../../libs/engines/src/mongodb/mongodb.provider';
 import { MysqlProvider } from '../../libs/engines/src/mysql/mysql.provider';
 import { PostgresqlProvider } from '../../libs/engines/src/postgresql/postgresql.provider';
+import { COMMAND_REVIEW } from '../../libs/engines/src/redis/redis-acl';
 import { RedisProvider } from '../../libs/engines/src/redis/redis.provider';
 import { EngineServer, freePort, startMariaDb, startPostgres, startRedis } from '../harness';
 import {
@@ -434,6 +435,88 @@ describe('redis isolation beyond key patterns', () => {
       client.disconnect();
       reader.disconnect();
     }
+  });
+});
+
+/**
+ * The review in redis-acl.ts against the server's own command table: every command a tenant
+ * may run without naming a key must be reviewed there, and every one it denies must be
+ * refused to all three privilege levels. Checked with ACL DRYRUN (nothing runs).
+ */
+describe('redis command table review', () => {
+  let server: EngineServer;
+  let admin: Redis;
+  const provider = new RedisProvider();
+  afterAll(async () => {
+    admin?.disconnect();
+    await provider.close();
+    await server?.destroy();
+  });
+
+  it('every keyless command a tenant may run is reviewed, and every denied one is refused to all', async () => {
+    server = await startRedis();
+    const infra = {
+      id: 32,
+      addresses: [server.address],
+      adminUser: server.adminUser,
+      adminPassword: server.adminPassword,
+    };
+    const users = ['owner', 'read-write', 'read-only'] as const;
+    for (const privileges of users) {
+      await provider.createUser(infra, {
+        database: 'audit',
+        user: `audit_${privileges.replace('-', '_')}`,
+        password: generatePassword(),
+        privileges,
+      });
+    }
+    admin = new Redis({
+      host: server.host,
+      port: server.port,
+      username: server.adminUser,
+      password: server.adminPassword,
+      lazyConnect: true,
+    });
+    await admin.connect();
+    // COMMAND INFO rows: [name, arity, flags, first, last, step, categories, tips, key specs, subcommands].
+    type Row = [
+      string,
+      number,
+      string[],
+      number,
+      number,
+      number,
+      string[],
+      unknown[],
+      unknown[],
+      Row[],
+    ];
+    const rows = (await admin.call('COMMAND', 'INFO')) as Row[];
+    const commands = rows.flatMap((row) => (row[9]?.length ? row[9] : [row]));
+    expect(commands.length).toBeGreaterThan(300);
+    const may = async (privileges: (typeof users)[number], [name, arity]: Row) => {
+      // Arguments enough for the arity, all in the user's own prefix (keys and channels).
+      const args = name.split('|');
+      while (args.length < Math.abs(arity)) args.push('audit:*');
+      const user = `audit_${privileges.replace('-', '_')}`;
+      return String(await admin.call('ACL', 'DRYRUN', user, ...args)) === 'OK';
+    };
+
+    const unreviewed: string[] = [];
+    const wrong: string[] = [];
+    for (const command of commands) {
+      const [name, , , , , , , , keySpecs] = command;
+      if (name.endsWith('|help')) continue; // usage text
+      const review = COMMAND_REVIEW[name] ?? COMMAND_REVIEW[name.split('|')[0]];
+      const allowed = await Promise.all(users.map((privileges) => may(privileges, command)));
+      if (review?.[0] === 'deny' && allowed.some(Boolean)) wrong.push(`${name} is allowed`);
+      if (review?.[0] === 'allow' && !allowed[0]) wrong.push(`${name} is refused to the owner`);
+      if (!review && keySpecs.length === 0 && allowed.some(Boolean)) unreviewed.push(name);
+    }
+    expect({ unreviewed, wrong }).toEqual({ unreviewed: [], wrong: [] });
+    // And the review names real commands.
+    const known = new Set(commands.map(([name]) => name).concat(rows.map(([name]) => name)));
+    expect(Object.keys(COMMAND_REVIEW).filter((name) => !known.has(name))).toEqual([]);
   });
 });
 

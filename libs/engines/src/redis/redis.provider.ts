@@ -133,6 +133,8 @@ export class RedisProvider extends EngineProvider {
         'on',
         passwordRule(spec.password),
         `~${keyPattern(db)}`,
+        // `reset` grants every channel where acl-pubsub-default is allchannels.
+        'resetchannels',
         `&${keyPattern(db)}`,
         ...rules,
       );
