@@ -110,6 +110,11 @@ export function describeEngineContract(name: string, setup: () => Promise<Contra
       expect(await t.provider.listUsers(t.infra)).toContain(owner);
     });
 
+    it('databaseExists: true for a database with data, false for a name never made', async () => {
+      await expect(t.provider.databaseExists(t.infra, dbA)).resolves.toBe(true);
+      await expect(t.provider.databaseExists(t.infra, `never_${suffix}`)).resolves.toBe(false);
+    });
+
     it('refuses a wrong password', async () => {
       await expect(t.login(dbA, owner, 'wrong-password-123')).rejects.toThrow();
     });
@@ -266,6 +271,9 @@ export function describeEngineContract(name: string, setup: () => Promise<Contra
       const databases = await t.provider.listDatabases(t.infra);
       for (const user of [owner, reader, writer, ownerB]) expect(users).not.toContain(user);
       for (const db of [dbA, dbB]) expect(databases).not.toContain(db);
+      for (const db of [dbA, dbB]) {
+        await expect(t.provider.databaseExists(t.infra, db)).resolves.toBe(false);
+      }
     });
 
     it('an unreachable address gives EngineUnavailableError within seconds, without the password', async () => {
@@ -435,6 +443,50 @@ describe('redis isolation beyond key patterns', () => {
       client.disconnect();
       reader.disconnect();
     }
+  });
+});
+
+/** Redis-only: a prefix exists by its keys, whoever wrote them, not only by its users. */
+describe('redis databaseExists', () => {
+  let server: EngineServer;
+  let admin: Redis;
+  const provider = new RedisProvider();
+  afterAll(async () => {
+    admin?.disconnect();
+    await provider.close();
+    await server?.destroy();
+  });
+
+  it('sees a prefix with keys and no user, or a user and no keys; never a mere look-alike', async () => {
+    server = await startRedis();
+    const infra = {
+      id: 33,
+      addresses: [server.address],
+      adminUser: server.adminUser,
+      adminPassword: server.adminPassword,
+    };
+    admin = new Redis(server.url, { lazyConnect: true });
+    await admin.connect();
+    // Enough other keys that the prefix's key is not in the first SCAN batch.
+    for (let i = 0; i < 30; i++) {
+      const pipeline = admin.pipeline();
+      for (let j = 0; j < 1000; j++) pipeline.set(`other:${i}:${j}`, 'x');
+      await pipeline.exec();
+    }
+    await expect(provider.databaseExists(infra, 'orphan')).resolves.toBe(false);
+    await admin.set('orphan:k', 'written by someone else');
+    await admin.set('orphans:k', 'a look-alike');
+    await expect(provider.databaseExists(infra, 'orphan')).resolves.toBe(true);
+    await expect(provider.databaseExists(infra, 'orphan_')).resolves.toBe(false);
+    await admin.del('orphan:k');
+    await expect(provider.databaseExists(infra, 'orphan')).resolves.toBe(false);
+    await provider.createUser(infra, {
+      database: 'orphan',
+      user: 'u_orphan',
+      password: generatePassword(),
+      privileges: 'read-only',
+    });
+    await expect(provider.databaseExists(infra, 'orphan')).resolves.toBe(true);
   });
 });
 

@@ -51,7 +51,7 @@ describe('DatabasesService.create', () => {
       EngineProvider,
       | 'reservedNames'
       | 'userNameMaxLength'
-      | 'listDatabases'
+      | 'databaseExists'
       | 'createDatabase'
       | 'dropDatabase'
       | 'endpoint'
@@ -93,9 +93,9 @@ describe('DatabasesService.create', () => {
     engine = {
       reservedNames: ['mysql'],
       userNameMaxLength: 32,
-      listDatabases: jest.fn(async (_infra) => {
-        log.push('engine list databases');
-        return ['legacy'];
+      databaseExists: jest.fn(async (_infra, name) => {
+        log.push(`engine has ${name}?`);
+        return name === 'legacy';
       }),
       createDatabase: jest.fn(async (_infra, name) => void log.push(`engine create ${name}`)),
       dropDatabase: jest.fn(async (_infra, name) => void log.push(`engine drop ${name}`)),
@@ -165,7 +165,7 @@ describe('DatabasesService.create', () => {
 
     expect(log).toEqual([
       'task create_database under database:1:orders',
-      'engine list databases',
+      'engine has orders?',
       'lock infra:3',
       'store insert orders creating if room on infra 3, task 1 linked',
       'engine create orders',
@@ -219,7 +219,7 @@ describe('DatabasesService.create', () => {
       ConflictError,
     );
 
-    expect(log).toEqual(['task create_database under database:1:legacy', 'engine list databases']);
+    expect(log).toEqual(['task create_database under database:1:legacy', 'engine has legacy?']);
   });
 
   it('answers 503 no capacity, with nothing on the engine, when no infra had room', async () => {
@@ -238,10 +238,10 @@ describe('DatabasesService.create', () => {
 
     expect(log.slice(0, 7)).toEqual([
       'task create_database under database:1:orders',
-      'engine list databases',
+      'engine has orders?',
       'lock infra:3',
       'store chooses again',
-      'engine list databases',
+      'engine has orders?',
       'lock infra:4',
       'store insert orders creating if room on infra 4, task 1 linked',
     ]);
@@ -255,7 +255,7 @@ describe('DatabasesService.create', () => {
 
     expect(log).toEqual([
       'task create_database under database:1:orders',
-      'engine list databases',
+      'engine has orders?',
       'lock infra:3',
       'store chooses again',
     ]);

@@ -272,7 +272,8 @@ export class DatabasesService {
    * Writes the new row (`creating`) on an infra with room: the one chosen with the create's
    * checks or, if its last slot went meanwhile, the next one (PLACEMENT_ATTEMPTS at most).
    * Before each, its engine must answer (a 503 before anything is written) and must not
-   * have the name (a database dbaas did not make is never taken over: creates converge on
+   * have the name, whoever made it (EngineProvider.databaseExists; on Redis any key of the
+   * prefix counts), so a database dbaas did not make is never taken over (creates converge on
    * what exists). The slot is taken under the infra's lock, so two creates of different
    * names cannot both take its last one.
    */
@@ -286,7 +287,7 @@ export class DatabasesService {
     for (let attempt = 1; ; attempt++) {
       if (infraId === null) throw new NoCapacityError(NO_CAPACITY_MESSAGE);
       const connected = await this.infras.connect(infraId);
-      if ((await provider.listDatabases(connected.target)).includes(row.name)) {
+      if (await provider.databaseExists(connected.target, row.name)) {
         throw new ConflictError(`A database named ${row.name} already exists on the engine server.`);
       }
       row.infraId = infraId;

@@ -15,6 +15,7 @@ export const TIMED_OPERATIONS = [
   'revokeAccess',
   'restoreAccess',
   'usedSize',
+  'databaseExists',
   'listDatabases',
   'listUsers',
 ] as const satisfies readonly (keyof EngineProvider)[];

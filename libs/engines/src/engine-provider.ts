@@ -62,6 +62,13 @@ export abstract class EngineProvider {
   abstract usedSize(infra: InfraTarget, database: string): Promise<number>;
   /** Connection URL with `<user>:<password>` placeholders. */
   abstract endpoint(infra: InfraTarget, database: string): string;
+  /**
+   * Whether the database exists on the engine, whoever made it: a create refuses such a
+   * name, so a database dbaas did not make (another installation's, or another infra's on
+   * the same server) is never taken over. Redis: a key of the prefix exists, or a user is
+   * confined to it.
+   */
+  abstract databaseExists(infra: InfraTarget, database: string): Promise<boolean>;
   /** Databases on the engine that dbaas could manage (system ones excluded). */
   abstract listDatabases(infra: InfraTarget): Promise<string[]>;
   /** Users on the engine (system ones excluded). */

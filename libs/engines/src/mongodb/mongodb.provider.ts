@@ -192,6 +192,12 @@ export class MongodbProvider extends EngineProvider {
     return `mongodb://<user>:<password>@${infra.addresses.join(',')}/${this.databaseName(database)}`;
   }
 
+  /** A database holding data, or one that only has users so far (see listDatabases). */
+  async databaseExists(infra: InfraTarget, database: string): Promise<boolean> {
+    const db = this.databaseName(database);
+    return (await this.listDatabases(infra)).includes(db);
+  }
+
   /** Databases holding data, plus those that only have users so far (empty ones do not exist in MongoDB). */
   async listDatabases(infra: InfraTarget): Promise<string[]> {
     return this.withAdmin(infra, [], async (client) => {

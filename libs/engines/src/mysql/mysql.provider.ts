@@ -216,6 +216,14 @@ export class MysqlProvider extends EngineProvider {
     return `mysql://<user>:<password>@${infra.addresses[0]}/${this.databaseName(database)}`;
   }
 
+  async databaseExists(infra: InfraTarget, database: string): Promise<boolean> {
+    const db = this.databaseName(database);
+    return this.withAdmin(infra, [], async (q) => {
+      const rows = await q('SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [db]);
+      return rows.length > 0;
+    });
+  }
+
   async listDatabases(infra: InfraTarget): Promise<string[]> {
     return this.withAdmin(infra, [], async (q) => {
       const rows = await q(

@@ -198,6 +198,13 @@ export class PostgresqlProvider extends EngineProvider {
     return `postgresql://<user>:<password>@${infra.addresses.join(',')}/${this.databaseName(database)}`;
   }
 
+  async databaseExists(infra: InfraTarget, database: string): Promise<boolean> {
+    const db = this.databaseName(database);
+    return this.withAdmin(infra, [], async (q) => {
+      return (await q('SELECT 1 FROM pg_database WHERE datname = $1', [db])).rowCount === 1;
+    });
+  }
+
   async listDatabases(infra: InfraTarget): Promise<string[]> {
     return this.withAdmin(infra, [], async (q) => {
       const { rows } = await q<{ datname: string }>(

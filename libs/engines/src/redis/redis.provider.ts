@@ -8,6 +8,7 @@ import {
   EngineCommandError,
   NETWORK_ERROR_CODES,
   translateDriverError,
+  unavailable,
 } from '../common/engine-errors';
 import { assertIdentifier } from '../common/identifiers';
 import { InfraPools } from '../common/infra-pools';
@@ -21,6 +22,13 @@ const SCAN_BATCH = 1000;
 /** usedSize reads at most this many keys, or for at most this long (see usedSize). */
 const SIZE_MAX_KEYS = 10_000;
 const SIZE_MAX_MS = 2_000;
+/**
+ * databaseExists reads the whole keyspace when no key has the prefix (Redis has no index of
+ * prefixes): in large SCAN batches, and for at most this long, so that a create still
+ * answers within seconds. Past it the answer is unknown, and the create is refused (503).
+ */
+const EXISTS_SCAN_BATCH = 10_000;
+const EXISTS_MAX_MS = COMMAND_TIMEOUT_MS;
 
 const UNAVAILABLE_MESSAGES =
   /WRONGPASS|NOAUTH|LOADING|MASTERDOWN|BUSY|Connection is closed|timed out|Stream isn't writeable|ETIMEDOUT|ECONNREFUSED/;
@@ -215,7 +223,28 @@ export class RedisProvider extends EngineProvider {
     return `redis://<user>:<password>@${infra.addresses[0]}/0`;
   }
 
-  /** The prefixes the ACL users are confined to: Redis has no other notion of a database. */
+  /**
+   * A prefix exists when a user is confined to it or when a key has it, whoever wrote that
+   * key: users alone would make the prefix of a database whose credentials are gone (or
+   * another installation's keys) look free, and its next owner would get those keys.
+   */
+  async databaseExists(infra: InfraTarget, database: string): Promise<boolean> {
+    const db = this.databaseName(database);
+    return this.withAdmin(infra, [], async (redis) => {
+      if ((await this.usersOfPrefix(redis, db)).length > 0) return true;
+      const deadline = Date.now() + EXISTS_MAX_MS;
+      for await (const keys of scanPrefix(redis, db, EXISTS_SCAN_BATCH)) {
+        if (keys.length > 0) return true;
+        if (Date.now() >= deadline) {
+          const why = `no answer within ${EXISTS_MAX_MS} ms to whether keys of the prefix ${db}: exist`;
+          throw unavailable(ENGINE, infra.addresses, new Error(why), []);
+        }
+      }
+      return false;
+    });
+  }
+
+  /** The prefixes the ACL users are confined to (a cheap list: keys are not read; see databaseExists). */
   async listDatabases(infra: InfraTarget): Promise<string[]> {
     return this.withAdmin(infra, [], async (redis) => {
       const lines = (await redis.call('ACL', 'LIST')) as string[];
@@ -320,7 +349,11 @@ function isUnavailable(error: unknown): boolean {
  * The keys of a prefix, a SCAN batch at a time. Batches may be empty (SCAN filters after
  * reading), and are still yielded so that a caller can stop on its own time budget.
  */
-async function* scanPrefix(redis: Redis, database: string): AsyncGenerator<string[]> {
+async function* scanPrefix(
+  redis: Redis,
+  database: string,
+  batch = SCAN_BATCH,
+): AsyncGenerator<string[]> {
   let cursor = '0';
   do {
     const [next, keys] = (await redis.call(
@@ -329,7 +362,7 @@ async function* scanPrefix(redis: Redis, database: string): AsyncGenerator<strin
       'MATCH',
       keyPattern(database),
       'COUNT',
-      SCAN_BATCH,
+      batch,
     )) as [string, string[]];
     cursor = next;
     yield keys;
