@@ -327,3 +327,138 @@ describe('CredentialsService.revokeAll and dropUsers', () => {
     expect(log).toEqual(['store reads the credentials', 'engine drop u_orders']);
   });
 });
+
+describe('CredentialsService.remove', () => {
+  /** What happened, in order, on the store and on the engine. */
+  let log: string[];
+  let stored: CredentialEntity;
+  /** The other owner credentials of the database, as the store counts them. */
+  let otherOwners: number;
+  let credentials: jest.Mocked<
+    Pick<Repository<CredentialEntity>, 'createQueryBuilder' | 'findOneBy' | 'update'>
+  > & { query: jest.Mock };
+  let sut: CredentialsService;
+
+  beforeEach(() => {
+    log = [];
+    otherOwners = 0;
+    stored = {
+      id: 9,
+      user: 'u_orders',
+      databaseId: 5,
+      infraId: 3,
+      privileges: 'owner',
+      status: 'ready',
+    } as CredentialEntity;
+    const builder = {
+      innerJoin: () => builder,
+      where: () => builder,
+      andWhere: () => builder,
+      addSelect: () => builder,
+      getOne: async () => ({ ...stored, passwordEncrypted: secrets.encrypt('pw') }),
+    };
+    const secrets = new SecretBox(randomBytes(32));
+    credentials = {
+      createQueryBuilder: jest.fn(() => builder) as unknown as jest.Mocked<
+        Repository<CredentialEntity>
+      >['createQueryBuilder'],
+      findOneBy: jest.fn(async (_where) => ({ ...stored })),
+      update: jest.fn(async (_id, changes) => {
+        log.push(`store ${changes.status}`);
+        return { raw: [], generatedMaps: [] };
+      }),
+      query: jest.fn(async (sql: string, params?: unknown[]) => {
+        if (sql.includes('count(*)')) {
+          log.push(`store counts other owners of database ${String(params?.[0])}`);
+          return [{ others: otherOwners }];
+        }
+        log.push(`store ${sql.split(' ').slice(0, 3).join(' ')}`);
+        return [];
+      }),
+    };
+    const engine = {
+      ping: jest.fn(async () => void log.push('engine ping')),
+      dropUser: jest.fn(async (_infra, ref) => void log.push(`engine drop ${ref.user}`)),
+    };
+    const runner = {
+      run: jest.fn(
+        async (
+          subject: TaskSubject,
+          _key: string,
+          work: (task: TaskEntity) => Promise<unknown>,
+        ) => {
+          log.push(`task ${subject.type}`);
+          return work({ id: 1 } as TaskEntity);
+        },
+      ),
+    };
+    sut = new CredentialsService(
+      credentials as unknown as Repository<CredentialEntity>,
+      {
+        findOneBy: async () => database,
+        findOneByOrFail: async () => database,
+      } as unknown as Repository<DatabaseEntity>,
+      secrets,
+      {
+        connect: async () => ({ provider: engine, target: { id: 3 } }) as unknown as ConnectedInfra,
+      } as unknown as InfraAccess,
+      new AccessPolicy(),
+      runner as unknown as OperationRunner,
+    );
+  });
+
+  it('refuses the last owner credential (409) before any task, engine or store change', async () => {
+    await expect(sut.remove(9, owner)).rejects.toBeInstanceOf(ConflictError);
+
+    expect(log).toEqual(['store counts other owners of database 5']);
+  });
+
+  it('drops an owner credential while another owner remains, checking again under the lock', async () => {
+    otherOwners = 1;
+
+    await sut.remove(9, owner);
+
+    expect(log).toEqual([
+      'store counts other owners of database 5',
+      'task delete_credential',
+      'store counts other owners of database 5',
+      'engine ping',
+      'store deleting',
+      'engine drop u_orders',
+      'store DELETE FROM credential',
+    ]);
+  });
+
+  it('refuses under the lock when the other owner went meanwhile, with nothing changed', async () => {
+    otherOwners = 1;
+    credentials.findOneBy.mockImplementation(async () => {
+      otherOwners = 0; // another request dropped it while this one waited for the lock
+      return { ...stored };
+    });
+
+    await expect(sut.remove(9, owner)).rejects.toBeInstanceOf(ConflictError);
+
+    expect(log).toEqual([
+      'store counts other owners of database 5',
+      'task delete_credential',
+      'store counts other owners of database 5',
+    ]);
+  });
+
+  it.each(['read-write', 'read-only'] as const)(
+    'drops a %s credential without counting owners',
+    async (privileges) => {
+      stored.privileges = privileges;
+
+      await sut.remove(9, owner);
+
+      expect(log).toEqual([
+        'task delete_credential',
+        'engine ping',
+        'store deleting',
+        'engine drop u_orders',
+        'store DELETE FROM credential',
+      ]);
+    },
+  );
+});

@@ -202,13 +202,19 @@ export class CredentialsService {
     });
   }
 
-  /** Drops the user on the engine, then the record. */
+  /**
+   * Drops the user on the engine, then the record. A database keeps an owner until it is
+   * deleted itself: its last owner credential is refused (409), before the task (so the usual
+   * refusal writes nothing at all) and again under the lock (the answer that counts).
+   */
   async remove(id: number, viewer: AuthenticatedUser): Promise<void> {
     const { credential } = await this.reveal(id, viewer);
+    await this.refuseLastOwner(credential);
     const database = await this.databases.findOneByOrFail({ id: credential.databaseId });
     await this.onDatabase('delete_credential', database, viewer, async (current) => {
       const fresh = await this.credentials.findOneBy({ id });
       if (!fresh) throw new NotFoundError('credential', id);
+      await this.refuseLastOwner(fresh);
       // A 503 that changes nothing while the engine is down; past this point, the reconciler finishes.
       const { provider, target } = await this.infras.connect(current.infraId);
       await provider.ping(target);
@@ -300,6 +306,27 @@ export class CredentialsService {
     const { provider, target } = await this.infras.connect(database.infraId);
     await provider.dropUser(target, { database: database.name, user: credential.user });
     await this.credentials.query('DELETE FROM credential WHERE id = $1', [credential.id]);
+  }
+
+  /**
+   * Without an owner a database could not be managed through its credentials, and on Redis,
+   * where a database is a key prefix shared by its users, it would look free to a create on
+   * another infra of the same server (see EngineProvider.databaseExists).
+   */
+  private async refuseLastOwner(
+    credential: Pick<CredentialEntity, 'id' | 'databaseId' | 'privileges'>,
+  ): Promise<void> {
+    if (credential.privileges !== 'owner') return;
+    const [{ others }] = await this.credentials.query<{ others: number }[]>(
+      `SELECT count(*)::int AS others FROM credential
+        WHERE database_id = $1 AND id <> $2 AND privileges = 'owner' AND status IN ('ready', 'resetting')`,
+      [credential.databaseId, credential.id],
+    );
+    if (Number(others) === 0) {
+      throw new ConflictError(
+        'This is the last owner credential of its database: create another owner credential first, or delete the database.',
+      );
+    }
   }
 
   /**
