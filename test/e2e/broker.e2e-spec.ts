@@ -315,6 +315,25 @@ describe('Open Service Broker API (e2e)', () => {
       expect((await stack.http.get(`/api/database/${databaseId}/`)).body.status).toBe('ready');
     });
 
+    it('unbinds a binding that holds the last owner credential (the default one was deleted)', async () => {
+      const other = newId();
+      const otherBinding = newId();
+      expect((await put(instancePath(other), { ...pgOffer, ...ORG })).status).toBe(201);
+      const path = `${instancePath(other)}/service_bindings/${otherBinding}`;
+      const bound = await put(path, pgOffer);
+      expect(bound.status).toBe(201);
+      const [owner] = await stack.metadata<{ id: number }>(
+        `SELECT c.id FROM credential c JOIN database d ON d.id = c.database_id WHERE d.name = $1 AND c."user" = $2`,
+        [`osb_${hex(other)}`, `u_osb_${hex(other)}`],
+      );
+      expect((await stack.http.delete(`/api/credential/${owner.id}/`)).status).toBe(204);
+      const answer = await del(`${path}${q(pgOffer)}`);
+      expect(answer.status).toBe(200);
+      const client = new Client({ connectionString: bound.body.credentials.uri });
+      await expect(client.connect()).rejects.toThrow(/password authentication failed|does not exist/);
+      expect((await del(instancePath(other, q(pgOffer)))).status).toBe(200);
+    });
+
     it('DELETE of an unknown instance: 410 {}', async () => {
       const answer = await del(instancePath(newId(), q(pgOffer)));
       expect(answer.status).toBe(410);

@@ -206,15 +206,21 @@ export class CredentialsService {
    * Drops the user on the engine, then the record. A database keeps an owner until it is
    * deleted itself: its last owner credential is refused (409), before the task (so the usual
    * refusal writes nothing at all) and again under the lock (the answer that counts).
+   * The broker's unbind passes `lastOwner: 'allow'`: a platform's unbind must always succeed
+   * (OSB), and a Redis prefix stays claimed by its keys (EngineProvider.databaseExists).
    */
-  async remove(id: number, viewer: AuthenticatedUser): Promise<void> {
+  async remove(
+    id: number,
+    viewer: AuthenticatedUser,
+    options: { lastOwner: 'refuse' | 'allow' } = { lastOwner: 'refuse' },
+  ): Promise<void> {
     const { credential } = await this.reveal(id, viewer);
-    await this.refuseLastOwner(credential);
+    if (options.lastOwner === 'refuse') await this.refuseLastOwner(credential);
     const database = await this.databases.findOneByOrFail({ id: credential.databaseId });
     await this.onDatabase('delete_credential', database, viewer, async (current) => {
       const fresh = await this.credentials.findOneBy({ id });
       if (!fresh) throw new NotFoundError('credential', id);
-      await this.refuseLastOwner(fresh);
+      if (options.lastOwner === 'refuse') await this.refuseLastOwner(fresh);
       // A 503 that changes nothing while the engine is down; past this point, the reconciler finishes.
       const { provider, target } = await this.infras.connect(current.infraId);
       await provider.ping(target);

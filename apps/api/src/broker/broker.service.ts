@@ -399,7 +399,7 @@ export class BrokerService implements BeforeApplicationShutdown {
     }
     if (binding.credentialId !== null) {
       try {
-        await this.withOrigin(call.origin, () => this.credentials.remove(binding.credentialId!, call.viewer));
+        await this.withOrigin(call.origin, () => this.credentials.remove(binding.credentialId!, call.viewer, { lastOwner: 'allow' }));
       } catch (error) {
         // Already gone, or its database is in quarantine (its login is disabled there).
         if (!(error instanceof NotFoundError)) throw this.bindingError(error);
