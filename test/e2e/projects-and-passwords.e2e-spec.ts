@@ -187,4 +187,97 @@ describe('team projects and password changes (e2e)', () => {
       expectProblem(await regular.post('/api/project/', { name: 'shared-name' }), 409);
     });
   });
+
+  describe('password change', () => {
+    beforeAll(async () => {
+      for (const username of ['carol', 'erin', 'frank']) {
+        const made = await http.post('/api/user/', {
+          username,
+          password: `${username}-first`,
+          role: 'regular',
+          teams: [2],
+        });
+        expect(made.status).toBe(201);
+      }
+    });
+
+    const idOf = async (username: string) =>
+      Number(
+        (
+          await stack.metadata<{ id: number }>('SELECT id FROM "user" WHERE username = $1', [
+            username,
+          ])
+        )[0].id,
+      );
+
+    it('changes your own password with the right current one: 204, the old one 401 at once, the new one works', async () => {
+      const id = await idOf('carol');
+      // A login the API remembers, so the change must drop it.
+      expect((await http.as('carol:carol-first').get(`/api/user/${id}/`)).status).toBe(200);
+
+      const changed = await http.as('carol:carol-first').post(`/api/user/${id}/password/`, {
+        current_password: 'carol-first',
+        password: 'carol-second',
+      });
+      expect(changed.status).toBe(204);
+      expect(changed.text).toBe('');
+
+      expectProblem(await http.as('carol:carol-first').get(`/api/user/${id}/`), 401);
+      expect((await http.as('carol:carol-second').get(`/api/user/${id}/`)).status).toBe(200);
+    });
+
+    it('refuses a wrong or missing current password, a too-short new one, and changes nothing', async () => {
+      const id = await idOf('erin');
+      const before = await stack.metadata('SELECT password_hash FROM "user" WHERE id = $1', [id]);
+      const erin = http.as('erin:erin-first');
+
+      const wrong = await erin.post(`/api/user/${id}/password/`, {
+        current_password: 'not-it',
+        password: 'erin-second',
+      });
+      expectProblem(wrong, 400);
+      expect(wrong.body.errors).toEqual({ current_password: ['is not the current password'] });
+      expectProblem(await erin.post(`/api/user/${id}/password/`, { password: 'erin-second' }), 400);
+      const short = await erin.post(`/api/user/${id}/password/`, {
+        current_password: 'erin-first',
+        password: 'abc',
+      });
+      expectProblem(short, 400);
+      expect(Object.keys(short.body.errors)).toEqual(['password']);
+
+      expect(await stack.metadata('SELECT password_hash FROM "user" WHERE id = $1', [id])).toEqual(
+        before,
+      );
+      expect((await erin.get(`/api/user/${id}/`)).status).toBe(200);
+      expectProblem(await http.as('erin:erin-second').get(`/api/user/${id}/`), 401);
+    });
+
+    it("answers 404 to a regular user for another user's password, and changes nothing", async () => {
+      const id = await idOf('frank');
+      const attempt = await regular.post(`/api/user/${id}/password/`, {
+        current_password: 'frank-first',
+        password: 'taken-over',
+      });
+      expectProblem(attempt, 404);
+      expectProblem(
+        await regular.post('/api/user/99999/password/', {
+          current_password: 'x',
+          password: 'taken-over',
+        }),
+        404,
+      );
+      expect((await http.as('frank:frank-first').get(`/api/user/${id}/`)).status).toBe(200);
+    });
+
+    it("lets a dba change another user's password without the current one", async () => {
+      const id = await idOf('frank');
+      expect((await http.as('frank:frank-first').get('/api/plan/')).status).toBe(200);
+
+      const changed = await http.post(`/api/user/${id}/password/`, { password: 'frank-by-dba' });
+      expect(changed.status).toBe(204);
+
+      expectProblem(await http.as('frank:frank-first').get('/api/plan/'), 401);
+      expect((await http.as('frank:frank-by-dba').get('/api/plan/')).status).toBe(200);
+    });
+  });
 });
