@@ -156,6 +156,16 @@ describe('team projects and password changes (e2e)', () => {
       expect((await regular.get(pathOf(forTeam1.body._links.self))).body.name).toBe(
         'given-to-team1',
       );
+      // A dba files a database of team1 under team1's project.
+      const filed = await http.post('/api/database/', {
+        name: 'dba_filed',
+        plan: 1,
+        environment: 1,
+        team: 2,
+        project: forTeam1.body._links.self,
+      });
+      expect(filed.status).toBe(201);
+      expect(filed.body.project).toBe(forTeam1.body._links.self);
     });
 
     it('refuses a team the caller is not in (400, nothing made) and requires one from a caller in several teams', async () => {
@@ -185,6 +195,17 @@ describe('team projects and password changes (e2e)', () => {
       expect((await regular.post('/api/project/', { name: 'shared-name' })).status).toBe(201);
       expect((await http.post('/api/project/', { name: 'shared-name' })).status).toBe(201);
       expectProblem(await regular.post('/api/project/', { name: 'shared-name' }), 409);
+    });
+
+    it('keeps a team while it owns projects: its delete is a 409 until they are gone', async () => {
+      const team = await http.post('/api/team/', { name: 'short-lived' });
+      expect(team.status).toBe(201);
+      const teamPath = pathOf(team.body._links.self);
+      const project = await http.post('/api/project/', { name: 'keeps-team', team: teamPath });
+      expect(project.status).toBe(201);
+      expectProblem(await http.delete(teamPath), 409);
+      expect((await http.delete(pathOf(project.body._links.self))).status).toBe(204);
+      expect((await http.delete(teamPath)).status).toBe(204);
     });
   });
 
