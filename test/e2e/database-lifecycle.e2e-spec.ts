@@ -368,11 +368,14 @@ describe('databases, credentials and quarantine on real engines (e2e)', () => {
 
     it("scopes databases to the caller's teams and lets only project and description change", async () => {
       const regular = http.as('user:123456');
+      // A project of the caller's own team: the sample project is team dbaas's.
+      const project = await regular.post('/api/project/', { name: 'team1-orders' });
+      expect(project.status).toBe(201);
       const mine = await regular.post('/api/database/', {
         name: 'team1_owned',
         plan: 1,
         environment: 1,
-        project: '/api/project/1/',
+        project: project.body._links.self,
       });
       expect(mine.status).toBe(201);
       const path = new URL(mine.body._links.self).pathname;
@@ -395,7 +398,7 @@ describe('databases, credentials and quarantine on real engines (e2e)', () => {
       expectProblem(await regular.patch(path, { name: 'renamed' }), 400);
       expectProblem(await regular.put(path, { plan: 2 }), 400);
       expect((await regular.patch(path, { name: 'team1_owned' })).status).toBe(200);
-      const filtered = await http.get('/api/database/?name=team1_owned&project=1');
+      const filtered = await http.get(`/api/database/?name=team1_owned&project=${project.body.id}`);
       expect(filtered.body._links.count).toBe(0);
       const byTeam = await http.get(
         `/api/database/?team=${new URL(mine.body.team).pathname}&engine=1`,

@@ -18,6 +18,7 @@ import { RootController } from './docs/root.controller';
 import { HealthController } from './health/health.controller';
 import { ObservabilityModule } from './observability/observability.module';
 import { TaskController } from './tasks/task.controller';
+import { UserPasswordController } from './users/user-password.controller';
 import { DbaGuard } from './http/dba-only.guard';
 import { BROKER_CONTROLLERS, BROKER_PROVIDERS } from './broker';
 
@@ -29,6 +30,7 @@ export const API_CONTROLLERS = [
   CredentialController,
   TaskController,
   ...CATALOG_CONTROLLERS,
+  UserPasswordController,
   ...BROKER_CONTROLLERS,
 ];
 

@@ -1,4 +1,4 @@
-import { NotFoundError, Page, PageRequest, skipTake } from '@dbaas/core';
+import { NotFoundError, Page, PageRequest, skipTake, ValidationFailedError } from '@dbaas/core';
 import { requireAll, TeamEntity, translateStoreErrors, UserEntity } from '@dbaas/persistence';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
@@ -34,6 +34,25 @@ export class TeamsService {
     const team = await this.teams.findOne({ where: { id }, relations: { users: true } });
     if (!team || !this.policy.canSeeTeam(viewer, id)) throw new NotFoundError('team', id);
     return team;
+  }
+
+  /**
+   * The team a new object of the viewer belongs to: the one asked for, or the viewer's
+   * only team. A regular user naming a team they are not in is refused the same way
+   * whether it exists or not, so team ids cannot be probed.
+   */
+  async owningTeam(requested: number | undefined, viewer: AuthenticatedUser): Promise<number> {
+    if (requested === undefined) {
+      if (viewer.teamIds.length === 1) return viewer.teamIds[0];
+      throw new ValidationFailedError({
+        team: [`is required: you belong to ${viewer.teamIds.length} teams`],
+      });
+    }
+    if (!this.policy.canSeeTeam(viewer, requested)) {
+      throw new ValidationFailedError({ team: ['you are not a member of this team'] });
+    }
+    await requireAll(this.teams, 'team', 'team', [requested]);
+    return requested;
   }
 
   async create(input: TeamInput, viewer: AuthenticatedUser): Promise<TeamEntity> {

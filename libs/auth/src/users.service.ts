@@ -5,6 +5,7 @@ import {
   PageRequest,
   PasswordHasher,
   skipTake,
+  ValidationFailedError,
 } from '@dbaas/core';
 import { requireAll, Role, TeamEntity, translateStoreErrors, UserEntity } from '@dbaas/persistence';
 import { Injectable } from '@nestjs/common';
@@ -13,6 +14,12 @@ import { In, Repository } from 'typeorm';
 import { AccessPolicy } from './access-policy.service';
 import { AuthenticatedUser } from './authenticated-user';
 import { AuthService } from './auth.service';
+
+export interface PasswordChange {
+  /** Required unless the caller is a dba; checked whenever given. */
+  currentPassword?: string;
+  password: string;
+}
 
 export interface UserInput {
   username: string;
@@ -76,6 +83,38 @@ export class UsersService {
       this.auth.forget(user.username);
     }
     return this.get(id, viewer);
+  }
+
+  /**
+   * A user changes their own password by giving the current one; a dba changes anyone's
+   * without it. A wrong current password changes nothing (400 on `current_password`).
+   * The write only lands if the stored hash is still the one verified, so two racing
+   * changes cannot both succeed on the same current password. The remembered login is
+   * dropped at once: the old password stops working with the next request.
+   */
+  async changePassword(
+    id: number,
+    change: PasswordChange,
+    viewer: AuthenticatedUser,
+  ): Promise<void> {
+    const { username } = await this.get(id, viewer);
+    const { passwordHash } = await this.users.findOneOrFail({
+      where: { id },
+      select: { id: true, passwordHash: true },
+    });
+    if (change.currentPassword === undefined) {
+      if (!this.policy.isDba(viewer)) {
+        throw new ValidationFailedError({
+          current_password: ['is required to change your password'],
+        });
+      }
+    } else if (!(await this.hasher.verify(change.currentPassword, passwordHash))) {
+      throw new ValidationFailedError({ current_password: ['is not the current password'] });
+    }
+    const newHash = await this.hasher.hash(change.password);
+    const { affected } = await this.users.update({ id, passwordHash }, { passwordHash: newHash });
+    this.auth.forget(username);
+    if (!affected) throw new ConflictError('The password was changed meanwhile; try again.');
   }
 
   async remove(id: number, viewer: AuthenticatedUser): Promise<void> {

@@ -2,12 +2,7 @@ import { Module } from '@nestjs/common';
 import { InfrasService } from './infras.service';
 import { PlacementService } from './placement.service';
 import { PlansService } from './plans.service';
-import {
-  EngineTypesService,
-  EnginesService,
-  EnvironmentsService,
-  ProjectsService,
-} from './simple-catalog.services';
+import { EngineTypesService, EnginesService, EnvironmentsService } from './simple-catalog.services';
 
 const SERVICES = [
   EngineTypesService,
@@ -15,7 +10,6 @@ const SERVICES = [
   EnvironmentsService,
   PlansService,
   InfrasService,
-  ProjectsService,
   PlacementService,
 ];
 

@@ -1,16 +1,10 @@
-import {
-  EngineEntity,
-  EngineTypeEntity,
-  EnvironmentEntity,
-  ProjectEntity,
-  requireOne,
-} from '@dbaas/persistence';
+import { EngineEntity, EngineTypeEntity, EnvironmentEntity, requireOne } from '@dbaas/persistence';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { CatalogCrud } from './catalog-crud';
 
-/** The catalog resources that are little more than a name. */
+/** The catalog resources that are little more than a name (projects: @dbaas/databases). */
 
 @Injectable()
 export class EngineTypesService extends CatalogCrud<EngineTypeEntity> {
@@ -36,20 +30,6 @@ export class EnvironmentsService extends CatalogCrud<EnvironmentEntity> {
     return this.insert(input);
   }
   update(id: number, input: { name?: string }) {
-    return this.patch(id, input);
-  }
-}
-
-@Injectable()
-export class ProjectsService extends CatalogCrud<ProjectEntity> {
-  protected readonly resource = 'project';
-  constructor(@InjectRepository(ProjectEntity) repo: Repository<ProjectEntity>) {
-    super(repo);
-  }
-  create(input: { name: string; description?: string }) {
-    return this.insert(input);
-  }
-  update(id: number, input: { name?: string; description?: string }) {
     return this.patch(id, input);
   }
 }

@@ -6,10 +6,11 @@ import { OperationsModule } from '@dbaas/operations';
 import { Module } from '@nestjs/common';
 import { DatabasesService } from './databases.service';
 import { LifecycleReconciler } from './lifecycle-reconciler.service';
+import { ProjectsService } from './projects.service';
 
 @Module({
   imports: [AuthModule, CatalogModule, EnginesModule, OperationsModule, CredentialsModule],
-  providers: [DatabasesService, LifecycleReconciler],
-  exports: [DatabasesService, LifecycleReconciler],
+  providers: [DatabasesService, LifecycleReconciler, ProjectsService],
+  exports: [DatabasesService, LifecycleReconciler, ProjectsService],
 })
 export class DatabasesModule {}

@@ -1,4 +1,4 @@
-import { AccessPolicy, AuthenticatedUser } from '@dbaas/auth';
+import { AccessPolicy, AuthenticatedUser, TeamsService } from '@dbaas/auth';
 import {
   AppConfig,
   ConflictError,
@@ -10,13 +10,7 @@ import {
 import { CredentialsService } from '@dbaas/credentials';
 import { ConnectedInfra, EngineProvider, InfraAccess } from '@dbaas/engines';
 import { DatabaseLocks, OperationRunner, TaskSubject } from '@dbaas/operations';
-import {
-  CredentialEntity,
-  DatabaseEntity,
-  ProjectEntity,
-  TaskEntity,
-  TeamEntity,
-} from '@dbaas/persistence';
+import { CredentialEntity, DatabaseEntity, ProjectEntity, TaskEntity } from '@dbaas/persistence';
 import { EntityManager, Repository } from 'typeorm';
 import { DatabasesService } from './databases.service';
 
@@ -62,10 +56,18 @@ describe('DatabasesService.create', () => {
   /** What a fresh placement choice answers (after the chosen infra filled up). */
   let nextChoice: number | null;
   let credentials: jest.Mocked<Pick<CredentialsService, 'createFor' | 'dropUsers'>>;
+  /** Projects by id, as the store holds them. */
+  let projects: { findBy: jest.Mock };
   let sut: DatabasesService;
 
   beforeEach(() => {
     log = [];
+    projects = {
+      findBy: jest.fn(async () => [
+        { id: 5, teamId: 1 },
+        { id: 6, teamId: 2 },
+      ]),
+    };
     checks = { ...allowed };
     room = new Set([3]);
     nextChoice = null;
@@ -149,8 +151,8 @@ describe('DatabasesService.create', () => {
     };
     sut = new DatabasesService(
       databases as unknown as Repository<DatabaseEntity>,
-      {} as Repository<ProjectEntity>,
-      {} as Repository<TeamEntity>,
+      projects as unknown as Repository<ProjectEntity>,
+      { owningTeam: jest.fn().mockResolvedValue(1) } as unknown as TeamsService,
       infras as unknown as InfraAccess,
       credentials as unknown as CredentialsService,
       new AccessPolicy(),
@@ -204,6 +206,23 @@ describe('DatabasesService.create', () => {
     await expect(sut.create(input, dev)).rejects.toMatchObject(refusal);
 
     expect(log).toEqual([]);
+  });
+
+  it("files the database under a project of its team, and refuses another team's project before any engine work", async () => {
+    projects.findBy.mockResolvedValue([{ id: 6, teamId: 2 }]);
+    await expect(sut.create({ ...input, project: 6 }, dev)).rejects.toMatchObject({
+      errors: { project: ['no project with id 6'] },
+    });
+    const dba: AuthenticatedUser = { id: 1, username: 'admin', role: 'dba', teamIds: [1] };
+    await expect(sut.create({ ...input, project: 6 }, dba)).rejects.toMatchObject({
+      errors: { project: ["belongs to another team than the database's"] },
+    });
+    expect(log).toEqual([]);
+
+    projects.findBy.mockResolvedValue([{ id: 5, teamId: 1 }]);
+    const created = await sut.create({ ...input, project: 5 }, dev);
+
+    expect(created.database).toMatchObject({ projectId: 5, teamId: 1 });
   });
 
   it("refuses a name the engine reserves, by the engine's rules", async () => {
@@ -310,7 +329,7 @@ describe('DatabasesService.update', () => {
       update: jest.fn(async () => ({ affected: 1 })),
       manager: { connection: { subscribers: [] } },
     };
-    projects = { findBy: jest.fn(async () => [{ id: 9 }]) };
+    projects = { findBy: jest.fn(async () => [{ id: 9, teamId: 1 }]) };
     const engine = {
       usedSize: jest.fn(async () => 4096),
       endpoint: jest.fn((_infra: unknown, name: string) => `mysql://db1:3306/${name}`),
@@ -322,7 +341,7 @@ describe('DatabasesService.update', () => {
     sut = new DatabasesService(
       databases as unknown as Repository<DatabaseEntity>,
       projects as unknown as Repository<ProjectEntity>,
-      {} as Repository<TeamEntity>,
+      { owningTeam: jest.fn().mockResolvedValue(1) } as unknown as TeamsService,
       infras as unknown as InfraAccess,
       {} as CredentialsService,
       new AccessPolicy(),
@@ -364,6 +383,27 @@ describe('DatabasesService.update', () => {
 
     await expect(sut.update(40, { project: 99 }, dev)).rejects.toMatchObject({
       errors: { project: ['no project with id 99'] },
+    });
+
+    expect(databases.update).not.toHaveBeenCalled();
+  });
+
+  it("refuses another team's project as unknown to a regular user, and writes nothing", async () => {
+    projects.findBy.mockResolvedValue([{ id: 12, teamId: 2 }]);
+
+    await expect(sut.update(40, { project: 12 }, dev)).rejects.toMatchObject({
+      errors: { project: ['no project with id 12'] },
+    });
+
+    expect(databases.update).not.toHaveBeenCalled();
+  });
+
+  it("refuses to file the database under another team's project even for a dba, and writes nothing", async () => {
+    const dba: AuthenticatedUser = { id: 1, username: 'admin', role: 'dba', teamIds: [3] };
+    projects.findBy.mockResolvedValue([{ id: 12, teamId: 2 }]);
+
+    await expect(sut.update(40, { project: 12 }, dba)).rejects.toMatchObject({
+      errors: { project: ["belongs to another team than the database's"] },
     });
 
     expect(databases.update).not.toHaveBeenCalled();

@@ -1,4 +1,4 @@
-import { AccessPolicy, AuthenticatedUser } from '@dbaas/auth';
+import { AccessPolicy, AuthenticatedUser, TeamsService } from '@dbaas/auth';
 import { NO_CAPACITY_MESSAGE, placementChoiceSql, roomOnInfraSql } from '@dbaas/catalog';
 import {
   APP_CONFIG,
@@ -24,7 +24,6 @@ import {
   jsonColumn,
   PlanEntity,
   ProjectEntity,
-  TeamEntity,
   requireOne,
   translateStoreErrors,
 } from '@dbaas/persistence';
@@ -90,7 +89,7 @@ export class DatabasesService {
   constructor(
     @InjectRepository(DatabaseEntity) private readonly databases: Repository<DatabaseEntity>,
     @InjectRepository(ProjectEntity) private readonly projects: Repository<ProjectEntity>,
-    @InjectRepository(TeamEntity) private readonly teams: Repository<TeamEntity>,
+    private readonly teams: TeamsService,
     private readonly infras: InfraAccess,
     private readonly credentials: CredentialsService,
     private readonly policy: AccessPolicy,
@@ -198,7 +197,7 @@ export class DatabasesService {
     // checked in the order of the rules.
     const [checks, team, project] = await Promise.allSettled([
       this.databases.query<CreateChecks[]>(CREATE_CHECKS_SQL, [input.plan, input.environment, name]),
-      this.teamFor(input.team, viewer),
+      this.teams.owningTeam(input.team, viewer),
       input.project != null ? requireOne(this.projects, 'project', 'project', input.project) : null,
     ]);
     const [found] = valueOf(checks);
@@ -218,7 +217,8 @@ export class DatabasesService {
       nameProblem(name) ?? (provider.reservedNames.includes(name) ? `"${name}" is reserved by the engine` : null);
     if (problem) throw new ValidationFailedError({ name: [problem] });
     const teamId = valueOf(team);
-    valueOf(project);
+    const filedUnder = valueOf(project);
+    if (filedUnder) this.assertProjectOfTeam(filedUnder, teamId, viewer);
     if (found.taken) throw new ConflictError(`A database named ${name} already exists in this environment.`);
     const subject = { type: 'create_database' as const, userId: viewer.id, databaseName: name, teamId };
     const lockKey = databaseLockKey(input.environment, name);
@@ -388,8 +388,10 @@ export class DatabasesService {
       errors.environment = ['is read-only after creation'];
     }
     if (Object.keys(errors).length) throw new ValidationFailedError(errors);
-    if (changes.project != null)
-      await requireOne(this.projects, 'project', 'project', changes.project);
+    if (changes.project != null) {
+      const project = await requireOne(this.projects, 'project', 'project', changes.project);
+      this.assertProjectOfTeam(project, database.teamId, viewer);
+    }
     const update: Partial<DatabaseEntity> = {};
     if (changes.project !== undefined) update.projectId = changes.project;
     if (changes.description !== undefined) update.description = changes.description;
@@ -397,18 +399,17 @@ export class DatabasesService {
     return this.get(id, viewer);
   }
 
-  private async teamFor(requested: number | undefined, viewer: AuthenticatedUser): Promise<number> {
-    if (requested === undefined) {
-      if (viewer.teamIds.length === 1) return viewer.teamIds[0];
-      throw new ValidationFailedError({
-        team: [`is required: you belong to ${viewer.teamIds.length} teams`],
-      });
+  /**
+   * A database is filed only under a project of its own team (the store enforces it too).
+   * Another team's project that the viewer may not see is refused as if it did not exist.
+   */
+  private assertProjectOfTeam(project: ProjectEntity, teamId: number, viewer: AuthenticatedUser): void {
+    if (!this.policy.canSeeTeam(viewer, project.teamId)) {
+      throw new ValidationFailedError({ project: [`no project with id ${project.id}`] });
     }
-    await requireOne(this.teams, 'team', 'team', requested);
-    if (!this.policy.canSeeTeam(viewer, requested)) {
-      throw new ValidationFailedError({ team: ['you are not a member of this team'] });
+    if (project.teamId !== teamId) {
+      throw new ValidationFailedError({ project: ["belongs to another team than the database's"] });
     }
-    return requested;
   }
 
   /**

@@ -122,7 +122,7 @@ export class SampleDataService {
       role: 'regular' as const,
       passwordHash,
     });
-    await manager.save(TeamEntity, { name: 'dbaas', users: [admin] });
+    const dbaas = await manager.save(TeamEntity, { name: 'dbaas', users: [admin] });
     await manager.save(TeamEntity, { name: 'team1', users: [user] });
 
     const environments = [];
@@ -166,9 +166,11 @@ export class SampleDataService {
         capacity: 100,
       });
     }
+    // The admin's team, as the project-team migration gives an old project with no databases.
     await manager.save(ProjectEntity, {
       name: 'sample-project',
       description: 'A project to file databases under',
+      teamId: dbaas.id,
     });
   }
 }

@@ -5,8 +5,8 @@ import {
   EnvironmentsService,
   InfrasService,
   PlansService,
-  ProjectsService,
 } from '@dbaas/catalog';
+import { ProjectsService } from '@dbaas/databases';
 import {
   CreateTeamDto,
   CreateUserDto,

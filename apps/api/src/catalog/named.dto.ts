@@ -5,6 +5,7 @@ import { ENGINE_TYPES } from '@dbaas/engines';
 import { SelfLinkDto } from '../http/api-docs.decorators';
 import { Links } from '../http/links';
 import { CatalogName } from '../http/name.validators';
+import { Reference } from '../http/reference';
 
 /** engine_type, environment and project: the catalog resources that are mostly a name. */
 
@@ -52,6 +53,16 @@ export class CreateProjectDto {
   @IsString()
   @MaxLength(1000)
   description?: string;
+
+  @ApiPropertyOptional({
+    example: '/api/team/1/',
+    type: String,
+    description:
+      "Owning team reference: URL, path or id. Default: the caller's only team. Changes only while no database is filed under the project.",
+  })
+  @IsOptional()
+  @Reference('team')
+  team?: number;
 }
 export class UpdateProjectDto extends PartialType(CreateProjectDto) {}
 export class ProjectDto {
@@ -63,6 +74,16 @@ export class ProjectDto {
   name: string;
   @ApiProperty({ example: 'Invoices and payments' })
   description: string;
+  @ApiProperty({
+    example: 'http://localhost:8000/api/team/1/',
+    description: 'The team that owns the project: its members and dbas see it.',
+  })
+  team: string;
 }
 export const presentProject = (links: Links, row: ProjectEntity): ProjectDto =>
-  links.item('project', { id: row.id, name: row.name, description: row.description });
+  links.item('project', {
+    id: row.id,
+    name: row.name,
+    description: row.description,
+    team: links.to('team', row.teamId),
+  });

@@ -108,3 +108,26 @@ export const presentTeam = (links: Links, row: TeamEntity): TeamDto =>
     name: row.name,
     users: row.users.map((user) => links.to('user', user.id)),
   });
+
+/** `POST /api/user/{id}/password/`: the same password rules as on create. */
+export class ChangePasswordDto {
+  @ApiPropertyOptional({
+    example: 'the old passphrase',
+    writeOnly: true,
+    description: "The user's current password: required to change your own; a dba may omit it.",
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  current_password?: string;
+
+  @ApiProperty({
+    example: 'a new long passphrase',
+    writeOnly: true,
+    description: 'Write-only; stored as a scrypt hash.',
+  })
+  @IsString()
+  @MinLength(6)
+  @MaxLength(200)
+  password: string;
+}

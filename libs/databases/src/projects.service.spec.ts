@@ -1,0 +1,90 @@
+import { AccessPolicy, AuthenticatedUser, TeamsService } from '@dbaas/auth';
+import { NotFoundError, ValidationFailedError } from '@dbaas/core';
+import { ProjectEntity } from '@dbaas/persistence';
+import { Repository } from 'typeorm';
+import { ProjectsService } from './projects.service';
+
+const member: AuthenticatedUser = { id: 2, username: 'user', role: 'regular', teamIds: [2] };
+const outsider: AuthenticatedUser = { id: 3, username: 'other', role: 'regular', teamIds: [3] };
+const dba: AuthenticatedUser = { id: 1, username: 'admin', role: 'dba', teamIds: [1] };
+
+describe('ProjectsService', () => {
+  /** The TypeORM repository methods the service calls. */
+  let projects: Record<
+    'findAndCount' | 'findOneBy' | 'create' | 'save' | 'update' | 'delete',
+    jest.Mock
+  >;
+  let teams: { owningTeam: jest.Mock };
+  let sut: ProjectsService;
+  const billing = { id: 7, name: 'billing', description: '', teamId: 2 } as ProjectEntity;
+
+  beforeEach(() => {
+    projects = {
+      findAndCount: jest.fn(async () => [[billing], 1]),
+      findOneBy: jest.fn(async () => ({ ...billing })),
+      create: jest.fn((values: object) => values),
+      save: jest.fn(async (row: object) => ({ ...row, id: 7 })),
+      update: jest.fn(async () => ({ affected: 1, raw: [], generatedMaps: [] })),
+      delete: jest.fn(async () => ({ affected: 1, raw: [] })),
+    };
+    teams = { owningTeam: jest.fn(async (requested?: number) => requested ?? 2) };
+    sut = new ProjectsService(
+      projects as unknown as Repository<ProjectEntity>,
+      teams as unknown as TeamsService,
+      new AccessPolicy(),
+    );
+  });
+
+  it("lists only the projects of a regular user's teams, and every project for a dba", async () => {
+    await sut.list({ page: 1, pageSize: 10 }, member);
+    await sut.list({ page: 1, pageSize: 10 }, dba);
+
+    expect(projects.findAndCount.mock.calls.map(([options]) => options.where)).toEqual([
+      { teamId: expect.objectContaining({ _type: 'in', _value: [2] }) },
+      {},
+    ]);
+  });
+
+  it('shows a project to the members of its team and to a dba, and is a 404 for anyone else', async () => {
+    await expect(sut.get(7, member)).resolves.toMatchObject({ id: 7 });
+    await expect(sut.get(7, dba)).resolves.toMatchObject({ id: 7 });
+    await expect(sut.get(7, outsider)).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('refuses to rename or delete a project of another team with a 404, and writes nothing', async () => {
+    await expect(sut.update(7, { name: 'mine' }, outsider)).rejects.toBeInstanceOf(NotFoundError);
+    await expect(sut.remove(7, outsider)).rejects.toBeInstanceOf(NotFoundError);
+
+    expect(projects.update).not.toHaveBeenCalled();
+    expect(projects.delete).not.toHaveBeenCalled();
+  });
+
+  it('creates the project in the team resolved for the caller', async () => {
+    await sut.create({ name: 'billing' }, member);
+
+    expect(teams.owningTeam).toHaveBeenCalledWith(undefined, member);
+    expect(projects.save).toHaveBeenCalledWith({ name: 'billing', description: '', teamId: 2 });
+  });
+
+  it('creates nothing when the team is refused', async () => {
+    teams.owningTeam.mockRejectedValue(
+      new ValidationFailedError({ team: ['you are not a member of this team'] }),
+    );
+
+    await expect(sut.create({ name: 'billing', team: 1 }, member)).rejects.toMatchObject({
+      errors: { team: ['you are not a member of this team'] },
+    });
+
+    expect(projects.save).not.toHaveBeenCalled();
+  });
+
+  it('moves a project to another team only through the team rule, and writes only what changed', async () => {
+    await sut.update(7, { description: 'money', team: 2 }, member);
+    expect(teams.owningTeam).not.toHaveBeenCalled();
+    expect(projects.update).toHaveBeenLastCalledWith(7, { description: 'money' });
+
+    await sut.update(7, { team: 4 }, dba);
+    expect(teams.owningTeam).toHaveBeenCalledWith(4, dba);
+    expect(projects.update).toHaveBeenLastCalledWith(7, { teamId: 4 });
+  });
+});
