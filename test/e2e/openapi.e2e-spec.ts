@@ -126,6 +126,9 @@ describe('OpenAPI document (e2e)', () => {
         expect([key, statuses]).toEqual([key, expect.arrayContaining(['401'])]);
       if (path.includes('{id}'))
         expect([key, statuses]).toEqual([key, expect.arrayContaining(['404'])]);
+      // A body in anything but JSON is refused with 415.
+      if (op.requestBody && path.startsWith('/api/'))
+        expect([key, statuses]).toEqual([key, expect.arrayContaining(['415'])]);
       for (const status of statuses.filter((s) => Number(s) >= 400 && path.startsWith('/api/'))) {
         expect([key, status, op.responses[status].content]).toEqual([
           key,

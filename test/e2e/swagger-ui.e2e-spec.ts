@@ -1,4 +1,6 @@
 import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createServer, Server } from 'node:http';
+import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BrowserContext, chromium, Page } from 'playwright-core';
@@ -103,5 +105,54 @@ describe('Swagger UI in a real browser (e2e)', () => {
     await operation.screenshot({ path: SCREENSHOT });
     expect(statSync(SCREENSHOT).size).toBeGreaterThan(10_000);
     expect(pageErrors).toEqual([]);
+  });
+
+  it('writes through the API from its own page: POST /api/project/ with Try it out answers 201', async () => {
+    const operation = page.locator('#operations-project-create_project');
+    await operation.locator('.opblock-summary').click();
+    await operation.locator('button.try-out__btn').click();
+    await operation
+      .locator('textarea.body-param__text')
+      .fill(JSON.stringify({ name: 'from-swagger-ui' }));
+    await operation.locator('button.execute').click();
+    const response = operation.locator('.live-responses-table tbody .response').first();
+    await response.waitFor();
+    expect(await response.locator('.response-col_status').innerText()).toBe('201');
+    expect(
+      await stack.metadata("SELECT name FROM project WHERE name = 'from-swagger-ui'"),
+    ).toHaveLength(1);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('refuses a form another site posts with the browser’s cached login (cross-site request forgery)', async () => {
+    const attacker: Server = createServer((_request, response) => {
+      response.setHeader('content-type', 'text/html');
+      response.end(`<form method="post" action="${stack.api.baseUrl}/api/user/">
+        <input name="username" value="forged_dba"><input name="password" value="forged-pass-123">
+        <input name="role" value="dba"></form>
+        <script>document.forms[0].submit()</script>`);
+    });
+    await new Promise<void>((resolve) => attacker.listen(0, 'localhost', resolve));
+    const evil = await browser.newPage();
+    evil.setDefaultTimeout(15_000);
+    try {
+      // As a browser that has logged in to the API sends its cached Basic login with every request to it.
+      await evil.setExtraHTTPHeaders({
+        authorization: `Basic ${Buffer.from('admin:123456').toString('base64')}`,
+      });
+      const answered = evil.waitForResponse((response) =>
+        response.url().startsWith(`${stack.api.baseUrl}/api/user/`),
+      );
+      await evil.goto(`http://localhost:${(attacker.address() as AddressInfo).port}/`);
+      expect((await answered).status()).toBe(403);
+      expect(
+        await stack.metadata('SELECT username FROM "user" WHERE username = \'forged_dba\''),
+      ).toEqual([]);
+    } finally {
+      await evil.close();
+      // The browser keeps its connection to the page's server open: close it too.
+      attacker.closeAllConnections();
+      await new Promise((resolve) => attacker.close(resolve));
+    }
   });
 });

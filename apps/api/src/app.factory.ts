@@ -4,8 +4,10 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { FastifyReply, FastifyRequest } from 'fastify';
 import { AppModule } from './app.module';
 import { setUpOpenApi } from './docs/openapi';
-import { ProblemDetailsFilter, sendProblem } from './http/problem-details.filter';
-import { toProblem } from './http/problem';
+import { answerClientError } from './http/client-error';
+import { installBodyParsers } from './http/content-type';
+import { originGuard } from './http/origin';
+import { ProblemDetailsFilter, sendError } from './http/problem-details.filter';
 import { strictValidationPipe } from './http/validation.pipe';
 import { HttpObservability, installHttpObservability } from './observability/http-observability';
 import { createRootLogger, PinoLoggerService } from './observability/logger';
@@ -44,15 +46,23 @@ export async function createApp(
     // On close, idle keep-alive sockets are closed; requests in flight finish first.
     forceCloseConnections: 'idle',
     // Errors the router raises before any handler (a malformed URL, a path segment over
-    // Fastify's length limit) are problem+json like every other error.
-    frameworkErrors: (error: Error, _request: FastifyRequest, reply: FastifyReply) =>
-      sendProblem(reply, toProblem(error)),
+    // Fastify's length limit) are problem+json (broker errors on /v2) like every other error.
+    frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) =>
+      sendError(request, reply, error),
+    // And so are the requests Node's HTTP parser refuses (431, 408, not HTTP).
+    clientErrorHandler: answerClientError,
   });
+  const fastify = adapter.getInstance();
   // Before Nest registers any route, so that every route gets these hooks.
-  installHttpObservability(adapter.getInstance(), observability.logger.pino, observability.http);
+  installHttpObservability(fastify, observability.logger.pino, observability.http);
+  fastify.addHook('onRequest', originGuard(config));
+  installBodyParsers(fastify, config.bodyLimitBytes);
+  fastify.decorate('publicUrl', config.publicUrl ?? null);
 
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     logger: observability.logger,
+    // The parsers above replace Nest's JSON and form parsers.
+    bodyParser: false,
   });
   observability.http.observer = app.get(MetricsService);
   app.useGlobalFilters(new ProblemDetailsFilter());

@@ -38,6 +38,12 @@ describe('BasicStrategy', () => {
     expect(auth.verify).toHaveBeenCalledWith('admin', 'se:cr:et');
   });
 
+  it('reads the scheme in any case', async () => {
+    await expect(
+      authenticate(`bAsIc ${Buffer.from('admin:se:cr:et').toString('base64')}`),
+    ).resolves.toEqual({ success: admin });
+  });
+
   it('fails a wrong password with the challenge', async () => {
     await expect(authenticate(basic('admin:se'))).resolves.toEqual({
       fail: ['Basic realm="dbaas"', 401],
@@ -47,6 +53,16 @@ describe('BasicStrategy', () => {
   it.each([
     ['no header', undefined, ['Basic realm="dbaas"', 401]],
     ['another scheme', 'Bearer abc', ['Basic realm="dbaas"', 401]],
+    [
+      'a scheme that only contains Basic',
+      `NotBasic ${Buffer.from('admin:se:cr:et').toString('base64')}`,
+      ['Basic realm="dbaas"', 401],
+    ],
+    [
+      'a scheme that only starts with Basic',
+      `Basicx ${Buffer.from('admin:se:cr:et').toString('base64')}`,
+      ['Basic realm="dbaas"', 401],
+    ],
     ['a scheme without credentials', 'Basic', [400]],
     ['credentials without a colon', basic('nocolon'), [400]],
     ['an empty password', basic('admin:'), ['Basic realm="dbaas"', 401]],

@@ -23,7 +23,7 @@ export class BasicStrategy extends PassportStrategy(PassportBasicStrategy, 'basi
   }
 
   /**
-   * The Basic header, parsed as RFC 7617 says: the user id ends at the first colon, the
+   * The Basic header, parsed as RFC 7617 says: the scheme is exactly `Basic` (any case), the user id ends at the first colon, the
    * password is everything after it (passport-http splits at every colon, so a password
    * with one was cut short; and its `new Buffer` makes Node walk the stack on every
    * request). Otherwise passport-http's own rules: no header or another scheme is a
@@ -37,7 +37,7 @@ export class BasicStrategy extends PassportStrategy(PassportBasicStrategy, 'basi
     if (!header) return passport.fail(this.challenge(), 401);
     const [scheme, token] = header.split(' ');
     if (token === undefined) return passport.fail(400);
-    if (!/Basic/i.test(scheme)) return passport.fail(this.challenge(), 401);
+    if (scheme.toLowerCase() !== 'basic') return passport.fail(this.challenge(), 401);
     const decoded = Buffer.from(token, 'base64').toString();
     const colon = decoded.indexOf(':');
     if (colon < 0) return passport.fail(400);

@@ -48,7 +48,7 @@ export const asyncRequired = (description: string) =>
   new BrokerError(422, 'AsyncRequired', description);
 
 /** The spec's camel-case code for an HTTP status: `Bad Request` → `BadRequest`. */
-function codeFor(status: number): string {
+export function codeFor(status: number): string {
   if (status >= 500 && status !== 502 && status !== 503) return 'InternalError';
   return (STATUS_CODES[status] ?? 'Error').replace(/[^A-Za-z]/g, '');
 }
@@ -63,31 +63,41 @@ export function toBrokerError(error: unknown): BrokerError {
   const problem = toProblem(error);
   let description = problem.detail;
   if (problem.errors) {
-    const fields = Object.entries(problem.errors).map(([field, messages]) => `${field}: ${messages.join(', ')}`);
+    const fields = Object.entries(problem.errors).map(
+      ([field, messages]) => `${field}: ${messages.join(', ')}`,
+    );
     if (fields.length) description = `${description} ${fields.join('; ')}`;
   }
-  if (error instanceof HttpException && problem.status === HttpStatus.NOT_FOUND) description = 'No such route.';
+  if (error instanceof HttpException && problem.status === HttpStatus.NOT_FOUND)
+    description = 'No such route.';
   return new BrokerError(problem.status, codeFor(problem.status), description, problem.headers);
 }
 
 const logger = new Logger('Broker');
+
+/** Writes any error as the broker's answer; server-side failures are logged. */
+export function sendBrokerError(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  error: unknown,
+): void {
+  const answer = toBrokerError(error);
+  if (answer.status >= 500) {
+    const reason = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    logger.error(`${request.method} ${request.url.split('?')[0]} failed: ${reason}`);
+  }
+  void reply
+    .status(answer.status)
+    .headers(answer.headers)
+    .type('application/json')
+    .send(answer.body());
+}
 
 /** Every error under /v2 in the Open Service Broker format, never problem+json. */
 @Catch()
 export class BrokerErrorFilter implements ExceptionFilter {
   catch(error: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    const request = http.getRequest<FastifyRequest>();
-    const answer = toBrokerError(error);
-    if (answer.status >= 500) {
-      const reason = error instanceof Error ? (error.stack ?? error.message) : String(error);
-      logger.error(`${request.method} ${request.url.split('?')[0]} failed: ${reason}`);
-    }
-    void http
-      .getResponse<FastifyReply>()
-      .status(answer.status)
-      .headers(answer.headers)
-      .type('application/json')
-      .send(answer.body());
+    sendBrokerError(http.getRequest<FastifyRequest>(), http.getResponse<FastifyReply>(), error);
   }
 }

@@ -84,10 +84,16 @@ export const ApiDetailRoute = (item: Type, ...problems: number[]) =>
   applyDecorators(ApiOkResponse({ type: item }), ApiProblems(404, ...problems));
 
 export const ApiCreateRoute = (item: Type, ...problems: number[]) =>
-  applyDecorators(ApiCreatedResponse({ type: item }), ApiProblems(400, 403, 409, 413, ...problems));
+  applyDecorators(
+    ApiCreatedResponse({ type: item }),
+    ApiProblems(400, 403, 409, 413, 415, ...problems),
+  );
 
 export const ApiUpdateRoute = (item: Type, ...problems: number[]) =>
-  applyDecorators(ApiOkResponse({ type: item }), ApiProblems(400, 403, 404, 409, 413, ...problems));
+  applyDecorators(
+    ApiOkResponse({ type: item }),
+    ApiProblems(400, 403, 404, 409, 413, 415, ...problems),
+  );
 
 export const ApiDeleteRoute = (...problems: number[]) =>
   applyDecorators(

@@ -2,6 +2,13 @@ import { PageRequest } from '@dbaas/core';
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import { FastifyRequest } from 'fastify';
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** DBAAS_PUBLIC_URL, or null: decorated by createApp. */
+    publicUrl: string | null;
+  }
+}
+
 export interface ListLinks {
   count: number;
   self: string;
@@ -10,8 +17,9 @@ export interface ListLinks {
 }
 
 /**
- * Builds the absolute URLs of the HAL representation for one request. The scheme and
- * host honour X-Forwarded-Proto / X-Forwarded-Host from a trusted proxy (DBAAS_TRUST_PROXY).
+ * Builds the absolute URLs of the HAL representation for one request. They start with
+ * DBAAS_PUBLIC_URL when it is set; otherwise with the request's scheme and host, which
+ * honour X-Forwarded-Proto / X-Forwarded-Host from a trusted proxy (DBAAS_TRUST_PROXY).
  */
 export class Links {
   constructor(
@@ -22,7 +30,8 @@ export class Links {
 
   static of(request: FastifyRequest): Links {
     const [path, query = ''] = request.url.split('?');
-    return new Links(`${request.protocol}://${request.host}`, path, new URLSearchParams(query));
+    const base = request.server.publicUrl ?? `${request.protocol}://${request.host}`;
+    return new Links(base, path, new URLSearchParams(query));
   }
 
   /** `http://host/api/<resource>/<id>/`, or null when there is no reference. */

@@ -1,16 +1,25 @@
 import { PageRequest } from '@dbaas/core';
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
 
 export const DEFAULT_PAGE_SIZE = 10;
 export const MAX_PAGE_SIZE = 100;
 
+/**
+ * Plain digits become a number; anything else stays a string and fails @IsInt, where
+ * Number() would read "1e3", "0x10", " 1" or "" as numbers.
+ */
+const WholeNumber = () =>
+  Transform(({ value }) =>
+    typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value,
+  );
+
 /** `?page=` and `?page_size=` on every list. */
 export class PageQueryDto {
   @ApiPropertyOptional({ minimum: 1, default: 1, example: 1 })
   @IsOptional()
-  @Type(() => Number)
+  @WholeNumber()
   @IsInt({ message: 'must be a whole number' })
   @Min(1)
   @Max(1_000_000)
@@ -23,7 +32,7 @@ export class PageQueryDto {
     example: 10,
   })
   @IsOptional()
-  @Type(() => Number)
+  @WholeNumber()
   @IsInt({ message: 'must be a whole number' })
   @Min(1)
   @Max(MAX_PAGE_SIZE)

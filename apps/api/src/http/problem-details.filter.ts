@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import { FastifyReply, FastifyRequest } from 'fastify';
+import { sendBrokerError } from '../broker/broker-errors';
 import { ReplayedAnswer } from '../idempotency/idempotency.service';
 import { Problem, toProblem } from './problem';
 
@@ -21,7 +22,24 @@ export function logProblem(problem: Problem, error: unknown, request: FastifyReq
   }
 }
 
-/** Every error becomes RFC 9457 application/problem+json; never a stack trace. */
+/** Paths of the Open Service Broker API, whose errors have their own format. */
+export function isBrokerPath(url: string): boolean {
+  return /^\/v2(?:[/?#]|$)/.test(url);
+}
+
+/**
+ * Any error, answered in the format of the path: the broker's `{error, description}` under
+ * /v2, problem+json everywhere else. Also for errors raised before a route runs (Fastify's
+ * router, body parsers and hooks).
+ */
+export function sendError(request: FastifyRequest, reply: FastifyReply, error: unknown): void {
+  if (isBrokerPath(request.url)) return sendBrokerError(request, reply, error);
+  const problem = toProblem(error);
+  logProblem(problem, error, request);
+  sendProblem(reply, problem);
+}
+
+/** Every error becomes RFC 9457 application/problem+json (the broker's format on /v2); never a stack trace. */
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {
   catch(error: unknown, host: ArgumentsHost): void {
@@ -29,11 +47,14 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     if (error instanceof ReplayedAnswer) {
       const { status, body, headers } = error.answer;
       const type = status >= 400 ? PROBLEM_CONTENT_TYPE : 'application/json';
-      void http.getResponse<FastifyReply>().status(status).headers({ ...headers, 'Idempotent-Replayed': 'true' }).type(type).send(body);
+      void http
+        .getResponse<FastifyReply>()
+        .status(status)
+        .headers({ ...headers, 'Idempotent-Replayed': 'true' })
+        .type(type)
+        .send(body);
       return;
     }
-    const problem = toProblem(error);
-    logProblem(problem, error, http.getRequest<FastifyRequest>());
-    sendProblem(http.getResponse<FastifyReply>(), problem);
+    sendError(http.getRequest<FastifyRequest>(), http.getResponse<FastifyReply>(), error);
   }
 }

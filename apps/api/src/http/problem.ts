@@ -13,6 +13,7 @@ import { STATUS_CODES } from 'node:http';
 import { BASIC_REALM } from '@dbaas/auth';
 import { EngineCommandError } from '@dbaas/engines';
 import { IdempotencyKeyReusedError } from '../idempotency/idempotency.service';
+import { RequestRefusedError } from './request-refused';
 
 /** An RFC 9457 problem document plus the headers that go with it. */
 export interface Problem {
@@ -50,10 +51,12 @@ const SLUGS: Record<number, string> = {
   405: 'method-not-allowed',
   406: 'not-acceptable',
   409: 'conflict',
+  408: 'request-timeout',
   413: 'payload-too-large',
   415: 'unsupported-media-type',
   422: 'unprocessable',
   429: 'too-many-requests',
+  431: 'request-header-fields-too-large',
   503: 'service-unavailable',
 };
 
@@ -62,7 +65,8 @@ function fromDomain(error: DomainError): Problem | undefined {
     return problem(400, 'validation-error', error.message, { errors: error.errors });
   }
   if (error instanceof NotFoundError) return problem(404, 'not-found', error.message);
-  if (error instanceof IdempotencyKeyReusedError) return problem(422, 'idempotency-key-reused', error.message);
+  if (error instanceof IdempotencyKeyReusedError)
+    return problem(422, 'idempotency-key-reused', error.message);
   if (error instanceof ForbiddenError) return problem(403, 'forbidden', error.message);
   if (error instanceof ConflictError) return problem(409, 'conflict', error.message);
   if (error instanceof TooManyRequestsError) {
@@ -106,19 +110,39 @@ function fromFastify(error: {
     FST_ERR_CTP_INVALID_MEDIA_TYPE: 'Send the body as application/json.',
     FST_ERR_CTP_EMPTY_JSON_BODY: 'The body is empty but the content type says JSON.',
     FST_ERR_CTP_INVALID_JSON_BODY: 'The body is not valid JSON.',
+    FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'The body is not as long as Content-Length says.',
   };
   const detail = (error.code && details[error.code]) || 'The request could not be read.';
   return problem(status, SLUGS[status] ?? 'invalid-request', detail);
 }
 
-const STORE_DOWN_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006']);
+const STORE_DOWN_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  '57P01',
+  '57P02',
+  '57P03',
+  '08000',
+  '08001',
+  '08003',
+  '08006',
+]);
 
 /** The metadata store went away (restart, network): a 503 the client can retry, not a 500. */
 function isStoreUnavailable(error: unknown): boolean {
-  const e = error as { code?: string; driverError?: { code?: string; message?: string }; message?: string } | null;
+  const e = error as {
+    code?: string;
+    driverError?: { code?: string; message?: string };
+    message?: string;
+  } | null;
   const code = e?.driverError?.code ?? e?.code;
   const message = e?.driverError?.message ?? e?.message ?? '';
-  return (code !== undefined && STORE_DOWN_CODES.has(code)) || /Connection terminated|connection timeout/i.test(message);
+  return (
+    (code !== undefined && STORE_DOWN_CODES.has(code)) ||
+    /Connection terminated|connection timeout/i.test(message)
+  );
 }
 
 /** Maps anything thrown while serving a request to a problem; unknown errors become a bare 500. */
@@ -128,6 +152,7 @@ export function toProblem(error: unknown): Problem {
     if (mapped) return mapped;
   }
   if (error instanceof HttpException) return fromHttpException(error);
+  if (error instanceof RequestRefusedError) return problem(error.status, error.slug, error.detail);
   if (error instanceof EngineCommandError) {
     // The engine answered but refused the statement: a gateway error, details logged only.
     return problem(
@@ -142,9 +167,14 @@ export function toProblem(error: unknown): Problem {
   const fastify = fromFastify((error ?? {}) as { statusCode?: number });
   if (fastify) return fastify;
   if (isStoreUnavailable(error)) {
-    return problem(503, 'store-unavailable', 'The metadata store is not reachable right now; retry shortly.', {
-      headers: { 'Retry-After': '5' },
-    });
+    return problem(
+      503,
+      'store-unavailable',
+      'The metadata store is not reachable right now; retry shortly.',
+      {
+        headers: { 'Retry-After': '5' },
+      },
+    );
   }
   return problem(500, 'internal-error', 'An unexpected error occurred; it has been logged.');
 }

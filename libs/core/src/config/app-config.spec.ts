@@ -42,6 +42,15 @@ describe('loadConfig', () => {
     ['DBAAS_TRUST_PROXY', 'my-proxy'],
     ['DBAAS_TRUST_PROXY', '10.0.0.0/33'],
     ['DBAAS_TRUST_PROXY', 'loopback,'],
+    ['DBAAS_PUBLIC_URL', 'dbaas.example.com'],
+    ['DBAAS_PUBLIC_URL', 'ftp://dbaas.example.com'],
+    ['DBAAS_PUBLIC_URL', 'https://dbaas.example.com/?x=1'],
+    ['DBAAS_PUBLIC_URL', 'https://user:pw@dbaas.example.com'],
+    ['DBAAS_ALLOWED_ORIGINS', 'console.example.com'],
+    ['DBAAS_ALLOWED_ORIGINS', 'https://console.example.com/app'],
+    ['DBAAS_ALLOWED_ORIGINS', 'https://a.example,'],
+    ['DBAAS_ALLOWED_ORIGINS', '*'],
+    ['DBAAS_ALLOWED_ORIGINS', 'null'],
   ])('names %s when it is %j', (name, value) => {
     expect(() => loadConfig({ DBAAS_DATA_DIR: dataDir, [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ DBAAS_DATA_DIR: dataDir, [name]: value })).toThrow(name);
@@ -59,5 +68,19 @@ describe('loadConfig', () => {
       'loopback',
       'fd00::/8',
     ]);
+  });
+
+  it('keeps DBAAS_PUBLIC_URL without its trailing slash, and the allowed origins as browsers send them', () => {
+    const sut = loadConfig({
+      DBAAS_DATA_DIR: dataDir,
+      DBAAS_PUBLIC_URL: 'https://DBaaS.example.com:443/dbaas/',
+      DBAAS_ALLOWED_ORIGINS: 'https://Console.example.com/, http://localhost:3000',
+    });
+    expect(sut.publicUrl).toBe('https://dbaas.example.com/dbaas');
+    expect(sut.allowedOrigins).toEqual(['https://console.example.com', 'http://localhost:3000']);
+    expect(loadConfig({ DBAAS_DATA_DIR: dataDir })).toMatchObject({
+      publicUrl: undefined,
+      allowedOrigins: [],
+    });
   });
 });

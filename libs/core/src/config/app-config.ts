@@ -28,6 +28,14 @@ export interface AppConfig {
    * be able to choose it.
    */
   trustProxy: boolean | string[];
+  /**
+   * `DBAAS_PUBLIC_URL`: the API's own address (`https://dbaas.example.com`, maybe with a path
+   * prefix), without a trailing slash. When set, absolute links are built from it instead of
+   * the request's Host, and browser writes from its origin are accepted.
+   */
+  publicUrl?: string;
+  /** Origins (`https://console.example.com`) whose browser pages may write through the API. */
+  allowedOrigins: string[];
 }
 
 /** A bad configuration value: the message is one line and names the variable. */
@@ -66,7 +74,8 @@ function trustedProxies(env: Env, name: string): boolean | string[] {
   for (const item of items) {
     const [address, bits, extra] = item.split('/');
     const family = isIP(address);
-    const validBits = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 6 ? 128 : 32));
+    const validBits =
+      bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 6 ? 128 : 32));
     if (!PROXY_NAMES.has(item) && (!family || !validBits || extra !== undefined)) {
       throw new ConfigError(
         `${name} must be true, false, or a comma-separated list of addresses, CIDR ranges, loopback, linklocal and uniquelocal (got "${item}")`,
@@ -74,6 +83,59 @@ function trustedProxies(env: Env, name: string): boolean | string[] {
     }
   }
   return items;
+}
+
+/** DBAAS_PUBLIC_URL: an http(s) URL without query or fragment; the trailing slash is dropped. */
+function publicUrl(env: Env, name: string): string | undefined {
+  const raw = env[name]?.trim();
+  if (!raw) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = undefined;
+  }
+  if (
+    !url ||
+    !/^https?:$/.test(url.protocol) ||
+    url.search ||
+    url.hash ||
+    url.username ||
+    url.password
+  ) {
+    throw new ConfigError(
+      `${name} must be an http:// or https:// URL without query, fragment or login (got "${raw}")`,
+    );
+  }
+  return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
+}
+
+/** DBAAS_ALLOWED_ORIGINS: comma-separated origins, `scheme://host[:port]`, kept as browsers send them. */
+function allowedOrigins(env: Env, name: string): string[] {
+  const raw = env[name]?.trim();
+  if (!raw) return [];
+  return raw.split(',').map((item) => {
+    let url: URL | undefined;
+    try {
+      url = new URL(item.trim());
+    } catch {
+      url = undefined;
+    }
+    if (
+      !url ||
+      !/^https?:$/.test(url.protocol) ||
+      url.pathname !== '/' ||
+      url.search ||
+      url.hash ||
+      url.username ||
+      url.password
+    ) {
+      throw new ConfigError(
+        `${name} must be a comma-separated list of origins like https://console.example.com (got "${item.trim()}")`,
+      );
+    }
+    return url.origin;
+  });
 }
 
 function parseKey(raw: string, name: string): Buffer {
@@ -127,7 +189,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
   return {
     port: integer(env, 'PORT', 8000, 1, 65535),
     // With the sample data (admin/123456) the API answers this machine only, unless told otherwise.
-    host: env.HOST?.trim() || (boolean(env, 'DBAAS_SAMPLE_DATA', !databaseUrl) ? '127.0.0.1' : '0.0.0.0'),
+    host:
+      env.HOST?.trim() ||
+      (boolean(env, 'DBAAS_SAMPLE_DATA', !databaseUrl) ? '127.0.0.1' : '0.0.0.0'),
     databaseUrl,
     dataDir,
     quarantineRetentionDays: integer(env, 'QUARANTINE_RETENTION_DAYS', 7, 0, 3650),
@@ -138,5 +202,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     seedSampleData: boolean(env, 'DBAAS_SAMPLE_DATA', !databaseUrl),
     metricsToken,
     trustProxy: trustedProxies(env, 'DBAAS_TRUST_PROXY'),
+    publicUrl: publicUrl(env, 'DBAAS_PUBLIC_URL'),
+    allowedOrigins: allowedOrigins(env, 'DBAAS_ALLOWED_ORIGINS'),
   };
 }
