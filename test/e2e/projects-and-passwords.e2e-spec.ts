@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { expectProblem, HttpClient } from './support/http-client';
 import { startStack, TestStack } from './support/test-stack';
 
@@ -299,6 +300,31 @@ describe('team projects and password changes (e2e)', () => {
 
       expectProblem(await http.as('frank:frank-first').get('/api/plan/'), 401);
       expect((await http.as('frank:frank-by-dba').get('/api/plan/')).status).toBe(200);
+    });
+
+    it('keeps no plain hash of a password in the Idempotency-Key record (a keyed digest instead)', async () => {
+      const id = await idOf('erin');
+      const body = { password: 'erin-by-dba' };
+      const key = 'password-change-erin';
+      const changed = await http.post(`/api/user/${id}/password/`, body, {
+        headers: { 'Idempotency-Key': key },
+      });
+      expect(changed.status).toBe(204);
+      const [stored] = await stack.metadata<{ fingerprint: string }>(
+        'SELECT fingerprint FROM idempotency_key WHERE key = $1',
+        [key],
+      );
+      const plain = createHash('sha256')
+        .update(`POST /api/user/${id}/password\n${JSON.stringify(body)}`)
+        .digest('hex');
+      expect(stored.fingerprint).toMatch(/^[0-9a-f]{64}$/);
+      expect(stored.fingerprint).not.toBe(plain);
+      // The same request with the same key is still recognised: replayed, not refused.
+      const again = await http.post(`/api/user/${id}/password/`, body, {
+        headers: { 'Idempotency-Key': key },
+      });
+      expect(again.status).toBe(204);
+      expect(again.headers.get('idempotent-replayed')).toBe('true');
     });
   });
 });

@@ -1,11 +1,17 @@
 import { AuthenticatedUser } from '@dbaas/auth';
-import { CallHandler, ExecutionContext, HttpStatus, Injectable, NestInterceptor } from '@nestjs/common';
+import {
+  CallHandler,
+  ExecutionContext,
+  HttpStatus,
+  Injectable,
+  NestInterceptor,
+} from '@nestjs/common';
 import { HTTP_CODE_METADATA } from '@nestjs/common/constants';
 import { Reflector } from '@nestjs/core';
 import { FastifyReply, FastifyRequest } from 'fastify';
 import { from, lastValueFrom, Observable } from 'rxjs';
 import { toProblem } from '../http/problem';
-import { fingerprint, IdempotencyService } from './idempotency.service';
+import { IdempotencyService } from './idempotency.service';
 
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
 
@@ -33,13 +39,22 @@ export class IdempotencyInterceptor implements NestInterceptor {
   ): Promise<unknown> {
     this.keys.validateKey(key);
     const path = request.url.split('?')[0];
-    const claim = await this.keys.claim(request.user!.id, key, fingerprint(request.method, path, request.body));
+    const claim = await this.keys.claim(
+      request.user!.id,
+      key,
+      this.keys.fingerprint(request.method, path, request.body),
+    );
     const reply = context.switchToHttp().getResponse<FastifyReply>();
     try {
       const body = await lastValueFrom(next.handle(), { defaultValue: undefined });
-      const status = this.reflector.get<number>(HTTP_CODE_METADATA, context.getHandler()) ?? HttpStatus.CREATED;
+      const status =
+        this.reflector.get<number>(HTTP_CODE_METADATA, context.getHandler()) ?? HttpStatus.CREATED;
       const location = reply.getHeader('location');
-      await this.keys.complete(claim, { status, body, headers: location ? { Location: String(location) } : {} });
+      await this.keys.complete(claim, {
+        status,
+        body,
+        headers: location ? { Location: String(location) } : {},
+      });
       return body;
     } catch (error) {
       const problem = toProblem(error);

@@ -2,7 +2,6 @@ import { ConflictError, DomainError, SecretBox, ValidationFailedError } from '@d
 import { IdempotencyKeyEntity, translateStoreErrors } from '@dbaas/persistence';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { createHash } from 'node:crypto';
 import { LessThan, Repository } from 'typeorm';
 
 /** How long an answer is kept for replay. */
@@ -26,12 +25,6 @@ export class ReplayedAnswer {
   constructor(readonly answer: StoredAnswer) {}
 }
 
-export function fingerprint(method: string, path: string, body: unknown): string {
-  return createHash('sha256')
-    .update(`${method} ${path.replace(/\/+$/, '')}\n${JSON.stringify(body ?? null)}`)
-    .digest('hex');
-}
-
 /**
  * `Idempotency-Key` on POST (draft-ietf-httpapi-idempotency-key-header): the first request
  * with a key claims it; a retry with the same body gets the first answer again, another
@@ -45,9 +38,22 @@ export class IdempotencyService {
     private readonly secrets: SecretBox,
   ) {}
 
+  /**
+   * What identifies a request for replay. Keyed (SecretBox.digest): the body may hold a
+   * password (user create, password change), and a plain hash in the store would let anyone
+   * who reads it test guesses at hash speed.
+   */
+  fingerprint(method: string, path: string, body: unknown): string {
+    return this.secrets.digest(
+      `${method} ${path.replace(/\/+$/, '')}\n${JSON.stringify(body ?? null)}`,
+    );
+  }
+
   validateKey(key: string): void {
     if (!KEY_PATTERN.test(key)) {
-      throw new ValidationFailedError({ 'Idempotency-Key': ['must be 1 to 255 visible ASCII characters'] });
+      throw new ValidationFailedError({
+        'Idempotency-Key': ['must be 1 to 255 visible ASCII characters'],
+      });
     }
   }
 
@@ -66,11 +72,17 @@ export class IdempotencyService {
       .addSelect('k.responseEncrypted')
       .where('k.userId = :userId AND k.key = :key', { userId, key })
       .getOne();
-    if (!existing) throw new ConflictError('This Idempotency-Key is being used by another request; retry.');
+    if (!existing)
+      throw new ConflictError('This Idempotency-Key is being used by another request; retry.');
     if (existing.fingerprint !== print) {
-      throw new IdempotencyKeyReusedError('This Idempotency-Key was already used for a different request.');
+      throw new IdempotencyKeyReusedError(
+        'This Idempotency-Key was already used for a different request.',
+      );
     }
-    if (existing.status === 'running' && Date.now() - existing.createdAt.getTime() > ABANDONED_AFTER_MS) {
+    if (
+      existing.status === 'running' &&
+      Date.now() - existing.createdAt.getTime() > ABANDONED_AFTER_MS
+    ) {
       // Its request died with its process: the key is free again.
       await this.keys.delete(existing.id);
       return this.claim(userId, key, print);
@@ -78,7 +90,9 @@ export class IdempotencyService {
     if (existing.status === 'running' || !existing.responseEncrypted) {
       throw new ConflictError('A request with this Idempotency-Key is still being processed.');
     }
-    throw new ReplayedAnswer(JSON.parse(this.secrets.decrypt(existing.responseEncrypted)) as StoredAnswer);
+    throw new ReplayedAnswer(
+      JSON.parse(this.secrets.decrypt(existing.responseEncrypted)) as StoredAnswer,
+    );
   }
 
   async complete(claim: IdempotencyKeyEntity, answer: StoredAnswer): Promise<void> {

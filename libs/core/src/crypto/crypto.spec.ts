@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { generatePassword, PASSWORD_ALPHABET } from './password-generator';
 import { PasswordHasher } from './password-hasher';
 import { SecretBox } from './secret-box';
@@ -23,6 +23,15 @@ describe('SecretBox', () => {
     parts[3] = Buffer.from('tampered').toString('base64');
     expect(() => sut.decrypt(parts.join(':'))).toThrow();
     expect(() => new SecretBox(randomBytes(32)).decrypt(sealed)).toThrow();
+  });
+
+  it('digests with a key of its own: stable for one key, not a plain SHA-256', () => {
+    const text = 'POST /api/user\n{"password":"hunter2"}';
+    const box = new SecretBox(randomBytes(32));
+    expect(box.digest(text)).toBe(box.digest(text));
+    expect(box.digest(text)).toMatch(/^[0-9a-f]{64}$/);
+    expect(box.digest(text)).not.toBe(createHash('sha256').update(text).digest('hex'));
+    expect(new SecretBox(randomBytes(32)).digest(text)).not.toBe(box.digest(text));
   });
 
   it('needs a 32-byte key', () => {

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 
 const VERSION = 'v1';
 
@@ -8,8 +8,20 @@ const VERSION = 'v1';
  * for key rotation.
  */
 export class SecretBox {
+  /** A key of its own for digests, derived from the encryption key (never the same key twice). */
+  private readonly digestKey: Buffer;
+
   constructor(private readonly key: Buffer) {
     if (key.length !== 32) throw new Error('SecretBox needs a 32-byte key');
+    this.digestKey = Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), 'dbaas digest', 32));
+  }
+
+  /**
+   * A keyed digest (HMAC-SHA256) of text that may hold a secret: equal texts give equal
+   * digests, but without the key a stored digest cannot be checked against guesses.
+   */
+  digest(text: string): string {
+    return createHmac('sha256', this.digestKey).update(text).digest('hex');
   }
 
   encrypt(plaintext: string): string {

@@ -12,7 +12,7 @@ export class IdempotencyKeyEntity {
   @Column()
   key: string;
 
-  /** SHA-256 of method, path and body: the same key with another request is refused. */
+  /** Keyed digest (SecretBox.digest) of method, path and body: the same key with another request is refused. */
   @Column()
   fingerprint: string;
 
