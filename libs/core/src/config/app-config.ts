@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
+import { makePrivateDir } from '../files/private-dir';
 
 /** Everything the app reads from the environment, validated once at boot. */
 export interface AppConfig {
@@ -66,7 +67,8 @@ function trustedProxies(env: Env, name: string): boolean | string[] {
   for (const item of items) {
     const [address, bits, extra] = item.split('/');
     const family = isIP(address);
-    const validBits = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 6 ? 128 : 32));
+    const validBits =
+      bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 6 ? 128 : 32));
     if (!PROXY_NAMES.has(item) && (!family || !validBits || extra !== undefined)) {
       throw new ConfigError(
         `${name} must be true, false, or a comma-separated list of addresses, CIDR ranges, loopback, linklocal and uniquelocal (got "${item}")`,
@@ -90,7 +92,7 @@ function parseKey(raw: string, name: string): Buffer {
 /** The embedded store keeps its own key next to its data, readable by the owner only. */
 function embeddedKey(dataDir: string): Buffer {
   const file = join(dataDir, 'secret.key');
-  mkdirSync(dataDir, { recursive: true });
+  makePrivateDir(dataDir);
   if (!existsSync(file)) {
     writeFileSync(file, randomBytes(32).toString('hex') + '\n', { mode: 0o600 });
   }
@@ -127,7 +129,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
   return {
     port: integer(env, 'PORT', 8000, 1, 65535),
     // With the sample data (admin/123456) the API answers this machine only, unless told otherwise.
-    host: env.HOST?.trim() || (boolean(env, 'DBAAS_SAMPLE_DATA', !databaseUrl) ? '127.0.0.1' : '0.0.0.0'),
+    host:
+      env.HOST?.trim() ||
+      (boolean(env, 'DBAAS_SAMPLE_DATA', !databaseUrl) ? '127.0.0.1' : '0.0.0.0'),
     databaseUrl,
     dataDir,
     quarantineRetentionDays: integer(env, 'QUARANTINE_RETENTION_DAYS', 7, 0, 3650),
