@@ -18,8 +18,23 @@ export interface TaskSubject {
   origin?: string | null;
 }
 
-/** Engine statements time out within seconds; a task this old has lost its process. */
+/**
+ * A task recorded without its owner (before owners were recorded) that is still open after
+ * this has lost its process: engine statements time out within seconds.
+ */
 export const INTERRUPTED_AFTER_MS = 10 * 60 * 1000;
+
+/** A task left `waiting` or `running` by a process that has ended. */
+export interface InterruptedTask {
+  id: number;
+  type: TaskType;
+  status: 'waiting' | 'running';
+  databaseId: number | null;
+  databaseName: string | null;
+}
+
+/** How an interrupted task ends: what really happened to its work. */
+export type TaskOutcome = { status: 'success' } | { status: 'error'; error: string };
 
 export interface TaskFilter {
   database?: number;
@@ -130,23 +145,34 @@ export class TaskHistory {
   }
 
   /**
-   * Tasks a dead process left `waiting` or `running` are closed as errors, so the history
-   * never shows work in progress that nobody is doing. No operation runs this long.
+   * The tasks left `waiting` or `running` by processes that have ended (see
+   * ProcessIdentity); a task recorded without its owner counts once INTERRUPTED_AFTER_MS
+   * old. The reconciler closes them with what really happened (`close`).
    */
-  async closeInterrupted(olderThanMs = INTERRUPTED_AFTER_MS): Promise<number> {
-    const result = await this.tasks
-      .createQueryBuilder()
-      .update()
-      .set({
-        status: 'error',
-        endedAt: () => 'now()',
-        error: 'Interrupted: the process ended before the task finished.',
-      })
-      .where("status IN ('waiting', 'running') AND created_at < :before", {
-        before: new Date(Date.now() - olderThanMs),
-      })
-      .execute();
-    return result.affected ?? 0;
+  async interrupted(): Promise<InterruptedTask[]> {
+    const rows = await this.tasks.query<Record<string, unknown>[]>(
+      `SELECT id, type, status, database_id, database_name FROM task
+        WHERE status IN ('waiting', 'running')
+          AND (${this.process.ownerGoneSql('owner')} OR (owner IS NULL AND created_at < $1))
+        ORDER BY id`,
+      [new Date(Date.now() - INTERRUPTED_AFTER_MS)],
+    );
+    return rows.map((row) => ({
+      id: Number(row.id),
+      type: row.type as TaskType,
+      status: row.status as InterruptedTask['status'],
+      databaseId: row.database_id === null ? null : Number(row.database_id),
+      databaseName: row.database_name as string | null,
+    }));
+  }
+
+  /** Ends an interrupted task (only if still open) with the outcome of its work. */
+  async close(task: InterruptedTask, outcome: TaskOutcome): Promise<void> {
+    await this.tasks.query(
+      `UPDATE task SET status = $2, error = $3, ended_at = now()
+        WHERE id = $1 AND status IN ('waiting', 'running')`,
+      [task.id, outcome.status, outcome.status === 'error' ? outcome.error : null],
+    );
   }
 
   async list(
