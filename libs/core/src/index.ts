@@ -5,5 +5,6 @@ export * from './crypto/password-generator';
 export * from './crypto/password-hasher';
 export * from './crypto/secret-box';
 export * from './errors/domain-errors';
+export * from './files/private-dir';
 export * from './naming/normalize-name';
 export * from './pagination';

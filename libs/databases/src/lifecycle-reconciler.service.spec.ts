@@ -1,5 +1,5 @@
 import { CredentialsService } from '@dbaas/credentials';
-import { DatabaseLocks, TaskHistory } from '@dbaas/operations';
+import { DatabaseLocks, InterruptedTask, TaskHistory } from '@dbaas/operations';
 import { CredentialEntity, DatabaseEntity, DatabaseStatus, TaskEntity } from '@dbaas/persistence';
 import { Logger } from '@nestjs/common';
 import { Repository } from 'typeorm';
@@ -12,15 +12,15 @@ const database = (status: DatabaseStatus, id = 5, name = 'orders') =>
 describe('LifecycleReconciler', () => {
   let log: string[];
   let stored: Map<number, DatabaseEntity>;
-  let databases: jest.Mocked<Pick<Repository<DatabaseEntity>, 'find' | 'findOneBy'>>;
-  let credentialRows: jest.Mocked<Pick<Repository<CredentialEntity>, 'find'>>;
+  let databases: jest.Mocked<Pick<Repository<DatabaseEntity>, 'find' | 'findBy' | 'findOneBy'>>;
+  let credentialRows: jest.Mocked<Pick<Repository<CredentialEntity>, 'find' | 'findBy'>>;
   let databaseService: jest.Mocked<Pick<DatabasesService, 'destroy' | 'setStatus'>>;
   let credentialService: jest.Mocked<
     Pick<CredentialsService, 'restoreAll' | 'revokeAll' | 'reconcile'>
   >;
   let locks: jest.Mocked<Pick<DatabaseLocks, 'tryWithLock'>>;
   let history: jest.Mocked<
-    Pick<TaskHistory, 'open' | 'started' | 'succeeded' | 'failed' | 'closeInterrupted'>
+    Pick<TaskHistory, 'open' | 'started' | 'succeeded' | 'failed' | 'interrupted' | 'close'>
   >;
   let sut: LifecycleReconciler;
 
@@ -37,11 +37,23 @@ describe('LifecycleReconciler', () => {
     stored = new Map();
     databases = {
       find: jest.fn(async () => []),
+      findBy: jest.fn(async (_where) => [...stored.values()]),
       findOneBy: jest.fn(async (where) => stored.get((where as { id: number }).id) ?? null),
     };
-    credentialRows = { find: jest.fn(async () => []) };
+    credentialRows = {
+      find: jest.fn(async () => []),
+      // The unfinished credentials of one database: those `find` lists.
+      findBy: jest.fn(async (where) =>
+        ((await credentialRows.find()) as CredentialEntity[]).filter(
+          (c) => c.database.id === (where as { databaseId: number }).databaseId,
+        ),
+      ),
+    };
     databaseService = {
-      destroy: jest.fn(async (row) => void log.push(`destroy ${row.name}`)),
+      destroy: jest.fn(async (row) => {
+        stored.delete(row.id);
+        log.push(`destroy ${row.name}`);
+      }),
       setStatus: jest.fn(
         async (id, status, date) =>
           void log.push(`${id} ${status}${date === undefined ? '' : ` ${date}`}`),
@@ -65,7 +77,10 @@ describe('LifecycleReconciler', () => {
       started: jest.fn(async (_task) => undefined),
       succeeded: jest.fn(async (_task) => undefined),
       failed: jest.fn(async (_task, _error) => undefined),
-      closeInterrupted: jest.fn(async () => 0),
+      interrupted: jest.fn(async () => []),
+      close: jest.fn(
+        async (task, outcome) => void log.push(`task ${task.id} ${JSON.stringify(outcome)}`),
+      ),
     };
     sut = new LifecycleReconciler(
       databases as unknown as Repository<DatabaseEntity>,
@@ -155,11 +170,92 @@ describe('LifecycleReconciler', () => {
     expect(log).toEqual(['credentials of orders']);
   });
 
-  it('closes the tasks a dead process left open', async () => {
-    history.closeInterrupted.mockResolvedValue(2);
+  const interrupted = (task: Partial<InterruptedTask>): InterruptedTask => ({
+    id: 40,
+    type: 'create_database',
+    status: 'running',
+    databaseId: 5,
+    databaseName: 'orders',
+    ...task,
+  });
+
+  it('closes the task of a create it rolls back as an error saying so, once the rollback is done', async () => {
+    given(database('creating'));
+    history.interrupted.mockResolvedValue([interrupted({})]);
 
     await sut.reconcileAll();
 
-    expect(history.closeInterrupted).toHaveBeenCalled();
+    expect(log).toEqual([
+      'destroy orders',
+      `task 40 ${JSON.stringify({ status: 'error', error: 'Interrupted: the API process ended during the create; the reconciler rolled it back (the database was dropped).' })}`,
+    ]);
+  });
+
+  it('closes the task of a create that finished (only its mark was lost) as a success, converging nothing', async () => {
+    stored.set(5, database('ready'));
+    history.interrupted.mockResolvedValue([interrupted({})]);
+
+    await sut.reconcileAll();
+
+    expect(log).toEqual([`task 40 ${JSON.stringify({ status: 'success' })}`]);
+    expect(history.open).not.toHaveBeenCalled();
+  });
+
+  it('closes an interrupted quarantine it rolls back as an error, and a finished password reset as a success', async () => {
+    given(database('quarantining', 5, 'orders'));
+    const ready = database('ready', 6, 'billing');
+    stored.set(6, ready);
+    credentialRows.find.mockResolvedValue([
+      { id: 1, status: 'resetting', database: ready } as CredentialEntity,
+    ]);
+    history.interrupted.mockResolvedValue([
+      interrupted({ id: 41, type: 'quarantine_database' }),
+      interrupted({ id: 42, type: 'reset_password', databaseId: 6, databaseName: 'billing' }),
+    ]);
+
+    await sut.reconcileAll();
+
+    expect(history.close).toHaveBeenCalledWith(expect.objectContaining({ id: 41 }), {
+      status: 'error',
+      error: expect.stringContaining('rolled it back (access restored)'),
+    });
+    expect(history.close).toHaveBeenCalledWith(expect.objectContaining({ id: 42 }), {
+      status: 'success',
+    });
+  });
+
+  it('closes tasks without a database row: a create that never wrote one, a waiting delete', async () => {
+    history.interrupted.mockResolvedValue([
+      interrupted({ id: 43, databaseId: null }),
+      interrupted({ id: 44, type: 'delete_database', status: 'waiting', databaseId: 9 }),
+    ]);
+    databases.findBy.mockResolvedValue([]);
+
+    await sut.reconcileAll();
+
+    expect(history.close).toHaveBeenCalledWith(expect.objectContaining({ id: 43 }), {
+      status: 'error',
+      error: expect.stringContaining('nothing was created'),
+    });
+    expect(history.close).toHaveBeenCalledWith(expect.objectContaining({ id: 44 }), {
+      status: 'error',
+      error: expect.stringContaining('it never started'),
+    });
+  });
+
+  it('leaves the tasks of a database it cannot converge now, or whose lock is held, for a later round', async () => {
+    given(database('creating', 5, 'orders'), database('creating', 6, 'billing'));
+    databaseService.destroy.mockRejectedValueOnce(new Error('engine down'));
+    locks.tryWithLock.mockImplementation(async (key, work) =>
+      key.endsWith('billing') ? undefined : work(),
+    );
+    history.interrupted.mockResolvedValue([
+      interrupted({ id: 45 }),
+      interrupted({ id: 46, databaseId: 6, databaseName: 'billing' }),
+    ]);
+
+    await sut.reconcileAll();
+
+    expect(history.close).not.toHaveBeenCalled();
   });
 });

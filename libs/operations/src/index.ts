@@ -5,3 +5,4 @@ export * from './operations.module';
 export * from './task-history.service';
 export * from './job-scheduler';
 export * from './operation-origin';
+export * from './process-identity.service';

@@ -4,6 +4,7 @@ import { TaskEntity, TaskStatus, TaskType } from '@dbaas/persistence';
 import { Injectable } from '@nestjs/common';
 import type { Statement } from './database-locks.service';
 import { currentOrigin } from './operation-origin';
+import { ProcessIdentity } from './process-identity.service';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository, SelectQueryBuilder } from 'typeorm';
 
@@ -17,8 +18,23 @@ export interface TaskSubject {
   origin?: string | null;
 }
 
-/** Engine statements time out within seconds; a task this old has lost its process. */
+/**
+ * A task recorded without its owner (before owners were recorded) that is still open after
+ * this has lost its process: engine statements time out within seconds.
+ */
 export const INTERRUPTED_AFTER_MS = 10 * 60 * 1000;
+
+/** A task left `waiting` or `running` by a process that has ended. */
+export interface InterruptedTask {
+  id: number;
+  type: TaskType;
+  status: 'waiting' | 'running';
+  databaseId: number | null;
+  databaseName: string | null;
+}
+
+/** How an interrupted task ends: what really happened to its work. */
+export type TaskOutcome = { status: 'success' } | { status: 'error'; error: string };
 
 export interface TaskFilter {
   database?: number;
@@ -29,7 +45,8 @@ export interface TaskFilter {
 /** What a failed task says: a domain error's own message, never a driver's raw text. */
 function describe(error: unknown): string {
   if (error instanceof DomainError) return error.message.slice(0, 500);
-  if (error instanceof Error && error.name === 'EngineCommandError') return error.message.slice(0, 500);
+  if (error instanceof Error && error.name === 'EngineCommandError')
+    return error.message.slice(0, 500);
   return 'Internal error; see the server log.';
 }
 
@@ -39,6 +56,7 @@ export class TaskHistory {
   constructor(
     @InjectRepository(TaskEntity) private readonly tasks: Repository<TaskEntity>,
     private readonly policy: AccessPolicy,
+    private readonly process: ProcessIdentity,
   ) {}
 
   /**
@@ -69,6 +87,7 @@ export class TaskHistory {
   opened(subject: TaskSubject, row: Record<string, unknown>): TaskEntity {
     return this.tasks.create({
       ...this.columns(subject),
+      owner: this.process.id,
       id: Number(row.id),
       status: row.status as TaskStatus,
       error: null,
@@ -92,15 +111,17 @@ export class TaskHistory {
   private insert(subject: TaskSubject, status: string, startedAt: string, from: string): Statement {
     const c = this.columns(subject);
     return {
-      sql: `INSERT INTO task (type, user_id, database_id, database_name, team_id, origin, status, started_at)
-            SELECT $1, $2::int, $3::int, $4::text, $5::int, $6::text, ${status}, ${startedAt} ${from}
+      sql: `INSERT INTO task (type, user_id, database_id, database_name, team_id, origin, owner, status, started_at)
+            SELECT $1, $2::int, $3::int, $4::text, $5::int, $6::text, $7::int, ${status}, ${startedAt} ${from}
             RETURNING id, status, created_at, started_at`,
-      params: [c.type, c.userId, c.databaseId, c.databaseName, c.teamId, c.origin],
+      params: [c.type, c.userId, c.databaseId, c.databaseName, c.teamId, c.origin, this.process.id],
     };
   }
 
   async started(task: TaskEntity): Promise<void> {
-    await this.tasks.query(`UPDATE task SET status = 'running', started_at = now() WHERE id = $1`, [task.id]);
+    await this.tasks.query(`UPDATE task SET status = 'running', started_at = now() WHERE id = $1`, [
+      task.id,
+    ]);
   }
 
   async succeeded(task: TaskEntity): Promise<void> {
@@ -117,30 +138,53 @@ export class TaskHistory {
   }
 
   async failed(task: TaskEntity, error: unknown): Promise<void> {
-    await this.tasks.query(`UPDATE task SET status = 'error', ended_at = now(), error = $2 WHERE id = $1`, [
-      task.id,
-      describe(error),
-    ]);
+    await this.tasks.query(
+      `UPDATE task SET status = 'error', ended_at = now(), error = $2 WHERE id = $1`,
+      [task.id, describe(error)],
+    );
   }
 
   /**
-   * Tasks a dead process left `waiting` or `running` are closed as errors, so the history
-   * never shows work in progress that nobody is doing. No operation runs this long.
+   * The tasks left `waiting` or `running` by processes that have ended (see
+   * ProcessIdentity); a task recorded without its owner counts once INTERRUPTED_AFTER_MS
+   * old. The reconciler closes them with what really happened (`close`).
    */
-  async closeInterrupted(olderThanMs = INTERRUPTED_AFTER_MS): Promise<number> {
-    const result = await this.tasks
-      .createQueryBuilder()
-      .update()
-      .set({ status: 'error', endedAt: () => 'now()', error: 'Interrupted: the process ended before the task finished.' })
-      .where("status IN ('waiting', 'running') AND created_at < :before", { before: new Date(Date.now() - olderThanMs) })
-      .execute();
-    return result.affected ?? 0;
+  async interrupted(): Promise<InterruptedTask[]> {
+    const rows = await this.tasks.query<Record<string, unknown>[]>(
+      `SELECT id, type, status, database_id, database_name FROM task
+        WHERE status IN ('waiting', 'running')
+          AND (${this.process.ownerGoneSql('owner')} OR (owner IS NULL AND created_at < $1))
+        ORDER BY id`,
+      [new Date(Date.now() - INTERRUPTED_AFTER_MS)],
+    );
+    return rows.map((row) => ({
+      id: Number(row.id),
+      type: row.type as TaskType,
+      status: row.status as InterruptedTask['status'],
+      databaseId: row.database_id === null ? null : Number(row.database_id),
+      databaseName: row.database_name as string | null,
+    }));
   }
 
-  async list(page: PageRequest, viewer: AuthenticatedUser, filter: TaskFilter): Promise<Page<TaskEntity>> {
+  /** Ends an interrupted task (only if still open) with the outcome of its work. */
+  async close(task: InterruptedTask, outcome: TaskOutcome): Promise<void> {
+    await this.tasks.query(
+      `UPDATE task SET status = $2, error = $3, ended_at = now()
+        WHERE id = $1 AND status IN ('waiting', 'running')`,
+      [task.id, outcome.status, outcome.status === 'error' ? outcome.error : null],
+    );
+  }
+
+  async list(
+    page: PageRequest,
+    viewer: AuthenticatedUser,
+    filter: TaskFilter,
+  ): Promise<Page<TaskEntity>> {
     const query = this.visible(viewer).orderBy('task.id', 'DESC');
-    if (filter.database !== undefined) query.andWhere('task.databaseId = :database', { database: filter.database });
-    if (filter.status !== undefined) query.andWhere('task.status = :status', { status: filter.status });
+    if (filter.database !== undefined)
+      query.andWhere('task.databaseId = :database', { database: filter.database });
+    if (filter.status !== undefined)
+      query.andWhere('task.status = :status', { status: filter.status });
     if (filter.type !== undefined) query.andWhere('task.type = :type', { type: filter.type });
     const { skip, take } = skipTake(page);
     const [items, count] = await query.skip(skip).take(take).getManyAndCount();

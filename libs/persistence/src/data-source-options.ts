@@ -1,5 +1,5 @@
-import { AppConfig } from '@dbaas/core';
-import { mkdirSync } from 'node:fs';
+import { AppConfig, makePrivateDir, makeTreePrivate } from '@dbaas/core';
+import { Logger } from '@nestjs/common';
 import { join } from 'node:path';
 import { DataSourceOptions } from 'typeorm';
 import { PGliteDriver } from 'typeorm-pglite';
@@ -38,12 +38,27 @@ export function dataSourceOptions(config: AppConfig): DataSourceOptions {
       extra: { max: 20, idleTimeoutMillis: 30000 },
     };
   }
+  makePrivateDataDir(config.dataDir);
   const dataDir = join(config.dataDir, 'pgdata');
-  mkdirSync(dataDir, { recursive: true });
+  makePrivateDir(dataDir);
   return {
     ...common,
     driver: new PGliteDriver({ dataDir }).driver,
     uuidExtension: 'pgcrypto',
     installExtensions: false,
   } as DataSourceOptions;
+}
+
+/**
+ * The embedded store's folder holds password hashes and sealed secrets: the owner's only.
+ * A folder an older version (or a copy) left open is closed at boot, with one log line.
+ */
+export function makePrivateDataDir(dataDir: string): void {
+  makePrivateDir(dataDir);
+  const fixed = makeTreePrivate(dataDir);
+  if (fixed) {
+    new Logger('Store').log(
+      `Fixed the mode of ${fixed} entries in ${dataDir}: others could read them (folders are now 0700, files 0600)`,
+    );
+  }
 }

@@ -73,7 +73,12 @@ export class ApiProcess {
     child.stderr!.on('data', (chunk) => (this.output += chunk));
   }
 
-  static async start(env: Record<string, string>, port?: number): Promise<ApiProcess> {
+  /** `upWithinMs`: how long it may take to answer /health (a fresh embedded store takes longest). */
+  static async start(
+    env: Record<string, string>,
+    port?: number,
+    upWithinMs = 30_000,
+  ): Promise<ApiProcess> {
     const chosen = port ?? (await freePort());
     const fullEnv = { LOG_LEVEL: 'log', ...env, PORT: String(chosen), HOST: '127.0.0.1' };
     const child = spawn(process.execPath, [...API_NODE_FLAGS, API_MAIN], {
@@ -81,7 +86,7 @@ export class ApiProcess {
       stdio: 'pipe',
     });
     const api = new ApiProcess(child, chosen, fullEnv);
-    await api.waitUntilUp();
+    await api.waitUntilUp(upWithinMs);
     return api;
   }
 
@@ -131,8 +136,8 @@ export class ApiProcess {
     clearTimeout(timer);
   }
 
-  private async waitUntilUp(): Promise<void> {
-    const deadline = Date.now() + 30_000;
+  private async waitUntilUp(withinMs: number): Promise<void> {
+    const deadline = Date.now() + withinMs;
     while (Date.now() < deadline) {
       if (this.child.exitCode !== null)
         throw new Error(`API exited (${this.child.exitCode}):\n${this.output}`);

@@ -1,4 +1,5 @@
 import { ConflictError, DomainError, SecretBox, ValidationFailedError } from '@dbaas/core';
+import { ProcessIdentity } from '@dbaas/operations';
 import { IdempotencyKeyEntity, translateStoreErrors } from '@dbaas/persistence';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
@@ -6,7 +7,10 @@ import { LessThan, Repository } from 'typeorm';
 
 /** How long an answer is kept for replay. */
 export const KEY_LIFETIME_MS = 24 * 60 * 60 * 1000;
-/** A claim still `running` after this has lost its process (requests end within seconds). */
+/**
+ * A claim recorded without its owner (before owners were recorded) still `running` after
+ * this has lost its process (requests end within seconds).
+ */
 const ABANDONED_AFTER_MS = 10 * 60 * 1000;
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
@@ -28,14 +32,16 @@ export class ReplayedAnswer {
 /**
  * `Idempotency-Key` on POST (draft-ietf-httpapi-idempotency-key-header): the first request
  * with a key claims it; a retry with the same body gets the first answer again, another
- * body gets 422, and a retry while the first still runs gets 409. Answers are sealed with
- * SecretBox (they can hold passwords) and kept for 24 hours, per user.
+ * body gets 422, and a retry while the first still runs gets 409. A claim whose process
+ * has ended (ProcessIdentity: it records its owner) is free at once. Answers are sealed
+ * with SecretBox (they can hold passwords) and kept for 24 hours, per user.
  */
 @Injectable()
 export class IdempotencyService {
   constructor(
     @InjectRepository(IdempotencyKeyEntity) private readonly keys: Repository<IdempotencyKeyEntity>,
     private readonly secrets: SecretBox,
+    private readonly process: ProcessIdentity,
   ) {}
 
   /**
@@ -62,7 +68,15 @@ export class IdempotencyService {
     await this.keys.delete({ createdAt: LessThan(new Date(Date.now() - KEY_LIFETIME_MS)) });
     try {
       return await translateStoreErrors('key', () =>
-        this.keys.save(this.keys.create({ userId, key, fingerprint: print, status: 'running' })),
+        this.keys.save(
+          this.keys.create({
+            userId,
+            key,
+            fingerprint: print,
+            status: 'running',
+            owner: this.process.id,
+          }),
+        ),
       );
     } catch (error) {
       if (!(error instanceof ConflictError)) throw error;
@@ -79,12 +93,7 @@ export class IdempotencyService {
         'This Idempotency-Key was already used for a different request.',
       );
     }
-    if (
-      existing.status === 'running' &&
-      Date.now() - existing.createdAt.getTime() > ABANDONED_AFTER_MS
-    ) {
-      // Its request died with its process: the key is free again.
-      await this.keys.delete(existing.id);
+    if (existing.status === 'running' && (await this.releaseAbandoned(existing))) {
       return this.claim(userId, key, print);
     }
     if (existing.status === 'running' || !existing.responseEncrypted) {
@@ -101,6 +110,25 @@ export class IdempotencyService {
       responseStatus: answer.status,
       responseEncrypted: this.secrets.encrypt(JSON.stringify(answer)),
     });
+  }
+
+  /**
+   * Deletes the claim if its request died with its process (the owner has ended, or an
+   * owner-less claim is ABANDONED_AFTER_MS old): the key is free again. One statement, so
+   * two retries cannot both take it over.
+   */
+  private async releaseAbandoned(claim: IdempotencyKeyEntity): Promise<boolean> {
+    // A CTE, so that the driver answers with the rows (a bare DELETE gives [rows, count]).
+    const deleted = await this.keys.query<unknown[]>(
+      `WITH gone AS (
+         DELETE FROM idempotency_key
+          WHERE id = $1 AND status = 'running'
+            AND (${this.process.ownerGoneSql('owner')} OR (owner IS NULL AND created_at < $2))
+          RETURNING id
+       ) SELECT id FROM gone`,
+      [claim.id, new Date(Date.now() - ABANDONED_AFTER_MS)],
+    );
+    return deleted.length > 0;
   }
 
   /** A server-side failure frees the key, so the client may simply retry. */

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
+import { makePrivateDir } from '../files/private-dir';
 
 /** Everything the app reads from the environment, validated once at boot. */
 export interface AppConfig {
@@ -152,7 +153,7 @@ function parseKey(raw: string, name: string): Buffer {
 /** The embedded store keeps its own key next to its data, readable by the owner only. */
 function embeddedKey(dataDir: string): Buffer {
   const file = join(dataDir, 'secret.key');
-  mkdirSync(dataDir, { recursive: true });
+  makePrivateDir(dataDir);
   if (!existsSync(file)) {
     writeFileSync(file, randomBytes(32).toString('hex') + '\n', { mode: 0o600 });
   }

@@ -19,6 +19,10 @@ export class IdempotencyKeyEntity {
   @Column({ type: 'varchar' })
   status: 'running' | 'done';
 
+  /** The API process running the request (ProcessIdentity); null on claims older than that. */
+  @Column({ type: 'int', nullable: true })
+  owner: number | null;
+
   @Column({ name: 'response_status', type: 'int', nullable: true })
   responseStatus: number | null;
 

@@ -49,6 +49,10 @@ export class TaskEntity {
   @Column({ type: 'varchar', nullable: true })
   origin: string | null;
 
+  /** The API process that runs it (ProcessIdentity); null on tasks older than that. */
+  @Column({ type: 'int', nullable: true })
+  owner: number | null;
+
   /** What went wrong; never holds a secret. */
   @Column({ type: 'varchar', nullable: true })
   error: string | null;

@@ -4,6 +4,15 @@ import { TasksAndLifecycle1764403200000 } from './1764403200000-tasks-and-lifecy
 import { Broker1764576000000 } from './1764576000000-broker';
 import { CredentialResetting1764662400000 } from './1764662400000-credential-resetting';
 import { ProjectTeam1764748800000 } from './1764748800000-project-team';
+import { ProcessOwners1764835200000 } from './1764835200000-process-owners';
 
 /** In order; TypeORM records each applied one in the `migrations` table. */
-export const MIGRATIONS = [Catalog1764230400000, Databases1764316800000, TasksAndLifecycle1764403200000, Broker1764576000000, CredentialResetting1764662400000, ProjectTeam1764748800000];
+export const MIGRATIONS = [
+  Catalog1764230400000,
+  Databases1764316800000,
+  TasksAndLifecycle1764403200000,
+  Broker1764576000000,
+  CredentialResetting1764662400000,
+  ProjectTeam1764748800000,
+  ProcessOwners1764835200000,
+];

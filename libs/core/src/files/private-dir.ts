@@ -1,0 +1,36 @@
+import { chmodSync, lstatSync, mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Folders of the data folder: the owner alone may list and enter them. */
+export const PRIVATE_DIR_MODE = 0o700;
+/** Files of the data folder: the owner alone may read and write them. */
+export const PRIVATE_FILE_MODE = 0o600;
+
+/**
+ * Creates `dir` (and missing parents) for its owner only. mkdir's mode is masked by the
+ * umask, so the folder is set explicitly as well: the result never depends on the umask.
+ */
+export function makePrivateDir(dir: string): void {
+  const created = mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+  if (created !== undefined) chmodSync(dir, PRIVATE_DIR_MODE);
+}
+
+/**
+ * Sets every folder under `path` (itself included) to 0700 and every file to 0600;
+ * returns how many entries it changed. Symbolic links are neither followed nor changed;
+ * an entry removed meanwhile is skipped.
+ */
+export function makeTreePrivate(path: string): number {
+  const stat = lstatSync(path, { throwIfNoEntry: false });
+  if (!stat) return 0;
+  const wanted = stat.isDirectory() ? PRIVATE_DIR_MODE : stat.isFile() ? PRIVATE_FILE_MODE : null;
+  let changed = 0;
+  if (wanted !== null && (stat.mode & 0o777) !== wanted) {
+    chmodSync(path, wanted);
+    changed++;
+  }
+  if (stat.isDirectory()) {
+    for (const name of readdirSync(path)) changed += makeTreePrivate(join(path, name));
+  }
+  return changed;
+}
