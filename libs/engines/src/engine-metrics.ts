@@ -17,6 +17,7 @@ export const TIMED_OPERATIONS = [
   'usedSize',
   'listDatabases',
   'listUsers',
+  'securityWarnings',
 ] as const satisfies readonly (keyof EngineProvider)[];
 
 /** Why an engine operation failed, as a bounded label value. */
