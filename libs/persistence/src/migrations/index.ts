@@ -3,6 +3,7 @@ import { Databases1764316800000 } from './1764316800000-databases';
 import { TasksAndLifecycle1764403200000 } from './1764403200000-tasks-and-lifecycle';
 import { Broker1764576000000 } from './1764576000000-broker';
 import { CredentialResetting1764662400000 } from './1764662400000-credential-resetting';
+import { DatabaseLost1764921600000 } from './1764921600000-database-lost';
 
 /** In order; TypeORM records each applied one in the `migrations` table. */
-export const MIGRATIONS = [Catalog1764230400000, Databases1764316800000, TasksAndLifecycle1764403200000, Broker1764576000000, CredentialResetting1764662400000];
+export const MIGRATIONS = [Catalog1764230400000, Databases1764316800000, TasksAndLifecycle1764403200000, Broker1764576000000, CredentialResetting1764662400000, DatabaseLost1764921600000];
