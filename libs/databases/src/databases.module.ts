@@ -5,11 +5,12 @@ import { EnginesModule } from '@dbaas/engines';
 import { OperationsModule } from '@dbaas/operations';
 import { Module } from '@nestjs/common';
 import { DatabasesService } from './databases.service';
+import { DriftRepair } from './drift-repair.service';
 import { LifecycleReconciler } from './lifecycle-reconciler.service';
 
 @Module({
   imports: [AuthModule, CatalogModule, EnginesModule, OperationsModule, CredentialsModule],
-  providers: [DatabasesService, LifecycleReconciler],
-  exports: [DatabasesService, LifecycleReconciler],
+  providers: [DatabasesService, LifecycleReconciler, DriftRepair],
+  exports: [DatabasesService, LifecycleReconciler, DriftRepair],
 })
 export class DatabasesModule {}

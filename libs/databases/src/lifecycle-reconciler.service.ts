@@ -30,7 +30,7 @@ export class LifecycleReconciler {
 
   /** One round over everything unfinished; returns the names of the databases it converged. */
   async reconcileAll(): Promise<string[]> {
-    const unfinished = await this.databases.find({ where: { status: Not(In(['ready', 'quarantined'])) } });
+    const unfinished = await this.databases.find({ where: { status: Not(In(['ready', 'quarantined', 'lost'])) } });
     const withCredentialWork = await this.credentials.find({
       where: { status: Not('ready') },
       relations: { database: true },
