@@ -51,7 +51,9 @@ export class QuarantineService {
     }
     await this.step('quarantine_database', database, viewer.id, async (current, reachable) => {
       if (current.status === 'quarantined') return;
-      if (current.status !== 'ready') throw new ConflictError(`The database is ${current.status}.`);
+      // A lost database (missing on its engine) is deleted the same two-step way: its
+      // remaining logins are revoked, and a second DELETE removes the records.
+      if (current.status !== 'ready' && current.status !== 'lost') throw new ConflictError(`The database is ${current.status}.`);
       await reachable();
       await this.enter(current);
     });
