@@ -1,5 +1,5 @@
 import { CLI_MAIN, runNode } from './support/api-process';
-import { HttpClient } from './support/http-client';
+import { expectProblem, HttpClient } from './support/http-client';
 import { startStack, TestStack } from './support/test-stack';
 
 /** The sample infras: 1 PostgreSQL, 2 MariaDB, 3 MongoDB (closed port), 4 Redis. */
@@ -201,6 +201,32 @@ describe('infra warnings and what non-dbas see (e2e)', () => {
       expect(await pings()).toBe(before + 1);
     });
   });
+
+  it('an unreachable engine is a 503 for everyone, and only a dba reads which server it is', async () => {
+    const regular = http.as('user:123456');
+    const created = await regular.post('/api/database/', {
+      name: 'engine_error_shown',
+      plan: 2,
+      environment: 1,
+    });
+    expect(created.status).toBe(201);
+    const credentialPath = new URL(created.body.credentials[0]._links.self).pathname;
+    await stack.mariadb!.stop();
+    try {
+      const asRegular = await regular.post(`${credentialPath}reset_password/`);
+      expectProblem(asRegular, 503);
+      expect(asRegular.headers.get('retry-after')).toMatch(/^\d+$/);
+      expect(asRegular.body.detail).toBe(
+        'The database engine is not reachable right now; retry shortly.',
+      );
+      expect(asRegular.text).not.toContain(stack.mariadb!.address);
+      const asDba = await http.post(`${credentialPath}reset_password/`);
+      expectProblem(asDba, 503);
+      expect(asDba.body.detail).toContain(stack.mariadb!.address);
+    } finally {
+      await stack.mariadb!.start();
+    }
+  }, 60_000);
 
   it('/health/ready reuses its probes: five calls in a row ping each infra about once', async () => {
     const infras = (await http.get('/health/ready')).body.infras.length;

@@ -1,3 +1,4 @@
+import { AuthenticatedUser } from '@dbaas/auth';
 import {
   ArgumentsHost,
   Catch,
@@ -8,6 +9,7 @@ import {
 } from '@nestjs/common';
 import { FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
+import { engineErrorForViewer } from '../http/engine-error-visibility';
 import { toProblem } from '../http/problem';
 
 /** The error body of the Open Service Broker API (not problem+json). */
@@ -77,8 +79,8 @@ const logger = new Logger('Broker');
 export class BrokerErrorFilter implements ExceptionFilter {
   catch(error: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    const request = http.getRequest<FastifyRequest>();
-    const answer = toBrokerError(error);
+    const request = http.getRequest<FastifyRequest & { user?: AuthenticatedUser }>();
+    const answer = toBrokerError(engineErrorForViewer(error, request.user));
     if (answer.status >= 500) {
       const reason = error instanceof Error ? (error.stack ?? error.message) : String(error);
       logger.error(`${request.method} ${request.url.split('?')[0]} failed: ${reason}`);

@@ -1,6 +1,8 @@
+import { AuthenticatedUser } from '@dbaas/auth';
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import { FastifyReply, FastifyRequest } from 'fastify';
 import { ReplayedAnswer } from '../idempotency/idempotency.service';
+import { engineErrorForViewer } from './engine-error-visibility';
 import { Problem, toProblem } from './problem';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
@@ -32,8 +34,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       void http.getResponse<FastifyReply>().status(status).headers({ ...headers, 'Idempotent-Replayed': 'true' }).type(type).send(body);
       return;
     }
-    const problem = toProblem(error);
-    logProblem(problem, error, http.getRequest<FastifyRequest>());
+    const request = http.getRequest<FastifyRequest & { user?: AuthenticatedUser }>();
+    const problem = toProblem(engineErrorForViewer(error, request.user));
+    logProblem(problem, error, request);
     sendProblem(http.getResponse<FastifyReply>(), problem);
   }
 }
