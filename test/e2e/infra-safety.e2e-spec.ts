@@ -228,26 +228,30 @@ describe('infra warnings and what non-dbas see (e2e)', () => {
     }
   }, 60_000);
 
-  it('/health/ready reuses its probes: five calls in a row ping each infra about once', async () => {
-    const infras = (await http.get('/health/ready')).body.infras.length;
+  it('/health/ready reuses its probes: five calls in a row ping each infra about once, and check nothing', async () => {
+    const checksBefore = await operations('securityWarnings');
+    const infras = (await http.as(null).get('/health/ready')).body.infras.length;
     const before = await pings();
     for (let i = 0; i < 5; i++) expect((await http.as(null).get('/health/ready')).status).toBe(200);
     // At most two rounds, should a cache period end between the calls; not one per call.
     expect((await pings()) - before).toBeLessThanOrEqual(2 * infras);
+    // Nobody asked for the warnings: no engine saw a check (PostgreSQL's is a failed login).
+    expect(await operations('securityWarnings')).toBe(checksBefore);
   });
 
-  /** Pings sent to engines so far, from /metrics (every engine and outcome). */
-  async function pings(): Promise<number> {
+  /** Engine operations sent so far, from /metrics (every engine and outcome). */
+  async function operations(operation: 'ping' | 'securityWarnings'): Promise<number> {
     const metrics = await http.as(null).get('/metrics');
     expect(metrics.status).toBe(200);
+    const count = new RegExp(
+      `^dbaas_engine_operation_duration_seconds_count\\{[^}]*operation="${operation}"[^}]*\\} (\\d+)`,
+    );
     let total = 0;
     for (const line of String(metrics.text).split('\n')) {
-      const match =
-        /^dbaas_engine_operation_duration_seconds_count\{[^}]*operation="ping"[^}]*\} (\d+)/.exec(
-          line,
-        );
+      const match = count.exec(line);
       if (match) total += Number(match[1]);
     }
     return total;
   }
+  const pings = () => operations('ping');
 });

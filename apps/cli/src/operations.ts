@@ -102,7 +102,11 @@ export async function infraCheck(options: { json?: boolean }): Promise<void> {
           engine: `${infra.engine.engineType.name} ${infra.engine.version}`,
           addresses: infra.addresses,
         };
-        const health = await probes.probe(infra.id, { maxAgeMs: 0, timeoutMs: PING_TIMEOUT_MS });
+        const health = await probes.probe(infra.id, {
+          maxAgeMs: 0,
+          timeoutMs: PING_TIMEOUT_MS,
+          warnings: { maxAgeMs: 0 },
+        });
         const { reachable, version, warnings } = health;
         const error = health.error
           ? health.error.message.split('\n')[0] || String(health.error)

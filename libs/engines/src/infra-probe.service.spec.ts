@@ -9,7 +9,7 @@ describe('InfraProbe', () => {
   let provider: jest.Mocked<Pick<EngineProvider, 'ping' | 'securityWarnings'>>;
   let access: jest.Mocked<Pick<InfraAccess, 'connect'>>;
   let sut: InfraProbe;
-  const cached = { maxAgeMs: 60_000, timeoutMs: 1_000 };
+  const cached = { maxAgeMs: 60_000, timeoutMs: 1_000, warnings: { maxAgeMs: 60_000 } };
 
   beforeEach(() => {
     target = { id: 3, addresses: ['h:5432'], adminUser: 'admin', adminPassword: 'pw-one' };
@@ -42,9 +42,22 @@ describe('InfraProbe', () => {
     await sut.probe(3, cached);
     await sut.probe(3, { ...cached, maxAgeMs: 0 });
     expect(provider.ping).toHaveBeenCalledTimes(2);
+    expect(provider.securityWarnings).toHaveBeenCalledTimes(1);
     target.adminPassword = 'pw-two';
     await sut.probe(3, cached);
     expect(provider.ping).toHaveBeenCalledTimes(3);
+  });
+
+  it('runs no security check unless asked, and keeps the checks for their own maxAgeMs', async () => {
+    await expect(sut.probe(3, { maxAgeMs: 0, timeoutMs: 1_000 })).resolves.toMatchObject({
+      reachable: true,
+      warnings: [],
+    });
+    expect(provider.securityWarnings).not.toHaveBeenCalled();
+    await sut.probe(3, { maxAgeMs: 0, timeoutMs: 1_000, warnings: { maxAgeMs: 60_000 } });
+    await sut.probe(3, { maxAgeMs: 0, timeoutMs: 1_000, warnings: { maxAgeMs: 60_000 } });
+    expect(provider.ping).toHaveBeenCalledTimes(3);
+    expect(provider.securityWarnings).toHaveBeenCalledTimes(1);
   });
 
   it('reports an unreachable engine with its error, and still runs the checks', async () => {

@@ -38,6 +38,7 @@ export class InfraStatusService implements DetailExtras<InfraEntity> {
     const health = await this.probes.probe(infra.id, {
       maxAgeMs: 0,
       timeoutMs: DETAIL_PROBE_TIMEOUT_MS,
+      warnings: { maxAgeMs: 0 },
     });
     return {
       status: {

@@ -11,6 +11,8 @@ export const PROBE_TIMEOUT_MS = 2_000;
  * open an engine login (and run the security checks) per infra per poll.
  */
 export const PROBE_CACHE_MS = 5_000;
+/** The security checks (asked for by a dba only) change rarely and cost a login: kept longer. */
+export const WARNINGS_CACHE_MS = 60_000;
 
 /** The promise, or a ProbeTimeout after `ms`; the timer never outlives the race. */
 async function within<T>(promise: Promise<T>, ms: number): Promise<T> {
@@ -76,6 +78,7 @@ export class ReadinessService {
     const health = await this.probes.probe(row.id, {
       maxAgeMs: PROBE_CACHE_MS,
       timeoutMs: PROBE_TIMEOUT_MS,
+      warnings: withWarnings ? { maxAgeMs: WARNINGS_CACHE_MS } : undefined,
     });
     const error = health.error instanceof ProbeTimeout ? 'timeout' : failureReason(health.error);
     return {
