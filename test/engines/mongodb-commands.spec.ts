@@ -279,4 +279,38 @@ describe('MongodbProvider commands', () => {
     await sut.close();
     expect(client.close).toHaveBeenCalled();
   });
+  describe('securityWarnings', () => {
+    const withOptions = (answer: () => Document | Promise<Document>) => {
+      dbs.admin = fakeDb({ getCmdLineOpts: answer });
+    };
+
+    it('warns when access control is off, naming the address', async () => {
+      withOptions(() => ({ parsed: { net: { port: 27017 } }, ok: 1 }));
+      const warnings = await sut.securityWarnings(infra);
+      expect(warnings).toEqual([expect.stringMatching(/without access control.*m1:27017/)]);
+      expect(commandsOf('admin')).toEqual([{ getCmdLineOpts: 1 }]);
+    });
+
+    it.each([
+      [{ security: { authorization: 'enabled' } }],
+      [{ security: { keyFile: '/etc/mongo/key' } }],
+    ])('finds nothing when the server checks logins: %j', async (parsed) => {
+      withOptions(() => ({ parsed, ok: 1 }));
+      await expect(sut.securityWarnings(infra)).resolves.toEqual([]);
+    });
+
+    it('skips the check when the admin may not run getCmdLineOpts', async () => {
+      withOptions(() => {
+        throw new MongoServerError({ message: 'not authorized on admin', code: 13 });
+      });
+      await expect(sut.securityWarnings(infra)).resolves.toEqual([]);
+    });
+
+    it('reports an unreachable server as unavailable', async () => {
+      withOptions(() => {
+        throw new MongoNetworkError('connection refused');
+      });
+      await expect(sut.securityWarnings(infra)).rejects.toBeInstanceOf(EngineUnavailableError);
+    });
+  });
 });

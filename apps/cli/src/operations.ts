@@ -1,6 +1,6 @@
 import { UsersService } from '@dbaas/auth';
 import { loadConfig } from '@dbaas/core';
-import { InfraAccess } from '@dbaas/engines';
+import { InfraProbe } from '@dbaas/engines';
 import { DatabaseEntity, describeStore, InfraEntity, Role } from '@dbaas/persistence';
 import { QuarantineService } from '@dbaas/quarantine';
 import { SampleDataService } from '@dbaas/sample-data';
@@ -79,24 +79,21 @@ export interface InfraCheck {
   reachable: boolean;
   version: string | null;
   error: string | null;
+  /** How the engine leaves its tenants unprotected (see EngineProvider.securityWarnings). */
+  warnings: string[];
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms / 1000} s`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** Pings every infra at once with its admin login, through the same providers as the API. */
+/**
+ * Pings every infra at once with its admin login and runs its engine's security checks,
+ * through the same providers as the API.
+ */
 export async function infraCheck(options: { json?: boolean }): Promise<void> {
   const checks = await withContext(async (context) => {
     const infras = await context
       .get(DataSource)
       .getRepository(InfraEntity)
       .find({ relations: { engine: { engineType: true } }, order: { id: 'ASC' } });
-    const access = context.get(InfraAccess);
+    const probes = context.get(InfraProbe);
     return Promise.all(
       infras.map(async (infra): Promise<InfraCheck> => {
         const row = {
@@ -105,14 +102,16 @@ export async function infraCheck(options: { json?: boolean }): Promise<void> {
           engine: `${infra.engine.engineType.name} ${infra.engine.version}`,
           addresses: infra.addresses,
         };
-        try {
-          const { provider, target } = await access.connect(infra.id);
-          const { version } = await withTimeout(provider.ping(target), PING_TIMEOUT_MS);
-          return { ...row, reachable: true, version, error: null };
-        } catch (error) {
-          const message = (error as Error).message.split('\n')[0] || String(error);
-          return { ...row, reachable: false, version: null, error: message };
-        }
+        const health = await probes.probe(infra.id, {
+          maxAgeMs: 0,
+          timeoutMs: PING_TIMEOUT_MS,
+          warnings: { maxAgeMs: 0 },
+        });
+        const { reachable, version, warnings } = health;
+        const error = health.error
+          ? health.error.message.split('\n')[0] || String(health.error)
+          : null;
+        return { ...row, reachable, version, error, warnings };
       }),
     );
   });
@@ -132,6 +131,11 @@ export async function infraCheck(options: { json?: boolean }): Promise<void> {
         ]),
       ),
     );
+  const warned = checks.filter((c) => c.warnings.length);
+  if (!options.json && warned.length) {
+    process.stdout.write('\nWarnings:\n');
+    for (const c of warned) for (const w of c.warnings) process.stdout.write(`  ${c.name}: ${w}\n`);
+  }
   const down = checks.filter((c) => !c.reachable);
   if (down.length)
     throw new FailedError(

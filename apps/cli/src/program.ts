@@ -84,10 +84,13 @@ export function buildProgram(): Command {
   infra
     .command('check')
     .description(
-      'Ping every infra with its admin login and print id, name, engine, addresses, reachable and version or error.',
+      'Ping every infra with its admin login and print id, name, engine, addresses, reachable and version or error, then its security warnings.',
     )
     .option('--json', 'print JSON instead of a table')
-    .addHelpText('after', '\nExits 1 if any infra is unreachable, so it can gate a deploy.')
+    .addHelpText(
+      'after',
+      '\nWarnings name what leaves the tenants unprotected: PostgreSQL trust authentication, a MySQL\nadmin without a password, the Redis default user without a password, Redis ACL changes\nnot persisted, MongoDB without access control. They do not change the exit code.\n\nExits 1 if any infra is unreachable, so it can gate a deploy.',
+    )
     .action(async (options: { json?: boolean }) => (await operations()).infraCheck(options));
 
   const databases = program.command('databases').description('Databases in the metadata store.');

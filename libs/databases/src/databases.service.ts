@@ -169,7 +169,10 @@ export class DatabasesService {
    */
   async setStatus(id: number, status: DatabaseStatus, quarantineDt?: string | null): Promise<void> {
     if (quarantineDt === undefined) {
-      await this.write('UPDATE database SET status = $2, updated_at = now() WHERE id = $1', [id, status]);
+      await this.write('UPDATE database SET status = $2, updated_at = now() WHERE id = $1', [
+        id,
+        status,
+      ]);
     } else {
       await this.write(
         'UPDATE database SET status = $2, quarantine_dt = $3, updated_at = now() WHERE id = $1',
@@ -196,14 +199,21 @@ export class DatabasesService {
     // The lookups run together (the catalog checks as one query); their answers are
     // checked in the order of the rules.
     const [checks, team, project] = await Promise.allSettled([
-      this.databases.query<CreateChecks[]>(CREATE_CHECKS_SQL, [input.plan, input.environment, name]),
+      this.databases.query<CreateChecks[]>(CREATE_CHECKS_SQL, [
+        input.plan,
+        input.environment,
+        name,
+      ]),
       this.teams.owningTeam(input.team, viewer),
       input.project != null ? requireOne(this.projects, 'project', 'project', input.project) : null,
     ]);
     const [found] = valueOf(checks);
-    if (found.plan_id === null) throw new ValidationFailedError({ plan: [`no plan with id ${input.plan}`] });
+    if (found.plan_id === null)
+      throw new ValidationFailedError({ plan: [`no plan with id ${input.plan}`] });
     if (!found.environment_exists) {
-      throw new ValidationFailedError({ environment: [`no environment with id ${input.environment}`] });
+      throw new ValidationFailedError({
+        environment: [`no environment with id ${input.environment}`],
+      });
     }
     if (!found.is_active || !found.offered) {
       throw new ValidationFailedError({ plan: ['this plan is not offered in this environment'] });
@@ -214,56 +224,65 @@ export class DatabasesService {
     } as PlanEntity;
     const provider = this.infras.providerFor(found.engine_type!);
     const problem =
-      nameProblem(name) ?? (provider.reservedNames.includes(name) ? `"${name}" is reserved by the engine` : null);
+      nameProblem(name) ??
+      (provider.reservedNames.includes(name) ? `"${name}" is reserved by the engine` : null);
     if (problem) throw new ValidationFailedError({ name: [problem] });
     const teamId = valueOf(team);
     const filedUnder = valueOf(project);
     if (filedUnder) this.assertProjectOfTeam(filedUnder, teamId, viewer);
-    if (found.taken) throw new ConflictError(`A database named ${name} already exists in this environment.`);
-    const subject = { type: 'create_database' as const, userId: viewer.id, databaseName: name, teamId };
+    if (found.taken)
+      throw new ConflictError(`A database named ${name} already exists in this environment.`);
+    const subject = {
+      type: 'create_database' as const,
+      userId: viewer.id,
+      databaseName: name,
+      teamId,
+    };
     const lockKey = databaseLockKey(input.environment, name);
     let failed: DatabaseEntity | undefined;
-    const made = await this.runner.run(subject, lockKey, async (task) => {
-      const row = this.databases.create({
-        name,
-        description: input.description ?? '',
-        planId: chosenPlan.id,
-        environmentId: input.environment,
-        projectId: input.project ?? null,
-        teamId,
-        status: 'creating',
-        quarantineDt: null,
-      });
-      const { infra, target } = await this.claimSlot(row, found.infra_id, provider, task.id);
-      try {
-        await provider.createDatabase(target, name);
-        const { credential, password } = await this.credentials.createFor(
-          row,
-          defaultUserName(name, provider.userNameMaxLength),
-          'owner',
-          { markReady: false },
-        );
-        // The owner and the database become ready together.
-        await this.write(
-          `WITH owner AS (UPDATE credential SET status = 'ready' WHERE id = $2)
+    const made = await this.runner
+      .run(subject, lockKey, async (task) => {
+        const row = this.databases.create({
+          name,
+          description: input.description ?? '',
+          planId: chosenPlan.id,
+          environmentId: input.environment,
+          projectId: input.project ?? null,
+          teamId,
+          status: 'creating',
+          quarantineDt: null,
+        });
+        const { infra, target } = await this.claimSlot(row, found.infra_id, provider, task.id);
+        try {
+          await provider.createDatabase(target, name);
+          const { credential, password } = await this.credentials.createFor(
+            row,
+            defaultUserName(name, provider.userNameMaxLength),
+            'owner',
+            { markReady: false },
+          );
+          // The owner and the database become ready together.
+          await this.write(
+            `WITH owner AS (UPDATE credential SET status = 'ready' WHERE id = $2)
            UPDATE database SET status = 'ready', updated_at = now() WHERE id = $1`,
-          [row.id, credential.id],
-        );
-        credential.status = 'ready';
-        row.status = 'ready';
-        row.plan = chosenPlan;
-        row.infra = infra;
-        row.credentials = [credential];
-        return { row, password };
-      } catch (error) {
-        failed = row;
+            [row.id, credential.id],
+          );
+          credential.status = 'ready';
+          row.status = 'ready';
+          row.plan = chosenPlan;
+          row.infra = infra;
+          row.credentials = [credential];
+          return { row, password };
+        } catch (error) {
+          failed = row;
+          throw error;
+        }
+      })
+      .catch((error: unknown) => {
+        // The caller gets its answer now; the rollback may have to wait for a hung engine.
+        if (failed) void this.rollBack(failed, lockKey);
         throw error;
-      }
-    }).catch((error: unknown) => {
-      // The caller gets its answer now; the rollback may have to wait for a hung engine.
-      if (failed) void this.rollBack(failed, lockKey);
-      throw error;
-    });
+      });
     // The answer comes from the rows in hand; the used size is measured on the first detail.
     return { ...this.view(made.row, null), defaultPassword: made.password };
   }
@@ -288,7 +307,9 @@ export class DatabasesService {
       if (infraId === null) throw new NoCapacityError(NO_CAPACITY_MESSAGE);
       const connected = await this.infras.connect(infraId);
       if (await provider.databaseExists(connected.target, row.name)) {
-        throw new ConflictError(`A database named ${row.name} already exists on the engine server.`);
+        throw new ConflictError(
+          `A database named ${row.name} already exists on the engine server.`,
+        );
       }
       row.infraId = infraId;
       const placed = await this.locks.withStoreLock(`infra:${infraId}`, (manager) =>
@@ -309,7 +330,11 @@ export class DatabasesService {
    * task to it, in one statement; the caller holds the infra's store lock. The id and
    * timestamps land on `row`; false when the infra was full.
    */
-  private async insertIfRoom(manager: EntityManager, row: DatabaseEntity, taskId: number): Promise<boolean> {
+  private async insertIfRoom(
+    manager: EntityManager,
+    row: DatabaseEntity,
+    taskId: number,
+  ): Promise<boolean> {
     const [inserted] = await translateStoreErrors('database', () =>
       manager.query<{ id: number; created_at: Date | string; updated_at: Date | string }[]>(
         `WITH inserted AS (
@@ -321,7 +346,17 @@ export class DatabasesService {
            UPDATE task SET database_id = inserted.id FROM inserted WHERE task.id = $9
          )
          SELECT id, created_at, updated_at FROM inserted`,
-        [row.name, row.description, row.planId, row.environmentId, row.infraId, row.projectId, row.teamId, row.status, taskId],
+        [
+          row.name,
+          row.description,
+          row.planId,
+          row.environmentId,
+          row.infraId,
+          row.projectId,
+          row.teamId,
+          row.status,
+          taskId,
+        ],
       ),
     );
     if (!inserted) return false;
@@ -339,9 +374,12 @@ export class DatabasesService {
         // Another process's reconciler may have cleaned up meanwhile, and a new create of
         // the same name may have succeeded: only the row this create wrote is undone.
         const current = await this.databases.findOneBy({ id: row.id });
-        if (current && (current.status === 'creating' || current.status === 'deleting')) await this.destroy(current);
+        if (current && (current.status === 'creating' || current.status === 'deleting'))
+          await this.destroy(current);
       })
-      .catch((error: Error) => this.logger.warn(`Rollback of ${row.name} left work for the reconciler: ${error.message}`));
+      .catch((error: Error) =>
+        this.logger.warn(`Rollback of ${row.name} left work for the reconciler: ${error.message}`),
+      );
   }
 
   /**
@@ -403,7 +441,11 @@ export class DatabasesService {
    * A database is filed only under a project of its own team (the store enforces it too).
    * Another team's project that the viewer may not see is refused as if it did not exist.
    */
-  private assertProjectOfTeam(project: ProjectEntity, teamId: number, viewer: AuthenticatedUser): void {
+  private assertProjectOfTeam(
+    project: ProjectEntity,
+    teamId: number,
+    viewer: AuthenticatedUser,
+  ): void {
     if (!this.policy.canSeeTeam(viewer, project.teamId)) {
       throw new ValidationFailedError({ project: [`no project with id ${project.id}`] });
     }
@@ -455,7 +497,9 @@ export class DatabasesService {
    * scope and filter; any database write through this process empties the cache at once.
    */
   private countOf(viewer: AuthenticatedUser, filter: DatabaseFilter): Promise<number> {
-    const scope = this.policy.isDba(viewer) ? 'dba' : `teams:${[...viewer.teamIds].sort((a, b) => a - b).join(',')}`;
+    const scope = this.policy.isDba(viewer)
+      ? 'dba'
+      : `teams:${[...viewer.teamIds].sort((a, b) => a - b).join(',')}`;
     const quarantine = this.policy.isDba(viewer) ? filter.quarantine : undefined;
     const key = JSON.stringify([
       scope,
@@ -616,6 +660,8 @@ function fromListRow(raw: ListRow): DatabaseEntity {
     engine: { engineType: { name: raw.engine_type } },
   } as InfraEntity;
   const credentials = jsonColumn<{ id: number; user: string }[]>(raw.credentials, []);
-  database.credentials = credentials.map((c) => ({ id: Number(c.id), user: c.user }) as CredentialEntity);
+  database.credentials = credentials.map(
+    (c) => ({ id: Number(c.id), user: c.user }) as CredentialEntity,
+  );
   return database;
 }

@@ -3,3 +3,4 @@ export * from './databases.service';
 export * from './used-size.cache';
 export * from './lifecycle-reconciler.service';
 export * from './projects.service';
+export * from './drift-repair.service';

@@ -35,7 +35,7 @@ export class LifecycleReconciler {
   async reconcileAll(): Promise<string[]> {
     const interrupted = await this.history.interrupted();
     const unfinished = await this.databases.find({
-      where: { status: Not(In(['ready', 'quarantined'])) },
+      where: { status: Not(In(['ready', 'quarantined', 'lost'])) },
     });
     const withCredentialWork = await this.credentials.find({
       where: { status: Not('ready') },

@@ -18,6 +18,7 @@ export const TIMED_OPERATIONS = [
   'databaseExists',
   'listDatabases',
   'listUsers',
+  'securityWarnings',
 ] as const satisfies readonly (keyof EngineProvider)[];
 
 /** Why an engine operation failed, as a bounded label value. */

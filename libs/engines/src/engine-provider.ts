@@ -73,6 +73,18 @@ export abstract class EngineProvider {
   abstract listDatabases(infra: InfraTarget): Promise<string[]>;
   /** Users on the engine (system ones excluded). */
   abstract listUsers(infra: InfraTarget): Promise<string[]>;
+  /**
+   * Whether a database exists on the engine on its own (PostgreSQL, MySQL), so that
+   * `listDatabases` missing one means it was dropped. A Redis prefix or a MongoDB database
+   * only exists through its keys or users: their lists cannot prove a database gone.
+   */
+  abstract readonly listsEveryDatabase: boolean;
+  /**
+   * Sentences naming what leaves the engine's tenants unprotected (a login that needs no
+   * password, user changes lost at a restart); empty when nothing was found. Checks the
+   * admin may not run are skipped; an unreachable engine throws as every other method.
+   */
+  abstract securityWarnings(infra: InfraTarget): Promise<string[]>;
   /** Closes every pool (app shutdown). */
   abstract close(): Promise<void>;
 }

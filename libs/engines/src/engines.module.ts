@@ -6,6 +6,7 @@ import { EngineProvider } from './engine-provider';
 import { EngineRegistry } from './engine-registry';
 import { ENGINE_PROVIDERS } from './engines.constants';
 import { InfraAccess } from './infra-access.service';
+import { InfraProbe } from './infra-probe.service';
 import { MongodbProvider } from './mongodb/mongodb.provider';
 import { MysqlProvider } from './mysql/mysql.provider';
 import { PostgresqlProvider } from './postgresql/postgresql.provider';
@@ -36,7 +37,8 @@ export function createEngineProviders(): EngineProvider[] {
     EngineMetrics,
     EngineRegistry,
     InfraAccess,
+    InfraProbe,
   ],
-  exports: [EngineRegistry, InfraAccess, EngineMetrics],
+  exports: [EngineRegistry, InfraAccess, InfraProbe, EngineMetrics],
 })
 export class EnginesModule {}

@@ -3,6 +3,7 @@ export * from './engine-registry';
 export * from './engines.constants';
 export * from './engines.module';
 export * from './infra-access.service';
+export * from './infra-probe.service';
 export { EngineCommandError } from './common/engine-errors';
 export { MongodbProvider, connectMongoClient } from './mongodb/mongodb.provider';
 export type { MongoClientFactory, MongoClientLike, MongoDbLike } from './mongodb/mongodb.provider';

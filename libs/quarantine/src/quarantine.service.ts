@@ -51,7 +51,10 @@ export class QuarantineService {
     }
     await this.step('quarantine_database', database, viewer.id, async (current, reachable) => {
       if (current.status === 'quarantined') return;
-      if (current.status !== 'ready') throw new ConflictError(`The database is ${current.status}.`);
+      // A lost database (missing on its engine) is deleted the same two-step way: its
+      // remaining logins are revoked, and a second DELETE removes the records.
+      if (current.status !== 'ready' && current.status !== 'lost')
+        throw new ConflictError(`The database is ${current.status}.`);
       await reachable();
       await this.enter(current);
     });
@@ -63,7 +66,8 @@ export class QuarantineService {
     const database = await this.databaseService.findVisible(id, viewer);
     this.policy.assertDba(viewer, 'restore a database');
     await this.step('restore_database', database, viewer.id, async (current, reachable) => {
-      if (current.status !== 'quarantined') throw new ConflictError('The database is not in quarantine.');
+      if (current.status !== 'quarantined')
+        throw new ConflictError('The database is not in quarantine.');
       await reachable();
       await this.databaseService.setStatus(current.id, 'restoring');
       await this.credentials.restoreAll(current, true);
@@ -84,15 +88,23 @@ export class QuarantineService {
     const result = { purged: [] as string[], failed: [] as string[] };
     for (const [index, database] of expired.entries()) {
       try {
-        await this.step('purge_database', database, null, async (current) => {
-          // Another process may have restored or purged it meanwhile.
-          if (current.status !== 'quarantined') return;
-          await this.databaseService.destroy(current);
-        }, false);
+        await this.step(
+          'purge_database',
+          database,
+          null,
+          async (current) => {
+            // Another process may have restored or purged it meanwhile.
+            if (current.status !== 'quarantined') return;
+            await this.databaseService.destroy(current);
+          },
+          false,
+        );
         result.purged.push(database.name);
       } catch (error) {
         result.failed.push(database.name);
-        this.logger.warn(`Purge of ${database.name} failed, retried next run: ${(error as Error).message}`);
+        this.logger.warn(
+          `Purge of ${database.name} failed, retried next run: ${(error as Error).message}`,
+        );
       }
       onProgress?.(index + 1, expired.length, database.name);
     }
@@ -102,8 +114,14 @@ export class QuarantineService {
   /** Drops the databases the store knows of from their engines (sample-data reset). */
   async destroyAll(): Promise<void> {
     for (const database of await this.databases.find({ order: { id: 'ASC' } })) {
-      await this.step('delete_database', database, null, (current) => this.databaseService.destroy(current), false).catch(
-        (error: Error) => this.logger.warn(`Could not drop ${database.name} from its engine: ${error.message}`),
+      await this.step(
+        'delete_database',
+        database,
+        null,
+        (current) => this.databaseService.destroy(current),
+        false,
+      ).catch((error: Error) =>
+        this.logger.warn(`Could not drop ${database.name} from its engine: ${error.message}`),
       );
     }
   }
@@ -127,14 +145,24 @@ export class QuarantineService {
     work: (current: DatabaseEntity, reachable: () => Promise<void>) => Promise<void>,
     pingEarly = true,
   ): Promise<void> {
-    const subject = { type, userId, databaseId: database.id, databaseName: database.name, teamId: database.teamId };
-    return this.runner.run(subject, databaseLockKey(database.environmentId, database.name), async () => {
-      let ping: Promise<void> | undefined;
-      const reachable = () => (ping ??= this.databaseService.ensureReachable(database));
-      if (pingEarly) reachable().catch(() => undefined);
-      const current = await this.databaseService.find(database.id);
-      if (!current) throw new NotFoundError('database', database.id);
-      await work(current, reachable);
-    });
+    const subject = {
+      type,
+      userId,
+      databaseId: database.id,
+      databaseName: database.name,
+      teamId: database.teamId,
+    };
+    return this.runner.run(
+      subject,
+      databaseLockKey(database.environmentId, database.name),
+      async () => {
+        let ping: Promise<void> | undefined;
+        const reachable = () => (ping ??= this.databaseService.ensureReachable(database));
+        if (pingEarly) reachable().catch(() => undefined);
+        const current = await this.databaseService.find(database.id);
+        if (!current) throw new NotFoundError('database', database.id);
+        await work(current, reachable);
+      },
+    );
   }
 }

@@ -8,6 +8,7 @@ import {
 } from '@nestjs/common';
 import { FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
+import { engineErrorForViewer, viewerOf } from '../http/engine-error-visibility';
 import { toProblem } from '../http/problem';
 
 /** The error body of the Open Service Broker API (not problem+json). */
@@ -81,7 +82,7 @@ export function sendBrokerError(
   reply: FastifyReply,
   error: unknown,
 ): void {
-  const answer = toBrokerError(error);
+  const answer = toBrokerError(engineErrorForViewer(error, viewerOf(request)));
   if (answer.status >= 500) {
     const reason = error instanceof Error ? (error.stack ?? error.message) : String(error);
     logger.error(`${request.method} ${request.url.split('?')[0]} failed: ${reason}`);

@@ -36,7 +36,8 @@ export interface CrudResource<E, C, U, CDto, UDto> {
   createDto: Type<CDto>;
   updateDto: Type<UDto>;
   responseDto: Type;
-  present(links: Links, entity: E): object;
+  /** The viewer may see less than a dba (e.g. an infra's address and admin login). */
+  present(links: Links, entity: E, viewer: AuthenticatedUser): object;
   createInput(dto: CDto): C;
   updateInput(dto: UDto): U;
   /** Who may write: `dba` (403 for others) or `any` authenticated user. */
@@ -48,7 +49,7 @@ export interface CrudResource<E, C, U, CDto, UDto> {
 }
 
 export interface DetailExtras<E> {
-  extras(entity: E): Promise<object>;
+  extras(entity: E, viewer: AuthenticatedUser): Promise<object>;
 }
 
 /**
@@ -87,7 +88,7 @@ export function crudController<E, C, U, CDto, UDto>(r: CrudResource<E, C, U, CDt
         r.name,
         page,
         count,
-        items.map((item) => r.present(links, item)),
+        items.map((item) => r.present(links, item, user)),
       );
     }
 
@@ -100,7 +101,10 @@ export function crudController<E, C, U, CDto, UDto>(r: CrudResource<E, C, U, CDt
       @RequestLinks() links: Links,
     ) {
       const entity = await this.service.get(id, user);
-      return { ...r.present(links, entity), ...(await this.detailExtras?.extras(entity)) };
+      return {
+        ...r.present(links, entity, user),
+        ...(await this.detailExtras?.extras(entity, user)),
+      };
     }
 
     @Post()
@@ -116,7 +120,7 @@ export function crudController<E, C, U, CDto, UDto>(r: CrudResource<E, C, U, CDt
       @Res({ passthrough: true }) reply: FastifyReply,
     ) {
       const entity = await this.service.create(r.createInput(body), user);
-      return created(reply, r.present(links, entity) as { _links: { self: string } });
+      return created(reply, r.present(links, entity, user) as { _links: { self: string } });
     }
 
     @Put(':id')
@@ -130,7 +134,7 @@ export function crudController<E, C, U, CDto, UDto>(r: CrudResource<E, C, U, CDt
       @CurrentUser() user: AuthenticatedUser,
       @RequestLinks() links: Links,
     ) {
-      return r.present(links, await this.service.update(id, r.updateInput(body), user));
+      return r.present(links, await this.service.update(id, r.updateInput(body), user), user);
     }
 
     @Patch(':id')
@@ -147,7 +151,7 @@ export function crudController<E, C, U, CDto, UDto>(r: CrudResource<E, C, U, CDt
       @CurrentUser() user: AuthenticatedUser,
       @RequestLinks() links: Links,
     ) {
-      return r.present(links, await this.service.update(id, r.updateInput(body), user));
+      return r.present(links, await this.service.update(id, r.updateInput(body), user), user);
     }
 
     @Delete(':id')

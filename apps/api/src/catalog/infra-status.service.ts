@@ -1,38 +1,53 @@
+import { AuthenticatedUser } from '@dbaas/auth';
 import { PlacementService } from '@dbaas/catalog';
-import { InfraAccess } from '@dbaas/engines';
+import { InfraProbe } from '@dbaas/engines';
 import { InfraEntity } from '@dbaas/persistence';
 import { Injectable } from '@nestjs/common';
 import { DetailExtras } from './crud-controller.factory';
 
+/** A detail read waits this long for the engine at most (the API answers within seconds). */
+const DETAIL_PROBE_TIMEOUT_MS = 4_500;
+
 export interface InfraStatus {
-  status: { reachable: boolean; version: string | null; error: string | null };
+  status?: { reachable: boolean; version: string | null; error: string | null };
+  warnings?: string[];
   databases: { placed: number; capacity: number; free: number };
 }
 
-/** The live part of `GET /api/infra/{id}/`: can we reach it, and how full is it. */
+/**
+ * The live part of `GET /api/infra/{id}/`: how full it is, and for a dba only, whether it
+ * answers and how it leaves its tenants unprotected. Other users' reads never reach the
+ * engine, and never see its errors (they name addresses).
+ */
 @Injectable()
 export class InfraStatusService implements DetailExtras<InfraEntity> {
   constructor(
-    private readonly infras: InfraAccess,
+    private readonly probes: InfraProbe,
     private readonly placement: PlacementService,
   ) {}
 
-  async extras(infra: InfraEntity): Promise<InfraStatus> {
+  async extras(infra: InfraEntity, viewer: AuthenticatedUser): Promise<InfraStatus> {
     const placed = await this.placement.placed(infra.id);
     const databases = {
       placed,
       capacity: infra.capacity,
       free: Math.max(0, infra.capacity - placed),
     };
-    try {
-      const { provider, target } = await this.infras.connect(infra.id);
-      const { version } = await provider.ping(target);
-      return { status: { reachable: true, version, error: null }, databases };
-    } catch (error) {
-      return {
-        status: { reachable: false, version: null, error: (error as Error).message },
-        databases,
-      };
-    }
+    if (viewer.role !== 'dba') return { databases };
+    // Fresh on every read: a dba looking at one infra wants it as it is now.
+    const health = await this.probes.probe(infra.id, {
+      maxAgeMs: 0,
+      timeoutMs: DETAIL_PROBE_TIMEOUT_MS,
+      warnings: { maxAgeMs: 0 },
+    });
+    return {
+      status: {
+        reachable: health.reachable,
+        version: health.version,
+        error: health.error?.message ?? null,
+      },
+      warnings: health.warnings,
+      databases,
+    };
   }
 }

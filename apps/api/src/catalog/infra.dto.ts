@@ -1,3 +1,4 @@
+import { AuthenticatedUser } from '@dbaas/auth';
 import { InfraInput } from '@dbaas/catalog';
 import { InfraEntity } from '@dbaas/persistence';
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
@@ -79,7 +80,7 @@ export class CreateInfraDto {
 }
 export class UpdateInfraDto extends PartialType(CreateInfraDto) {}
 
-/** Whether dbaas reaches the infra with its admin login, measured on each detail request. */
+/** Whether dbaas reaches the infra with its admin login, measured on each detail request (dba only). */
 export class InfraReachabilityDto {
   @ApiProperty({ example: true })
   reachable: boolean;
@@ -116,17 +117,30 @@ export class InfraDto {
   plan: string;
   @ApiProperty({ example: 'http://localhost:8000/api/environment/1/' })
   environment: string;
-  @ApiProperty({ example: ['127.0.0.1:5432'], type: [String] })
-  addresses: string[];
-  @ApiProperty({ example: 'postgres' })
-  admin_user: string;
+  @ApiPropertyOptional({
+    example: ['127.0.0.1:5432'],
+    type: [String],
+    description: 'dba only.',
+  })
+  addresses?: string[];
+  @ApiPropertyOptional({ example: 'postgres', description: 'dba only.' })
+  admin_user?: string;
   @ApiProperty({ example: 100 })
   capacity: number;
   @ApiPropertyOptional({
     type: InfraReachabilityDto,
-    description: 'Detail only: pinged live with the admin login.',
+    description: 'Detail only, dba only: pinged live with the admin login.',
   })
   status?: InfraReachabilityDto;
+  @ApiPropertyOptional({
+    type: [String],
+    example: [
+      'PostgreSQL accepts a login as postgres without its password (trust authentication in pg_hba.conf): ...',
+    ],
+    description:
+      'Detail only, dba only: how the engine leaves its tenants unprotected (trust authentication, an admin or Redis default user without a password, Redis ACL changes not persisted). Empty when nothing was found or the infra is unreachable.',
+  })
+  warnings?: string[];
   @ApiPropertyOptional({ type: InfraDatabasesDto, description: 'Detail only.' })
   databases?: InfraDatabasesDto;
 }
@@ -142,14 +156,14 @@ export const infraInput = (dto: UpdateInfraDto): Partial<InfraInput> => ({
   capacity: dto.capacity,
 });
 
-export const presentInfra = (links: Links, row: InfraEntity): InfraDto =>
+/** Where the engine is and who administers it are for dbas only (SPEC §11). */
+export const presentInfra = (links: Links, row: InfraEntity, viewer: AuthenticatedUser): InfraDto =>
   links.item('infra', {
     id: row.id,
     name: row.name,
     engine: links.to('engine', row.engineId),
     plan: links.to('plan', row.planId),
     environment: links.to('environment', row.environmentId),
-    addresses: row.addresses,
-    admin_user: row.adminUser,
+    ...(viewer.role === 'dba' ? { addresses: row.addresses, admin_user: row.adminUser } : {}),
     capacity: row.capacity,
   });

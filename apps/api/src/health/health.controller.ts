@@ -1,3 +1,4 @@
+import { AuthenticatedUser, CurrentUser, OptionalLogin } from '@dbaas/auth';
 import { Controller, Get, Res } from '@nestjs/common';
 import {
   ApiOkResponse,
@@ -47,15 +48,19 @@ export class HealthController {
     operationId: 'get_health_ready',
     summary: 'Readiness: the metadata store answers; every infra reported (no login needed)',
     description:
-      'Send traffic while this answers 200. Each infra is pinged through its engine provider (2 s at most) and reported with its version, but an unreachable engine does not make the API unready: only that engine’s databases fail (503), everything else works.',
+      'Send traffic while this answers 200. Each infra is pinged through its engine provider (2 s at most, the answer reused for 5 s) and reported with its version, but an unreachable engine does not make the API unready: only that engine’s databases fail (503), everything else works. With a dba’s Basic login, each infra also lists its security `warnings`; a missing or wrong login just leaves them out.',
   })
   @ApiOkResponse({ type: ReadinessDto, description: 'The metadata store answers.' })
   @ApiServiceUnavailableResponse({
     type: ReadinessDto,
     description: 'The metadata store does not answer (no infra is probed then).',
   })
-  async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<ReadinessDto> {
-    const answer = await this.readiness.readiness();
+  @OptionalLogin()
+  async ready(
+    @Res({ passthrough: true }) reply: FastifyReply,
+    @CurrentUser() user: AuthenticatedUser | undefined,
+  ): Promise<ReadinessDto> {
+    const answer = await this.readiness.readiness({ withWarnings: user?.role === 'dba' });
     if (answer.store === 'down') void reply.status(503);
     return answer;
   }

@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
 export const READINESS_ERRORS = ['timeout', 'unavailable', 'refused', 'error'] as const;
 export type ReadinessError = (typeof READINESS_ERRORS)[number];
@@ -44,11 +44,19 @@ export class InfraReadinessDto {
       'Why it is unreachable: no answer within 2 s, connection failed, admin login or statement refused, or another error. The full message is in `dbaas infra check` and `GET /api/infra/{id}/`.',
   })
   error: ReadinessError | null;
+  @ApiPropertyOptional({
+    type: [String],
+    example: ['The Redis default user is enabled without a password: ...'],
+    description:
+      'Only when the caller sends a dba login: how the engine leaves its tenants unprotected (see `GET /api/infra/{id}/`); empty when nothing was found or unreachable.',
+  })
+  warnings?: string[];
 }
 
 /**
  * `GET /health/ready`: 200 while the metadata store answers, 503 otherwise. Infras are
  * reported but never make the API unready: an engine down only fails its own databases.
+ * Each infra's probe is reused for 5 s.
  */
 export class ReadinessDto {
   @ApiProperty({ enum: ['ok', 'unavailable'], example: 'ok' })

@@ -1,4 +1,4 @@
-import { EngineTypeName, failureReason, InfraAccess } from '@dbaas/engines';
+import { failureReason, InfraProbe, ProbeTimeout } from '@dbaas/engines';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
@@ -6,8 +6,13 @@ import { InfraReadinessDto, ReadinessDto } from './health.dto';
 
 /** Probes answer fast: a store or engine slower than this counts as down for this probe. */
 export const PROBE_TIMEOUT_MS = 2_000;
-
-class ProbeTimeout extends Error {}
+/**
+ * An infra's probe is reused this long: a load balancer polling every second must not
+ * open an engine login (and run the security checks) per infra per poll.
+ */
+export const PROBE_CACHE_MS = 5_000;
+/** The security checks (asked for by a dba only) change rarely and cost a login: kept longer. */
+export const WARNINGS_CACHE_MS = 60_000;
 
 /** The promise, or a ProbeTimeout after `ms`; the timer never outlives the race. */
 async function within<T>(promise: Promise<T>, ms: number): Promise<T> {
@@ -16,7 +21,7 @@ async function within<T>(promise: Promise<T>, ms: number): Promise<T> {
     return await Promise.race([
       promise,
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new ProbeTimeout()), ms);
+        timer = setTimeout(() => reject(new ProbeTimeout(ms)), ms);
       }),
     ]);
   } finally {
@@ -27,7 +32,7 @@ async function within<T>(promise: Promise<T>, ms: number): Promise<T> {
 interface InfraRow {
   id: number;
   name: string;
-  engine: EngineTypeName;
+  engine: string;
 }
 
 /** What the health routes check: the metadata store, and every infra through its provider. */
@@ -35,7 +40,7 @@ interface InfraRow {
 export class ReadinessService {
   constructor(
     @InjectDataSource() private readonly store: DataSource,
-    private readonly infras: InfraAccess,
+    private readonly probes: InfraProbe,
   ) {}
 
   /** For `/health`, as it always was: no time limit of its own (the pool's connect timeout). */
@@ -48,7 +53,8 @@ export class ReadinessService {
     }
   }
 
-  async readiness(): Promise<ReadinessDto> {
+  /** `withWarnings`: each infra's security warnings too (a dba is asking). */
+  async readiness(options: { withWarnings: boolean }): Promise<ReadinessDto> {
     let rows: InfraRow[];
     try {
       rows = await within(
@@ -64,21 +70,25 @@ export class ReadinessService {
     } catch {
       return { status: 'unavailable', store: 'down', infras: [] };
     }
-    const infras = await Promise.all(rows.map((row) => this.probe(row)));
+    const infras = await Promise.all(rows.map((row) => this.probe(row, options.withWarnings)));
     return { status: 'ok', store: 'up', infras };
   }
 
-  private async probe(row: InfraRow): Promise<InfraReadinessDto> {
-    const base = { id: row.id, name: row.name, engine: row.engine };
-    try {
-      const { version } = await within(
-        this.infras.connect(row.id).then(({ provider, target }) => provider.ping(target)),
-        PROBE_TIMEOUT_MS,
-      );
-      return { ...base, reachable: true, version, error: null };
-    } catch (error) {
-      const reason = error instanceof ProbeTimeout ? 'timeout' : failureReason(error);
-      return { ...base, reachable: false, version: null, error: reason };
-    }
+  private async probe(row: InfraRow, withWarnings: boolean): Promise<InfraReadinessDto> {
+    const health = await this.probes.probe(row.id, {
+      maxAgeMs: PROBE_CACHE_MS,
+      timeoutMs: PROBE_TIMEOUT_MS,
+      warnings: withWarnings ? { maxAgeMs: WARNINGS_CACHE_MS } : undefined,
+    });
+    const error = health.error instanceof ProbeTimeout ? 'timeout' : failureReason(health.error);
+    return {
+      id: row.id,
+      name: row.name,
+      engine: row.engine,
+      reachable: health.reachable,
+      version: health.version,
+      error: health.reachable ? null : error,
+      ...(withWarnings ? { warnings: health.warnings } : {}),
+    };
   }
 }

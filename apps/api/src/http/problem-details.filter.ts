@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import { FastifyReply, FastifyRequest } from 'fastify';
 import { sendBrokerError } from '../broker/broker-errors';
 import { ReplayedAnswer } from '../idempotency/idempotency.service';
+import { engineErrorForViewer, viewerOf } from './engine-error-visibility';
 import { Problem, toProblem } from './problem';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
@@ -34,7 +35,7 @@ export function isBrokerPath(url: string): boolean {
  */
 export function sendError(request: FastifyRequest, reply: FastifyReply, error: unknown): void {
   if (isBrokerPath(request.url)) return sendBrokerError(request, reply, error);
-  const problem = toProblem(error);
+  const problem = toProblem(engineErrorForViewer(error, viewerOf(request)));
   logProblem(problem, error, request);
   sendProblem(reply, problem);
 }

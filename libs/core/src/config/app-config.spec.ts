@@ -13,6 +13,7 @@ describe('loadConfig', () => {
     expect(sut).toMatchObject({
       port: 8000,
       quarantineRetentionDays: 7,
+      reconcileIntervalSeconds: 60,
       databaseUrl: undefined,
       seedSampleData: true,
     });
@@ -51,6 +52,8 @@ describe('loadConfig', () => {
     ['DBAAS_ALLOWED_ORIGINS', 'https://a.example,'],
     ['DBAAS_ALLOWED_ORIGINS', '*'],
     ['DBAAS_ALLOWED_ORIGINS', 'null'],
+    ['DBAAS_RECONCILE_INTERVAL_SECONDS', '0'],
+    ['DBAAS_RECONCILE_INTERVAL_SECONDS', 'often'],
   ])('names %s when it is %j', (name, value) => {
     expect(() => loadConfig({ DBAAS_DATA_DIR: dataDir, [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ DBAAS_DATA_DIR: dataDir, [name]: value })).toThrow(name);

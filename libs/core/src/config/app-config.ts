@@ -18,6 +18,8 @@ export interface AppConfig {
   logLevel: 'error' | 'warn' | 'log' | 'debug';
   /** How long a measured used size is served from cache. */
   usedSizeCacheSeconds: number;
+  /** How often the reconciler converges interrupted work and repairs drift on the engines. */
+  reconcileIntervalSeconds: number;
   /** Seed the sample data when the store is empty (default: on for the embedded store only). */
   seedSampleData: boolean;
   /** When set, `/metrics` wants `Authorization: Bearer <token>`; unset, it is open. */
@@ -200,6 +202,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     bodyLimitBytes: integer(env, 'DBAAS_BODY_LIMIT_BYTES', 1048576, 1024, 104857600),
     logLevel,
     usedSizeCacheSeconds: integer(env, 'DBAAS_USED_SIZE_CACHE_SECONDS', 30, 0, 86400),
+    reconcileIntervalSeconds: integer(env, 'DBAAS_RECONCILE_INTERVAL_SECONDS', 60, 1, 86400),
     seedSampleData: boolean(env, 'DBAAS_SAMPLE_DATA', !databaseUrl),
     metricsToken,
     trustProxy: trustedProxies(env, 'DBAAS_TRUST_PROXY'),

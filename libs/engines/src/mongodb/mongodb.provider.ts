@@ -84,6 +84,7 @@ export class MongodbProvider extends EngineProvider {
   readonly type = 'mongodb' as const;
   readonly userNameMaxLength = USER_NAME_MAX_LENGTH;
   readonly reservedNames: readonly string[] = ['admin', 'config', 'local'];
+  readonly listsEveryDatabase = false;
 
   private readonly clients: InfraPools<Promise<MongoClientLike>>;
 
@@ -220,6 +221,27 @@ export class MongodbProvider extends EngineProvider {
         .map((u) => String(u.user))
         .filter((name) => /^[a-z][a-z0-9_]*$/.test(name) && name !== infra.adminUser);
       return [...new Set(names)].sort();
+    });
+  }
+
+  /**
+   * A server without access control (`security.authorization` not enabled) lets any client
+   * in without a login. Read from getCmdLineOpts; skipped when the admin may not run it.
+   */
+  async securityWarnings(infra: InfraTarget): Promise<string[]> {
+    return this.withAdmin(infra, [], async (client) => {
+      let options: Document;
+      try {
+        options = await client.db('admin').command({ getCmdLineOpts: 1 });
+      } catch (error) {
+        if (isUnavailable(error)) throw error;
+        return [];
+      }
+      const security = (options.parsed as Document | undefined)?.security as Document | undefined;
+      if (security?.authorization === 'enabled' || security?.keyFile) return [];
+      return [
+        `MongoDB runs without access control (security.authorization is not enabled): any client that reaches ${infra.addresses[0]} can read and change every database without a login.`,
+      ];
     });
   }
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createPool, Pool, RowDataPacket } from 'mysql2/promise';
+import { createConnection, createPool, Pool, RowDataPacket } from 'mysql2/promise';
 import { parseAddress } from '../common/address';
 import {
   COMMAND_TIMEOUT_MS,
@@ -60,6 +60,7 @@ export class MysqlProvider extends EngineProvider {
     'performance_schema',
     'sys',
   ];
+  readonly listsEveryDatabase = true;
 
   private readonly pools = new InfraPools<Pool>(
     (infra) => {
@@ -249,6 +250,34 @@ export class MysqlProvider extends EngineProvider {
             !PROTECTED_USERS.has(name),
         );
     });
+  }
+
+  /** An admin without a password: a login as the admin with an empty password is tried. */
+  async securityWarnings(infra: InfraTarget): Promise<string[]> {
+    const { host, port } = parseAddress(infra.addresses[0] ?? '', 3306);
+    try {
+      const connection = await createConnection({
+        host,
+        port,
+        user: infra.adminUser,
+        password: '',
+        connectTimeout: CONNECT_TIMEOUT_MS,
+      });
+      await connection.end().catch(() => connection.destroy());
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code === 'ER_ACCESS_DENIED_ERROR' || code === 'ER_HOST_NOT_PRIVILEGED') return [];
+      throw translateDriverError(
+        ENGINE,
+        infra.addresses,
+        error,
+        [infra.adminPassword],
+        isUnavailable,
+      );
+    }
+    return [
+      `The MySQL admin ${infra.adminUser} has no password: anyone who reaches ${infra.addresses[0]} can log in as ${infra.adminUser}.`,
+    ];
   }
 
   async close(): Promise<void> {

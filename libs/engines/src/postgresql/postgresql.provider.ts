@@ -40,6 +40,7 @@ export class PostgresqlProvider extends EngineProvider {
   readonly type = 'postgresql' as const;
   readonly userNameMaxLength = 63;
   readonly reservedNames: readonly string[] = ['postgres', 'template0', 'template1'];
+  readonly listsEveryDatabase = true;
 
   private readonly pools = new InfraPools<Pool>(
     (infra) => {
@@ -226,6 +227,32 @@ export class PostgresqlProvider extends EngineProvider {
     });
   }
 
+  /**
+   * Trust authentication: a login as the admin with a wrong password is tried; accepted, it
+   * means pg_hba.conf trusts this client. Else the `host` trust rules of pg_hba.conf are
+   * read, when the admin may (superusers only, by default).
+   */
+  async securityWarnings(infra: InfraTarget): Promise<string[]> {
+    if (await this.acceptsWrongPassword(infra)) {
+      return [
+        `PostgreSQL accepts a login as ${infra.adminUser} without its password (trust authentication in pg_hba.conf): anyone who reaches ${infra.addresses[0]} can log in as any user, the admin included.`,
+      ];
+    }
+    const rules = await this.withAdmin(infra, [], async (q) => {
+      const { rows } = await q<{ line_number: number; address: string | null }>(
+        "SELECT line_number, address FROM pg_hba_file_rules WHERE auth_method = 'trust' AND type LIKE 'host%' AND error IS NULL ORDER BY line_number",
+      );
+      return rows;
+    }).catch((error: unknown) => {
+      if (error instanceof EngineCommandError) return []; // not allowed to read pg_hba.conf
+      throw error;
+    });
+    return rules.map(
+      (rule) =>
+        `PostgreSQL trusts connections from ${rule.address ?? 'any address'} (pg_hba.conf line ${rule.line_number}): they log in without a password.`,
+    );
+  }
+
   async close(): Promise<void> {
     await this.pools.closeAll();
   }
@@ -348,6 +375,26 @@ export class PostgresqlProvider extends EngineProvider {
       throw this.translate(infra, error, allSecrets);
     } finally {
       client.release(broken);
+    }
+  }
+
+  /** A separate connection as the admin with a random password; true if the server lets it in. */
+  private async acceptsWrongPassword(infra: InfraTarget): Promise<boolean> {
+    const wrong = randomBytes(24).toString('base64url');
+    const client = new Client({
+      ...this.connectionConfig(infra, ADMIN_DATABASE),
+      password: wrong,
+    });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      return true;
+    } catch (error) {
+      // 28P01 invalid password, 28000 no pg_hba.conf entry / other method: protected.
+      if (/^28/.test(String((error as { code?: unknown }).code ?? ''))) return false;
+      throw this.translate(infra, error, [infra.adminPassword, wrong]);
+    } finally {
+      await client.end().catch(() => undefined);
     }
   }
 

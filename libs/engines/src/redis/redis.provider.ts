@@ -94,6 +94,7 @@ export class RedisProvider extends EngineProvider {
   readonly type = 'redis' as const;
   readonly userNameMaxLength = NAME_MAX_LENGTH;
   readonly reservedNames: readonly string[] = [];
+  readonly listsEveryDatabase = false;
 
   private readonly logger = new Logger(RedisProvider.name);
 
@@ -267,6 +268,40 @@ export class RedisProvider extends EngineProvider {
     });
   }
 
+  /**
+   * The `default` user (what a client without AUTH is) enabled without a password, and ACL
+   * changes that cannot be persisted: ACL SAVE needs an aclfile, CONFIG REWRITE (the
+   * fallback of persistAcl) a config file; with neither, every credential vanishes at a
+   * restart. A check the admin is not allowed to run is skipped.
+   */
+  async securityWarnings(infra: InfraTarget): Promise<string[]> {
+    return this.withAdmin(infra, [], async (redis) => {
+      const warnings: string[] = [];
+      const allowed = <T>(reply: Promise<T>) =>
+        reply.catch((error: Error) => {
+          if (/NOPERM|unknown command/i.test(error.message)) return null;
+          throw error;
+        });
+      const flags = aclFlags(await allowed(redis.call('ACL', 'GETUSER', 'default')));
+      if (flags.includes('on') && flags.includes('nopass')) {
+        warnings.push(
+          `The Redis default user is enabled without a password: any client that reaches ${infra.addresses[0]} is logged in as it, with its rights, without AUTH.`,
+        );
+      }
+      const aclfile = (await allowed(redis.call('CONFIG', 'GET', 'aclfile'))) as string[] | null;
+      const info = await allowed(redis.call('INFO', 'server'));
+      if (aclfile && info !== null) {
+        const configFile = /^config_file:(.*)$/m.exec(String(info))?.[1]?.trim() ?? '';
+        if (!aclfile[1] && !configFile) {
+          warnings.push(
+            'Redis ACL changes are not persisted (no ACL file, and no config file for CONFIG REWRITE): every credential vanishes when Redis restarts.',
+          );
+        }
+      }
+      return warnings;
+    });
+  }
+
   async close(): Promise<void> {
     await this.connections.closeAll();
   }
@@ -337,6 +372,14 @@ export class RedisProvider extends EngineProvider {
       throw translateDriverError(ENGINE, infra.addresses, error, allSecrets, isUnavailable);
     }
   }
+}
+
+/** The `flags` of an ACL GETUSER reply (a flat field/value list, or a map in RESP3). */
+function aclFlags(reply: unknown): string[] {
+  if (reply instanceof Map) return (reply.get('flags') as string[] | undefined) ?? [];
+  if (!Array.isArray(reply)) return [];
+  const at = reply.indexOf('flags');
+  return at >= 0 && Array.isArray(reply[at + 1]) ? (reply[at + 1] as string[]) : [];
 }
 
 function isUnavailable(error: unknown): boolean {

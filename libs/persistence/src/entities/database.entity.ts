@@ -19,8 +19,17 @@ import { TeamEntity } from './team.entity';
  * Lifecycle: `creating` → `ready` ⇄ (`quarantining` → `quarantined` → `restoring`), and
  * `deleting` → (row deleted). The transient states mark work in flight: if the process
  * dies, the reconciler finds them and rolls back a create or finishes the others.
+ * `ready` ⇄ `lost`: the drift repair found the database missing on its engine (or back).
  */
-export const DATABASE_STATUSES = ['creating', 'ready', 'quarantining', 'quarantined', 'restoring', 'deleting'] as const;
+export const DATABASE_STATUSES = [
+  'creating',
+  'ready',
+  'quarantining',
+  'quarantined',
+  'restoring',
+  'deleting',
+  'lost',
+] as const;
 export type DatabaseStatus = (typeof DATABASE_STATUSES)[number];
 
 @Entity('database')

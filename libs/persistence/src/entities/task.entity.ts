@@ -10,6 +10,7 @@ export const TASK_TYPES = [
   'create_credential',
   'reset_password',
   'delete_credential',
+  'repair_credential',
 ] as const;
 export type TaskType = (typeof TASK_TYPES)[number];
 

@@ -5,6 +5,7 @@ import { Broker1764576000000 } from './1764576000000-broker';
 import { CredentialResetting1764662400000 } from './1764662400000-credential-resetting';
 import { ProjectTeam1764748800000 } from './1764748800000-project-team';
 import { ProcessOwners1764835200000 } from './1764835200000-process-owners';
+import { DatabaseLost1764921600000 } from './1764921600000-database-lost';
 
 /** In order; TypeORM records each applied one in the `migrations` table. */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   CredentialResetting1764662400000,
   ProjectTeam1764748800000,
   ProcessOwners1764835200000,
+  DatabaseLost1764921600000,
 ];

@@ -1,0 +1,214 @@
+import { SecretBox } from '@dbaas/core';
+import { ConnectedInfra, InfraAccess } from '@dbaas/engines';
+import { databaseLockKey, DatabaseLocks, TaskHistory } from '@dbaas/operations';
+import { CredentialEntity, DatabaseEntity, TaskType } from '@dbaas/persistence';
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { In, Repository } from 'typeorm';
+import { DatabasesService } from './databases.service';
+
+/** What one round found and did, by database name. */
+export interface DriftReport {
+  /** `database/user` of every credential recreated on its engine. */
+  repaired: string[];
+  /** Databases now `lost`: missing on their engine. */
+  lost: string[];
+  /** Databases `lost` before and found on their engine again, now `ready`. */
+  found: string[];
+}
+
+type DatabaseRow = Pick<
+  DatabaseEntity,
+  'id' | 'name' | 'status' | 'infraId' | 'environmentId' | 'teamId'
+>;
+
+/**
+ * Drift repair (SPEC §11): what the store says is `ready` must exist on the engine. Per
+ * infra, one listing of its users (and databases, where the engine keeps them as such)
+ * finds the differences; each one is then fixed under the database's lock, after a second
+ * look, so that work in flight (a credential being deleted, a database being quarantined)
+ * is never undone:
+ *
+ * - a `ready` credential missing on its engine is recreated with its stored password and
+ *   privileges (task `repair_credential`);
+ * - a `ready` database missing on its engine becomes `lost` (a `reconcile_database` task
+ *   says so); found again, it is `ready` once more.
+ *
+ * An unreachable infra is skipped until a later round. The API runs it after the lifecycle
+ * reconciler, every DBAAS_RECONCILE_INTERVAL_SECONDS.
+ */
+@Injectable()
+export class DriftRepair {
+  private readonly logger = new Logger('DriftRepair');
+
+  constructor(
+    @InjectRepository(DatabaseEntity) private readonly databases: Repository<DatabaseEntity>,
+    @InjectRepository(CredentialEntity) private readonly credentials: Repository<CredentialEntity>,
+    private readonly databaseService: DatabasesService,
+    private readonly infras: InfraAccess,
+    private readonly locks: DatabaseLocks,
+    private readonly history: TaskHistory,
+    private readonly secrets: SecretBox,
+  ) {}
+
+  async repairAll(): Promise<DriftReport> {
+    const report: DriftReport = { repaired: [], lost: [], found: [] };
+    const rows: DatabaseRow[] = await this.databases.find({
+      select: {
+        id: true,
+        name: true,
+        status: true,
+        infraId: true,
+        environmentId: true,
+        teamId: true,
+      },
+      where: { status: In(['ready', 'lost']) },
+      order: { id: 'ASC' },
+    });
+    const byInfra = new Map<number, DatabaseRow[]>();
+    for (const row of rows) byInfra.set(row.infraId, [...(byInfra.get(row.infraId) ?? []), row]);
+    for (const [infraId, databases] of byInfra) {
+      try {
+        await this.repairInfra(infraId, databases, report);
+      } catch (error) {
+        this.logger.warn(
+          `Drift check of infra ${infraId} skipped, retried next round: ${(error as Error).message}`,
+        );
+      }
+    }
+    const changes = [
+      ...report.repaired.map((name) => `recreated ${name}`),
+      ...report.lost.map((name) => `${name} lost`),
+      ...report.found.map((name) => `${name} found again`),
+    ];
+    if (changes.length) this.logger.log(`Drift repaired: ${changes.join(', ')}`);
+    return report;
+  }
+
+  private async repairInfra(
+    infraId: number,
+    databases: DatabaseRow[],
+    report: DriftReport,
+  ): Promise<void> {
+    const connected = await this.infras.connect(infraId);
+    const onEngine = await this.lookAt(connected);
+    const missingUsers = await this.readyCredentialsMissing(databases, onEngine.users);
+    for (const database of databases) {
+      const exists = onEngine.databases?.has(database.name) ?? true;
+      const needsWork =
+        (database.status === 'ready' && (!exists || missingUsers.has(database.id))) ||
+        (database.status === 'lost' && exists);
+      if (!needsWork) continue;
+      const key = databaseLockKey(database.environmentId, database.name);
+      try {
+        await this.locks.tryWithLock(key, () =>
+          this.repairDatabase(database.id, connected, report),
+        );
+      } catch (error) {
+        this.logger.warn(
+          `Drift repair of ${database.name} failed, retried next round: ${(error as Error).message}`,
+        );
+      }
+    }
+  }
+
+  /** The users (and databases, when the engine lists every one) on the engine now. */
+  private async lookAt({ provider, target }: ConnectedInfra) {
+    const [users, databases] = await Promise.all([
+      provider.listUsers(target),
+      provider.listsEveryDatabase ? provider.listDatabases(target) : null,
+    ]);
+    return { users: new Set(users), databases: databases && new Set(databases) };
+  }
+
+  /** Database ids with at least one `ready` credential whose user is not on the engine. */
+  private async readyCredentialsMissing(
+    databases: DatabaseRow[],
+    users: Set<string>,
+  ): Promise<Set<number>> {
+    const credentials = await this.credentials.find({
+      select: { id: true, user: true, databaseId: true },
+      where: { databaseId: In(databases.map((d) => d.id)), status: 'ready' },
+    });
+    return new Set(credentials.filter((c) => !users.has(c.user)).map((c) => c.databaseId));
+  }
+
+  /** Under the database's lock: looks again, then fixes what is still wrong. */
+  private async repairDatabase(
+    id: number,
+    connected: ConnectedInfra,
+    report: DriftReport,
+  ): Promise<void> {
+    const database = await this.databases.findOneBy({ id });
+    if (!database || (database.status !== 'ready' && database.status !== 'lost')) return;
+    const onEngine = await this.lookAt(connected);
+    const exists = onEngine.databases?.has(database.name) ?? true;
+    if (!exists) {
+      if (database.status === 'ready') {
+        await this.record(
+          database,
+          'reconcile_database',
+          'drift: missing on its engine, now lost',
+          () => this.databaseService.setStatus(database.id, 'lost'),
+        );
+        report.lost.push(database.name);
+      }
+      return;
+    }
+    if (database.status === 'lost') {
+      await this.record(
+        database,
+        'reconcile_database',
+        'drift: found on its engine again, ready',
+        () => this.databaseService.setStatus(database.id, 'ready'),
+      );
+      report.found.push(database.name);
+    }
+    // Naming passwordEncrypted in `select` reads it although the column is not selected by default.
+    const credentials = await this.credentials.find({
+      select: { id: true, user: true, privileges: true, passwordEncrypted: true },
+      where: { databaseId: id, status: 'ready' },
+      order: { id: 'ASC' },
+    });
+    for (const credential of credentials.filter((c) => !onEngine.users.has(c.user))) {
+      await this.record(
+        database,
+        'repair_credential',
+        `drift: user ${credential.user} missing on its engine`,
+        () =>
+          connected.provider.createUser(connected.target, {
+            database: database.name,
+            user: credential.user,
+            password: this.secrets.decrypt(credential.passwordEncrypted),
+            privileges: credential.privileges,
+          }),
+      );
+      report.repaired.push(`${database.name}/${credential.user}`);
+    }
+  }
+
+  /** One repair as a system task of the database (its team sees it). */
+  private async record(
+    database: DatabaseEntity,
+    type: TaskType,
+    origin: string,
+    work: () => Promise<void>,
+  ) {
+    const task = await this.history.open({
+      type,
+      userId: null,
+      databaseId: database.id,
+      databaseName: database.name,
+      teamId: database.teamId,
+      origin,
+    });
+    await this.history.started(task);
+    try {
+      await work();
+      await this.history.succeeded(task);
+    } catch (error) {
+      await this.history.failed(task, error);
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,91 @@
+import { EngineUnavailableError } from '@dbaas/core';
+import { InfraEntity } from '@dbaas/persistence';
+import { EngineProvider, InfraTarget } from './engine-provider';
+import { ConnectedInfra, InfraAccess } from './infra-access.service';
+import { InfraProbe, ProbeTimeout } from './infra-probe.service';
+
+describe('InfraProbe', () => {
+  let target: InfraTarget;
+  let provider: jest.Mocked<Pick<EngineProvider, 'ping' | 'securityWarnings'>>;
+  let access: jest.Mocked<Pick<InfraAccess, 'connect'>>;
+  let sut: InfraProbe;
+  const cached = { maxAgeMs: 60_000, timeoutMs: 1_000, warnings: { maxAgeMs: 60_000 } };
+
+  beforeEach(() => {
+    target = { id: 3, addresses: ['h:5432'], adminUser: 'admin', adminPassword: 'pw-one' };
+    provider = {
+      ping: jest.fn(async (_infra: InfraTarget) => ({ version: '15.4' })),
+      securityWarnings: jest.fn(async (_infra: InfraTarget) => ['trust']),
+    };
+    access = {
+      connect: jest.fn(
+        async (_id: number) =>
+          ({
+            infra: {} as InfraEntity,
+            provider,
+            target: { ...target },
+          }) as unknown as ConnectedInfra,
+      ),
+    };
+    sut = new InfraProbe(access as unknown as InfraAccess);
+  });
+
+  it('pings and checks, and reuses the answer within maxAgeMs', async () => {
+    const first = await sut.probe(3, cached);
+    expect(first).toEqual({ reachable: true, version: '15.4', error: null, warnings: ['trust'] });
+    await expect(sut.probe(3, cached)).resolves.toEqual(first);
+    expect(provider.ping).toHaveBeenCalledTimes(1);
+    expect(provider.securityWarnings).toHaveBeenCalledTimes(1);
+  });
+
+  it('probes again with maxAgeMs 0, and when the admin login changed', async () => {
+    await sut.probe(3, cached);
+    await sut.probe(3, { ...cached, maxAgeMs: 0 });
+    expect(provider.ping).toHaveBeenCalledTimes(2);
+    expect(provider.securityWarnings).toHaveBeenCalledTimes(1);
+    target.adminPassword = 'pw-two';
+    await sut.probe(3, cached);
+    expect(provider.ping).toHaveBeenCalledTimes(3);
+  });
+
+  it('runs no security check unless asked, and keeps the checks for their own maxAgeMs', async () => {
+    await expect(sut.probe(3, { maxAgeMs: 0, timeoutMs: 1_000 })).resolves.toMatchObject({
+      reachable: true,
+      warnings: [],
+    });
+    expect(provider.securityWarnings).not.toHaveBeenCalled();
+    await sut.probe(3, { maxAgeMs: 0, timeoutMs: 1_000, warnings: { maxAgeMs: 60_000 } });
+    await sut.probe(3, { maxAgeMs: 0, timeoutMs: 1_000, warnings: { maxAgeMs: 60_000 } });
+    expect(provider.ping).toHaveBeenCalledTimes(3);
+    expect(provider.securityWarnings).toHaveBeenCalledTimes(1);
+  });
+
+  it('reports an unreachable engine with its error, and still runs the checks', async () => {
+    const down = new EngineUnavailableError('postgresql at h:5432 is unavailable: refused');
+    provider.ping.mockRejectedValue(down);
+    await expect(sut.probe(3, cached)).resolves.toEqual({
+      reachable: false,
+      version: null,
+      error: down,
+      warnings: ['trust'],
+    });
+  });
+
+  it('a failed check leaves the ping answer alone, without warnings', async () => {
+    provider.securityWarnings.mockRejectedValue(new Error('permission denied'));
+    await expect(sut.probe(3, cached)).resolves.toMatchObject({ reachable: true, warnings: [] });
+  });
+
+  it('an engine slower than timeoutMs is unreachable with a ProbeTimeout', async () => {
+    provider.ping.mockReturnValue(new Promise(() => undefined));
+    const health = await sut.probe(3, { maxAgeMs: 0, timeoutMs: 20 });
+    expect(health.reachable).toBe(false);
+    expect(health.error).toBeInstanceOf(ProbeTimeout);
+  });
+
+  it('an infra that cannot be looked up is unreachable, and not kept', async () => {
+    access.connect.mockRejectedValueOnce(new Error('no such infra'));
+    await expect(sut.probe(3, cached)).resolves.toMatchObject({ reachable: false, warnings: [] });
+    await expect(sut.probe(3, cached)).resolves.toMatchObject({ reachable: true });
+  });
+});
