@@ -23,18 +23,31 @@ interface ContractTarget {
   login: Login;
   /** The harness server, when the suite owns it ("engine down" test). */
   server?: EngineServer;
+  /** How an open session of this engine fails once the server has ended it. */
+  sessionEnded: RegExp;
   /** The exact endpoint expected for a database. */
   expectedEndpoint(database: string): string;
   teardown(): Promise<void>;
 }
 
-/** Resolves when `attempt` rejects, retrying for a while (session kills are asynchronous on some engines). */
-async function eventuallyRejects(attempt: () => Promise<unknown>, timeoutMs = 3000): Promise<void> {
+/**
+ * Resolves when `attempt` rejects with an error matching `expected`, retrying for a while
+ * (session kills are asynchronous on some engines). Any other error fails at once: a
+ * session refused a command (NOPERM, permission denied) is not a session that was ended.
+ */
+async function eventuallyRejects(
+  attempt: () => Promise<unknown>,
+  expected: RegExp,
+  timeoutMs = 3000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    try {
-      await attempt();
-    } catch {
+    const error = await attempt().then(
+      () => null,
+      (e: unknown) => e as Error,
+    );
+    if (error) {
+      expect(error.message).toMatch(expected);
       return;
     }
     if (Date.now() > deadline) throw new Error('expected the operation to fail, it kept working');
@@ -200,7 +213,7 @@ export function describeEngineContract(name: string, setup: () => Promise<Contra
 
       await t.provider.revokeAccess(t.infra, { database: dbA, user: owner });
       await t.provider.revokeAccess(t.infra, { database: dbA, user: owner });
-      await eventuallyRejects(() => open.ping());
+      await eventuallyRejects(() => open.ping(), t.sessionEnded);
       await expect(t.login(dbA, owner, ownerPassword)).rejects.toThrow();
       expect(await t.provider.listUsers(t.infra)).toContain(owner); // no data or user dropped
 
@@ -252,7 +265,7 @@ export function describeEngineContract(name: string, setup: () => Promise<Contra
       await t.provider.dropDatabase(t.infra, dbA);
       await t.provider.dropDatabase(t.infra, dbA);
       console.info(`${name}: drop 3 users + database (twice each) took ${Date.now() - started} ms`);
-      await eventuallyRejects(() => open.ping());
+      await eventuallyRejects(() => open.ping(), t.sessionEnded);
       await expect(t.login(dbA, reader, readerPassword)).rejects.toThrow();
 
       await t.provider.dropUser(t.infra, { database: dbB, user: ownerB });
@@ -339,6 +352,9 @@ describeEngineContract('postgresql', async () => {
     },
     login: postgresLogin(server.host, server.port),
     server,
+    // pg_terminate_backend: the first query sees the termination, later ones the dead client.
+    sessionEnded:
+      /terminating connection due to administrator command|Connection terminated|not queryable/,
     expectedEndpoint: (db) => `postgresql://<user>:<password>@${server.address}/${db}`,
     teardown: () => server.destroy(),
   };
@@ -356,6 +372,8 @@ describeEngineContract('mysql (MariaDB)', async () => {
     },
     login: mysqlLogin(server.host, server.port),
     server,
+    // KILL CONNECTION: "Connection was killed", then the closed socket.
+    sessionEnded: /Connection was killed|Connection lost|connection is in closed state/,
     expectedEndpoint: (db) => `mysql://<user>:<password>@${server.address}/${db}`,
     teardown: () => server.destroy(),
   };
@@ -449,6 +467,8 @@ describeEngineContract('redis', async () => {
     },
     login: redisLogin(server.host, server.port),
     server,
+    // CLIENT KILL USER closes the socket; ioredis does not reconnect (retryStrategy null).
+    sessionEnded: /Connection is closed|Stream isn't writeable/,
     expectedEndpoint: () => `redis://<user>:<password>@${server.address}/0`,
     teardown: () => server.destroy(),
   };
@@ -475,6 +495,9 @@ if (mongoUrl) {
         adminPassword: decodeURIComponent(url.password),
       },
       login: mongoLogin(hosts),
+      // MongoDB cannot close another user's connections: they lose every role instead
+      // (see MongodbProvider.revokeAccess). Unverified here: no MongoDB server.
+      sessionEnded: /not authorized|Unauthorized|UserNotFound/,
       expectedEndpoint: (db) => `mongodb://<user>:<password>@${hosts}/${db}`,
       teardown: async () => undefined,
     };
