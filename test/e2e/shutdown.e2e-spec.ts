@@ -6,7 +6,6 @@ import { until } from './support/until';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-
 /**
  * SIGTERM while a database create is in flight: MariaDB's global read lock
  * (`FLUSH TABLES WITH READ LOCK`) holds the create's CREATE DATABASE until the test
