@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import Redis from 'ioredis';
 import { createConnection } from 'mysql2/promise';
 import { Client } from 'pg';
@@ -464,21 +465,37 @@ describe('Open Service Broker API (e2e)', () => {
     });
 
     it('PUT with accepts_incomplete=true: 202 with an operation, last_operation until succeeded', async () => {
-      const answer = await put(instancePath(id, '?accepts_incomplete=true'), {
-        ...mysqlOffer,
-        ...ORG,
-        context: CONTEXT,
-        parameters: { name: 'Shop Orders' },
-      });
-      expect(answer.status).toBe(202);
-      expect(answer.body.operation).toMatch(/^provision-/);
-      const again = await put(instancePath(id, '?accepts_incomplete=true'), {
-        ...mysqlOffer,
-        ...ORG,
-        parameters: { name: 'Shop Orders' },
-      });
-      expect([200, 202]).toContain(again.status);
-      if (again.status === 202) expect(again.body.operation).toBe(answer.body.operation);
+      // Another session holds the new database's lock, so the provisioning stays in progress
+      // for as long as the test needs: the repeated PUT meets it running, not finished.
+      const holder = new Client({ connectionString: stack.metadataUrl });
+      await holder.connect();
+      const lockId = createHash('sha256')
+        .update('database:1:shop_orders')
+        .digest()
+        .readBigInt64BE(0)
+        .toString();
+      await holder.query('SELECT pg_advisory_lock($1)', [lockId]);
+      let answer: Answer;
+      try {
+        answer = await put(instancePath(id, '?accepts_incomplete=true'), {
+          ...mysqlOffer,
+          ...ORG,
+          context: CONTEXT,
+          parameters: { name: 'Shop Orders' },
+        });
+        expect(answer.status).toBe(202);
+        expect(answer.body.operation).toMatch(/^provision-/);
+        const again = await put(instancePath(id, '?accepts_incomplete=true'), {
+          ...mysqlOffer,
+          ...ORG,
+          parameters: { name: 'Shop Orders' },
+        });
+        expect(again.status).toBe(202);
+        expect(again.body).toEqual({ operation: answer.body.operation });
+      } finally {
+        await holder.query('SELECT pg_advisory_unlock($1)', [lockId]);
+        await holder.end();
+      }
       const done = await poll(id, answer.body.operation);
       expect(done.status).toBe(200);
       expect(done.body).toEqual({
@@ -489,6 +506,14 @@ describe('Open Service Broker API (e2e)', () => {
       expect(fetched.status).toBe(200);
       expect(fetched.body.parameters).toEqual({ name: 'Shop Orders' });
       databaseId = Number(fetched.body.metadata.labels['dbaas-database-id']);
+      // Once provisioned, the same PUT is answered 200 with the instance's metadata.
+      const finished = await put(instancePath(id, '?accepts_incomplete=true'), {
+        ...mysqlOffer,
+        ...ORG,
+        parameters: { name: 'Shop Orders' },
+      });
+      expect(finished.status).toBe(200);
+      expect(finished.body).toEqual({ metadata: fetched.body.metadata });
     });
 
     it('binds MariaDB credentials (jdbc:mysql) that log in', async () => {
