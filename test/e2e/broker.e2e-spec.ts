@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import Redis from 'ioredis';
 import { createConnection } from 'mysql2/promise';
 import { Client } from 'pg';
@@ -8,7 +9,12 @@ const VERSION = { 'X-Broker-API-Version': '2.17' };
 const BROKER = 'platform:platform-pass-1';
 const BROKER_TWO_TEAMS = 'platform2:platform-pass-2';
 const ORG = { organization_guid: 'org-guid-1', space_guid: 'space-guid-1' };
-const CONTEXT = { platform: 'cloudfoundry', organization_guid: 'org-guid-1', space_guid: 'space-guid-1', instance_name: 'orders-db' };
+const CONTEXT = {
+  platform: 'cloudfoundry',
+  organization_guid: 'org-guid-1',
+  space_guid: 'space-guid-1',
+  instance_name: 'orders-db',
+};
 
 interface Plan {
   id: string;
@@ -25,7 +31,8 @@ interface Service {
 
 let counter = 0;
 /** A fresh instance or binding id (a UUID, as platforms send). */
-const newId = () => `4f1b2c3d-${(++counter).toString(16).padStart(4, '0')}-4a5b-8c6d-${Date.now().toString(16).padStart(12, '0').slice(-12)}`;
+const newId = () =>
+  `4f1b2c3d-${(++counter).toString(16).padStart(4, '0')}-4a5b-8c6d-${Date.now().toString(16).padStart(12, '0').slice(-12)}`;
 const hex = (id: string) => id.replace(/-/g, '');
 
 /**
@@ -39,11 +46,18 @@ describe('Open Service Broker API (e2e)', () => {
   let services: Service[];
   const offer: Record<string, { service_id: string; plan_id: string }> = {};
 
-  const v2 = (client: HttpClient, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
-    client.request(method, path, { body, headers: { ...VERSION, ...headers } });
-  const put = (path: string, body: unknown, headers?: Record<string, string>) => v2(osb, 'PUT', path, body, headers);
+  const v2 = (
+    client: HttpClient,
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ) => client.request(method, path, { body, headers: { ...VERSION, ...headers } });
+  const put = (path: string, body: unknown, headers?: Record<string, string>) =>
+    v2(osb, 'PUT', path, body, headers);
   const get = (path: string) => v2(osb, 'GET', path);
-  const del = (path: string, headers?: Record<string, string>) => v2(osb, 'DELETE', path, undefined, headers);
+  const del = (path: string, headers?: Record<string, string>) =>
+    v2(osb, 'DELETE', path, undefined, headers);
   const instancePath = (id: string, query = '') => `/v2/service_instances/${id}${query}`;
   const q = (o: { service_id: string; plan_id: string }, extra = '') =>
     `?service_id=${o.service_id}&plan_id=${o.plan_id}${extra}`;
@@ -51,7 +65,9 @@ describe('Open Service Broker API (e2e)', () => {
   /** Polls last_operation until it leaves `in progress`. */
   async function poll(id: string, operation: string): Promise<Answer> {
     for (let i = 0; i < 100; i++) {
-      const answer = await get(instancePath(id, `/last_operation?operation=${encodeURIComponent(operation)}`));
+      const answer = await get(
+        instancePath(id, `/last_operation?operation=${encodeURIComponent(operation)}`),
+      );
       if (answer.status !== 200 || answer.body.state !== 'in progress') return answer;
       expect(answer.headers.get('retry-after')).toMatch(/^\d+$/);
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -65,7 +81,10 @@ describe('Open Service Broker API (e2e)', () => {
       type: expect.stringContaining('application/json'),
     });
     expect(answer.body).toEqual(
-      expect.objectContaining({ error: error ?? expect.any(String), description: expect.any(String) }),
+      expect.objectContaining({
+        error: error ?? expect.any(String),
+        description: expect.any(String),
+      }),
     );
     expect(answer.body.description.length).toBeGreaterThan(0);
     expect(answer.body).not.toHaveProperty('type');
@@ -77,7 +96,12 @@ describe('Open Service Broker API (e2e)', () => {
       ['platform', 'platform-pass-1', [1]],
       ['platform2', 'platform-pass-2', [1, 2]],
     ] as const) {
-      const created = await stack.http.post('/api/user/', { username, password, role: 'broker', teams });
+      const created = await stack.http.post('/api/user/', {
+        username,
+        password,
+        role: 'broker',
+        teams,
+      });
       expect(created.status).toBe(201);
     }
     osb = stack.http.as(BROKER);
@@ -85,7 +109,8 @@ describe('Open Service Broker API (e2e)', () => {
     expect(catalog.status).toBe(200);
     services = catalog.body.services;
     for (const service of services) {
-      for (const plan of service.plans) offer[plan.name] = { service_id: service.id, plan_id: plan.id };
+      for (const plan of service.plans)
+        offer[plan.name] = { service_id: service.id, plan_id: plan.id };
     }
   }, 180_000);
 
@@ -103,37 +128,57 @@ describe('Open Service Broker API (e2e)', () => {
     });
 
     it('refuses a regular user with 403; a dba may use the broker', async () => {
-      expectBrokerError(await v2(stack.http.as('user:123456'), 'GET', '/v2/catalog'), 403, 'Forbidden');
+      expectBrokerError(
+        await v2(stack.http.as('user:123456'), 'GET', '/v2/catalog'),
+        403,
+        'Forbidden',
+      );
       expect((await v2(stack.http, 'GET', '/v2/catalog')).status).toBe(200);
     });
 
     it('answers 412 when X-Broker-API-Version is missing, malformed or older than 2.13', async () => {
       expectBrokerError(await osb.get('/v2/catalog'), 412, 'PreconditionFailed');
       for (const version of ['2.12', '1.17', '3.0', 'latest', '']) {
-        const answer = await v2(osb, 'GET', '/v2/catalog', undefined, { 'X-Broker-API-Version': version });
+        const answer = await v2(osb, 'GET', '/v2/catalog', undefined, {
+          'X-Broker-API-Version': version,
+        });
         expectBrokerError(answer, 412, 'PreconditionFailed');
       }
       for (const version of ['2.13', '2.16', '2.17', '2.18']) {
-        const answer = await v2(osb, 'GET', '/v2/catalog', undefined, { 'X-Broker-API-Version': version });
+        const answer = await v2(osb, 'GET', '/v2/catalog', undefined, {
+          'X-Broker-API-Version': version,
+        });
         expect([version, answer.status]).toEqual([version, 200]);
       }
     });
 
     it('echoes X-Broker-API-Request-Identity', async () => {
-      const answer = await v2(osb, 'GET', '/v2/catalog', undefined, { 'X-Broker-API-Request-Identity': 'req-42' });
+      const answer = await v2(osb, 'GET', '/v2/catalog', undefined, {
+        'X-Broker-API-Request-Identity': 'req-42',
+      });
       expect(answer.headers.get('x-broker-api-request-identity')).toBe('req-42');
     });
   });
 
   describe('GET /v2/catalog', () => {
     it('has one service per engine type and one plan per plan and environment, with stable UUIDs', async () => {
-      expect(services.map((s) => s.name).sort()).toEqual(['dbaas-mongodb', 'dbaas-mysql', 'dbaas-postgresql', 'dbaas-redis']);
+      expect(services.map((s) => s.name).sort()).toEqual([
+        'dbaas-mongodb',
+        'dbaas-mysql',
+        'dbaas-postgresql',
+        'dbaas-redis',
+      ]);
       const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
       const ids = services.flatMap((s) => [s.id, ...s.plans.map((p) => p.id)]);
       expect(new Set(ids).size).toBe(ids.length);
       for (const id of ids) expect(id).toMatch(uuid);
       for (const service of services) {
-        expect(service).toMatchObject({ bindable: true, instances_retrievable: true, bindings_retrievable: true, plan_updateable: false });
+        expect(service).toMatchObject({
+          bindable: true,
+          instances_retrievable: true,
+          bindings_retrievable: true,
+          plan_updateable: false,
+        });
         expect(service.description).toMatch(/quarantine/);
         expect(service.plans.map((p) => p.name).sort()).toEqual(
           expect.arrayContaining([expect.stringMatching(/-dev$/), expect.stringMatching(/-prod$/)]),
@@ -156,11 +201,19 @@ describe('Open Service Broker API (e2e)', () => {
         $schema: 'http://json-schema.org/draft-04/schema#',
         properties: { name: expect.any(Object), team: expect.any(Object) },
       });
-      expect(plan.schemas.service_binding.create.parameters.properties.privileges.enum).toEqual(['owner', 'read-write', 'read-only']);
+      expect(plan.schemas.service_binding.create.parameters.properties.privileges.enum).toEqual([
+        'owner',
+        'read-write',
+        'read-only',
+      ]);
     });
 
     it('drops a plan when it is deactivated, and keeps the ids of the others', async () => {
-      const plan = await stack.http.post('/api/plan/', { name: 'pg-extra', engine: 1, environments: [1] });
+      const plan = await stack.http.post('/api/plan/', {
+        name: 'pg-extra',
+        engine: 1,
+        environments: [1],
+      });
       expect(plan.status).toBe(201);
       const withExtra = (await get('/v2/catalog')).body.services as Service[];
       const pg = withExtra.find((s) => s.name === 'dbaas-postgresql')!;
@@ -183,9 +236,13 @@ describe('Open Service Broker API (e2e)', () => {
     });
 
     it('PUT: 201, a database osb_<hex of the id> in the broker user’s team, context recorded', async () => {
-      const answer = await put(instancePath(id), { ...pgOffer, ...ORG, context: CONTEXT, 'x-vendor-field': 1 }, {
-        'X-Broker-API-Originating-Identity': identity,
-      });
+      const answer = await put(
+        instancePath(id),
+        { ...pgOffer, ...ORG, context: CONTEXT, 'x-vendor-field': 1 },
+        {
+          'X-Broker-API-Originating-Identity': identity,
+        },
+      );
       expect(answer.status).toBe(201);
       expect(answer.body.metadata.labels['dbaas-database']).toBe(`osb_${hex(id)}`);
       const list = await stack.http.get(`/api/database/?name=osb_${hex(id)}`);
@@ -194,8 +251,16 @@ describe('Open Service Broker API (e2e)', () => {
       databaseId = database.id;
       expect(database).toMatchObject({ status: 'ready', team: `${stack.api.baseUrl}/api/team/1/` });
       expect(database.description).toContain(id);
-      const [row] = await stack.metadata('SELECT * FROM broker_instance WHERE instance_id = $1', [id]);
-      expect(row).toMatchObject({ context: CONTEXT, organization_guid: 'org-guid-1', space_guid: 'space-guid-1', database_id: databaseId, state: 'succeeded' });
+      const [row] = await stack.metadata('SELECT * FROM broker_instance WHERE instance_id = $1', [
+        id,
+      ]);
+      expect(row).toMatchObject({
+        context: CONTEXT,
+        organization_guid: 'org-guid-1',
+        space_guid: 'space-guid-1',
+        database_id: databaseId,
+        state: 'succeeded',
+      });
     });
 
     it('records X-Broker-API-Originating-Identity in the task history', async () => {
@@ -207,19 +272,43 @@ describe('Open Service Broker API (e2e)', () => {
     });
 
     it('PUT again: 200 with the same attributes, 409 with other parameters, plan or space', async () => {
-      const same = await put(instancePath(id), { ...pgOffer, ...ORG, context: { ...CONTEXT, extra: 'ignored' } });
+      const same = await put(instancePath(id), {
+        ...pgOffer,
+        ...ORG,
+        context: { ...CONTEXT, extra: 'ignored' },
+      });
       expect(same.status).toBe(200);
       expect(same.body.metadata.labels['dbaas-database']).toBe(`osb_${hex(id)}`);
-      expectBrokerError(await put(instancePath(id), { ...pgOffer, ...ORG, parameters: { description: 'other' } }), 409, 'Conflict');
-      expectBrokerError(await put(instancePath(id), { ...offer['postgresql-small-prod'], ...ORG }), 409, 'Conflict');
-      expectBrokerError(await put(instancePath(id), { ...pgOffer, ...ORG, space_guid: 'other' }), 409, 'Conflict');
-      expect(await stack.metadata('SELECT id FROM database WHERE name = $1', [`osb_${hex(id)}`])).toHaveLength(1);
+      expectBrokerError(
+        await put(instancePath(id), { ...pgOffer, ...ORG, parameters: { description: 'other' } }),
+        409,
+        'Conflict',
+      );
+      expectBrokerError(
+        await put(instancePath(id), { ...offer['postgresql-small-prod'], ...ORG }),
+        409,
+        'Conflict',
+      );
+      expectBrokerError(
+        await put(instancePath(id), { ...pgOffer, ...ORG, space_guid: 'other' }),
+        409,
+        'Conflict',
+      );
+      expect(
+        await stack.metadata('SELECT id FROM database WHERE name = $1', [`osb_${hex(id)}`]),
+      ).toHaveLength(1);
     });
 
     it('GET the instance: 200 with service, plan and parameters; unknown: 404', async () => {
       const answer = await get(instancePath(id));
       expect(answer.status).toBe(200);
-      expect(answer.body).toEqual({ ...pgOffer, parameters: {}, metadata: { labels: { 'dbaas-database': `osb_${hex(id)}`, 'dbaas-database-id': String(databaseId) } } });
+      expect(answer.body).toEqual({
+        ...pgOffer,
+        parameters: {},
+        metadata: {
+          labels: { 'dbaas-database': `osb_${hex(id)}`, 'dbaas-database-id': String(databaseId) },
+        },
+      });
       expectBrokerError(await get(instancePath(newId())), 404, 'NotFound');
     });
 
@@ -233,7 +322,12 @@ describe('Open Service Broker API (e2e)', () => {
       credentials = answer.body.credentials;
       const host = stack.pg.address.split(':')[0];
       const port = Number(stack.pg.address.split(':')[1]);
-      expect(credentials).toMatchObject({ host, port, database: `osb_${hex(id)}`, username: expect.stringMatching(/^b_[0-9a-f]{24}$/) });
+      expect(credentials).toMatchObject({
+        host,
+        port,
+        database: `osb_${hex(id)}`,
+        username: expect.stringMatching(/^b_[0-9a-f]{24}$/),
+      });
       expect(credentials.uri).toBe(
         `postgresql://${credentials.username}:${encodeURIComponent(credentials.password)}@${host}:${port}/osb_${hex(id)}`,
       );
@@ -244,7 +338,9 @@ describe('Open Service Broker API (e2e)', () => {
       const client = new Client({ connectionString: credentials.uri });
       await client.connect();
       await client.query('CREATE TABLE orders (id int)');
-      expect((await client.query('SELECT current_database() AS db')).rows[0].db).toBe(`osb_${hex(id)}`);
+      expect((await client.query('SELECT current_database() AS db')).rows[0].db).toBe(
+        `osb_${hex(id)}`,
+      );
       await client.end();
     });
 
@@ -253,16 +349,33 @@ describe('Open Service Broker API (e2e)', () => {
       const same = await put(path, { ...pgOffer, bind_resource: { app_guid: 'app-1' } });
       expect(same.status).toBe(200);
       expect(same.body.credentials).toEqual(credentials);
-      expectBrokerError(await put(path, { ...pgOffer, bind_resource: { app_guid: 'app-2' } }), 409, 'Conflict');
-      expectBrokerError(await put(path, { ...pgOffer, bind_resource: { app_guid: 'app-1' }, parameters: { privileges: 'read-only' } }), 409, 'Conflict');
+      expectBrokerError(
+        await put(path, { ...pgOffer, bind_resource: { app_guid: 'app-2' } }),
+        409,
+        'Conflict',
+      );
+      expectBrokerError(
+        await put(path, {
+          ...pgOffer,
+          bind_resource: { app_guid: 'app-1' },
+          parameters: { privileges: 'read-only' },
+        }),
+        409,
+        'Conflict',
+      );
     });
 
     it('binds a read-only credential that cannot write', async () => {
-      const answer = await put(`${instancePath(id)}/service_bindings/${newId()}`, { ...pgOffer, parameters: { privileges: 'read-only' } });
+      const answer = await put(`${instancePath(id)}/service_bindings/${newId()}`, {
+        ...pgOffer,
+        parameters: { privileges: 'read-only' },
+      });
       expect(answer.status).toBe(201);
       const client = new Client({ connectionString: answer.body.credentials.uri });
       await client.connect();
-      await expect(client.query('INSERT INTO orders VALUES (1)')).rejects.toThrow(/permission denied/);
+      await expect(client.query('INSERT INTO orders VALUES (1)')).rejects.toThrow(
+        /permission denied/,
+      );
       await client.end();
     });
 
@@ -270,17 +383,33 @@ describe('Open Service Broker API (e2e)', () => {
       const path = `${instancePath(id)}/service_bindings/${newId()}`;
       expectBrokerError(await put(path, { plan_id: pgOffer.plan_id }), 400, 'BadRequest');
       expectBrokerError(await put(path, [pgOffer]), 400, 'BadRequest');
-      expectBrokerError(await put(path, { ...pgOffer, parameters: { privileges: 'root' } }), 400, 'BadRequest');
-      expectBrokerError(await put(path, { ...pgOffer, parameters: { other: 1 } }), 400, 'BadRequest');
+      expectBrokerError(
+        await put(path, { ...pgOffer, parameters: { privileges: 'root' } }),
+        400,
+        'BadRequest',
+      );
+      expectBrokerError(
+        await put(path, { ...pgOffer, parameters: { other: 1 } }),
+        400,
+        'BadRequest',
+      );
       expectBrokerError(await put(path, { ...offer['redis-small-dev'] }), 400, 'BadRequest');
-      expectBrokerError(await put(`${instancePath(newId())}/service_bindings/${newId()}`, pgOffer), 400, 'BadRequest');
+      expectBrokerError(
+        await put(`${instancePath(newId())}/service_bindings/${newId()}`, pgOffer),
+        400,
+        'BadRequest',
+      );
     });
 
     it('GET the binding: 200 with credentials and parameters; unknown: 404', async () => {
       const answer = await get(`${instancePath(id)}/service_bindings/${bindingId}`);
       expect(answer.status).toBe(200);
       expect(answer.body).toMatchObject({ credentials, parameters: {} });
-      expectBrokerError(await get(`${instancePath(id)}/service_bindings/${newId()}`), 404, 'NotFound');
+      expectBrokerError(
+        await get(`${instancePath(id)}/service_bindings/${newId()}`),
+        404,
+        'NotFound',
+      );
     });
 
     it('unbinds: 400 without service_id/plan_id, 200 {} (the login stops working), then 410', async () => {
@@ -300,7 +429,11 @@ describe('Open Service Broker API (e2e)', () => {
 
     it('deprovisions: 400 without service_id/plan_id, 200 {}; the database is in quarantine and a dba can restore it', async () => {
       expectBrokerError(await del(instancePath(id)), 400, 'BadRequest');
-      expectBrokerError(await del(instancePath(id, q(offer['postgresql-small-prod']))), 400, 'BadRequest');
+      expectBrokerError(
+        await del(instancePath(id, q(offer['postgresql-small-prod']))),
+        400,
+        'BadRequest',
+      );
       const answer = await del(instancePath(id, q(pgOffer)));
       expect(answer.status).toBe(200);
       expect(answer.body).toEqual({});
@@ -351,32 +484,81 @@ describe('Open Service Broker API (e2e)', () => {
     });
 
     it('PUT with accepts_incomplete=true: 202 with an operation, last_operation until succeeded', async () => {
-      const answer = await put(instancePath(id, '?accepts_incomplete=true'), { ...mysqlOffer, ...ORG, context: CONTEXT, parameters: { name: 'Shop Orders' } });
-      expect(answer.status).toBe(202);
-      expect(answer.body.operation).toMatch(/^provision-/);
-      const again = await put(instancePath(id, '?accepts_incomplete=true'), { ...mysqlOffer, ...ORG, parameters: { name: 'Shop Orders' } });
-      expect([200, 202]).toContain(again.status);
-      if (again.status === 202) expect(again.body.operation).toBe(answer.body.operation);
+      // Another session holds the new database's lock, so the provisioning stays in progress
+      // for as long as the test needs: the repeated PUT meets it running, not finished.
+      const holder = new Client({ connectionString: stack.metadataUrl });
+      await holder.connect();
+      const lockId = createHash('sha256')
+        .update('database:1:shop_orders')
+        .digest()
+        .readBigInt64BE(0)
+        .toString();
+      await holder.query('SELECT pg_advisory_lock($1)', [lockId]);
+      let answer: Answer;
+      try {
+        answer = await put(instancePath(id, '?accepts_incomplete=true'), {
+          ...mysqlOffer,
+          ...ORG,
+          context: CONTEXT,
+          parameters: { name: 'Shop Orders' },
+        });
+        expect(answer.status).toBe(202);
+        expect(answer.body.operation).toMatch(/^provision-/);
+        const again = await put(instancePath(id, '?accepts_incomplete=true'), {
+          ...mysqlOffer,
+          ...ORG,
+          parameters: { name: 'Shop Orders' },
+        });
+        expect(again.status).toBe(202);
+        expect(again.body).toEqual({ operation: answer.body.operation });
+      } finally {
+        await holder.query('SELECT pg_advisory_unlock($1)', [lockId]);
+        await holder.end();
+      }
       const done = await poll(id, answer.body.operation);
       expect(done.status).toBe(200);
-      expect(done.body).toEqual({ state: 'succeeded', description: 'The database shop_orders is ready.' });
+      expect(done.body).toEqual({
+        state: 'succeeded',
+        description: 'The database shop_orders is ready.',
+      });
       const fetched = await get(instancePath(id));
       expect(fetched.status).toBe(200);
       expect(fetched.body.parameters).toEqual({ name: 'Shop Orders' });
       databaseId = Number(fetched.body.metadata.labels['dbaas-database-id']);
+      // Once provisioned, the same PUT is answered 200 with the instance's metadata.
+      const finished = await put(instancePath(id, '?accepts_incomplete=true'), {
+        ...mysqlOffer,
+        ...ORG,
+        parameters: { name: 'Shop Orders' },
+      });
+      expect(finished.status).toBe(200);
+      expect(finished.body).toEqual({ metadata: fetched.body.metadata });
     });
 
     it('binds MariaDB credentials (jdbc:mysql) that log in', async () => {
       const bindingId = newId();
-      const answer = await put(`${instancePath(id)}/service_bindings/${bindingId}?accepts_incomplete=true`, mysqlOffer);
+      const answer = await put(
+        `${instancePath(id)}/service_bindings/${bindingId}?accepts_incomplete=true`,
+        mysqlOffer,
+      );
       expect(answer.status).toBe(201);
       const c = answer.body.credentials;
       expect(c.uri).toMatch(/^mysql:\/\//);
-      expect(c.jdbcUrl).toBe(`jdbc:mysql://${c.host}:${c.port}/shop_orders?user=${c.username}&password=${encodeURIComponent(c.password)}`);
-      const connection = await createConnection({ host: c.host, port: c.port, user: c.username, password: c.password, database: c.database });
+      expect(c.jdbcUrl).toBe(
+        `jdbc:mysql://${c.host}:${c.port}/shop_orders?user=${c.username}&password=${encodeURIComponent(c.password)}`,
+      );
+      const connection = await createConnection({
+        host: c.host,
+        port: c.port,
+        user: c.username,
+        password: c.password,
+        database: c.database,
+      });
       await connection.query('CREATE TABLE t (id int)');
       await connection.end();
-      expect((await del(`${instancePath(id)}/service_bindings/${bindingId}${q(mysqlOffer)}`)).status).toBe(200);
+      expect(
+        (await del(`${instancePath(id)}/service_bindings/${bindingId}${q(mysqlOffer)}`)).status,
+      ).toBe(200);
     });
 
     it('DELETE with accepts_incomplete=true: 202, last_operation succeeded; 410 once the dba removed it for good', async () => {
@@ -384,17 +566,34 @@ describe('Open Service Broker API (e2e)', () => {
       expect(answer.status).toBe(202);
       expect(answer.body.operation).toMatch(/^deprovision-/);
       const done = await poll(id, answer.body.operation);
-      expect(done.body).toMatchObject({ state: 'succeeded', description: expect.stringContaining('quarantine') });
-      expect((await stack.http.get(`/api/database/${databaseId}/`)).body.status).toBe('quarantined');
+      expect(done.body).toMatchObject({
+        state: 'succeeded',
+        description: expect.stringContaining('quarantine'),
+      });
+      expect((await stack.http.get(`/api/database/${databaseId}/`)).body.status).toBe(
+        'quarantined',
+      );
       expect((await stack.http.delete(`/api/database/${databaseId}/`)).status).toBe(204);
-      const gone = await get(instancePath(id, `/last_operation?operation=${answer.body.operation}`));
+      const gone = await get(
+        instancePath(id, `/last_operation?operation=${answer.body.operation}`),
+      );
       expect(gone.status).toBe(410);
     });
 
     it('last_operation: 404 for an unknown instance, 400 for an empty operation or another service', async () => {
       expectBrokerError(await get(instancePath(newId(), '/last_operation')), 404, 'NotFound');
-      expectBrokerError(await get(instancePath(id, '/last_operation?operation=')), 400, 'BadRequest');
-      expectBrokerError(await get(instancePath(id, `/last_operation?service_id=${offer['redis-small-dev'].service_id}`)), 400, 'BadRequest');
+      expectBrokerError(
+        await get(instancePath(id, '/last_operation?operation=')),
+        400,
+        'BadRequest',
+      );
+      expectBrokerError(
+        await get(
+          instancePath(id, `/last_operation?service_id=${offer['redis-small-dev'].service_id}`),
+        ),
+        400,
+        'BadRequest',
+      );
     });
   });
 
@@ -402,9 +601,17 @@ describe('Open Service Broker API (e2e)', () => {
     it('provisions Redis with a name, binds a login limited to the key prefix; vendor fields are ignored', async () => {
       const id = newId();
       const redisOffer = offer['redis-small-dev'];
-      const created = await put(instancePath(id), { ...redisOffer, ...ORG, 'x-extension': { a: 1 }, parameters: { name: 'osb cache', description: 'sessions' } });
+      const created = await put(instancePath(id), {
+        ...redisOffer,
+        ...ORG,
+        'x-extension': { a: 1 },
+        parameters: { name: 'osb cache', description: 'sessions' },
+      });
       expect(created.status).toBe(201);
-      const bound = await put(`${instancePath(id)}/service_bindings/${newId()}`, { ...redisOffer, app_guid: 'app-9' });
+      const bound = await put(`${instancePath(id)}/service_bindings/${newId()}`, {
+        ...redisOffer,
+        app_guid: 'app-9',
+      });
       expect(bound.status).toBe(201);
       const c = bound.body.credentials;
       expect(c).toMatchObject({ database: 'osb_cache', key_prefix: 'osb_cache:' });
@@ -443,29 +650,59 @@ describe('Open Service Broker API (e2e)', () => {
       }
       const notJson = await osb.request('PUT', path, { raw: '{"service_id":', headers: VERSION });
       expect(notJson.status).toBe(400);
-      expect(await stack.metadata('SELECT 1 FROM broker_instance WHERE instance_id = $1', [path.split('/').pop()])).toEqual([]);
+      expect(
+        await stack.metadata('SELECT 1 FROM broker_instance WHERE instance_id = $1', [
+          path.split('/').pop(),
+        ]),
+      ).toEqual([]);
     });
 
     it('PUT with maintenance_info: 422 MaintenanceInfoConflict (the catalog announces none)', async () => {
-      const answer = await put(instancePath(newId()), { ...offer['postgresql-small-dev'], ...ORG, maintenance_info: { version: '1.0.0' } });
+      const answer = await put(instancePath(newId()), {
+        ...offer['postgresql-small-dev'],
+        ...ORG,
+        maintenance_info: { version: '1.0.0' },
+      });
       expectBrokerError(answer, 422, 'MaintenanceInfoConflict');
     });
 
     it('a refused synchronous PUT (name taken) leaves nothing behind: the same id then provisions', async () => {
       const id = newId();
       const pgOffer = offer['postgresql-small-dev'];
-      const taken = await put(instancePath(id), { ...pgOffer, ...ORG, parameters: { name: 'my_first_database' } });
+      const taken = await put(instancePath(id), {
+        ...pgOffer,
+        ...ORG,
+        parameters: { name: 'my_first_database' },
+      });
       expectBrokerError(taken, 400, 'BadRequest');
-      expect(await stack.metadata('SELECT 1 FROM broker_instance WHERE instance_id = $1', [id])).toEqual([]);
-      expect((await put(instancePath(id), { ...pgOffer, ...ORG, parameters: { name: 'broker_second_try' } })).status).toBe(201);
+      expect(
+        await stack.metadata('SELECT 1 FROM broker_instance WHERE instance_id = $1', [id]),
+      ).toEqual([]);
+      expect(
+        (
+          await put(instancePath(id), {
+            ...pgOffer,
+            ...ORG,
+            parameters: { name: 'broker_second_try' },
+          })
+        ).status,
+      ).toBe(201);
     });
 
     it('a broker user in several teams must name one; other teams’ instances look absent', async () => {
       const two = stack.http.as(BROKER_TWO_TEAMS);
       const pgOffer = offer['postgresql-small-dev'];
       const id = newId();
-      expectBrokerError(await v2(two, 'PUT', instancePath(id), { ...pgOffer, ...ORG }), 400, 'BadRequest');
-      const created = await v2(two, 'PUT', instancePath(id), { ...pgOffer, ...ORG, parameters: { team: 2 } });
+      expectBrokerError(
+        await v2(two, 'PUT', instancePath(id), { ...pgOffer, ...ORG }),
+        400,
+        'BadRequest',
+      );
+      const created = await v2(two, 'PUT', instancePath(id), {
+        ...pgOffer,
+        ...ORG,
+        parameters: { team: 2 },
+      });
       expect(created.status).toBe(201);
       expectBrokerError(await get(instancePath(id)), 404, 'NotFound');
       expect((await del(instancePath(id, q(pgOffer)))).status).toBe(410);
@@ -494,13 +731,25 @@ describe('Open Service Broker API (e2e)', () => {
       expect(async.status).toBe(202);
       expect(async.body).toEqual({ operation: 'provision-0123456789abcdef' });
       expectBrokerError(await put(instancePath(id), { ...pgOffer, ...ORG }), 422, 'AsyncRequired');
-      expectBrokerError(await put(instancePath(id, '?accepts_incomplete=true'), { ...pgOffer, ...ORG, parameters: { description: 'x' } }), 409, 'Conflict');
+      expectBrokerError(
+        await put(instancePath(id, '?accepts_incomplete=true'), {
+          ...pgOffer,
+          ...ORG,
+          parameters: { description: 'x' },
+        }),
+        409,
+        'Conflict',
+      );
       const polled = await get(instancePath(id, '/last_operation'));
       expect(polled.body.state).toBe('in progress');
       expect(polled.headers.get('retry-after')).toBe('1');
       expectBrokerError(await get(instancePath(id)), 404, 'NotFound');
       expectBrokerError(await del(instancePath(id, q(pgOffer))), 422, 'ConcurrencyError');
-      expectBrokerError(await put(`${instancePath(id)}/service_bindings/${newId()}`, pgOffer), 422, 'ConcurrencyError');
+      expectBrokerError(
+        await put(`${instancePath(id)}/service_bindings/${newId()}`, pgOffer),
+        422,
+        'ConcurrencyError',
+      );
     });
 
     it('while deprovisioning: GET 422 ConcurrencyError, DELETE 202 again or 422 without accepts_incomplete', async () => {
@@ -515,10 +764,15 @@ describe('Open Service Broker API (e2e)', () => {
     it('an operation cut off by a dead process is reported failed, then DELETE cleans up', async () => {
       await setState('provision', 'in progress', '10 minutes');
       const polled = await get(instancePath(id, '/last_operation'));
-      expect(polled.body).toEqual({ state: 'failed', description: expect.stringContaining('interrupted') });
+      expect(polled.body).toEqual({
+        state: 'failed',
+        description: expect.stringContaining('interrupted'),
+      });
       const answer = await del(instancePath(id, q(pgOffer)));
       expect(answer.status).toBe(200);
-      expect((await stack.http.get(`/api/database/?name=osb_${hex(id)}&quarantine=true`)).body.database).toHaveLength(1);
+      expect(
+        (await stack.http.get(`/api/database/?name=osb_${hex(id)}&quarantine=true`)).body.database,
+      ).toHaveLength(1);
     });
   });
 
@@ -535,17 +789,25 @@ describe('Open Service Broker API (e2e)', () => {
         expect((await get(instancePath(id, '/last_operation'))).body.state).toBe('failed');
 
         const asyncId = newId();
-        const accepted = await put(instancePath(asyncId, '?accepts_incomplete=true'), { ...mysqlOffer, ...ORG });
+        const accepted = await put(instancePath(asyncId, '?accepts_incomplete=true'), {
+          ...mysqlOffer,
+          ...ORG,
+        });
         expect(accepted.status).toBe(202);
         const polled = await poll(asyncId, accepted.body.operation);
-        expect(polled.body).toEqual({ state: 'failed', description: expect.stringContaining('Provisioning failed') });
+        expect(polled.body).toEqual({
+          state: 'failed',
+          description: expect.stringContaining('Provisioning failed'),
+        });
 
         for (const orphan of [id, asyncId]) {
           const cleaned = await del(instancePath(orphan, q(mysqlOffer)));
           expect(cleaned.status).toBe(200);
           expect(cleaned.body).toEqual({});
           expect((await del(instancePath(orphan, q(mysqlOffer)))).status).toBe(410);
-          expect(await stack.metadata('SELECT id FROM database WHERE name = $1', [`osb_${hex(orphan)}`])).toEqual([]);
+          expect(
+            await stack.metadata('SELECT id FROM database WHERE name = $1', [`osb_${hex(orphan)}`]),
+          ).toEqual([]);
         }
       } finally {
         await stack.mariadb!.start();

@@ -1,4 +1,5 @@
 import { CLI_MAIN, runNode } from './support/api-process';
+import { dated } from './support/dates';
 import { startStack, TestStack } from './support/test-stack';
 
 /**
@@ -156,8 +157,12 @@ describe('operator CLI (e2e)', () => {
         environment: 1,
       });
       expect(created.status).toBe(201);
-      expect((await stack.http.delete(`/api/database/${created.body.id}/`)).status).toBe(204);
-      const today = new Date().toISOString().slice(0, 10);
+      const [deleted, days] = await dated(() =>
+        stack.http.delete(`/api/database/${created.body.id}/`),
+      );
+      expect(deleted.status).toBe(204);
+      const day = (await stack.http.get(`/api/database/${created.body.id}/`)).body.quarantine_dt;
+      expect(days).toContain(day);
 
       const listed = await cli(['databases', 'list', '--quarantined', '--json']);
       expect(listed.code).toBe(0);
@@ -169,7 +174,7 @@ describe('operator CLI (e2e)', () => {
           environment: 'dev',
           team: 'dbaas',
           status: 'quarantined',
-          quarantine_dt: today,
+          quarantine_dt: day,
         },
       ]);
 

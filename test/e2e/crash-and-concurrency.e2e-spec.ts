@@ -193,9 +193,25 @@ describe('crash safety and concurrency (e2e)', () => {
     for (const task of races.filter((t) => t.status !== 'success')) {
       expect(task).toEqual({ status: 'error', error: expect.stringContaining('already exists') });
     }
-    const mine = await stack.http.as('user:123456').get('/api/task/?page_size=100');
+    // The regular user sees the tasks of their own team's databases, and only those.
+    const regular = stack.http.as('user:123456');
+    const own = await regular.post('/api/database/', {
+      name: 'team1_tasks',
+      plan: 2,
+      environment: 1,
+    });
+    expect(own.status).toBe(201);
+    const mine = await regular.get('/api/task/?page_size=100');
+    expect(mine.status).toBe(200);
     const names = mine.body.task.map((t: { database_name: string }) => t.database_name);
+    expect(names).toContain('team1_tasks');
     expect(names).not.toContain('race_me');
+    const teamOf = await stack.metadata<{ name: string; team: number }>(
+      'SELECT name, team_id AS team FROM database',
+    );
+    const team1 = teamOf.find((d) => d.name === 'team1_tasks')!.team;
+    for (const name of names)
+      expect([name, teamOf.find((d) => d.name === name)?.team]).toEqual([name, team1]);
     expectNoSecrets(JSON.stringify(tasks.body));
   });
 

@@ -14,6 +14,7 @@ import {
 } from '../engines/engine-sessions';
 import { EngineServer } from '../harness';
 import { CLI_MAIN, runNode } from './support/api-process';
+import { dated } from './support/dates';
 import { expectProblem, HttpClient } from './support/http-client';
 import { startStack, TestStack } from './support/test-stack';
 
@@ -227,19 +228,53 @@ describe('databases, credentials and quarantine on real engines (e2e)', () => {
       const secret = await password(credentialPath);
       const open = await login(database.endpoint, user, secret);
       await open.ping();
-      const first = await http.delete(databasePath);
+      const [first, days] = await dated(() => http.delete(databasePath));
       expect(first.status).toBe(204);
       await expect(open.ping()).rejects.toThrow();
       await expect(login(database.endpoint, user, secret)).rejects.toThrow();
       const { body: quarantined } = await http.get(databasePath);
       expect(quarantined.status).toBe('quarantined');
-      expect(quarantined.quarantine_dt).toBe(new Date().toISOString().slice(0, 10));
+      expect(days).toContain(quarantined.quarantine_dt);
       if (c.engine !== 'redis') expect(await provider.listDatabases(target)).toContain(name);
     });
 
     it('hides a quarantined database and its credentials from regular users, and refuses new credentials and resets', async () => {
+      // The regular user's own database: only the quarantine, not the team rule, can hide it.
+      const regular = http.as('user:123456');
+      const mine = await regular.post('/api/database/', {
+        name: `${name}_mine`,
+        plan: c.plan,
+        environment: 1,
+      });
+      expect(mine.status).toBe(201);
+      const minePath = new URL(mine.body._links.self).pathname;
+      const mineCredentialPath = new URL(mine.body.credentials[0]._links.self).pathname;
+      const visible = await regular.get(mineCredentialPath);
+      expect(visible.status).toBe(200);
+      const secret = visible.body.password as string;
+      expect(secret).toMatch(/^[A-Za-z0-9]{20,}$/);
+      expect((await regular.get(minePath)).status).toBe(200);
+      const ids = async (path: string, key: string) =>
+        ((await regular.get(path)).body[key] as { id: number }[]).map((item) => item.id);
+      expect(await ids('/api/database/?page_size=100', 'database')).toContain(mine.body.id);
+      expect(await ids('/api/credential/?page_size=100', 'credential')).toContain(visible.body.id);
+
+      expect((await regular.delete(minePath)).status).toBe(204);
+      expect((await http.get(minePath)).body.status).toBe('quarantined');
+      expectProblem(await regular.get(minePath), 404);
+      const hiddenCredential = await regular.get(mineCredentialPath);
+      expectProblem(hiddenCredential, 404);
+      expect(hiddenCredential.text).not.toContain(secret);
+      expectProblem(await regular.post(`${mineCredentialPath}reset_password/`), 404);
+      expectProblem(await regular.post(`${minePath}restore/`), 404);
+      expect(await ids('/api/database/?page_size=100', 'database')).not.toContain(mine.body.id);
+      expect(await ids('/api/credential/?page_size=100', 'credential')).not.toContain(
+        visible.body.id,
+      );
+      // Gone for good, so that the quarantine filters below see only their own database.
+      expect((await http.delete(minePath)).status).toBe(204);
+
       expectProblem(await http.as('user:123456').get(databasePath), 404);
-      expectProblem(await http.as('user:123456').get(credentialPath), 404);
       expectProblem(await http.post(`${credentialPath}reset_password/`), 409);
       expectProblem(
         await http.post('/api/credential/', { user: `late_${c.engine}`, database: databasePath }),
@@ -380,9 +415,9 @@ describe('databases, credentials and quarantine on real engines (e2e)', () => {
       expect(mine.status).toBe(201);
       const path = new URL(mine.body._links.self).pathname;
       const listed = await regular.get('/api/database/?page_size=100');
-      expect(listed.body.database.every((d: { team: string }) => d.team === mine.body.team)).toBe(
-        true,
-      );
+      const seen: { name: string; team: string }[] = listed.body.database;
+      expect(seen.map((d) => d.name)).toContain('team1_owned');
+      expect(new Set(seen.map((d) => d.team))).toEqual(new Set([mine.body.team]));
       expectProblem(await regular.get('/api/database/1/'), 404);
       expectProblem(
         await regular.post('/api/database/', {

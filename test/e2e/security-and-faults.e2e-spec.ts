@@ -1,19 +1,31 @@
+import { createHash } from 'node:crypto';
 import { createConnection } from 'mysql2/promise';
+import { Client } from 'pg';
 import { MysqlProvider } from '@dbaas/engines';
+import { COMMAND_TIMEOUT_MS } from '../../libs/engines/src/common/engine-errors';
 import { expectProblem, HttpClient, PASSWORDS_SEEN } from './support/http-client';
 import { ApiProcess } from './support/api-process';
 import { startStack, TestStack } from './support/test-stack';
 import { until } from './support/until';
-
 
 /** Throttling, Idempotency-Key, cross-team isolation, engine and store faults, and secrets in logs. */
 describe('security and faults (e2e)', () => {
   let stack: TestStack;
   let http: HttpClient;
   const mysql = new MysqlProvider();
-  const mysqlTarget = () => ({ id: 2, addresses: [stack.mariadb!.address], adminUser: stack.mariadb!.adminUser, adminPassword: stack.mariadb!.adminPassword });
+  const mysqlTarget = () => ({
+    id: 2,
+    addresses: [stack.mariadb!.address],
+    adminUser: stack.mariadb!.adminUser,
+    adminPassword: stack.mariadb!.adminPassword,
+  });
   const mariadbAdmin = () =>
-    createConnection({ host: '127.0.0.1', port: stack.mariadb!.port, user: stack.mariadb!.adminUser, password: stack.mariadb!.adminPassword });
+    createConnection({
+      host: '127.0.0.1',
+      port: stack.mariadb!.port,
+      user: stack.mariadb!.adminUser,
+      password: stack.mariadb!.adminPassword,
+    });
 
   beforeAll(async () => {
     stack = await startStack({ engines: true });
@@ -27,14 +39,26 @@ describe('security and faults (e2e)', () => {
 
   describe('login throttling', () => {
     it('answers 429 with Retry-After after 5 failed logins of one user from one address, even with the right password', async () => {
-      expect((await http.post('/api/user/', { username: 'mallory', password: 'right-password', role: 'regular', teams: [2] })).status).toBe(201);
-      for (let i = 0; i < 5; i++) expectProblem(await http.as('mallory:wrong').get('/api/plan/'), 401);
+      expect(
+        (
+          await http.post('/api/user/', {
+            username: 'mallory',
+            password: 'right-password',
+            role: 'regular',
+            teams: [2],
+          })
+        ).status,
+      ).toBe(201);
+      for (let i = 0; i < 5; i++)
+        expectProblem(await http.as('mallory:wrong').get('/api/plan/'), 401);
       const throttled = await http.as('mallory:right-password').get('/api/plan/');
       expectProblem(throttled, 429);
       expect(Number(throttled.headers.get('retry-after'))).toBeGreaterThan(0);
       // Another user, or the same user from another address, is not affected.
       expect((await http.as('user:123456').get('/api/plan/')).status).toBe(200);
-      const elsewhere = await http.as('mallory:right-password').get('/api/plan/', { headers: { 'x-forwarded-for': '203.0.113.9' } });
+      const elsewhere = await http
+        .as('mallory:right-password')
+        .get('/api/plan/', { headers: { 'x-forwarded-for': '203.0.113.9' } });
       expect(elsewhere.status).toBe(200);
     });
 
@@ -42,15 +66,28 @@ describe('security and faults (e2e)', () => {
       const untrusting = await ApiProcess.start({ ...stack.api.env, DBAAS_TRUST_PROXY: 'false' });
       try {
         const direct = new HttpClient(untrusting.baseUrl);
-        expect((await direct.post('/api/user/', { username: 'trudy', password: 'right-password', role: 'regular', teams: [2] })).status).toBe(201);
+        expect(
+          (
+            await direct.post('/api/user/', {
+              username: 'trudy',
+              password: 'right-password',
+              role: 'regular',
+              teams: [2],
+            })
+          ).status,
+        ).toBe(201);
         for (let i = 0; i < 5; i++) {
           const forged = { 'x-forwarded-for': `198.51.100.${i}` };
           expectProblem(await direct.as('trudy:wrong').get('/api/plan/', { headers: forged }), 401);
         }
-        const again = await direct.as('trudy:right-password').get('/api/plan/', { headers: { 'x-forwarded-for': '198.51.100.77' } });
+        const again = await direct
+          .as('trudy:right-password')
+          .get('/api/plan/', { headers: { 'x-forwarded-for': '198.51.100.77' } });
         expectProblem(again, 429);
         // Nor does it believe X-Forwarded-Host for the links it builds.
-        const listed = await direct.get('/api/plan/', { headers: { 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'https' } });
+        const listed = await direct.get('/api/plan/', {
+          headers: { 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'https' },
+        });
         expect(listed.text).not.toContain('evil.example');
       } finally {
         await untrusting.stop();
@@ -68,40 +105,75 @@ describe('security and faults (e2e)', () => {
       expect(again.body).toEqual(first.body);
       expect(again.headers.get('location')).toBe(first.headers.get('location'));
       expect(again.headers.get('idempotent-replayed')).toBe('true');
-      expect(await stack.metadata("SELECT id FROM project WHERE name = 'idem-project'")).toHaveLength(1);
+      expect(
+        await stack.metadata("SELECT id FROM project WHERE name = 'idem-project'"),
+      ).toHaveLength(1);
       expectProblem(await http.post('/api/project/', { name: 'other-project' }, { headers }), 422);
       // Keys are per user: the same key from another user is a new request.
-      expect((await http.as('user:123456').post('/api/project/', { name: 'users-project' }, { headers })).status).toBe(201);
+      expect(
+        (await http.as('user:123456').post('/api/project/', { name: 'users-project' }, { headers }))
+          .status,
+      ).toBe(201);
     });
 
     it('replays a credential with its password, stored sealed, and answers 409 while the first request runs', async () => {
-      const created = await http.post('/api/credential/', { user: 'idem_user', database: 1 }, { headers: { 'idempotency-key': 'cred-1' } });
+      const created = await http.post(
+        '/api/credential/',
+        { user: 'idem_user', database: 1 },
+        { headers: { 'idempotency-key': 'cred-1' } },
+      );
       expect(created.status).toBe(201);
-      const replay = await http.post('/api/credential/', { user: 'idem_user', database: 1 }, { headers: { 'idempotency-key': 'cred-1' } });
+      const replay = await http.post(
+        '/api/credential/',
+        { user: 'idem_user', database: 1 },
+        { headers: { 'idempotency-key': 'cred-1' } },
+      );
       expect(replay.body.password).toBe(created.body.password);
-      const stored = await stack.metadata<{ response_encrypted: string }>("SELECT response_encrypted FROM idempotency_key WHERE key = 'cred-1'");
+      const stored = await stack.metadata<{ response_encrypted: string }>(
+        "SELECT response_encrypted FROM idempotency_key WHERE key = 'cred-1'",
+      );
       expect(stored[0].response_encrypted).toMatch(/^v1:/);
       expect(stored[0].response_encrypted).not.toContain(created.body.password);
 
-      const admin = await mariadbAdmin();
-      await admin.query('FLUSH TABLES WITH READ LOCK');
+      // Another session holds the new database's lock (as another API process at work on
+      // that name would): the first request waits for it, with no engine timeout running.
+      const holder = new Client({ connectionString: stack.metadataUrl });
+      await holder.connect();
+      const lockId = createHash('sha256').update('database:1:idem_db').digest().readBigInt64BE(0);
+      await holder.query('SELECT pg_advisory_lock($1)', [lockId.toString()]);
       const body = { name: 'idem_db', plan: 2, environment: 1 };
       const headers = { 'idempotency-key': 'db-1' };
       const slow = http.post('/api/database/', body, { headers });
-      await until(async () => (await stack.metadata("SELECT 1 FROM idempotency_key WHERE key = 'db-1'")).length === 1);
-      expectProblem(await http.post('/api/database/', body, { headers }), 409);
-      await admin.query('UNLOCK TABLES');
-      await admin.end();
+      try {
+        await until(
+          async () =>
+            (await stack.metadata("SELECT 1 FROM idempotency_key WHERE key = 'db-1'")).length === 1,
+        );
+        expectProblem(await http.post('/api/database/', body, { headers }), 409);
+      } finally {
+        await holder.query('SELECT pg_advisory_unlock($1)', [lockId.toString()]);
+        await holder.end();
+      }
       const first = await slow;
-      // The first request may have hit the statement timeout while the engine was locked;
-      // either way a retry now gets exactly what it got, or a fresh attempt after a 5xx.
+      expect(first.status).toBe(201);
       const retry = await http.post('/api/database/', body, { headers });
-      if (first.status === 201) expect(retry.body).toEqual(first.body);
-      else expect([201, 409]).toContain(retry.status);
+      expect(retry.status).toBe(201);
+      expect(retry.headers.get('idempotent-replayed')).toBe('true');
+      expect(retry.body).toEqual(first.body);
+      expect(await stack.metadata("SELECT id FROM database WHERE name = 'idem_db'")).toHaveLength(
+        1,
+      );
     }, 60_000);
 
     it('refuses a malformed key with 400', async () => {
-      expectProblem(await http.post('/api/project/', { name: 'x1' }, { headers: { 'idempotency-key': 'a'.repeat(300) } }), 400);
+      expectProblem(
+        await http.post(
+          '/api/project/',
+          { name: 'x1' },
+          { headers: { 'idempotency-key': 'a'.repeat(300) } },
+        ),
+        400,
+      );
     });
   });
 
@@ -132,34 +204,57 @@ describe('security and faults (e2e)', () => {
   });
 
   describe('engine faults', () => {
-    it('answers a create on a hung engine within 5 s, and leaves nothing once it recovers', async () => {
+    it('answers a create on a hung engine within the statement timeout, and leaves nothing once it recovers', async () => {
       const admin = await mariadbAdmin();
       await admin.query('FLUSH TABLES WITH READ LOCK');
       let answer;
       try {
-        answer = await http.post('/api/database/', { name: 'hung_engine', plan: 2, environment: 1 });
+        answer = await http.post('/api/database/', {
+          name: 'hung_engine',
+          plan: 2,
+          environment: 1,
+        });
       } finally {
         await admin.query('UNLOCK TABLES');
         await admin.end();
       }
       expect([502, 503]).toContain(answer.status);
-      expect(answer.ms).toBeLessThan(5_000);
+      // One engine statement timeout, not a hung request; the margin absorbs a loaded machine.
+      expect(answer.ms).toBeLessThan(COMMAND_TIMEOUT_MS + 5_000);
       expect(answer.headers.get('content-type')).toContain('application/problem+json');
-      await until(async () => (await stack.metadata("SELECT 1 FROM database WHERE name = 'hung_engine'")).length === 0, 90_000);
+      await until(
+        async () =>
+          (await stack.metadata("SELECT 1 FROM database WHERE name = 'hung_engine'")).length === 0,
+        90_000,
+      );
       expect(await mysql.listDatabases(mysqlTarget())).not.toContain('hung_engine');
       expect(await mysql.listUsers(mysqlTarget())).not.toContain('u_hung_engine');
-      expect((await http.post('/api/database/', { name: 'hung_engine', plan: 2, environment: 1 })).status).toBe(201);
+      expect(
+        (await http.post('/api/database/', { name: 'hung_engine', plan: 2, environment: 1 }))
+          .status,
+      ).toBe(201);
     }, 120_000);
 
     it('answers 503 when the engine refuses the admin login, and works again once the login is fixed', async () => {
-      expect((await http.patch('/api/infra/2/', { admin_password: 'not-the-password' })).status).toBe(200);
-      const refused = await http.post('/api/database/', { name: 'bad_admin', plan: 2, environment: 1 });
+      expect(
+        (await http.patch('/api/infra/2/', { admin_password: 'not-the-password' })).status,
+      ).toBe(200);
+      const refused = await http.post('/api/database/', {
+        name: 'bad_admin',
+        plan: 2,
+        environment: 1,
+      });
       expect([502, 503]).toContain(refused.status);
       expect(refused.ms).toBeLessThan(5_000);
       expect(refused.text).not.toContain('not-the-password');
       expect(await stack.metadata("SELECT 1 FROM database WHERE name = 'bad_admin'")).toEqual([]);
-      expect((await http.patch('/api/infra/2/', { admin_password: stack.mariadb!.adminPassword })).status).toBe(200);
-      expect((await http.post('/api/database/', { name: 'bad_admin', plan: 2, environment: 1 })).status).toBe(201);
+      expect(
+        (await http.patch('/api/infra/2/', { admin_password: stack.mariadb!.adminPassword }))
+          .status,
+      ).toBe(200);
+      expect(
+        (await http.post('/api/database/', { name: 'bad_admin', plan: 2, environment: 1 })).status,
+      ).toBe(201);
     }, 60_000);
 
     it('survives a restart of the metadata PostgreSQL without restarting the API', async () => {
@@ -181,11 +276,20 @@ describe('security and faults (e2e)', () => {
       // More passwords through this run's logs: reveals, a reset and a new credential.
       for (const id of [1, 2, 3]) await http.get(`/api/credential/${id}/`);
       await http.post('/api/credential/1/reset_password/');
-      await http.post('/api/credential/', { user: 'log_check', database: 1, privileges: 'read-only' });
+      await http.post('/api/credential/', {
+        user: 'log_check',
+        database: 1,
+        privileges: 'read-only',
+      });
       expect(PASSWORDS_SEEN.size).toBeGreaterThan(3);
       const logs = stack.api.logs;
       expect(logs.length).toBeGreaterThan(0);
-      for (const password of [...PASSWORDS_SEEN, stack.mariadb!.adminPassword, stack.pg.adminPassword, stack.redis!.adminPassword]) {
+      for (const password of [
+        ...PASSWORDS_SEEN,
+        stack.mariadb!.adminPassword,
+        stack.pg.adminPassword,
+        stack.redis!.adminPassword,
+      ]) {
         expect(logs.includes(password) ? password : null).toBeNull();
       }
     });
@@ -194,10 +298,16 @@ describe('security and faults (e2e)', () => {
       const tables = await stack.metadata<{ table_name: string }>(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'",
       );
-      const secrets = [...PASSWORDS_SEEN, stack.mariadb!.adminPassword, stack.pg.adminPassword, stack.redis!.adminPassword];
+      const secrets = [
+        ...PASSWORDS_SEEN,
+        stack.mariadb!.adminPassword,
+        stack.pg.adminPassword,
+        stack.redis!.adminPassword,
+      ];
       for (const { table_name } of tables) {
         const dump = JSON.stringify(await stack.metadata(`SELECT * FROM "${table_name}"`));
-        for (const secret of secrets) expect(dump.includes(secret) ? `${table_name}: ${secret}` : null).toBeNull();
+        for (const secret of secrets)
+          expect(dump.includes(secret) ? `${table_name}: ${secret}` : null).toBeNull();
       }
     });
   });

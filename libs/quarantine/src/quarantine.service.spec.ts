@@ -6,7 +6,7 @@ import { OperationRunner, TaskSubject } from '@dbaas/operations';
 import { DatabaseEntity, DatabaseStatus, TaskEntity } from '@dbaas/persistence';
 import { Logger } from '@nestjs/common';
 import { Repository } from 'typeorm';
-import { isoDate, QuarantineService } from './quarantine.service';
+import { QuarantineService } from './quarantine.service';
 
 const dba: AuthenticatedUser = { id: 1, username: 'admin', role: 'dba', teamIds: [1] };
 const regular: AuthenticatedUser = { id: 2, username: 'dev', role: 'regular', teamIds: [1] };
@@ -66,6 +66,26 @@ describe('QuarantineService', () => {
   });
 
   describe('the first DELETE', () => {
+    // The clock, frozen just before a UTC midnight: the date must be that UTC day's.
+    beforeEach(() => {
+      jest.useFakeTimers({
+        now: new Date('2026-03-31T23:59:59.999Z'),
+        doNotFake: [
+          'hrtime',
+          'nextTick',
+          'performance',
+          'queueMicrotask',
+          'setImmediate',
+          'clearImmediate',
+          'setInterval',
+          'clearInterval',
+          'setTimeout',
+          'clearTimeout',
+        ],
+      });
+    });
+    afterEach(() => jest.useRealTimers());
+
     it('checks the engine answers, then marks, revokes and dates the quarantine', async () => {
       await expect(sut.delete(5, regular)).resolves.toBe('quarantined');
 
@@ -74,7 +94,7 @@ describe('QuarantineService', () => {
         'ping',
         'quarantining',
         'revoke all',
-        `quarantined ${isoDate(new Date())}`,
+        'quarantined 2026-03-31',
       ]);
     });
 
@@ -130,11 +150,7 @@ describe('QuarantineService', () => {
       answer();
       await deleting;
 
-      expect(log.slice(3)).toEqual([
-        'quarantining',
-        'revoke all',
-        `quarantined ${isoDate(new Date())}`,
-      ]);
+      expect(log.slice(3)).toEqual(['quarantining', 'revoke all', 'quarantined 2026-03-31']);
     });
   });
 
