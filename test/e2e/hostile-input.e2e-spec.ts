@@ -227,9 +227,15 @@ describe('hostile input (e2e, fast-check)', () => {
       fc.asyncProperty(
         fc.constantFrom(...resources),
         // At most Fastify's maxParamLength (100) once encoded: longer segments are 414, below.
+        // `.` and `..` are dot segments: fetch resolves `/api/database/./` to the list itself.
         hostileString.filter(
           (s) =>
-            s.length > 0 && !/^\d+$/.test(s) && encodable(s) && encodeURIComponent(s).length <= 100,
+            s.length > 0 &&
+            s !== '.' &&
+            s !== '..' &&
+            !/^\d+$/.test(s) &&
+            encodable(s) &&
+            encodeURIComponent(s).length <= 100,
         ),
         async (resource, id) => {
           for (const answer of [
