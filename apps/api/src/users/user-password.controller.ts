@@ -22,7 +22,7 @@ export class UserPasswordController {
     operationId: 'change_password_user',
   })
   @ApiNoContentResponse({ description: 'Changed.' })
-  @ApiProblems(400, 404, 409, 413)
+  @ApiProblems(400, 403, 404, 409, 413, 415)
   async changePassword(
     @IdParam() id: number,
     @Body() body: ChangePasswordDto,
