@@ -4,10 +4,10 @@ import { Client } from 'pg';
 import { DataSource, DataSourceOptions } from 'typeorm';
 import { EngineServer, startPostgres } from '../harness';
 
-const BEFORE = MIGRATIONS.slice(
-  0,
-  MIGRATIONS.findIndex((m) => m.name === 'ProjectTeam1764748800000'),
-);
+const AT = MIGRATIONS.findIndex((m) => m.name === 'ProjectTeam1764748800000');
+const BEFORE = MIGRATIONS.slice(0, AT);
+/** Up to this migration only, so that undoing the last one undoes it whatever comes later. */
+const THROUGH = MIGRATIONS.slice(0, AT + 1);
 
 let pg: EngineServer;
 
@@ -28,10 +28,10 @@ async function storeBefore(): Promise<DataSource> {
   return store;
 }
 
-/** The same store reopened with every migration, run to the end. */
+/** The same store reopened with the project-team migration, run. */
 async function migrate(before: DataSource): Promise<DataSource> {
   await before.destroy();
-  const store = new DataSource({ ...before.options, migrations: MIGRATIONS } as DataSourceOptions);
+  const store = new DataSource({ ...before.options, migrations: THROUGH } as DataSourceOptions);
   await store.initialize();
   await store.runMigrations();
   return store;
