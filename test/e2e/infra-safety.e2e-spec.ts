@@ -223,6 +223,17 @@ describe('infra warnings and what non-dbas see (e2e)', () => {
       const asDba = await http.post(`${credentialPath}reset_password/`);
       expectProblem(asDba, 503);
       expect(asDba.body.detail).toContain(stack.mariadb!.address);
+      // The failed tasks say the same: the server's address for a dba only.
+      const taskPath = `/api/task/?database=${created.body.id}&type=reset_password&status=error`;
+      const regularTasks = (await regular.get(taskPath)).body.task;
+      expect(regularTasks).toHaveLength(2);
+      for (const task of regularTasks) {
+        expect(task.error).toMatch(/^mysql server is unavailable/);
+        expect(task.error).not.toContain(stack.mariadb!.address);
+      }
+      const dbaTasks = (await http.get(taskPath)).body.task;
+      expect(dbaTasks).toHaveLength(2);
+      for (const task of dbaTasks) expect(task.error).toContain(stack.mariadb!.address);
     } finally {
       await stack.mariadb!.start();
     }

@@ -22,3 +22,12 @@ export function engineErrorForViewer(
 export function viewerOf(request: FastifyRequest): AuthenticatedUser | undefined {
   return (request as FastifyRequest & { user?: AuthenticatedUser }).user;
 }
+
+/**
+ * A task's error text for this viewer: an unreachable engine's message names the server
+ * and the driver's reason (`mysql at host:port is unavailable: ...`), for a dba only.
+ */
+export function taskErrorForViewer(error: string | null, viewer: AuthenticatedUser): string | null {
+  if (error === null || viewer.role === 'dba') return error;
+  return error.replace(/^(\S+) at \S+ is unavailable: [\s\S]*$/, '$1 server is unavailable');
+}

@@ -16,18 +16,38 @@ export class TaskController {
   constructor(private readonly history: TaskHistory) {}
 
   @Get()
-  @ApiOperation({ summary: 'List tasks, newest first (regular users: their teams’ databases)', operationId: 'list_task' })
+  @ApiOperation({
+    summary: 'List tasks, newest first (regular users: their teams’ databases)',
+    operationId: 'list_task',
+  })
   @ApiListRoute(TaskDto, 'task')
-  async list(@Query() query: TaskQueryDto, @CurrentUser() user: AuthenticatedUser, @RequestLinks() links: Links) {
+  async list(
+    @Query() query: TaskQueryDto,
+    @CurrentUser() user: AuthenticatedUser,
+    @RequestLinks() links: Links,
+  ) {
     const page = pageOf(query);
-    const { items, count } = await this.history.list(page, user, { database: query.database, status: query.status, type: query.type });
-    return links.list('task', page, count, items.map((task) => presentTask(links, task)));
+    const { items, count } = await this.history.list(page, user, {
+      database: query.database,
+      status: query.status,
+      type: query.type,
+    });
+    return links.list(
+      'task',
+      page,
+      count,
+      items.map((task) => presentTask(links, task, user)),
+    );
   }
 
   @Get(':id')
   @ApiOperation({ summary: 'Get a task', operationId: 'get_task' })
   @ApiDetailRoute(TaskDto)
-  async get(@IdParam() id: number, @CurrentUser() user: AuthenticatedUser, @RequestLinks() links: Links) {
-    return presentTask(links, await this.history.get(id, user));
+  async get(
+    @IdParam() id: number,
+    @CurrentUser() user: AuthenticatedUser,
+    @RequestLinks() links: Links,
+  ) {
+    return presentTask(links, await this.history.get(id, user), user);
   }
 }

@@ -1,7 +1,9 @@
+import { AuthenticatedUser } from '@dbaas/auth';
 import { TASK_STATUSES, TASK_TYPES, TaskEntity, TaskStatus, TaskType } from '@dbaas/persistence';
 import { ApiProperty, ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
 import { IsIn, IsOptional } from 'class-validator';
 import { SelfLinkDto } from '../http/api-docs.decorators';
+import { taskErrorForViewer } from '../http/engine-error-visibility';
 import { Links } from '../http/links';
 import { PageQueryDto } from '../http/page-query.dto';
 import { Reference } from '../http/reference';
@@ -34,7 +36,12 @@ export class TaskDto {
   type: string;
   @ApiProperty({ enum: TASK_STATUSES, example: 'success' })
   status: string;
-  @ApiProperty({ example: 'http://localhost:8000/api/user/1/', nullable: true, type: String, description: 'Null for the system’s own work.' })
+  @ApiProperty({
+    example: 'http://localhost:8000/api/user/1/',
+    nullable: true,
+    type: String,
+    description: 'Null for the system’s own work.',
+  })
   user: string | null;
   @ApiProperty({ example: 'http://localhost:8000/api/database/1/', nullable: true, type: String })
   database: string | null;
@@ -42,7 +49,12 @@ export class TaskDto {
   database_name: string | null;
   @ApiProperty({ example: null, nullable: true, type: String })
   origin: string | null;
-  @ApiProperty({ example: null, nullable: true, type: String, description: 'What went wrong; never a secret.' })
+  @ApiProperty({
+    example: null,
+    nullable: true,
+    type: String,
+    description: 'What went wrong; never a secret.',
+  })
   error: string | null;
   @ApiProperty({ example: '2026-11-27T09:00:00.000Z' })
   created_at: string;
@@ -52,7 +64,7 @@ export class TaskDto {
   ended_at: string | null;
 }
 
-export const presentTask = (links: Links, task: TaskEntity): TaskDto =>
+export const presentTask = (links: Links, task: TaskEntity, viewer: AuthenticatedUser): TaskDto =>
   links.item('task', {
     id: task.id,
     type: task.type,
@@ -61,7 +73,7 @@ export const presentTask = (links: Links, task: TaskEntity): TaskDto =>
     database: links.to('database', task.databaseId),
     database_name: task.databaseName,
     origin: task.origin,
-    error: task.error,
+    error: taskErrorForViewer(task.error, viewer),
     created_at: task.createdAt.toISOString(),
     started_at: task.startedAt?.toISOString() ?? null,
     ended_at: task.endedAt?.toISOString() ?? null,
