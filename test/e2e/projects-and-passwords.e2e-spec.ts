@@ -260,6 +260,13 @@ describe('team projects and password changes (e2e)', () => {
       expectProblem(wrong, 400);
       expect(wrong.body.errors).toEqual({ current_password: ['is not the current password'] });
       expectProblem(await erin.post(`/api/user/${id}/password/`, { password: 'erin-second' }), 400);
+      // null is not "left out": a 400 on the field, never a 500.
+      const nulled = await erin.post(`/api/user/${id}/password/`, {
+        current_password: null,
+        password: 'erin-second',
+      });
+      expectProblem(nulled, 400);
+      expect(Object.keys(nulled.body.errors)).toEqual(['current_password']);
       const short = await erin.post(`/api/user/${id}/password/`, {
         current_password: 'erin-first',
         password: 'abc',

@@ -9,6 +9,7 @@ import {
   Matches,
   MaxLength,
   MinLength,
+  ValidateIf,
 } from 'class-validator';
 import { SelfLinkDto } from '../http/api-docs.decorators';
 import { Links } from '../http/links';
@@ -116,7 +117,8 @@ export class ChangePasswordDto {
     writeOnly: true,
     description: "The user's current password: required to change your own; a dba may omit it.",
   })
-  @IsOptional()
+  // Left out, it is optional; null is a value, and not a string (@IsOptional would let it by).
+  @ValidateIf((body: ChangePasswordDto) => body.current_password !== undefined)
   @IsString()
   @MaxLength(200)
   current_password?: string;
