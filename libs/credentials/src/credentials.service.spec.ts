@@ -234,6 +234,17 @@ describe('CredentialsService.createFor', () => {
     expect(log).not.toContain('store app creating');
   });
 
+  it('answers 409 naming the state for a database that is lost or in quarantine, touching nothing', async () => {
+    await expect(sut.createFor({ ...database, status: 'lost' }, 'app', 'owner')).rejects.toThrow(
+      'The database is lost (missing on its engine server): it takes no new credentials.',
+    );
+    await expect(
+      sut.createFor({ ...database, status: 'quarantined' }, 'app', 'owner'),
+    ).rejects.toThrow('The database is in quarantine: it takes no new credentials.');
+    expect(engine.listUsers).not.toHaveBeenCalled();
+    expect(engine.createUser).not.toHaveBeenCalled();
+  });
+
   it('answers 409, not 503, for a name the store has while the engine is down', async () => {
     storeUsers = ['app'];
     engine.listUsers.mockRejectedValue(

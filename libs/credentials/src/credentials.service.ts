@@ -15,6 +15,7 @@ import {
   CredentialEntity,
   CredentialPrivileges,
   DatabaseEntity,
+  DatabaseStatus,
   TaskType,
 } from '@dbaas/persistence';
 import { Injectable } from '@nestjs/common';
@@ -35,6 +36,12 @@ export interface CredentialInput {
   user: string;
   database: number;
   privileges?: CredentialPrivileges;
+}
+
+/** Why a database takes no credential work, for a 409. */
+function notUsable(status: DatabaseStatus): string {
+  if (status === 'lost') return 'The database is lost (missing on its engine server)';
+  return 'The database is in quarantine';
 }
 
 /**
@@ -103,7 +110,7 @@ export class CredentialsService {
     options: { markReady?: boolean } = {},
   ): Promise<RevealedCredential> {
     if (database.status !== 'ready' && database.status !== 'creating') {
-      throw new ConflictError('A database in quarantine takes no new credentials.');
+      throw new ConflictError(`${notUsable(database.status)}: it takes no new credentials.`);
     }
     const { provider, target } = await this.infras.connect(database.infraId);
     const { name: user, problem } = checkUserName(
@@ -181,7 +188,7 @@ export class CredentialsService {
     const database = await this.databases.findOneByOrFail({ id: credential.databaseId });
     return this.onDatabase('reset_password', database, viewer, async (current) => {
       if (current.status !== 'ready')
-        throw new ConflictError('The database is in quarantine: passwords cannot be reset.');
+        throw new ConflictError(`${notUsable(current.status)}: passwords cannot be reset.`);
       // `resetting`: a reset an engine failure interrupted may be retried.
       const fresh = await this.credentials.findOneBy({ id, status: In(['ready', 'resetting']) });
       if (!fresh) throw new NotFoundError('credential', id);

@@ -28,7 +28,7 @@ describe('LifecycleReconciler', () => {
   const given = (...rows: DatabaseEntity[]) => {
     for (const row of rows) stored.set(row.id, row);
     databases.find.mockResolvedValue(
-      rows.filter((row) => !['ready', 'quarantined'].includes(row.status)),
+      rows.filter((row) => !['ready', 'quarantined', 'lost'].includes(row.status)),
     );
   };
 
@@ -199,6 +199,17 @@ describe('LifecycleReconciler', () => {
 
     expect(log).toEqual([`task 40 ${JSON.stringify({ status: 'success' })}`]);
     expect(history.open).not.toHaveBeenCalled();
+  });
+
+  it('converges nothing on a lost database for its interrupted task: there is no work to finish on the engine', async () => {
+    stored.set(5, database('lost'));
+    history.interrupted.mockResolvedValue([interrupted({ type: 'reset_password' })]);
+
+    await sut.reconcileAll();
+
+    expect(history.open).not.toHaveBeenCalled();
+    expect(credentialService.reconcile).not.toHaveBeenCalled();
+    expect(history.close).toHaveBeenCalledTimes(1);
   });
 
   it('closes an interrupted quarantine it rolls back as an error, and a finished password reset as a success', async () => {

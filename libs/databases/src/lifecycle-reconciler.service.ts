@@ -1,11 +1,14 @@
 import { CredentialsService } from '@dbaas/credentials';
 import { databaseLockKey, DatabaseLocks, InterruptedTask, TaskHistory } from '@dbaas/operations';
-import { CredentialEntity, DatabaseEntity } from '@dbaas/persistence';
+import { CredentialEntity, DatabaseEntity, DatabaseStatus } from '@dbaas/persistence';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, Not, Repository } from 'typeorm';
 import { DatabasesService } from './databases.service';
 import { interruptedOutcome } from './interrupted-outcome';
+
+/** States with no operation in flight: the reconciler converges nothing in them. */
+const SETTLED: DatabaseStatus[] = ['ready', 'quarantined', 'lost'];
 
 /**
  * Finds work a dead process left half done and converges it: a database or credential
@@ -34,9 +37,7 @@ export class LifecycleReconciler {
   /** One round over everything unfinished; returns the names of the databases it converged. */
   async reconcileAll(): Promise<string[]> {
     const interrupted = await this.history.interrupted();
-    const unfinished = await this.databases.find({
-      where: { status: Not(In(['ready', 'quarantined', 'lost'])) },
-    });
+    const unfinished = await this.databases.find({ where: { status: Not(In(SETTLED)) } });
     const withCredentialWork = await this.credentials.find({
       where: { status: Not('ready') },
       relations: { database: true },
@@ -93,9 +94,9 @@ export class LifecycleReconciler {
     const credentialsBefore = (
       await this.credentials.findBy({ databaseId: id, status: Not('ready') })
     ).map((credential) => credential.status);
+    // `lost` has nothing to finish on the engine: drift repair watches for its return.
     const converged =
-      database !== null &&
-      (!['ready', 'quarantined'].includes(database.status) || credentialsBefore.length > 0);
+      database !== null && (!SETTLED.includes(database.status) || credentialsBefore.length > 0);
     if (converged) await this.converge(database);
     const after = converged
       ? ((await this.databases.findOneBy({ id }))?.status ?? null)
