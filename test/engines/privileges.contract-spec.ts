@@ -96,6 +96,21 @@ describe('postgresql privileges', () => {
       });
     }
   });
+
+  it('a database dropped by hand keeps its name claimed while its group roles (and their members) remain', async () => {
+    const dropped = `pv_pg_dropped_${suffix}`;
+    const member = { user: `pv_pg_member_${suffix}`, password: generatePassword() };
+    await provider.createDatabase(infra, dropped);
+    await provider.createUser(infra, { database: dropped, ...member, privileges: 'owner' });
+    const admin = new Client({ connectionString: server.url });
+    clients.push(admin);
+    await admin.connect();
+    await admin.query(`DROP DATABASE ${dropped}`);
+    // A create of the same name elsewhere would reuse `<db>:owner` with its old members.
+    await expect(provider.databaseExists(infra, dropped)).resolves.toBe(true);
+    await provider.dropDatabase(infra, dropped);
+    await expect(provider.databaseExists(infra, dropped)).resolves.toBe(false);
+  });
 });
 
 describe('mysql (MariaDB) privileges', () => {

@@ -199,10 +199,19 @@ export class PostgresqlProvider extends EngineProvider {
     return `postgresql://<user>:<password>@${infra.addresses.join(',')}/${this.databaseName(database)}`;
   }
 
+  /**
+   * The database, or any of its group roles: roles are server-wide and outlive a database
+   * dropped by hand, and a create would take them over with their members.
+   */
   async databaseExists(infra: InfraTarget, database: string): Promise<boolean> {
     const db = this.databaseName(database);
     return this.withAdmin(infra, [], async (q) => {
-      return (await q('SELECT 1 FROM pg_database WHERE datname = $1', [db])).rowCount === 1;
+      const { rows } = await q<{ taken: boolean }>(
+        `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)
+             OR EXISTS (SELECT 1 FROM pg_roles WHERE rolname = ANY($2)) AS taken`,
+        [db, Object.values(groupRoles(db))],
+      );
+      return rows[0].taken;
     });
   }
 
