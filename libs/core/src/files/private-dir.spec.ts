@@ -1,5 +1,6 @@
 import {
   chmodSync,
+  chownSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
@@ -73,5 +74,30 @@ describe('private data folder', () => {
       expect(modeOf(path)).toBe(0o600);
     expect(statSync(outside).mode & 0o777).toBe(0o644);
     expect(sut(data)).toBe(0);
+  });
+
+  it('makeTreePrivate leaves what another user owns, and keeps a file owner-executable', () => {
+    const data = join(root, 'data');
+    mkdirSync(join(data, 'theirs'), { recursive: true });
+    writeFileSync(join(data, 'theirs', 'file'), 'x');
+    writeFileSync(join(data, 'run.sh'), '#!/bin/sh');
+    chmodSync(join(data, 'theirs'), 0o755);
+    chmodSync(join(data, 'theirs', 'file'), 0o644);
+    chmodSync(join(data, 'run.sh'), 0o755);
+    if (process.getuid?.() !== 0) {
+      console.warn('Skipped: giving a file to another user (chown) needs root.');
+      return;
+    }
+    // Owned by another user (nobody): a chmod there fails with EPERM for a non-root
+    // process, and is not ours to change for root either.
+    const other = 65534;
+    chownSync(join(data, 'theirs'), other, other);
+    chownSync(join(data, 'theirs', 'file'), other, other);
+
+    expect(() => makeTreePrivate(data)).not.toThrow();
+
+    expect(modeOf(join(data, 'theirs'))).toBe(0o755);
+    expect(modeOf(join(data, 'theirs', 'file'))).toBe(0o644);
+    expect(modeOf(join(data, 'run.sh'))).toBe(0o700);
   });
 });
