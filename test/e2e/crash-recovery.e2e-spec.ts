@@ -152,4 +152,23 @@ describe('crash recovery of keys and tasks (e2e)', () => {
     });
     expect(await databaseStatus('done_before')).toBe('ready');
   }, 240_000);
+
+  it('a process whose lease connection was cut takes its lease back, so its work never looks abandoned', async () => {
+    // 0x64626173: the lease namespace ('dbas'); objid is the process id recorded as owner.
+    const leases = () =>
+      stack.metadata<{ pid: number; objid: number }>(
+        `SELECT pid, objid::int AS objid FROM pg_locks
+          WHERE locktype = 'advisory' AND granted AND classid = 1684169075 AND objsubid = 2
+            AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+      );
+    const [before] = await leases();
+    expect(before).toBeDefined();
+    await stack.metadata('SELECT pg_terminate_backend($1)', [before.pid]);
+    await until(async () => {
+      const now = await leases();
+      return now.length === 1 && now[0].objid === before.objid && now[0].pid !== before.pid;
+    }, 60_000);
+    // And the API goes on serving.
+    expect((await new HttpClient(api.baseUrl).get('/api/plan/')).status).toBe(200);
+  }, 120_000);
 });

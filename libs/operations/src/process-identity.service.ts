@@ -6,6 +6,8 @@ import { DataSource, QueryRunner } from 'typeorm';
 
 /** First key of the two-key advisory locks that are process leases ('dbas'). */
 const LEASE_NAMESPACE = 0x64626173;
+/** How often the lease is checked (and taken again if its session ended). */
+const LEASE_CHECK_MS = 5_000;
 
 /**
  * Who this API process is, for the work it leaves in the store (tasks, Idempotency-Key
@@ -19,12 +21,21 @@ const LEASE_NAMESPACE = 0x64626173;
 export class ProcessIdentity implements OnApplicationShutdown {
   private readonly logger = new Logger('ProcessIdentity');
 
+  private readonly leaseCheck?: NodeJS.Timeout;
+  private checking = false;
+
   /** `shared`: a PostgreSQL store, which other processes may share. */
   constructor(
     readonly id: number,
     private readonly shared: boolean,
-    private readonly lease?: QueryRunner,
-  ) {}
+    private lease?: QueryRunner,
+    private readonly store?: DataSource,
+  ) {
+    if (lease && store) {
+      this.leaseCheck = setInterval(() => void this.keepLease(), LEASE_CHECK_MS);
+      this.leaseCheck.unref();
+    }
+  }
 
   /** A new id, with its lease taken on PostgreSQL (before anything records it). */
   static async start(store: DataSource, config: AppConfig): Promise<ProcessIdentity> {
@@ -38,11 +49,49 @@ export class ProcessIdentity implements OnApplicationShutdown {
         'SELECT pg_try_advisory_lock($1::int, $2::int) AS taken',
         [LEASE_NAMESPACE, id],
       )) as { taken: boolean }[];
-      if (taken) return new ProcessIdentity(id, true, lease);
+      if (taken) return new ProcessIdentity(id, true, lease, store);
+    }
+  }
+
+  /**
+   * The lease lives as long as its session: a store restart, an idle timeout or a cut
+   * connection ends it, and then this process's running work would look abandoned to every
+   * process. So it is checked every few seconds and taken again, under the same id, on a new
+   * connection.
+   */
+  private async keepLease(): Promise<void> {
+    if (this.checking || !this.store) return;
+    this.checking = true;
+    try {
+      const held = await this.lease
+        ?.query(
+          `SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = pg_backend_pid()
+              AND classid = $1 AND objid = $2 AND objsubid = 2`,
+          [LEASE_NAMESPACE, this.id],
+        )
+        .then((rows: unknown[]) => rows.length === 1)
+        .catch(() => false);
+      if (held) return;
+      await this.lease?.release().catch(() => undefined);
+      const lease = this.store.createQueryRunner();
+      await lease.connect();
+      const [{ taken }] = (await lease.query(
+        'SELECT pg_try_advisory_lock($1::int, $2::int) AS taken',
+        [LEASE_NAMESPACE, this.id],
+      )) as { taken: boolean }[];
+      this.lease = lease;
+      if (taken)
+        this.logger.warn(`Process lease ${this.id} was lost (store session ended): taken again`);
+      else this.logger.warn(`Process lease ${this.id} is still held by its old session: retrying`);
+    } catch (error) {
+      this.logger.warn(`Process lease ${this.id} not taken again yet: ${(error as Error).message}`);
+    } finally {
+      this.checking = false;
     }
   }
 
   async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.leaseCheck);
     // Ending the session frees the lock; an explicit unlock first, in case the pool keeps it.
     await this.lease
       ?.query('SELECT pg_advisory_unlock($1::int, $2::int)', [LEASE_NAMESPACE, this.id])
