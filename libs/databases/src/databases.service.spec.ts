@@ -11,7 +11,7 @@ import { CredentialsService } from '@dbaas/credentials';
 import { ConnectedInfra, EngineProvider, InfraAccess } from '@dbaas/engines';
 import { DatabaseLocks, OperationRunner, TaskSubject } from '@dbaas/operations';
 import { CredentialEntity, DatabaseEntity, ProjectEntity, TaskEntity } from '@dbaas/persistence';
-import { EntityManager, Repository } from 'typeorm';
+import { EntityManager, QueryFailedError, Repository } from 'typeorm';
 import { DatabasesService } from './databases.service';
 
 const dev: AuthenticatedUser = { id: 2, username: 'dev', role: 'regular', teamIds: [1] };
@@ -407,6 +407,19 @@ describe('DatabasesService.update', () => {
     });
 
     expect(databases.update).not.toHaveBeenCalled();
+  });
+
+  it('answers 409, not 500, when the project moved to another team between the check and the write', async () => {
+    // The store refuses it (database_project_team_fkey), as it does on a real store.
+    databases.update.mockRejectedValue(
+      new QueryFailedError(
+        'UPDATE database',
+        [],
+        Object.assign(new Error('fk'), { code: '23503' }),
+      ),
+    );
+
+    await expect(sut.update(40, { project: 9 }, dev)).rejects.toBeInstanceOf(ConflictError);
   });
 
   it("answers 404 for another team's database, and writes nothing", async () => {

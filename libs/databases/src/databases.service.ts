@@ -433,7 +433,10 @@ export class DatabasesService {
     const update: Partial<DatabaseEntity> = {};
     if (changes.project !== undefined) update.projectId = changes.project;
     if (changes.description !== undefined) update.description = changes.description;
-    if (Object.keys(update).length) await this.databases.update(id, update);
+    // The store checks the project's team too: a project moved meanwhile is a 409.
+    if (Object.keys(update).length) {
+      await translateStoreErrors('project', () => this.databases.update(id, update));
+    }
     return this.get(id, viewer);
   }
 
