@@ -20,7 +20,7 @@ export class ProbeTimeout extends Error {
 }
 
 /** The promise, or a ProbeTimeout after `ms`; the timer never outlives the race. */
-async function within<T>(promise: Promise<T>, ms: number): Promise<T> {
+export async function within<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
     return await Promise.race([

@@ -1,4 +1,4 @@
-import { failureReason, InfraProbe, ProbeTimeout } from '@dbaas/engines';
+import { failureReason, InfraProbe, ProbeTimeout, within } from '@dbaas/engines';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
@@ -13,21 +13,6 @@ export const PROBE_TIMEOUT_MS = 2_000;
 export const PROBE_CACHE_MS = 5_000;
 /** The security checks (asked for by a dba only) change rarely and cost a login: kept longer. */
 export const WARNINGS_CACHE_MS = 60_000;
-
-/** The promise, or a ProbeTimeout after `ms`; the timer never outlives the race. */
-async function within<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new ProbeTimeout(ms)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 interface InfraRow {
   id: number;
