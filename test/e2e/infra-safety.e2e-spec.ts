@@ -69,7 +69,7 @@ describe('infra warnings and what non-dbas see (e2e)', () => {
       );
       expect(pg.body.status.reachable).toBe(true);
       expect(pg.body.warnings).toEqual([
-        expect.stringMatching(/accepts a login as postgres without its password \(trust/),
+        expect.stringMatching(/^PostgreSQL trusts connections from 127\.0\.0\.1 \(pg_hba/),
       ]);
       // Root has no password, so the stored one is refused; the warning shows all the same.
       expect(mysql.body.status.reachable).toBe(false);
@@ -107,7 +107,7 @@ describe('infra warnings and what non-dbas see (e2e)', () => {
       expect(table.code).toBe(1);
       const [, warnings] = table.stdout.split('\nWarnings:\n');
       expect(warnings.trimEnd().split('\n')).toEqual([
-        expect.stringMatching(/^ {2}pg-local-trust: PostgreSQL accepts a login as postgres/),
+        expect.stringMatching(/^ {2}pg-local-trust: PostgreSQL trusts connections from/),
         expect.stringMatching(/^ {2}mysql-local-root: The MySQL admin root has no password/),
         expect.stringMatching(/^ {2}redis-local-open: The Redis default user is enabled/),
         expect.stringMatching(/^ {2}redis-local-open: Redis ACL changes are not persisted/),

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import type { EngineProvider, InfraTarget } from '../../libs/engines/src/engine-provider';
 import { MysqlProvider } from '../../libs/engines/src/mysql/mysql.provider';
@@ -58,6 +59,13 @@ describe('engine security warnings (real servers)', () => {
       const provider: EngineProvider = providers[engine];
       await expect(provider.securityWarnings(target(server))).resolves.toEqual([]);
     });
+
+    it('postgresql: reads pg_hba.conf as the admin, and makes no failed login (no lockout, no ban)', async () => {
+      const server = await startPostgres();
+      servers.push(server);
+      await expect(providers.postgresql.securityWarnings(target(server))).resolves.toEqual([]);
+      expect(readFileSync(server.logFile!, 'utf8')).not.toMatch(/password authentication failed/);
+    });
   });
 
   describe("this machine's own services (trust, no passwords, no ACL file)", () => {
@@ -75,12 +83,14 @@ describe('engine security warnings (real servers)', () => {
       if (missing.length) throw new Error(`no local engine on port(s) ${missing.join(', ')}`);
     });
 
-    it('postgresql: trust authentication lets a wrong password in', async () => {
+    it('postgresql: the trust lines of pg_hba.conf (a wrong password gets in too)', async () => {
       const warnings = await providers.postgresql.securityWarnings(
         local(5432, 'postgres', 'not-the-password'),
       );
       expect(warnings).toEqual([
-        expect.stringMatching(/accepts a login as postgres without its password \(trust/),
+        expect.stringMatching(
+          /^PostgreSQL trusts connections from 127\.0\.0\.1 \(pg_hba\.conf line \d+\)/,
+        ),
       ]);
       expect(warnings.join()).not.toContain('not-the-password');
     });

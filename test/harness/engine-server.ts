@@ -8,6 +8,8 @@ export interface EngineServer {
   adminPassword: string;
   /** Admin connection URL (tests only: it contains the password). */
   url: string;
+  /** The server's own log, where the harness knows it (PostgreSQL). */
+  logFile?: string;
   /** Stops the server, keeping its data folder and port ("engine down"). */
   stop(): Promise<void>;
   /** Starts it again on the same port and data folder. */

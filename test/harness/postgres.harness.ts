@@ -124,6 +124,7 @@ export async function startPostgres(): Promise<EngineServer> {
     adminUser,
     adminPassword,
     url: `postgresql://${adminUser}:${adminPassword}@${host}:${port}/postgres`,
+    logFile,
     stop,
     start,
     destroy: async () => {

@@ -135,7 +135,7 @@ export class InfraDto {
   @ApiPropertyOptional({
     type: [String],
     example: [
-      'PostgreSQL accepts a login as postgres without its password (trust authentication in pg_hba.conf): ...',
+      'PostgreSQL trusts connections from 127.0.0.1 (pg_hba.conf line 2): they log in without a password.',
     ],
     description:
       'Detail only, dba only: how the engine leaves its tenants unprotected (trust authentication, an admin or Redis default user without a password, Redis ACL changes not persisted). Empty when nothing was found or the infra is unreachable.',

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Client, ClientBase, Pool, PoolClient } from 'pg';
+import { EngineUnavailableError } from '@dbaas/core';
 import { parseAddress } from '../common/address';
 import {
   COMMAND_TIMEOUT_MS,
@@ -241,21 +242,30 @@ export class PostgresqlProvider extends EngineProvider {
    * means pg_hba.conf trusts this client. Else the `host` trust rules of pg_hba.conf are
    * read, when the admin may (superusers only, by default).
    */
+  /**
+   * Trust lines of pg_hba.conf, read as the admin. Only where the admin may not read them
+   * (or cannot log in) is a login with a wrong password tried: the server logs it as a
+   * failed login, which fail2ban or an account lockout may punish.
+   */
   async securityWarnings(infra: InfraTarget): Promise<string[]> {
-    if (await this.acceptsWrongPassword(infra)) {
-      return [
-        `PostgreSQL accepts a login as ${infra.adminUser} without its password (trust authentication in pg_hba.conf): anyone who reaches ${infra.addresses[0]} can log in as any user, the admin included.`,
-      ];
-    }
     const rules = await this.withAdmin(infra, [], async (q) => {
       const { rows } = await q<{ line_number: number; address: string | null }>(
         "SELECT line_number, address FROM pg_hba_file_rules WHERE auth_method = 'trust' AND type LIKE 'host%' AND error IS NULL ORDER BY line_number",
       );
       return rows;
     }).catch((error: unknown) => {
-      if (error instanceof EngineCommandError) return []; // not allowed to read pg_hba.conf
+      // Not allowed to read pg_hba.conf, or no admin login: ask the server itself.
+      if (error instanceof EngineCommandError || error instanceof EngineUnavailableError) {
+        return null;
+      }
       throw error;
     });
+    if (rules === null) {
+      if (!(await this.acceptsWrongPassword(infra))) return [];
+      return [
+        `PostgreSQL accepts a login as ${infra.adminUser} without its password (trust authentication in pg_hba.conf): anyone who reaches ${infra.addresses[0]} can log in as any user, the admin included.`,
+      ];
+    }
     return rules.map(
       (rule) =>
         `PostgreSQL trusts connections from ${rule.address ?? 'any address'} (pg_hba.conf line ${rule.line_number}): they log in without a password.`,
