@@ -337,6 +337,32 @@ describe('request hardening (e2e)', () => {
     });
   });
 
+  it('refuses any Host but a loopback name while it listens on loopback (DNS rebinding), with 403', async () => {
+    // A page of evil.example resolved to 127.0.0.1 sends Host and Origin of evil.example.
+    const rebound = await raw(
+      port,
+      `POST /api/user/ HTTP/1.1\nHost: evil.example:${port}\nOrigin: http://evil.example:${port}\nAuthorization: ${ADMIN}\nContent-Type: application/json`,
+      Buffer.from('{"username":"rebound","password":"rebound-pw","role":"dba"}'),
+    );
+    expectRawProblem(rebound, 403);
+    expect(JSON.parse(rebound.text).type).toMatch(/host-not-allowed$/);
+    const read = await raw(
+      port,
+      `GET /api/user/ HTTP/1.1\nHost: evil.example\nAuthorization: ${ADMIN}`,
+    );
+    expectRawProblem(read, 403);
+    expect(await stack.metadata('SELECT 1 FROM "user" WHERE username = $1', ['rebound'])).toEqual(
+      [],
+    );
+    for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`]) {
+      const answer = await raw(
+        port,
+        `GET /api/plan/ HTTP/1.1\nHost: ${host}\nAuthorization: ${ADMIN}`,
+      );
+      expect(answer.status).toBe(200);
+    }
+  });
+
   describe('DBAAS_PUBLIC_URL and DBAAS_ALLOWED_ORIGINS', () => {
     let api: ApiProcess;
 
@@ -355,10 +381,16 @@ describe('request hardening (e2e)', () => {
     it('builds absolute links from DBAAS_PUBLIC_URL, whatever Host the client sends', async () => {
       const answer = await raw(
         api.port,
-        `GET /api/plan/1/ HTTP/1.1\nHost: evil.example\nAuthorization: ${ADMIN}`,
+        `GET /api/plan/1/ HTTP/1.1\nHost: 127.0.0.2:1234\nAuthorization: ${ADMIN}`,
       );
       expect(answer.status).toBe(200);
       expect(JSON.parse(answer.text)._links.self).toBe('https://dbaas.example.com/api/plan/1/');
+      // The public URL's own host is accepted too (a proxy on the same machine).
+      const proxied = await raw(
+        api.port,
+        `GET /api/plan/1/ HTTP/1.1\nHost: dbaas.example.com\nAuthorization: ${ADMIN}`,
+      );
+      expect(proxied.status).toBe(200);
       const created = await new HttpClient(api.baseUrl).post(
         '/api/project/',
         { name: 'public-url' },

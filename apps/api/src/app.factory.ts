@@ -6,6 +6,7 @@ import { AppModule } from './app.module';
 import { setUpOpenApi } from './docs/openapi';
 import { answerClientError } from './http/client-error';
 import { installBodyParsers } from './http/content-type';
+import { hostGuard } from './http/host';
 import { originGuard } from './http/origin';
 import { ProblemDetailsFilter, sendError } from './http/problem-details.filter';
 import { strictValidationPipe } from './http/validation.pipe';
@@ -55,6 +56,7 @@ export async function createApp(
   const fastify = adapter.getInstance();
   // Before Nest registers any route, so that every route gets these hooks.
   installHttpObservability(fastify, observability.logger.pino, observability.http);
+  fastify.addHook('onRequest', hostGuard(config));
   fastify.addHook('onRequest', originGuard(config));
   installBodyParsers(fastify, config.bodyLimitBytes);
   fastify.decorate('publicUrl', config.publicUrl ?? null);
