@@ -9,7 +9,14 @@ import { MysqlProvider } from '../../libs/engines/src/mysql/mysql.provider';
 import { PostgresqlProvider } from '../../libs/engines/src/postgresql/postgresql.provider';
 import { COMMAND_REVIEW } from '../../libs/engines/src/redis/redis-acl';
 import { RedisProvider } from '../../libs/engines/src/redis/redis.provider';
-import { EngineServer, freePort, startMariaDb, startPostgres, startRedis } from '../harness';
+import {
+  EngineServer,
+  freePort,
+  targetOf,
+  startMariaDb,
+  startPostgres,
+  startRedis,
+} from '../harness';
 import {
   Login,
   UserSession,
@@ -417,12 +424,7 @@ describe('redis isolation beyond key patterns', () => {
 
   it('a user cannot list, count or flush other prefixes, nor leave database 0', async () => {
     server = await startRedis();
-    const infra = {
-      id: 31,
-      addresses: [server.address],
-      adminUser: server.adminUser,
-      adminPassword: server.adminPassword,
-    };
+    const infra = targetOf(server, 31);
     for (const privileges of ['owner', 'read-only'] as const) {
       await provider.createUser(infra, {
         database: 'iso',
@@ -495,12 +497,7 @@ describe('redis databaseExists', () => {
 
   it('sees a prefix with keys and no user, or a user and no keys; never a mere look-alike', async () => {
     server = await startRedis();
-    const infra = {
-      id: 33,
-      addresses: [server.address],
-      adminUser: server.adminUser,
-      adminPassword: server.adminPassword,
-    };
+    const infra = targetOf(server, 33);
     admin = new Redis(server.url, { lazyConnect: true });
     await admin.connect();
     // Enough other keys that the prefix's key is not in the first SCAN batch.
@@ -543,12 +540,7 @@ describe('redis command table review', () => {
 
   it('every keyless command a tenant may run is reviewed, and every denied one is refused to all', async () => {
     server = await startRedis();
-    const infra = {
-      id: 32,
-      addresses: [server.address],
-      adminUser: server.adminUser,
-      adminPassword: server.adminPassword,
-    };
+    const infra = targetOf(server, 32);
     const users = ['owner', 'read-write', 'read-only'] as const;
     for (const privileges of users) {
       await provider.createUser(infra, {

@@ -8,7 +8,7 @@ import { MysqlProvider } from '../../libs/engines/src/mysql/mysql.provider';
 import { PostgresqlProvider } from '../../libs/engines/src/postgresql/postgresql.provider';
 import { COMMAND_RULES } from '../../libs/engines/src/redis/redis-acl';
 import { RedisProvider } from '../../libs/engines/src/redis/redis.provider';
-import { EngineServer, startMariaDb, startPostgres, startRedis } from '../harness';
+import { EngineServer, startMariaDb, targetOf, startPostgres, startRedis } from '../harness';
 
 /**
  * What a credential may NOT do, on the real servers: each refusal is asserted by its
@@ -18,13 +18,6 @@ import { EngineServer, startMariaDb, startPostgres, startRedis } from '../harnes
 
 const suffix = randomBytes(3).toString('hex');
 const PRIVILEGES: Privileges[] = ['owner', 'read-write', 'read-only'];
-
-const targetOf = (server: EngineServer, id: number): InfraTarget => ({
-  id,
-  addresses: [server.address],
-  adminUser: server.adminUser,
-  adminPassword: server.adminPassword,
-});
 
 describe('postgresql privileges', () => {
   let server: EngineServer;

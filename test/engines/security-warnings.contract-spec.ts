@@ -4,7 +4,7 @@ import type { EngineProvider, InfraTarget } from '../../libs/engines/src/engine-
 import { MysqlProvider } from '../../libs/engines/src/mysql/mysql.provider';
 import { PostgresqlProvider } from '../../libs/engines/src/postgresql/postgresql.provider';
 import { RedisProvider } from '../../libs/engines/src/redis/redis.provider';
-import { EngineServer, startMariaDb, startPostgres, startRedis } from '../harness';
+import { EngineServer, startMariaDb, targetOf, startPostgres, startRedis } from '../harness';
 
 /** Whether something listens on a local port (the machine's own engine services). */
 function listening(port: number): Promise<boolean> {
@@ -18,13 +18,6 @@ function listening(port: number): Promise<boolean> {
     socket.setTimeout(1000, () => done(false));
   });
 }
-
-const target = (server: EngineServer): InfraTarget => ({
-  id: server.port,
-  addresses: [server.address],
-  adminUser: server.adminUser,
-  adminPassword: server.adminPassword,
-});
 
 /**
  * `securityWarnings` on real servers: the harness's servers protect their tenants (real
@@ -57,13 +50,13 @@ describe('engine security warnings (real servers)', () => {
       const server = await start();
       servers.push(server);
       const provider: EngineProvider = providers[engine];
-      await expect(provider.securityWarnings(target(server))).resolves.toEqual([]);
+      await expect(provider.securityWarnings(targetOf(server))).resolves.toEqual([]);
     });
 
     it('postgresql: reads pg_hba.conf as the admin, and makes no failed login (no lockout, no ban)', async () => {
       const server = await startPostgres();
       servers.push(server);
-      await expect(providers.postgresql.securityWarnings(target(server))).resolves.toEqual([]);
+      await expect(providers.postgresql.securityWarnings(targetOf(server))).resolves.toEqual([]);
       expect(readFileSync(server.logFile!, 'utf8')).not.toMatch(/password authentication failed/);
     });
   });

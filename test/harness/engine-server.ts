@@ -17,3 +17,11 @@ export interface EngineServer {
   /** Stops it and removes its folder. Safe to call twice. */
   destroy(): Promise<void>;
 }
+
+/** An engine server as an infra target (what an infra row gives a provider). */
+export const targetOf = (server: EngineServer, id = server.port) => ({
+  id,
+  addresses: [server.address],
+  adminUser: server.adminUser,
+  adminPassword: server.adminPassword,
+});
