@@ -5,7 +5,7 @@ import { ApiProcess, API_MAIN, runNode } from './support/api-process';
 import { expectProblem, HttpClient } from './support/http-client';
 import { CLOSED_ADDRESS } from './support/test-stack';
 
-/** The quick start: no DATABASE_URL, an embedded PGlite store, sample data on first start. */
+/** The quick start: no DATABASE_URL, the embedded PostgreSQL store, sample data on first start. */
 describe('embedded store (smoke)', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'dbaas-embedded-'));
   // No engine answers here: the sample databases are skipped, the catalog is still seeded.
@@ -27,9 +27,15 @@ describe('embedded store (smoke)', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('says which store it uses on its first log line', () => {
-    const first = api.logs.split('\n').find((line) => line.trim());
-    expect(first).toContain(`Metadata store: embedded PGlite store in ${join(dataDir, 'pgdata')}`);
+  it('says which store it uses before it serves', () => {
+    const lines = api.logs.split('\n');
+    const store = lines.findIndex((line) =>
+      line.includes(
+        `Metadata store: embedded PostgreSQL store in ${join(dataDir, 'postgres')} (127.0.0.1:`,
+      ),
+    );
+    expect(store).toBeGreaterThanOrEqual(0);
+    expect(store).toBeLessThan(lines.findIndex((line) => line.includes('Listening on')));
   });
 
   it('seeds the sample catalog on first start and serves it', async () => {

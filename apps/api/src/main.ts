@@ -1,5 +1,5 @@
 import { ConfigError, loadConfig } from '@dbaas/core';
-import { describeStore } from '@dbaas/persistence';
+import { openStore, OpenStore } from '@dbaas/persistence';
 import { SampleDataService } from '@dbaas/sample-data';
 import { Logger } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -14,11 +14,16 @@ const SHUTDOWN_DEADLINE_MS = 10_000;
  * 1. new requests get 503 and every answer `Connection: close`; requests in flight finish
  *    (Fastify's close waits for them, then the server stops);
  * 2. the shutdown hooks run: background schedulers stop (waiting for a running round),
- *    engine pools close (EngineRegistry), the metadata store closes (TypeORM);
+ *    engine pools close (EngineRegistry), the metadata store closes (TypeORM), and the
+ *    embedded PostgreSQL server, if any, stops;
  * 3. the process then exits by itself with code 0, nothing left to keep it alive. Should
  *    anything still hold it (or a request never end), it exits with code 1 at the deadline.
  */
-function shutDownOnSignals(app: NestFastifyApplication, observability: Observability): void {
+function shutDownOnSignals(
+  app: NestFastifyApplication,
+  store: OpenStore,
+  observability: Observability,
+): void {
   const logger = new Logger('Shutdown');
   let started = false;
   const shutDown = (signal: NodeJS.Signals) => {
@@ -34,16 +39,19 @@ function shutDownOnSignals(app: NestFastifyApplication, observability: Observabi
       logger.error(`Not stopped within ${SHUTDOWN_DEADLINE_MS / 1000} s: exiting anyway`);
       process.exit(1);
     }, SHUTDOWN_DEADLINE_MS).unref();
-    app.close().then(
-      () => {
-        logger.log(`Closed in ${Date.now() - began} ms`);
-        process.exitCode = 0;
-      },
-      (error: Error) => {
-        logger.error(`Shutdown failed: ${error.message}`, error.stack);
-        process.exit(1);
-      },
-    );
+    app
+      .close()
+      .then(() => store.close())
+      .then(
+        () => {
+          logger.log(`Closed in ${Date.now() - began} ms`);
+          process.exitCode = 0;
+        },
+        (error: Error) => {
+          logger.error(`Shutdown failed: ${error.message}`, error.stack);
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', shutDown);
   process.on('SIGINT', shutDown);
@@ -63,9 +71,19 @@ async function bootstrap(): Promise<void> {
   const observability = createObservability(config);
   Logger.overrideLogger(observability.logger);
   const logger = new Logger('dbaas');
-  logger.log(`Metadata store: ${describeStore(config)}`);
-  const app = await createApp(config, observability);
-  shutDownOnSignals(app, observability);
+  let store: OpenStore;
+  try {
+    store = await openStore(config, 'the API', (message) => {
+      logger.error(`Metadata store lost: ${message}; exiting`);
+      process.exit(1);
+    });
+  } catch (error) {
+    process.stderr.write(`dbaas: ${(error as Error).message}\n`);
+    process.exit(1);
+  }
+  logger.log(`Metadata store: ${store.description}`);
+  const app = await createApp(store.config, observability);
+  shutDownOnSignals(app, store, observability);
   if (config.seedSampleData && (await app.get(SampleDataService).seedIfEmpty())) {
     logger.log('Empty store: sample data created (admin/123456, user/123456)');
   }

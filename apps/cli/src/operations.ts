@@ -1,7 +1,7 @@
 import { UsersService } from '@dbaas/auth';
 import { loadConfig } from '@dbaas/core';
 import { InfraProbe } from '@dbaas/engines';
-import { DatabaseEntity, describeStore, InfraEntity, Role } from '@dbaas/persistence';
+import { DatabaseEntity, InfraEntity, openStore, Role } from '@dbaas/persistence';
 import { QuarantineService } from '@dbaas/quarantine';
 import { SampleDataService } from '@dbaas/sample-data';
 import { INestApplicationContext } from '@nestjs/common';
@@ -16,15 +16,26 @@ import { formatTable } from './table';
 const PING_TIMEOUT_MS = 10_000;
 
 async function withContext<T>(work: (context: INestApplicationContext) => Promise<T>): Promise<T> {
-  const config = loadConfig();
-  process.stderr.write(`Metadata store: ${describeStore(config)}\n`);
-  const context = await NestFactory.createApplicationContext(CliModule.forRoot(config), {
-    logger: ['error', 'warn'],
-  });
+  const store = await openStore(
+    loadConfig(),
+    `dbaas ${process.argv[2] ?? ''}`.trim(),
+    (message) => {
+      process.stderr.write(`dbaas: ${message}\n`);
+      process.exit(1);
+    },
+  );
   try {
-    return await work(context);
+    process.stderr.write(`Metadata store: ${store.description}\n`);
+    const context = await NestFactory.createApplicationContext(CliModule.forRoot(store.config), {
+      logger: ['error', 'warn'],
+    });
+    try {
+      return await work(context);
+    } finally {
+      await context.close();
+    }
   } finally {
-    await context.close();
+    await store.close();
   }
 }
 

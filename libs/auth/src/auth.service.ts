@@ -16,7 +16,7 @@ interface LoginRow {
   username: string;
   role: Role;
   password_hash: string;
-  team_ids: number[] | string | null;
+  team_ids: number[] | null;
 }
 
 @Injectable()

@@ -635,10 +635,10 @@ interface ListRow {
   quarantine_dt: string | null;
   created_at: Date | string;
   size_limit_in_bytes: string | number;
-  addresses: string[] | string;
+  addresses: string[];
   engine_id: number;
   engine_type: string;
-  credentials: { id: number; user: string }[] | string | null;
+  credentials: { id: number; user: string }[] | null;
 }
 
 /** A list row as the entity shape the view and the presenter read (no hydration). */

@@ -1,5 +1,4 @@
-import { APP_CONFIG, AppConfig } from '@dbaas/core';
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { createHash } from 'node:crypto';
 import { DataSource, EntityManager, QueryRunner } from 'typeorm';
@@ -43,8 +42,15 @@ export interface LockHandle {
 }
 
 /** The lock id follows the caller's parameters: `$<n+1>`. */
-function withLockParam(statement: Statement, lockId: string): { sql: string; params: unknown[]; lock: string } {
-  return { sql: statement.sql, params: [...statement.params, lockId], lock: `$${statement.params.length + 1}` };
+function withLockParam(
+  statement: Statement,
+  lockId: string,
+): { sql: string; params: unknown[]; lock: string } {
+  return {
+    sql: statement.sql,
+    params: [...statement.params, lockId],
+    lock: `$${statement.params.length + 1}`,
+  };
 }
 
 /**
@@ -77,7 +83,9 @@ class AdvisoryLock implements LockHandle {
   async tryTake(statement: Statement) {
     const { sql, params, lock } = withLockParam(statement, this.id);
     this.mayBeHeld = true; // until the answer says otherwise (a failed statement may have taken it)
-    const answer = splitTaken(await this.runner.query(tryTakeSql(`pg_try_advisory_lock(${lock}::bigint)`, sql), params));
+    const answer = splitTaken(
+      await this.runner.query(tryTakeSql(`pg_try_advisory_lock(${lock}::bigint)`, sql), params),
+    );
     this.mayBeHeld = answer.taken;
     return answer;
   }
@@ -102,21 +110,6 @@ class AdvisoryLock implements LockHandle {
   }
 }
 
-/** The embedded store has one process: the mutex is the lock; statements run as they are. */
-class EmbeddedLock implements LockHandle {
-  constructor(private readonly store: DataSource) {}
-
-  async tryTake(statement: Statement) {
-    return splitTaken(await this.store.query(tryTakeSql('true', statement.sql), statement.params));
-  }
-
-  async take(): Promise<void> {}
-
-  async release(statement?: Statement): Promise<void> {
-    if (statement) await this.store.query(statement.sql, statement.params);
-  }
-}
-
 /** Engine operations holding a store connection for their lock, at most. */
 const MAX_LOCKED_OPERATIONS = 8;
 
@@ -125,22 +118,13 @@ const MAX_LOCKED_OPERATIONS = 8;
  * processes sharing a PostgreSQL store (a session-level advisory lock, held on its own
  * connection for the length of the operation). If a process dies, PostgreSQL releases
  * its locks with its connections: a lock that can be taken means nobody is working on it,
- * which is what the reconciler relies on.
- *
- * The embedded store lives in one process only, so the mutex is all it needs.
+ * which is what the reconciler relies on. The embedded store is a PostgreSQL server too.
  */
 @Injectable()
 export class DatabaseLocks {
   private readonly mutex = new KeyedMutex();
   private readonly slots = new Semaphore(MAX_LOCKED_OPERATIONS);
-  private readonly shared: boolean;
-
-  constructor(
-    @InjectDataSource() private readonly store: DataSource,
-    @Inject(APP_CONFIG) config: AppConfig,
-  ) {
-    this.shared = Boolean(config.databaseUrl);
-  }
+  constructor(@InjectDataSource() private readonly store: DataSource) {}
 
   /** Waits for the lock, then runs the work holding it. */
   withLock<T>(key: string, work: () => Promise<T>): Promise<T> {
@@ -165,7 +149,6 @@ export class DatabaseLocks {
     return this.mutex.run(key, () => {
       if (this.slots.isFull()) onWait?.();
       return this.slots.run(async () => {
-        if (!this.shared) return use(new EmbeddedLock(this.store));
         const runner = await this.connect();
         const lock = new AdvisoryLock(runner, advisoryId(key));
         try {
@@ -184,11 +167,9 @@ export class DatabaseLocks {
    * connection, released by its COMMIT. It takes no operation slot, so it may run inside an
    * operation's lock (hold, withLock; always in that order: the operation's lock, then this
    * one, never the reverse).
-   * The embedded store has one process and one connection: the mutex alone, no transaction.
    */
   withStoreLock<T>(key: string, work: (manager: EntityManager) => Promise<T>): Promise<T> {
     return this.mutex.run(`store:${key}`, () => {
-      if (!this.shared) return work(this.store.manager);
       return this.store.transaction(async (manager) => {
         await manager.query('SELECT pg_advisory_xact_lock($1)', [advisoryId(`store:${key}`)]);
         return work(manager);
@@ -200,10 +181,11 @@ export class DatabaseLocks {
   async tryWithLock<T>(key: string, work: () => Promise<T>): Promise<T | undefined> {
     if (this.mutex.isHeld(key)) return undefined;
     return this.mutex.run(key, async () => {
-      if (!this.shared) return work();
       const runner = await this.connect();
       try {
-        const [{ locked }] = await runner.query('SELECT pg_try_advisory_lock($1) AS locked', [advisoryId(key)]);
+        const [{ locked }] = await runner.query('SELECT pg_try_advisory_lock($1) AS locked', [
+          advisoryId(key),
+        ]);
         if (!locked) return undefined;
         try {
           return await work();
@@ -225,8 +207,9 @@ export class DatabaseLocks {
       await runner.query('SELECT pg_advisory_unlock($1)', [advisoryId(key)]);
     } catch (error) {
       // TypeORM's PostgreSQL runner: releasing with an error makes the pool drop the client.
-      await (runner as unknown as { releasePostgresConnection?(err: unknown): Promise<void> })
-        .releasePostgresConnection?.(error);
+      await (
+        runner as unknown as { releasePostgresConnection?(err: unknown): Promise<void> }
+      ).releasePostgresConnection?.(error);
     }
   }
 

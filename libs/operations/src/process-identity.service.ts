@@ -1,4 +1,3 @@
-import { APP_CONFIG, AppConfig } from '@dbaas/core';
 import { FactoryProvider, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { randomInt } from 'node:crypto';
@@ -16,30 +15,25 @@ const LEASE_CHECK_MS = 5_000;
  * On PostgreSQL the process holds a session-level advisory lock (LEASE_NAMESPACE, id) on
  * its own connection for its whole life; PostgreSQL drops it with the session when the
  * process dies, so "no such lock in pg_locks" means "that process has ended". The
- * embedded store is opened by one process only: any owner but this process is gone.
+ * embedded store is a PostgreSQL server too, so this holds for both stores.
  */
 export class ProcessIdentity implements OnApplicationShutdown {
   private readonly logger = new Logger('ProcessIdentity');
 
-  private readonly leaseCheck?: NodeJS.Timeout;
+  private readonly leaseCheck: NodeJS.Timeout;
   private checking = false;
 
-  /** `shared`: a PostgreSQL store, which other processes may share. */
   constructor(
     readonly id: number,
-    private readonly shared: boolean,
-    private lease?: QueryRunner,
-    private readonly store?: DataSource,
+    private lease: QueryRunner,
+    private readonly store: DataSource,
   ) {
-    if (lease && store) {
-      this.leaseCheck = setInterval(() => void this.keepLease(), LEASE_CHECK_MS);
-      this.leaseCheck.unref();
-    }
+    this.leaseCheck = setInterval(() => void this.keepLease(), LEASE_CHECK_MS);
+    this.leaseCheck.unref();
   }
 
-  /** A new id, with its lease taken on PostgreSQL (before anything records it). */
-  static async start(store: DataSource, config: AppConfig): Promise<ProcessIdentity> {
-    if (!config.databaseUrl) return new ProcessIdentity(newId(), false);
+  /** A new id, with its lease taken (before anything records it). */
+  static async start(store: DataSource): Promise<ProcessIdentity> {
     const lease = store.createQueryRunner();
     await lease.connect();
     // Ids are random: should another live process hold this one, take another.
@@ -49,7 +43,7 @@ export class ProcessIdentity implements OnApplicationShutdown {
         'SELECT pg_try_advisory_lock($1::int, $2::int) AS taken',
         [LEASE_NAMESPACE, id],
       )) as { taken: boolean }[];
-      if (taken) return new ProcessIdentity(id, true, lease, store);
+      if (taken) return new ProcessIdentity(id, lease, store);
     }
   }
 
@@ -60,11 +54,11 @@ export class ProcessIdentity implements OnApplicationShutdown {
    * connection.
    */
   private async keepLease(): Promise<void> {
-    if (this.checking || !this.store) return;
+    if (this.checking) return;
     this.checking = true;
     try {
       const held = await this.lease
-        ?.query(
+        .query(
           `SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = pg_backend_pid()
               AND classid = $1 AND objid = $2 AND objsubid = 2`,
           [LEASE_NAMESPACE, this.id],
@@ -72,7 +66,7 @@ export class ProcessIdentity implements OnApplicationShutdown {
         .then((rows: unknown[]) => rows.length === 1)
         .catch(() => false);
       if (held) return;
-      await this.lease?.release().catch(() => undefined);
+      await this.lease.release().catch(() => undefined);
       const lease = this.store.createQueryRunner();
       await lease.connect();
       const [{ taken }] = (await lease.query(
@@ -94,9 +88,9 @@ export class ProcessIdentity implements OnApplicationShutdown {
     clearInterval(this.leaseCheck);
     // Ending the session frees the lock; an explicit unlock first, in case the pool keeps it.
     await this.lease
-      ?.query('SELECT pg_advisory_unlock($1::int, $2::int)', [LEASE_NAMESPACE, this.id])
+      .query('SELECT pg_advisory_unlock($1::int, $2::int)', [LEASE_NAMESPACE, this.id])
       .catch((error: Error) => this.logger.warn(`Lease not released: ${error.message}`));
-    await this.lease?.release().catch(() => undefined);
+    await this.lease.release().catch(() => undefined);
   }
 
   /**
@@ -104,7 +98,6 @@ export class ProcessIdentity implements OnApplicationShutdown {
    * (false when the column is null: rows from before owners were recorded).
    */
   ownerGoneSql(column: string): string {
-    if (!this.shared) return `(${column} IS NOT NULL AND ${column} <> ${this.id})`;
     return `(${column} IS NOT NULL AND NOT EXISTS (
       SELECT 1 FROM pg_locks lease
        WHERE lease.locktype = 'advisory' AND lease.granted AND lease.objsubid = 2
@@ -121,6 +114,6 @@ function newId(): number {
 /** ProcessIdentity for Nest: ready (its lease held) before any provider can use it. */
 export const PROCESS_IDENTITY_PROVIDER: FactoryProvider<Promise<ProcessIdentity>> = {
   provide: ProcessIdentity,
-  inject: [getDataSourceToken(), APP_CONFIG],
-  useFactory: (store: DataSource, config: AppConfig) => ProcessIdentity.start(store, config),
+  inject: [getDataSourceToken()],
+  useFactory: (store: DataSource) => ProcessIdentity.start(store),
 };

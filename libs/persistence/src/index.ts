@@ -1,6 +1,8 @@
 export * from './data-source-options';
 export * from './entities';
 export * from './migrations';
+export * from './open-store';
+export { StoreInUseError } from './embedded/store-owner';
 export * from './persistence.module';
 export * from './store-errors';
 export * from './require-rows';

@@ -8,7 +8,7 @@ import { makePrivateDir } from '../files/private-dir';
 export interface AppConfig {
   port: number;
   host: string;
-  /** PostgreSQL metadata store; undefined means the embedded PGlite store. */
+  /** PostgreSQL metadata store (DATABASE_URL); undefined means the embedded PostgreSQL in dataDir. */
   databaseUrl?: string;
   dataDir: string;
   quarantineRetentionDays: number;
