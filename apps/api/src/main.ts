@@ -73,7 +73,7 @@ async function bootstrap(): Promise<void> {
   const logger = new Logger('dbaas');
   let store: OpenStore;
   try {
-    store = await openStore(config, 'the API', (message) => {
+    store = await openStore(config, 'the API', new Logger('Store'), (message) => {
       logger.error(`Metadata store lost: ${message}; exiting`);
       process.exit(1);
     });

@@ -1,7 +1,7 @@
 import { UsersService } from '@dbaas/auth';
 import { loadConfig } from '@dbaas/core';
 import { InfraProbe } from '@dbaas/engines';
-import { DatabaseEntity, InfraEntity, openStore, Role } from '@dbaas/persistence';
+import { DatabaseEntity, InfraEntity, openStore, Role, StoreLog } from '@dbaas/persistence';
 import { QuarantineService } from '@dbaas/quarantine';
 import { SampleDataService } from '@dbaas/sample-data';
 import { INestApplicationContext } from '@nestjs/common';
@@ -15,10 +15,17 @@ import { formatTable } from './table';
 /** An engine that neither answers nor refuses within this time counts as unreachable. */
 const PING_TIMEOUT_MS = 10_000;
 
+/** The store's start-up messages: progress, so stderr (stdout is for results). */
+const toStderr: StoreLog = {
+  log: (message) => process.stderr.write(`${message}\n`),
+  warn: (message) => process.stderr.write(`${message}\n`),
+};
+
 async function withContext<T>(work: (context: INestApplicationContext) => Promise<T>): Promise<T> {
   const store = await openStore(
     loadConfig(),
     `dbaas ${process.argv[2] ?? ''}`.trim(),
+    toStderr,
     (message) => {
       process.stderr.write(`dbaas: ${message}\n`);
       process.exit(1);

@@ -1,9 +1,9 @@
 import { AppConfig, makePrivateDir, makeTreePrivate } from '@dbaas/core';
-import { Logger } from '@nestjs/common';
 import { chmodSync, chownSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { EmbeddedPostgres, SERVER_DIR } from './embedded/embedded-postgres';
+import { StoreLog } from './embedded/store-log';
 import { hasPgliteStore, importPgliteStore } from './embedded/pglite-import';
 import { ServerUser, serverUser } from './embedded/server-user';
 import { StoreOwner } from './embedded/store-owner';
@@ -24,11 +24,13 @@ export interface OpenStore {
  * With DATABASE_URL, that PostgreSQL. Without, the embedded PostgreSQL in DBAAS_DATA_DIR,
  * owned by this process (`owner` names it for a second process, which is refused) until
  * `close()`. A PGlite store left by an earlier version is imported into it once.
- * `onLost` is called if the embedded server stops on its own.
+ * What it does on the way goes to `logger`; `onLost` is called if the embedded server
+ * stops on its own.
  */
 export async function openStore(
   config: AppConfig,
   owner: string,
+  logger: StoreLog,
   onLost: (message: string) => void,
 ): Promise<OpenStore> {
   if (config.databaseUrl) {
@@ -39,7 +41,6 @@ export async function openStore(
       close: async () => undefined,
     };
   }
-  const logger = new Logger('Store');
   makePrivateDir(config.dataDir);
   const ownership = StoreOwner.take(config.dataDir, owner);
   let server: EmbeddedPostgres | undefined;
@@ -90,7 +91,7 @@ async function migrate(url: string): Promise<void> {
  * user's group may also enter the folder (0710) to reach its own server folder, and nothing
  * more. What an older version (or a copy) left open is closed, with one log line.
  */
-function closeDataDir(dataDir: string, user: ServerUser | undefined, logger: Logger): void {
+function closeDataDir(dataDir: string, user: ServerUser | undefined, logger: StoreLog): void {
   const wanted = user ? 0o710 : 0o700;
   const stat = statSync(dataDir);
   let fixed = (stat.mode & 0o777 & ~wanted) !== 0 ? 1 : 0;

@@ -1,5 +1,5 @@
+import { StoreLog } from './store-log';
 import { makePrivateDir } from '@dbaas/core';
-import { Logger } from '@nestjs/common';
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
@@ -59,7 +59,7 @@ export class EmbeddedPostgres {
   static async start(
     dataDir: string,
     user: ServerUser | undefined,
-    logger: Logger,
+    logger: StoreLog,
     onLost: (message: string) => void,
   ): Promise<EmbeddedPostgres> {
     const bin = binDir();
@@ -222,7 +222,7 @@ function initialise(
  * A server of an earlier owner that is still running (its owner was killed where the
  * kernel could not stop it along): stopped, so that this one starts on the same files.
  */
-async function stopLeftOver(serverDir: string, logger: Logger): Promise<void> {
+async function stopLeftOver(serverDir: string, logger: StoreLog): Promise<void> {
   const pidFile = join(serverDir, 'postmaster.pid');
   if (!existsSync(pidFile)) return;
   const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);

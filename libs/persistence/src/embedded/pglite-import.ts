@@ -1,4 +1,4 @@
-import { Logger } from '@nestjs/common';
+import { StoreLog } from './store-log';
 import { existsSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataSource, DataSourceOptions } from 'typeorm';
@@ -46,7 +46,7 @@ export function pgliteOptions(dir: string): DataSourceOptions {
 export async function importPgliteStore(
   dataDir: string,
   url: string,
-  logger: Logger,
+  logger: StoreLog,
 ): Promise<void> {
   const from = join(dataDir, PGLITE_DIR);
   logger.log(`Found a PGlite store of an earlier version in ${from}: importing it once`);
