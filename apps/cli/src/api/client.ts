@@ -61,7 +61,11 @@ export class ApiClient {
     return /^https?:\/\//.test(pathOrUrl) ? pathOrUrl : `${this.login.url}${pathOrUrl}`;
   }
 
-  async request<T = unknown>(method: string, pathOrUrl: string, body?: unknown): Promise<Answer<T>> {
+  async request<T = unknown>(
+    method: string,
+    pathOrUrl: string,
+    body?: unknown,
+  ): Promise<Answer<T>> {
     const headers: Record<string, string> = {
       accept: 'application/json, application/problem+json',
       authorization: `Basic ${Buffer.from(`${this.login.user}:${this.login.password}`).toString('base64')}`,
