@@ -1,4 +1,4 @@
-import { CLI_MAIN, runNode } from './support/api-process';
+import { apiLoginEnv, CLI_MAIN, runNode } from './support/api-process';
 import { expectProblem, HttpClient } from './support/http-client';
 import { startStack, TestStack } from './support/test-stack';
 
@@ -103,7 +103,7 @@ describe('infra warnings and what non-dbas see (e2e)', () => {
     });
 
     it('dbaas infra check prints them, as a table and as JSON, and exits 1 for the unreachable ones', async () => {
-      const table = await runNode(CLI_MAIN, ['infra', 'check'], stack.api.env);
+      const table = await runNode(CLI_MAIN, ['infra', 'check'], apiLoginEnv(stack.api.baseUrl));
       expect(table.code).toBe(1);
       const [, warnings] = table.stdout.split('\nWarnings:\n');
       expect(warnings.trimEnd().split('\n')).toEqual([
@@ -114,7 +114,11 @@ describe('infra warnings and what non-dbas see (e2e)', () => {
       ]);
       expect(table.stderr).toMatch(/2 of 7 infra\(s\) unreachable/);
 
-      const json = await runNode(CLI_MAIN, ['infra', 'check', '--json'], stack.api.env);
+      const json = await runNode(
+        CLI_MAIN,
+        ['infra', 'check', '--json'],
+        apiLoginEnv(stack.api.baseUrl),
+      );
       const checks = JSON.parse(json.stdout) as Array<{ id: number; warnings: string[] }>;
       const counts = Object.fromEntries(checks.map((c) => [c.id, c.warnings.length]));
       expect(counts).toEqual({

@@ -1,110 +1,53 @@
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { UsageError } from './errors';
+import { Command, CommanderError } from 'commander';
+import { registerCredentials } from './commands/credentials';
+import { registerDatabases } from './commands/databases';
+import { registerInfra } from './commands/infra';
+import { registerLogin } from './commands/login';
+import { registerTasks } from './commands/tasks';
+import { registerUsers } from './commands/users';
+import { CliError, EXIT } from './errors';
+import { registerStoreCommands } from './store/register';
 
-// Loaded on first use: Nest, TypeORM and the engine drivers take a second or two to load,
-// which `--help` and usage errors should not pay.
-const operations = () => import('./operations');
+export { EXIT } from './errors';
 
-/** Mirrors the store's roles; kept here so that help does not load the persistence layer. */
-const ROLES = ['dba', 'regular', 'broker'] as const;
+const HELP_FOOTER = `
+API commands (login, logout, databases, credentials, tasks, create-user, infra) are HTTP
+clients of a running API, on this machine or another: log in once with "dbaas login", or
+set DBAAS_URL, DBAAS_USER and DBAAS_PASSWORD (they win over the saved login).
+Store commands (migrate, reset-data, purge-quarantine, create-admin) open the metadata
+store directly and read the API's environment (DATABASE_URL, DBAAS_DATA_DIR,
+DBAAS_SECRET_KEY, ...): run them on the API's host.
 
-/** Exit codes scripts can rely on. */
-export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+Output: tables on stdout (--output json for scripts); progress and errors on stderr.
 
-const ENVIRONMENT_HELP = `
-Configuration comes from the environment (DATABASE_URL, DBAAS_DATA_DIR, DBAAS_SECRET_KEY,
-...), exactly as for the API. Progress goes to stderr, results to stdout.
-
-Exit codes: 0 done, 1 failed (including an unreachable infra for "infra check"),
-2 bad usage.
+Exit codes:
+  0  done
+  1  failed: server error (5xx), API or engine unreachable, a failed task, an unreachable
+     infra for "infra check", bad configuration for a store command
+  2  bad usage: unknown command or option, missing argument
+  3  not logged in, wrong user or password (401), not allowed (403), too many failed
+     logins (429)
+  4  not found (404)
+  5  refused by the API: invalid input (400), conflict such as a name taken (409), other 4xx
 
 Run "dbaas help <command>" for the options of one command.`;
 
-function teamId(value: string, previous: number[] = []): number[] {
-  if (!/^[1-9]\d*$/.test(value)) throw new InvalidArgumentError('a team id is a positive integer');
-  return [...previous, Number(value)];
-}
-
 export function buildProgram(): Command {
   const program = new Command('dbaas')
-    .description('Operator commands for the dbaas control plane.')
+    .description('Command-line client for the dbaas API, plus the store-level operator commands.')
     .exitOverride()
     .showHelpAfterError('(run "dbaas help" for the list of commands)')
-    .addHelpText('after', ENVIRONMENT_HELP);
+    .addHelpText('after', HELP_FOOTER);
+  // Subcommands inherit exitOverride and the help hint from here.
+  program.configureHelp({ sortSubcommands: false });
 
-  program
-    .command('migrate')
-    .description('Apply pending metadata store migrations (the API also applies them at boot).')
-    .action(async () => (await operations()).migrate());
-
-  program
-    .command('reset-data')
-    .description(
-      'Drop the databases the store knows of from their engines, empty the store and recreate the sample data (admin/123456, user/123456, the sample catalog).',
-    )
-    .addHelpText(
-      'after',
-      "\nThe sample infras point at DBAAS_SAMPLE_{POSTGRESQL,MYSQL,MONGODB,REDIS}_URL, or at each\nengine's local default port.",
-    )
-    .action(async () => (await operations()).resetData());
-
-  program
-    .command('purge-quarantine')
-    .description(
-      'Remove for good the databases quarantined longer than QUARANTINE_RETENTION_DAYS (default 7).',
-    )
-    .addHelpText(
-      'after',
-      '\nShows "[n/total] name" progress on stderr. Exits 1 if any database could not be purged\n(it is retried on the next run).',
-    )
-    .action(async () => (await operations()).purgeQuarantine());
-
-  program
-    .command('create-user')
-    .description('Create an API user.')
-    .argument('<username>', 'login name')
-    .addOption(
-      new Option('--role <role>', 'dba (everything) or regular (its teams)')
-        .choices([...ROLES])
-        .makeOptionMandatory(),
-    )
-    .option('--team <id>', 'team id to join; repeat for several teams', teamId, [])
-    .addHelpText(
-      'after',
-      '\nThe password is read from DBAAS_NEW_USER_PASSWORD, else from standard input.\n\nExample:\n  echo "s3cret-pw" | dbaas create-user alice --role regular --team 2',
-    )
-    .action(async (username: string, options: { role: (typeof ROLES)[number]; team: number[] }) =>
-      (await operations()).createUser(username, options.role, options.team),
-    );
-
-  const infra = program
-    .command('infra')
-    .description('Engine servers (infras).')
-    .addHelpText('after', '\nRun "dbaas help infra check" for details.');
-  infra
-    .command('check')
-    .description(
-      'Ping every infra with its admin login and print id, name, engine, addresses, reachable and version or error, then its security warnings.',
-    )
-    .option('--json', 'print JSON instead of a table')
-    .addHelpText(
-      'after',
-      '\nWarnings name what leaves the tenants unprotected: PostgreSQL trust authentication, a MySQL\nadmin without a password, the Redis default user without a password, Redis ACL changes\nnot persisted, MongoDB without access control. They do not change the exit code.\n\nExits 1 if any infra is unreachable, so it can gate a deploy.',
-    )
-    .action(async (options: { json?: boolean }) => (await operations()).infraCheck(options));
-
-  const databases = program.command('databases').description('Databases in the metadata store.');
-  databases
-    .command('list')
-    .description(
-      'List every database (quarantined included): id, name, engine, environment, team, status, quarantine_dt.',
-    )
-    .option('--quarantined', 'only the quarantined ones')
-    .option('--json', 'print JSON instead of a table')
-    .action(async (options: { json?: boolean; quarantined?: boolean }) =>
-      (await operations()).databasesList(options),
-    );
-
+  registerLogin(program);
+  registerDatabases(program);
+  registerCredentials(program);
+  registerTasks(program);
+  registerUsers(program);
+  registerInfra(program);
+  registerStoreCommands(program);
   return program;
 }
 
@@ -114,7 +57,7 @@ function normalizeHelp(argv: string[]): string[] {
 }
 
 function messageOf(error: unknown): string {
-  // By name: ConfigError lives in @dbaas/core, which help and usage errors never load.
+  // By name: ConfigError lives in @dbaas/core, which only the store commands load.
   if (error instanceof Error && error.name === 'ConfigError')
     return `invalid configuration: ${error.message}`;
   return error instanceof Error ? error.message : String(error);
@@ -133,9 +76,10 @@ export async function runCli(argv: string[]): Promise<number> {
       return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
     process.stderr.write(`dbaas: ${messageOf(error)}\n`);
-    if (error instanceof UsageError) {
-      process.stderr.write('(run "dbaas help" for the list of commands)\n');
-      return EXIT.usage;
+    if (error instanceof CliError) {
+      if (error.exitCode === EXIT.usage)
+        process.stderr.write('(run "dbaas help" for the list of commands)\n');
+      return error.exitCode;
     }
     return EXIT.failed;
   }

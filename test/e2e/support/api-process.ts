@@ -27,12 +27,16 @@ export interface CommandResult {
   stderr: string;
 }
 
-/** Runs a built entry point to completion with the given environment. */
+/**
+ * Runs a built entry point to completion with the given environment. Standard input gets
+ * `input` and is then closed (so a command reading it never waits for a terminal).
+ */
 export function runNode(
   script: string,
   args: string[],
   env: Record<string, string>,
   timeoutMs = 60_000,
+  input = '',
 ): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [script, ...args], {
@@ -41,6 +45,8 @@ export function runNode(
     });
     let stdout = '';
     let stderr = '';
+    child.stdin.on('error', () => undefined); // a command that exits before reading it
+    child.stdin.end(input);
     child.stdout.on('data', (chunk) => (stdout += chunk));
     child.stderr.on('data', (chunk) => (stderr += chunk));
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
@@ -57,6 +63,13 @@ function baseEnv(): Record<string, string> {
   const keep = ['PATH', 'HOME', 'LANG', 'TZ', 'NODE_OPTIONS'];
   return Object.fromEntries(keep.filter((k) => process.env[k]).map((k) => [k, process.env[k]!]));
 }
+
+/** The environment that logs the CLI's API commands in to this API (no saved login needed). */
+export const apiLoginEnv = (
+  baseUrl: string,
+  user = 'admin',
+  password = '123456',
+): Record<string, string> => ({ DBAAS_URL: baseUrl, DBAAS_USER: user, DBAAS_PASSWORD: password });
 
 export const newSecretKey = () => randomBytes(32).toString('hex');
 

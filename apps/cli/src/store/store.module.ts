@@ -7,14 +7,14 @@ import { SampleDataModule } from '@dbaas/sample-data';
 import { DynamicModule, Module } from '@nestjs/common';
 
 /**
- * What the admin commands need: the store (migrated on start), users, engines (for
- * `infra check`), quarantine and sample data.
+ * What the store-level commands need: the store (migrated on start), users, engines (to
+ * drop and purge databases), quarantine and sample data.
  */
 @Module({})
-export class CliModule {
+export class StoreModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
-      module: CliModule,
+      module: StoreModule,
       imports: [
         CoreModule.forRoot(config),
         PersistenceModule,
