@@ -1,5 +1,3 @@
-import { PasswordHasher } from '@dbaas/core';
-import { MIGRATIONS, pgliteOptions } from '@dbaas/persistence';
 import {
   chmodSync,
   existsSync,
@@ -13,11 +11,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { freePort } from '../harness';
-import { DataSource } from 'typeorm';
 import { ApiProcess, API_MAIN, CLI_MAIN, runNode } from './support/api-process';
 import { HttpClient } from './support/http-client';
 import { CLOSED_ADDRESS } from './support/test-stack';
 import { until } from './support/until';
+
+/** Writes a PGlite store as an earlier version left it (see the script). */
+const OLD_STORE_SCRIPT = join(__dirname, 'support', 'write-pglite-store.js');
 
 /** A first start runs initdb: slow on a busy machine. */
 const BOOT_MS = 120_000;
@@ -178,29 +178,10 @@ describe('embedded store: a PGlite store of an earlier version is imported once 
   let api: ApiProcess | undefined;
 
   beforeAll(async () => {
-    const old = new DataSource({
-      ...pgliteOptions(join(dataDir, 'pgdata')),
-      migrations: MIGRATIONS.slice(0, 4),
-    });
-    await old.initialize();
-    await old.runMigrations();
-    const hash = await new PasswordHasher().hash('old-secret');
-    await old.query(`INSERT INTO team (name) VALUES ('payments'), ('search')`);
-    await old.query(
-      `INSERT INTO "user" (username, role, password_hash) VALUES ('carol', 'dba', $1)`,
-      [hash],
-    );
-    await old.query(`INSERT INTO team_user (team_id, user_id) VALUES (2, 1)`);
-    await old.query(`INSERT INTO project (name, description) VALUES ('ledger', 'from PGlite')`);
-    await old.query(`INSERT INTO engine_type (name) VALUES ('postgresql')`);
-    await old.query(`INSERT INTO engine (engine_type_id, version) VALUES (1, '15')`);
-    await old.query(`INSERT INTO environment (name) VALUES ('prod')`);
-    await old.query(`INSERT INTO plan (name, engine_id) VALUES ('pg-small', 1)`);
-    await old.query(
-      `INSERT INTO infra (name, engine_id, plan_id, environment_id, addresses, admin_user, admin_password_encrypted, capacity)
-       VALUES ('pg-a', 1, 1, 1, '["127.0.0.1:1", "127.0.0.1:2"]', 'postgres', 'sealed', 10)`,
-    );
-    await old.destroy();
+    // PGlite loads as an ES module, which Jest's sandbox cannot: written by a plain node
+    // process with the built persistence library.
+    const written = await runNode(OLD_STORE_SCRIPT, [join(dataDir, 'pgdata')], {}, BOOT_MS);
+    expect(written).toMatchObject({ code: 0, stderr: '' });
   }, BOOT_MS);
 
   afterAll(async () => {

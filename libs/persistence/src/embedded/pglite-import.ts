@@ -89,10 +89,14 @@ export async function importPgliteStore(
         }
         rows += count;
         for (const { column_name } of columns) {
-          await manager.query(
-            `SELECT setval(seq, (SELECT COALESCE(MAX(${quote(column_name)}), 0) + 1 FROM ${quote(table)}), false)
-               FROM (SELECT pg_get_serial_sequence($1, $2) AS seq) AS serial WHERE seq IS NOT NULL`,
+          const [{ sequence }] = (await manager.query(
+            'SELECT pg_get_serial_sequence($1, $2) AS sequence',
             [quote(table), column_name],
+          )) as { sequence: string | null }[];
+          if (!sequence) continue;
+          await manager.query(
+            `SELECT setval($1, (SELECT COALESCE(MAX(${quote(column_name)}), 0) + 1 FROM ${quote(table)}), false)`,
+            [sequence],
           );
         }
       }
