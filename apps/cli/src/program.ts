@@ -46,7 +46,13 @@ export function buildProgram(): Command {
       'after',
       "\nThe sample infras point at DBAAS_SAMPLE_{POSTGRESQL,MYSQL,MONGODB,REDIS}_URL, or at each\nengine's local default port.",
     )
-    .action(async () => (await operations()).resetData());
+    .option(
+      '--with-databases',
+      'also create the sample databases on the sample infras that answer (my_first_database is then database 1)',
+    )
+    .action(async (options: { withDatabases?: boolean }) =>
+      (await operations()).resetData(options),
+    );
 
   program
     .command('purge-quarantine')
