@@ -2,7 +2,8 @@
 # dbaas API and operator CLI. Build: docker build -t dbaas .
 # Untested on the project's machines (no Docker daemon there); see README "Deployment".
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+# Node 24, the active LTS line (package.json `engines` also admits 20.19+ and 22.13+).
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app

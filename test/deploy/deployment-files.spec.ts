@@ -47,10 +47,10 @@ describe('Dockerfile', () => {
   const image = (from: Instruction) =>
     from.args.split(/\s+/)[0].replace(/\$\{(\w+)\}/g, (_, name: string) => args[name] ?? '');
 
-  it('is multi-stage, both stages on a pinned node:20-bookworm-slim (never latest)', () => {
+  it('is multi-stage, both stages on a pinned node:24-bookworm-slim, an LTS major (never latest)', () => {
     expect(stages.length).toBeGreaterThanOrEqual(2);
     for (const stage of stages) {
-      expect(image(stage[0])).toBe('node:20-bookworm-slim');
+      expect(image(stage[0])).toBe('node:24-bookworm-slim');
       expect(image(stage[0])).not.toMatch(/:latest$|^[^:]+$/);
     }
     expect(stages[0][0].args).toMatch(/ AS build$/i);

@@ -84,8 +84,13 @@ async function bootstrap(): Promise<void> {
   logger.log(`Metadata store: ${store.description}`);
   const app = await createApp(store.config, observability);
   shutDownOnSignals(app, store, observability);
-  if (config.seedSampleData && (await app.get(SampleDataService).seedIfEmpty())) {
-    logger.log('Empty store: sample data created (admin/123456, user/123456)');
+  const withDatabases = config.seedSampleDatabases;
+  if (config.seedSampleData && (await app.get(SampleDataService).seedIfEmpty({ withDatabases }))) {
+    logger.log(
+      withDatabases
+        ? 'Empty store: sample data created (admin/123456, user/123456) with the sample databases'
+        : 'Empty store: sample data created (admin/123456, user/123456); no sample database (DBAAS_SAMPLE_DATABASES=true adds them)',
+    );
   }
   await app.listen(config.port, config.host);
   logger.log(`Listening on http://${config.host}:${config.port} (Swagger UI at /api/docs)`);

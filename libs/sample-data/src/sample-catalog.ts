@@ -77,7 +77,8 @@ export function sampleInfraTarget(engine: SampleEngine, env = process.env): Samp
 }
 
 /**
- * Created by reset-data on every infra that answers. Database 1 is the PostgreSQL one, so
+ * Created on every infra that answers by `reset-data --with-databases` (or the API's first
+ * start with DBAAS_SAMPLE_DATABASES=true); a plain reset-data creates none. Database 1 is the PostgreSQL one, so
  * the seed's `/api/database/1/` and `/api/credential/1/` examples work as written.
  */
 export const SAMPLE_DATABASES: { name: string; engine: SampleEngine['type']; team1?: boolean }[] = [

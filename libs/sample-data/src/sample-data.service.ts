@@ -40,6 +40,11 @@ const TABLES = [
   '"user"',
 ];
 
+export interface ResetOptions {
+  /** Also create the sample databases on the local engines (default: the catalog only). */
+  withDatabases?: boolean;
+}
+
 @Injectable()
 export class SampleDataService {
   private readonly logger = new Logger('SampleData');
@@ -52,27 +57,31 @@ export class SampleDataService {
     private readonly quarantine: QuarantineService,
   ) {}
 
-  /** `npm start` on an empty store seeds the sample data; an existing store is left alone. */
-  async seedIfEmpty(): Promise<boolean> {
+  /**
+   * `npm start` on an empty store seeds the sample data; an existing store is left alone.
+   * The sample databases only with `withDatabases` (`DBAAS_SAMPLE_DATABASES=true`).
+   */
+  async seedIfEmpty(options: ResetOptions = {}): Promise<boolean> {
     const users = await this.store.getRepository(UserEntity).count();
     if (users > 0) return false;
-    await this.reset();
+    await this.reset(options);
     return true;
   }
 
   /**
    * Drops the databases the store knows of from their engines (best effort), empties the
-   * store, recreates the sample catalog with ids starting at 1, then the sample databases
-   * on every infra that answers.
+   * store and recreates the sample catalog with ids starting at 1. With `withDatabases`, then
+   * the sample databases on every infra that answers; without, no engine is written to
+   * beyond those drops.
    */
-  async reset(): Promise<void> {
+  async reset(options: ResetOptions = {}): Promise<void> {
     await this.quarantine.destroyAll();
     await this.store.transaction(async (manager) => {
       await manager.query(`TRUNCATE ${TABLES.join(', ')} RESTART IDENTITY CASCADE`);
       await this.createCatalog(manager);
     });
     this.logger.log('Sample catalog created: admin/123456 (dba), user/123456 (regular)');
-    await this.createSampleDatabases();
+    if (options.withDatabases) await this.createSampleDatabases();
   }
 
   /** Sample databases, each on the infra of its engine; an infra that does not answer is skipped. */

@@ -26,6 +26,11 @@ export interface StackOptions {
   env?: Record<string, string>;
   /** Run `reset-data` before starting the API. */
   resetData?: boolean;
+  /**
+   * With `--with-databases` (the default here, most suites use them): the sample databases,
+   * `my_first_database` as database 1. False: the catalog only, as a plain `reset-data`.
+   */
+  sampleDatabases?: boolean;
   port?: number;
 }
 
@@ -67,7 +72,8 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
   try {
     if (options.resetData !== false) {
       const { runNode, CLI_MAIN } = await import('./api-process');
-      const reset = await runNode(CLI_MAIN, ['reset-data'], env, 120_000);
+      const args = options.sampleDatabases === false ? [] : ['--with-databases'];
+      const reset = await runNode(CLI_MAIN, ['reset-data', ...args], env, 120_000);
       if (reset.code !== 0) throw new Error(`reset-data failed:\n${reset.stdout}\n${reset.stderr}`);
     }
     api = await ApiProcess.start(env, options.port);

@@ -25,7 +25,11 @@ export function registerStoreCommands(program: Command): void {
       'after',
       "\nThe sample infras point at DBAAS_SAMPLE_{POSTGRESQL,MYSQL,MONGODB,REDIS}_URL, or at each\nengine's local default port.",
     )
-    .action(async () => (await store()).resetData());
+    .option(
+      '--with-databases',
+      'also create the sample databases on the sample infras that answer (my_first_database is then database 1)',
+    )
+    .action(async (options: { withDatabases?: boolean }) => (await store()).resetData(options));
 
   program
     .command('purge-quarantine')

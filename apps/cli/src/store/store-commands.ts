@@ -55,9 +55,12 @@ export async function migrate(): Promise<void> {
   process.stdout.write('Migrations applied.\n');
 }
 
-export async function resetData(): Promise<void> {
-  await withStore((context) => context.get(SampleDataService).reset());
-  process.stdout.write('Sample data recreated: admin/123456 (dba), user/123456 (regular).\n');
+export async function resetData(options: { withDatabases?: boolean }): Promise<void> {
+  const withDatabases = Boolean(options.withDatabases);
+  await withStore((context) => context.get(SampleDataService).reset({ withDatabases }));
+  process.stdout.write(
+    `Sample data recreated: admin/123456 (dba), user/123456 (regular)${withDatabases ? ', with the sample databases' : ''}.\n`,
+  );
 }
 
 export async function purgeQuarantine(): Promise<void> {

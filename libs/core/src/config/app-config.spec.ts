@@ -16,6 +16,7 @@ describe('loadConfig', () => {
       reconcileIntervalSeconds: 60,
       databaseUrl: undefined,
       seedSampleData: true,
+      seedSampleDatabases: false,
     });
     expect(sut.secretKey).toHaveLength(32);
     expect(statSync(join(dataDir, 'secret.key')).mode & 0o777).toBe(0o600);
@@ -32,6 +33,16 @@ describe('loadConfig', () => {
         DBAAS_SECRET_KEY: Buffer.alloc(32, 7).toString('base64'),
       }).secretKey,
     ).toHaveLength(32);
+  });
+
+  it('creates the sample databases on the local engines only when asked', () => {
+    const asked = (value?: string) =>
+      loadConfig({ DBAAS_DATA_DIR: dataDir, DBAAS_SAMPLE_DATABASES: value }).seedSampleDatabases;
+    expect(asked(undefined)).toBe(false);
+    expect(asked('')).toBe(false);
+    expect(asked('false')).toBe(false);
+    expect(asked('true')).toBe(true);
+    expect(() => asked('sure')).toThrow(/DBAAS_SAMPLE_DATABASES must be true or false/);
   });
 
   it.each([

@@ -22,6 +22,11 @@ export interface AppConfig {
   reconcileIntervalSeconds: number;
   /** Seed the sample data when the store is empty (default: on for the embedded store only). */
   seedSampleData: boolean;
+  /**
+   * `DBAAS_SAMPLE_DATABASES`: the seed also creates the sample databases on the local engines
+   * (default off: the quick start touches no engine unless asked).
+   */
+  seedSampleDatabases: boolean;
   /** When set, `/metrics` wants `Authorization: Bearer <token>`; unset, it is open. */
   metricsToken?: string;
   /**
@@ -204,6 +209,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     usedSizeCacheSeconds: integer(env, 'DBAAS_USED_SIZE_CACHE_SECONDS', 30, 0, 86400),
     reconcileIntervalSeconds: integer(env, 'DBAAS_RECONCILE_INTERVAL_SECONDS', 60, 1, 86400),
     seedSampleData: boolean(env, 'DBAAS_SAMPLE_DATA', !databaseUrl),
+    seedSampleDatabases: boolean(env, 'DBAAS_SAMPLE_DATABASES', false),
     metricsToken,
     trustProxy: trustedProxies(env, 'DBAAS_TRUST_PROXY'),
     publicUrl: publicUrl(env, 'DBAAS_PUBLIC_URL'),
