@@ -59,9 +59,18 @@ function ApiAnswers(
   ...errors: number[]
 ) {
   return applyDecorators(
-    ApiExtraModels(BrokerErrorDto),
+    ApiExtraModels(BrokerErrorDto, BrokerEmptyDto),
     ...Object.entries(answers).map(([status, { type, description }]) =>
-      ApiResponse({ status: Number(status), description, type }),
+      type === BrokerEmptyDto
+        ? // `{}` (a 410 of deprovision and unbind, or a 200 with nothing to say): shown as it is.
+          ApiResponse({
+            status: Number(status),
+            description,
+            content: {
+              'application/json': { schema: { $ref: getSchemaPath(BrokerEmptyDto) }, example: {} },
+            },
+          })
+        : ApiResponse({ status: Number(status), description, type }),
     ),
     ...[401, 403, 412, 429, ...errors].map((status) =>
       ApiResponse({
@@ -217,7 +226,11 @@ export class BrokerController {
         type: ServiceInstanceOperationDto,
         description: 'Deprovisioning in progress: poll last_operation.',
       },
-      410: { type: BrokerEmptyDto, description: 'No such instance: {}.' },
+      410: {
+        type: BrokerEmptyDto,
+        description:
+          'No such instance (already deprovisioned, or never provisioned): an empty body.',
+      },
     },
     400,
     422,
@@ -349,7 +362,10 @@ export class BrokerController {
   @ApiAnswers(
     {
       200: { type: BrokerEmptyDto, description: 'Unbound: {}.' },
-      410: { type: BrokerEmptyDto, description: 'No such binding: {}.' },
+      410: {
+        type: BrokerEmptyDto,
+        description: 'No such binding (already unbound, or never bound): an empty body.',
+      },
     },
     400,
     422,
