@@ -335,7 +335,11 @@ describe('OpenAPI document (e2e)', () => {
         if (op.responses['201'] && key.includes(' /api/'))
           expect([key, headers('201').Location?.schema]).toEqual([
             key,
-            expect.objectContaining({ type: 'string', format: 'uri' }),
+            expect.objectContaining({
+              type: 'string',
+              format: 'uri',
+              example: `http://localhost:8000/api/${key.split('/')[2]}/1/`,
+            }),
           ]);
       }
     });

@@ -213,17 +213,24 @@ export function ApiProblems(...statuses: number[]) {
   );
 }
 
-/** `Location`: the URL of the item just created (201). */
-export const LOCATION_HEADER = {
-  Location: {
-    description: 'The URL of the new item (its `_links.self`).',
-    schema: {
-      type: 'string' as const,
-      format: 'uri',
-      example: 'http://localhost:8000/api/database/1/',
+/** `Location`: the URL of the item just created (201), with an example of that resource. */
+export function locationHeader(item: Type) {
+  // DatabaseDto → database, EngineTypeDto → engine_type, CredentialWithPasswordDto → credential.
+  const resource = item.name
+    .replace(/(WithPassword)?Dto$/, '')
+    .replace(/(?<=.)([A-Z])/g, '_$1')
+    .toLowerCase();
+  return {
+    Location: {
+      description: 'The URL of the new item (its `_links.self`).',
+      schema: {
+        type: 'string' as const,
+        format: 'uri',
+        example: `http://localhost:8000/api/${resource}/1/`,
+      },
     },
-  },
-};
+  };
+}
 
 const listClasses = new Map<string, Type>();
 
@@ -257,7 +264,7 @@ export const ApiDetailRoute = (item: Type, ...problems: number[]) =>
 
 export const ApiCreateRoute = (item: Type, ...problems: number[]) =>
   applyDecorators(
-    ApiCreatedResponse({ type: item, description: 'Created.', headers: LOCATION_HEADER }),
+    ApiCreatedResponse({ type: item, description: 'Created.', headers: locationHeader(item) }),
     ApiProblems(400, 403, 409, 413, 415, ...problems),
   );
 
