@@ -1,5 +1,13 @@
 import { spawnSync, SpawnSyncReturns } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { utcToday } from './support/dates';
@@ -8,10 +16,15 @@ import { startStack, TestStack } from './support/test-stack';
 const ROOT = join(__dirname, '..', '..');
 const bin = (pkg: string, path: string) => join(ROOT, 'node_modules', pkg, path);
 
-function run(args: string[], env: Record<string, string> = {}): SpawnSyncReturns<string> {
+function run(
+  args: string[],
+  env: Record<string, string> = {},
+  cwd?: string,
+): SpawnSyncReturns<string> {
   return spawnSync(process.execPath, args, {
     encoding: 'utf8',
     timeout: 60_000,
+    cwd,
     env: { PATH: process.env.PATH ?? '', ...env },
   });
 }
@@ -132,5 +145,114 @@ describe('generated OpenAPI client (e2e)', () => {
     );
     expect(days).toContain(steps[3].quarantine_dt);
     expect(steps[5]).toMatchObject({ status: 404, title: 'Not Found' });
+  });
+
+  /**
+   * A second generator, of another school: openapi-typescript-codegen writes a class-based
+   * fetch client (`DbaasClient`, one service per tag, models as types, errors as ApiError
+   * with the documented description). Its program runs against the same app.
+   */
+  describe('with openapi-typescript-codegen', () => {
+    let codegen: string;
+
+    beforeAll(() => {
+      codegen = join(dir, 'codegen');
+      mkdirSync(codegen);
+      symlinkSync(join(ROOT, 'node_modules'), join(codegen, 'node_modules'), 'dir');
+    });
+
+    it('generates a fetch client from the document, typed with integers and a boolean filter', () => {
+      // The generator writes only below its working directory.
+      const generated = run(
+        [
+          bin('openapi-typescript-codegen', 'bin/index.js'),
+          '--input',
+          join(dir, 'openapi.json'),
+          '--output',
+          'generated',
+          '--client',
+          'fetch',
+          '--name',
+          'DbaasClient',
+          '--useUnionTypes',
+        ],
+        {},
+        codegen,
+      );
+      expect(generated.stderr).toBe('');
+      expect(generated.status).toBe(0);
+      const read = (file: string) => readFileSync(join(codegen, 'generated', file), 'utf8');
+      expect(read('DbaasClient.ts')).toContain('public readonly credential: CredentialService;');
+      expect(read('models/CredentialWithPasswordDto.ts')).toMatch(/\buri: string;/);
+      expect(read('models/ListLinksDto.ts')).toMatch(/\bcount: number;/);
+      const database = read('services/DatabaseService.ts');
+      expect(database).toMatch(/quarantine\?: boolean,/);
+      // Each error carries its own description, which the client puts in ApiError.message.
+      expect(database).toContain('404: `No such item, or one this user may not see.`');
+      // The document's server `/` becomes a relative base that the program sets.
+      expect(read('core/OpenAPI.ts')).toContain("BASE: '',");
+    });
+
+    it('type-checks the program and runs database, credential, uri and delete against the app', () => {
+      copyFileSync(
+        join(__dirname, 'client', 'codegen-workflow.ts'),
+        join(codegen, 'codegen-workflow.ts'),
+      );
+      const config = {
+        compilerOptions: {
+          strict: true,
+          target: 'ES2022',
+          lib: ['ES2022', 'DOM'],
+          module: 'commonjs',
+          outDir: 'out',
+          skipLibCheck: true,
+          types: ['node'],
+        },
+        files: ['codegen-workflow.ts'],
+      };
+      writeFileSync(join(codegen, 'tsconfig.json'), JSON.stringify(config));
+      const tsc = run([bin('typescript', 'bin/tsc'), '-p', codegen]);
+      expect(tsc.stdout + tsc.stderr).toBe('');
+      expect(tsc.status).toBe(0);
+
+      const workflow = run([join(codegen, 'out', 'codegen-workflow.js')], {
+        DBAAS_URL: stack.api.baseUrl,
+        DBAAS_LOGIN: 'admin:123456',
+      });
+      expect(workflow.stderr).toBe('');
+      expect(workflow.status).toBe(0);
+      const steps = workflow.stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { step: string; [key: string]: any });
+      expect(steps.map((s) => s.step)).toEqual([
+        'created database',
+        'created credential',
+        'connected with uri',
+        'deleted credential',
+        'deleted database',
+      ]);
+      const [database, credential, connected, deleted, quarantined] = steps;
+      expect(database).toMatchObject({ id: expect.any(Number), status: 'ready' });
+      expect(credential.privileges).toBe('read-only');
+      // The uri logged in as the new user, on the new database, on the real engine.
+      expect(connected).toEqual({
+        step: 'connected with uri',
+        user: credential.user,
+        database: database.name,
+      });
+      expect(deleted).toEqual({
+        step: 'deleted credential',
+        status: 404,
+        message: 'No such item, or one this user may not see.',
+        type: 'https://dbaas.dev/problems/not-found',
+      });
+      expect(quarantined).toEqual({
+        step: 'deleted database',
+        quarantined: [database.id],
+        live: 0,
+        count: 1,
+      });
+    });
   });
 });

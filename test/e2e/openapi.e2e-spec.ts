@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { STATUS_CODES } from 'node:http';
 import { join } from 'node:path';
 import { OpenApiDocument, resolveRef, schemaMismatches } from './support/openapi-conformance';
 import { startStack, TestStack } from './support/test-stack';
@@ -133,7 +134,12 @@ describe('OpenAPI document (e2e)', () => {
         expect([key, status, op.responses[status].content]).toEqual([
           key,
           status,
-          { 'application/problem+json': { schema: { $ref: '#/components/schemas/ProblemDto' } } },
+          {
+            'application/problem+json': {
+              schema: { $ref: '#/components/schemas/ProblemDto' },
+              example: expect.objectContaining({ status: Number(status) }),
+            },
+          },
         ]);
       }
     }
@@ -224,6 +230,207 @@ describe('OpenAPI document (e2e)', () => {
       }
     }
     expect(missing).toEqual([]);
+  });
+
+  describe('made for client generators', () => {
+    /** Every schema in the document, with where it sits, parameters and headers included. */
+    const allSchemas = () => {
+      const found: { at: string; schema: any }[] = [];
+      const walk = (at: string, schema: any) => {
+        if (!schema || typeof schema !== 'object') return;
+        found.push({ at, schema });
+        for (const [name, inner] of Object.entries<any>(schema.properties ?? {}))
+          walk(`${at}.${name}`, inner);
+        if (schema.items) walk(`${at}[]`, schema.items);
+        for (const part of [...(schema.allOf ?? []), ...(schema.oneOf ?? [])]) walk(at, part);
+      };
+      for (const [name, schema] of Object.entries(doc.components.schemas)) walk(name, schema);
+      for (const { key, op } of operations) {
+        for (const p of op.parameters ?? []) walk(`${key} ${p.in}:${p.name}`, p.schema);
+        for (const [status, answer] of Object.entries<any>(op.responses))
+          for (const [header, h] of Object.entries<any>(answer.headers ?? {}))
+            walk(`${key} ${status} header:${header}`, h.schema);
+      }
+      return found;
+    };
+
+    it('types every whole number as integer: ids, page, page_size, count, port, capacity, sizes', () => {
+      const schemas = allSchemas();
+      // The only fractional number: seconds of uptime.
+      const numbers = schemas.filter(({ schema }) => schema.type === 'number').map((s) => s.at);
+      expect(numbers).toEqual(['LivenessDto.uptime_seconds']);
+      const whole =
+        /(^|[.:])(id|page|page_size|count|port|capacity|placed|free|status|maximum_polling_duration|\w+_in_bytes)$/;
+      const named = schemas.filter(
+        ({ at, schema }) =>
+          whole.test(at) && (schema.type === 'integer' || schema.type === 'number'),
+      );
+      expect(named.length).toBeGreaterThan(80);
+      expect(named.filter(({ schema }) => schema.type !== 'integer').map((s) => s.at)).toEqual([]);
+      for (const at of [
+        'GET /api/database query:page',
+        'GET /api/database query:page_size',
+        'GET /api/plan/{id} path:id',
+        'DELETE /api/infra/{id} path:id',
+        'ListLinksDto.count',
+        'InfraDto.capacity',
+        'BindingCredentialsDto.port',
+        'ProblemDto.status',
+      ])
+        expect([at, schemas.find((s) => s.at === at)?.schema.type]).toEqual([at, 'integer']);
+    });
+
+    it('gives each error status its own example and a description that says when it happens', () => {
+      const examples = new Map<string, string>();
+      for (const { key, op } of operations) {
+        for (const [status, answer] of Object.entries<any>(op.responses)) {
+          if (Number(status) < 400) continue;
+          const content: any = Object.values(answer.content)[0];
+          expect([key, status, content.example]).toEqual([key, status, expect.any(Object)]);
+          // Not the bare status name, and long enough to say something.
+          expect([key, status, answer.description]).not.toEqual([
+            key,
+            status,
+            STATUS_CODES[status],
+          ]);
+          expect([key, status, answer.description.length > 30]).toEqual([key, status, true]);
+          const text = JSON.stringify(content.example);
+          if (key.includes(' /api/')) {
+            expect([key, status, content.example.status]).toEqual([key, status, Number(status)]);
+            expect([key, status, content.example.title]).toEqual([
+              key,
+              status,
+              STATUS_CODES[status],
+            ]);
+            expect(schemaMismatches(doc, content.schema, content.example)).toEqual([]);
+            // The same status has the same example everywhere; two statuses never share one.
+            expect([key, status, examples.get(status) ?? text]).toEqual([key, status, text]);
+            examples.set(status, text);
+          }
+        }
+      }
+      expect(new Set(examples.values()).size).toBe(examples.size);
+      expect(examples.size).toBeGreaterThanOrEqual(9);
+    });
+
+    it('declares 429 with Retry-After wherever a login is checked, Retry-After on 503, Location on 201', () => {
+      const retryAfter = {
+        description: expect.any(String),
+        schema: expect.objectContaining({ type: 'integer' }),
+      };
+      for (const { key, op } of operations) {
+        const headers = (status: string) => op.responses[status]?.headers ?? {};
+        if (op.security.length) {
+          expect([key, Object.keys(op.responses)]).toEqual([key, expect.arrayContaining(['429'])]);
+          expect([key, headers('429')['Retry-After']]).toEqual([
+            key,
+            expect.objectContaining(retryAfter),
+          ]);
+        }
+        if (op.responses['503'] && key.includes(' /api/'))
+          expect([key, headers('503')['Retry-After']]).toEqual([
+            key,
+            expect.objectContaining(retryAfter),
+          ]);
+        if (op.responses['201'] && key.includes(' /api/'))
+          expect([key, headers('201').Location?.schema]).toEqual([
+            key,
+            expect.objectContaining({
+              type: 'string',
+              format: 'uri',
+              example: `http://localhost:8000/api/${key.split('/')[2]}/1/`,
+            }),
+          ]);
+      }
+    });
+
+    it('names a server: "/" (this host) unless DBAAS_PUBLIC_URL is set', () => {
+      expect(doc.servers).toEqual([{ url: '/', description: expect.any(String) }]);
+    });
+
+    it('shows each resource its own self link, not a plan', () => {
+      const items = Object.entries<any>(doc.components.schemas).filter(
+        ([, schema]) =>
+          schema.properties?._links && !schema.properties?._links.$ref?.endsWith('ListLinksDto'),
+      );
+      expect(items.length).toBeGreaterThanOrEqual(11);
+      for (const [name, schema] of items) {
+        const links = resolveRef(doc, schema.properties._links);
+        // DatabaseDto → database, EngineTypeDto → engine_type; a database's credentials and a
+        // credential with its password are credentials.
+        const resource = /Credential/.test(name)
+          ? 'credential'
+          : name
+              .replace(/Dto$/, '')
+              .replace(/(?<=.)([A-Z])/g, '_$1')
+              .toLowerCase();
+        expect([name, links.properties.self.example]).toEqual([
+          name,
+          `http://localhost:8000/api/${resource}/1/`,
+        ]);
+      }
+    });
+
+    it('types the quarantine filter as a boolean, and ?quarantine=true still works', async () => {
+      const quarantine = doc.paths['/api/database'].get.parameters.find(
+        (p: any) => p.name === 'quarantine',
+      );
+      expect(quarantine.schema).toEqual({ type: 'boolean' });
+      for (const value of ['true', 'false'])
+        expect((await stack.http.get(`/api/database/?quarantine=${value}`)).status).toBe(200);
+      const wrong = await stack.http.get('/api/database/?quarantine=yes');
+      expect(wrong.status).toBe(400);
+      expect(wrong.body.errors).toEqual({ quarantine: ['must be true or false'] });
+    });
+
+    it('writes summaries with the right article ("an engine", "an infra", "a user")', () => {
+      const wrong = operations.filter(({ op }) => /\ba [aeio]/i.test(op.summary));
+      expect(wrong.map(({ op }) => op.summary)).toEqual([]);
+      const summaries = operations.map(({ op }) => op.summary);
+      expect(summaries).toEqual(
+        expect.arrayContaining(['Create an infra (dba)', 'Get an engine', 'Get a user']),
+      );
+    });
+
+    it('describes every tag, the main resources first and health last', () => {
+      const names = doc.tags.map((t: { name: string }) => t.name);
+      expect(names.slice(0, 3)).toEqual(['database', 'credential', 'task']);
+      expect(names[names.length - 1]).toBe('health');
+      for (const tag of doc.tags)
+        expect([tag.name, tag.description?.length > 10]).toEqual([tag.name, true]);
+      const used = new Set(operations.flatMap(({ op }) => op.tags));
+      expect([...used].filter((tag) => !names.includes(tag))).toEqual([]);
+      expect(names.length).toBe(used.size);
+    });
+
+    it('documents error examples that are the answers the API really gives', async () => {
+      const example = (key: string, status: number) => {
+        const [method, path] = key.split(' ');
+        return doc.paths[path][method.toLowerCase()].responses[status].content[
+          'application/problem+json'
+        ].example;
+      };
+      const same = (body: any, documented: any) =>
+        expect({ type: body.type, title: body.title, status: body.status }).toEqual({
+          type: documented.type,
+          title: documented.title,
+          status: documented.status,
+        });
+      const anonymous = await stack.http.as(null).get('/api/plan/');
+      expect(anonymous.body).toEqual(example('GET /api/plan', 401));
+      const invalid = await stack.http.post('/api/database/', { name: 1 });
+      same(invalid.body, example('POST /api/database', 400));
+      expect(invalid.body.detail).toBe(example('POST /api/database', 400).detail);
+      const missing = await stack.http.get('/api/database/42/');
+      expect(missing.body).toEqual(example('GET /api/database/{id}', 404));
+      // Six wrong passwords for one (made-up) user name from this address: throttled.
+      let throttled: any;
+      for (let i = 0; i < 6; i++)
+        throttled = await stack.http.as('nobody-openapi:wrong').get('/api/plan/');
+      expect(throttled.status).toBe(429);
+      expect(Number(throttled.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(throttled.body).toEqual(example('GET /api/plan', 429));
+    });
   });
 
   describe('answers match their documented schemas', () => {

@@ -146,6 +146,12 @@ export class DatabasesService {
     return this.view(database, await this.measure(database));
   }
 
+  /** Like get(), without measuring the size now: the last measured size, if any. */
+  async getUnmeasured(id: number, viewer: AuthenticatedUser): Promise<DatabaseView> {
+    const database = await this.findVisible(id, viewer);
+    return this.view(database, this.sizes.peek(database.id));
+  }
+
   /** The database with its infra, plan and credentials, or 404 for the viewer. */
   async findVisible(id: number, viewer: AuthenticatedUser): Promise<DatabaseEntity> {
     const database = await this.find(id);

@@ -5,6 +5,8 @@ export * from './engines.module';
 export * from './infra-access.service';
 export * from './infra-probe.service';
 export { EngineCommandError } from './common/engine-errors';
+export { ConnectionFailed } from './common/tcp-reach';
+export type { ConnectFailure } from './common/tcp-reach';
 export { MongodbProvider, connectMongoClient } from './mongodb/mongodb.provider';
 export type { MongoClientFactory, MongoClientLike, MongoDbLike } from './mongodb/mongodb.provider';
 export { MysqlProvider } from './mysql/mysql.provider';

@@ -3,8 +3,34 @@ import { InfraEntity } from '@dbaas/persistence';
 import { EngineProvider, InfraTarget } from './engine-provider';
 import { ConnectedInfra, InfraAccess } from './infra-access.service';
 import { InfraProbe, ProbeTimeout } from './infra-probe.service';
+import { ConnectionFailed } from './common/tcp-reach';
+import { MongodbProvider } from './mongodb/mongodb.provider';
+import { MysqlProvider } from './mysql/mysql.provider';
+import { PostgresqlProvider } from './postgresql/postgresql.provider';
+import { RedisProvider } from './redis/redis.provider';
+import { AddressInfo, createServer, Server } from 'node:net';
+
+/** A loopback port that accepted a connection a moment ago and now refuses: nothing listens. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 
 describe('InfraProbe', () => {
+  // The fake providers' infra listens (a bare TCP server), so the probe's own TCP look finds
+  // it open and leaves the answer to the provider.
+  let listening: Server;
+  let address: string;
+  beforeAll(async () => {
+    listening = createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => listening.listen(0, '127.0.0.1', resolve));
+    address = `127.0.0.1:${(listening.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise((resolve) => listening.close(resolve)));
+
   let target: InfraTarget;
   let provider: jest.Mocked<Pick<EngineProvider, 'ping' | 'securityWarnings'>>;
   let access: jest.Mocked<Pick<InfraAccess, 'connect'>>;
@@ -12,7 +38,7 @@ describe('InfraProbe', () => {
   const cached = { maxAgeMs: 60_000, timeoutMs: 1_000, warnings: { maxAgeMs: 60_000 } };
 
   beforeEach(() => {
-    target = { id: 3, addresses: ['h:5432'], adminUser: 'admin', adminPassword: 'pw-one' };
+    target = { id: 3, addresses: [address], adminUser: 'admin', adminPassword: 'pw-one' };
     provider = {
       ping: jest.fn(async (_infra: InfraTarget) => ({ version: '15.4' })),
       securityWarnings: jest.fn(async (_infra: InfraTarget) => ['trust']),
@@ -87,5 +113,34 @@ describe('InfraProbe', () => {
     access.connect.mockRejectedValueOnce(new Error('no such infra'));
     await expect(sut.probe(3, cached)).resolves.toMatchObject({ reachable: false, warnings: [] });
     await expect(sut.probe(3, cached)).resolves.toMatchObject({ reachable: true });
+  });
+
+  describe('an engine that refuses connections at once (a closed loopback port)', () => {
+    const engines = [
+      ['mongodb', () => new MongodbProvider()],
+      ['postgresql', () => new PostgresqlProvider()],
+      ['mysql', () => new MysqlProvider()],
+      ['redis', () => new RedisProvider()],
+    ] as const;
+
+    it.each(engines)('%s: "connection refused" at once, not a timeout', async (_, make) => {
+      const port = await closedPort();
+      const real = make();
+      access.connect.mockResolvedValue({
+        infra: {} as InfraEntity,
+        provider: real,
+        target: { id: 4, addresses: [`127.0.0.1:${port}`], adminUser: 'admin', adminPassword: 'x' },
+      } as unknown as ConnectedInfra);
+      const began = Date.now();
+      const health = await sut.probe(4, { maxAgeMs: 0, timeoutMs: 2_000 });
+      const ms = Date.now() - began;
+      await real.close?.();
+      expect(health).toMatchObject({ reachable: false, version: null });
+      expect(health.error).toBeInstanceOf(ConnectionFailed);
+      expect((health.error as ConnectionFailed).reason).toBe('connection refused');
+      expect(health.error?.message).toBe(`connection refused (127.0.0.1:${port})`);
+      // MongoDB's driver alone retries for 3 s (its server selection): the probe does not wait.
+      expect(ms).toBeLessThan(1_000);
+    });
   });
 });

@@ -1,5 +1,8 @@
 import { Injectable } from '@nestjs/common';
+import { EngineUnavailableError } from '@dbaas/core';
 import { infraPoolKey } from './common/infra-pools';
+import { connectFailure } from './common/tcp-reach';
+import { EngineProvider, InfraTarget } from './engine-provider';
 import { ConnectedInfra, InfraAccess } from './infra-access.service';
 
 /** What one look at an infra found: does it answer its admin, and is it protecting its tenants. */
@@ -77,7 +80,7 @@ export class InfraProbe {
     const { provider, target } = connected;
     const key = infraPoolKey(target);
     const ping = reuse(this.pings, infraId, key, options.maxAgeMs, () =>
-      within(provider.ping(target), options.timeoutMs).then(
+      pingWithCause(provider, target, options.timeoutMs).then(
         ({ version }): Ping => ({ reachable: true, version, error: null }),
         unreachable,
       ),
@@ -92,6 +95,34 @@ export class InfraProbe {
       : Promise.resolve([]);
     const [health, found] = await Promise.all([ping, warnings]);
     return { ...health, warnings: found };
+  }
+}
+
+const NEVER = new Promise<never>(() => undefined);
+
+/**
+ * The provider's ping, with the real cause when the server cannot be reached. Some drivers
+ * keep retrying a refused connection until their own timeout (MongoDB's server selection
+ * takes 3 s), others say only "Connection is closed" (ioredis): a plain TCP connect to the
+ * same addresses, in parallel, tells "connection refused" (or an unknown host) at once.
+ */
+async function pingWithCause(
+  provider: Pick<EngineProvider, 'ping'>,
+  target: InfraTarget,
+  timeoutMs: number,
+): Promise<{ version: string }> {
+  const failure = connectFailure(target.addresses, timeoutMs);
+  const refused = failure.then((error) => (error ? Promise.reject(error) : NEVER));
+  try {
+    return await within(Promise.race([provider.ping(target), refused]), timeoutMs);
+  } catch (error) {
+    if (error instanceof EngineUnavailableError || error instanceof ProbeTimeout) {
+      const cause = await failure;
+      if (cause) throw cause;
+    }
+    throw error;
+  } finally {
+    refused.catch(() => undefined);
   }
 }
 

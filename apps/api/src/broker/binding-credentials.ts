@@ -1,3 +1,5 @@
+import { connectionUri } from '../credentials/connection-uri';
+
 /** The `credentials` hash of a binding, as applications and buildpacks expect it. */
 export interface BindingCredentials {
   uri: string;
@@ -30,7 +32,12 @@ function hostPort(address: string, defaultPort: number): { host: string; port: n
   return { host: address.slice(0, at), port: Number(address.slice(at + 1)) };
 }
 
-const DEFAULT_PORTS: Record<string, number> = { postgresql: 5432, mysql: 3306, mongodb: 27017, redis: 6379 };
+const DEFAULT_PORTS: Record<string, number> = {
+  postgresql: 5432,
+  mysql: 3306,
+  mongodb: 27017,
+  redis: 6379,
+};
 
 /**
  * Fills a database's endpoint (`scheme://<user>:<password>@hosts/path`) with a login and
@@ -44,9 +51,7 @@ export function bindingCredentials(
   username: string,
   password: string,
 ): { credentials: BindingCredentials; endpoints: BindingEndpoint[] } {
-  const uri = endpoint
-    .replace('<user>', encodeURIComponent(username))
-    .replace('<password>', encodeURIComponent(password));
+  const uri = connectionUri(endpoint, username, password);
   const match = /^[a-z][a-z0-9+.-]*:\/\/[^@]*@([^/?]+)/i.exec(endpoint);
   const addresses = match ? match[1].split(',') : [];
   const parsed = addresses.map((address) => hostPort(address, DEFAULT_PORTS[engineType] ?? 0));

@@ -1,5 +1,18 @@
 import { Authenticated, AuthenticatedUser, CurrentUser } from '@dbaas/auth';
-import { applyDecorators, Body, Controller, Delete, Get, Headers, Param, Put, Query, Res, UseFilters, UseGuards } from '@nestjs/common';
+import {
+  applyDecorators,
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Headers,
+  Param,
+  Put,
+  Query,
+  Res,
+  UseFilters,
+  UseGuards,
+} from '@nestjs/common';
 import {
   ApiBody,
   ApiExtraModels,
@@ -12,9 +25,9 @@ import {
   getSchemaPath,
 } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
-import { STATUS_CODES } from 'node:http';
+import { ERROR_DOCS, errorHeaders } from '../http/api-docs.decorators';
 import { BrokerCatalog } from './broker-catalog.service';
-import { BrokerErrorFilter } from './broker-errors';
+import { BrokerErrorFilter, codeFor } from './broker-errors';
 import {
   BrokerEmptyDto,
   BrokerErrorDto,
@@ -31,29 +44,69 @@ import { BrokerAnswer, BrokerCall, BrokerService, describeOrigin } from './broke
 
 const ORIGIN_HEADER = 'x-broker-api-originating-identity';
 
-/** Documents answers: a body type per status; errors in the broker format. */
-function ApiAnswers(answers: Record<number, { type: new () => object; description: string }>, ...errors: number[]) {
+/** Where the broker's meaning of a status differs from the REST API's. */
+const BROKER_ERROR_DESCRIPTIONS: Record<number, string> = {
+  403: 'Logged in, but the user has neither the broker nor the dba role.',
+  404: 'No such service instance or binding.',
+  409: 'The instance or binding exists with other attributes.',
+  410: 'The instance or binding does not exist (deprovision and unbind answer 410, as the spec says).',
+  422: 'The request cannot be served as asked: e.g. accepts_incomplete=true is required, or a concurrent operation runs.',
+};
+
+/** Documents answers: a body type per status; errors in the broker format, each with its own example. */
+function ApiAnswers(
+  answers: Record<number, { type: new () => object; description: string }>,
+  ...errors: number[]
+) {
   return applyDecorators(
-    ApiExtraModels(BrokerErrorDto),
+    ApiExtraModels(BrokerErrorDto, BrokerEmptyDto),
     ...Object.entries(answers).map(([status, { type, description }]) =>
-      ApiResponse({ status: Number(status), description, type }),
+      type === BrokerEmptyDto
+        ? // `{}` (a 410 of deprovision and unbind, or a 200 with nothing to say): shown as it is.
+          ApiResponse({
+            status: Number(status),
+            description,
+            content: {
+              'application/json': { schema: { $ref: getSchemaPath(BrokerEmptyDto) }, example: {} },
+            },
+          })
+        : ApiResponse({ status: Number(status), description, type }),
     ),
-    ...[401, 403, 412, ...errors].map((status) =>
+    ...[401, 403, 412, 429, ...errors].map((status) =>
       ApiResponse({
         status,
-        description: STATUS_CODES[status] ?? 'Error',
-        content: { 'application/json': { schema: { $ref: getSchemaPath(BrokerErrorDto) } } },
+        description: BROKER_ERROR_DESCRIPTIONS[status] ?? ERROR_DOCS[status].description,
+        headers: errorHeaders(status),
+        content: {
+          'application/json': {
+            schema: { $ref: getSchemaPath(BrokerErrorDto) },
+            example: { error: codeFor(status), description: ERROR_DOCS[status].detail },
+          },
+        },
       }),
     ),
   );
 }
 
 const InstanceIdParam = () =>
-  ApiParam({ name: 'instance_id', description: 'The platform’s id of the service instance.', example: '9b2f6a3e-4c1d-4e8f-a7b6-5d4c3b2a1f0e' });
+  ApiParam({
+    name: 'instance_id',
+    description: 'The platform’s id of the service instance.',
+    example: '9b2f6a3e-4c1d-4e8f-a7b6-5d4c3b2a1f0e',
+  });
 const BindingIdParam = () =>
-  ApiParam({ name: 'binding_id', description: 'The platform’s id of the service binding.', example: '3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f' });
+  ApiParam({
+    name: 'binding_id',
+    description: 'The platform’s id of the service binding.',
+    example: '3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f',
+  });
 const AcceptsIncomplete = () =>
-  ApiQuery({ name: 'accepts_incomplete', required: false, type: Boolean, description: 'true: the platform polls last_operation after a 202.' });
+  ApiQuery({
+    name: 'accepts_incomplete',
+    required: false,
+    type: Boolean,
+    description: 'true: the platform polls last_operation after a 202.',
+  });
 const ServicePlanQuery = (required: boolean) =>
   applyDecorators(
     ApiQuery({ name: 'service_id', required, type: String }),
@@ -69,8 +122,18 @@ const accepts = (value: string | undefined) => value === 'true';
  * `{error, description}`, not problem+json.
  */
 @ApiTags('broker')
-@ApiHeader({ name: 'X-Broker-API-Version', required: true, description: 'Open Service Broker API version: 2.13 or later (412 otherwise).', schema: { type: 'string', example: '2.17' } })
-@ApiHeader({ name: 'X-Broker-API-Originating-Identity', required: false, description: 'Platform and base64 JSON of the platform user: recorded in the task history.', schema: { type: 'string', example: 'cloudfoundry eyJ1c2VyX2lkIjoiNjgzZWE3NDgifQ==' } })
+@ApiHeader({
+  name: 'X-Broker-API-Version',
+  required: true,
+  description: 'Open Service Broker API version: 2.13 or later (412 otherwise).',
+  schema: { type: 'string', example: '2.17' },
+})
+@ApiHeader({
+  name: 'X-Broker-API-Originating-Identity',
+  required: false,
+  description: 'Platform and base64 JSON of the platform user: recorded in the task history.',
+  schema: { type: 'string', example: 'cloudfoundry eyJ1c2VyX2lkIjoiNjgzZWE3NDgifQ==' },
+})
 @UseFilters(BrokerErrorFilter)
 @UseGuards(BrokerGuard)
 @Authenticated()
@@ -82,7 +145,10 @@ export class BrokerController {
   ) {}
 
   @Get('catalog')
-  @ApiOperation({ summary: 'The broker catalog: one service per engine type, one plan per plan and environment', operationId: 'get_broker_catalog' })
+  @ApiOperation({
+    summary: 'The broker catalog: one service per engine type, one plan per plan and environment',
+    operationId: 'get_broker_catalog',
+  })
   @ApiAnswers({ 200: { type: CatalogDto, description: 'The catalog.' } })
   getCatalog() {
     return this.catalog.catalog();
@@ -91,7 +157,8 @@ export class BrokerController {
   @Put('service_instances/:instance_id')
   @ApiOperation({
     summary: 'Provision a service instance: a dbaas database',
-    description: 'Synchronous (201) unless accepts_incomplete=true (202, then poll last_operation). The same request again answers 200; other attributes 409.',
+    description:
+      'Synchronous (201) unless accepts_incomplete=true (202, then poll last_operation). The same request again answers 200; other attributes 409.',
     operationId: 'provision_service_instance',
   })
   @InstanceIdParam()
@@ -99,9 +166,15 @@ export class BrokerController {
   @ApiBody({ type: CreateServiceInstanceDto })
   @ApiAnswers(
     {
-      200: { type: ServiceInstanceOperationDto, description: 'Already provisioned with the same attributes.' },
+      200: {
+        type: ServiceInstanceOperationDto,
+        description: 'Already provisioned with the same attributes.',
+      },
       201: { type: ServiceInstanceOperationDto, description: 'Provisioned.' },
-      202: { type: ServiceInstanceOperationDto, description: 'Provisioning in progress: poll last_operation.' },
+      202: {
+        type: ServiceInstanceOperationDto,
+        description: 'Provisioning in progress: poll last_operation.',
+      },
     },
     400,
     409,
@@ -117,7 +190,10 @@ export class BrokerController {
     @Headers(ORIGIN_HEADER) origin: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    return send(reply, await this.broker.provision(instanceId, body, call(user, origin, acceptsIncomplete)));
+    return send(
+      reply,
+      await this.broker.provision(instanceId, body, call(user, origin, acceptsIncomplete)),
+    );
   }
 
   @Get('service_instances/:instance_id')
@@ -136,7 +212,8 @@ export class BrokerController {
   @Delete('service_instances/:instance_id')
   @ApiOperation({
     summary: 'Deprovision a service instance: its database goes into quarantine',
-    description: 'The database is quarantined, not dropped: a dba can restore it until it is purged. Unknown instance: 410.',
+    description:
+      'The database is quarantined, not dropped: a dba can restore it until it is purged. Unknown instance: 410.',
     operationId: 'deprovision_service_instance',
   })
   @InstanceIdParam()
@@ -145,8 +222,15 @@ export class BrokerController {
   @ApiAnswers(
     {
       200: { type: ServiceInstanceOperationDto, description: 'Deprovisioned: {}.' },
-      202: { type: ServiceInstanceOperationDto, description: 'Deprovisioning in progress: poll last_operation.' },
-      410: { type: BrokerEmptyDto, description: 'No such instance: {}.' },
+      202: {
+        type: ServiceInstanceOperationDto,
+        description: 'Deprovisioning in progress: poll last_operation.',
+      },
+      410: {
+        type: BrokerEmptyDto,
+        description:
+          'No such instance (already deprovisioned, or never provisioned): an empty body.',
+      },
     },
     400,
     422,
@@ -163,18 +247,32 @@ export class BrokerController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
     const query = { service_id: serviceId, plan_id: planId };
-    return send(reply, await this.broker.deprovision(instanceId, query, call(user, origin, acceptsIncomplete)));
+    return send(
+      reply,
+      await this.broker.deprovision(instanceId, query, call(user, origin, acceptsIncomplete)),
+    );
   }
 
   @Get('service_instances/:instance_id/last_operation')
-  @ApiOperation({ summary: 'Poll the last operation on a service instance', operationId: 'get_service_instance_last_operation' })
+  @ApiOperation({
+    summary: 'Poll the last operation on a service instance',
+    operationId: 'get_service_instance_last_operation',
+  })
   @InstanceIdParam()
   @ServicePlanQuery(false)
-  @ApiQuery({ name: 'operation', required: false, type: String, description: 'The operation of the 202 answer.' })
+  @ApiQuery({
+    name: 'operation',
+    required: false,
+    type: String,
+    description: 'The operation of the 202 answer.',
+  })
   @ApiAnswers(
     {
       200: { type: LastOperationDto, description: 'The state of the last operation.' },
-      410: { type: BrokerEmptyDto, description: 'Deprovisioned and its database removed for good: {}.' },
+      410: {
+        type: BrokerEmptyDto,
+        description: 'Deprovisioned and its database removed for good: {}.',
+      },
     },
     400,
     404,
@@ -187,13 +285,21 @@ export class BrokerController {
     @CurrentUser() user: AuthenticatedUser,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    return send(reply, await this.broker.lastOperation(instanceId, { service_id: serviceId, plan_id: planId, operation }, user));
+    return send(
+      reply,
+      await this.broker.lastOperation(
+        instanceId,
+        { service_id: serviceId, plan_id: planId, operation },
+        user,
+      ),
+    );
   }
 
   @Put('service_instances/:instance_id/service_bindings/:binding_id')
   @ApiOperation({
     summary: 'Bind: a new credential on the instance’s database',
-    description: 'Always synchronous. credentials: uri, username, password, host, port, database, and jdbcUrl for PostgreSQL and MySQL.',
+    description:
+      'Always synchronous. credentials: uri, username, password, host, port, database, and jdbcUrl for PostgreSQL and MySQL.',
     operationId: 'create_service_binding',
   })
   @InstanceIdParam()
@@ -220,11 +326,17 @@ export class BrokerController {
     @Headers(ORIGIN_HEADER) origin: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    return send(reply, await this.broker.bind(instanceId, bindingId, body, call(user, origin, acceptsIncomplete)));
+    return send(
+      reply,
+      await this.broker.bind(instanceId, bindingId, body, call(user, origin, acceptsIncomplete)),
+    );
   }
 
   @Get('service_instances/:instance_id/service_bindings/:binding_id')
-  @ApiOperation({ summary: 'Fetch a service binding with its credentials', operationId: 'get_service_binding' })
+  @ApiOperation({
+    summary: 'Fetch a service binding with its credentials',
+    operationId: 'get_service_binding',
+  })
   @InstanceIdParam()
   @BindingIdParam()
   @ServicePlanQuery(false)
@@ -239,7 +351,10 @@ export class BrokerController {
   }
 
   @Delete('service_instances/:instance_id/service_bindings/:binding_id')
-  @ApiOperation({ summary: 'Unbind: drop the binding’s credential on the engine', operationId: 'delete_service_binding' })
+  @ApiOperation({
+    summary: 'Unbind: drop the binding’s credential on the engine',
+    operationId: 'delete_service_binding',
+  })
   @InstanceIdParam()
   @BindingIdParam()
   @ServicePlanQuery(true)
@@ -247,7 +362,10 @@ export class BrokerController {
   @ApiAnswers(
     {
       200: { type: BrokerEmptyDto, description: 'Unbound: {}.' },
-      410: { type: BrokerEmptyDto, description: 'No such binding: {}.' },
+      410: {
+        type: BrokerEmptyDto,
+        description: 'No such binding (already unbound, or never bound): an empty body.',
+      },
     },
     400,
     422,
@@ -265,11 +383,18 @@ export class BrokerController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
     const query = { service_id: serviceId, plan_id: planId };
-    return send(reply, await this.broker.unbind(instanceId, bindingId, query, call(user, origin, acceptsIncomplete)));
+    return send(
+      reply,
+      await this.broker.unbind(instanceId, bindingId, query, call(user, origin, acceptsIncomplete)),
+    );
   }
 }
 
-function call(viewer: AuthenticatedUser, origin: string | undefined, acceptsIncomplete: string | undefined): BrokerCall {
+function call(
+  viewer: AuthenticatedUser,
+  origin: string | undefined,
+  acceptsIncomplete: string | undefined,
+): BrokerCall {
   return { viewer, origin: describeOrigin(origin), acceptsIncomplete: accepts(acceptsIncomplete) };
 }
 

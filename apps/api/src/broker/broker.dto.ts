@@ -21,13 +21,19 @@ export class CreateServiceInstanceDto {
   @MaxLength(255)
   plan_id: string;
 
-  @ApiProperty({ example: 'org-guid-here', description: 'Deprecated by the spec in favour of context, still required.' })
+  @ApiProperty({
+    example: 'org-guid-here',
+    description: 'Deprecated by the spec in favour of context, still required.',
+  })
   @IsString()
   @IsNotEmpty()
   @MaxLength(255)
   organization_guid: string;
 
-  @ApiProperty({ example: 'space-guid-here', description: 'Deprecated by the spec in favour of context, still required.' })
+  @ApiProperty({
+    example: 'space-guid-here',
+    description: 'Deprecated by the spec in favour of context, still required.',
+  })
   @IsString()
   @IsNotEmpty()
   @MaxLength(255)
@@ -36,8 +42,13 @@ export class CreateServiceInstanceDto {
   @ApiPropertyOptional({
     type: 'object',
     additionalProperties: true,
-    description: 'The platform context (organization, space, namespace...): recorded with the instance.',
-    example: { platform: 'cloudfoundry', organization_guid: 'org-guid-here', space_guid: 'space-guid-here' },
+    description:
+      'The platform context (organization, space, namespace...): recorded with the instance.',
+    example: {
+      platform: 'cloudfoundry',
+      organization_guid: 'org-guid-here',
+      space_guid: 'space-guid-here',
+    },
   })
   @IsOptional()
   @IsObject()
@@ -46,7 +57,8 @@ export class CreateServiceInstanceDto {
   @ApiPropertyOptional({
     type: 'object',
     additionalProperties: true,
-    description: 'name (database name), team (team id), project (project id), description; nothing else.',
+    description:
+      'name (database name), team (team id), project (project id), description; nothing else.',
     example: { name: 'orders', team: 1 },
   })
   @IsOptional()
@@ -56,7 +68,8 @@ export class CreateServiceInstanceDto {
   @ApiPropertyOptional({
     type: 'object',
     additionalProperties: true,
-    description: 'The catalog announces no maintenance_info: any value is refused with 422 MaintenanceInfoConflict.',
+    description:
+      'The catalog announces no maintenance_info: any value is refused with 422 MaintenanceInfoConflict.',
     example: { version: '1.0.0' },
   })
   @IsOptional()
@@ -85,7 +98,10 @@ export class CreateServiceBindingDto {
   @MaxLength(255)
   plan_id: string;
 
-  @ApiPropertyOptional({ example: 'app-guid-here', description: 'Deprecated in favour of bind_resource.app_guid.' })
+  @ApiPropertyOptional({
+    example: 'app-guid-here',
+    description: 'Deprecated in favour of bind_resource.app_guid.',
+  })
   @IsOptional()
   @IsString()
   @IsNotEmpty()
@@ -132,15 +148,22 @@ export class CatalogPlanDto {
   id: string;
   @ApiProperty({ example: 'postgresql-small-dev' })
   name: string;
-  @ApiProperty({ example: 'PostgreSQL plan postgresql-small in dev, no size limit. Deprovisioning puts the database in quarantine (credentials disabled, no data dropped); a dba can restore it.' })
+  @ApiProperty({
+    example:
+      'PostgreSQL plan postgresql-small in dev, no size limit. Deprovisioning puts the database in quarantine (credentials disabled, no data dropped); a dba can restore it.',
+  })
   description: string;
   @ApiProperty({ example: true })
   free: boolean;
   @ApiProperty({ example: false })
   plan_updateable: boolean;
-  @ApiProperty({ example: 600 })
+  @ApiProperty({ type: 'integer', example: 600 })
   maximum_polling_duration: number;
-  @ApiProperty({ type: 'object', additionalProperties: true, example: { displayName: 'postgresql-small (dev)' } })
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    example: { displayName: 'postgresql-small (dev)' },
+  })
   metadata: Record<string, unknown>;
   @ApiProperty({
     type: 'object',
@@ -170,7 +193,11 @@ export class CatalogServiceDto {
   allow_context_updates: boolean;
   @ApiProperty({ example: false })
   plan_updateable: boolean;
-  @ApiProperty({ type: 'object', additionalProperties: true, example: { displayName: 'PostgreSQL (dbaas)' } })
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    example: { displayName: 'PostgreSQL (dbaas)' },
+  })
   metadata: Record<string, unknown>;
   @ApiProperty({ type: [CatalogPlanDto] })
   plans: CatalogPlanDto[];
@@ -182,7 +209,11 @@ export class CatalogDto {
 }
 
 export class InstanceMetadataDto {
-  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, example: { 'dbaas-database': 'osb_1c2b3a4d5e6f47a8b9c0d1e2f3a4b5c6' } })
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    example: { 'dbaas-database': 'osb_1c2b3a4d5e6f47a8b9c0d1e2f3a4b5c6' },
+  })
   labels: Record<string, string>;
 }
 
@@ -191,7 +222,10 @@ export class InstanceMetadataDto {
  * with 202, plus the instance's labels when it was provisioned.
  */
 export class ServiceInstanceOperationDto {
-  @ApiPropertyOptional({ example: 'provision-5f0c2b1e9a7d4c3b', description: 'With 202 only: pass it to last_operation.' })
+  @ApiPropertyOptional({
+    example: 'provision-5f0c2b1e9a7d4c3b',
+    description: 'With 202 only: pass it to last_operation.',
+  })
   operation?: string;
   @ApiPropertyOptional({ type: InstanceMetadataDto })
   metadata?: InstanceMetadataDto;
@@ -226,13 +260,19 @@ export class BindingCredentialsDto {
   password: string;
   @ApiProperty({ example: 'db.example.com' })
   host: string;
-  @ApiProperty({ example: 5432 })
+  @ApiProperty({ type: 'integer', example: 5432 })
   port: number;
   @ApiProperty({ example: 'orders', description: 'For Redis: the key prefix name.' })
   database: string;
-  @ApiPropertyOptional({ example: 'jdbc:postgresql://db.example.com:5432/orders?user=b_3f2a&password=secret', description: 'PostgreSQL and MySQL only.' })
+  @ApiPropertyOptional({
+    example: 'jdbc:postgresql://db.example.com:5432/orders?user=b_3f2a&password=secret',
+    description: 'PostgreSQL and MySQL only.',
+  })
   jdbcUrl?: string;
-  @ApiPropertyOptional({ example: 'cache:', description: 'Redis only: every key must start with it.' })
+  @ApiPropertyOptional({
+    example: 'cache:',
+    description: 'Redis only: every key must start with it.',
+  })
   key_prefix?: string;
   @ApiProperty({ type: [String], example: ['db.example.com:5432'] })
   hosts: string[];
@@ -252,7 +292,12 @@ export class ServiceBindingDto {
   credentials: BindingCredentialsDto;
   @ApiProperty({ type: [BindingEndpointDto] })
   endpoints: BindingEndpointDto[];
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, example: { privileges: 'owner' }, description: 'On GET only.' })
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    example: { privileges: 'owner' },
+    description: 'On GET only.',
+  })
   parameters?: Record<string, unknown>;
 }
 

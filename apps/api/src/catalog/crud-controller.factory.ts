@@ -53,12 +53,21 @@ export interface DetailExtras<E> {
 }
 
 /**
+ * "a plan", "an engine", "an infra", "a user": "an" before a vowel sound. A leading "u"
+ * sounds like "you" (user, unit) except in "un-" words.
+ */
+export function withArticle(noun: string): string {
+  return `${/^(?:[aeio]|un)/i.test(noun) ? 'an' : 'a'} ${noun}`;
+}
+
+/**
  * One controller per catalog resource, all with the same five routes and the same docs:
  * list, detail, create (201 + Location), update (PUT and PATCH, both partial) and delete
  * (204; 409 while in use). DTO classes are given explicitly to the validation pipe and the
  * OpenAPI decorators, because a generic class has no design-time types to read.
  */
 export function crudController<E, C, U, CDto, UDto>(r: CrudResource<E, C, U, CDto, UDto>): Type {
+  const aTitle = withArticle(r.title);
   const writeGuard = r.writers === 'dba' ? DbaOnly() : () => undefined;
   const forWriters = r.writers === 'dba' ? ' (dba)' : '';
   const createBody = Body(strictValidationPipe(r.createDto));
@@ -93,7 +102,7 @@ export function crudController<E, C, U, CDto, UDto>(r: CrudResource<E, C, U, CDt
     }
 
     @Get(':id')
-    @ApiOperation({ summary: `Get a ${r.title}`, operationId: `get_${r.name}` })
+    @ApiOperation({ summary: `Get ${aTitle}`, operationId: `get_${r.name}` })
     @ApiDetailRoute(r.responseDto)
     async get(
       @IdParam() id: number,
@@ -110,7 +119,7 @@ export function crudController<E, C, U, CDto, UDto>(r: CrudResource<E, C, U, CDt
     @Post()
     @Idempotent()
     @writeGuard
-    @ApiOperation({ summary: `Create a ${r.title}${forWriters}`, operationId: `create_${r.name}` })
+    @ApiOperation({ summary: `Create ${aTitle}${forWriters}`, operationId: `create_${r.name}` })
     @ApiBody({ type: r.createDto })
     @ApiCreateRoute(r.responseDto, ...(r.extraProblems ?? []))
     async create(
@@ -125,7 +134,7 @@ export function crudController<E, C, U, CDto, UDto>(r: CrudResource<E, C, U, CDt
 
     @Put(':id')
     @writeGuard
-    @ApiOperation({ summary: `Change a ${r.title}${forWriters}`, operationId: `replace_${r.name}` })
+    @ApiOperation({ summary: `Change ${aTitle}${forWriters}`, operationId: `replace_${r.name}` })
     @ApiBody({ type: r.updateDto })
     @ApiUpdateRoute(r.responseDto, ...(r.extraProblems ?? []))
     async replace(
@@ -140,7 +149,7 @@ export function crudController<E, C, U, CDto, UDto>(r: CrudResource<E, C, U, CDt
     @Patch(':id')
     @writeGuard
     @ApiOperation({
-      summary: `Change some fields of a ${r.title}${forWriters}`,
+      summary: `Change some fields of ${aTitle}${forWriters}`,
       operationId: `update_${r.name}`,
     })
     @ApiBody({ type: r.updateDto })
@@ -157,7 +166,7 @@ export function crudController<E, C, U, CDto, UDto>(r: CrudResource<E, C, U, CDt
     @Delete(':id')
     @writeGuard
     @ApiOperation({
-      summary: `Delete a ${r.title}${forWriters}; 409 while in use`,
+      summary: `Delete ${aTitle}${forWriters}; 409 while in use`,
       operationId: `delete_${r.name}`,
     })
     @ApiDeleteRoute()

@@ -1,7 +1,7 @@
 import { EngineInput } from '@dbaas/catalog';
 import { EngineEntity } from '@dbaas/persistence';
 import { ApiProperty, PartialType } from '@nestjs/swagger';
-import { SelfLinkDto } from '../http/api-docs.decorators';
+import { SelfLink } from '../http/api-docs.decorators';
 import { Links } from '../http/links';
 import { CatalogName } from '../http/name.validators';
 import { Reference } from '../http/reference';
@@ -22,9 +22,9 @@ export class CreateEngineDto {
 export class UpdateEngineDto extends PartialType(CreateEngineDto) {}
 
 export class EngineDto {
-  @ApiProperty({ type: SelfLinkDto })
-  _links: SelfLinkDto;
-  @ApiProperty({ example: 1 })
+  @ApiProperty({ type: SelfLink('engine') })
+  _links: { self: string };
+  @ApiProperty({ type: 'integer', example: 1 })
   id: number;
   @ApiProperty({ example: 'http://localhost:8000/api/engine_type/1/' })
   engine_type: string;

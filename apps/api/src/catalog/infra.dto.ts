@@ -14,7 +14,7 @@ import {
   MaxLength,
   Min,
 } from 'class-validator';
-import { SelfLinkDto } from '../http/api-docs.decorators';
+import { SelfLink } from '../http/api-docs.decorators';
 import { Links } from '../http/links';
 import { CatalogName } from '../http/name.validators';
 import { Reference } from '../http/reference';
@@ -72,7 +72,7 @@ export class CreateInfraDto {
   @MaxLength(200)
   admin_password: string;
 
-  @ApiProperty({ example: 100, description: 'How many databases it may hold.' })
+  @ApiProperty({ type: 'integer', example: 100, description: 'How many databases it may hold.' })
   @IsInt()
   @Min(0)
   @Max(1_000_000)
@@ -96,18 +96,22 @@ export class InfraReachabilityDto {
 }
 
 export class InfraDatabasesDto {
-  @ApiProperty({ example: 3, description: 'Databases placed on it, quarantined included.' })
+  @ApiProperty({
+    type: 'integer',
+    example: 3,
+    description: 'Databases placed on it, quarantined included.',
+  })
   placed: number;
-  @ApiProperty({ example: 100 })
+  @ApiProperty({ type: 'integer', example: 100 })
   capacity: number;
-  @ApiProperty({ example: 97, description: 'capacity - placed, at least 0.' })
+  @ApiProperty({ type: 'integer', example: 97, description: 'capacity - placed, at least 0.' })
   free: number;
 }
 
 export class InfraDto {
-  @ApiProperty({ type: SelfLinkDto })
-  _links: SelfLinkDto;
-  @ApiProperty({ example: 1 })
+  @ApiProperty({ type: SelfLink('infra') })
+  _links: { self: string };
+  @ApiProperty({ type: 'integer', example: 1 })
   id: number;
   @ApiProperty({ example: 'postgresql-dev-1' })
   name: string;
@@ -125,7 +129,7 @@ export class InfraDto {
   addresses?: string[];
   @ApiPropertyOptional({ example: 'postgres', description: 'dba only.' })
   admin_user?: string;
-  @ApiProperty({ example: 100 })
+  @ApiProperty({ type: 'integer', example: 100 })
   capacity: number;
   @ApiPropertyOptional({
     type: InfraReachabilityDto,

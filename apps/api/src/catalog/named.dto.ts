@@ -2,7 +2,7 @@ import { EngineTypeEntity, EnvironmentEntity, ProjectEntity } from '@dbaas/persi
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
 import { ENGINE_TYPES } from '@dbaas/engines';
-import { SelfLinkDto } from '../http/api-docs.decorators';
+import { SelfLink } from '../http/api-docs.decorators';
 import { Links } from '../http/links';
 import { CatalogName } from '../http/name.validators';
 import { Reference } from '../http/reference';
@@ -16,9 +16,9 @@ export class CreateEngineTypeDto {
 }
 export class UpdateEngineTypeDto extends PartialType(CreateEngineTypeDto) {}
 export class EngineTypeDto {
-  @ApiProperty({ type: SelfLinkDto })
-  _links: SelfLinkDto;
-  @ApiProperty({ example: 1 })
+  @ApiProperty({ type: SelfLink('engine_type') })
+  _links: { self: string };
+  @ApiProperty({ type: 'integer', example: 1 })
   id: number;
   @ApiProperty({ enum: ENGINE_TYPES, example: 'postgresql' })
   name: string;
@@ -33,9 +33,9 @@ export class CreateEnvironmentDto {
 }
 export class UpdateEnvironmentDto extends PartialType(CreateEnvironmentDto) {}
 export class EnvironmentDto {
-  @ApiProperty({ type: SelfLinkDto })
-  _links: SelfLinkDto;
-  @ApiProperty({ example: 1 })
+  @ApiProperty({ type: SelfLink('environment') })
+  _links: { self: string };
+  @ApiProperty({ type: 'integer', example: 1 })
   id: number;
   @ApiProperty({ example: 'dev' })
   name: string;
@@ -66,9 +66,9 @@ export class CreateProjectDto {
 }
 export class UpdateProjectDto extends PartialType(CreateProjectDto) {}
 export class ProjectDto {
-  @ApiProperty({ type: SelfLinkDto })
-  _links: SelfLinkDto;
-  @ApiProperty({ example: 1 })
+  @ApiProperty({ type: SelfLink('project') })
+  _links: { self: string };
+  @ApiProperty({ type: 'integer', example: 1 })
   id: number;
   @ApiProperty({ example: 'billing' })
   name: string;

@@ -14,7 +14,7 @@ import {
 import { Links } from '../http/links';
 import { CatalogName } from '../http/name.validators';
 import { Reference } from '../http/reference';
-import { SelfLinkDto } from '../http/api-docs.decorators';
+import { SelfLink } from '../http/api-docs.decorators';
 
 export class CreatePlanDto {
   @ApiProperty({ example: 'postgresql-small' })
@@ -45,6 +45,7 @@ export class CreatePlanDto {
   environments: number[];
 
   @ApiPropertyOptional({
+    type: 'integer',
     description: 'Size limit in bytes; 0 = unlimited.',
     example: 1073741824,
     default: 0,
@@ -69,9 +70,9 @@ export class CreatePlanDto {
 export class UpdatePlanDto extends PartialType(CreatePlanDto) {}
 
 export class PlanDto {
-  @ApiProperty({ type: SelfLinkDto })
-  _links: SelfLinkDto;
-  @ApiProperty({ example: 1 })
+  @ApiProperty({ type: SelfLink('plan') })
+  _links: { self: string };
+  @ApiProperty({ type: 'integer', example: 1 })
   id: number;
   @ApiProperty({ example: 'postgresql-small' })
   name: string;
@@ -81,7 +82,7 @@ export class PlanDto {
   engine: string;
   @ApiProperty({ example: ['http://localhost:8000/api/environment/1/'], type: [String] })
   environments: string[];
-  @ApiProperty({ example: 0, description: '0 = unlimited.' })
+  @ApiProperty({ type: 'integer', example: 0, description: '0 = unlimited.' })
   size_limit_in_bytes: number;
   @ApiProperty({ example: true })
   is_active: boolean;

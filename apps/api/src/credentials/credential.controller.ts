@@ -1,5 +1,6 @@
 import { Authenticated, AuthenticatedUser, CurrentUser } from '@dbaas/auth';
-import { CredentialsService } from '@dbaas/credentials';
+import { CredentialsService, RevealedCredential } from '@dbaas/credentials';
+import { DatabasesService } from '@dbaas/databases';
 import { Body, Controller, Delete, Get, HttpCode, Post, Query, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
@@ -10,6 +11,7 @@ import {
   ApiDetailRoute,
   ApiListRoute,
   ApiProblems,
+  ApiIdParam,
 } from '../http/api-docs.decorators';
 import { created } from '../http/created';
 import { IdParam } from '../http/id-param.pipe';
@@ -28,7 +30,16 @@ import {
 @Authenticated()
 @Controller('api/credential')
 export class CredentialController {
-  constructor(private readonly credentials: CredentialsService) {}
+  constructor(
+    private readonly credentials: CredentialsService,
+    private readonly databases: DatabasesService,
+  ) {}
+
+  /** The credential with its password and connection URI (its database's endpoint, filled in). */
+  private async present(links: Links, revealed: RevealedCredential, viewer: AuthenticatedUser) {
+    const database = await this.databases.getUnmeasured(revealed.credential.databaseId, viewer);
+    return presentRevealed(links, revealed, database.endpoint);
+  }
 
   @Get()
   @ApiOperation({
@@ -59,7 +70,7 @@ export class CredentialController {
     @CurrentUser() user: AuthenticatedUser,
     @RequestLinks() links: Links,
   ) {
-    return presentRevealed(links, await this.credentials.reveal(id, user));
+    return this.present(links, await this.credentials.reveal(id, user), user);
   }
 
   @Post()
@@ -75,7 +86,10 @@ export class CredentialController {
     @RequestLinks() links: Links,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    return created(reply, presentRevealed(links, await this.credentials.create(body, user)));
+    return created(
+      reply,
+      await this.present(links, await this.credentials.create(body, user), user),
+    );
   }
 
   @Post(':id/reset_password')
@@ -85,6 +99,7 @@ export class CredentialController {
     summary: 'Generate a new password; the old one stops working at once',
     operationId: 'reset_password_credential',
   })
+  @ApiIdParam()
   @ApiOkResponse({ type: CredentialWithPasswordDto })
   @ApiProblems(404, 409, 503)
   async resetPassword(
@@ -92,7 +107,7 @@ export class CredentialController {
     @CurrentUser() user: AuthenticatedUser,
     @RequestLinks() links: Links,
   ) {
-    return presentRevealed(links, await this.credentials.resetPassword(id, user));
+    return this.present(links, await this.credentials.resetPassword(id, user), user);
   }
 
   @Delete(':id')

@@ -2,8 +2,9 @@ import { RevealedCredential } from '@dbaas/credentials';
 import { CREDENTIAL_PRIVILEGES, CredentialEntity, CredentialPrivileges } from '@dbaas/persistence';
 import { ApiProperty, ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
-import { SelfLinkDto } from '../http/api-docs.decorators';
+import { SelfLink } from '../http/api-docs.decorators';
 import { Links } from '../http/links';
+import { connectionUri } from './connection-uri';
 import { PageQueryDto } from '../http/page-query.dto';
 import { Reference } from '../http/reference';
 
@@ -41,9 +42,9 @@ class CredentialFilterDto {
 export class CredentialQueryDto extends IntersectionType(PageQueryDto, CredentialFilterDto) {}
 
 export class CredentialDto {
-  @ApiProperty({ type: SelfLinkDto })
-  _links: SelfLinkDto;
-  @ApiProperty({ example: 1 })
+  @ApiProperty({ type: SelfLink('credential') })
+  _links: { self: string };
+  @ApiProperty({ type: 'integer', example: 1 })
   id: number;
   @ApiProperty({ example: 'u_test_database2' })
   user: string;
@@ -59,6 +60,13 @@ export class CredentialDto {
 export class CredentialWithPasswordDto extends CredentialDto {
   @ApiProperty({ example: 'kP7wNq3RtY8zXa4bC9dE6fGh' })
   password: string;
+  @ApiProperty({
+    example:
+      'postgresql://u_test_database2:kP7wNq3RtY8zXa4bC9dE6fGh@db1.example.com:5432/test_database2',
+    description:
+      'Ready to use: the database endpoint with this user and password (URL-encoded), as the Open Service Broker binding gives it.',
+  })
+  uri: string;
 }
 
 export function presentCredential(links: Links, credential: CredentialEntity): CredentialDto {
@@ -71,9 +79,15 @@ export function presentCredential(links: Links, credential: CredentialEntity): C
   });
 }
 
+/** A credential with its password, and its connection URI on the database's `endpoint`. */
 export function presentRevealed(
   links: Links,
   { credential, password }: RevealedCredential,
+  endpoint: string,
 ): CredentialWithPasswordDto {
-  return { ...presentCredential(links, credential), password };
+  return {
+    ...presentCredential(links, credential),
+    password,
+    uri: connectionUri(endpoint, credential.user, password),
+  };
 }

@@ -23,6 +23,7 @@ import {
   ApiListRoute,
   ApiProblems,
   ApiUpdateRoute,
+  ApiIdParam,
 } from '../http/api-docs.decorators';
 import { created } from '../http/created';
 import { IdParam } from '../http/id-param.pipe';
@@ -134,6 +135,7 @@ export class DatabaseController {
     summary: 'Restore a quarantined database (dba); every credential gets a new password',
     operationId: 'restore_database',
   })
+  @ApiIdParam()
   @ApiOkResponse({ type: DatabaseDto })
   @ApiProblems(403, 404, 409, 503)
   async restore(

@@ -2,8 +2,9 @@ import { DatabaseView } from '@dbaas/databases';
 import { DATABASE_STATUSES } from '@dbaas/persistence';
 import { ApiProperty, ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
 
-import { IsIn, IsOptional, IsString, MaxLength, ValidateIf } from 'class-validator';
-import { SelfLinkDto } from '../http/api-docs.decorators';
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsOptional, IsString, MaxLength, ValidateIf } from 'class-validator';
+import { SelfLink } from '../http/api-docs.decorators';
 import { Links } from '../http/links';
 import { PageQueryDto } from '../http/page-query.dto';
 import { Reference } from '../http/reference';
@@ -136,29 +137,30 @@ class DatabaseFilterDto {
   engine?: number;
 
   @ApiPropertyOptional({
-    enum: ['true', 'false'],
-    description: 'dba only: only quarantined (true) or only live (false).',
+    type: Boolean,
+    description: 'dba only: only quarantined (`?quarantine=true`) or only live (`false`).',
   })
   @IsOptional()
-  @IsIn(['true', 'false'])
-  quarantine?: 'true' | 'false';
+  @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @IsBoolean({ message: 'must be true or false' })
+  quarantine?: boolean;
 }
 
 export class DatabaseQueryDto extends IntersectionType(PageQueryDto, DatabaseFilterDto) {}
 
 export class DatabaseCredentialDto {
-  @ApiProperty({ type: SelfLinkDto })
-  _links: SelfLinkDto;
-  @ApiProperty({ example: 1 })
+  @ApiProperty({ type: SelfLink('credential') })
+  _links: { self: string };
+  @ApiProperty({ type: 'integer', example: 1 })
   id: number;
   @ApiProperty({ example: 'u_test_database2' })
   user: string;
 }
 
 export class DatabaseDto {
-  @ApiProperty({ type: SelfLinkDto })
-  _links: SelfLinkDto;
-  @ApiProperty({ example: 1 })
+  @ApiProperty({ type: SelfLink('database') })
+  _links: { self: string };
+  @ApiProperty({ type: 'integer', example: 1 })
   id: number;
   @ApiProperty({ example: 'test_database2' })
   name: string;
@@ -178,12 +180,16 @@ export class DatabaseDto {
   status: string;
   @ApiProperty({ example: null, nullable: true, type: String, description: 'YYYY-MM-DD' })
   quarantine_dt: string | null;
-  @ApiProperty({ example: 0, description: "The plan's size limit; 0 = unlimited." })
+  @ApiProperty({
+    type: 'integer',
+    example: 0,
+    description: "The plan's size limit; 0 = unlimited.",
+  })
   total_size_in_bytes: number;
   @ApiProperty({
     example: 16924,
     nullable: true,
-    type: Number,
+    type: 'integer',
     description: 'Measured on the engine, cached briefly; null until known.',
   })
   used_size_in_bytes: number | null;
@@ -225,5 +231,5 @@ export const databaseFilter = (query: DatabaseQueryDto) => ({
   project: query.project,
   team: query.team,
   engine: query.engine,
-  quarantine: query.quarantine === undefined ? undefined : query.quarantine === 'true',
+  quarantine: query.quarantine,
 });

@@ -5,6 +5,7 @@ import {
   ApiOperation,
   ApiServiceUnavailableResponse,
   ApiTags,
+  getSchemaPath,
 } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
 import { HealthDto, LivenessDto, ReadinessDto } from './health.dto';
@@ -23,8 +24,13 @@ export class HealthController {
   })
   @ApiOkResponse({ type: HealthDto, description: 'The metadata store answers.' })
   @ApiServiceUnavailableResponse({
-    type: HealthDto,
     description: 'The metadata store does not answer.',
+    content: {
+      'application/json': {
+        schema: { $ref: getSchemaPath(HealthDto) },
+        example: { status: 'unavailable', store: 'down' },
+      },
+    },
   })
   async check(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthDto> {
     if (await this.readiness.storeAnswers()) return { status: 'ok', store: 'up' };
@@ -52,8 +58,13 @@ export class HealthController {
   })
   @ApiOkResponse({ type: ReadinessDto, description: 'The metadata store answers.' })
   @ApiServiceUnavailableResponse({
-    type: ReadinessDto,
     description: 'The metadata store does not answer (no infra is probed then).',
+    content: {
+      'application/json': {
+        schema: { $ref: getSchemaPath(ReadinessDto) },
+        example: { status: 'unavailable', store: 'down', infras: [] },
+      },
+    },
   })
   @OptionalLogin()
   async ready(

@@ -1,6 +1,14 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
-export const READINESS_ERRORS = ['timeout', 'unavailable', 'refused', 'error'] as const;
+export const READINESS_ERRORS = [
+  'timeout',
+  'connection refused',
+  'host not found',
+  'host unreachable',
+  'unavailable',
+  'refused',
+  'error',
+] as const;
 export type ReadinessError = (typeof READINESS_ERRORS)[number];
 
 /** `GET /health`: the metadata store answers (kept for existing probes and the image's HEALTHCHECK). */
@@ -21,7 +29,7 @@ export class LivenessDto {
 
 /** One infra as seen by the readiness probe, through its engine provider's ping. */
 export class InfraReadinessDto {
-  @ApiProperty({ example: 1 })
+  @ApiProperty({ type: 'integer', example: 1 })
   id: number;
   @ApiProperty({ example: 'postgresql-dev-local' })
   name: string;
@@ -41,7 +49,7 @@ export class InfraReadinessDto {
     nullable: true,
     example: null,
     description:
-      'Why it is unreachable: no answer within 2 s, connection failed, admin login or statement refused, or another error. The full message is in `dbaas infra check` and `GET /api/infra/{id}/`.',
+      'Why it is unreachable: no answer within 2 s; nothing listens at the address (`connection refused`), the host name is unknown or has no route; the driver could not connect (`unavailable`); the admin login or a statement was refused (`refused`); or another error. The full message is in `dbaas infra check` and `GET /api/infra/{id}/`.',
   })
   error: ReadinessError | null;
   @ApiPropertyOptional({

@@ -1,8 +1,8 @@
-import { failureReason, InfraProbe, ProbeTimeout, within } from '@dbaas/engines';
+import { ConnectionFailed, failureReason, InfraProbe, ProbeTimeout, within } from '@dbaas/engines';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { InfraReadinessDto, ReadinessDto } from './health.dto';
+import { InfraReadinessDto, ReadinessDto, ReadinessError } from './health.dto';
 
 /** Probes answer fast: a store or engine slower than this counts as down for this probe. */
 export const PROBE_TIMEOUT_MS = 2_000;
@@ -65,7 +65,7 @@ export class ReadinessService {
       timeoutMs: PROBE_TIMEOUT_MS,
       warnings: withWarnings ? { maxAgeMs: WARNINGS_CACHE_MS } : undefined,
     });
-    const error = health.error instanceof ProbeTimeout ? 'timeout' : failureReason(health.error);
+    const error = readinessError(health.error);
     return {
       id: row.id,
       name: row.name,
@@ -76,4 +76,11 @@ export class ReadinessService {
       ...(withWarnings ? { warnings: health.warnings } : {}),
     };
   }
+}
+
+/** The cause an anonymous caller may see: a word, never an address or a driver message. */
+export function readinessError(error: Error | null): ReadinessError {
+  if (error instanceof ProbeTimeout) return 'timeout';
+  if (error instanceof ConnectionFailed) return error.reason;
+  return failureReason(error);
 }

@@ -17,7 +17,7 @@ const WholeNumber = () =>
 
 /** `?page=` and `?page_size=` on every list. */
 export class PageQueryDto {
-  @ApiPropertyOptional({ minimum: 1, default: 1, example: 1 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, default: 1, example: 1 })
   @IsOptional()
   @WholeNumber()
   @IsInt({ message: 'must be a whole number' })
@@ -26,6 +26,7 @@ export class PageQueryDto {
   page?: number;
 
   @ApiPropertyOptional({
+    type: 'integer',
     minimum: 1,
     maximum: MAX_PAGE_SIZE,
     default: DEFAULT_PAGE_SIZE,

@@ -59,7 +59,23 @@ export class MetricsController {
   @ApiUnauthorizedResponse({
     description:
       'DBAAS_METRICS_TOKEN is set and the request lacks `Authorization: Bearer <token>`.',
-    content: { 'application/problem+json': { schema: { $ref: getSchemaPath(ProblemDto) } } },
+    headers: {
+      'WWW-Authenticate': {
+        description: 'The scheme to use: `Bearer realm="dbaas-metrics"`.',
+        schema: { type: 'string', example: 'Bearer realm="dbaas-metrics"' },
+      },
+    },
+    content: {
+      'application/problem+json': {
+        schema: { $ref: getSchemaPath(ProblemDto) },
+        example: {
+          type: 'https://dbaas.dev/problems/unauthorized',
+          title: 'Unauthorized',
+          status: 401,
+          detail: 'Send the metrics token as `Authorization: Bearer <token>`.',
+        },
+      },
+    },
   })
   async scrape(
     @Headers('authorization') authorization: string | undefined,

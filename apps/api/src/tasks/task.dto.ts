@@ -2,7 +2,7 @@ import { AuthenticatedUser } from '@dbaas/auth';
 import { TASK_STATUSES, TASK_TYPES, TaskEntity, TaskStatus, TaskType } from '@dbaas/persistence';
 import { ApiProperty, ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
 import { IsIn, IsOptional } from 'class-validator';
-import { SelfLinkDto } from '../http/api-docs.decorators';
+import { SelfLink } from '../http/api-docs.decorators';
 import { taskErrorForViewer } from '../http/engine-error-visibility';
 import { Links } from '../http/links';
 import { PageQueryDto } from '../http/page-query.dto';
@@ -28,9 +28,9 @@ class TaskFilterDto {
 export class TaskQueryDto extends IntersectionType(PageQueryDto, TaskFilterDto) {}
 
 export class TaskDto {
-  @ApiProperty({ type: SelfLinkDto })
-  _links: SelfLinkDto;
-  @ApiProperty({ example: 1 })
+  @ApiProperty({ type: SelfLink('task') })
+  _links: { self: string };
+  @ApiProperty({ type: 'integer', example: 1 })
   id: number;
   @ApiProperty({ enum: TASK_TYPES, example: 'create_database' })
   type: string;

@@ -1,7 +1,7 @@
 import { Authenticated, AuthenticatedUser, CurrentUser, UsersService } from '@dbaas/auth';
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiProblems } from '../http/api-docs.decorators';
+import { ApiProblems, ApiIdParam } from '../http/api-docs.decorators';
 import { IdParam } from '../http/id-param.pipe';
 import { Idempotent } from '../idempotency/idempotent.decorator';
 import { ChangePasswordDto } from './user.dto';
@@ -21,6 +21,7 @@ export class UserPasswordController {
       "Change a password: your own with the current one, anyone's as a dba; the old one stops working at once",
     operationId: 'change_password_user',
   })
+  @ApiIdParam()
   @ApiNoContentResponse({ description: 'Changed.' })
   @ApiProblems(400, 403, 404, 409, 413, 415)
   async changePassword(

@@ -11,7 +11,7 @@ import {
   MinLength,
   ValidateIf,
 } from 'class-validator';
-import { SelfLinkDto } from '../http/api-docs.decorators';
+import { SelfLink } from '../http/api-docs.decorators';
 import { Links } from '../http/links';
 import { CatalogName } from '../http/name.validators';
 import { Reference } from '../http/reference';
@@ -51,9 +51,9 @@ export class CreateUserDto {
 export class UpdateUserDto extends PartialType(CreateUserDto) {}
 
 export class UserDto {
-  @ApiProperty({ type: SelfLinkDto })
-  _links: SelfLinkDto;
-  @ApiProperty({ example: 2 })
+  @ApiProperty({ type: SelfLink('user') })
+  _links: { self: string };
+  @ApiProperty({ type: 'integer', example: 2 })
   id: number;
   @ApiProperty({ example: 'alice' })
   username: string;
@@ -91,9 +91,9 @@ export class CreateTeamDto {
 export class UpdateTeamDto extends PartialType(CreateTeamDto) {}
 
 export class TeamDto {
-  @ApiProperty({ type: SelfLinkDto })
-  _links: SelfLinkDto;
-  @ApiProperty({ example: 2 })
+  @ApiProperty({ type: SelfLink('team') })
+  _links: { self: string };
+  @ApiProperty({ type: 'integer', example: 2 })
   id: number;
   @ApiProperty({ example: 'payments' })
   name: string;
