@@ -99,6 +99,8 @@ interface CrashCase {
   task: { type: string; status: 'success' | 'error'; error?: RegExp };
   /** The marker left in the store, read right after the kill. */
   marker: { table: 'database' | 'credential'; status: string };
+  /** What the engine shows right after the kill, before any reconciler ran (optional). */
+  left?(c: Case): Promise<void>;
   prepare(c: Case): Promise<void>;
   /** The request the process dies in. */
   trigger(c: Case): Promise<Answer>;
@@ -255,6 +257,18 @@ describe('a process killed inside every lifecycle operation, on PostgreSQL, Mari
         await withSecondCredential(c);
       },
       trigger: (c) => http.delete(`/api/database/${c.databaseId}/`),
+      async left(c) {
+        // Half done: one of the two credentials lost its access, the other did not yet.
+        const works = await Promise.all(
+          [c.owner!, c.second!].map((k) =>
+            readsMark(c, k.user, k.password).then(
+              () => true,
+              () => false,
+            ),
+          ),
+        );
+        expect(works.sort()).toEqual([false, true]);
+      },
       async verify(c) {
         const { body } = await http.get(`/api/database/${c.databaseId}/`);
         expect(body).toMatchObject({ status: 'ready', quarantine_dt: null });
@@ -455,6 +469,7 @@ describe('a process killed inside every lifecycle operation, on PostgreSQL, Mari
               [c.subjectUser],
             );
       expect(marker).toEqual([{ status: crash.marker.status }]);
+      await crash.left?.(c);
 
       await restart(nextFault);
       const task = async () =>

@@ -272,11 +272,11 @@ export class CredentialsService {
         password,
         privileges: credential.privileges,
       });
-      testFault('access-restored', database.name);
       if (newPasswords)
         await this.credentials.update(credential.id, {
           passwordEncrypted: this.secrets.encrypt(password),
         });
+      testFault('access-restored', database.name);
     }
   }
 

@@ -5,8 +5,8 @@
  * - `credential-user-created`: a credential create made its user on the engine, the
  *   record is still `creating`;
  * - `access-revoked`: one credential's access was revoked (quarantine, `quarantining`);
- * - `access-restored`: one credential got a new password on the engine, not yet stored
- *   (restore, `restoring`);
+ * - `access-restored`: one credential's access is back, with a new password on the engine
+ *   and in the store (restore, `restoring`);
  * - `users-dropped`: a deleted database's users are dropped, the database is not
  *   (`deleting`);
  * - `credential-marked-deleting`: a credential is `deleting`, its user not dropped yet;
