@@ -8,3 +8,4 @@ export * from './errors/domain-errors';
 export * from './files/private-dir';
 export * from './naming/normalize-name';
 export * from './pagination';
+export * from './testing/test-fault';

@@ -7,6 +7,7 @@ import {
   PageRequest,
   SecretBox,
   skipTake,
+  testFault,
   ValidationFailedError,
 } from '@dbaas/core';
 import { InfraAccess } from '@dbaas/engines';
@@ -165,6 +166,9 @@ export class CredentialsService {
     const ref = { database: database.name, user };
     try {
       await provider.createUser(target, { ...ref, password, privileges });
+      const step =
+        options.markReady === false ? 'database-owner-created' : 'credential-user-created';
+      testFault(step, database.name);
       if (options.markReady !== false) {
         await this.credentials.query(`UPDATE credential SET status = 'ready' WHERE id = $1`, [
           saved.id,
@@ -202,6 +206,7 @@ export class CredentialsService {
         status: 'resetting',
         passwordEncrypted: this.secrets.encrypt(password),
       });
+      testFault('password-stored', current.name);
       await provider.setPassword(target, { database: current.name, user: fresh.user }, password);
       await this.credentials.update(id, { status: 'ready' });
       fresh.status = 'ready';
@@ -232,6 +237,7 @@ export class CredentialsService {
       const { provider, target } = await this.infras.connect(current.infraId);
       await provider.ping(target);
       await this.credentials.update(id, { status: 'deleting' });
+      testFault('credential-marked-deleting', current.name);
       await this.drop(current, fresh);
     });
   }
@@ -241,6 +247,7 @@ export class CredentialsService {
     const { provider, target } = await this.infras.connect(database.infraId);
     for (const credential of await this.usersOf(database)) {
       await provider.revokeAccess(target, { database: database.name, user: credential.user });
+      testFault('access-revoked', database.name);
     }
   }
 
@@ -269,6 +276,7 @@ export class CredentialsService {
         await this.credentials.update(credential.id, {
           passwordEncrypted: this.secrets.encrypt(password),
         });
+      testFault('access-restored', database.name);
     }
   }
 

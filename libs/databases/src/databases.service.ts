@@ -11,6 +11,7 @@ import {
   Page,
   PageRequest,
   skipTake,
+  testFault,
   ValidationFailedError,
 } from '@dbaas/core';
 import { CredentialsService, defaultUserName } from '@dbaas/credentials';
@@ -403,6 +404,7 @@ export class DatabasesService {
       [database.id],
     );
     await this.credentials.dropUsers(database);
+    testFault('users-dropped', database.name);
     await provider.dropDatabase(target, database.name);
     await this.write(
       'WITH users AS (DELETE FROM credential WHERE database_id = $1) DELETE FROM database WHERE id = $1',
