@@ -1,5 +1,5 @@
 import autocannon from 'autocannon';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 
 export interface LoadResult {
@@ -128,3 +128,88 @@ export const round = (value: number, digits = 1): number => {
   const factor = 10 ** digits;
   return Math.round(value * factor) / factor;
 };
+
+export interface Footprint {
+  /** PSS of the API process, MB. */
+  apiMb: number;
+  /** PSS of the other processes (the embedded store's server and its backends), MB. */
+  storeMb: number;
+  totalMb: number;
+  processes: number;
+}
+
+/**
+ * Proportional set size (shared pages divided among the processes sharing them) of an API
+ * process plus every descendant of it and of `storeRoots` (the embedded PostgreSQL's
+ * postmaster: its backends are its children). Read from /proc/<pid>/smaps_rollup.
+ */
+export function footprint(apiPid: number, storeRoots: number[] = []): Footprint {
+  const pids = withDescendants([apiPid, ...storeRoots]);
+  const apiKb = pssKb(apiPid);
+  const totalKb = pids.reduce((sum, pid) => sum + pssKb(pid), 0);
+  return {
+    apiMb: round(apiKb / 1024),
+    storeMb: round((totalKb - apiKb) / 1024),
+    totalMb: round(totalKb / 1024),
+    processes: pids.length,
+  };
+}
+
+/** Samples `footprint` every 250 ms and keeps the sample with the highest total. */
+export class FootprintSampler {
+  private peak?: Footprint;
+  private timer?: NodeJS.Timeout;
+
+  constructor(private readonly measure: () => Footprint) {}
+
+  start(): void {
+    this.sample();
+    this.timer = setInterval(() => this.sample(), 250);
+  }
+
+  stop(): Footprint {
+    clearInterval(this.timer);
+    this.sample();
+    return this.peak!;
+  }
+
+  private sample(): void {
+    const now = this.measure();
+    if (!this.peak || now.totalMb > this.peak.totalMb) this.peak = now;
+  }
+}
+
+/** PSS in kB of one process; 0 once it has gone. */
+function pssKb(pid: number): number {
+  try {
+    const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    return Number(/^Pss:\s+(\d+) kB/m.exec(rollup)?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
+/** The given processes and all their descendants, from the parent ids in /proc/<pid>/stat. */
+function withDescendants(roots: number[]): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // ended meanwhile
+    }
+    // "pid (command) state ppid ...": the command may hold spaces and parentheses.
+    const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
+  }
+  const found = new Set<number>();
+  const visit = (pid: number) => {
+    if (found.has(pid)) return;
+    found.add(pid);
+    for (const child of children.get(pid) ?? []) visit(child);
+  };
+  roots.forEach(visit);
+  return [...found];
+}
