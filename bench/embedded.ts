@@ -1,8 +1,8 @@
 /**
  * The embedded-store scenario: the built API started as `npm start` starts it, without
  * DATABASE_URL, so it runs its own PostgreSQL server (data in DBAAS_DATA_DIR). Measured:
- * footprint (PSS of the API process plus the server and its backends) idle and under the
- * read path's detail load, detail throughput, and restart to the first authenticated answer.
+ * footprint (the API process plus the server and its backends, see `footprint`) idle and
+ * under the read path's detail load, detail throughput, and restart to the first authenticated answer.
  */
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,9 +18,9 @@ const FIRST_START_MS = 120_000;
 const RESTART_TIMEOUT_MS = 30_000;
 
 export interface EmbeddedResult {
-  /** PSS after start-up and one database created, before any load. */
+  /** Memory after start-up and one database created, before any load. */
   idle: Footprint;
-  /** The highest PSS sampled (every 250 ms) during the detail load. */
+  /** The highest total sampled (every 250 ms) during the detail load. */
   peak: Footprint;
   detail: LoadResult;
   /** Seconds from spawning the API to its first 200 on the detail route, one per restart. */
