@@ -1,5 +1,5 @@
 import autocannon from 'autocannon';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 
 export interface LoadResult {
@@ -128,3 +128,98 @@ export const round = (value: number, digits = 1): number => {
   const factor = 10 ** digits;
   return Math.round(value * factor) / factor;
 };
+
+export interface Footprint {
+  /** PSS of the API process, MB. */
+  apiPssMb: number;
+  /** RSS of the API process, MB. */
+  apiRssMb: number;
+  /** PSS of the other processes (the embedded store's server and its backends), MB. */
+  storePssMb: number;
+  /** What the checks use: the API's RSS plus the store's PSS (see `footprint`). */
+  totalMb: number;
+  processes: number;
+}
+
+/**
+ * Memory of an API process plus every descendant of it and of `storeRoots` (the embedded
+ * PostgreSQL's postmaster: its backends are its children), from /proc/<pid>/smaps_rollup.
+ * PSS divides shared pages among the processes sharing them. The bench's own Node.js
+ * processes (this runner, the baseline, the other API) share Node's code pages with the
+ * API, which lowers the API's PSS here by tens of MB below what it is when it runs alone;
+ * so the total counts the API's RSS (its PSS when alone) plus the store's PSS (the
+ * store's binary is not shared with anything else here).
+ */
+export function footprint(apiPid: number, storeRoots: number[] = []): Footprint {
+  const pids = withDescendants([apiPid, ...storeRoots]).filter((pid) => pid !== apiPid);
+  const api = memoryKb(apiPid);
+  const storeKb = pids.reduce((sum, pid) => sum + memoryKb(pid).pss, 0);
+  return {
+    apiPssMb: round(api.pss / 1024),
+    apiRssMb: round(api.rss / 1024),
+    storePssMb: round(storeKb / 1024),
+    totalMb: round((api.rss + storeKb) / 1024),
+    processes: pids.length,
+  };
+}
+
+/** Samples `footprint` every 250 ms and keeps the sample with the highest total. */
+export class FootprintSampler {
+  private peak?: Footprint;
+  private timer?: NodeJS.Timeout;
+
+  constructor(private readonly measure: () => Footprint) {}
+
+  start(): void {
+    this.sample();
+    this.timer = setInterval(() => this.sample(), 250);
+  }
+
+  stop(): Footprint {
+    clearInterval(this.timer);
+    this.sample();
+    return this.peak!;
+  }
+
+  private sample(): void {
+    const now = this.measure();
+    if (!this.peak || now.totalMb > this.peak.totalMb) this.peak = now;
+  }
+}
+
+/** RSS and PSS in kB of one process; 0 once it has gone. */
+function memoryKb(pid: number): { rss: number; pss: number } {
+  try {
+    const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    const field = (name: string) =>
+      Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(rollup)?.[1] ?? 0);
+    return { rss: field('Rss'), pss: field('Pss') };
+  } catch {
+    return { rss: 0, pss: 0 };
+  }
+}
+
+/** The given processes and all their descendants, from the parent ids in /proc/<pid>/stat. */
+function withDescendants(roots: number[]): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // ended meanwhile
+    }
+    // "pid (command) state ppid ...": the command may hold spaces and parentheses.
+    const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
+  }
+  const found = new Set<number>();
+  const visit = (pid: number) => {
+    if (found.has(pid)) return;
+    found.add(pid);
+    for (const child of children.get(pid) ?? []) visit(child);
+  };
+  roots.forEach(visit);
+  return [...found];
+}

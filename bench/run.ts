@@ -7,7 +7,10 @@
  * - provisioning per engine: create + two DELETEs through the API vs. the same engine
  *   statements sent by the engine providers directly;
  * - scale: detail and list p50 with 100, 10,000 and 100,000 databases in the store;
- * - memory: peak RSS of the API process under the read load.
+ * - memory: peak RSS of the API process under the read load;
+ * - embedded store (bench/embedded.ts): the same API on its own PostgreSQL (no DATABASE_URL):
+ *   PSS of the API plus the store's processes idle and under the detail load, detail
+ *   throughput against the external-store API's figure above, restart to first answer.
  *
  * Prints a table with every target's pass/fail and writes bench/results/latest.json.
  * Knobs: BENCH_SECONDS (HTTP scenario length, 10), BENCH_CYCLES (provisioning cycles per
@@ -29,7 +32,18 @@ import { PostgresqlProvider } from '../libs/engines/src/postgresql/postgresql.pr
 import { RedisProvider } from '../libs/engines/src/redis/redis.provider';
 import { startStack, TestStack } from '../test/e2e/support/test-stack';
 import { EngineServer, freePort } from '../test/harness';
-import { load, LoadResult, MemorySampler, median, round, sequentialP50 } from './load';
+import { embeddedScenario, EmbeddedResult, startsToFirstAnswer } from './embedded';
+import {
+  footprint,
+  Footprint,
+  FootprintSampler,
+  load,
+  LoadResult,
+  MemorySampler,
+  median,
+  round,
+  sequentialP50,
+} from './load';
 
 const ROOT = join(__dirname, '..');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -81,6 +95,9 @@ async function main(): Promise<void> {
 
     const memory = new MemorySampler(apiPid);
     const idleRssMb = memory.currentMb();
+    // The API process alone: its store is the engines' PostgreSQL server, shared.
+    const idlePss = footprint(apiPid);
+    let detailPeakPss: Footprint | undefined;
     // Peak RSS under the read load only: reset the process's high-water mark first.
     memory.resetPeak();
     memory.start();
@@ -90,13 +107,36 @@ async function main(): Promise<void> {
       ['list', '/api/database/?page_size=100'],
     ] as const) {
       log(`read path: ${key} (${path}), ${READ_CONNECTIONS} connections, ${SECONDS} s each`);
+      const pss = new FootprintSampler(() => footprint(apiPid));
+      pss.start();
       await load(api + path, AUTH, READ_CONNECTIONS, WARMUP_SECONDS);
       const apiResult = await load(api + path, AUTH, READ_CONNECTIONS, SECONDS);
+      if (key === 'detail') detailPeakPss = pss.stop();
+      else pss.stop();
       await load(baseline.url + path, AUTH, READ_CONNECTIONS, WARMUP_SECONDS);
       const baseResult = await load(baseline.url + path, AUTH, READ_CONNECTIONS, SECONDS);
       read[key] = { api: apiResult, baseline: baseResult };
     }
     const peakRssMb = memory.stop();
+
+    const embedded = await embeddedScenario({
+      stack,
+      plan: pgPlan,
+      authorization: AUTH,
+      connections: READ_CONNECTIONS,
+      seconds: SECONDS,
+      warmupSeconds: WARMUP_SECONDS,
+      log,
+    });
+    log('external store: starts of a second API process on the same store, timed');
+    const startsSeconds = await startsToFirstAnswer(stack.api.env, '/api/database/1/', AUTH);
+    const external = {
+      idle: idlePss,
+      peak: detailPeakPss!,
+      detail: read.detail.api,
+      startsSeconds,
+      startSeconds: round(median(startsSeconds), 3),
+    };
 
     const scale = await scaleScenario(stack, pgPlan, api, baseline.url);
 
@@ -126,6 +166,15 @@ async function main(): Promise<void> {
         ),
       ),
       check('peak RSS under read load (MB)', peakRssMb, 200, 'max'),
+      check('embedded: memory API + store, idle (MB)', embedded.idle.totalMb, 200, 'max'),
+      check('embedded: memory API + store, detail load (MB)', embedded.peak.totalMb, 250, 'max'),
+      check(
+        'embedded: detail throughput / external store',
+        embedded.detail.rps / external.detail.rps,
+        0.8,
+        'min',
+      ),
+      check('embedded: restart to first answer, median (s)', embedded.restartSeconds, 2, 'max'),
     ];
 
     const machine = describeMachine();
@@ -135,6 +184,8 @@ async function main(): Promise<void> {
       scale,
       idleRssMb,
       peakRssMb,
+      embedded,
+      external,
       checks,
       machine,
       sameJson,
@@ -156,6 +207,7 @@ async function main(): Promise<void> {
       scale,
       idleRssMb,
       peakRssMb,
+      stores: { external, embedded },
       checks,
       table,
       durationSeconds: Math.round((Date.now() - started) / 1000),
@@ -625,6 +677,14 @@ function renderTable(r: {
   scale: ScalePoint[];
   idleRssMb: number;
   peakRssMb: number;
+  embedded: EmbeddedResult;
+  external: {
+    idle: Footprint;
+    peak: Footprint;
+    detail: LoadResult;
+    startsSeconds: number[];
+    startSeconds: number;
+  };
   checks: Check[];
   machine: ReturnType<typeof describeMachine>;
   sameJson: string;
@@ -716,6 +776,48 @@ function renderTable(r: {
     `API memory: ${r.idleRssMb} MB RSS before the read load, ${r.peakRssMb} MB peak during it`,
     '',
   );
+  lines.push(
+    `Stores: the API on an external PostgreSQL vs on its embedded one (GET /api/database/<id>/, ${READ_CONNECTIONS} connections, ${SECONDS} s)`,
+    '',
+  );
+  row(
+    'metadata store',
+    'detail req/s',
+    'p50 ms',
+    'p99 ms',
+    'memory idle MB',
+    'memory peak under detail load MB',
+    '(re)start to first answer s, median',
+  );
+  row('---', '---:', '---:', '---:', '---:', '---:', '---:');
+  const memory = (f: Footprint) =>
+    f.processes
+      ? `${f.totalMb} (API RSS ${f.apiRssMb}, PSS ${f.apiPssMb}; ${f.processes} server processes PSS ${f.storePssMb})`
+      : `${f.totalMb} (API RSS ${f.apiRssMb}, PSS ${f.apiPssMb}; server not counted)`;
+  const { external, embedded } = r;
+  row(
+    'external PostgreSQL',
+    external.detail.rps,
+    external.detail.p50,
+    external.detail.p99,
+    memory(external.idle),
+    memory(external.peak),
+    `${external.startSeconds} (${external.startsSeconds.join(', ')})`,
+  );
+  row(
+    `embedded PostgreSQL${embedded.detail.failures ? ` (failures: ${embedded.detail.failures})` : ''}`,
+    embedded.detail.rps,
+    embedded.detail.p50,
+    embedded.detail.p99,
+    memory(embedded.idle),
+    memory(embedded.peak),
+    `${embedded.restartSeconds} (${embedded.restartsSeconds.join(', ')})`,
+  );
+  lines.push(
+    '',
+    "Memory in MB: the API's RSS plus the PSS of its store's processes (the postmaster and its backends). The API's own PSS is shown too: it is lower here because the bench's other Node.js processes share Node's code pages with it. Start: spawn to the first 200 on the detail route; embedded: after SIGTERM, on the same data folder; external: a second API process on the same store.",
+  );
+  lines.push('');
   row('target', 'value', 'limit', 'result');
   row('---', '---:', '---:', '---');
   for (const c of r.checks)

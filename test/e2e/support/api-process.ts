@@ -92,15 +92,19 @@ export class ApiProcess {
     port?: number,
     upWithinMs = 30_000,
   ): Promise<ApiProcess> {
-    const chosen = port ?? (await freePort());
-    const fullEnv = { LOG_LEVEL: 'log', ...env, PORT: String(chosen), HOST: '127.0.0.1' };
+    const api = ApiProcess.spawn(env, port ?? (await freePort()));
+    await api.waitUntilUp(upWithinMs);
+    return api;
+  }
+
+  /** Starts the process without waiting for it to answer (the bench times its start-up). */
+  static spawn(env: Record<string, string>, port: number): ApiProcess {
+    const fullEnv = { LOG_LEVEL: 'log', ...env, PORT: String(port), HOST: '127.0.0.1' };
     const child = spawn(process.execPath, [...API_NODE_FLAGS, API_MAIN], {
       env: { ...baseEnv(), ...fullEnv },
       stdio: 'pipe',
     });
-    const api = new ApiProcess(child, chosen, fullEnv);
-    await api.waitUntilUp(upWithinMs);
-    return api;
+    return new ApiProcess(child, port, fullEnv);
   }
 
   get baseUrl(): string {
