@@ -1,0 +1,147 @@
+import { AccessPolicy, AuthenticatedUser } from '@dbaas/auth';
+import { ConflictError, NotFoundError } from '@dbaas/core';
+import { TaskEntity } from '@dbaas/persistence';
+import { seedCatalog, startStore, TestStore } from '../../../test/harness/store.harness';
+import { ProcessIdentity } from './process-identity.service';
+import { TaskHistory } from './task-history.service';
+
+const dba: AuthenticatedUser = { id: 1, username: 'admin', role: 'dba', teamIds: [] };
+const dev: AuthenticatedUser = { id: 2, username: 'dev', role: 'regular', teamIds: [1] };
+const page = { page: 1, pageSize: 50 };
+
+/** Medium test: the task history on a real PostgreSQL store. */
+describe('TaskHistory on a real PostgreSQL store', () => {
+  let store: TestStore;
+  let me: ProcessIdentity;
+  let sut: TaskHistory;
+
+  beforeAll(async () => {
+    store = await startStore();
+    await seedCatalog(store.store);
+    me = await ProcessIdentity.start(store.store);
+    sut = new TaskHistory(store.store.getRepository(TaskEntity), new AccessPolicy(), me);
+  });
+  afterAll(async () => {
+    await me?.onApplicationShutdown();
+    await store?.destroy();
+  });
+  beforeEach(() => store.store.query('DELETE FROM task'));
+
+  const row = async (id: number) =>
+    (await store.store.getRepository(TaskEntity).findOneByOrFail({ id })) as TaskEntity;
+
+  it('records a task waiting, running, then success, with its times and this process as owner', async () => {
+    const task = await sut.open({ type: 'create_database', userId: 2, databaseName: 'orders' });
+    expect(task).toMatchObject({ status: 'waiting', owner: me.id, startedAt: null });
+    expect(await row(task.id)).toMatchObject({ status: 'waiting', owner: me.id });
+
+    await sut.started(task);
+    expect(await row(task.id)).toMatchObject({ status: 'running', startedAt: expect.any(Date) });
+
+    await sut.succeeded(task);
+    expect(await row(task.id)).toMatchObject({ status: 'success', endedAt: expect.any(Date) });
+  });
+
+  it("keeps a domain error's message and hides any other error's text", async () => {
+    const one = await sut.open({ type: 'create_database', userId: 2 });
+    const two = await sut.open({ type: 'create_database', userId: 2 });
+
+    await sut.failed(one, new ConflictError('The name orders is taken.'));
+    await sut.failed(two, new Error('connect to 10.0.0.5 failed, password=hunter2'));
+
+    expect(await row(one.id)).toMatchObject({
+      status: 'error',
+      error: 'The name orders is taken.',
+    });
+    expect(await row(two.id)).toMatchObject({
+      status: 'error',
+      error: 'Internal error; see the server log.',
+    });
+  });
+
+  it('lists as interrupted the open tasks of ended processes, old owner-less ones, nothing else', async () => {
+    const other = await store.open();
+    const gone = await ProcessIdentity.start(other);
+    const theirs = new TaskHistory(other.getRepository(TaskEntity), new AccessPolicy(), gone);
+    const dead = await theirs.open({ type: 'delete_database', userId: 2, databaseId: 5 });
+    const deadDone = await theirs.open({ type: 'delete_database', userId: 2 });
+    await theirs.succeeded(deadDone);
+    await gone.onApplicationShutdown();
+    await other.destroy();
+    const live = await sut.open({ type: 'create_database', userId: 2 });
+    await store.store.query(
+      `INSERT INTO task (type, status, created_at) VALUES
+         ('purge_database', 'running', now() - interval '11 minutes'),
+         ('purge_database', 'running', now() - interval '5 minutes')`,
+    );
+
+    const interrupted = await sut.interrupted();
+
+    expect(interrupted.map((t) => t.id)).toEqual([dead.id, live.id + 1]);
+    expect(interrupted[0]).toEqual({
+      id: dead.id,
+      type: 'delete_database',
+      status: 'waiting',
+      databaseId: 5,
+      databaseName: null,
+    });
+  });
+
+  it('closes an interrupted task only while it is still open', async () => {
+    const task = await sut.open({ type: 'delete_database', userId: 2 });
+    const interrupted = {
+      ...task,
+      status: 'waiting' as const,
+      databaseId: null,
+      databaseName: null,
+    };
+
+    await sut.close(interrupted, { status: 'error', error: 'The process ended mid-way.' });
+    await sut.close(interrupted, { status: 'success' });
+
+    expect(await row(task.id)).toMatchObject({
+      status: 'error',
+      error: 'The process ended mid-way.',
+    });
+  });
+
+  describe('list and get', () => {
+    let ids: Record<string, number>;
+
+    beforeEach(async () => {
+      const open = async (teamId: number, databaseId: number, type: string) =>
+        (await sut.open({ type: type as TaskEntity['type'], userId: 1, teamId, databaseId })).id;
+      ids = {
+        mine: await open(1, 10, 'create_database'),
+        mineDeleted: await open(1, 11, 'delete_database'),
+        theirs: await open(2, 20, 'create_database'),
+      };
+      await sut.succeeded({ id: ids.mine } as TaskEntity);
+    });
+
+    it("shows a regular user their teams' tasks only, newest first; a dba all", async () => {
+      const mine = await sut.list(page, dev, {});
+      expect(mine.items.map((t) => t.id)).toEqual([ids.mineDeleted, ids.mine]);
+      expect(mine.count).toBe(2);
+
+      const all = await sut.list(page, dba, {});
+      expect(all.items.map((t) => t.id)).toEqual([ids.theirs, ids.mineDeleted, ids.mine]);
+    });
+
+    it('filters by database, status and type', async () => {
+      const listed = async (filter: object) =>
+        (await sut.list(page, dba, filter)).items.map((t) => t.id);
+
+      expect(await listed({ database: 20 })).toEqual([ids.theirs]);
+      expect(await listed({ status: 'success' })).toEqual([ids.mine]);
+      expect(await listed({ type: 'delete_database' })).toEqual([ids.mineDeleted]);
+    });
+
+    it("answers 404 for another team's task, and a user without a team sees none", async () => {
+      await expect(sut.get(ids.mine, dev)).resolves.toMatchObject({ id: ids.mine });
+      await expect(sut.get(ids.theirs, dev)).rejects.toBeInstanceOf(NotFoundError);
+      const loner = { ...dev, teamIds: [] };
+      expect((await sut.list(page, loner, {})).count).toBe(0);
+    });
+  });
+});
