@@ -463,7 +463,9 @@ describe('Open Service Broker API (e2e)', () => {
       const answer = await del(`${path}${q(pgOffer)}`);
       expect(answer.status).toBe(200);
       const client = new Client({ connectionString: bound.body.credentials.uri });
-      await expect(client.connect()).rejects.toThrow(/password authentication failed|does not exist/);
+      await expect(client.connect()).rejects.toThrow(
+        /password authentication failed|does not exist/,
+      );
       expect((await del(instancePath(other, q(pgOffer)))).status).toBe(200);
     });
 

@@ -2,7 +2,13 @@ import { bindingCredentials } from './binding-credentials';
 
 describe('bindingCredentials', () => {
   it('fills a PostgreSQL endpoint and adds a JDBC URL', () => {
-    const sut = bindingCredentials('postgresql', 'postgresql://<user>:<password>@db.local:5433/orders', 'orders', 'b_1', 'p@ss/w');
+    const sut = bindingCredentials(
+      'postgresql',
+      'postgresql://<user>:<password>@db.local:5433/orders',
+      'orders',
+      'b_1',
+      'p@ss/w',
+    );
     expect(sut.credentials).toEqual({
       uri: 'postgresql://b_1:p%40ss%2Fw@db.local:5433/orders',
       username: 'b_1',
@@ -17,19 +23,46 @@ describe('bindingCredentials', () => {
   });
 
   it('gives MySQL a jdbc:mysql URL', () => {
-    const sut = bindingCredentials('mysql', 'mysql://<user>:<password>@10.0.0.1:3306/shop', 'shop', 'u', 'pw');
+    const sut = bindingCredentials(
+      'mysql',
+      'mysql://<user>:<password>@10.0.0.1:3306/shop',
+      'shop',
+      'u',
+      'pw',
+    );
     expect(sut.credentials.jdbcUrl).toBe('jdbc:mysql://10.0.0.1:3306/shop?user=u&password=pw');
   });
 
   it('uses the key prefix as the Redis database and has no JDBC URL', () => {
-    const sut = bindingCredentials('redis', 'redis://<user>:<password>@127.0.0.1:6380/0', 'cache', 'u', 'pw');
-    expect(sut.credentials).toMatchObject({ uri: 'redis://u:pw@127.0.0.1:6380/0', database: 'cache', key_prefix: 'cache:', port: 6380 });
+    const sut = bindingCredentials(
+      'redis',
+      'redis://<user>:<password>@127.0.0.1:6380/0',
+      'cache',
+      'u',
+      'pw',
+    );
+    expect(sut.credentials).toMatchObject({
+      uri: 'redis://u:pw@127.0.0.1:6380/0',
+      database: 'cache',
+      key_prefix: 'cache:',
+      port: 6380,
+    });
     expect(sut.credentials.jdbcUrl).toBeUndefined();
   });
 
   it('lists every member of a MongoDB replica set', () => {
-    const sut = bindingCredentials('mongodb', 'mongodb://<user>:<password>@h1:27017,h2:27018/app?replicaSet=rs0', 'app', 'u', 'pw');
-    expect(sut.credentials).toMatchObject({ host: 'h1', port: 27017, hosts: ['h1:27017', 'h2:27018'] });
+    const sut = bindingCredentials(
+      'mongodb',
+      'mongodb://<user>:<password>@h1:27017,h2:27018/app?replicaSet=rs0',
+      'app',
+      'u',
+      'pw',
+    );
+    expect(sut.credentials).toMatchObject({
+      host: 'h1',
+      port: 27017,
+      hosts: ['h1:27017', 'h2:27018'],
+    });
     expect(sut.endpoints.map((e) => e.host)).toEqual(['h1', 'h2']);
   });
 });

@@ -32,10 +32,12 @@ const DISPLAY: Record<string, { name: string; tags: string[] }> = {
   redis: { name: 'Redis', tags: ['redis', 'key-value', 'caching'] },
 };
 
-const QUARANTINE_NOTE = 'Deprovisioning puts the database in quarantine (credentials disabled, no data dropped); a dba can restore it.';
+const QUARANTINE_NOTE =
+  'Deprovisioning puts the database in quarantine (credentials disabled, no data dropped); a dba can restore it.';
 
 /** CLI-friendly (letters, digits, periods, hyphens), as the spec recommends. */
-const cliFriendly = (name: string) => name.replace(/[^A-Za-z0-9.-]+/g, '-').replace(/^-+|-+$/g, '') || 'plan';
+const cliFriendly = (name: string) =>
+  name.replace(/[^A-Za-z0-9.-]+/g, '-').replace(/^-+|-+$/g, '') || 'plan';
 
 function sizeText(bytes: number): string {
   if (!bytes) return 'no size limit';
@@ -58,9 +60,14 @@ export const INSTANCE_PARAMETERS_SCHEMA = {
     name: {
       type: 'string',
       maxLength: 200,
-      description: 'Database name, normalized like the dbaas API does (default: osb_ and 32 hex digits of the instance id).',
+      description:
+        'Database name, normalized like the dbaas API does (default: osb_ and 32 hex digits of the instance id).',
     },
-    team: { type: 'integer', minimum: 1, description: 'dbaas team id; required when the broker user is in several teams.' },
+    team: {
+      type: 'integer',
+      minimum: 1,
+      description: 'dbaas team id; required when the broker user is in several teams.',
+    },
     project: { type: 'integer', minimum: 1, description: 'dbaas project id.' },
     description: { type: 'string', maxLength: 1000, description: 'Description of the database.' },
   },
@@ -95,7 +102,10 @@ export class BrokerCatalog {
     @InjectRepository(PlanEntity) private readonly plans: Repository<PlanEntity>,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
-    this.namespace = createHmac('sha256', config.secretKey).update('dbaas open service broker catalog v1').digest().subarray(0, 16);
+    this.namespace = createHmac('sha256', config.secretKey)
+      .update('dbaas open service broker catalog v1')
+      .digest()
+      .subarray(0, 16);
   }
 
   serviceId(engineTypeId: number): string {
@@ -133,13 +143,16 @@ export class BrokerCatalog {
 
   /** The offer a (service_id, plan_id) pair names, or undefined. */
   async resolve(serviceId: string, planId: string): Promise<BrokerOffer | undefined> {
-    return (await this.offers()).find((offer) => offer.serviceId === serviceId && offer.planId === planId);
+    return (await this.offers()).find(
+      (offer) => offer.serviceId === serviceId && offer.planId === planId,
+    );
   }
 
   /** GET /v2/catalog. */
   async catalog(): Promise<{ services: object[] }> {
     const byService = new Map<string, BrokerOffer[]>();
-    for (const offer of await this.offers()) byService.set(offer.serviceId, [...(byService.get(offer.serviceId) ?? []), offer]);
+    for (const offer of await this.offers())
+      byService.set(offer.serviceId, [...(byService.get(offer.serviceId) ?? []), offer]);
     const services = [...byService.values()].map((offers) => {
       const type = offers[0].engineType;
       const display = DISPLAY[type] ?? { name: type, tags: [type] };
@@ -164,14 +177,23 @@ export class BrokerCatalog {
           return {
             id: offer.planId,
             name: offer.planName,
-            description: `${summary} in ${offer.environment.name}, ${size}. ${QUARANTINE_NOTE}`.slice(0, 255),
+            description:
+              `${summary} in ${offer.environment.name}, ${size}. ${QUARANTINE_NOTE}`.slice(0, 255),
             free: true,
             plan_updateable: false,
             maximum_polling_duration: 600,
             metadata: {
               displayName: `${offer.plan.name} (${offer.environment.name})`,
-              bullets: [size, `environment ${offer.environment.name}`, 'deprovisioning = quarantine, restorable by a dba'],
-              dbaas: { plan: offer.plan.id, environment: offer.environment.id, size_limit_in_bytes: offer.plan.sizeLimitInBytes },
+              bullets: [
+                size,
+                `environment ${offer.environment.name}`,
+                'deprovisioning = quarantine, restorable by a dba',
+              ],
+              dbaas: {
+                plan: offer.plan.id,
+                environment: offer.environment.id,
+                size_limit_in_bytes: offer.plan.sizeLimitInBytes,
+              },
             },
             schemas: {
               service_instance: { create: { parameters: INSTANCE_PARAMETERS_SCHEMA } },

@@ -35,7 +35,11 @@ export class BrokerGuard implements CanActivate {
       void http.getResponse<FastifyReply>().header('X-Broker-API-Request-Identity', identity);
     }
     if (!request.user || !BROKER_ROLES.includes(request.user.role)) {
-      throw new BrokerError(403, 'Forbidden', 'Only users with the broker or dba role may use the Open Service Broker API.');
+      throw new BrokerError(
+        403,
+        'Forbidden',
+        'Only users with the broker or dba role may use the Open Service Broker API.',
+      );
     }
     const version = request.headers[VERSION_HEADER];
     if (!isSupportedVersion(typeof version === 'string' ? version : undefined)) {

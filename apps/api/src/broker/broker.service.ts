@@ -69,13 +69,16 @@ export const STALE_OPERATION_MS = 5 * 60_000;
 
 const UNIQUE_VIOLATION = '23505';
 const isUniqueViolation = (error: unknown) =>
-  error instanceof QueryFailedError && (error.driverError as { code?: string } | undefined)?.code === UNIQUE_VIOLATION;
+  error instanceof QueryFailedError &&
+  (error.driverError as { code?: string } | undefined)?.code === UNIQUE_VIOLATION;
 
 /** JSON with sorted keys, to compare parameters regardless of key order. */
 function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
   if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) =>
+      a < b ? -1 : a > b ? 1 : 0,
+    );
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
   }
   return JSON.stringify(value ?? null);
@@ -94,15 +97,18 @@ export function bindingUserName(bindingId: string): string {
   return `b_${createHash('sha256').update(bindingId).digest('hex').slice(0, 24)}`;
 }
 
-const newOperationId = (operation: BrokerOperation) => `${operation}-${randomBytes(8).toString('hex')}`;
+const newOperationId = (operation: BrokerOperation) =>
+  `${operation}-${randomBytes(8).toString('hex')}`;
 
 function checkId(what: string, id: string): void {
-  if (!id || id.length > 255) throw badRequest(`The ${what} must be a non-empty string of at most 255 characters.`);
+  if (!id || id.length > 255)
+    throw badRequest(`The ${what} must be a non-empty string of at most 255 characters.`);
 }
 
 /** A JSON body validated against a request DTO; unknown fields are ignored (spec: extension fields). */
 async function parseBody<T extends object>(type: new () => T, body: unknown): Promise<T> {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('The body must be a JSON object.');
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw badRequest('The body must be a JSON object.');
   const input = plainToInstance(type, body);
   const errors = await validate(input, { forbidUnknownValues: false });
   if (errors.length) {
@@ -117,9 +123,11 @@ function instanceParameters(raw: Record<string, unknown> | undefined): InstanceP
   const problems: string[] = [];
   for (const [key, value] of Object.entries(params)) {
     if (key === 'name' || key === 'description') {
-      if (typeof value !== 'string' || value.length > (key === 'name' ? 200 : 1000)) problems.push(`${key} must be a string`);
+      if (typeof value !== 'string' || value.length > (key === 'name' ? 200 : 1000))
+        problems.push(`${key} must be a string`);
     } else if (key === 'team' || key === 'project') {
-      if (!Number.isInteger(value) || (value as number) < 1) problems.push(`${key} must be a positive integer id`);
+      if (!Number.isInteger(value) || (value as number) < 1)
+        problems.push(`${key} must be a positive integer id`);
     } else problems.push(`${key} is not a known parameter (name, team, project, description)`);
   }
   if (problems.length) throw badRequest(`Invalid parameters: ${problems.join('; ')}.`);
@@ -129,10 +137,13 @@ function instanceParameters(raw: Record<string, unknown> | undefined): InstanceP
 function bindingPrivileges(raw: Record<string, unknown> | undefined): CredentialPrivileges {
   const params = raw ?? {};
   const unknown = Object.keys(params).filter((key) => key !== 'privileges');
-  if (unknown.length) throw badRequest(`Invalid parameters: ${unknown.join(', ')} not known (privileges only).`);
+  if (unknown.length)
+    throw badRequest(`Invalid parameters: ${unknown.join(', ')} not known (privileges only).`);
   const privileges = params.privileges ?? 'owner';
   if (!CREDENTIAL_PRIVILEGES.includes(privileges as CredentialPrivileges)) {
-    throw badRequest(`Invalid parameters: privileges must be one of ${CREDENTIAL_PRIVILEGES.join(', ')}.`);
+    throw badRequest(
+      `Invalid parameters: privileges must be one of ${CREDENTIAL_PRIVILEGES.join(', ')}.`,
+    );
   }
   return privileges as CredentialPrivileges;
 }
@@ -165,8 +176,10 @@ export class BrokerService implements BeforeApplicationShutdown {
   private readonly running = new Map<string, Promise<unknown>>();
 
   constructor(
-    @InjectRepository(BrokerInstanceEntity) private readonly instances: Repository<BrokerInstanceEntity>,
-    @InjectRepository(BrokerBindingEntity) private readonly bindings: Repository<BrokerBindingEntity>,
+    @InjectRepository(BrokerInstanceEntity)
+    private readonly instances: Repository<BrokerInstanceEntity>,
+    @InjectRepository(BrokerBindingEntity)
+    private readonly bindings: Repository<BrokerBindingEntity>,
     @InjectRepository(DatabaseEntity) private readonly databaseRows: Repository<DatabaseEntity>,
     private readonly catalog: BrokerCatalog,
     private readonly databases: DatabasesService,
@@ -186,9 +199,16 @@ export class BrokerService implements BeforeApplicationShutdown {
     checkId('instance id', instanceId);
     const input = await parseBody(CreateServiceInstanceDto, body);
     const offer = await this.catalog.resolve(input.service_id, input.plan_id);
-    if (!offer) throw badRequest('service_id and plan_id must name a plan of that service in GET /v2/catalog.');
+    if (!offer)
+      throw badRequest(
+        'service_id and plan_id must name a plan of that service in GET /v2/catalog.',
+      );
     if (input.maintenance_info !== undefined) {
-      throw new BrokerError(422, 'MaintenanceInfoConflict', 'This plan announces no maintenance_info in the catalog.');
+      throw new BrokerError(
+        422,
+        'MaintenanceInfoConflict',
+        'This plan announces no maintenance_info in the catalog.',
+      );
     }
     const params = instanceParameters(input.parameters);
     const teamId = this.teamFor(params.team, call.viewer);
@@ -202,10 +222,14 @@ export class BrokerService implements BeforeApplicationShutdown {
         const again = await this.provisionAgain(existing, input, call);
         if (again) return again;
         // A failed provisioning is retried with this request: claim the row back.
-        const claimed = await this.claim(instanceId, "operation = 'provision' AND state = 'failed'", {
-          ...this.provisionFields(input, offer, teamId, databaseName, call.viewer),
-          databaseId: null,
-        });
+        const claimed = await this.claim(
+          instanceId,
+          "operation = 'provision' AND state = 'failed'",
+          {
+            ...this.provisionFields(input, offer, teamId, databaseName, call.viewer),
+            databaseId: null,
+          },
+        );
         if (!claimed) continue;
         return this.runProvision(claimed, offer, params, call);
       }
@@ -224,9 +248,14 @@ export class BrokerService implements BeforeApplicationShutdown {
     throw concurrencyError('Another operation for this service instance is in progress.');
   }
 
-  async deprovision(instanceId: string, query: BrokerQuery, call: BrokerCall): Promise<BrokerAnswer> {
+  async deprovision(
+    instanceId: string,
+    query: BrokerQuery,
+    call: BrokerCall,
+  ): Promise<BrokerAnswer> {
     checkId('instance id', instanceId);
-    if (!query.service_id || !query.plan_id) throw badRequest('The query parameters service_id and plan_id are required.');
+    if (!query.service_id || !query.plan_id)
+      throw badRequest('The query parameters service_id and plan_id are required.');
     for (let attempt = 0; attempt < 3; attempt++) {
       const row = await this.visibleInstance(instanceId, call.viewer);
       if (!row) throw gone('No such service instance.');
@@ -240,15 +269,22 @@ export class BrokerService implements BeforeApplicationShutdown {
         if (call.acceptsIncomplete) return { status: 202, body: { operation: row.operationId } };
         throw concurrencyError('The service instance is being deprovisioned.');
       }
-      if (row.operation === 'deprovision' && row.state === 'succeeded') throw gone('The service instance was deprovisioned.');
+      if (row.operation === 'deprovision' && row.state === 'succeeded')
+        throw gone('The service instance was deprovisioned.');
       // provision failed (orphan mitigation), provision succeeded, or a failed deprovision retried.
       const claimed = await this.claim(
         instanceId,
         "NOT (state = 'in progress' OR (operation = 'deprovision' AND state = 'succeeded'))",
-        { operation: 'deprovision', operationId: newOperationId('deprovision'), state: 'in progress', error: null },
+        {
+          operation: 'deprovision',
+          operationId: newOperationId('deprovision'),
+          state: 'in progress',
+          error: null,
+        },
       );
       if (!claimed) continue;
-      const work = () => this.withOrigin(call.origin, () => this.removeDatabase(claimed, call.viewer));
+      const work = () =>
+        this.withOrigin(call.origin, () => this.removeDatabase(claimed, call.viewer));
       if (call.acceptsIncomplete && row.state === 'succeeded') {
         this.background(instanceId, work());
         return { status: 202, body: { operation: claimed.operationId } };
@@ -264,23 +300,37 @@ export class BrokerService implements BeforeApplicationShutdown {
     if (!row || (row.operation === 'provision' && row.state !== 'succeeded')) {
       throw notFound('No such service instance, or its provisioning is not finished.');
     }
-    if (row.operation === 'deprovision' && row.state === 'succeeded') throw notFound('The service instance was deprovisioned.');
+    if (row.operation === 'deprovision' && row.state === 'succeeded')
+      throw notFound('The service instance was deprovisioned.');
     if (row.operation === 'deprovision' && row.state === 'in progress') {
       throw concurrencyError('The service instance is being deprovisioned.');
     }
     return {
       status: 200,
-      body: { service_id: row.serviceId, plan_id: row.planId, parameters: row.parameters, metadata: this.metadata(row) },
+      body: {
+        service_id: row.serviceId,
+        plan_id: row.planId,
+        parameters: row.parameters,
+        metadata: this.metadata(row),
+      },
     };
   }
 
-  async lastOperation(instanceId: string, query: BrokerQuery, viewer: AuthenticatedUser): Promise<BrokerAnswer> {
+  async lastOperation(
+    instanceId: string,
+    query: BrokerQuery,
+    viewer: AuthenticatedUser,
+  ): Promise<BrokerAnswer> {
     for (const key of ['service_id', 'plan_id', 'operation'] as const) {
-      if (query[key] !== undefined && query[key] === '') throw badRequest(`${key} must not be empty when given.`);
+      if (query[key] !== undefined && query[key] === '')
+        throw badRequest(`${key} must not be empty when given.`);
     }
     const row = await this.visibleInstance(instanceId, viewer);
     if (!row) throw notFound('No such service instance.');
-    if ((query.service_id && query.service_id !== row.serviceId) || (query.plan_id && query.plan_id !== row.planId)) {
+    if (
+      (query.service_id && query.service_id !== row.serviceId) ||
+      (query.plan_id && query.plan_id !== row.planId)
+    ) {
       throw badRequest('service_id and plan_id are not those of this service instance.');
     }
     const name = row.databaseName;
@@ -297,19 +347,34 @@ export class BrokerService implements BeforeApplicationShutdown {
       if (row.databaseId === null || !(await this.databaseRows.existsBy({ id: row.databaseId }))) {
         throw gone('The service instance and its database are gone.');
       }
-      return this.operationAnswer('succeeded', `The database ${name} is in quarantine; a dba can restore it until it is purged.`);
+      return this.operationAnswer(
+        'succeeded',
+        `The database ${name} is in quarantine; a dba can restore it until it is purged.`,
+      );
     }
-    if (row.state === 'in progress') return this.operationAnswer('in progress', `Putting the database ${name} in quarantine.`);
-    const usable = row.databaseId !== null && (await this.databaseRows.existsBy({ id: row.databaseId, status: 'ready' }));
+    if (row.state === 'in progress')
+      return this.operationAnswer('in progress', `Putting the database ${name} in quarantine.`);
+    const usable =
+      row.databaseId !== null &&
+      (await this.databaseRows.existsBy({ id: row.databaseId, status: 'ready' }));
     return {
       status: 200,
-      body: { state: 'failed', description: `Deprovisioning failed: ${row.error ?? 'unknown error'}`, instance_usable: usable },
+      body: {
+        state: 'failed',
+        description: `Deprovisioning failed: ${row.error ?? 'unknown error'}`,
+        instance_usable: usable,
+      },
     };
   }
 
   // ---------------------------------------------------------------- bindings
 
-  async bind(instanceId: string, bindingId: string, body: unknown, call: BrokerCall): Promise<BrokerAnswer> {
+  async bind(
+    instanceId: string,
+    bindingId: string,
+    body: unknown,
+    call: BrokerCall,
+  ): Promise<BrokerAnswer> {
     checkId('instance id', instanceId);
     checkId('binding id', bindingId);
     const input = await parseBody(CreateServiceBindingDto, body);
@@ -318,9 +383,12 @@ export class BrokerService implements BeforeApplicationShutdown {
     if (input.service_id !== instance.serviceId || input.plan_id !== instance.planId) {
       throw badRequest('service_id and plan_id are not those of this service instance.');
     }
-    if (instance.state === 'in progress') throw concurrencyError(`The service instance is being ${instance.operation}ed.`);
-    if (instance.operation !== 'provision' && instance.state !== 'failed') throw badRequest('The service instance was deprovisioned.');
-    if (instance.operation === 'provision' && instance.state !== 'succeeded') throw badRequest('The service instance was not provisioned.');
+    if (instance.state === 'in progress')
+      throw concurrencyError(`The service instance is being ${instance.operation}ed.`);
+    if (instance.operation !== 'provision' && instance.state !== 'failed')
+      throw badRequest('The service instance was deprovisioned.');
+    if (instance.operation === 'provision' && instance.state !== 'succeeded')
+      throw badRequest('The service instance was not provisioned.');
     const privileges = bindingPrivileges(input.parameters);
     const appGuid = input.bind_resource?.app_guid ?? input.app_guid ?? null;
     const fields = {
@@ -351,9 +419,17 @@ export class BrokerService implements BeforeApplicationShutdown {
           await this.bindings.delete({ bindingId, state: 'in progress' });
           continue;
         }
-        return { status: 200, body: await this.bindingBody(instance, existing, call.viewer, false) };
+        return {
+          status: 200,
+          body: await this.bindingBody(instance, existing, call.viewer, false),
+        };
       }
-      const row = this.bindings.create({ bindingId, ...fields, credentialId: null, state: 'in progress' });
+      const row = this.bindings.create({
+        bindingId,
+        ...fields,
+        credentialId: null,
+        state: 'in progress',
+      });
       try {
         await this.bindings.insert(row as never);
       } catch (error) {
@@ -362,7 +438,10 @@ export class BrokerService implements BeforeApplicationShutdown {
       }
       try {
         const { credential } = await this.withOrigin(call.origin, () =>
-          this.credentials.create({ user: bindingUserName(bindingId), database: instance.databaseId!, privileges }, call.viewer),
+          this.credentials.create(
+            { user: bindingUserName(bindingId), database: instance.databaseId!, privileges },
+            call.viewer,
+          ),
         );
         await this.bindings.update(bindingId, { credentialId: credential.id, state: 'succeeded' });
         row.credentialId = credential.id;
@@ -377,7 +456,11 @@ export class BrokerService implements BeforeApplicationShutdown {
     throw concurrencyError('Another operation for this service binding is in progress.');
   }
 
-  async fetchBinding(instanceId: string, bindingId: string, viewer: AuthenticatedUser): Promise<BrokerAnswer> {
+  async fetchBinding(
+    instanceId: string,
+    bindingId: string,
+    viewer: AuthenticatedUser,
+  ): Promise<BrokerAnswer> {
     const instance = await this.visibleInstance(instanceId, viewer);
     const binding = instance ? await this.bindings.findOneBy({ bindingId, instanceId }) : null;
     if (!instance || !binding || binding.state !== 'succeeded') {
@@ -386,20 +469,31 @@ export class BrokerService implements BeforeApplicationShutdown {
     return { status: 200, body: await this.bindingBody(instance, binding, viewer, true) };
   }
 
-  async unbind(instanceId: string, bindingId: string, query: BrokerQuery, call: BrokerCall): Promise<BrokerAnswer> {
-    if (!query.service_id || !query.plan_id) throw badRequest('The query parameters service_id and plan_id are required.');
+  async unbind(
+    instanceId: string,
+    bindingId: string,
+    query: BrokerQuery,
+    call: BrokerCall,
+  ): Promise<BrokerAnswer> {
+    if (!query.service_id || !query.plan_id)
+      throw badRequest('The query parameters service_id and plan_id are required.');
     const instance = await this.visibleInstance(instanceId, call.viewer);
     const binding = instance ? await this.bindings.findOneBy({ bindingId, instanceId }) : null;
     if (!instance || !binding) throw gone('No such service binding.');
     if (binding.serviceId !== query.service_id || binding.planId !== query.plan_id) {
       throw badRequest('service_id and plan_id are not those of this service binding.');
     }
-    if (binding.state === 'in progress' && Date.now() - binding.createdAt.getTime() < STALE_OPERATION_MS) {
+    if (
+      binding.state === 'in progress' &&
+      Date.now() - binding.createdAt.getTime() < STALE_OPERATION_MS
+    ) {
       throw concurrencyError('This service binding is being created.');
     }
     if (binding.credentialId !== null) {
       try {
-        await this.withOrigin(call.origin, () => this.credentials.remove(binding.credentialId!, call.viewer, { lastOwner: 'allow' }));
+        await this.withOrigin(call.origin, () =>
+          this.credentials.remove(binding.credentialId!, call.viewer, { lastOwner: 'allow' }),
+        );
       } catch (error) {
         // Already gone, or its database is in quarantine (its login is disabled there).
         if (!(error instanceof NotFoundError)) throw this.bindingError(error);
@@ -446,7 +540,8 @@ export class BrokerService implements BeforeApplicationShutdown {
     input: CreateServiceInstanceDto,
     call: BrokerCall,
   ): Promise<BrokerAnswer | null> {
-    if (!this.canSee(existing, call.viewer)) throw conflict('A service instance with this id already exists.');
+    if (!this.canSee(existing, call.viewer))
+      throw conflict('A service instance with this id already exists.');
     if (existing.operation === 'provision' && existing.state === 'failed') return null;
     if (existing.operation === 'deprovision' && existing.state === 'succeeded') {
       throw conflict('This service instance id was deprovisioned; instance ids are not reused.');
@@ -460,10 +555,13 @@ export class BrokerService implements BeforeApplicationShutdown {
       existing.organizationGuid === input.organization_guid &&
       existing.spaceGuid === input.space_guid &&
       canonical(existing.parameters) === canonical(input.parameters ?? {});
-    if (!same) throw conflict('A service instance with this id already exists with other attributes.');
+    if (!same)
+      throw conflict('A service instance with this id already exists with other attributes.');
     if (existing.state === 'in progress') {
       if (call.acceptsIncomplete) return { status: 202, body: { operation: existing.operationId } };
-      throw asyncRequired('This service instance is being provisioned asynchronously: repeat the request with accepts_incomplete=true.');
+      throw asyncRequired(
+        'This service instance is being provisioned asynchronously: repeat the request with accepts_incomplete=true.',
+      );
     }
     return { status: 200, body: { metadata: this.metadata(existing) } };
   }
@@ -474,13 +572,23 @@ export class BrokerService implements BeforeApplicationShutdown {
     params: InstanceParameters,
     call: BrokerCall,
   ): Promise<BrokerAnswer> {
-    const work = () => this.withOrigin(call.origin, () => this.createDatabase(row, offer, params, call));
+    const work = () =>
+      this.withOrigin(call.origin, () => this.createDatabase(row, offer, params, call));
     if (call.acceptsIncomplete) {
       this.background(row.instanceId, work());
       return { status: 202, body: { operation: row.operationId } };
     }
     const created = await work();
-    return { status: 201, body: { metadata: this.metadata({ ...row, databaseId: created.database.id, databaseName: created.database.name }) } };
+    return {
+      status: 201,
+      body: {
+        metadata: this.metadata({
+          ...row,
+          databaseId: created.database.id,
+          databaseName: created.database.name,
+        }),
+      },
+    };
   }
 
   private async createDatabase(
@@ -497,7 +605,12 @@ export class BrokerService implements BeforeApplicationShutdown {
           environment: offer.environment.id,
           project: params.project ?? null,
           team: row.teamId ?? undefined,
-          description: params.description ?? `Open Service Broker instance ${row.instanceId} (${this.contextSummary(row)})`.slice(0, 1000),
+          description:
+            params.description ??
+            `Open Service Broker instance ${row.instanceId} (${this.contextSummary(row)})`.slice(
+              0,
+              1000,
+            ),
         },
         call.viewer,
       );
@@ -512,10 +625,15 @@ export class BrokerService implements BeforeApplicationShutdown {
       const answer = this.provisionError(error);
       if (!call.acceptsIncomplete && answer.status < 500) {
         // A refused request leaves nothing behind (spec: 4xx = resources unchanged).
-        await this.instances.delete({ instanceId: row.instanceId, operationId: row.operationId }).catch(() => undefined);
+        await this.instances
+          .delete({ instanceId: row.instanceId, operationId: row.operationId })
+          .catch(() => undefined);
       } else {
         await this.instances
-          .update({ instanceId: row.instanceId, operationId: row.operationId }, { state: 'failed', error: answer.description.slice(0, 500) })
+          .update(
+            { instanceId: row.instanceId, operationId: row.operationId },
+            { state: 'failed', error: answer.description.slice(0, 500) },
+          )
           .catch(() => undefined);
       }
       throw answer;
@@ -527,7 +645,10 @@ export class BrokerService implements BeforeApplicationShutdown {
    * on /api). Orphan mitigation too: after a failed provisioning, a database that was made
    * under the instance's name although its answer was lost is found and quarantined.
    */
-  private async removeDatabase(row: BrokerInstanceEntity, viewer: AuthenticatedUser): Promise<void> {
+  private async removeDatabase(
+    row: BrokerInstanceEntity,
+    viewer: AuthenticatedUser,
+  ): Promise<void> {
     try {
       let databaseId = row.databaseId;
       if (databaseId === null) {
@@ -538,12 +659,15 @@ export class BrokerService implements BeforeApplicationShutdown {
         databaseId = found.items[0]?.database.id ?? null;
       }
       if (databaseId !== null) {
-        const database = await this.databases.findVisible(databaseId, viewer).catch((error: unknown) => {
-          if (error instanceof NotFoundError) return null; // already quarantined by someone else, or gone
-          throw error;
-        });
+        const database = await this.databases
+          .findVisible(databaseId, viewer)
+          .catch((error: unknown) => {
+            if (error instanceof NotFoundError) return null; // already quarantined by someone else, or gone
+            throw error;
+          });
         // Only a live database is quarantined: a second DELETE by a dba would remove it for good.
-        if (database && database.status !== 'quarantined') await this.quarantine.delete(database.id, viewer);
+        if (database && database.status !== 'quarantined')
+          await this.quarantine.delete(database.id, viewer);
       }
       await this.instances.update(
         { instanceId: row.instanceId, operationId: row.operationId },
@@ -553,7 +677,10 @@ export class BrokerService implements BeforeApplicationShutdown {
       const answer = toBrokerError(error);
       const mapped = error instanceof ConflictError ? concurrencyError(answer.description) : answer;
       await this.instances
-        .update({ instanceId: row.instanceId, operationId: row.operationId }, { state: 'failed', error: mapped.description.slice(0, 500) })
+        .update(
+          { instanceId: row.instanceId, operationId: row.operationId },
+          { state: 'failed', error: mapped.description.slice(0, 500) },
+        )
         .catch(() => undefined);
       throw mapped;
     }
@@ -569,16 +696,26 @@ export class BrokerService implements BeforeApplicationShutdown {
       const { credential, password } = await this.credentials.reveal(binding.credentialId!, viewer);
       const view = await this.databaseView(instance, viewer);
       const engineType = view.database.infra.engine.engineType.name;
-      const made = bindingCredentials(engineType, view.endpoint, view.database.name, credential.user, password);
+      const made = bindingCredentials(
+        engineType,
+        view.endpoint,
+        view.database.name,
+        credential.user,
+        password,
+      );
       return withParameters ? { ...made, parameters: binding.parameters } : made;
     } catch (error) {
-      if (error instanceof NotFoundError) throw notFound('The database of this binding is not available (in quarantine or removed).');
+      if (error instanceof NotFoundError)
+        throw notFound('The database of this binding is not available (in quarantine or removed).');
       throw error;
     }
   }
 
   /** The database with its endpoint, without waiting for a used-size measurement. */
-  private async databaseView(instance: BrokerInstanceEntity, viewer: AuthenticatedUser): Promise<DatabaseView> {
+  private async databaseView(
+    instance: BrokerInstanceEntity,
+    viewer: AuthenticatedUser,
+  ): Promise<DatabaseView> {
     const page = await this.databases.list({ page: 1, pageSize: 1 }, viewer, {
       name: instance.databaseName,
       environment: instance.environmentId,
@@ -591,13 +728,18 @@ export class BrokerService implements BeforeApplicationShutdown {
   private provisionError(error: unknown): BrokerError {
     const answer = toBrokerError(error);
     // A name taken, a bad team or project: the request's data is invalid, not the instance id.
-    if (answer.status === 409 || answer.status === 403 || answer.status === 404) return badRequest(answer.description);
+    if (answer.status === 409 || answer.status === 403 || answer.status === 404)
+      return badRequest(answer.description);
     return answer;
   }
 
   private bindingError(error: unknown): BrokerError {
     const answer = toBrokerError(error);
-    if (answer.status === 409 && error instanceof ConflictError && /quarantine/i.test(error.message)) {
+    if (
+      answer.status === 409 &&
+      error instanceof ConflictError &&
+      /quarantine/i.test(error.message)
+    ) {
       return badRequest(answer.description);
     }
     return answer;
@@ -611,7 +753,9 @@ export class BrokerService implements BeforeApplicationShutdown {
     };
   }
 
-  private metadata(row: Pick<BrokerInstanceEntity, 'databaseName' | 'databaseId'>): { labels: Record<string, string> } {
+  private metadata(row: Pick<BrokerInstanceEntity, 'databaseName' | 'databaseId'>): {
+    labels: Record<string, string>;
+  } {
     const labels: Record<string, string> = { 'dbaas-database': row.databaseName };
     if (row.databaseId !== null) labels['dbaas-database-id'] = String(row.databaseId);
     return { labels };
@@ -622,22 +766,29 @@ export class BrokerService implements BeforeApplicationShutdown {
     const parts = ['platform', 'organization_name', 'space_name', 'namespace', 'instance_name']
       .filter((key) => typeof context[key] === 'string')
       .map((key) => `${key}=${String(context[key])}`);
-    if (!parts.length) parts.push(`organization_guid=${row.organizationGuid}`, `space_guid=${row.spaceGuid}`);
+    if (!parts.length)
+      parts.push(`organization_guid=${row.organizationGuid}`, `space_guid=${row.spaceGuid}`);
     return parts.join(', ');
   }
 
   /** The team of a new database: parameters.team (one of the caller's), or the caller's only team. */
   private teamFor(team: number | undefined, viewer: AuthenticatedUser): number {
     if (team !== undefined) {
-      if (!this.policy.canSeeTeam(viewer, team)) throw badRequest('parameters.team: you are not a member of this team.');
+      if (!this.policy.canSeeTeam(viewer, team))
+        throw badRequest('parameters.team: you are not a member of this team.');
       return team;
     }
     if (viewer.teamIds.length === 1) return viewer.teamIds[0];
-    throw badRequest(`parameters.team is required: the broker user belongs to ${viewer.teamIds.length} teams.`);
+    throw badRequest(
+      `parameters.team is required: the broker user belongs to ${viewer.teamIds.length} teams.`,
+    );
   }
 
   private canSee(row: BrokerInstanceEntity, viewer: AuthenticatedUser): boolean {
-    return this.policy.isDba(viewer) || (row.teamId !== null && this.policy.canSeeTeam(viewer, row.teamId));
+    return (
+      this.policy.isDba(viewer) ||
+      (row.teamId !== null && this.policy.canSeeTeam(viewer, row.teamId))
+    );
   }
 
   /** The row, with an operation cut off by a dead process reported as failed. */
@@ -649,14 +800,20 @@ export class BrokerService implements BeforeApplicationShutdown {
       Date.now() - row.updatedAt.getTime() > STALE_OPERATION_MS
     ) {
       const error = 'The operation was interrupted (the broker restarted); retry it.';
-      await this.instances.update({ instanceId, operationId: row.operationId, state: 'in progress' }, { state: 'failed', error });
+      await this.instances.update(
+        { instanceId, operationId: row.operationId, state: 'in progress' },
+        { state: 'failed', error },
+      );
       return this.instances.findOneBy({ instanceId });
     }
     return row;
   }
 
   /** An instance the viewer may see; others' instances are answered as absent. */
-  private async visibleInstance(instanceId: string, viewer: AuthenticatedUser): Promise<BrokerInstanceEntity | null> {
+  private async visibleInstance(
+    instanceId: string,
+    viewer: AuthenticatedUser,
+  ): Promise<BrokerInstanceEntity | null> {
     if (!instanceId || instanceId.length > 255) return null;
     const row = await this.instance(instanceId);
     return row && this.canSee(row, viewer) ? row : null;
@@ -688,7 +845,8 @@ export class BrokerService implements BeforeApplicationShutdown {
     const tracked = work
       .catch((error: unknown) => {
         const answer = toBrokerError(error);
-        if (answer.status >= 500) this.logger.warn(`Operation on instance ${instanceId} failed: ${answer.description}`);
+        if (answer.status >= 500)
+          this.logger.warn(`Operation on instance ${instanceId} failed: ${answer.description}`);
       })
       .finally(() => {
         if (this.running.get(instanceId) === tracked) this.running.delete(instanceId);

@@ -53,7 +53,11 @@ class StrictValidationPipe extends ValidationPipe {
     if (nul !== null) {
       const field = nul || metadata.type;
       const last = field.split('.').pop()!;
-      throw new ValidationFailedError({ [field]: [PROTOTYPE_KEYS.has(last) ? 'is not a known field' : 'must not contain NUL characters'] });
+      throw new ValidationFailedError({
+        [field]: [
+          PROTOTYPE_KEYS.has(last) ? 'is not a known field' : 'must not contain NUL characters',
+        ],
+      });
     }
     return super.transform(value, metadata);
   }
