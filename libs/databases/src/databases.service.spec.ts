@@ -5,41 +5,43 @@ import {
   EngineUnavailableError,
   NoCapacityError,
   NotFoundError,
+  SecretBox,
   ValidationFailedError,
 } from '@dbaas/core';
 import { CredentialsService } from '@dbaas/credentials';
 import { ConnectedInfra, EngineProvider, InfraAccess } from '@dbaas/engines';
-import { DatabaseLocks, OperationRunner, TaskSubject } from '@dbaas/operations';
-import { CredentialEntity, DatabaseEntity, ProjectEntity, TaskEntity } from '@dbaas/persistence';
-import { EntityManager, QueryFailedError, Repository } from 'typeorm';
+import { DatabaseLocks, OperationRunner, ProcessIdentity, TaskHistory } from '@dbaas/operations';
+import {
+  CredentialEntity,
+  DatabaseEntity,
+  InfraEntity,
+  ProjectEntity,
+  TaskEntity,
+  TeamEntity,
+  UserEntity,
+} from '@dbaas/persistence';
+import { randomBytes } from 'node:crypto';
+import { seedCatalog, startStore, TestStore } from '../../../test/harness/store.harness';
 import { DatabasesService } from './databases.service';
 
 const dev: AuthenticatedUser = { id: 2, username: 'dev', role: 'regular', teamIds: [1] };
-const input = { name: 'Orders', plan: 2, environment: 1 };
+const dba: AuthenticatedUser = { id: 1, username: 'admin', role: 'dba', teamIds: [1] };
+/** Plan `small` (1) in environment `dev` (1) of seedCatalog. */
+const input = { name: 'Orders', plan: 1, environment: 1 };
 
-/** What the catalog check query answers for the input above when everything is in order. */
-const allowed = {
-  plan_id: 2,
-  is_active: true,
-  size_limit_in_bytes: '1048576',
-  engine_type: 'mysql',
-  environment_exists: true,
-  offered: true,
-  taken: false,
-  infra_id: 3 as number | null,
-};
-
-describe('DatabasesService.create', () => {
-  /** What happened, in order. */
+/**
+ * Medium test: the service on a real PostgreSQL store (the app's migrations), with the real
+ * locks, task history, operation runner, teams and credentials services, and a fake engine
+ * (named EngineProvider methods). The engine fake writes down what the store holds at the
+ * moment it is called, so the order of store writes and engine calls is read from the log;
+ * the assertions read the store's rows.
+ */
+describe('DatabasesService on a real PostgreSQL store', () => {
+  let store: TestStore;
+  let me: ProcessIdentity;
+  const secrets = new SecretBox(randomBytes(32));
+  /** What happened on the engine, in order, with what the store said then. */
   let log: string[];
-  let checks: typeof allowed;
-  let databases: {
-    query: jest.Mock;
-    create: jest.Mock;
-    findOneBy: jest.Mock;
-    delete: jest.Mock;
-    manager: unknown;
-  };
   let engine: jest.Mocked<
     Pick<
       EngineProvider,
@@ -49,386 +51,411 @@ describe('DatabasesService.create', () => {
       | 'createDatabase'
       | 'dropDatabase'
       | 'endpoint'
+      | 'usedSize'
+      | 'listUsers'
+      | 'createUser'
+      | 'dropUser'
     >
   >;
-  /** The infras that still have room when a slot is taken (under the infra's lock). */
-  let room: Set<number>;
-  /** What a fresh placement choice answers (after the chosen infra filled up). */
-  let nextChoice: number | null;
-  let credentials: jest.Mocked<Pick<CredentialsService, 'createFor' | 'dropUsers'>>;
-  /** Projects by id, as the store holds them. */
-  let projects: { findBy: jest.Mock };
+  let credentials: CredentialsService;
   let sut: DatabasesService;
 
-  beforeEach(() => {
+  beforeAll(async () => {
+    store = await startStore();
+    me = await ProcessIdentity.start(store.store);
+  });
+  afterAll(async () => {
+    await me?.onApplicationShutdown();
+    await store?.destroy();
+  });
+
+  /** The database rows, as `name status on <infra>`. */
+  async function databases(): Promise<string[]> {
+    const found = (await store.store.query(
+      'SELECT name, status, infra_id FROM database ORDER BY id',
+    )) as { name: string; status: string; infra_id: number }[];
+    return found.map((r) => `${r.name} ${r.status} on ${r.infra_id}`);
+  }
+
+  /** The credential rows, as `user status`. */
+  async function credentialRows(): Promise<string[]> {
+    const found = (await store.store.query(
+      'SELECT "user", status FROM credential ORDER BY id',
+    )) as { user: string; status: string }[];
+    return found.map((r) => `${r.user} ${r.status}`);
+  }
+
+  /** The task rows, as `type status database <id>`. */
+  async function tasks(): Promise<string[]> {
+    const found = (await store.store.query(
+      'SELECT type, status, database_id FROM task ORDER BY id',
+    )) as { type: string; status: string; database_id: number | null }[];
+    return found.map((r) => `${r.type} ${r.status} database ${r.database_id}`);
+  }
+
+  /** What the store holds, in one line, for the engine fake's log. */
+  async function said(): Promise<string> {
+    const all = [...(await databases()), ...(await credentialRows())];
+    return all.length ? all.join(', ') : 'nothing';
+  }
+
+  async function until(condition: () => Promise<boolean>): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    while (!(await condition())) {
+      if (Date.now() > deadline) throw new Error('condition not met within 10 s');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  beforeEach(async () => {
+    await store.clear();
+    await seedCatalog(store.store);
+    // A project of team 2 (id 2) next to `shop` (team 1, id 1).
+    await store.store.query(`INSERT INTO project (name, team_id) VALUES ('ledger', 2)`);
     log = [];
-    projects = {
-      findBy: jest.fn(async () => [
-        { id: 5, teamId: 1 },
-        { id: 6, teamId: 2 },
-      ]),
-    };
-    checks = { ...allowed };
-    room = new Set([3]);
-    nextChoice = null;
-    databases = {
-      query: jest.fn(async (sql: string, params: unknown[]) => {
-        if (sql.includes('engine_type.name AS engine_type')) return [checks];
-        if (sql.startsWith('SELECT (SELECT infra.id')) {
-          log.push('store chooses again');
-          return [{ infra_id: nextChoice }];
-        }
-        if (sql.includes("SET status = 'deleting'"))
-          log.push(`store database ${String(params[0])} and its credentials deleting`);
-        else if (sql.includes("SET status = 'ready'"))
-          log.push(`store credential ${String(params[1])} and database ready`);
-        else if (sql.includes('DELETE FROM database'))
-          log.push(`store delete database ${String(params[0])} and its credentials`);
-        else log.push(`store ${sql.split(' ').slice(0, 2).join(' ')} ${String(params[1])}`);
-        return [];
-      }),
-      create: jest.fn((fields) => ({ ...fields }) as DatabaseEntity),
-      findOneBy: jest.fn(async () => ({ id: 40, name: 'orders', status: 'creating', infraId: 3 })),
-      delete: jest.fn(async () => void log.push('store delete row')),
-      manager: { connection: { subscribers: [] } },
-    };
     engine = {
       reservedNames: ['mysql'],
       userNameMaxLength: 32,
-      databaseExists: jest.fn(async (_infra, name) => {
-        log.push(`engine has ${name}?`);
+      databaseExists: jest.fn(async (infra, name) => {
+        log.push(`engine ${infra.id} has ${name}? store: ${await said()}`);
         return name === 'legacy';
       }),
-      createDatabase: jest.fn(async (_infra, name) => void log.push(`engine create ${name}`)),
-      dropDatabase: jest.fn(async (_infra, name) => void log.push(`engine drop ${name}`)),
-      endpoint: jest.fn((_infra, name) => `mysql://<user>:<password>@db1:3306/${name}`),
-    };
-    credentials = {
-      createFor: jest.fn(async (_row, user, privileges, options) => {
-        log.push(
-          `credential ${user} ${privileges}${options?.markReady === false ? ' (left creating)' : ''}`,
-        );
-        return { credential: { id: 7, user } as CredentialEntity, password: 's3cret-password' };
+      createDatabase: jest.fn(async (infra, name) => {
+        log.push(`engine ${infra.id} create ${name}, store: ${await said()}`);
       }),
-      dropUsers: jest.fn(async (_row) => void log.push('drop credentials')),
+      dropDatabase: jest.fn(async (infra, name) => {
+        log.push(`engine ${infra.id} drop ${name}, store: ${await said()}`);
+      }),
+      endpoint: jest.fn((infra, name) => `mysql://<user>:<password>@${infra.addresses[0]}/${name}`),
+      usedSize: jest.fn(async (_infra, _name) => 4096),
+      listUsers: jest.fn(async (_infra) => [] as string[]),
+      createUser: jest.fn(async (_infra, spec) => {
+        log.push(`engine create user ${spec.user}, store: ${await said()}`);
+      }),
+      dropUser: jest.fn(async (_infra, ref) => {
+        log.push(`engine drop user ${ref.user}, store: ${await said()}`);
+      }),
     };
-    const infra = {
-      id: 3,
-      addresses: ['db1:3306'],
-      engineId: 2,
-      engine: { engineType: { name: 'mysql' } },
-    };
+    const infraRows = store.store.getRepository(InfraEntity);
     const infras = {
-      providerFor: jest.fn(() => engine),
-      connect: jest.fn(
-        async () => ({ infra, provider: engine, target: { id: 3 } }) as unknown as ConnectedInfra,
-      ),
-    };
-    const runner = {
-      run: jest.fn(
-        async (subject: TaskSubject, key: string, work: (task: TaskEntity) => Promise<unknown>) => {
-          log.push(`task ${subject.type} under ${key}`);
-          return work({ id: 1 } as TaskEntity);
-        },
-      ),
-    };
-    const manager = {
-      query: jest.fn(async (sql: string, params: unknown[]) => {
-        expect(sql).toContain('INSERT INTO database');
-        if (!room.has(params[4] as number)) return [];
-        log.push(
-          `store insert ${String(params[0])} ${String(params[7])} if room on infra ${String(params[4])}, task ${String(params[8])} linked`,
-        );
-        return [{ id: 40, created_at: new Date(), updated_at: new Date() }];
-      }),
-    };
-    const locks = {
-      withLock: jest.fn((_key: string, work: () => Promise<unknown>) => work()),
-      withStoreLock: jest.fn((key: string, work: (manager: EntityManager) => Promise<unknown>) => {
-        log.push(`lock ${key}`);
-        return work(manager as unknown as EntityManager);
-      }),
-    };
-    sut = new DatabasesService(
-      databases as unknown as Repository<DatabaseEntity>,
-      projects as unknown as Repository<ProjectEntity>,
-      { owningTeam: jest.fn().mockResolvedValue(1) } as unknown as TeamsService,
-      infras as unknown as InfraAccess,
-      credentials as unknown as CredentialsService,
-      new AccessPolicy(),
-      runner as unknown as OperationRunner,
-      locks as unknown as DatabaseLocks,
-      { usedSizeCacheSeconds: 30 } as AppConfig,
-    );
-  });
-
-  it('claims the name and the slot before any engine change, then makes the database and its owner', async () => {
-    const created = await sut.create(input, dev);
-
-    expect(log).toEqual([
-      'task create_database under database:1:orders',
-      'engine has orders?',
-      'lock infra:3',
-      'store insert orders creating if room on infra 3, task 1 linked',
-      'engine create orders',
-      'credential u_orders owner (left creating)',
-      'store credential 7 and database ready',
-    ]);
-    expect(created).toMatchObject({ defaultPassword: 's3cret-password', usedSizeInBytes: null });
-    expect(created.database).toMatchObject({ id: 40, name: 'orders', status: 'ready', teamId: 1 });
-  });
-
-  it.each([
-    ['an unknown plan', { plan_id: null }, { errors: { plan: ['no plan with id 2'] } }],
-    [
-      'an unknown environment',
-      { environment_exists: false },
-      { errors: { environment: ['no environment with id 1'] } },
-    ],
-    [
-      'a plan not offered there',
-      { offered: false },
-      { errors: { plan: ['this plan is not offered in this environment'] } },
-    ],
-    [
-      'an inactive plan',
-      { is_active: false },
-      { errors: { plan: ['this plan is not offered in this environment'] } },
-    ],
-    [
-      'a name taken in the environment',
-      { taken: true },
-      new ConflictError('A database named orders already exists in this environment.'),
-    ],
-  ])('refuses %s before any engine work', async (_case, answer, refusal) => {
-    Object.assign(checks, answer);
-
-    await expect(sut.create(input, dev)).rejects.toMatchObject(refusal);
-
-    expect(log).toEqual([]);
-  });
-
-  it("files the database under a project of its team, and refuses another team's project before any engine work", async () => {
-    projects.findBy.mockResolvedValue([{ id: 6, teamId: 2 }]);
-    await expect(sut.create({ ...input, project: 6 }, dev)).rejects.toMatchObject({
-      errors: { project: ['no project with id 6'] },
-    });
-    const dba: AuthenticatedUser = { id: 1, username: 'admin', role: 'dba', teamIds: [1] };
-    await expect(sut.create({ ...input, project: 6 }, dba)).rejects.toMatchObject({
-      errors: { project: ["belongs to another team than the database's"] },
-    });
-    expect(log).toEqual([]);
-
-    projects.findBy.mockResolvedValue([{ id: 5, teamId: 1 }]);
-    const created = await sut.create({ ...input, project: 5 }, dev);
-
-    expect(created.database).toMatchObject({ projectId: 5, teamId: 1 });
-  });
-
-  it("refuses a name the engine reserves, by the engine's rules", async () => {
-    await expect(sut.create({ ...input, name: 'mysql' }, dev)).rejects.toBeInstanceOf(
-      ValidationFailedError,
-    );
-
-    expect(log).toEqual([]);
-  });
-
-  it('never takes over a database it did not make: a name on the engine is a 409 and nothing is written', async () => {
-    await expect(sut.create({ ...input, name: 'legacy' }, dev)).rejects.toBeInstanceOf(
-      ConflictError,
-    );
-
-    expect(log).toEqual(['task create_database under database:1:legacy', 'engine has legacy?']);
-  });
-
-  it('answers 503 no capacity, with nothing on the engine, when no infra had room', async () => {
-    checks.infra_id = null;
-
-    await expect(sut.create(input, dev)).rejects.toBeInstanceOf(NoCapacityError);
-
-    expect(log).toEqual(['task create_database under database:1:orders']);
-  });
-
-  it('goes to the next infra when the chosen one filled up meanwhile, checking that engine too', async () => {
-    room = new Set([4]);
-    nextChoice = 4;
-
-    const created = await sut.create(input, dev);
-
-    expect(log.slice(0, 7)).toEqual([
-      'task create_database under database:1:orders',
-      'engine has orders?',
-      'lock infra:3',
-      'store chooses again',
-      'engine has orders?',
-      'lock infra:4',
-      'store insert orders creating if room on infra 4, task 1 linked',
-    ]);
-    expect(created.database.infraId).toBe(4);
-  });
-
-  it('answers 503 no capacity, with nothing on the engine, when the last slot went meanwhile', async () => {
-    room = new Set();
-
-    await expect(sut.create(input, dev)).rejects.toBeInstanceOf(NoCapacityError);
-
-    expect(log).toEqual([
-      'task create_database under database:1:orders',
-      'engine has orders?',
-      'lock infra:3',
-      'store chooses again',
-    ]);
-  });
-
-  it('answers at once when the engine fails mid-way, and undoes what was made in the background', async () => {
-    credentials.createFor.mockRejectedValue(
-      new EngineUnavailableError('mysql at db1:3306 does not answer'),
-    );
-
-    await expect(sut.create(input, dev)).rejects.toBeInstanceOf(EngineUnavailableError);
-    await new Promise((resolve) => setImmediate(resolve));
-
-    expect(log.slice(-4)).toEqual([
-      'store database 40 and its credentials deleting',
-      'drop credentials',
-      'engine drop orders',
-      'store delete database 40 and its credentials',
-    ]);
-  });
-});
-
-describe('DatabasesService.update', () => {
-  /** The row as the detail query reads it (the list's columns). */
-  const stored = {
-    id: 40,
-    name: 'orders',
-    description: 'old',
-    plan_id: 2,
-    environment_id: 1,
-    infra_id: 3,
-    project_id: null,
-    team_id: 1,
-    status: 'ready',
-    quarantine_dt: null,
-    created_at: '2026-11-27T10:00:00Z',
-    size_limit_in_bytes: '1048576',
-    addresses: ['db1:3306'],
-    engine_id: 2,
-    engine_type: 'mysql',
-    credentials: [{ id: 7, user: 'u_orders' }],
-  };
-  let databases: { query: jest.Mock; update: jest.Mock; manager: unknown };
-  let projects: { findBy: jest.Mock };
-  let sut: DatabasesService;
-
-  beforeEach(() => {
-    databases = {
-      query: jest.fn(async (_sql: string, params: unknown[]) =>
-        params[0] === stored.id ? [{ ...stored }] : [],
-      ),
-      update: jest.fn(async () => ({ affected: 1 })),
-      manager: { connection: { subscribers: [] } },
-    };
-    projects = { findBy: jest.fn(async () => [{ id: 9, teamId: 1 }]) };
-    const engine = {
-      usedSize: jest.fn(async () => 4096),
-      endpoint: jest.fn((_infra: unknown, name: string) => `mysql://db1:3306/${name}`),
-    };
-    const infras = {
-      providerFor: jest.fn(() => engine),
-      connect: jest.fn(async () => ({ provider: engine, target: { id: 3 } })),
-    };
-    sut = new DatabasesService(
-      databases as unknown as Repository<DatabaseEntity>,
-      projects as unknown as Repository<ProjectEntity>,
-      { owningTeam: jest.fn().mockResolvedValue(1) } as unknown as TeamsService,
-      infras as unknown as InfraAccess,
-      {} as CredentialsService,
-      new AccessPolicy(),
-      {} as OperationRunner,
-      {} as DatabaseLocks,
-      { usedSizeCacheSeconds: 30 } as AppConfig,
-    );
-  });
-
-  it('writes only the fields given, and answers the detail as it is then', async () => {
-    const view = await sut.update(40, { description: 'new', project: 9 }, dev);
-
-    expect(databases.update).toHaveBeenCalledWith(40, { description: 'new', projectId: 9 });
-    expect(view).toMatchObject({ usedSizeInBytes: 4096, endpoint: 'mysql://db1:3306/orders' });
-  });
-
-  it('refuses a change of name, plan or environment, naming each field, and writes nothing', async () => {
-    await expect(
-      sut.update(40, { name: 'Other', plan: 3, environment: 2, description: 'x' }, dev),
-    ).rejects.toMatchObject({
-      errors: {
-        name: ['is read-only after creation'],
-        plan: ['is read-only after creation'],
-        environment: ['is read-only after creation'],
+      providerFor: () => engine,
+      connect: async (id: number) => {
+        const infra = await infraRows.findOneOrFail({
+          where: { id },
+          relations: { engine: { engineType: true } },
+        });
+        const target = { id, addresses: infra.addresses, adminUser: 'root', adminPassword: 'x' };
+        return { infra, provider: engine, target } as unknown as ConnectedInfra;
       },
+    } as unknown as InfraAccess;
+    const policy = new AccessPolicy();
+    const locks = new DatabaseLocks(store.store);
+    const runner = new OperationRunner(
+      locks,
+      new TaskHistory(store.store.getRepository(TaskEntity), policy, me),
+    );
+    credentials = new CredentialsService(
+      store.store.getRepository(CredentialEntity),
+      store.store.getRepository(DatabaseEntity),
+      secrets,
+      infras,
+      policy,
+      runner,
+    );
+    sut = new DatabasesService(
+      store.store.getRepository(DatabaseEntity),
+      store.store.getRepository(ProjectEntity),
+      new TeamsService(
+        store.store.getRepository(TeamEntity),
+        store.store.getRepository(UserEntity),
+        policy,
+      ),
+      infras,
+      credentials,
+      policy,
+      runner,
+      locks,
+      { usedSizeCacheSeconds: 30 } as AppConfig,
+    );
+  });
+
+  describe('create', () => {
+    it('claims the name and the slot before any engine change, then makes the database and its owner', async () => {
+      const createFor = jest.spyOn(credentials, 'createFor');
+
+      const created = await sut.create(input, dev);
+
+      expect(log).toEqual([
+        'engine 1 has orders? store: nothing',
+        'engine 1 create orders, store: orders creating on 1',
+        'engine create user u_orders, store: orders creating on 1, u_orders creating',
+      ]);
+      // The owner is left creating: it becomes ready with the database, in one statement.
+      expect(createFor).toHaveBeenCalledWith(expect.anything(), 'u_orders', 'owner', {
+        markReady: false,
+      });
+      expect(await databases()).toEqual(['orders ready on 1']);
+      expect(await credentialRows()).toEqual(['u_orders ready']);
+      expect(await tasks()).toEqual(['create_database success database 1']);
+      expect(created).toMatchObject({ usedSizeInBytes: null, endpoint: expect.any(String) });
+      const [{ password_encrypted }] = (await store.store.query(
+        'SELECT password_encrypted FROM credential',
+      )) as { password_encrypted: string }[];
+      expect(secrets.decrypt(password_encrypted)).toBe(created.defaultPassword);
+      expect(created.database).toMatchObject({ id: 1, name: 'orders', status: 'ready', teamId: 1 });
     });
 
-    expect(databases.update).not.toHaveBeenCalled();
-  });
+    it.each([
+      ['an unknown plan', { plan: 9 }, { errors: { plan: ['no plan with id 9'] } }],
+      [
+        'an unknown environment',
+        { environment: 9 },
+        { errors: { environment: ['no environment with id 9'] } },
+      ],
+    ])('refuses %s before any engine work', async (_case, change, refusal) => {
+      await expect(sut.create({ ...input, ...change }, dev)).rejects.toMatchObject(refusal);
 
-  it('accepts the read-only fields when unchanged (the name as the user wrote it)', async () => {
-    await sut.update(40, { name: 'Orders', plan: 2, environment: 1, description: 'same' }, dev);
-
-    expect(databases.update).toHaveBeenCalledWith(40, { description: 'same' });
-  });
-
-  it('refuses an unknown project, and writes nothing', async () => {
-    projects.findBy.mockResolvedValue([]);
-
-    await expect(sut.update(40, { project: 99 }, dev)).rejects.toMatchObject({
-      errors: { project: ['no project with id 99'] },
+      expect(log).toEqual([]);
+      expect(await databases()).toEqual([]);
+      expect(await tasks()).toEqual([]);
     });
 
-    expect(databases.update).not.toHaveBeenCalled();
-  });
+    it.each([
+      ['a plan not offered there', 'DELETE FROM plan_environment'],
+      ['an inactive plan', 'UPDATE plan SET is_active = false'],
+    ])('refuses %s before any engine work', async (_case, sql) => {
+      await store.store.query(sql);
 
-  it("refuses another team's project as unknown to a regular user, and writes nothing", async () => {
-    projects.findBy.mockResolvedValue([{ id: 12, teamId: 2 }]);
+      await expect(sut.create(input, dev)).rejects.toMatchObject({
+        errors: { plan: ['this plan is not offered in this environment'] },
+      });
 
-    await expect(sut.update(40, { project: 12 }, dev)).rejects.toMatchObject({
-      errors: { project: ['no project with id 12'] },
+      expect(log).toEqual([]);
+      expect(await databases()).toEqual([]);
     });
 
-    expect(databases.update).not.toHaveBeenCalled();
-  });
+    it('refuses a name taken in the environment (409) before any engine work', async () => {
+      await store.store.query(
+        `INSERT INTO database (name, plan_id, environment_id, infra_id, team_id, status)
+         VALUES ('orders', 1, 1, 2, 2, 'ready')`,
+      );
 
-  it("refuses to file the database under another team's project even for a dba, and writes nothing", async () => {
-    const dba: AuthenticatedUser = { id: 1, username: 'admin', role: 'dba', teamIds: [3] };
-    projects.findBy.mockResolvedValue([{ id: 12, teamId: 2 }]);
+      await expect(sut.create(input, dev)).rejects.toThrow(
+        new ConflictError('A database named orders already exists in this environment.'),
+      );
 
-    await expect(sut.update(40, { project: 12 }, dba)).rejects.toMatchObject({
-      errors: { project: ["belongs to another team than the database's"] },
+      expect(log).toEqual([]);
+      expect(await databases()).toEqual(['orders ready on 2']);
+      expect(await tasks()).toEqual([]);
     });
 
-    expect(databases.update).not.toHaveBeenCalled();
+    it("files the database under a project of its team, and refuses another team's project before any engine work", async () => {
+      await expect(sut.create({ ...input, project: 2 }, dev)).rejects.toMatchObject({
+        errors: { project: ['no project with id 2'] },
+      });
+      await expect(sut.create({ ...input, project: 2 }, dba)).rejects.toMatchObject({
+        errors: { project: ["belongs to another team than the database's"] },
+      });
+      expect(log).toEqual([]);
+      expect(await databases()).toEqual([]);
+
+      const created = await sut.create({ ...input, project: 1 }, dev);
+
+      expect(created.database).toMatchObject({ projectId: 1, teamId: 1 });
+      const [row] = (await store.store.query('SELECT project_id, team_id FROM database')) as {
+        project_id: number;
+        team_id: number;
+      }[];
+      expect(row).toEqual({ project_id: 1, team_id: 1 });
+    });
+
+    it("refuses a name the engine reserves, by the engine's rules", async () => {
+      await expect(sut.create({ ...input, name: 'mysql' }, dev)).rejects.toBeInstanceOf(
+        ValidationFailedError,
+      );
+
+      expect(log).toEqual([]);
+      expect(await databases()).toEqual([]);
+    });
+
+    it('never takes over a database it did not make: a name on the engine is a 409 and nothing is written', async () => {
+      await expect(sut.create({ ...input, name: 'legacy' }, dev)).rejects.toBeInstanceOf(
+        ConflictError,
+      );
+
+      expect(log).toEqual(['engine 1 has legacy? store: nothing']);
+      expect(engine.createDatabase).not.toHaveBeenCalled();
+      expect(await databases()).toEqual([]);
+      expect(await tasks()).toEqual(['create_database error database null']);
+    });
+
+    it('answers 503 no capacity, with nothing on the engine, when no infra had room', async () => {
+      await store.store.query('UPDATE infra SET capacity = 0');
+
+      await expect(sut.create(input, dev)).rejects.toBeInstanceOf(NoCapacityError);
+
+      expect(log).toEqual([]);
+      expect(await databases()).toEqual([]);
+      expect(await tasks()).toEqual(['create_database error database null']);
+    });
+
+    it('goes to the next infra when the chosen one filled up meanwhile, checking that engine too', async () => {
+      engine.databaseExists.mockImplementationOnce(async (infra, name) => {
+        log.push(`engine ${infra.id} has ${name}? (infra 1 fills up now)`);
+        await store.store.query('UPDATE infra SET capacity = 0 WHERE id = 1');
+        return false;
+      });
+
+      const created = await sut.create(input, dev);
+
+      expect(log.slice(0, 3)).toEqual([
+        'engine 1 has orders? (infra 1 fills up now)',
+        'engine 2 has orders? store: nothing',
+        'engine 2 create orders, store: orders creating on 2',
+      ]);
+      expect(created.database.infraId).toBe(2);
+      expect(await databases()).toEqual(['orders ready on 2']);
+    });
+
+    it('answers 503 no capacity, with nothing on the engine, when the last slot went meanwhile', async () => {
+      engine.databaseExists.mockImplementationOnce(async (infra, name) => {
+        log.push(`engine ${infra.id} has ${name}? (every infra fills up now)`);
+        await store.store.query('UPDATE infra SET capacity = 0');
+        return false;
+      });
+
+      await expect(sut.create(input, dev)).rejects.toBeInstanceOf(NoCapacityError);
+
+      expect(log).toEqual(['engine 1 has orders? (every infra fills up now)']);
+      expect(await databases()).toEqual([]);
+      expect(await tasks()).toEqual(['create_database error database null']);
+    });
+
+    it('answers at once when the engine fails mid-way, and undoes what was made in the background', async () => {
+      engine.createUser.mockRejectedValue(
+        new EngineUnavailableError('mysql at db1:3306 does not answer'),
+      );
+
+      await expect(sut.create(input, dev)).rejects.toBeInstanceOf(EngineUnavailableError);
+      await until(async () => (await databases()).length === 0);
+
+      expect(log.slice(-2)).toEqual([
+        // The credentials service undoes its own user first, then the rollback the rest.
+        'engine drop user u_orders, store: orders creating on 1, u_orders creating',
+        'engine 1 drop orders, store: orders deleting on 1',
+      ]);
+      expect(await credentialRows()).toEqual([]);
+      // The task keeps the id of the database it made and undid.
+      expect(await tasks()).toEqual(['create_database error database 1']);
+    });
   });
 
-  it('answers 409, not 500, when the project moved to another team between the check and the write', async () => {
-    // The store refuses it (database_project_team_fkey), as it does on a real store.
-    databases.update.mockRejectedValue(
-      new QueryFailedError(
-        'UPDATE database',
-        [],
-        Object.assign(new Error('fk'), { code: '23503' }),
+  describe('update', () => {
+    beforeEach(() =>
+      store.store.query(
+        `INSERT INTO database (name, description, plan_id, environment_id, infra_id, team_id, status)
+         VALUES ('orders', 'old', 1, 1, 1, 1, 'ready')`,
       ),
     );
 
-    await expect(sut.update(40, { project: 9 }, dev)).rejects.toBeInstanceOf(ConflictError);
-  });
+    /** The row's editable fields, as `description project <id>`. */
+    async function stored(): Promise<string> {
+      const [row] = (await store.store.query(
+        'SELECT description, project_id FROM database WHERE id = 1',
+      )) as { description: string; project_id: number | null }[];
+      return `${row.description} project ${row.project_id}`;
+    }
 
-  it("answers 404 for another team's database, and writes nothing", async () => {
-    const outsider: AuthenticatedUser = { id: 5, username: 'other', role: 'regular', teamIds: [2] };
+    it('writes only the fields given, and answers the detail as it is then', async () => {
+      const view = await sut.update(1, { description: 'new', project: 1 }, dev);
 
-    await expect(sut.update(40, { description: 'x' }, outsider)).rejects.toBeInstanceOf(
-      NotFoundError,
-    );
+      expect(await stored()).toBe('new project 1');
+      expect(view).toMatchObject({
+        usedSizeInBytes: 4096,
+        endpoint: 'mysql://<user>:<password>@db1:3306/orders',
+      });
+      expect(view.database).toMatchObject({ description: 'new', projectId: 1 });
 
-    expect(databases.update).not.toHaveBeenCalled();
+      await sut.update(1, { description: 'newer' }, dev);
+      expect(await stored()).toBe('newer project 1');
+    });
+
+    it('refuses a change of name, plan or environment, naming each field, and writes nothing', async () => {
+      await expect(
+        sut.update(1, { name: 'Other', plan: 3, environment: 2, description: 'x' }, dev),
+      ).rejects.toMatchObject({
+        errors: {
+          name: ['is read-only after creation'],
+          plan: ['is read-only after creation'],
+          environment: ['is read-only after creation'],
+        },
+      });
+
+      expect(await stored()).toBe('old project null');
+    });
+
+    it('accepts the read-only fields when unchanged (the name as the user wrote it)', async () => {
+      await sut.update(1, { name: 'Orders', plan: 1, environment: 1, description: 'same' }, dev);
+
+      expect(await stored()).toBe('same project null');
+    });
+
+    it('refuses an unknown project, and writes nothing', async () => {
+      await expect(sut.update(1, { project: 99 }, dev)).rejects.toMatchObject({
+        errors: { project: ['no project with id 99'] },
+      });
+
+      expect(await stored()).toBe('old project null');
+    });
+
+    it("refuses another team's project as unknown to a regular user, and writes nothing", async () => {
+      await expect(sut.update(1, { project: 2 }, dev)).rejects.toMatchObject({
+        errors: { project: ['no project with id 2'] },
+      });
+
+      expect(await stored()).toBe('old project null');
+    });
+
+    it("refuses to file the database under another team's project even for a dba, and writes nothing", async () => {
+      const outsideDba: AuthenticatedUser = { ...dba, teamIds: [] };
+
+      await expect(sut.update(1, { project: 2 }, outsideDba)).rejects.toMatchObject({
+        errors: { project: ["belongs to another team than the database's"] },
+      });
+
+      expect(await stored()).toBe('old project null');
+    });
+
+    it('answers 409, not 500, when the project moved to another team between the check and the write', async () => {
+      // The check reads the project (team 1); it moves to team 2 before the write, which the
+      // store refuses (database_project_team_fkey).
+      const projects = store.store.getRepository(ProjectEntity);
+      const findBy = projects.findBy.bind(projects);
+      const rows = (sut as unknown as { projects: typeof projects }).projects;
+      jest.spyOn(rows, 'findBy').mockImplementation(async (where) => {
+        const found = await findBy(where);
+        await store.store.query('UPDATE project SET team_id = 2 WHERE id = 1');
+        return found;
+      });
+
+      await expect(sut.update(1, { project: 1 }, dev)).rejects.toBeInstanceOf(ConflictError);
+
+      expect(await stored()).toBe('old project null');
+    });
+
+    it("answers 404 for another team's database, and writes nothing", async () => {
+      const outsider: AuthenticatedUser = {
+        id: 5,
+        username: 'other',
+        role: 'regular',
+        teamIds: [2],
+      };
+
+      await expect(sut.update(1, { description: 'x' }, outsider)).rejects.toBeInstanceOf(
+        NotFoundError,
+      );
+
+      expect(await stored()).toBe('old project null');
+    });
   });
 });
