@@ -1,0 +1,13 @@
+/**
+ * The Jest run Stryker mutates against (`npm run mutate`): the unit specs next to the code
+ * in libs/ and apps/, and the two engine specs in test/engines that run on fakes
+ * (`*.spec.ts`: the registry and the MongoDB commands). The e2e and contract suites need a
+ * build and real engine servers, so a mutant is never judged by them here.
+ */
+const base = require('./jest.config');
+
+module.exports = {
+  ...base,
+  roots: ['<rootDir>/libs', '<rootDir>/apps', '<rootDir>/test/engines'],
+  testRegex: '.*\\.spec\\.ts$',
+};
