@@ -5,7 +5,7 @@ import { DatabasesService } from '@dbaas/databases';
 import { OperationRunner, TaskSubject } from '@dbaas/operations';
 import { DatabaseEntity, DatabaseStatus, TaskEntity } from '@dbaas/persistence';
 import { Logger } from '@nestjs/common';
-import { Repository } from 'typeorm';
+import { LessThanOrEqual, Repository } from 'typeorm';
 import { QuarantineService } from './quarantine.service';
 
 const dba: AuthenticatedUser = { id: 1, username: 'admin', role: 'dba', teamIds: [1] };
@@ -123,7 +123,10 @@ describe('QuarantineService', () => {
       databases.findVisible.mockResolvedValue(database('ready'));
       current = database('creating');
 
-      await expect(sut.delete(5, dba)).rejects.toBeInstanceOf(ConflictError);
+      await expect(sut.delete(5, dba)).rejects.toMatchObject({
+        name: ConflictError.name,
+        message: 'The database is creating.',
+      });
 
       expect(databases.setStatus).not.toHaveBeenCalled();
       expect(credentials.revokeAll).not.toHaveBeenCalled();
@@ -158,7 +161,10 @@ describe('QuarantineService', () => {
     beforeEach(() => (current = database('quarantined')));
 
     it('is for a dba only, and removes nothing for anyone else', async () => {
-      await expect(sut.delete(5, regular)).rejects.toBeInstanceOf(ForbiddenError);
+      await expect(sut.delete(5, regular)).rejects.toMatchObject({
+        name: ForbiddenError.name,
+        message: 'Only a dba may delete a quarantined database.',
+      });
 
       expect(runner.run).not.toHaveBeenCalled();
       expect(databases.destroy).not.toHaveBeenCalled();
@@ -191,7 +197,10 @@ describe('QuarantineService', () => {
     });
 
     it('refuses a database that is not in quarantine', async () => {
-      await expect(sut.restore(5, dba)).rejects.toBeInstanceOf(ConflictError);
+      await expect(sut.restore(5, dba)).rejects.toMatchObject({
+        name: ConflictError.name,
+        message: 'The database is not in quarantine.',
+      });
 
       expect(credentials.restoreAll).not.toHaveBeenCalled();
     });
@@ -199,7 +208,10 @@ describe('QuarantineService', () => {
     it('is for a dba only', async () => {
       current = database('quarantined');
 
-      await expect(sut.restore(5, regular)).rejects.toBeInstanceOf(ForbiddenError);
+      await expect(sut.restore(5, regular)).rejects.toMatchObject({
+        name: ForbiddenError.name,
+        message: 'Only a dba may restore a database.',
+      });
 
       expect(runner.run).not.toHaveBeenCalled();
     });
@@ -234,6 +246,132 @@ describe('QuarantineService', () => {
       await sut.purge(new Date('2026-11-27T12:00:00Z'));
 
       expect(databases.destroy).not.toHaveBeenCalled();
+    });
+  });
+
+  describe('what each step records and checks', () => {
+    const down = () =>
+      databases.ensureReachable.mockRejectedValue(
+        new EngineUnavailableError('mysql at db1:3306 does not answer'),
+      );
+
+    it('runs the step as a task of the user, on the database and its team', async () => {
+      await sut.delete(5, regular);
+
+      expect(runner.run).toHaveBeenCalledWith(
+        {
+          type: 'quarantine_database',
+          userId: 2,
+          databaseId: 5,
+          databaseName: 'orders',
+          teamId: 1,
+        },
+        'database:1:orders',
+        expect.any(Function),
+      );
+    });
+
+    it('quarantines a lost database the same way (its remaining logins are revoked)', async () => {
+      current = database('lost');
+
+      await expect(sut.delete(5, regular)).resolves.toBe('quarantined');
+
+      expect(log.slice(2, 4)).toEqual(['quarantining', 'revoke all']);
+    });
+
+    it('refuses a database whose row is gone once the lock is held, changing nothing', async () => {
+      databases.findVisible.mockResolvedValue(database('ready'));
+      current = null;
+
+      await expect(sut.delete(5, regular)).rejects.toThrow(/database.*5/);
+
+      expect(databases.setStatus).not.toHaveBeenCalled();
+      expect(credentials.revokeAll).not.toHaveBeenCalled();
+    });
+
+    it('removes nothing on the second DELETE when the engine does not answer', async () => {
+      current = database('quarantined');
+      down();
+
+      await expect(sut.delete(5, dba)).rejects.toBeInstanceOf(EngineUnavailableError);
+
+      expect(databases.destroy).not.toHaveBeenCalled();
+    });
+
+    it('restores nothing when the engine does not answer', async () => {
+      current = database('quarantined');
+      down();
+
+      await expect(sut.restore(5, dba)).rejects.toBeInstanceOf(EngineUnavailableError);
+
+      expect(databases.setStatus).not.toHaveBeenCalled();
+      expect(credentials.restoreAll).not.toHaveBeenCalled();
+    });
+  });
+
+  describe('purge, the listing and the progress', () => {
+    it('lists the databases quarantined on or before now minus the retention, oldest id first', async () => {
+      rows.find.mockResolvedValue([]);
+
+      await expect(sut.purge(new Date('2026-11-27T12:00:00Z'))).resolves.toEqual({
+        purged: [],
+        failed: [],
+      });
+
+      expect(rows.find).toHaveBeenCalledWith({
+        where: { status: 'quarantined', quarantineDt: LessThanOrEqual('2026-11-20') },
+        order: { id: 'ASC' },
+      });
+    });
+
+    it('reports progress after each database, failed ones included, as a task of nobody', async () => {
+      const first = database('quarantined', 5, 'orders');
+      const second = database('quarantined', 6, 'billing');
+      rows.find.mockResolvedValue([first, second]);
+      databases.find.mockImplementation(async (id) => (id === 5 ? first : second));
+      databases.destroy.mockImplementation(async (row) => {
+        if (row.id === 5) throw new EngineUnavailableError('mysql at db1:3306 does not answer');
+      });
+      const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+      const progress: unknown[] = [];
+
+      await sut.purge(new Date('2026-11-27T12:00:00Z'), (...args) => progress.push(args));
+
+      expect(progress).toEqual([
+        [1, 2, 'orders'],
+        [2, 2, 'billing'],
+      ]);
+      expect(runner.run.mock.calls.map(([subject]) => subject)).toEqual([
+        { type: 'purge_database', userId: null, databaseId: 5, databaseName: 'orders', teamId: 1 },
+        { type: 'purge_database', userId: null, databaseId: 6, databaseName: 'billing', teamId: 1 },
+      ]);
+      warn.mockRestore();
+    });
+  });
+
+  describe('destroyAll (sample-data reset)', () => {
+    it('drops every database from its engine in id order, going on past a failure', async () => {
+      const first = database('ready', 5, 'orders');
+      const second = database('quarantined', 6, 'billing');
+      rows.find.mockResolvedValue([first, second]);
+      databases.find.mockImplementation(async (id) => (id === 5 ? first : second));
+      databases.destroy.mockImplementation(async (row) => {
+        if (row.id === 5) throw new Error('engine gone');
+        log.push(`destroy ${row.name}`);
+      });
+      const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+
+      await sut.destroyAll();
+
+      expect(rows.find).toHaveBeenCalledWith({ order: { id: 'ASC' } });
+      expect(log).toEqual([
+        'task delete_database under database:1:orders',
+        'task delete_database under database:1:billing',
+        'destroy billing',
+      ]);
+      expect(databases.ensureReachable).not.toHaveBeenCalled();
+      expect(warn).toHaveBeenCalledWith('Could not drop orders from its engine: engine gone');
+      warn.mockRestore();
     });
   });
 });

@@ -1,0 +1,71 @@
+import { AppConfig } from '@dbaas/core';
+import { DriftRepair, LifecycleReconciler } from '@dbaas/databases';
+import { DatabaseLocks } from '@dbaas/operations';
+import { BackgroundJobs, PURGE_INTERVAL_MS } from './background-jobs';
+import { QuarantineService } from './quarantine.service';
+
+describe('BackgroundJobs', () => {
+  let log: string[];
+  let jobs: BackgroundJobs;
+
+  beforeEach(() => {
+    jest.useFakeTimers();
+    log = [];
+    const locks = {
+      tryWithLock: async (key: string, work: () => Promise<unknown>) => {
+        log.push(`lock ${key}`);
+        return work();
+      },
+    };
+    jobs = new BackgroundJobs(
+      locks as unknown as DatabaseLocks,
+      { reconcileAll: async () => void log.push('reconcile') } as unknown as LifecycleReconciler,
+      { repairAll: async () => void log.push('repair drift') } as unknown as DriftRepair,
+      { purge: async () => void log.push('purge') } as unknown as QuarantineService,
+      { reconcileIntervalSeconds: 30 } as AppConfig,
+    );
+  });
+  afterEach(() => jest.useRealTimers());
+
+  it('reconciles, then repairs drift, under the reconciler lock', async () => {
+    await jobs.reconciler.tick();
+    expect(log).toEqual(['lock job:reconciler', 'reconcile', 'repair drift']);
+  });
+
+  it('purges under the purge lock', async () => {
+    await jobs.purge.tick();
+    expect(log).toEqual(['lock job:purge', 'purge']);
+  });
+
+  it('reconciles at boot and every interval, purges 5 s after boot and every hour, until shutdown', async () => {
+    jobs.onApplicationBootstrap();
+    await jest.advanceTimersByTimeAsync(0);
+    expect(log.filter((entry) => !entry.startsWith('lock'))).toEqual(['reconcile', 'repair drift']);
+
+    log = [];
+    await jest.advanceTimersByTimeAsync(4_999);
+    expect(log).toEqual([]);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(log).toEqual(['lock job:purge', 'purge']);
+
+    log = [];
+    await jest.advanceTimersByTimeAsync(25_000);
+    expect(log).toEqual(['lock job:reconciler', 'reconcile', 'repair drift']);
+
+    log = [];
+    await jest.advanceTimersByTimeAsync(PURGE_INTERVAL_MS - 30_000);
+    expect(log.filter((entry) => entry === 'purge')).toEqual(['purge']);
+    expect(log.filter((entry) => entry === 'reconcile')).toHaveLength(
+      PURGE_INTERVAL_MS / 30_000 - 1,
+    );
+
+    await jobs.onApplicationShutdown();
+    log = [];
+    await jest.advanceTimersByTimeAsync(2 * PURGE_INTERVAL_MS);
+    expect(log).toEqual([]);
+  });
+
+  it('purges every hour', () => {
+    expect(PURGE_INTERVAL_MS).toBe(3_600_000);
+  });
+});
