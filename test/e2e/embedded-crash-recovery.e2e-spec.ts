@@ -8,12 +8,12 @@ import { HttpClient } from './support/http-client';
 import { CLOSED_ADDRESS } from './support/test-stack';
 import { until } from './support/until';
 
-/** A fresh PGlite store (its initdb) is slow to open on a busy machine. */
+/** A fresh embedded store (its initdb) is slow to open on a busy machine. */
 const BOOT_MS = 120_000;
 
 /**
- * The embedded store is opened by one process: at its boot, every Idempotency-Key claim
- * and task still open belongs to a process that is gone.
+ * The embedded store is owned by one process: at its boot, every Idempotency-Key claim
+ * and task still open belongs to a process that is gone (its lease went with its server).
  */
 describe('embedded store: crash recovery of keys and tasks (e2e)', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'dbaas-embedded-crash-'));

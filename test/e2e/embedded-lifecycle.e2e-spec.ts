@@ -8,9 +8,9 @@ import { HttpClient } from './support/http-client';
 import { CLOSED_ADDRESS } from './support/test-stack';
 
 /**
- * The quick start's store (embedded PGlite, no DATABASE_URL) with a real PostgreSQL engine:
- * the hand-written SQL of the hot paths, the lifecycle states and the placement lock (a
- * mutex here, one process) run on PGlite as they do on PostgreSQL.
+ * The quick start's store (the embedded PostgreSQL, no DATABASE_URL) with a real
+ * PostgreSQL engine: the hand-written SQL of the hot paths, the lifecycle states and the
+ * placement lock run on the API's own server as they do on an external store.
  */
 describe('embedded store with a real engine (e2e)', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'dbaas-embedded-engine-'));
