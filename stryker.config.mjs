@@ -49,6 +49,8 @@ export default {
     '/reports',
     '/test/*',
     '!/test/engines',
+    // The medium specs start their store with the harness.
+    '!/test/harness',
   ],
   cleanTempDir: true,
 };
