@@ -8,4 +8,5 @@ export * from './errors/domain-errors';
 export * from './files/private-dir';
 export * from './naming/normalize-name';
 export * from './pagination';
+export * from './states/transition-table';
 export * from './testing/test-fault';
