@@ -15,7 +15,7 @@ const LIB_LAYERS = [
   ['credentials'],
   ['databases'],
   ['quarantine'],
-  ['broker', 'sample-data'],
+  ['broker', 'sample-data', 'backups'],
 ];
 const ALL_LIBS = LIB_LAYERS.flat();
 const layerOf = (lib) => LIB_LAYERS.findIndex((layer) => layer.includes(lib));

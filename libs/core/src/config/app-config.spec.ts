@@ -97,4 +97,71 @@ describe('loadConfig', () => {
       allowedOrigins: [],
     });
   });
+  describe('backup storage', () => {
+    const s3 = {
+      DBAAS_BACKUP_S3_BUCKET: 'dbaas-backups',
+      DBAAS_BACKUP_S3_ENDPOINT: 'http://127.0.0.1:9000',
+      DBAAS_BACKUP_S3_ACCESS_KEY_ID: 'key-id',
+      DBAAS_BACKUP_S3_SECRET_ACCESS_KEY: 'secret',
+    };
+
+    it('defaults to <data dir>/backups, or DBAAS_BACKUP_DIR', () => {
+      expect(loadConfig({ DBAAS_DATA_DIR: dataDir }).backupStorage).toEqual({
+        kind: 'local',
+        dir: join(dataDir, 'backups'),
+      });
+      const dir = join(dataDir, 'elsewhere');
+      expect(loadConfig({ DBAAS_DATA_DIR: dataDir, DBAAS_BACKUP_DIR: dir }).backupStorage).toEqual({
+        kind: 'local',
+        dir,
+      });
+    });
+
+    it('takes an S3-compatible bucket, path-style when an endpoint is given', () => {
+      expect(loadConfig({ DBAAS_DATA_DIR: dataDir, ...s3 }).backupStorage).toEqual({
+        kind: 's3',
+        bucket: 'dbaas-backups',
+        prefix: '',
+        endpoint: 'http://127.0.0.1:9000',
+        region: 'us-east-1',
+        accessKeyId: 'key-id',
+        secretAccessKey: 'secret',
+        forcePathStyle: true,
+      });
+      expect(
+        loadConfig({
+          DBAAS_DATA_DIR: dataDir,
+          DBAAS_BACKUP_S3_BUCKET: 'b-1',
+          DBAAS_BACKUP_S3_PREFIX: 'prod/dbaas/',
+        }).backupStorage,
+      ).toMatchObject({
+        kind: 's3',
+        prefix: 'prod/dbaas/',
+        endpoint: undefined,
+        forcePathStyle: false,
+      });
+    });
+
+    it.each([
+      [
+        { DBAAS_BACKUP_S3_ENDPOINT: 'http://s3' },
+        /DBAAS_BACKUP_S3_ENDPOINT is set but DBAAS_BACKUP_S3_BUCKET is not/,
+      ],
+      [{ ...s3, DBAAS_BACKUP_DIR: '/x' }, /not both/],
+      [{ ...s3, DBAAS_BACKUP_S3_BUCKET: 'a/b' }, /DBAAS_BACKUP_S3_BUCKET/],
+      [{ ...s3, DBAAS_BACKUP_S3_PREFIX: '../' }, /DBAAS_BACKUP_S3_PREFIX/],
+      [{ ...s3, DBAAS_BACKUP_S3_ENDPOINT: 'ftp://s3' }, /DBAAS_BACKUP_S3_ENDPOINT/],
+      [{ ...s3, DBAAS_BACKUP_S3_REGION: 'Mars 1' }, /DBAAS_BACKUP_S3_REGION/],
+      [{ ...s3, DBAAS_BACKUP_S3_SECRET_ACCESS_KEY: '' }, /both/],
+      [{ ...s3, DBAAS_BACKUP_S3_FORCE_PATH_STYLE: 'maybe' }, /DBAAS_BACKUP_S3_FORCE_PATH_STYLE/],
+    ])('stops the boot on %j', (env, message) => {
+      expect(() => loadConfig({ DBAAS_DATA_DIR: dataDir, ...env })).toThrow(message);
+    });
+
+    it('never puts the secret access key in an error', () => {
+      expect(() =>
+        loadConfig({ DBAAS_DATA_DIR: dataDir, ...s3, DBAAS_BACKUP_S3_ACCESS_KEY_ID: '' }),
+      ).toThrow(expect.objectContaining({ message: expect.not.stringContaining('secret') }));
+    });
+  });
 });

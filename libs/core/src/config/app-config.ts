@@ -44,7 +44,27 @@ export interface AppConfig {
   publicUrl?: string;
   /** Origins (`https://console.example.com`) whose browser pages may write through the API. */
   allowedOrigins: string[];
+  /** Where backup files go: a local folder (default) or an S3-compatible bucket. */
+  backupStorage: BackupStorageConfig;
 }
+
+/** `DBAAS_BACKUP_DIR`, or `DBAAS_BACKUP_S3_*` when `DBAAS_BACKUP_S3_BUCKET` is set. */
+export type BackupStorageConfig =
+  | { kind: 'local'; dir: string }
+  | {
+      kind: 's3';
+      bucket: string;
+      /** Key prefix inside the bucket (`dbaas/`), or ''. */
+      prefix: string;
+      /** An S3-compatible server's URL; undefined means AWS S3 itself. */
+      endpoint?: string;
+      region: string;
+      /** Both or neither: neither means the AWS SDK's default chain (AWS_* variables, roles). */
+      accessKeyId?: string;
+      secretAccessKey?: string;
+      /** `https://endpoint/bucket/key` instead of `https://bucket.endpoint/key` (most S3-compatible servers). */
+      forcePathStyle: boolean;
+    };
 
 /** A bad configuration value: the message is one line and names the variable. */
 export class ConfigError extends Error {
@@ -146,6 +166,67 @@ function allowedOrigins(env: Env, name: string): string[] {
   });
 }
 
+const S3_VARIABLES = [
+  'DBAAS_BACKUP_S3_PREFIX',
+  'DBAAS_BACKUP_S3_ENDPOINT',
+  'DBAAS_BACKUP_S3_REGION',
+  'DBAAS_BACKUP_S3_ACCESS_KEY_ID',
+  'DBAAS_BACKUP_S3_SECRET_ACCESS_KEY',
+  'DBAAS_BACKUP_S3_FORCE_PATH_STYLE',
+];
+
+/** DBAAS_BACKUP_DIR (default `<data dir>/backups`) or the DBAAS_BACKUP_S3_* bucket. */
+function backupStorage(env: Env, dataDir: string): BackupStorageConfig {
+  const bucket = env.DBAAS_BACKUP_S3_BUCKET?.trim();
+  if (!bucket) {
+    const stray = S3_VARIABLES.find((name) => env[name]?.trim());
+    if (stray) throw new ConfigError(`${stray} is set but DBAAS_BACKUP_S3_BUCKET is not`);
+    return {
+      kind: 'local',
+      dir: resolve(env.DBAAS_BACKUP_DIR?.trim() || join(dataDir, 'backups')),
+    };
+  }
+  if (env.DBAAS_BACKUP_DIR?.trim()) {
+    throw new ConfigError('Set DBAAS_BACKUP_DIR or DBAAS_BACKUP_S3_BUCKET, not both');
+  }
+  if (!/^[a-zA-Z0-9][a-zA-Z0-9._-]{1,253}[a-zA-Z0-9]$/.test(bucket)) {
+    throw new ConfigError(`DBAAS_BACKUP_S3_BUCKET is not a bucket name (got "${bucket}")`);
+  }
+  const prefix = env.DBAAS_BACKUP_S3_PREFIX?.trim() ?? '';
+  const folders = prefix.split('/').slice(0, -1);
+  if (
+    prefix &&
+    (!prefix.endsWith('/') ||
+      !folders.every((f) => /^[a-zA-Z0-9._-]+$/.test(f) && !/^\.+$/.test(f)))
+  ) {
+    throw new ConfigError(
+      `DBAAS_BACKUP_S3_PREFIX must be folder names ending with a slash, like dbaas/ (got "${prefix}")`,
+    );
+  }
+  const endpoint = publicUrl(env, 'DBAAS_BACKUP_S3_ENDPOINT');
+  const region = env.DBAAS_BACKUP_S3_REGION?.trim() || 'us-east-1';
+  if (!/^[a-z0-9-]{2,40}$/.test(region)) {
+    throw new ConfigError(`DBAAS_BACKUP_S3_REGION is not a region name (got "${region}")`);
+  }
+  const accessKeyId = env.DBAAS_BACKUP_S3_ACCESS_KEY_ID?.trim() || undefined;
+  const secretAccessKey = env.DBAAS_BACKUP_S3_SECRET_ACCESS_KEY?.trim() || undefined;
+  if (Boolean(accessKeyId) !== Boolean(secretAccessKey)) {
+    throw new ConfigError(
+      'Set both DBAAS_BACKUP_S3_ACCESS_KEY_ID and DBAAS_BACKUP_S3_SECRET_ACCESS_KEY, or neither',
+    );
+  }
+  return {
+    kind: 's3',
+    bucket,
+    prefix,
+    endpoint,
+    region,
+    accessKeyId,
+    secretAccessKey,
+    forcePathStyle: boolean(env, 'DBAAS_BACKUP_S3_FORCE_PATH_STYLE', Boolean(endpoint)),
+  };
+}
+
 function parseKey(raw: string, name: string): Buffer {
   const trimmed = raw.trim();
   const key = /^[0-9a-fA-F]{64}$/.test(trimmed)
@@ -214,5 +295,6 @@ export function loadConfig(env: Env = process.env): AppConfig {
     trustProxy: trustedProxies(env, 'DBAAS_TRUST_PROXY'),
     publicUrl: publicUrl(env, 'DBAAS_PUBLIC_URL'),
     allowedOrigins: allowedOrigins(env, 'DBAAS_ALLOWED_ORIGINS'),
+    backupStorage: backupStorage(env, dataDir),
   };
 }
