@@ -3,3 +3,8 @@ export * from './encryption/backup-key';
 export * from './encryption/decrypt-stream';
 export * from './encryption/encrypt-stream';
 export * from './streams/stream-meter';
+export * from './storage/backup-storage';
+export * from './storage/create-backup-storage';
+export * from './storage/local-dir.storage';
+export * from './storage/s3-bucket.storage';
+export * from './storage/storage-key';
