@@ -1,0 +1,167 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { Client } from 'pg';
+import { EngineServer, startPostgres } from '../../../../test/harness';
+import { BackupToolError } from '../backup-errors';
+import { DumpTarget } from './dump-tool';
+import { majorOfVersionNum, postgresClientDir } from './postgres-client-dir';
+import { PostgresDumpTool } from './postgres.dump-tool';
+import * as runToolModule from './run-tool';
+import { checksum, collector, failingAfter } from './tool-test-helpers';
+
+describe('PostgresDumpTool on a real server', () => {
+  let server: EngineServer;
+  let target: DumpTarget;
+  const sut = new PostgresDumpTool();
+
+  const query = async <T = any>(database: string, sql: string): Promise<T[]> => {
+    const client = new Client({
+      connectionString: server.url.replace(/\/postgres$/, `/${database}`),
+    });
+    await client.connect();
+    try {
+      return (await client.query(sql)).rows as T[];
+    } finally {
+      await client.end();
+    }
+  };
+  /** Every row of both tables, and the sequence's position. */
+  const contents = async (database: string) =>
+    checksum({
+      items: await query(database, 'SELECT * FROM items ORDER BY id'),
+      notes: await query(database, 'SELECT * FROM notes ORDER BY id'),
+      next: await query(database, 'SELECT last_value FROM items_id_seq'),
+    });
+  const dump = async (database: string) => {
+    const out = collector();
+    await sut.dump(target, database, out.stream);
+    return out.bytes();
+  };
+
+  beforeAll(async () => {
+    server = await startPostgres();
+    target = {
+      host: server.host,
+      port: server.port,
+      adminUser: server.adminUser,
+      adminPassword: server.adminPassword,
+    };
+    await query('postgres', 'CREATE ROLE shop_owner NOLOGIN');
+    await query('postgres', 'CREATE DATABASE shop OWNER shop_owner');
+    await query(
+      'shop',
+      'SET ROLE shop_owner; CREATE TABLE items (id serial PRIMARY KEY, name text, price numeric(10,2), data bytea, tags text[], at timestamptz)',
+    );
+    await query('shop', 'SET ROLE shop_owner; CREATE TABLE notes (id int PRIMARY KEY, body jsonb)');
+    await query(
+      'shop',
+      `INSERT INTO items (name, price, data, tags, at)
+       SELECT 'item ' || i || ' é 🙂', i * 1.5, decode(md5(i::text), 'hex'), ARRAY['a' || i, NULL], '2026-01-01'::timestamptz + i * interval '1 minute'
+       FROM generate_series(1, 5000) i`,
+    );
+    await query(
+      'shop',
+      `INSERT INTO notes SELECT i, jsonb_build_object('n', i) FROM generate_series(1, 100) i`,
+    );
+    await query('shop', 'INSERT INTO items (name) VALUES (NULL)');
+  });
+  afterAll(() => server?.destroy());
+
+  it('dumps with the client of the server major version, and restores in place exactly', async () => {
+    expect(await sut.clientFor(target, 'shop')).toBe('/usr/lib/postgresql/15/bin');
+    const before = await contents('shop');
+    const dumped = await dump('shop');
+    expect(dumped.subarray(0, 5).toString()).toBe('PGDMP'); // the custom format
+
+    await query('shop', "UPDATE items SET name = 'changed' WHERE id % 3 = 0");
+    await query('shop', 'DELETE FROM items WHERE id > 4000');
+    await query('shop', 'DROP TABLE notes');
+    await query('shop', "SELECT nextval('items_id_seq')");
+    expect(await query('shop', 'SELECT 1 FROM pg_tables WHERE tablename = $$notes$$')).toEqual([]);
+
+    await sut.restore(target, 'shop', Readable.from([dumped]));
+    expect(await contents('shop')).toBe(before);
+  });
+
+  it('restores into another database, owned by its own owner role (a clone)', async () => {
+    const dumped = await dump('shop');
+    await query('postgres', 'CREATE ROLE copy_owner NOLOGIN');
+    await query('postgres', 'CREATE DATABASE shop_copy OWNER copy_owner');
+
+    await sut.restore(target, 'shop_copy', Readable.from([dumped]), { owner: 'copy_owner' });
+
+    expect(await contents('shop_copy')).toBe(await contents('shop'));
+    const owners = await query(
+      'shop_copy',
+      "SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'",
+    );
+    expect(owners).toEqual([{ tableowner: 'copy_owner' }]);
+  });
+
+  it('leaves the database as it was when the backup fails midway (one transaction)', async () => {
+    const dumped = await dump('shop');
+    await query('shop', "UPDATE items SET name = 'after the backup' WHERE id = 1");
+    const current = await contents('shop');
+
+    const cut = failingAfter(dumped.subarray(0, Math.floor(dumped.length * 0.8)));
+    await expect(sut.restore(target, 'shop', cut)).rejects.toThrow('fails authentication');
+    expect(await contents('shop')).toBe(current);
+
+    // A file cut short without an error from the decryption: pg_restore refuses it itself.
+    const truncated = Readable.from([dumped.subarray(0, Math.floor(dumped.length * 0.8))]);
+    await expect(sut.restore(target, 'shop', truncated)).rejects.toThrow(BackupToolError);
+    expect(await contents('shop')).toBe(current);
+  });
+
+  it('gives the password through the environment only, and says what failed', async () => {
+    const runs = jest.spyOn(runToolModule, 'runTool');
+    try {
+      await dump('shop');
+      await sut.restore(target, 'shop', Readable.from([await dump('shop')]));
+      expect(runs).toHaveBeenCalledTimes(3);
+      for (const [run] of runs.mock.calls) {
+        expect(JSON.stringify([run.command, run.args])).not.toContain(server.adminPassword);
+        expect(run.env.PGPASSWORD).toBe(server.adminPassword);
+      }
+    } finally {
+      runs.mockRestore();
+    }
+    const out = collector();
+    await expect(sut.dump(target, 'no_such_db', out.stream)).rejects.toThrow(/no_such_db/);
+    expect(out.stream.destroyed).toBe(true);
+    const error = await sut
+      .dump({ ...target, adminPassword: 'wrong' }, 'shop', collector().stream)
+      .catch((e: unknown) => e as Error);
+    expect(error.message).toMatch(/password authentication failed/);
+  });
+});
+
+describe('postgresClientDir', () => {
+  let root: string;
+  beforeAll(() => {
+    root = mkdtempSync(join(tmpdir(), 'dbaas-pg-clients-'));
+    for (const major of ['13', '15', '16']) {
+      mkdirSync(join(root, major, 'bin'), { recursive: true });
+      writeFileSync(join(root, major, 'bin', 'pg_dump'), '');
+    }
+    mkdirSync(join(root, '17', 'bin'), { recursive: true }); // server only, no client
+  });
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it('takes the server major version, else the nearest newer client, never an older one', () => {
+    expect(postgresClientDir(root, 15)).toBe(join(root, '15', 'bin'));
+    expect(postgresClientDir(root, 14)).toBe(join(root, '15', 'bin'));
+    expect(postgresClientDir(root, 12)).toBe(join(root, '13', 'bin'));
+    expect(() => postgresClientDir(root, 17)).toThrow(
+      /No pg_dump for PostgreSQL 17 .*postgresql-client-17/,
+    );
+  });
+
+  it('reads the major version from server_version_num', () => {
+    expect(majorOfVersionNum('150020')).toBe(15);
+    expect(majorOfVersionNum('90624')).toBe(9);
+    expect(() => majorOfVersionNum('x')).toThrow();
+  });
+});

@@ -1,0 +1,132 @@
+import { Readable, Writable } from 'node:stream';
+import Redis from 'ioredis';
+import { assertPlainName, DumpTarget, DumpTool, holdErrors } from './dump-tool';
+import { decodeRecords, encodeEnd, encodeHeader, encodeRecord, RedisRecord } from './redis-records';
+
+const SCAN_COUNT = 1000;
+const RESTORE_BATCH = 500;
+
+/**
+ * Redis: a database is the key prefix `name:`. A dump is every key of the prefix (SCAN
+ * MATCH, then DUMP and PTTL in pipelined batches) as records without the prefix (see
+ * redis-records.ts); a restore is RESTORE … REPLACE of each under the target's prefix, so
+ * restoring into another name rewrites the prefix (a clone). Keys keep the time to live
+ * they had left when dumped. SCAN is not a snapshot: a key written during the dump may or
+ * may not be in it.
+ */
+export class RedisDumpTool implements DumpTool {
+  async dump(target: DumpTarget, database: string, out: Writable): Promise<void> {
+    const prefix = `${assertPlainName(database)}:`;
+    const redis = await connect(target);
+    try {
+      let count = 0;
+      await write(out, encodeHeader());
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scanBuffer(
+          cursor,
+          'MATCH',
+          `${globEscape(prefix)}*`,
+          'COUNT',
+          SCAN_COUNT,
+        );
+        cursor = next.toString();
+        for (const record of await this.read(redis, keys)) {
+          await write(out, encodeRecord({ ...record, key: record.key.subarray(prefix.length) }));
+          count++;
+        }
+      } while (cursor !== '0');
+      await write(out, encodeEnd(count));
+      out.end();
+    } catch (error) {
+      out.destroy(error as Error);
+      throw error;
+    } finally {
+      redis.disconnect();
+    }
+  }
+
+  async restore(target: DumpTarget, database: string, input: Readable): Promise<void> {
+    holdErrors(input);
+    const prefix = Buffer.from(`${assertPlainName(database)}:`);
+    const redis = await connect(target);
+    try {
+      let batch = redis.pipeline();
+      for await (const record of decodeRecords(input)) {
+        batch.restore(Buffer.concat([prefix, record.key]), record.ttlMs, record.value, 'REPLACE');
+        if (batch.length >= RESTORE_BATCH) {
+          await run(batch);
+          batch = redis.pipeline();
+        }
+      }
+      await run(batch);
+    } catch (error) {
+      input.destroy();
+      throw error;
+    } finally {
+      redis.disconnect();
+    }
+  }
+
+  /** DUMP and PTTL of a batch of keys; keys gone meanwhile are left out. */
+  private async read(redis: Redis, keys: Buffer[]): Promise<RedisRecord[]> {
+    if (keys.length === 0) return [];
+    const batch = redis.pipeline();
+    for (const key of keys) batch.dumpBuffer(key).pttl(key);
+    const replies = await run(batch);
+    const records: RedisRecord[] = [];
+    keys.forEach((key, i) => {
+      const value = replies[2 * i] as Buffer | null;
+      const pttl = replies[2 * i + 1] as number;
+      if (value === null || pttl === -2) return;
+      records.push({ key, value, ttlMs: pttl > 0 ? pttl : 0 });
+    });
+    return records;
+  }
+}
+
+async function connect(target: DumpTarget): Promise<Redis> {
+  const redis = new Redis({
+    host: target.host,
+    port: target.port,
+    username: target.adminUser,
+    password: target.adminPassword,
+    lazyConnect: true,
+    connectTimeout: 10_000,
+    maxRetriesPerRequest: 1,
+    retryStrategy: () => null,
+  });
+  redis.on('error', () => undefined); // failures reach the caller through the commands
+  await redis.connect();
+  return redis;
+}
+
+/** Runs a pipeline; the first error of any command fails the whole. */
+async function run(batch: ReturnType<Redis['pipeline']>): Promise<unknown[]> {
+  if (batch.length === 0) return [];
+  const replies = (await batch.exec()) ?? [];
+  return replies.map(([error, reply]) => {
+    if (error) throw error;
+    return reply;
+  });
+}
+
+/** Honours backpressure: waits for `drain` when the stream's buffer is full. */
+async function write(out: Writable, bytes: Buffer): Promise<void> {
+  if (out.destroyed) throw new Error('The dump output was closed before the end');
+  if (out.write(bytes)) return;
+  await new Promise<void>((resolve, reject) => {
+    const done = (error?: Error) => {
+      out.off('drain', onDrain).off('close', onClose).off('error', done);
+      if (error) reject(error);
+      else resolve();
+    };
+    const onDrain = () => done();
+    const onClose = () => done(new Error('The dump output was closed before the end'));
+    out.on('drain', onDrain).on('close', onClose).on('error', done);
+  });
+}
+
+function globEscape(text: string): string {
+  return text.replace(/[*?[\]\\]/g, '\\$&');
+}

@@ -1,0 +1,98 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough, Readable, Writable } from 'node:stream';
+import { BackupToolError } from '../backup-errors';
+import { runTool, ToolRun } from './run-tool';
+
+const sh = (script: string, extra: Partial<ToolRun> = {}) =>
+  runTool({
+    name: 'tool',
+    command: '/bin/sh',
+    args: ['-c', script],
+    env: {},
+    secrets: [],
+    ...extra,
+  });
+
+function collector() {
+  const parts: Buffer[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      parts.push(chunk);
+      done();
+    },
+  });
+  return { stream, text: () => Buffer.concat(parts).toString() };
+}
+
+describe('runTool', () => {
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'dbaas-run-tool-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('streams stdout into the output and ends it on success', async () => {
+    const out = collector();
+    await sh('printf "dump bytes"', { output: out.stream });
+    expect(out.text()).toBe('dump bytes');
+    expect(out.stream.writableEnded).toBe(true);
+  });
+
+  it('feeds the input to stdin', async () => {
+    await sh(`cat > ${dir}/in`, { input: Readable.from([Buffer.from('a'), Buffer.from('b')]) });
+    expect(readFileSync(join(dir, 'in'), 'utf8')).toBe('ab');
+  });
+
+  it('fails with the exit status and stderr, secrets redacted, and destroys the output', async () => {
+    const out = collector();
+    const error = await sh('printf partial; echo "login with s3cret-pass refused" >&2; exit 3', {
+      env: { PASSWORD: 's3cret-pass' },
+      secrets: ['s3cret-pass'],
+      output: out.stream,
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BackupToolError);
+    expect((error as Error).message).toBe(
+      'tool failed (exit code 3): login with [redacted] refused',
+    );
+    expect(out.stream.destroyed).toBe(true);
+    expect(out.stream.writableEnded).toBe(false); // never looks like a complete dump
+  });
+
+  it('names a missing binary', async () => {
+    await expect(
+      runTool({ name: 'pg_dump', command: `${dir}/nope`, args: [], env: {}, secrets: [] }),
+    ).rejects.toThrow(/pg_dump could not start: spawn .* ENOENT/);
+  });
+
+  it('passes on nothing of the API environment, only what it is given', async () => {
+    process.env.DBAAS_SECRET_KEY = 'ab'.repeat(32);
+    try {
+      const out = collector();
+      await sh('echo "${DBAAS_SECRET_KEY:-none} $GIVEN"', {
+        env: { GIVEN: 'yes' },
+        output: out.stream,
+      });
+      expect(out.text()).toBe('none yes\n');
+    } finally {
+      delete process.env.DBAAS_SECRET_KEY;
+    }
+  });
+
+  it('kills the tool before it sees the end of an input that failed', async () => {
+    const input = new PassThrough();
+    // The tool would report success on a clean end of input: it must never get there.
+    const running = sh(`cat > ${dir}/in && touch ${dir}/finished`, { input });
+    input.write('first half');
+    await new Promise((resolve) => setImmediate(resolve));
+    input.destroy(new Error('backup chunk 3 fails authentication'));
+    await expect(running).rejects.toThrow('backup chunk 3 fails authentication');
+    expect(existsSync(join(dir, 'finished'))).toBe(false);
+  });
+
+  it('stops the tool when the output fails', async () => {
+    const out = new PassThrough();
+    const running = sh('yes dump', { output: out });
+    out.destroy(new Error('storage is full'));
+    await expect(running).rejects.toThrow('storage is full');
+  });
+});
