@@ -44,7 +44,12 @@ export class MariaDbDumpTool implements DumpTool {
     await runTool({
       name: 'mariadb',
       command: this.binaries.client,
-      args: [...connectionArgs(target), '--binary-mode', `--database=${assertPlainName(database)}`],
+      args: [
+        ...connectionArgs(target),
+        '--connect-timeout=10',
+        '--binary-mode',
+        `--database=${assertPlainName(database)}`,
+      ],
       env: { MYSQL_PWD: target.adminPassword },
       secrets: [target.adminPassword],
       input: holdErrors(input),
@@ -61,6 +66,5 @@ function connectionArgs(target: DumpTarget): string[] {
     `--user=${target.adminUser}`,
     '--default-character-set=utf8mb4',
     '--max-allowed-packet=1G',
-    '--connect-timeout=10',
   ];
 }

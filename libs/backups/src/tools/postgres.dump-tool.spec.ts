@@ -131,10 +131,9 @@ describe('PostgresDumpTool on a real server', () => {
     const out = collector();
     await expect(sut.dump(target, 'no_such_db', out.stream)).rejects.toThrow(/no_such_db/);
     expect(out.stream.destroyed).toBe(true);
-    const error = await sut
-      .dump({ ...target, adminPassword: 'wrong' }, 'shop', collector().stream)
-      .catch((e: unknown) => e as Error);
-    expect(error.message).toMatch(/password authentication failed/);
+    await expect(
+      sut.dump({ ...target, adminPassword: 'wrong' }, 'shop', collector().stream),
+    ).rejects.toThrow(/password authentication failed/);
   });
 });
 

@@ -16,9 +16,10 @@ const RESTORE_BATCH = 500;
  */
 export class RedisDumpTool implements DumpTool {
   async dump(target: DumpTarget, database: string, out: Writable): Promise<void> {
-    const prefix = `${assertPlainName(database)}:`;
-    const redis = await connect(target);
+    let redis: Redis | undefined;
     try {
+      const prefix = `${assertPlainName(database)}:`;
+      redis = await connect(target);
       let count = 0;
       await write(out, encodeHeader());
       let cursor = '0';
@@ -42,15 +43,16 @@ export class RedisDumpTool implements DumpTool {
       out.destroy(error as Error);
       throw error;
     } finally {
-      redis.disconnect();
+      redis?.disconnect();
     }
   }
 
   async restore(target: DumpTarget, database: string, input: Readable): Promise<void> {
     holdErrors(input);
-    const prefix = Buffer.from(`${assertPlainName(database)}:`);
-    const redis = await connect(target);
+    let redis: Redis | undefined;
     try {
+      const prefix = Buffer.from(`${assertPlainName(database)}:`);
+      redis = await connect(target);
       let batch = redis.pipeline();
       for await (const record of decodeRecords(input)) {
         batch.restore(Buffer.concat([prefix, record.key]), record.ttlMs, record.value, 'REPLACE');
@@ -64,7 +66,7 @@ export class RedisDumpTool implements DumpTool {
       input.destroy();
       throw error;
     } finally {
-      redis.disconnect();
+      redis?.disconnect();
     }
   }
 
@@ -96,8 +98,14 @@ async function connect(target: DumpTarget): Promise<Redis> {
     maxRetriesPerRequest: 1,
     retryStrategy: () => null,
   });
-  redis.on('error', () => undefined); // failures reach the caller through the commands
-  await redis.connect();
+  let refused: Error | undefined;
+  redis.on('error', (error: Error) => (refused ??= error)); // later failures reach the commands
+  try {
+    await redis.connect();
+  } catch (error) {
+    redis.disconnect();
+    throw refused ?? error; // WRONGPASS says more than "Connection is closed"
+  }
   return redis;
 }
 

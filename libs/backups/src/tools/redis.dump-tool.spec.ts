@@ -1,0 +1,127 @@
+import { Readable } from 'node:stream';
+import Redis from 'ioredis';
+import { EngineServer, startRedis } from '../../../../test/harness';
+import { BackupCorruptError } from '../backup-errors';
+import { DumpTarget } from './dump-tool';
+import { encodeEnd, encodeHeader, encodeRecord } from './redis-records';
+import { RedisDumpTool } from './redis.dump-tool';
+import { checksum, collector, failingAfter } from './tool-test-helpers';
+
+const HOUR_MS = 3_600_000;
+
+describe('RedisDumpTool on a real server', () => {
+  let server: EngineServer;
+  let target: DumpTarget;
+  let redis: Redis;
+  const sut = new RedisDumpTool();
+
+  /** The keys of a prefix (without it), their DUMP payloads and whether they expire. */
+  const contents = async (prefix: string) => {
+    const keys = (await redis.keysBuffer(`${prefix}:*`)).sort(Buffer.compare);
+    const entries = [];
+    for (const key of keys) {
+      entries.push({
+        key: key.subarray(prefix.length + 1).toString('hex'),
+        value: (await redis.dumpBuffer(key)).toString('hex'),
+        expires: (await redis.pttl(key)) > 0,
+      });
+    }
+    return checksum(entries);
+  };
+  const dump = async (database: string) => {
+    const out = collector();
+    await sut.dump(target, database, out.stream);
+    return out.bytes();
+  };
+
+  beforeAll(async () => {
+    server = await startRedis();
+    target = {
+      host: server.host,
+      port: server.port,
+      adminUser: server.adminUser,
+      adminPassword: server.adminPassword,
+    };
+    redis = new Redis(server.url);
+    const batch = redis.pipeline();
+    for (let i = 0; i < 3000; i++) batch.set(`shop:item:${i}`, `value ${i} é 🙂`);
+    batch.set(Buffer.from('shop:bin\x00\xff', 'latin1'), Buffer.from([0, 1, 2, 255]));
+    batch.hset('shop:hash', { a: '1', b: '2' });
+    batch.rpush('shop:list', 'x', 'y', 'z');
+    batch.sadd('shop:set', 'p', 'q');
+    batch.zadd('shop:zset', 1, 'one', 2, 'two');
+    batch.xadd('shop:stream', '1-1', 'field', 'value');
+    batch.set('shop:session', 'expires', 'PX', HOUR_MS);
+    batch.hset('shop:cart', { n: '3' });
+    batch.pexpire('shop:cart', 2 * HOUR_MS);
+    batch.set('other:item:1', 'not ours');
+    batch.set('shopping:item:1', 'not ours either'); // shares the letters, not the prefix
+    await batch.exec();
+  });
+  afterAll(async () => {
+    redis?.disconnect();
+    await server?.destroy();
+  });
+
+  it('dumps every key of the prefix and restores them in place exactly, with their TTLs', async () => {
+    const before = await contents('shop');
+    const dumped = await dump('shop');
+    expect(dumped.includes(Buffer.from('not ours'))).toBe(false);
+
+    await redis.set('shop:item:1', 'changed');
+    await redis.del('shop:item:2', 'shop:hash', 'shop:session');
+    await redis.persist('shop:cart');
+    await redis.rpush('shop:list', 'more');
+
+    await sut.restore(target, 'shop', Readable.from([dumped]));
+
+    expect(await contents('shop')).toBe(before);
+    expect(await redis.pttl('shop:item:1')).toBe(-1);
+    expect(await redis.pttl('shop:session')).toBeGreaterThan(HOUR_MS - 60_000);
+    expect(await redis.pttl('shop:session')).toBeLessThanOrEqual(HOUR_MS);
+    expect(await redis.pttl('shop:cart')).toBeGreaterThan(2 * HOUR_MS - 60_000);
+    expect(await redis.get('other:item:1')).toBe('not ours');
+  });
+
+  it('restores into another prefix (a clone), leaving the source and the others alone', async () => {
+    const dumped = await dump('shop');
+    await sut.restore(target, 'shop_copy', Readable.from([dumped]));
+
+    expect(await contents('shop_copy')).toBe(await contents('shop'));
+    const shopKeys = (await redis.keys('shop:*')).length;
+    expect(shopKeys).toBe(3008);
+    expect(await redis.dbsize()).toBe(2 * shopKeys + 2);
+    expect(await redis.pttl('shop_copy:session')).toBeGreaterThan(HOUR_MS - 60_000);
+    await redis.set('shop_copy:item:1', 'clone only');
+    expect(await redis.get('shop:item:1')).toBe('value 1 é 🙂');
+  });
+
+  it('refuses a stream that is cut, foreign or failing', async () => {
+    const dumped = await dump('shop');
+    await expect(
+      sut.restore(target, 'shop', Readable.from([dumped.subarray(0, dumped.length - 5)])),
+    ).rejects.toThrow(/ends in the middle of a record/);
+    const noEnd = Buffer.concat([
+      encodeHeader(),
+      encodeRecord({ key: Buffer.from('a'), ttlMs: 0, value: Buffer.alloc(3) }),
+    ]);
+    await expect(sut.restore(target, 'x', Readable.from([noEnd]))).rejects.toThrow(
+      BackupCorruptError,
+    );
+    const wrongCount = Buffer.concat([encodeHeader(), encodeEnd(2)]);
+    await expect(sut.restore(target, 'x', Readable.from([wrongCount]))).rejects.toThrow(
+      /has 0 records, not 2/,
+    );
+    await expect(
+      sut.restore(target, 'x', Readable.from([Buffer.from('PGDMP....')])),
+    ).rejects.toThrow(/Not a Redis backup stream/);
+    await expect(sut.restore(target, 'x', failingAfter(dumped.subarray(0, 100)))).rejects.toThrow(
+      'fails authentication',
+    );
+    const out = collector();
+    await expect(
+      sut.dump({ ...target, adminPassword: 'wrong' }, 'shop', out.stream),
+    ).rejects.toThrow(/WRONGPASS/);
+    expect(out.stream.destroyed).toBe(true);
+  });
+});
