@@ -1,0 +1,76 @@
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { DecryptStream } from './encryption/decrypt-stream';
+import { EncryptStream } from './encryption/encrypt-stream';
+import { BackupKey } from './encryption/backup-key';
+import { BackupStorage } from './storage/backup-storage';
+import { Sha256Check } from './streams/sha256-check';
+import { StreamMeter } from './streams/stream-meter';
+
+/** What the backup record keeps of a stored file. */
+export interface SavedBackupFile {
+  /** Bytes stored (sealed): what the storage holds. */
+  sizeInBytes: number;
+  /** SHA-256 (hex) of the stored bytes. */
+  sha256: string;
+}
+
+/**
+ * Backup files as the operations see them: plaintext in and out, sealed (AES-256-GCM in
+ * chunks) and hashed on the way, stored by the configured storage. Nothing holds a whole
+ * file: each step streams, with backpressure from the storage down to the dump tool.
+ */
+export class BackupFiles {
+  constructor(
+    private readonly storage: BackupStorage,
+    private readonly key: BackupKey,
+  ) {}
+
+  get location(): string {
+    return this.storage.location;
+  }
+
+  /**
+   * Stores what `produce` writes (a dump tool writing its dump) under `fileKey`. When
+   * anything fails (the tool, the sealing, the storage), nothing is left under the key and
+   * the first cause is thrown.
+   */
+  async save(fileKey: string, produce: (out: Writable) => Promise<void>): Promise<SavedBackupFile> {
+    const encrypt = new EncryptStream(this.key);
+    const meter = new StreamMeter();
+    const sealing = pipeline(encrypt, meter);
+    const storing = this.storage.write(fileKey, meter);
+    const producing = produce(encrypt).catch((error: Error) => {
+      encrypt.destroy(error);
+      throw error;
+    });
+    const [produced, sealed, stored] = await Promise.allSettled([producing, sealing, storing]);
+    const failure = [produced, stored, sealed].find((result) => result.status === 'rejected');
+    if (failure) {
+      if (stored.status === 'fulfilled') await this.storage.delete(fileKey);
+      throw failure.reason;
+    }
+    return { sizeInBytes: meter.bytes, sha256: meter.sha256() };
+  }
+
+  /**
+   * The plaintext of a stored file, as a stream for a restore tool. It ends only if every
+   * chunk authenticated and the stored bytes hash to `sha256`; otherwise it fails with a
+   * BackupCorruptError (BackupFileNotFoundError when there is no file).
+   */
+  async open(fileKey: string, sha256: string): Promise<Readable> {
+    const stored = await this.storage.read(fileKey);
+    const decrypt = new DecryptStream(this.key);
+    // Errors reach the reader: pipeline destroys `decrypt` with them.
+    pipeline(stored, new Sha256Check(sha256), decrypt).catch(() => undefined);
+    return decrypt;
+  }
+
+  delete(fileKey: string): Promise<void> {
+    return this.storage.delete(fileKey);
+  }
+
+  exists(fileKey: string): Promise<boolean> {
+    return this.storage.exists(fileKey);
+  }
+}
