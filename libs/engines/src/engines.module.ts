@@ -1,6 +1,5 @@
-import { InfraEntity } from '@dbaas/persistence';
+import { CatalogModule } from '@dbaas/catalog';
 import { Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import { EngineMetrics } from './engine-metrics';
 import { EngineProvider } from './engine-provider';
 import { EngineRegistry } from './engine-registry';
@@ -31,7 +30,7 @@ export function createEngineProviders(): EngineProvider[] {
  * handler closes the app), and times every engine operation through EngineMetrics.
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([InfraEntity])],
+  imports: [CatalogModule],
   providers: [
     { provide: ENGINE_PROVIDERS, useFactory: createEngineProviders },
     EngineMetrics,
