@@ -9,7 +9,7 @@ import { QuarantineModule } from '@dbaas/quarantine';
 import { PersistenceModule } from '@dbaas/persistence';
 import { SampleDataModule } from '@dbaas/sample-data';
 import { DynamicModule, Module } from '@nestjs/common';
-import { IdempotencyService } from './idempotency/idempotency.service';
+import { IdempotencyModule } from './idempotency/idempotency.module';
 import { CredentialController } from './credentials/credential.controller';
 import { DatabaseController } from './databases/database.controller';
 import { InfraStatusService } from './catalog/infra-status.service';
@@ -51,9 +51,10 @@ export class AppModule {
         DatabasesModule,
         QuarantineModule.forRoot({ withBackgroundJobs: true }),
         ObservabilityModule,
+        IdempotencyModule,
       ],
       controllers: API_CONTROLLERS,
-      providers: [DbaGuard, ...BROKER_PROVIDERS, InfraStatusService, IdempotencyService],
+      providers: [DbaGuard, ...BROKER_PROVIDERS, InfraStatusService],
     };
   }
 }
