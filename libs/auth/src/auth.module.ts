@@ -24,6 +24,6 @@ import { UsersService } from './users.service';
     UsersService,
     TeamsService,
   ],
-  exports: [AccessPolicy, AuthService, UsersService, TeamsService],
+  exports: [AccessPolicy, AuthService, UsersService, TeamsService, UserRepository, TeamRepository],
 })
 export class AuthModule {}
