@@ -29,7 +29,7 @@ class FakeProvider extends BaseEngineProvider<Run> {
   protected readonly multiHostUrl = true;
 
   /** What acquireAdmin does next: hand out `run`, or throw this. */
-  connectError: unknown = null;
+  connectError: Error | null = null;
   run: jest.MockedFunction<Run> = jest.fn(async (statement: string) => `ran ${statement}`);
   released: unknown[] = [];
   created: UserSpec[] = [];
