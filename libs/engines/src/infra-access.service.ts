@@ -2,7 +2,7 @@ import { InfraRepository } from '@dbaas/catalog';
 import { SecretBox } from '@dbaas/core';
 import { InfraEntity } from '@dbaas/persistence';
 import { Injectable } from '@nestjs/common';
-import { EngineProvider, EngineTypeName, InfraTarget } from './engine-provider';
+import { EngineProvider, InfraTarget } from './engine-provider';
 import { EngineRegistry } from './engine-registry';
 
 /** An infra ready to talk to: its provider and its decrypted admin login. */
@@ -61,14 +61,14 @@ export class InfraAccess {
 
   /** The provider for an engine type name, without an infra (name rules, limits). */
   providerFor(engineType: string): EngineProvider {
-    return this.registry.get(engineType as EngineTypeName);
+    return this.registry.get(engineType);
   }
 
   private async lookUp(infraId: number): Promise<ConnectedInfra> {
     const infra = await this.infras.findForEngineAccess(infraId);
     return {
       infra,
-      provider: this.registry.get(infra.engine.engineType.name as EngineTypeName),
+      provider: this.registry.get(infra.engine.engineType.name),
       target: {
         id: infra.id,
         addresses: infra.addresses,
