@@ -4,6 +4,7 @@ import { Module } from '@nestjs/common';
 import { ReadinessService } from '../health/readiness.service';
 import { StorePingRepository } from '../health/store-ping.repository';
 import { MetricsController } from './metrics.controller';
+import { InventoryRepository } from './inventory.repository';
 import { MetricsService } from './metrics.service';
 
 /**
@@ -13,7 +14,7 @@ import { MetricsService } from './metrics.service';
 @Module({
   imports: [CatalogModule, EnginesModule],
   controllers: [MetricsController],
-  providers: [MetricsService, ReadinessService, StorePingRepository],
+  providers: [MetricsService, InventoryRepository, ReadinessService, StorePingRepository],
   exports: [MetricsService, ReadinessService],
 })
 export class ObservabilityModule {}
