@@ -37,11 +37,6 @@ export class TeamRepository {
     return row ? toTeam(row) : null;
   }
 
-  async findByName(name: string): Promise<Team | null> {
-    const row = await this.teams.findOne({ where: { name }, relations: { users: true } });
-    return row ? toTeam(row) : null;
-  }
-
   /** Inserts the team with its members; answers its id (409 on a taken name). */
   async insert(values: TeamWrite): Promise<number> {
     const saved = await translateStoreErrors('team', () =>

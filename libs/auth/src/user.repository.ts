@@ -53,11 +53,6 @@ export class UserRepository {
     return row ? toUser(row) : null;
   }
 
-  async findByUsername(username: string): Promise<User | null> {
-    const row = await this.users.findOne({ where: { username }, relations: { teams: true } });
-    return row ? toUser(row) : null;
-  }
-
   /**
    * The user, hash and team ids for a login. Every authenticated request runs this: one
    * hand-written statement, no query builder.
