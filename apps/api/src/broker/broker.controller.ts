@@ -1,5 +1,14 @@
 import { Authenticated, AuthenticatedUser, CurrentUser } from '@dbaas/auth';
 import {
+  BindingService,
+  BrokerCall,
+  BrokerCatalog,
+  DeprovisioningService,
+  InstanceStatusService,
+  LastOperation,
+  ProvisioningService,
+} from '@dbaas/broker';
+import {
   applyDecorators,
   Body,
   Controller,
@@ -26,21 +35,24 @@ import {
 } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
 import { ERROR_DOCS, errorHeaders } from '../http/api-docs.decorators';
-import { BrokerCatalog } from './broker-catalog.service';
 import { BrokerErrorFilter, codeFor } from './broker-errors';
+import {
+  CreateServiceBindingDto,
+  CreateServiceInstanceDto,
+  toBindRequest,
+  toProvisionRequest,
+} from './broker-requests.dto';
 import {
   BrokerEmptyDto,
   BrokerErrorDto,
   CatalogDto,
-  CreateServiceBindingDto,
-  CreateServiceInstanceDto,
   LastOperationDto,
   ServiceBindingDto,
   ServiceInstanceDto,
   ServiceInstanceOperationDto,
-} from './broker.dto';
+} from './broker-responses.dto';
 import { BrokerGuard } from './broker.guard';
-import { BrokerAnswer, BrokerCall, BrokerService, describeOrigin } from './broker.service';
+import { describeOrigin } from './originating-identity';
 
 const ORIGIN_HEADER = 'x-broker-api-originating-identity';
 
@@ -140,8 +152,11 @@ const accepts = (value: string | undefined) => value === 'true';
 @Controller('v2')
 export class BrokerController {
   constructor(
-    private readonly broker: BrokerService,
     private readonly catalog: BrokerCatalog,
+    private readonly provisioning: ProvisioningService,
+    private readonly deprovisioning: DeprovisioningService,
+    private readonly instances: InstanceStatusService,
+    private readonly bindings: BindingService,
   ) {}
 
   @Get('catalog')
@@ -185,15 +200,18 @@ export class BrokerController {
   async provision(
     @Param('instance_id') instanceId: string,
     @Query('accepts_incomplete') acceptsIncomplete: string | undefined,
-    @Body() body: unknown,
+    @Body() body: CreateServiceInstanceDto,
     @CurrentUser() user: AuthenticatedUser,
     @Headers(ORIGIN_HEADER) origin: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    return send(
-      reply,
-      await this.broker.provision(instanceId, body, call(user, origin, acceptsIncomplete)),
+    const outcome = await this.provisioning.provision(
+      instanceId,
+      toProvisionRequest(body),
+      call(user, origin, acceptsIncomplete),
     );
+    if (outcome.kind === 'accepted') return send(reply, 202, { operation: outcome.operation });
+    return send(reply, outcome.kind === 'provisioned' ? 201 : 200, { metadata: outcome.metadata });
   }
 
   @Get('service_instances/:instance_id')
@@ -204,9 +222,14 @@ export class BrokerController {
   async fetchInstance(
     @Param('instance_id') instanceId: string,
     @CurrentUser() user: AuthenticatedUser,
-    @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    return send(reply, await this.broker.fetchInstance(instanceId, user));
+    const instance = await this.instances.fetch(instanceId, user);
+    return {
+      service_id: instance.serviceId,
+      plan_id: instance.planId,
+      parameters: instance.parameters,
+      metadata: instance.metadata,
+    };
   }
 
   @Delete('service_instances/:instance_id')
@@ -246,11 +269,13 @@ export class BrokerController {
     @Headers(ORIGIN_HEADER) origin: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    const query = { service_id: serviceId, plan_id: planId };
-    return send(
-      reply,
-      await this.broker.deprovision(instanceId, query, call(user, origin, acceptsIncomplete)),
+    const outcome = await this.deprovisioning.deprovision(
+      instanceId,
+      { serviceId, planId },
+      call(user, origin, acceptsIncomplete),
     );
+    if (outcome.kind === 'accepted') return send(reply, 202, { operation: outcome.operation });
+    return send(reply, 200, {});
   }
 
   @Get('service_instances/:instance_id/last_operation')
@@ -285,14 +310,14 @@ export class BrokerController {
     @CurrentUser() user: AuthenticatedUser,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    return send(
-      reply,
-      await this.broker.lastOperation(
-        instanceId,
-        { service_id: serviceId, plan_id: planId, operation },
-        user,
-      ),
+    const last = await this.instances.lastOperation(
+      instanceId,
+      { serviceId, planId, operation },
+      user,
     );
+    // The platform polls again after this many seconds.
+    if (last.state === 'in progress') void reply.header('Retry-After', '1');
+    return lastOperationBody(last);
   }
 
   @Put('service_instances/:instance_id/service_bindings/:binding_id')
@@ -321,15 +346,18 @@ export class BrokerController {
     @Param('instance_id') instanceId: string,
     @Param('binding_id') bindingId: string,
     @Query('accepts_incomplete') acceptsIncomplete: string | undefined,
-    @Body() body: unknown,
+    @Body() body: CreateServiceBindingDto,
     @CurrentUser() user: AuthenticatedUser,
     @Headers(ORIGIN_HEADER) origin: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    return send(
-      reply,
-      await this.broker.bind(instanceId, bindingId, body, call(user, origin, acceptsIncomplete)),
+    const outcome = await this.bindings.bind(
+      instanceId,
+      bindingId,
+      toBindRequest(body),
+      call(user, origin, acceptsIncomplete),
     );
+    return send(reply, outcome.kind === 'bound' ? 201 : 200, outcome.binding);
   }
 
   @Get('service_instances/:instance_id/service_bindings/:binding_id')
@@ -341,13 +369,12 @@ export class BrokerController {
   @BindingIdParam()
   @ServicePlanQuery(false)
   @ApiAnswers({ 200: { type: ServiceBindingDto, description: 'The binding.' } }, 404)
-  async fetchBinding(
+  fetchBinding(
     @Param('instance_id') instanceId: string,
     @Param('binding_id') bindingId: string,
     @CurrentUser() user: AuthenticatedUser,
-    @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    return send(reply, await this.broker.fetchBinding(instanceId, bindingId, user));
+    return this.bindings.fetch(instanceId, bindingId, user);
   }
 
   @Delete('service_instances/:instance_id/service_bindings/:binding_id')
@@ -380,13 +407,14 @@ export class BrokerController {
     @Query('accepts_incomplete') acceptsIncomplete: string | undefined,
     @CurrentUser() user: AuthenticatedUser,
     @Headers(ORIGIN_HEADER) origin: string | undefined,
-    @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    const query = { service_id: serviceId, plan_id: planId };
-    return send(
-      reply,
-      await this.broker.unbind(instanceId, bindingId, query, call(user, origin, acceptsIncomplete)),
+    await this.bindings.unbind(
+      instanceId,
+      bindingId,
+      { serviceId, planId },
+      call(user, origin, acceptsIncomplete),
     );
+    return {};
   }
 }
 
@@ -398,8 +426,13 @@ function call(
   return { viewer, origin: describeOrigin(origin), acceptsIncomplete: accepts(acceptsIncomplete) };
 }
 
-function send(reply: FastifyReply, answer: BrokerAnswer): object {
-  void reply.status(answer.status);
-  if (answer.headers) void reply.headers(answer.headers);
-  return answer.body;
+function send(reply: FastifyReply, status: number, body: object): object {
+  void reply.status(status);
+  return body;
+}
+
+function lastOperationBody(last: LastOperation): LastOperationDto {
+  const body: LastOperationDto = { state: last.state, description: last.description };
+  if (last.instanceUsable !== undefined) body.instance_usable = last.instanceUsable;
+  return body;
 }
