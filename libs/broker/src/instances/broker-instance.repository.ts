@@ -51,7 +51,7 @@ export interface InstanceMove {
 const UNIQUE_VIOLATION = '23505';
 
 function toInstance(row: BrokerInstanceEntity): BrokerInstance {
-  const { operation, state, createdAt: _createdAt, ...rest } = row;
+  const { operation, state, ...rest } = row;
   return { ...rest, status: statusOf(operation, state) };
 }
 
