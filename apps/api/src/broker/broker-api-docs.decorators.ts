@@ -25,7 +25,8 @@ import {
 
 /*
  * The OpenAPI documentation of the broker routes: one decorator per route, so that the
- * controller reads as the list of its routes.
+ * controller reads as the list of its routes. applyDecorators applies its list in order
+ * (stacked decorators apply bottom-up): this order keeps the document's parameter order.
  */
 
 /** Where the broker's meaning of a status differs from the REST API's. */
@@ -100,41 +101,32 @@ const ServicePlanQuery = (required: boolean) =>
 /** The tag and the headers every broker route takes. */
 export const BrokerApiDocs = () =>
   applyDecorators(
-    ApiTags('broker'),
-    ApiHeader({
-      name: 'X-Broker-API-Version',
-      required: true,
-      description: 'Open Service Broker API version: 2.13 or later (412 otherwise).',
-      schema: { type: 'string', example: '2.17' },
-    }),
     ApiHeader({
       name: 'X-Broker-API-Originating-Identity',
       required: false,
       description: 'Platform and base64 JSON of the platform user: recorded in the task history.',
       schema: { type: 'string', example: 'cloudfoundry eyJ1c2VyX2lkIjoiNjgzZWE3NDgifQ==' },
     }),
+    ApiHeader({
+      name: 'X-Broker-API-Version',
+      required: true,
+      description: 'Open Service Broker API version: 2.13 or later (412 otherwise).',
+      schema: { type: 'string', example: '2.17' },
+    }),
+    ApiTags('broker'),
   );
 
 export const CatalogDocs = () =>
   applyDecorators(
+    ApiAnswers({ 200: { type: CatalogDto, description: 'The catalog.' } }),
     ApiOperation({
       summary: 'The broker catalog: one service per engine type, one plan per plan and environment',
       operationId: 'get_broker_catalog',
     }),
-    ApiAnswers({ 200: { type: CatalogDto, description: 'The catalog.' } }),
   );
 
 export const ProvisionDocs = () =>
   applyDecorators(
-    ApiOperation({
-      summary: 'Provision a service instance: a dbaas database',
-      description:
-        'Synchronous (201) unless accepts_incomplete=true (202, then poll last_operation). The same request again answers 200; other attributes 409.',
-      operationId: 'provision_service_instance',
-    }),
-    InstanceIdParam(),
-    AcceptsIncomplete(),
-    ApiBody({ type: CreateServiceInstanceDto }),
     ApiAnswers(
       {
         200: {
@@ -153,27 +145,27 @@ export const ProvisionDocs = () =>
       502,
       503,
     ),
+    ApiBody({ type: CreateServiceInstanceDto }),
+    AcceptsIncomplete(),
+    InstanceIdParam(),
+    ApiOperation({
+      summary: 'Provision a service instance: a dbaas database',
+      description:
+        'Synchronous (201) unless accepts_incomplete=true (202, then poll last_operation). The same request again answers 200; other attributes 409.',
+      operationId: 'provision_service_instance',
+    }),
   );
 
 export const FetchInstanceDocs = () =>
   applyDecorators(
-    ApiOperation({ summary: 'Fetch a service instance', operationId: 'get_service_instance' }),
-    InstanceIdParam(),
-    ServicePlanQuery(false),
     ApiAnswers({ 200: { type: ServiceInstanceDto, description: 'The instance.' } }, 404, 422),
+    ServicePlanQuery(false),
+    InstanceIdParam(),
+    ApiOperation({ summary: 'Fetch a service instance', operationId: 'get_service_instance' }),
   );
 
 export const DeprovisionDocs = () =>
   applyDecorators(
-    ApiOperation({
-      summary: 'Deprovision a service instance: its database goes into quarantine',
-      description:
-        'The database is quarantined, not dropped: a dba can restore it until it is purged. Unknown instance: 410.',
-      operationId: 'deprovision_service_instance',
-    }),
-    InstanceIdParam(),
-    ServicePlanQuery(true),
-    AcceptsIncomplete(),
     ApiAnswers(
       {
         200: { type: ServiceInstanceOperationDto, description: 'Deprovisioned: {}.' },
@@ -192,22 +184,19 @@ export const DeprovisionDocs = () =>
       502,
       503,
     ),
+    AcceptsIncomplete(),
+    ServicePlanQuery(true),
+    InstanceIdParam(),
+    ApiOperation({
+      summary: 'Deprovision a service instance: its database goes into quarantine',
+      description:
+        'The database is quarantined, not dropped: a dba can restore it until it is purged. Unknown instance: 410.',
+      operationId: 'deprovision_service_instance',
+    }),
   );
 
 export const LastOperationDocs = () =>
   applyDecorators(
-    ApiOperation({
-      summary: 'Poll the last operation on a service instance',
-      operationId: 'get_service_instance_last_operation',
-    }),
-    InstanceIdParam(),
-    ServicePlanQuery(false),
-    ApiQuery({
-      name: 'operation',
-      required: false,
-      type: String,
-      description: 'The operation of the 202 answer.',
-    }),
     ApiAnswers(
       {
         200: { type: LastOperationDto, description: 'The state of the last operation.' },
@@ -219,20 +208,22 @@ export const LastOperationDocs = () =>
       400,
       404,
     ),
+    ApiQuery({
+      name: 'operation',
+      required: false,
+      type: String,
+      description: 'The operation of the 202 answer.',
+    }),
+    ServicePlanQuery(false),
+    InstanceIdParam(),
+    ApiOperation({
+      summary: 'Poll the last operation on a service instance',
+      operationId: 'get_service_instance_last_operation',
+    }),
   );
 
 export const BindDocs = () =>
   applyDecorators(
-    ApiOperation({
-      summary: 'Bind: a new credential on the instance’s database',
-      description:
-        'Always synchronous. credentials: uri, username, password, host, port, database, and jdbcUrl for PostgreSQL and MySQL.',
-      operationId: 'create_service_binding',
-    }),
-    InstanceIdParam(),
-    BindingIdParam(),
-    AcceptsIncomplete(),
-    ApiBody({ type: CreateServiceBindingDto }),
     ApiAnswers(
       {
         200: { type: ServiceBindingDto, description: 'Already bound with the same attributes.' },
@@ -244,30 +235,32 @@ export const BindDocs = () =>
       502,
       503,
     ),
+    ApiBody({ type: CreateServiceBindingDto }),
+    AcceptsIncomplete(),
+    BindingIdParam(),
+    InstanceIdParam(),
+    ApiOperation({
+      summary: 'Bind: a new credential on the instance’s database',
+      description:
+        'Always synchronous. credentials: uri, username, password, host, port, database, and jdbcUrl for PostgreSQL and MySQL.',
+      operationId: 'create_service_binding',
+    }),
   );
 
 export const FetchBindingDocs = () =>
   applyDecorators(
+    ApiAnswers({ 200: { type: ServiceBindingDto, description: 'The binding.' } }, 404),
+    ServicePlanQuery(false),
+    BindingIdParam(),
+    InstanceIdParam(),
     ApiOperation({
       summary: 'Fetch a service binding with its credentials',
       operationId: 'get_service_binding',
     }),
-    InstanceIdParam(),
-    BindingIdParam(),
-    ServicePlanQuery(false),
-    ApiAnswers({ 200: { type: ServiceBindingDto, description: 'The binding.' } }, 404),
   );
 
 export const UnbindDocs = () =>
   applyDecorators(
-    ApiOperation({
-      summary: 'Unbind: drop the binding’s credential on the engine',
-      operationId: 'delete_service_binding',
-    }),
-    InstanceIdParam(),
-    BindingIdParam(),
-    ServicePlanQuery(true),
-    AcceptsIncomplete(),
     ApiAnswers(
       {
         200: { type: BrokerEmptyDto, description: 'Unbound: {}.' },
@@ -281,4 +274,12 @@ export const UnbindDocs = () =>
       502,
       503,
     ),
+    AcceptsIncomplete(),
+    ServicePlanQuery(true),
+    BindingIdParam(),
+    InstanceIdParam(),
+    ApiOperation({
+      summary: 'Unbind: drop the binding’s credential on the engine',
+      operationId: 'delete_service_binding',
+    }),
   );

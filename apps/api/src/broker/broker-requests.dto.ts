@@ -117,7 +117,7 @@ export class CreateServiceInstanceDto {
   @IsObject()
   @ValidateNested()
   @Type(() => InstanceParametersDto)
-  parameters?: InstanceParametersDto | null;
+  parameters?: InstanceParametersDto;
 
   @ApiPropertyOptional({
     type: 'object',
@@ -128,7 +128,7 @@ export class CreateServiceInstanceDto {
   })
   @IsOptional()
   @IsObject()
-  maintenance_info?: Record<string, unknown> | null;
+  maintenance_info?: Record<string, unknown>;
 }
 
 export class BindResourceDto {
@@ -187,7 +187,7 @@ export class CreateServiceBindingDto {
   @IsObject()
   @ValidateNested()
   @Type(() => BindingParametersDto)
-  parameters?: BindingParametersDto | null;
+  parameters?: BindingParametersDto;
 }
 
 /** The fields a DTO instance was given (class fields left out are undefined own properties). */

@@ -4,7 +4,7 @@ import { CredentialsService } from '@dbaas/credentials';
 import { DatabasesService, DatabaseView } from '@dbaas/databases';
 import { CredentialPrivileges } from '@dbaas/persistence';
 import { Injectable } from '@nestjs/common';
-import { asCaller, BrokerCall } from '../broker-call';
+import { asCaller, BrokerCall, BrokerQuery, checkId } from '../broker-call';
 import {
   BrokerResourceConflictError,
   BrokerResourceGoneError,
@@ -14,9 +14,7 @@ import {
 } from '../broker-errors';
 import { bindingUserName, canonicalJson } from '../broker-names';
 import { BrokerInstance } from '../instances/broker-instance.repository';
-import { BrokerQuery } from '../instances/deprovisioning.service';
 import { InstanceLookup, STALE_OPERATION_MS } from '../instances/instance-lookup.service';
-import { checkId } from '../instances/provisioning.service';
 import { BindingAnswer, bindingCredentials } from './binding-credentials';
 import { BrokerBinding, BrokerBindingRepository } from './broker-binding.repository';
 

@@ -3,7 +3,7 @@ import { ConflictError, NotFoundError } from '@dbaas/core';
 import { DatabasesService } from '@dbaas/databases';
 import { QuarantineService } from '@dbaas/quarantine';
 import { Injectable } from '@nestjs/common';
-import { asCaller, BrokerCall } from '../broker-call';
+import { asCaller, BrokerCall, BrokerQuery, checkId } from '../broker-call';
 import {
   BrokerResourceGoneError,
   failureText,
@@ -14,14 +14,6 @@ import { newOperationId } from '../broker-names';
 import { BackgroundOperations } from './background-operations';
 import { BrokerInstance, BrokerInstanceRepository } from './broker-instance.repository';
 import { InstanceLookup } from './instance-lookup.service';
-import { checkId } from './provisioning.service';
-
-/** The service and plan a platform names in the query of DELETE, GET and last_operation. */
-export interface BrokerQuery {
-  serviceId?: string;
-  planId?: string;
-  operation?: string;
-}
 
 /** Done now, or running (poll last_operation). */
 export type DeprovisionOutcome =

@@ -56,9 +56,13 @@ export class InstanceLookup {
 }
 
 /** The labels a platform shows with an instance: the dbaas database it stands for. */
-export function instanceMetadata(row: Pick<BrokerInstance, 'databaseName' | 'databaseId'>): {
+export interface InstanceMetadata {
   labels: Record<string, string>;
-} {
+}
+
+export function instanceMetadata(
+  row: Pick<BrokerInstance, 'databaseName' | 'databaseId'>,
+): InstanceMetadata {
   const labels: Record<string, string> = { 'dbaas-database': row.databaseName };
   if (row.databaseId !== null) labels['dbaas-database-id'] = String(row.databaseId);
   return { labels };

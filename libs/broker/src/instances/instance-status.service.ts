@@ -2,15 +2,14 @@ import { AuthenticatedUser } from '@dbaas/auth';
 import { DatabasesService } from '@dbaas/databases';
 import { BrokerState } from '@dbaas/persistence';
 import { Injectable } from '@nestjs/common';
+import { BrokerQuery } from '../broker-call';
 import {
   BrokerResourceGoneError,
   BrokerResourceNotFoundError,
   InvalidBrokerRequestError,
   OperationInProgressError,
 } from '../broker-errors';
-import { BrokerQuery } from './deprovisioning.service';
-import { instanceMetadata, InstanceLookup } from './instance-lookup.service';
-import { InstanceMetadata } from './provisioning.service';
+import { instanceMetadata, InstanceLookup, InstanceMetadata } from './instance-lookup.service';
 
 /** A provisioned instance as the platform reads it back. */
 export interface InstanceDetails {

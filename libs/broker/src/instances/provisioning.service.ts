@@ -8,7 +8,7 @@ import {
 } from '@dbaas/core';
 import { DatabasesService, DatabaseView } from '@dbaas/databases';
 import { Injectable } from '@nestjs/common';
-import { asCaller, BrokerCall } from '../broker-call';
+import { asCaller, BrokerCall, checkId } from '../broker-call';
 import {
   AsyncRequiredError,
   BrokerResourceConflictError,
@@ -26,7 +26,7 @@ import {
   BrokerInstanceRepository,
   ProvisioningFields,
 } from './broker-instance.repository';
-import { instanceMetadata, InstanceLookup } from './instance-lookup.service';
+import { instanceMetadata, InstanceLookup, InstanceMetadata } from './instance-lookup.service';
 
 /** The provisioning parameters a platform may pass (the catalog's schema). */
 export interface InstanceParameters {
@@ -46,8 +46,6 @@ export interface ProvisionRequest {
   parameters?: InstanceParameters;
   maintenanceInfo?: Record<string, unknown> | null;
 }
-
-export type InstanceMetadata = ReturnType<typeof instanceMetadata>;
 
 /** Done now, already done by the same request before, or running (poll last_operation). */
 export type ProvisionOutcome =
@@ -255,14 +253,6 @@ export class ProvisioningService {
       `parameters.team is required: the broker user belongs to ${viewer.teamIds.length} teams.`,
     );
   }
-}
-
-/** An instance or binding id: what the platform chose, within the column's limit. */
-export function checkId(what: string, id: string): void {
-  if (!id || id.length > 255)
-    throw new InvalidBrokerRequestError(
-      `The ${what} must be a non-empty string of at most 255 characters.`,
-    );
 }
 
 /** Where the platform made the instance, for the database's description. */
