@@ -47,6 +47,9 @@ export interface ProvisionRequest {
   maintenanceInfo?: Record<string, unknown> | null;
 }
 
+/** An instance row as this request wrote it. */
+type NewInstance = ProvisioningFields & { instanceId: string };
+
 /** Done now, already done by the same request before, or running (poll last_operation). */
 export type ProvisionOutcome =
   | { kind: 'provisioned'; metadata: InstanceMetadata }
@@ -109,7 +112,7 @@ export class ProvisioningService {
         const row = fields();
         // False: a concurrent PUT won the race; this one is answered as a repeat.
         if (await this.instances.insertProvisioning(instanceId, row))
-          return this.run({ instanceId, ...row, databaseId: null }, offer, call);
+          return this.run({ instanceId, ...row }, offer, params, call);
         continue;
       }
       const again = this.provisionAgain(existing, request, call);
@@ -121,7 +124,7 @@ export class ProvisioningService {
         to: 'provisioning',
         set: { ...row, databaseId: null, error: null },
       });
-      if (claimed) return this.run({ instanceId, ...row, databaseId: null }, offer, call);
+      if (claimed) return this.run({ instanceId, ...row }, offer, params, call);
     }
     throw new OperationInProgressError(
       'Another operation for this service instance is in progress.',
@@ -165,12 +168,14 @@ export class ProvisioningService {
     return { kind: 'already provisioned', metadata: instanceMetadata(existing) };
   }
 
+  /** Makes the database now, or in the background when the platform accepts that. */
   private async run(
-    row: ProvisioningFields & { instanceId: string; databaseId: null },
+    row: NewInstance,
     offer: BrokerOffer,
+    params: InstanceParameters,
     call: BrokerCall,
   ): Promise<ProvisionOutcome> {
-    const work = () => asCaller(call, () => this.createDatabase(row, offer, call));
+    const work = () => asCaller(call, () => this.createDatabase(row, offer, params, call));
     if (call.acceptsIncomplete) {
       this.background.start(row.instanceId, work());
       return { kind: 'accepted', operation: row.operationId };
@@ -186,11 +191,11 @@ export class ProvisioningService {
   }
 
   private async createDatabase(
-    row: ProvisioningFields & { instanceId: string },
+    row: NewInstance,
     offer: BrokerOffer,
+    params: InstanceParameters,
     call: BrokerCall,
   ): Promise<DatabaseView> {
-    const params = row.parameters as InstanceParameters;
     const move = { from: 'provisioning', operationId: row.operationId } as const;
     try {
       const created = await this.databases.create(
