@@ -2,6 +2,7 @@ import { AuthModule } from '@dbaas/auth';
 import { CatalogModule } from '@dbaas/catalog';
 import { CredentialsModule } from '@dbaas/credentials';
 import { DatabasesModule } from '@dbaas/databases';
+import { EnginesModule } from '@dbaas/engines';
 import { BrokerBindingEntity, BrokerInstanceEntity } from '@dbaas/persistence';
 import { QuarantineModule } from '@dbaas/quarantine';
 import { Module } from '@nestjs/common';
@@ -37,6 +38,7 @@ const SERVICES = [
     CatalogModule,
     CredentialsModule,
     DatabasesModule,
+    EnginesModule,
     QuarantineModule.forRoot({ withBackgroundJobs: false }),
   ],
   providers: [

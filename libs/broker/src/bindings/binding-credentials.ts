@@ -1,4 +1,4 @@
-import { connectionDetails } from '../engine-specifics';
+import { ConnectionDetails, Login } from '@dbaas/engines';
 
 /** The `credentials` hash of a binding, as applications and buildpacks expect it. */
 export interface BindingCredentials {
@@ -28,28 +28,26 @@ export interface BindingAnswer {
 }
 
 /**
- * A login on a database as a binding: its database's endpoint filled with the login, and
- * the fields applications look for (host, port, jdbcUrl, key_prefix...).
+ * A login on a database as a binding: the engine's connection details (its provider's
+ * `connectionDetails`) in the fields applications look for. For Redis the database is
+ * the key prefix name (the URI's path is the Redis logical database 0).
  */
 export function bindingCredentials(
-  engineType: string,
-  endpoint: string,
+  details: ConnectionDetails,
   databaseName: string,
-  username: string,
-  password: string,
+  login: Login,
 ): BindingAnswer {
-  const details = connectionDetails(engineType, endpoint, databaseName, username, password);
   const credentials: BindingCredentials = {
     uri: details.uri,
-    username,
-    password,
+    username: login.username,
+    password: login.password,
     host: details.host,
     port: details.port,
     database: databaseName,
     hosts: details.hosts,
+    ...(details.jdbcUrl ? { jdbcUrl: details.jdbcUrl } : {}),
+    ...details.extras,
   };
-  if (details.jdbcUrl) credentials.jdbcUrl = details.jdbcUrl;
-  if (details.keyPrefix) credentials.key_prefix = details.keyPrefix;
   return {
     credentials,
     endpoints: details.addresses.map(({ host, port }) => ({

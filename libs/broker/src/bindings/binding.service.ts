@@ -2,6 +2,7 @@ import { AuthenticatedUser } from '@dbaas/auth';
 import { ConflictError, NotFoundError } from '@dbaas/core';
 import { CredentialsService } from '@dbaas/credentials';
 import { DatabasesService, DatabaseView } from '@dbaas/databases';
+import { EngineRegistry } from '@dbaas/engines';
 import { CredentialPrivileges } from '@dbaas/persistence';
 import { Injectable } from '@nestjs/common';
 import { asCaller, BrokerCall, BrokerQuery, checkId } from '../broker-call';
@@ -51,6 +52,7 @@ export class BindingService {
     private readonly lookup: InstanceLookup,
     private readonly credentials: CredentialsService,
     private readonly databases: DatabasesService,
+    private readonly engines: EngineRegistry,
   ) {}
 
   async bind(
@@ -205,14 +207,11 @@ export class BindingService {
   ): Promise<BindingAnswer> {
     try {
       const { credential, password } = await this.credentials.reveal(credentialId!, viewer);
-      const view = await this.databaseView(instance, viewer);
-      return bindingCredentials(
-        view.database.infra.engine.engineType.name,
-        view.endpoint,
-        view.database.name,
-        credential.user,
-        password,
-      );
+      const { database } = await this.databaseView(instance, viewer);
+      const login = { username: credential.user, password };
+      const provider = this.engines.get(database.infra.engine.engineType.name);
+      const details = provider.connectionDetails(database.infra.addresses, database.name, login);
+      return bindingCredentials(details, database.name, login);
     } catch (error) {
       if (error instanceof NotFoundError)
         throw new BrokerResourceNotFoundError(
@@ -222,7 +221,7 @@ export class BindingService {
     }
   }
 
-  /** The database with its endpoint, without waiting for a used-size measurement. */
+  /** The database with its infra, without waiting for a used-size measurement. */
   private async databaseView(
     instance: BrokerInstance,
     viewer: AuthenticatedUser,

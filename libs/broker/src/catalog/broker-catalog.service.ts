@@ -1,9 +1,9 @@
 import { PlansService } from '@dbaas/catalog';
 import { APP_CONFIG, AppConfig } from '@dbaas/core';
 import { PlanEntity } from '@dbaas/persistence';
+import { EngineRegistry } from '@dbaas/engines';
 import { Inject, Injectable } from '@nestjs/common';
 import { createHash, createHmac } from 'node:crypto';
-import { engineDisplay } from '../engine-specifics';
 import { BINDING_PARAMETERS_SCHEMA, INSTANCE_PARAMETERS_SCHEMA } from './parameter-schemas';
 
 /** A name-based (version 5) UUID, RFC 9562: SHA-1 of namespace and name. */
@@ -61,6 +61,7 @@ export class BrokerCatalog {
 
   constructor(
     private readonly plans: PlansService,
+    private readonly engines: EngineRegistry,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.namespace = createHmac('sha256', config.secretKey)
@@ -97,6 +98,13 @@ export class BrokerCatalog {
     return offers.sort((a, b) => a.plan.engine.engineType.id - b.plan.engine.engineType.id);
   }
 
+  /** How the catalog names an engine type: its provider's display name and tags. */
+  private display(engineType: string): { name: string; tags: string[] } {
+    const provider = this.engines.find(engineType);
+    if (!provider) return { name: engineType, tags: [engineType] };
+    return { name: provider.displayName, tags: [...provider.catalogTags] };
+  }
+
   /** The active plans with their engine type and environments, in id order. */
   private async activePlans(): Promise<PlanEntity[]> {
     const plans: PlanEntity[] = [];
@@ -121,7 +129,7 @@ export class BrokerCatalog {
       byService.set(offer.serviceId, [...(byService.get(offer.serviceId) ?? []), offer]);
     const services = [...byService.values()].map((offers) => {
       const type = offers[0].engineType;
-      const display = engineDisplay(type);
+      const display = this.display(type);
       return {
         name: offers[0].serviceName,
         id: offers[0].serviceId,
