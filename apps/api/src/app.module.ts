@@ -1,4 +1,5 @@
 import { AuthModule } from '@dbaas/auth';
+import { BrokerModule } from '@dbaas/broker';
 import { CatalogModule } from '@dbaas/catalog';
 import { AppConfig, CoreModule } from '@dbaas/core';
 import { CredentialsModule } from '@dbaas/credentials';
@@ -50,6 +51,7 @@ export class AppModule {
         CredentialsModule,
         DatabasesModule,
         QuarantineModule.forRoot({ withBackgroundJobs: true }),
+        BrokerModule,
         ObservabilityModule,
         IdempotencyModule,
       ],
