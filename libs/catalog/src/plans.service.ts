@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { CatalogCrud } from './catalog-crud';
 import { EngineRepository } from './engine.repository';
 import { EnvironmentRepository } from './environment.repository';
-import { Plan, PlanRepository, PlanWrite } from './plan.repository';
+import { OfferedPlan, Plan, PlanRepository, PlanWrite } from './plan.repository';
 
 export interface PlanInput {
   name: string;
@@ -18,7 +18,7 @@ export interface PlanInput {
 @Injectable()
 export class PlansService extends CatalogCrud<Plan, PlanWrite> {
   constructor(
-    plans: PlanRepository,
+    private readonly plans: PlanRepository,
     private readonly engines: EngineRepository,
     private readonly environments: EnvironmentRepository,
   ) {
@@ -51,6 +51,11 @@ export class PlansService extends CatalogCrud<Plan, PlanWrite> {
       engineId: engine,
       environmentIds: environments && [...new Set(environments)],
     });
+  }
+
+  /** Every active plan with its engine type and environments, in id order (OSB catalog). */
+  listOffered(): Promise<OfferedPlan[]> {
+    return this.plans.listOffered();
   }
 
   /** Whether the plan may be used for new databases in this environment. */

@@ -1,6 +1,5 @@
-import { PlansService } from '@dbaas/catalog';
+import { OfferedPlan, PlansService } from '@dbaas/catalog';
 import { APP_CONFIG, AppConfig } from '@dbaas/core';
-import { PlanEntity } from '@dbaas/persistence';
 import { EngineRegistry } from '@dbaas/engines';
 import { Inject, Injectable } from '@nestjs/common';
 import { createHash, createHmac } from 'node:crypto';
@@ -22,15 +21,12 @@ export interface BrokerOffer {
   planId: string;
   planName: string;
   engineType: string;
-  plan: PlanEntity;
+  plan: OfferedPlan;
   environment: { id: number; name: string };
 }
 
 const QUARANTINE_NOTE =
   'Deprovisioning puts the database in quarantine (credentials disabled, no data dropped); a dba can restore it.';
-
-/** Plans read per query: every plan of a usual catalog in one. */
-const PLAN_PAGE_SIZE = 500;
 
 /** CLI-friendly (letters, digits, periods, hyphens), as the spec recommends. */
 const cliFriendly = (name: string) =>
@@ -81,8 +77,8 @@ export class BrokerCatalog {
   /** Every plan on offer now, grouped by engine type in id order. */
   async offers(): Promise<BrokerOffer[]> {
     const offers: BrokerOffer[] = [];
-    for (const plan of await this.activePlans()) {
-      const type = plan.engine.engineType;
+    for (const plan of await this.plans.listOffered()) {
+      const type = plan.engineType;
       for (const environment of [...plan.environments].sort((a, b) => a.id - b.id)) {
         offers.push({
           serviceId: this.serviceId(type.id),
@@ -95,7 +91,7 @@ export class BrokerCatalog {
         });
       }
     }
-    return offers.sort((a, b) => a.plan.engine.engineType.id - b.plan.engine.engineType.id);
+    return offers.sort((a, b) => a.plan.engineType.id - b.plan.engineType.id);
   }
 
   /** How the catalog names an engine type: its provider's display name and tags. */
@@ -103,16 +99,6 @@ export class BrokerCatalog {
     const provider = this.engines.find(engineType);
     if (!provider) return { name: engineType, tags: [engineType] };
     return { name: provider.displayName, tags: [...provider.catalogTags] };
-  }
-
-  /** The active plans with their engine type and environments, in id order. */
-  private async activePlans(): Promise<PlanEntity[]> {
-    const plans: PlanEntity[] = [];
-    for (let page = 1; ; page++) {
-      const { items } = await this.plans.list({ page, pageSize: PLAN_PAGE_SIZE });
-      plans.push(...items.filter((plan) => plan.isActive));
-      if (items.length < PLAN_PAGE_SIZE) return plans;
-    }
   }
 
   /** The offer a (service_id, plan_id) pair names, or undefined. */
