@@ -63,6 +63,9 @@ describe('UserRepository and TeamRepository on a real PostgreSQL store', () => {
 
     expect(await users.findById(id)).toMatchObject({ role: 'dba', teamIds: [2] });
     expect(await users.findPasswordHash(id)).toBe('h');
+    await users.update(id, { passwordHash: 'h2' });
+    expect(await users.findPasswordHash(id)).toBe('h2');
+    expect(await users.findById(id)).toMatchObject({ role: 'dba', teamIds: [2] });
     await expect(
       users.insert({ username: 'carol', role: 'regular', passwordHash: 'h', teamIds: [] }),
     ).rejects.toBeInstanceOf(ConflictError);
