@@ -2,13 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { AddressInfo, createServer } from 'node:net';
 import Redis from 'ioredis';
 import { EngineUnavailableError, generatePassword } from '@dbaas/core';
-import { CONNECT_TIMEOUT_MS } from '../../libs/engines/src/common/engine-errors';
-import type { EngineProvider, InfraTarget } from '../../libs/engines/src/engine-provider';
-import { MongodbProvider } from '../../libs/engines/src/mongodb/mongodb.provider';
-import { MysqlProvider } from '../../libs/engines/src/mysql/mysql.provider';
-import { PostgresqlProvider } from '../../libs/engines/src/postgresql/postgresql.provider';
-import { COMMAND_REVIEW } from '../../libs/engines/src/redis/redis-acl';
-import { RedisProvider } from '../../libs/engines/src/redis/redis.provider';
+import {
+  COMMAND_REVIEW,
+  CONNECT_TIMEOUT_MS,
+  MongodbProvider,
+  MysqlProvider,
+  PostgresqlProvider,
+  RedisProvider,
+  type EngineProvider,
+  type InfraTarget,
+} from '@dbaas/engines';
 import {
   EngineServer,
   freePort,

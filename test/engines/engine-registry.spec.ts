@@ -1,6 +1,4 @@
-import { EngineProvider } from '../../libs/engines/src/engine-provider';
-import { EngineRegistry } from '../../libs/engines/src/engine-registry';
-import { createEngineProviders } from '../../libs/engines/src/engines.module';
+import { EngineProvider, EngineRegistry, createEngineProviders } from '@dbaas/engines';
 
 describe('EngineRegistry', () => {
   const fake = (type: string) =>

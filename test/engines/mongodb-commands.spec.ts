@@ -1,12 +1,12 @@
 import { EngineUnavailableError } from '@dbaas/core';
 import { Document, MongoNetworkError, MongoServerError } from 'mongodb';
-import { InfraTarget } from '../../libs/engines/src/engine-provider';
 import {
+  InfraTarget,
   MongoClientFactory,
   MongoClientLike,
   MongoDbLike,
   MongodbProvider,
-} from '../../libs/engines/src/mongodb/mongodb.provider';
+} from '@dbaas/engines';
 
 /**
  * The MongoDB provider at the command level, against a faked driver `Db`.

@@ -84,7 +84,10 @@ class AdvisoryLock implements LockHandle {
     const { sql, params, lock } = withLockParam(statement, this.id);
     this.mayBeHeld = true; // until the answer says otherwise (a failed statement may have taken it)
     const answer = splitTaken(
-      await this.runner.query(tryTakeSql(`pg_try_advisory_lock(${lock}::bigint)`, sql), params),
+      (await this.runner.query(
+        tryTakeSql(`pg_try_advisory_lock(${lock}::bigint)`, sql),
+        params,
+      )) as Record<string, unknown>[],
     );
     this.mayBeHeld = answer.taken;
     return answer;
@@ -183,9 +186,9 @@ export class DatabaseLocks {
     return this.mutex.run(key, async () => {
       const runner = await this.connect();
       try {
-        const [{ locked }] = await runner.query('SELECT pg_try_advisory_lock($1) AS locked', [
+        const [{ locked }] = (await runner.query('SELECT pg_try_advisory_lock($1) AS locked', [
           advisoryId(key),
-        ]);
+        ])) as { locked: boolean }[];
         if (!locked) return undefined;
         try {
           return await work();

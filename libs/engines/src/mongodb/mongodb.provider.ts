@@ -327,9 +327,10 @@ function isUnavailable(error: unknown): boolean {
 function classNames(error: unknown): string[] {
   const names: string[] = [];
   for (
-    let proto = error !== null && typeof error === 'object' ? Object.getPrototypeOf(error) : null;
+    let proto: unknown =
+      error !== null && typeof error === 'object' ? Object.getPrototypeOf(error) : null;
     proto;
-    proto = Object.getPrototypeOf(proto)
+    proto = Object.getPrototypeOf(proto) as unknown
   ) {
     names.push((proto as { constructor?: { name?: string } }).constructor?.name ?? '');
   }

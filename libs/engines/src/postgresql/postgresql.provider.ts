@@ -410,7 +410,7 @@ export class PostgresqlProvider extends EngineProvider {
       return true;
     } catch (error) {
       // 28P01 invalid password, 28000 no pg_hba.conf entry / other method: protected.
-      if (/^28/.test(String((error as { code?: unknown }).code ?? ''))) return false;
+      if (/^28/.test(String((error as { code?: string }).code ?? ''))) return false;
       throw this.translate(infra, error, [infra.adminPassword, wrong]);
     } finally {
       await client.end().catch(() => undefined);

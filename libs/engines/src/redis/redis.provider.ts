@@ -291,7 +291,7 @@ export class RedisProvider extends EngineProvider {
       const aclfile = (await allowed(redis.call('CONFIG', 'GET', 'aclfile'))) as string[] | null;
       const info = await allowed(redis.call('INFO', 'server'));
       if (aclfile && info !== null) {
-        const configFile = /^config_file:(.*)$/m.exec(String(info))?.[1]?.trim() ?? '';
+        const configFile = /^config_file:(.*)$/m.exec(String(info as string))?.[1]?.trim() ?? '';
         if (!aclfile[1] && !configFile) {
           warnings.push(
             'Redis ACL changes are not persisted (no ACL file, and no config file for CONFIG REWRITE): every credential vanishes when Redis restarts.',
