@@ -1,4 +1,10 @@
-import { AccessPolicy, AuthenticatedUser, TeamsService } from '@dbaas/auth';
+import {
+  AccessPolicy,
+  AuthenticatedUser,
+  TeamRepository,
+  TeamsService,
+  UserRepository,
+} from '@dbaas/auth';
 import {
   AppConfig,
   ConflictError,
@@ -47,12 +53,14 @@ describe('DatabasesService on a real PostgreSQL store', () => {
       EngineProvider,
       | 'reservedNames'
       | 'userNameMaxLength'
+      | 'reservedUserNames'
+      | 'reservedUserPrefixes'
       | 'databaseExists'
       | 'createDatabase'
       | 'dropDatabase'
       | 'endpoint'
       | 'usedSize'
-      | 'listUsers'
+      | 'userExists'
       | 'createUser'
       | 'dropUser'
     >
@@ -116,6 +124,8 @@ describe('DatabasesService on a real PostgreSQL store', () => {
     engine = {
       reservedNames: ['mysql'],
       userNameMaxLength: 32,
+      reservedUserNames: ['root'],
+      reservedUserPrefixes: ['mysql_'],
       databaseExists: jest.fn(async (infra, name) => {
         log.push(`engine ${infra.id} has ${name}? store: ${await said()}`);
         return name === 'legacy';
@@ -126,9 +136,9 @@ describe('DatabasesService on a real PostgreSQL store', () => {
       dropDatabase: jest.fn(async (infra, name) => {
         log.push(`engine ${infra.id} drop ${name}, store: ${await said()}`);
       }),
-      endpoint: jest.fn((infra, name) => `mysql://<user>:<password>@${infra.addresses[0]}/${name}`),
+      endpoint: jest.fn((addresses, name) => `mysql://<user>:<password>@${addresses[0]}/${name}`),
       usedSize: jest.fn(async (_infra, _name) => 4096),
-      listUsers: jest.fn(async (_infra) => [] as string[]),
+      userExists: jest.fn(async (_infra, _user) => false),
       createUser: jest.fn(async (_infra, spec) => {
         log.push(`engine create user ${spec.user}, store: ${await said()}`);
       }),
@@ -166,8 +176,8 @@ describe('DatabasesService on a real PostgreSQL store', () => {
       store.store.getRepository(DatabaseEntity),
       store.store.getRepository(ProjectEntity),
       new TeamsService(
-        store.store.getRepository(TeamEntity),
-        store.store.getRepository(UserEntity),
+        new TeamRepository(store.store.getRepository(TeamEntity)),
+        new UserRepository(store.store.getRepository(UserEntity)),
         policy,
       ),
       infras,

@@ -547,17 +547,11 @@ export class DatabasesService {
 
   private view(database: DatabaseEntity, usedSizeInBytes: number | null): DatabaseView {
     const provider = this.infras.providerFor(database.infra.engine.engineType.name);
-    const target = {
-      id: database.infraId,
-      addresses: database.infra.addresses,
-      adminUser: '',
-      adminPassword: '',
-    };
     database.credentials?.sort((a, b) => a.id - b.id);
     return {
       database,
       engineId: database.infra.engineId,
-      endpoint: provider.endpoint(target, database.name),
+      endpoint: provider.endpoint(database.infra.addresses, database.name),
       totalSizeInBytes: database.plan.sizeLimitInBytes,
       usedSizeInBytes,
     };

@@ -1,4 +1,6 @@
 export * from './engine-provider';
+export * from './base-engine-provider';
+export { ENGINE_TYPES, ENGINE_PROVIDER_CLASSES } from './engine-list';
 export * from './engine-registry';
 export * from './engines.constants';
 export * from './engines.module';

@@ -1,28 +1,11 @@
-import { EngineMetrics, ENGINE_TYPES } from '@dbaas/engines';
+import { EngineMetrics, EngineRegistry } from '@dbaas/engines';
 import { DATABASE_STATUSES, StatementCounter } from '@dbaas/persistence';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { RequestObserver } from './http-observability';
-
-/** Databases per engine type and state, and all credentials: one round trip, on each scrape. */
-const INVENTORY_SQL = `
-  SELECT 'database' AS kind, et.name AS engine, d.status AS state, count(*)::int AS n
-    FROM "database" d
-    JOIN infra i ON i.id = d.infra_id
-    JOIN engine e ON e.id = i.engine_id
-    JOIN engine_type et ON et.id = e.engine_type_id
-   GROUP BY et.name, d.status
-  UNION ALL
-  SELECT 'credential', NULL, NULL, count(*)::int FROM credential`;
-
-interface InventoryRow {
-  kind: 'database' | 'credential';
-  engine: string | null;
-  state: string | null;
-  n: number;
-}
+import { InventoryRepository, InventoryRow } from './inventory.repository';
 
 /**
  * Everything `/metrics` serves: HTTP request durations, the engine operation metrics
@@ -73,7 +56,9 @@ export class MetricsService implements RequestObserver {
 
   constructor(
     @InjectDataSource() private readonly store: DataSource,
+    private readonly inventory: InventoryRepository,
     engineMetrics: EngineMetrics,
+    private readonly engines: EngineRegistry,
   ) {
     collectDefaultMetrics({ register: this.own });
     this.registry = Registry.merge([this.own, engineMetrics.registry]);
@@ -106,14 +91,14 @@ export class MetricsService implements RequestObserver {
     this.credentials.reset();
     let rows: InventoryRow[];
     try {
-      rows = await this.store.query<InventoryRow[]>(INVENTORY_SQL);
+      rows = await this.inventory.countAll();
     } catch {
       this.storeUp.set(0);
       return;
     }
     this.storeUp.set(1);
-    // Every known engine and state is reported, at 0 when empty, so series never vanish.
-    for (const engine of ENGINE_TYPES)
+    // Every registered engine and state is reported, at 0 when empty, so series never vanish.
+    for (const engine of this.engines.types())
       for (const state of DATABASE_STATUSES) this.databases.set({ engine, state }, 0);
     this.credentials.set(0);
     for (const row of rows) {
