@@ -1,4 +1,5 @@
 import { AppConfig } from '@dbaas/core';
+import { SampleDataService } from '@dbaas/sample-data';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { FastifyReply, FastifyRequest } from 'fastify';
@@ -10,23 +11,10 @@ import { hostGuard } from './http/host';
 import { originGuard } from './http/origin';
 import { ProblemDetailsFilter, sendError } from './http/problem-details.filter';
 import { strictValidationPipe } from './http/validation.pipe';
-import { HttpObservability, installHttpObservability } from './observability/http-observability';
-import { createRootLogger, PinoLoggerService } from './observability/logger';
+import { installHttpObservability } from './observability/http-observability';
 import { MetricsService } from './observability/metrics.service';
+import { createObservability, Observability } from './observability/observability';
 import { requestIdOf } from './observability/request-context';
-
-/** The process's logger and request hooks: made before the app, so boot lines go through them. */
-export interface Observability {
-  logger: PinoLoggerService;
-  http: HttpObservability;
-}
-
-export function createObservability(config: AppConfig): Observability {
-  return {
-    logger: new PinoLoggerService(createRootLogger(config.logLevel)),
-    http: new HttpObservability(),
-  };
-}
 
 /**
  * The HTTP app, configured but not listening: used by main.ts and by tests. It does not
@@ -71,4 +59,12 @@ export async function createApp(
   app.useGlobalPipes(strictValidationPipe());
   setUpOpenApi(app);
   return app;
+}
+
+/** In an empty store, the sample catalog and users (and databases if asked): true if created. */
+export function seedSampleData(
+  app: NestFastifyApplication,
+  withDatabases: boolean,
+): Promise<boolean> {
+  return app.get(SampleDataService).seedIfEmpty({ withDatabases });
 }

@@ -1,9 +1,8 @@
 import { ConfigError, loadConfig } from '@dbaas/core';
-import { openStore, OpenStore } from '@dbaas/persistence';
-import { SampleDataService } from '@dbaas/sample-data';
+import { OpenStore, StartingStore, startStore } from '@dbaas/persistence';
 import { Logger } from '@nestjs/common';
-import { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { createApp, createObservability, Observability } from './app.factory';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { createObservability, Observability } from './observability/observability';
 
 /** SIGTERM (and Ctrl-C) to exit, at most. */
 const SHUTDOWN_DEADLINE_MS = 10_000;
@@ -71,12 +70,22 @@ async function bootstrap(): Promise<void> {
   const observability = createObservability(config);
   Logger.overrideLogger(observability.logger);
   const logger = new Logger('dbaas');
+  let starting: StartingStore;
   let store: OpenStore;
   try {
-    store = await openStore(config, 'the API', new Logger('Store'), (message) => {
+    starting = await startStore(config, 'the API', new Logger('Store'), (message) => {
       logger.error(`Metadata store lost: ${message}; exiting`);
       process.exit(1);
     });
+  } catch (error) {
+    process.stderr.write(`dbaas: ${(error as Error).message}\n`);
+    process.exit(1);
+  }
+  // Loading the app's modules takes most of the start-up: the embedded PostgreSQL server,
+  // started above, gets ready meanwhile. Hence these imports here and not at the top.
+  const { createApp, seedSampleData } = await import('./app.factory');
+  try {
+    store = await starting.ready();
   } catch (error) {
     process.stderr.write(`dbaas: ${(error as Error).message}\n`);
     process.exit(1);
@@ -85,7 +94,7 @@ async function bootstrap(): Promise<void> {
   const app = await createApp(store.config, observability);
   shutDownOnSignals(app, store, observability);
   const withDatabases = config.seedSampleDatabases;
-  if (config.seedSampleData && (await app.get(SampleDataService).seedIfEmpty({ withDatabases }))) {
+  if (config.seedSampleData && (await seedSampleData(app, withDatabases))) {
     logger.log(
       withDatabases
         ? 'Empty store: sample data created (admin/123456, user/123456) with the sample databases'

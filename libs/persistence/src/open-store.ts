@@ -20,6 +20,12 @@ export interface OpenStore {
   close(): Promise<void>;
 }
 
+/** A store whose embedded server (if any) has been started, not yet waited for. */
+export interface StartingStore {
+  /** Waits until the store answers (importing a PGlite store on the way): then it is open. */
+  ready(): Promise<OpenStore>;
+}
+
 /**
  * With DATABASE_URL, that PostgreSQL. Without, the embedded PostgreSQL in DBAAS_DATA_DIR,
  * owned by this process (`owner` names it for a second process, which is refused) until
@@ -33,39 +39,63 @@ export async function openStore(
   logger: StoreLog,
   onLost: (message: string) => void,
 ): Promise<OpenStore> {
+  return (await startStore(config, owner, logger, onLost)).ready();
+}
+
+/**
+ * `openStore` in two steps, for a process with other work to do while the embedded server
+ * starts (the API loads its modules meanwhile): this one takes the data folder and starts
+ * the server process; `ready()` waits for it. Should `ready()` fail, the server is stopped
+ * and the data folder given up.
+ */
+export async function startStore(
+  config: AppConfig,
+  owner: string,
+  logger: StoreLog,
+  onLost: (message: string) => void,
+): Promise<StartingStore> {
   if (config.databaseUrl) {
     const url = new URL(config.databaseUrl);
-    return {
+    const store: OpenStore = {
       config,
       description: `PostgreSQL store at ${url.hostname}:${url.port || 5432}${url.pathname}`,
       close: async () => undefined,
     };
+    return { ready: async () => store };
   }
   makePrivateDir(config.dataDir);
   const ownership = StoreOwner.take(config.dataDir, owner);
-  let server: EmbeddedPostgres | undefined;
+  let server: EmbeddedPostgres;
   try {
     const user = serverUser();
     closeDataDir(config.dataDir, user, logger);
-    server = await EmbeddedPostgres.start(config.dataDir, user, logger, onLost);
-    if (hasPgliteStore(config.dataDir)) {
-      await migrate(server.url);
-      await importPgliteStore(config.dataDir, server.url, logger);
-    }
+    server = await EmbeddedPostgres.spawn(config.dataDir, user, logger, onLost);
   } catch (error) {
-    await server?.stop();
     ownership.release();
     throw error;
   }
-  const started = server;
-  return {
-    config: { ...config, databaseUrl: started.url },
-    description: `embedded PostgreSQL store in ${join(config.dataDir, SERVER_DIR)} (127.0.0.1:${started.port})`,
-    close: async () => {
-      await started.stop();
+  const ready = async (): Promise<OpenStore> => {
+    try {
+      await server.ready();
+      if (hasPgliteStore(config.dataDir)) {
+        await migrate(server.url);
+        await importPgliteStore(config.dataDir, server.url, logger);
+      }
+    } catch (error) {
+      await server.stop();
       ownership.release();
-    },
+      throw error;
+    }
+    return {
+      config: { ...config, databaseUrl: server.url },
+      description: `embedded PostgreSQL store in ${join(config.dataDir, SERVER_DIR)} (127.0.0.1:${server.port})`,
+      close: async () => {
+        await server.stop();
+        ownership.release();
+      },
+    };
   };
+  return { ready };
 }
 
 /** The schema, before rows are imported into it. */

@@ -50,13 +50,16 @@ export class EmbeddedPostgres {
     readonly url: string,
     readonly port: number,
     private readonly server: ChildProcess,
+    private readonly password: string,
+    private readonly logFile: string,
   ) {}
 
   /**
-   * Starts the server (creating it the first time). `onLost` is called if it exits while
-   * nobody asked it to.
+   * Starts the server process (creating the store the first time) without waiting for it
+   * to answer: the caller may do other work meanwhile (the API loads its modules), then
+   * calls `ready()`. `onLost` is called if the server exits while nobody asked it to.
    */
-  static async start(
+  static async spawn(
     dataDir: string,
     user: ServerUser | undefined,
     logger: StoreLog,
@@ -103,20 +106,28 @@ export class EmbeddedPostgres {
     );
     closeSync(logFd);
     const url = `postgresql://${USER}:${password}@127.0.0.1:${port}/${DATABASE}`;
-    const store = new EmbeddedPostgres(url, port, server);
+    const logFile = join(dataDir, LOG_FILE);
+    const store = new EmbeddedPostgres(url, port, server, password, logFile);
     server.once('exit', (code, signal) => {
       if (!store.stopping)
         onLost(
-          `the embedded PostgreSQL stopped (${signal ?? `exit code ${code}`}): see ${join(dataDir, LOG_FILE)}`,
+          `the embedded PostgreSQL stopped (${signal ?? `exit code ${code}`}): see ${logFile}`,
         );
     });
+    return store;
+  }
+
+  /**
+   * Waits until the server answers (and has the API's database, created the first time);
+   * if it does not, stops it and throws with the end of its log.
+   */
+  async ready(): Promise<void> {
     try {
-      await store.waitUntilReady(password, join(dataDir, LOG_FILE));
+      await this.waitUntilReady();
     } catch (error) {
-      await store.stop();
+      await this.stop();
       throw error;
     }
-    return store;
   }
 
   /** Fast shutdown (open sessions are ended), then an immediate one if it takes too long. */
@@ -130,7 +141,8 @@ export class EmbeddedPostgres {
     clearTimeout(timer);
   }
 
-  private async waitUntilReady(password: string, logFile: string): Promise<void> {
+  private async waitUntilReady(): Promise<void> {
+    const { password, logFile } = this;
     const deadline = Date.now() + START_WITHIN_MS;
     for (;;) {
       if (this.server.exitCode !== null || this.server.signalCode !== null) {
