@@ -695,7 +695,7 @@ export class BrokerService implements BeforeApplicationShutdown {
     try {
       const { credential, password } = await this.credentials.reveal(binding.credentialId!, viewer);
       const view = await this.databaseView(instance, viewer);
-      const engineType = view.database.infra.engine.engineType.name;
+      const engineType = view.database.engineType;
       const made = bindingCredentials(
         engineType,
         view.endpoint,
