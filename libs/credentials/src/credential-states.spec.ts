@@ -1,4 +1,9 @@
-import { assertTransition, canTransition, IllegalTransitionError, statesLeadingTo } from '@dbaas/core';
+import {
+  assertTransition,
+  canTransition,
+  IllegalTransitionError,
+  statesLeadingTo,
+} from '@dbaas/core';
 import { CREDENTIAL_STATUSES } from '@dbaas/persistence';
 import { CREDENTIAL_RECOVERY, CREDENTIAL_TRANSITIONS } from './credential-states';
 
@@ -22,9 +27,9 @@ describe('CREDENTIAL_TRANSITIONS', () => {
   });
 
   it('refuses a move back from deleting, and a reset of a credential not yet made', () => {
-    expect(() => assertTransition(CREDENTIAL_TRANSITIONS, 'credential 3', 'deleting', 'ready')).toThrow(
-      IllegalTransitionError,
-    );
+    expect(() =>
+      assertTransition(CREDENTIAL_TRANSITIONS, 'credential 3', 'deleting', 'ready'),
+    ).toThrow(IllegalTransitionError);
     expect(canTransition(CREDENTIAL_TRANSITIONS, 'creating', 'resetting')).toBe(false);
     expect(canTransition(CREDENTIAL_TRANSITIONS, 'ready', 'creating')).toBe(false);
   });

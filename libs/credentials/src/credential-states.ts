@@ -21,12 +21,14 @@ export const CREDENTIAL_TRANSITIONS: TransitionTable<CredentialStatus> = {
 };
 
 /** What the reconciler does with a credential left in a state: the work in flight is undone or finished. */
-export type CredentialRecoveryStep = 'roll back the create' | 'finish the reset' | 'finish the drop';
+export type CredentialRecoveryStep =
+  'roll back the create' | 'finish the reset' | 'finish the drop';
 
 /** The recovery step per unfinished state (`ready` has none). */
-export const CREDENTIAL_RECOVERY: Readonly<Partial<Record<CredentialStatus, CredentialRecoveryStep>>> =
-  {
-    creating: 'roll back the create',
-    resetting: 'finish the reset',
-    deleting: 'finish the drop',
-  };
+export const CREDENTIAL_RECOVERY: Readonly<
+  Partial<Record<CredentialStatus, CredentialRecoveryStep>>
+> = {
+  creating: 'roll back the create',
+  resetting: 'finish the reset',
+  deleting: 'finish the drop',
+};

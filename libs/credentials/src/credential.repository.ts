@@ -119,7 +119,10 @@ export class CredentialRepository {
   }
 
   /** Every credential of a database with its sealed password, oldest first. */
-  async sealedOfDatabase(databaseId: number, status?: CredentialStatus): Promise<SealedCredential[]> {
+  async sealedOfDatabase(
+    databaseId: number,
+    status?: CredentialStatus,
+  ): Promise<SealedCredential[]> {
     const rows = await this.credentials.query<Record<string, unknown>[]>(
       `SELECT ${RECORD_COLUMNS}, password_encrypted FROM credential
         WHERE database_id = $1 AND ($2::varchar IS NULL OR status = $2) ORDER BY id`,

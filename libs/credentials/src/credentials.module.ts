@@ -9,7 +9,12 @@ import { CredentialsService } from './credentials.service';
 
 /** Credentials: the `credential` table (CredentialRepository) and the users on the engines. */
 @Module({
-  imports: [AuthModule, EnginesModule, OperationsModule, TypeOrmModule.forFeature([CredentialEntity])],
+  imports: [
+    AuthModule,
+    EnginesModule,
+    OperationsModule,
+    TypeOrmModule.forFeature([CredentialEntity]),
+  ],
   providers: [CredentialRepository, CredentialsService],
   exports: [CredentialsService],
 })

@@ -12,7 +12,12 @@ import {
 } from '@dbaas/core';
 import { InfraAccess } from '@dbaas/engines';
 import { databaseLockKey, OperationRunner } from '@dbaas/operations';
-import { CredentialPrivileges, CredentialStatus, DatabaseStatus, TaskType } from '@dbaas/persistence';
+import {
+  CredentialPrivileges,
+  CredentialStatus,
+  DatabaseStatus,
+  TaskType,
+} from '@dbaas/persistence';
 import { Injectable } from '@nestjs/common';
 import { CREDENTIAL_RECOVERY } from './credential-states';
 import {
@@ -208,7 +213,8 @@ export class CredentialsService {
       // A 503 that changes nothing while the engine is down; past this point, the reconciler finishes.
       const { provider, target } = await this.infras.connect(current.infraId);
       await provider.ping(target);
-      if (fresh.status !== 'deleting') await this.credentials.transition(id, fresh.status, 'deleting');
+      if (fresh.status !== 'deleting')
+        await this.credentials.transition(id, fresh.status, 'deleting');
       testFault('credential-marked-deleting', current.name);
       await this.drop(current, fresh);
     });
@@ -270,7 +276,7 @@ export class CredentialsService {
   }
 
   /** The states of a database's credentials that mark work in flight (not `ready`). */
-  async unfinishedStates(databaseId: number) {
+  async unfinishedStates(databaseId: number): Promise<CredentialStatus[]> {
     return (await this.credentials.ofDatabase(databaseId))
       .map((credential) => credential.status)
       .filter((status) => status !== 'ready');

@@ -1,4 +1,9 @@
-import { assertTransition, canTransition, IllegalTransitionError, statesLeadingTo } from '@dbaas/core';
+import {
+  assertTransition,
+  canTransition,
+  IllegalTransitionError,
+  statesLeadingTo,
+} from '@dbaas/core';
 import { DATABASE_STATUSES } from '@dbaas/persistence';
 import { DATABASE_RECOVERY, DATABASE_TRANSITIONS, SETTLED_STATES } from './database-states';
 

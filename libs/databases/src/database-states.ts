@@ -35,10 +35,7 @@ export const DATABASE_TRANSITIONS: TransitionTable<DatabaseStatus> = {
  * - `credentials only`: the database is settled; only its credentials' work is converged.
  */
 export type DatabaseRecoveryStep =
-  | 'destroy'
-  | 'give access back'
-  | 'revoke access again'
-  | 'credentials only';
+  'destroy' | 'give access back' | 'revoke access again' | 'credentials only';
 
 export const DATABASE_RECOVERY: Readonly<Record<DatabaseStatus, DatabaseRecoveryStep>> = {
   creating: 'destroy',

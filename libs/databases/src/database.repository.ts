@@ -2,7 +2,12 @@ import { AccessPolicy, AuthenticatedUser } from '@dbaas/auth';
 import { placementChoiceSql, roomOnInfraSql } from '@dbaas/catalog';
 import { assertTransition, ConflictError, normalizeName } from '@dbaas/core';
 import { advisoryLockId } from '@dbaas/operations';
-import { DatabaseEntity, DatabaseStatus, jsonColumn, translateStoreErrors } from '@dbaas/persistence';
+import {
+  DatabaseEntity,
+  DatabaseStatus,
+  jsonColumn,
+  translateStoreErrors,
+} from '@dbaas/persistence';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, Repository, SelectQueryBuilder } from 'typeorm';

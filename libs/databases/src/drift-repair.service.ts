@@ -89,9 +89,7 @@ export class DriftRepair {
       if (!needsWork) continue;
       const key = databaseLockKey(database.environmentId, database.name);
       try {
-        await this.runner.runIfFree(key, () =>
-          this.repairDatabase(database.id, connected, report),
-        );
+        await this.runner.runIfFree(key, () => this.repairDatabase(database.id, connected, report));
       } catch (error) {
         this.logger.warn(
           `Drift repair of ${database.name} failed, retried next round: ${(error as Error).message}`,

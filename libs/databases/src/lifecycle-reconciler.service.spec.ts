@@ -81,8 +81,8 @@ describe('LifecycleReconciler', () => {
       ),
     };
     locks = {
-      acquire: jest.fn(async () => held),
-      tryAcquire: jest.fn(async () => held),
+      acquire: jest.fn(async (_key: string) => held),
+      tryAcquire: jest.fn(async (_key: string): Promise<HeldLock | null> => held),
     };
     history = {
       open: jest.fn(async (subject) => ({ id: 1, ...subject }) as unknown as TaskRecord),

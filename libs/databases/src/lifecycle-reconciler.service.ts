@@ -28,19 +28,18 @@ export class LifecycleReconciler {
   private readonly logger = new Logger('Reconciler');
 
   /** What each recovery step does; the caller holds the database's lock. */
-  private readonly steps: Record<DatabaseRecoveryStep, (database: DatabaseRow) => Promise<void>> =
-    {
-      destroy: (database) => this.databaseService.destroy(database),
-      'give access back': async (database) => {
-        await this.credentialService.restoreAll(database, false);
-        await this.databaseService.transition(database, 'ready', { quarantineDt: null });
-      },
-      'revoke access again': async (database) => {
-        await this.credentialService.revokeAll(database);
-        await this.databaseService.transition(database, 'quarantined');
-      },
-      'credentials only': (database) => this.credentialService.reconcile(database),
-    };
+  private readonly steps: Record<DatabaseRecoveryStep, (database: DatabaseRow) => Promise<void>> = {
+    destroy: (database) => this.databaseService.destroy(database),
+    'give access back': async (database) => {
+      await this.credentialService.restoreAll(database, false);
+      await this.databaseService.transition(database, 'ready', { quarantineDt: null });
+    },
+    'revoke access again': async (database) => {
+      await this.credentialService.revokeAll(database);
+      await this.databaseService.transition(database, 'quarantined');
+    },
+    'credentials only': (database) => this.credentialService.reconcile(database),
+  };
 
   constructor(
     private readonly databases: DatabaseRepository,

@@ -18,7 +18,9 @@ export interface ProjectRecord {
  */
 @Injectable()
 export class ProjectRepository {
-  constructor(@InjectRepository(ProjectEntity) private readonly projects: Repository<ProjectEntity>) {}
+  constructor(
+    @InjectRepository(ProjectEntity) private readonly projects: Repository<ProjectEntity>,
+  ) {}
 
   /** One page, oldest first; `teams`: only the projects of those teams (null: all). */
   async page(

@@ -22,8 +22,8 @@ describe('OperationRunner', () => {
     };
     history = {
       open: jest.fn(async (s: TaskSubject) => (log.push(`open ${s.type}`), TASK)),
-      started: jest.fn(async () => void log.push('start')),
-      succeeded: jest.fn(async () => void log.push('success')),
+      started: jest.fn(async (_task) => void log.push('start')),
+      succeeded: jest.fn(async (_task) => void log.push('success')),
       failed: jest.fn(async (_task, error: unknown) => void log.push(`error ${String(error)}`)),
     };
     sut = new OperationRunner(locks, history as unknown as TaskHistory);
