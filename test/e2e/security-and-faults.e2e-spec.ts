@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createConnection } from 'mysql2/promise';
 import { Client } from 'pg';
-import { MysqlProvider } from '@dbaas/engines';
-import { COMMAND_TIMEOUT_MS } from '../../libs/engines/src/common/engine-errors';
+import { COMMAND_TIMEOUT_MS, MysqlProvider } from '@dbaas/engines';
 import { expectProblem, HttpClient, PASSWORDS_SEEN } from './support/http-client';
 import { ApiProcess } from './support/api-process';
 import { startStack, TestStack } from './support/test-stack';

@@ -2,13 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { AddressInfo, createServer } from 'node:net';
 import Redis from 'ioredis';
 import { EngineUnavailableError, generatePassword } from '@dbaas/core';
-import { CONNECT_TIMEOUT_MS } from '../../libs/engines/src/common/engine-errors';
-import type { EngineProvider, InfraTarget } from '../../libs/engines/src/engine-provider';
-import { MongodbProvider } from '../../libs/engines/src/mongodb/mongodb.provider';
-import { MysqlProvider } from '../../libs/engines/src/mysql/mysql.provider';
-import { PostgresqlProvider } from '../../libs/engines/src/postgresql/postgresql.provider';
-import { COMMAND_REVIEW } from '../../libs/engines/src/redis/redis-acl';
-import { RedisProvider } from '../../libs/engines/src/redis/redis.provider';
+import {
+  COMMAND_REVIEW,
+  CONNECT_TIMEOUT_MS,
+  MongodbProvider,
+  MysqlProvider,
+  PostgresqlProvider,
+  RedisProvider,
+  type EngineProvider,
+  type InfraTarget,
+} from '@dbaas/engines';
 import {
   EngineServer,
   freePort,
@@ -137,6 +140,12 @@ export function describeEngineContract(name: string, setup: () => Promise<Contra
       await expect(t.provider.databaseExists(t.infra, `never_${suffix}`)).resolves.toBe(false);
     });
 
+    it("userExists: true for a credential's user and for the admin, false for a name never made", async () => {
+      await expect(t.provider.userExists(t.infra, owner)).resolves.toBe(true);
+      await expect(t.provider.userExists(t.infra, t.infra.adminUser)).resolves.toBe(true);
+      await expect(t.provider.userExists(t.infra, `never_${suffix}`)).resolves.toBe(false);
+    });
+
     it('refuses a wrong password', async () => {
       await expect(t.login(dbA, owner, 'wrong-password-123')).rejects.toThrow();
     });
@@ -252,7 +261,7 @@ export function describeEngineContract(name: string, setup: () => Promise<Contra
     });
 
     it('endpoint has user and password placeholders', () => {
-      expect(t.provider.endpoint(t.infra, dbA)).toBe(t.expectedEndpoint(dbA));
+      expect(t.provider.endpoint(t.infra.addresses, dbA)).toBe(t.expectedEndpoint(dbA));
     });
 
     it('rejects invalid names before reaching the server', async () => {
@@ -295,6 +304,9 @@ export function describeEngineContract(name: string, setup: () => Promise<Contra
       for (const db of [dbA, dbB]) expect(databases).not.toContain(db);
       for (const db of [dbA, dbB]) {
         await expect(t.provider.databaseExists(t.infra, db)).resolves.toBe(false);
+      }
+      for (const user of [owner, reader, writer, ownerB]) {
+        await expect(t.provider.userExists(t.infra, user)).resolves.toBe(false);
       }
     });
 

@@ -1,6 +1,4 @@
-import { EngineProvider } from '../../libs/engines/src/engine-provider';
-import { EngineRegistry } from '../../libs/engines/src/engine-registry';
-import { createEngineProviders } from '../../libs/engines/src/engines.module';
+import { EngineProvider, EngineRegistry, createEngineProviders } from '@dbaas/engines';
 
 describe('EngineRegistry', () => {
   const fake = (type: string) =>
@@ -15,6 +13,9 @@ describe('EngineRegistry', () => {
         .sort(),
     ).toEqual(['mongodb', 'mysql', 'postgresql', 'redis']);
     expect(sut.get('redis').type).toBe('redis');
+    expect(sut.types()).toEqual(['postgresql', 'mysql', 'mongodb', 'redis']);
+    expect(sut.find('mysql')?.type).toBe('mysql');
+    expect(sut.find('oracle')).toBeUndefined();
   });
 
   it('fails loudly for an unknown type and for a duplicate registration', () => {
@@ -23,6 +24,7 @@ describe('EngineRegistry', () => {
     expect(() => new EngineRegistry([fake('redis'), fake('redis')])).toThrow(
       /Two engine providers/,
     );
+    expect(() => new EngineRegistry([fake('')])).toThrow(/An engine provider has no type/);
   });
 
   it('closes every provider at shutdown', async () => {

@@ -1,12 +1,12 @@
 import { EngineUnavailableError } from '@dbaas/core';
 import { Document, MongoNetworkError, MongoServerError } from 'mongodb';
-import { InfraTarget } from '../../libs/engines/src/engine-provider';
 import {
+  InfraTarget,
   MongoClientFactory,
   MongoClientLike,
   MongoDbLike,
   MongodbProvider,
-} from '../../libs/engines/src/mongodb/mongodb.provider';
+} from '@dbaas/engines';
 
 /**
  * The MongoDB provider at the command level, against a faked driver `Db`.
@@ -208,7 +208,9 @@ describe('MongodbProvider commands', () => {
   });
 
   it('endpoint lists every address, with the database as authentication database', () => {
-    expect(sut.endpoint(infra, 'shop')).toBe('mongodb://<user>:<password>@m1:27017,m2:27018/shop');
+    expect(sut.endpoint(infra.addresses, 'shop')).toBe(
+      'mongodb://<user>:<password>@m1:27017,m2:27018/shop',
+    );
   });
 
   it('lists databases with data or users, without the system ones', async () => {
@@ -230,6 +232,42 @@ describe('MongodbProvider commands', () => {
     await expect(sut.listUsers(infra)).resolves.toEqual(['u_new', 'u_shop']);
     expect(commandsOf('admin')).toContainEqual({ usersInfo: { forAllDBs: true } });
     expect(commandsOf('admin')).toContainEqual({ listDatabases: 1, nameOnly: true });
+  });
+
+  it('databaseExists: a database with data, or one with users only; never a system one', async () => {
+    dbs.admin = fakeDb({
+      listDatabases: (cmd) => ({
+        databases: cmd.filter.name === 'shop' ? [{ name: 'shop' }] : [],
+        ok: 1,
+      }),
+    });
+    dbs.fresh = fakeDb({ usersInfo: () => ({ users: [{ user: 'u_new', db: 'fresh' }], ok: 1 }) });
+    dbs.none = fakeDb({ usersInfo: () => ({ users: [], ok: 1 }) });
+    await expect(sut.databaseExists(infra, 'shop')).resolves.toBe(true);
+    await expect(sut.databaseExists(infra, 'fresh')).resolves.toBe(true);
+    await expect(sut.databaseExists(infra, 'none')).resolves.toBe(false);
+    await expect(sut.databaseExists(infra, 'admin')).resolves.toBe(false);
+    expect(commandsOf('admin')).toContainEqual({
+      listDatabases: 1,
+      nameOnly: true,
+      filter: { name: 'none' },
+    });
+    expect(commandsOf('none')).toEqual([{ usersInfo: 1 }]);
+  });
+
+  it('userExists asks for that user in every database', async () => {
+    dbs.admin = fakeDb({
+      usersInfo: (cmd) => ({
+        users: cmd.filter.user === 'u_shop' ? [{ user: 'u_shop', db: 'shop' }] : [],
+        ok: 1,
+      }),
+    });
+    await expect(sut.userExists(infra, 'u_shop')).resolves.toBe(true);
+    await expect(sut.userExists(infra, 'u_other')).resolves.toBe(false);
+    expect(commandsOf('admin')).toEqual([
+      { usersInfo: { forAllDBs: true }, filter: { user: 'u_shop' } },
+      { usersInfo: { forAllDBs: true }, filter: { user: 'u_other' } },
+    ]);
   });
 
   it('validates names before sending anything, and never touches the admin user', async () => {

@@ -3,11 +3,14 @@ import Redis from 'ioredis';
 import { Connection, createConnection } from 'mysql2/promise';
 import { Client } from 'pg';
 import { generatePassword } from '@dbaas/core';
-import type { InfraTarget, Privileges } from '../../libs/engines/src/engine-provider';
-import { MysqlProvider } from '../../libs/engines/src/mysql/mysql.provider';
-import { PostgresqlProvider } from '../../libs/engines/src/postgresql/postgresql.provider';
-import { COMMAND_RULES } from '../../libs/engines/src/redis/redis-acl';
-import { RedisProvider } from '../../libs/engines/src/redis/redis.provider';
+import {
+  COMMAND_RULES,
+  MysqlProvider,
+  PostgresqlProvider,
+  RedisProvider,
+  type InfraTarget,
+  type Privileges,
+} from '@dbaas/engines';
 import { EngineServer, startMariaDb, targetOf, startPostgres, startRedis } from '../harness';
 
 /**

@@ -1,9 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
-import type { EngineProvider, InfraTarget } from '../../libs/engines/src/engine-provider';
-import { MysqlProvider } from '../../libs/engines/src/mysql/mysql.provider';
-import { PostgresqlProvider } from '../../libs/engines/src/postgresql/postgresql.provider';
-import { RedisProvider } from '../../libs/engines/src/redis/redis.provider';
+import {
+  MysqlProvider,
+  PostgresqlProvider,
+  RedisProvider,
+  type EngineProvider,
+  type InfraTarget,
+} from '@dbaas/engines';
 import { EngineServer, startMariaDb, targetOf, startPostgres, startRedis } from '../harness';
 
 /** Whether something listens on a local port (the machine's own engine services). */

@@ -59,11 +59,11 @@ export function cell(value: unknown): string {
   if (Array.isArray(value))
     return value.length
       ? value
-          .map((v) => (v && typeof v === 'object' && 'user' in v ? String(v.user) : cell(v)))
+          .map((v: unknown) => (v && typeof v === 'object' && 'user' in v ? cell(v.user) : cell(v)))
           .join(',')
       : '-';
   if (typeof value === 'object') return JSON.stringify(value);
-  return String(value);
+  return String(value as string | number | boolean);
 }
 
 /** The id at the end of a resource URL (`http://host/api/team/2/` → `2`). */
@@ -93,7 +93,8 @@ export class Names {
     const item = await this.client.get<Record<string, unknown>>(url);
     // An engine is its type plus version: "postgresql 15".
     if (typeof item.engine_type === 'string')
-      return `${await this.of(item.engine_type)} ${String(item.version ?? '')}`.trim();
-    return String(item.name ?? item.username ?? item.user ?? idOf(url));
+      return `${await this.of(item.engine_type)} ${cell(item.version)}`.trim();
+    const label = item.name ?? item.username ?? item.user;
+    return label === undefined || label === null ? idOf(url) : cell(label);
   }
 }

@@ -25,8 +25,10 @@ describe('CredentialsService on a real PostgreSQL store', () => {
     Pick<
       EngineProvider,
       | 'userNameMaxLength'
+      | 'reservedUserNames'
+      | 'reservedUserPrefixes'
       | 'ping'
-      | 'listUsers'
+      | 'userExists'
       | 'createUser'
       | 'setPassword'
       | 'dropUser'
@@ -85,13 +87,15 @@ describe('CredentialsService on a real PostgreSQL store', () => {
     beforeWork = async () => undefined;
     engine = {
       userNameMaxLength: 32,
+      reservedUserNames: ['mysql'],
+      reservedUserPrefixes: ['mysql_'],
       ping: jest.fn(async (_infra) => {
         log.push('engine ping');
         return { version: '10.11' };
       }),
-      listUsers: jest.fn(async (_infra) => {
-        log.push('engine list users');
-        return ['legacy_app'];
+      userExists: jest.fn(async (_infra, user) => {
+        log.push(`engine has ${user}?`);
+        return user === 'legacy_app';
       }),
       createUser: jest.fn(async (_infra, spec) => {
         log.push(`engine create ${spec.user}, store says ${(await rows()).join(', ')}`);
@@ -134,7 +138,7 @@ describe('CredentialsService on a real PostgreSQL store', () => {
     it('claims the name in the store (creating) before the engine makes the user, then marks it ready', async () => {
       const { credential, password } = await sut.createFor(database, 'app', 'read-only');
 
-      expect(log).toEqual(['engine list users', 'engine create app, store says app creating']);
+      expect(log).toEqual(['engine has app?', 'engine create app, store says app creating']);
       expect(await rows()).toEqual(['app ready']);
       expect(await storedPassword('app')).toBe(password);
       expect(credential).toMatchObject({ user: 'app', status: 'ready', privileges: 'read-only' });
@@ -168,15 +172,15 @@ describe('CredentialsService on a real PostgreSQL store', () => {
 
     it('answers 409, not 503, for a name the store has while the engine is down', async () => {
       await addCredential('app', 'owner', 2);
-      engine.listUsers.mockRejectedValue(new EngineUnavailableError('mysql at db1 is down'));
+      engine.userExists.mockRejectedValue(new EngineUnavailableError('mysql at db1 is down'));
 
       await expect(sut.createFor(database, 'app', 'owner')).rejects.toBeInstanceOf(ConflictError);
     });
 
     it('answers 409 when another create claimed the name between the check and the insert', async () => {
-      engine.listUsers.mockImplementation(async () => {
+      engine.userExists.mockImplementation(async () => {
         await addCredential('app', 'owner', 2); // the other create's insert lands now
-        return [];
+        return false;
       });
 
       await expect(sut.createFor(database, 'app', 'owner')).rejects.toThrow(
@@ -193,7 +197,7 @@ describe('CredentialsService on a real PostgreSQL store', () => {
       await expect(
         sut.createFor({ ...database, status: 'quarantined' }, 'app', 'owner'),
       ).rejects.toThrow('The database is in quarantine: it takes no new credentials.');
-      expect(engine.listUsers).not.toHaveBeenCalled();
+      expect(engine.userExists).not.toHaveBeenCalled();
     });
 
     it('drops the user and the record again when the engine fails half-way', async () => {

@@ -116,11 +116,7 @@ export class CredentialsService {
       throw new ConflictError(`${notUsable(database.status)}: it takes no new credentials.`);
     }
     const { provider, target } = await this.infras.connect(database.infraId);
-    const { name: user, problem } = checkUserName(
-      rawUser,
-      provider.userNameMaxLength,
-      target.adminUser,
-    );
+    const { name: user, problem } = checkUserName(rawUser, provider, target.adminUser);
     if (problem) throw new ValidationFailedError({ user: [problem] });
     // The name must be free in the store (a 409 first: bad input wins over a down engine)
     // and on the engine, both asked at once. The engine call gives a 503 before anything is
@@ -129,12 +125,12 @@ export class CredentialsService {
     const taken = () => new ConflictError(`The user ${user} already exists on this engine server.`);
     const [inStore, onEngine] = await Promise.allSettled([
       this.credentials.isUserTaken(database.infraId, user),
-      provider.listUsers(target),
+      provider.userExists(target, user),
     ]);
     if (inStore.status === 'fulfilled' && inStore.value) throw taken();
     if (inStore.status === 'rejected') throw inStore.reason;
     if (onEngine.status === 'rejected') throw onEngine.reason;
-    if (onEngine.value.includes(user)) throw taken();
+    if (onEngine.value) throw taken();
     const password = generatePassword();
     const saved = await this.credentials.insertCreating({
       user,

@@ -1,19 +1,36 @@
-import { checkUserName, defaultUserName } from './user-names';
+import { checkUserName, defaultUserName, UserNameRules } from './user-names';
+
+const engine = (userNameMaxLength = 63): UserNameRules => ({
+  userNameMaxLength,
+  reservedUserNames: ['postgres', 'public'],
+  reservedUserPrefixes: ['pg_'],
+});
 
 describe('user names', () => {
   it('normalizes like database names', () => {
-    expect(checkUserName('U MyUsr1', 63, 'postgres')).toEqual({ name: 'u_myusr1', problem: null });
+    expect(checkUserName('U MyUsr1', engine(), 'postgres')).toEqual({
+      name: 'u_myusr1',
+      problem: null,
+    });
   });
 
-  it.each(['postgres', 'root', 'default', 'pg_monitor', 'dbadmin'])(
-    'refuses the reserved or admin name %s',
+  it.each(['postgres', 'public', 'pg_monitor', 'dbadmin', 'DBAdmin'])(
+    "refuses the engine's reserved name or the admin's: %s",
     (name) => {
-      expect(checkUserName(name, 63, 'dbadmin').problem).toContain('reserved');
+      expect(checkUserName(name, engine(), 'dbadmin').problem).toBe(
+        `"${name.toLowerCase()}" is reserved by the engine`,
+      );
     },
   );
 
+  it("takes a name another engine reserves, and one that only contains the engine's prefix", () => {
+    expect(checkUserName('root', engine(), 'dbadmin').problem).toBeNull();
+    expect(checkUserName('app_pg_reader', engine(), 'dbadmin').problem).toBeNull();
+  });
+
   it('respects the engine limit', () => {
-    expect(checkUserName('a'.repeat(33), 32, 'root').problem).toContain('at most 32');
+    expect(checkUserName('a'.repeat(33), engine(32), 'root').problem).toContain('at most 32');
+    expect(checkUserName('a'.repeat(32), engine(32), 'root').problem).toBeNull();
   });
 
   it('cuts the default user name to the limit without a trailing underscore', () => {
@@ -27,7 +44,7 @@ describe('user names', () => {
     expect(a).toHaveLength(32);
     expect(b).not.toBe(a);
     expect(defaultUserName('analytics_service_production_eu_west_1', 32)).toBe(a);
-    expect(checkUserName(a, 32, 'root')).toEqual({ name: a, problem: null });
+    expect(checkUserName(a, engine(32), 'root')).toEqual({ name: a, problem: null });
     // A cut that ends on "_" does not leave "__" before the tag.
     expect(defaultUserName('abcde_fghij_klmnop', 14)).toMatch(/^u_abcde_[0-9a-f]{6}$/);
   });

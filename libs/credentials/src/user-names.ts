@@ -1,35 +1,30 @@
 import { createHash } from 'node:crypto';
 import { nameProblem, normalizeName } from '@dbaas/core';
+import type { EngineProvider } from '@dbaas/engines';
+
+/** What a user name is checked against: the engine's limit and its reserved logins. */
+export type UserNameRules = Pick<
+  EngineProvider,
+  'userNameMaxLength' | 'reservedUserNames' | 'reservedUserPrefixes'
+>;
 
 /**
- * Logins that belong to the engine or its administrators. A credential with one of these
- * names would let `createUser` (which converges on an existing user) take over the account.
+ * Normalizes a user name as database names are, or returns why it cannot be used: too long
+ * for the engine, or one of the engine's own logins (a credential with such a name would let
+ * `createUser`, which converges on an existing user, take the account over), or the infra's
+ * admin.
  */
-const RESERVED_USERS = new Set([
-  'postgres',
-  'root',
-  'admin',
-  'default',
-  'mysql',
-  'mariadb',
-  'public',
-  'replicator',
-  'replication',
-]);
-const RESERVED_PREFIXES = ['pg_', 'mysql_', 'mariadb_', 'system_'];
-
-/** Normalizes a user name as database names are, or returns why it cannot be used. */
 export function checkUserName(
   raw: string,
-  maxLength: number,
+  engine: UserNameRules,
   adminUser: string,
 ): { name: string; problem: string | null } {
   const name = normalizeName(raw);
   const problem =
-    nameProblem(name, maxLength) ??
-    (RESERVED_USERS.has(name) ||
+    nameProblem(name, engine.userNameMaxLength) ??
+    (engine.reservedUserNames.includes(name) ||
     name === adminUser.toLowerCase() ||
-    RESERVED_PREFIXES.some((p) => name.startsWith(p))
+    engine.reservedUserPrefixes.some((p) => name.startsWith(p))
       ? `"${name}" is reserved by the engine`
       : null);
   return { name, problem };

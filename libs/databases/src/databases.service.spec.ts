@@ -56,12 +56,14 @@ describe('DatabasesService on a real PostgreSQL store', () => {
       EngineProvider,
       | 'reservedNames'
       | 'userNameMaxLength'
+      | 'reservedUserNames'
+      | 'reservedUserPrefixes'
       | 'databaseExists'
       | 'createDatabase'
       | 'dropDatabase'
       | 'endpoint'
       | 'usedSize'
-      | 'listUsers'
+      | 'userExists'
       | 'createUser'
       | 'dropUser'
     >
@@ -125,6 +127,8 @@ describe('DatabasesService on a real PostgreSQL store', () => {
     engine = {
       reservedNames: ['mysql'],
       userNameMaxLength: 32,
+      reservedUserNames: ['root'],
+      reservedUserPrefixes: ['mysql_'],
       databaseExists: jest.fn(async (infra, name) => {
         log.push(`engine ${infra.id} has ${name}? store: ${await said()}`);
         return name === 'legacy';
@@ -135,9 +139,9 @@ describe('DatabasesService on a real PostgreSQL store', () => {
       dropDatabase: jest.fn(async (infra, name) => {
         log.push(`engine ${infra.id} drop ${name}, store: ${await said()}`);
       }),
-      endpoint: jest.fn((infra, name) => `mysql://<user>:<password>@${infra.addresses[0]}/${name}`),
+      endpoint: jest.fn((addresses, name) => `mysql://<user>:<password>@${addresses[0]}/${name}`),
       usedSize: jest.fn(async (_infra, _name) => 4096),
-      listUsers: jest.fn(async (_infra) => [] as string[]),
+      userExists: jest.fn(async (_infra, _user) => false),
       createUser: jest.fn(async (_infra, spec) => {
         log.push(`engine create user ${spec.user}, store: ${await said()}`);
       }),

@@ -400,16 +400,10 @@ export class DatabasesService {
 
   private view(database: DatabaseRecord, usedSizeInBytes: number | null): DatabaseView {
     const provider = this.infras.providerFor(database.engineType);
-    const target = {
-      id: database.infraId,
-      addresses: database.addresses,
-      adminUser: '',
-      adminPassword: '',
-    };
     return {
       database,
       engineId: database.engineId,
-      endpoint: provider.endpoint(target, database.name),
+      endpoint: provider.endpoint(database.addresses, database.name),
       totalSizeInBytes: database.sizeLimitInBytes,
       usedSizeInBytes,
     };

@@ -39,7 +39,7 @@ describe('EngineMetrics', () => {
     const provider = new FakeProvider();
     const timed = sut.instrument(provider as unknown as EngineProvider);
     expect(timed.type).toBe('postgresql');
-    expect(timed.endpoint(infra, 'db')).toContain('h:1');
+    expect(timed.endpoint(infra.addresses, 'db')).toContain('h:1');
     expect(timed).toBeInstanceOf(FakeProvider);
     await expect(timed.ping(infra)).resolves.toEqual({ version: '15.1' });
     await timed.createDatabase(infra, 'ok');

@@ -16,6 +16,7 @@ export const TIMED_OPERATIONS = [
   'restoreAccess',
   'usedSize',
   'databaseExists',
+  'userExists',
   'listDatabases',
   'listUsers',
   'securityWarnings',

@@ -1,6 +1,8 @@
-/** The four engine types dbaas knows; the `engine_type.name` values. */
-export const ENGINE_TYPES = ['postgresql', 'mysql', 'mongodb', 'redis'] as const;
-export type EngineTypeName = (typeof ENGINE_TYPES)[number];
+/**
+ * An engine type name (`engine_type.name`): the `type` of a registered provider. The set of
+ * names is the provider list (ENGINE_TYPES, engine-list.ts), not a union written here.
+ */
+export type EngineTypeName = string;
 
 export const PRIVILEGES = ['owner', 'read-write', 'read-only'] as const;
 export type Privileges = (typeof PRIVILEGES)[number];
@@ -28,8 +30,35 @@ export interface UserRef {
   user: string;
 }
 
+/** A login to fill a database's endpoint with. */
+export interface Login {
+  username: string;
+  password: string;
+}
+
 /**
- * The contract every engine implements (a strategy, bound in ENGINE_PROVIDERS).
+ * How an application reaches one database with one login: what an Open Service Broker
+ * binding (and any client that wants fields rather than a URI) hands out.
+ */
+export interface ConnectionDetails {
+  /** The endpoint filled with the login (user and password URI-encoded). */
+  uri: string;
+  /** The first address the URI names, parsed (IPv6 without brackets). */
+  host: string;
+  port: number;
+  /** Every `host:port` the URI names (MongoDB replica sets and libpq multi-host have several). */
+  hosts: string[];
+  /** The same addresses, parsed. */
+  addresses: { host: string; port: number }[];
+  /** A JDBC URL with the login, for engines that have a JDBC driver. */
+  jdbcUrl?: string;
+  /** Fields of this engine only, named as a binding gives them (Redis: `key_prefix`). */
+  extras: Record<string, string>;
+}
+
+/**
+ * The contract every engine implements (a strategy; the providers are listed in
+ * engine-list.ts, and most of them extend BaseEngineProvider).
  *
  * Every operation is idempotent: create if absent, drop if present, so a retried or
  * resumed operation converges. An unreachable or timed-out engine is reported as
@@ -38,11 +67,27 @@ export interface UserRef {
  * validate and quote them by the engine's own rules.
  */
 export abstract class EngineProvider {
-  abstract readonly type: EngineTypeName;
+  /** The engine type name: the provider class's static `type` (see engine-list.ts). */
+  get type(): EngineTypeName {
+    return (this.constructor as { type?: string }).type ?? '';
+  }
+  /** How people name the engine (OSB catalog display name): `PostgreSQL`, `MySQL/MariaDB`. */
+  abstract readonly displayName: string;
+  /** Tags for the OSB catalog, the engine's own name first. */
+  abstract readonly catalogTags: readonly string[];
+  /** The port a client assumes when an address has none. */
+  abstract readonly defaultPort: number;
   /** The longest user name the engine accepts. */
   abstract readonly userNameMaxLength: number;
   /** Database names the engine keeps for itself. */
   abstract readonly reservedNames: readonly string[];
+  /**
+   * Logins that belong to the engine or its administrators, and prefixes of such logins: a
+   * credential with one of these names could take the account over (createUser converges
+   * on an existing user). The infra's admin is reserved as well, by the caller.
+   */
+  abstract readonly reservedUserNames: readonly string[];
+  abstract readonly reservedUserPrefixes: readonly string[];
 
   /** Connects as admin and returns the server version. */
   abstract ping(infra: InfraTarget): Promise<{ version: string }>;
@@ -60,8 +105,14 @@ export abstract class EngineProvider {
   abstract restoreAccess(infra: InfraTarget, spec: UserSpec): Promise<void>;
   /** Bytes used by the database on the engine. */
   abstract usedSize(infra: InfraTarget, database: string): Promise<number>;
-  /** Connection URL with `<user>:<password>` placeholders. */
-  abstract endpoint(infra: InfraTarget, database: string): string;
+  /** Connection URL with `<user>:<password>` placeholders, from the infra's addresses alone. */
+  abstract endpoint(addresses: readonly string[], database: string): string;
+  /** The endpoint filled with a login, and its parts (see ConnectionDetails). */
+  abstract connectionDetails(
+    addresses: readonly string[],
+    database: string,
+    login: Login,
+  ): ConnectionDetails;
   /**
    * Whether the database exists on the engine, whoever made it: a create refuses such a
    * name, so a database dbaas did not make (another installation's, or another infra's on
@@ -69,6 +120,11 @@ export abstract class EngineProvider {
    * confined to it.
    */
   abstract databaseExists(infra: InfraTarget, database: string): Promise<boolean>;
+  /**
+   * Whether a login of this name exists on the engine, whoever made it (the engine's own
+   * accounts and the admin included): a credential never takes such a name.
+   */
+  abstract userExists(infra: InfraTarget, user: string): Promise<boolean>;
   /** Databases on the engine that dbaas could manage (system ones excluded). */
   abstract listDatabases(infra: InfraTarget): Promise<string[]>;
   /** Users on the engine (system ones excluded). */
@@ -87,4 +143,10 @@ export abstract class EngineProvider {
   abstract securityWarnings(infra: InfraTarget): Promise<string[]>;
   /** Closes every pool (app shutdown). */
   abstract close(): Promise<void>;
+}
+
+/** A provider class as the provider list holds it: its static `type` names the engine. */
+export interface EngineProviderClass {
+  readonly type: EngineTypeName;
+  new (): EngineProvider;
 }

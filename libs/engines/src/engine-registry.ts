@@ -17,6 +17,9 @@ export class EngineRegistry implements OnApplicationShutdown {
     @Optional() metrics?: EngineMetrics,
   ) {
     for (const provider of providers) {
+      if (!provider.type) {
+        throw new Error(`An engine provider has no type (${provider.constructor.name})`);
+      }
       if (this.byType.has(provider.type)) {
         throw new Error(`Two engine providers are registered for "${provider.type}"`);
       }
@@ -35,8 +38,18 @@ export class EngineRegistry implements OnApplicationShutdown {
     return provider;
   }
 
-  has(type: string): type is EngineTypeName {
+  /** The provider of a type, or undefined (a catalog engine type without a provider). */
+  find(type: EngineTypeName): EngineProvider | undefined {
+    return this.byType.get(type);
+  }
+
+  has(type: string): boolean {
     return this.byType.has(type);
+  }
+
+  /** The engine types of the registered providers, in registration order. */
+  types(): EngineTypeName[] {
+    return [...this.byType.keys()];
   }
 
   all(): EngineProvider[] {

@@ -1,28 +1,15 @@
 import { InfraEntity } from '@dbaas/persistence';
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { createEngineProviders } from './engine-list';
 import { EngineMetrics } from './engine-metrics';
-import { EngineProvider } from './engine-provider';
 import { EngineRegistry } from './engine-registry';
 import { ENGINE_PROVIDERS } from './engines.constants';
 import { InfraAccess } from './infra-access.service';
 import { InfraProbe } from './infra-probe.service';
-import { MongodbProvider } from './mongodb/mongodb.provider';
-import { MysqlProvider } from './mysql/mysql.provider';
-import { PostgresqlProvider } from './postgresql/postgresql.provider';
-import { RedisProvider } from './redis/redis.provider';
 
 export { EngineMetrics, failureReason } from './engine-metrics';
-
-/** Every engine dbaas supports. A new engine is its folder plus one line here. */
-export function createEngineProviders(): EngineProvider[] {
-  return [
-    new PostgresqlProvider(),
-    new MysqlProvider(),
-    new MongodbProvider(),
-    new RedisProvider(),
-  ];
-}
+export { createEngineProviders } from './engine-list';
 
 /**
  * The engine strategies behind one registry. Providers are plain classes built by a

@@ -1,10 +1,12 @@
 export * from './engine-provider';
+export * from './base-engine-provider';
+export { ENGINE_TYPES, ENGINE_PROVIDER_CLASSES } from './engine-list';
 export * from './engine-registry';
 export * from './engines.constants';
 export * from './engines.module';
 export * from './infra-access.service';
 export * from './infra-probe.service';
-export { EngineCommandError } from './common/engine-errors';
+export { COMMAND_TIMEOUT_MS, CONNECT_TIMEOUT_MS, EngineCommandError } from './common/engine-errors';
 export { ConnectionFailed } from './common/tcp-reach';
 export type { ConnectFailure } from './common/tcp-reach';
 export { MongodbProvider, connectMongoClient } from './mongodb/mongodb.provider';
@@ -12,3 +14,4 @@ export type { MongoClientFactory, MongoClientLike, MongoDbLike } from './mongodb
 export { MysqlProvider } from './mysql/mysql.provider';
 export { PostgresqlProvider } from './postgresql/postgresql.provider';
 export { RedisProvider } from './redis/redis.provider';
+export { COMMAND_REVIEW, COMMAND_RULES } from './redis/redis-acl';

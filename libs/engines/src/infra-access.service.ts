@@ -3,7 +3,7 @@ import { InfraEntity } from '@dbaas/persistence';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntitySubscriberInterface, Repository } from 'typeorm';
-import { EngineProvider, EngineTypeName, InfraTarget } from './engine-provider';
+import { EngineProvider, InfraTarget } from './engine-provider';
 import { EngineRegistry } from './engine-registry';
 
 /** An infra ready to talk to: its provider and its decrypted admin login. */
@@ -70,7 +70,7 @@ export class InfraAccess {
 
   /** The provider for an engine type name, without an infra (name rules, limits). */
   providerFor(engineType: string): EngineProvider {
-    return this.registry.get(engineType as EngineTypeName);
+    return this.registry.get(engineType);
   }
 
   private async lookUp(infraId: number): Promise<ConnectedInfra> {
@@ -83,7 +83,7 @@ export class InfraAccess {
       .getOneOrFail();
     return {
       infra,
-      provider: this.registry.get(infra.engine.engineType.name as EngineTypeName),
+      provider: this.registry.get(infra.engine.engineType.name),
       target: {
         id: infra.id,
         addresses: infra.addresses,

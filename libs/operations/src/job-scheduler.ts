@@ -24,8 +24,8 @@ export class JobScheduler {
 
   start(): void {
     this.timers = [
-      setTimeout(() => this.tick(), this.firstDelayMs),
-      setInterval(() => this.tick(), this.intervalMs),
+      setTimeout(() => void this.tick(), this.firstDelayMs),
+      setInterval(() => void this.tick(), this.intervalMs),
     ];
     for (const timer of this.timers) timer.unref();
   }

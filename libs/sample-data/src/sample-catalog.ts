@@ -7,7 +7,8 @@ export const SAMPLE_PASSWORD = '123456';
 export const SAMPLE_ENVIRONMENTS = ['dev', 'prod'];
 
 export interface SampleEngine {
-  type: 'postgresql' | 'mysql' | 'mongodb' | 'redis';
+  /** An engine type with a provider; a new engine does not need a sample. */
+  type: string;
   version: string;
   plan: string;
   description: string;

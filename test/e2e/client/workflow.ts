@@ -68,7 +68,7 @@ async function main(): Promise<void> {
     firstUrl,
     'CREATE TABLE note (body text); INSERT INTO note VALUES ($$kept$$)',
   );
-  check(typeof created_table !== 'string', `connect: ${String(created_table)}`);
+  check(typeof created_table !== 'string', `connect: ${JSON.stringify(created_table)}`);
   step('connected', { user });
 
   const reset = await api.POST('/api/credential/{id}/reset_password', {
@@ -101,7 +101,7 @@ async function main(): Promise<void> {
   check(afterRestore.data, `credential after restore: ${afterRestore.response.status}`);
   const restoredUrl = connectionUrl(database.endpoint, user, afterRestore.data.password);
   const kept = await sql(restoredUrl, 'SELECT body FROM note');
-  check(typeof kept !== 'string', `connect after restore: ${String(kept)}`);
+  check(typeof kept !== 'string', `connect after restore: ${JSON.stringify(kept)}`);
   check(JSON.stringify(kept.rows) === '[{"body":"kept"}]', 'data lost in quarantine');
   step('restored', { rows: kept.rows });
 

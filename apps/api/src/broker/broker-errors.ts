@@ -34,7 +34,7 @@ export class BrokerError extends Error {
   }
 
   body(): BrokerErrorBody | Record<string, never> {
-    if (this.status === HttpStatus.GONE) return {};
+    if (this.status === Number(HttpStatus.GONE)) return {};
     return { error: this.code, description: this.description };
   }
 }
@@ -69,7 +69,7 @@ export function toBrokerError(error: unknown): BrokerError {
     );
     if (fields.length) description = `${description} ${fields.join('; ')}`;
   }
-  if (error instanceof HttpException && problem.status === HttpStatus.NOT_FOUND)
+  if (error instanceof HttpException && problem.status === Number(HttpStatus.NOT_FOUND))
     description = 'No such route.';
   return new BrokerError(problem.status, codeFor(problem.status), description, problem.headers);
 }

@@ -10,7 +10,7 @@ import { Reference } from '../http/reference';
 /** engine_type, environment and project: the catalog resources that are mostly a name. */
 
 export class CreateEngineTypeDto {
-  @ApiProperty({ enum: ENGINE_TYPES, example: 'postgresql' })
+  @ApiProperty({ enum: ENGINE_TYPES, example: ENGINE_TYPES[0] })
   @IsIn(ENGINE_TYPES)
   name: string;
 }
@@ -20,7 +20,7 @@ export class EngineTypeDto {
   _links: { self: string };
   @ApiProperty({ type: 'integer', example: 1 })
   id: number;
-  @ApiProperty({ enum: ENGINE_TYPES, example: 'postgresql' })
+  @ApiProperty({ enum: ENGINE_TYPES, example: ENGINE_TYPES[0] })
   name: string;
 }
 export const presentEngineType = (links: Links, row: EngineTypeEntity): EngineTypeDto =>

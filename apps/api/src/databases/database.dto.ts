@@ -141,7 +141,9 @@ class DatabaseFilterDto {
     description: 'dba only: only quarantined (`?quarantine=true`) or only live (`false`).',
   })
   @IsOptional()
-  @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @Transform(({ value }: { value: unknown }) =>
+    value === 'true' ? true : value === 'false' ? false : value,
+  )
   @IsBoolean({ message: 'must be true or false' })
   quarantine?: boolean;
 }

@@ -1,4 +1,5 @@
 import { BASIC_SECURITY_SCHEME } from '@dbaas/auth';
+import { ENGINE_TYPES } from '@dbaas/engines';
 import { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { problemResponse } from '../http/api-docs.decorators';
@@ -38,7 +39,7 @@ export const TAGS: { name: string; description: string }[] = [
   },
   {
     name: 'engine_type',
-    description: 'Catalog: the kinds of engine (postgresql, mysql, mongodb, redis).',
+    description: `Catalog: the kinds of engine (${ENGINE_TYPES.join(', ')}).`,
   },
   { name: 'engine', description: 'Catalog: engine versions of an engine type.' },
   {

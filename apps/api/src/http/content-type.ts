@@ -55,7 +55,7 @@ export function installBodyParsers(fastify: FastifyInstance, bodyLimit: number):
           ),
         );
       }
-      parseJson(request, text, (error: Error | null, value?: unknown) =>
+      void parseJson(request, text, (error: Error | null, value?: unknown) =>
         error
           ? done(new RequestRefusedError(400, 'invalid-request', 'The body is not valid JSON.'))
           : done(null, value),

@@ -11,7 +11,7 @@ export const MAX_PAGE_SIZE = 100;
  * Number() would read "1e3", "0x10", " 1" or "" as numbers.
  */
 const WholeNumber = () =>
-  Transform(({ value }) =>
+  Transform(({ value }: { value: unknown }) =>
     typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value,
   );
 

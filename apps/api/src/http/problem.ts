@@ -88,12 +88,12 @@ function fromHttpException(error: HttpException): Problem {
   const status = error.getStatus();
   const response = error.getResponse();
   let detail = typeof response === 'string' ? response : error.message;
-  if (status === HttpStatus.UNAUTHORIZED) {
+  if (status === Number(HttpStatus.UNAUTHORIZED)) {
     return problem(401, 'unauthorized', 'A valid login is required (HTTP Basic).', {
       headers: { 'WWW-Authenticate': `Basic realm="${BASIC_REALM}"` },
     });
   }
-  if (status === HttpStatus.NOT_FOUND) detail = 'No such resource.';
+  if (status === Number(HttpStatus.NOT_FOUND)) detail = 'No such resource.';
   return problem(status, SLUGS[status] ?? 'error', detail);
 }
 

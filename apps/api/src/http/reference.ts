@@ -33,7 +33,7 @@ const referenceMessage = (resource: string) =>
 export function Reference(resource: string, options: { each?: boolean } = {}): PropertyDecorator {
   const message = referenceMessage(resource);
   return applyDecorators(
-    Transform(({ value }) =>
+    Transform(({ value }: { value: unknown }) =>
       value === null || value === undefined
         ? value
         : options.each && Array.isArray(value)

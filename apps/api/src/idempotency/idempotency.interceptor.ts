@@ -46,7 +46,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     );
     const reply = context.switchToHttp().getResponse<FastifyReply>();
     try {
-      const body = await lastValueFrom(next.handle(), { defaultValue: undefined });
+      const body: unknown = await lastValueFrom(next.handle(), { defaultValue: undefined });
       const status =
         this.reflector.get<number>(HTTP_CODE_METADATA, context.getHandler()) ?? HttpStatus.CREATED;
       const location = reply.getHeader('location');

@@ -25,8 +25,10 @@ export interface StoredAnswer {
 export class IdempotencyKeyReusedError extends DomainError {}
 
 /** Thrown to make the problem filter send a stored answer as it was. */
-export class ReplayedAnswer {
-  constructor(readonly answer: StoredAnswer) {}
+export class ReplayedAnswer extends Error {
+  constructor(readonly answer: StoredAnswer) {
+    super('The first answer to this Idempotency-Key, replayed.');
+  }
 }
 
 /**

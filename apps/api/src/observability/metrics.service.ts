@@ -1,4 +1,4 @@
-import { EngineMetrics, ENGINE_TYPES } from '@dbaas/engines';
+import { EngineMetrics, EngineRegistry } from '@dbaas/engines';
 import { DATABASE_STATUSES, StatementCounter } from '@dbaas/persistence';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
@@ -74,6 +74,7 @@ export class MetricsService implements RequestObserver {
   constructor(
     @InjectDataSource() private readonly store: DataSource,
     engineMetrics: EngineMetrics,
+    private readonly engines: EngineRegistry,
   ) {
     collectDefaultMetrics({ register: this.own });
     this.registry = Registry.merge([this.own, engineMetrics.registry]);
@@ -112,8 +113,8 @@ export class MetricsService implements RequestObserver {
       return;
     }
     this.storeUp.set(1);
-    // Every known engine and state is reported, at 0 when empty, so series never vanish.
-    for (const engine of ENGINE_TYPES)
+    // Every registered engine and state is reported, at 0 when empty, so series never vanish.
+    for (const engine of this.engines.types())
       for (const state of DATABASE_STATUSES) this.databases.set({ engine, state }, 0);
     this.credentials.set(0);
     for (const row of rows) {

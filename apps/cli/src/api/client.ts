@@ -112,7 +112,7 @@ export class ApiClient {
       const params = new URLSearchParams({ page_size: '100', page: String(page) });
       for (const [key, value] of Object.entries(query))
         if (value !== undefined) params.set(key, value);
-      const body = await this.get<ListPage<T>>(`/api/${resource}/?${params}`);
+      const body = await this.get<ListPage<T>>(`/api/${resource}/?${params.toString()}`);
       const chunk = (body[resource] ?? []) as T[];
       items.push(...chunk);
       if (!chunk.length || items.length >= body._links.count) return items;

@@ -6,7 +6,7 @@ import { Writable } from 'node:stream';
 export function ask(question: string, hidden = false): Promise<string> {
   let muted = false;
   const output = new Writable({
-    write(chunk, _encoding, done) {
+    write(chunk: Buffer, _encoding, done) {
       if (!muted) process.stderr.write(chunk);
       done();
     },

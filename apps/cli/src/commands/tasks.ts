@@ -42,7 +42,7 @@ async function list(
   if (database) params.set('database', database);
   if (options.status) params.set('status', options.status);
   if (options.type) params.set('type', options.type);
-  const tasks = (await client.get<{ task: Task[] }>(`/api/task/?${params}`)).task;
+  const tasks = (await client.get<{ task: Task[] }>(`/api/task/?${params.toString()}`)).task;
   if (wantsJson(options)) return printJson(tasks);
   printTable(
     ['ID', 'TYPE', 'STATUS', 'DATABASE', 'CREATED_AT', 'ENDED_AT', 'ERROR'],

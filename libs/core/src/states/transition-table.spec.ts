@@ -37,6 +37,7 @@ describe('TransitionTable', () => {
 
   it('lists the states a move may start from', () => {
     expect(statesLeadingTo(LIGHTS, 'red')).toEqual(['amber']);
-    expect(statesLeadingTo({ a: ['c'], b: ['c'], c: [] }, 'c')).toEqual(['a', 'b']);
+    const converging: TransitionTable<'a' | 'b' | 'c'> = { a: ['c'], b: ['c'], c: [] };
+    expect(statesLeadingTo(converging, 'c')).toEqual(['a', 'b']);
   });
 });

@@ -2,17 +2,11 @@ import { randomBytes } from 'node:crypto';
 // Types only: the driver (about 24 MB of memory, most of it saslprep's tables) is loaded on
 // the first connection to a MongoDB infra, so an API without one never pays for it.
 import type { Document } from 'mongodb';
-import {
-  COMMAND_TIMEOUT_MS,
-  CONNECT_TIMEOUT_MS,
-  EngineCommandError,
-  translateDriverError,
-} from '../common/engine-errors';
-import { assertIdentifier } from '../common/identifiers';
+import { AdminSession, BaseEngineProvider } from '../base-engine-provider';
+import { COMMAND_TIMEOUT_MS, CONNECT_TIMEOUT_MS } from '../common/engine-errors';
 import { InfraPools } from '../common/infra-pools';
-import { EngineProvider, InfraTarget, Privileges, UserRef, UserSpec } from '../engine-provider';
+import { InfraTarget, Privileges, UserRef, UserSpec } from '../engine-provider';
 
-const ENGINE = 'mongodb';
 /** MongoDB database names are limited to 64 bytes; users have no practical limit. */
 const DATABASE_NAME_MAX_LENGTH = 63;
 const USER_NAME_MAX_LENGTH = 64;
@@ -80,11 +74,20 @@ export const connectMongoClient: MongoClientFactory = async (infra) => {
  * The client factory is injectable so the command layer is tested against a fake `Db`
  * (no MongoDB server can be installed on the development machines).
  */
-export class MongodbProvider extends EngineProvider {
-  readonly type = 'mongodb' as const;
+export class MongodbProvider extends BaseEngineProvider<MongoClientLike> {
+  static readonly type = 'mongodb';
+  readonly displayName = 'MongoDB';
+  readonly catalogTags = ['mongodb', 'document', 'nosql'];
+  readonly defaultPort = 27017;
   readonly userNameMaxLength = USER_NAME_MAX_LENGTH;
+  protected readonly databaseNameMaxLength = DATABASE_NAME_MAX_LENGTH;
   readonly reservedNames: readonly string[] = ['admin', 'config', 'local'];
+  readonly reservedUserNames: readonly string[] = ['admin', 'root'];
+  readonly reservedUserPrefixes: readonly string[] = ['system_'];
   readonly listsEveryDatabase = false;
+  protected readonly urlScheme = 'mongodb';
+  /** A replica set's members, all of them (the driver finds the primary). */
+  protected readonly multiHostUrl = true;
 
   private readonly clients: InfraPools<Promise<MongoClientLike>>;
 
@@ -123,13 +126,12 @@ export class MongodbProvider extends EngineProvider {
 
   async createUser(infra: InfraTarget, spec: UserSpec): Promise<void> {
     const db = this.databaseName(spec.database);
-    const user = this.userName(spec.user, infra);
-    const role = ROLES[spec.privileges];
-    if (!role) throw new Error(`${ENGINE}: unknown privileges ${spec.privileges}`);
+    const user = this.credentialUser(spec.user, infra);
+    const role = ROLES[this.checkPrivileges(spec.privileges)];
     const roles = [{ role, db }];
     await this.withAdmin(infra, [spec.password], async (client) => {
       const target = client.db(db);
-      if (await this.userExists(target, user, db)) {
+      if (await this.hasUser(target, user, db)) {
         await target.command({ updateUser: user, pwd: spec.password, roles });
         return;
       }
@@ -144,7 +146,7 @@ export class MongodbProvider extends EngineProvider {
 
   async dropUser(infra: InfraTarget, ref: UserRef): Promise<void> {
     const db = this.databaseName(ref.database);
-    const user = this.userName(ref.user, infra);
+    const user = this.credentialUser(ref.user, infra);
     await this.withAdmin(infra, [], async (client) => {
       await this.killSessions(client, [{ user, db }]);
       await client
@@ -158,7 +160,7 @@ export class MongodbProvider extends EngineProvider {
 
   async setPassword(infra: InfraTarget, ref: UserRef, password: string): Promise<void> {
     const db = this.databaseName(ref.database);
-    const user = this.userName(ref.user, infra);
+    const user = this.credentialUser(ref.user, infra);
     await this.withAdmin(infra, [password], (client) =>
       client.db(db).command({ updateUser: user, pwd: password }),
     );
@@ -166,18 +168,14 @@ export class MongodbProvider extends EngineProvider {
 
   async revokeAccess(infra: InfraTarget, ref: UserRef): Promise<void> {
     const db = this.databaseName(ref.database);
-    const user = this.userName(ref.user, infra);
+    const user = this.credentialUser(ref.user, infra);
     const unknown = randomBytes(32).toString('base64url');
     await this.withAdmin(infra, [unknown], async (client) => {
       const target = client.db(db);
-      if (!(await this.userExists(target, user, db))) return;
+      if (!(await this.hasUser(target, user, db))) return;
       await target.command({ updateUser: user, pwd: unknown, roles: [] });
       await this.killSessions(client, [{ user, db }]);
     });
-  }
-
-  async restoreAccess(infra: InfraTarget, spec: UserSpec): Promise<void> {
-    await this.createUser(infra, spec);
   }
 
   async usedSize(infra: InfraTarget, database: string): Promise<number> {
@@ -188,15 +186,35 @@ export class MongodbProvider extends EngineProvider {
     });
   }
 
-  endpoint(infra: InfraTarget, database: string): string {
-    // Without authSource the URL's database is the authentication database, as wanted.
-    return `mongodb://<user>:<password>@${infra.addresses.join(',')}/${this.databaseName(database)}`;
-  }
+  // The endpoint (BaseEngineProvider) has no authSource: the URL's database is then the
+  // authentication database, as wanted.
 
-  /** A database holding data, or one that only has users so far (see listDatabases). */
+  /**
+   * A database holding data, or one that only has users so far (see listDatabases). A
+   * reserved name (admin, config, local) is never one dbaas could manage: false.
+   */
   async databaseExists(infra: InfraTarget, database: string): Promise<boolean> {
     const db = this.databaseName(database);
-    return (await this.listDatabases(infra)).includes(db);
+    if (this.reservedNames.includes(db)) return false;
+    return this.withAdmin(infra, [], async (client) => {
+      const { databases = [] } = await client
+        .db('admin')
+        .command({ listDatabases: 1, nameOnly: true, filter: { name: db } });
+      if ((databases as Document[]).length > 0) return true;
+      const { users = [] } = await client.db(db).command({ usersInfo: 1 });
+      return (users as Document[]).length > 0;
+    });
+  }
+
+  /** A user of that name in any database (MongoDB users belong to a database). */
+  async userExists(infra: InfraTarget, user: string): Promise<boolean> {
+    const name = this.userName(user);
+    return this.withAdmin(infra, [], async (client) => {
+      const { users = [] } = await client
+        .db('admin')
+        .command({ usersInfo: { forAllDBs: true }, filter: { user: name } });
+      return (users as Document[]).length > 0;
+    });
   }
 
   /** Databases holding data, plus those that only have users so far (empty ones do not exist in MongoDB). */
@@ -219,7 +237,7 @@ export class MongodbProvider extends EngineProvider {
       const names = (users as Document[])
         .filter((u) => this.isManageable(String(u.db)))
         .map((u) => String(u.user))
-        .filter((name) => /^[a-z][a-z0-9_]*$/.test(name) && name !== infra.adminUser);
+        .filter((name) => this.isManageableName(name) && name !== infra.adminUser);
       return [...new Set(names)].sort();
     });
   }
@@ -251,25 +269,18 @@ export class MongodbProvider extends EngineProvider {
 
   // --- internals -------------------------------------------------------------------------
 
-  private databaseName(name: string): string {
-    return assertIdentifier(ENGINE, 'database', name, DATABASE_NAME_MAX_LENGTH);
-  }
-
-  private userName(name: string, infra: InfraTarget): string {
-    assertIdentifier(ENGINE, 'user', name, USER_NAME_MAX_LENGTH);
-    if (name === infra.adminUser)
-      throw new EngineCommandError(
-        ENGINE,
-        `user ${name} is the infra admin; dbaas does not manage it`,
-      );
-    return name;
+  /** Validates the name and refuses the infra's admin. */
+  private credentialUser(name: string, infra: InfraTarget): string {
+    const user = this.userName(name);
+    this.assertNotProtected(user, infra);
+    return user;
   }
 
   private isManageable(database: string): boolean {
-    return /^[a-z][a-z0-9_]*$/.test(database) && !this.reservedNames.includes(database);
+    return this.isManageableName(database) && !this.reservedNames.includes(database);
   }
 
-  private async userExists(db: MongoDbLike, user: string, database: string): Promise<boolean> {
+  private async hasUser(db: MongoDbLike, user: string, database: string): Promise<boolean> {
     const { users = [] } = await db.command({ usersInfo: { user, db: database } });
     return (users as Document[]).length > 0;
   }
@@ -288,29 +299,19 @@ export class MongodbProvider extends EngineProvider {
       });
   }
 
-  private async withAdmin<T>(
-    infra: InfraTarget,
-    secrets: string[],
-    work: (client: MongoClientLike) => Promise<T>,
-  ): Promise<T> {
-    const allSecrets = [infra.adminPassword, ...secrets];
+  /** The infra's client (connected once, then shared); a failed connect is forgotten, so the next call tries again. */
+  protected async acquireAdmin(infra: InfraTarget): Promise<AdminSession<MongoClientLike>> {
     const pending = this.clients.get(infra);
-    let client: MongoClientLike;
     try {
-      client = await pending;
+      return { admin: await pending, release: () => undefined };
     } catch (error) {
-      this.clients.discard(infra, pending); // the next call tries to connect again
-      throw this.translate(infra, error, allSecrets);
-    }
-    try {
-      return await work(client);
-    } catch (error) {
-      throw this.translate(infra, error, allSecrets);
+      this.clients.discard(infra, pending);
+      throw error;
     }
   }
 
-  private translate(infra: InfraTarget, error: unknown, secrets: string[]): Error {
-    return translateDriverError(ENGINE, infra.addresses, error, secrets, isUnavailable);
+  protected isUnavailable(error: unknown): boolean {
+    return isUnavailable(error);
   }
 }
 
@@ -327,9 +328,10 @@ function isUnavailable(error: unknown): boolean {
 function classNames(error: unknown): string[] {
   const names: string[] = [];
   for (
-    let proto = error !== null && typeof error === 'object' ? Object.getPrototypeOf(error) : null;
+    let proto: unknown =
+      error !== null && typeof error === 'object' ? Object.getPrototypeOf(error) : null;
     proto;
-    proto = Object.getPrototypeOf(proto)
+    proto = Object.getPrototypeOf(proto) as unknown
   ) {
     names.push((proto as { constructor?: { name?: string } }).constructor?.name ?? '');
   }

@@ -1,19 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { createConnection, createPool, Pool, RowDataPacket } from 'mysql2/promise';
+import { AdminSession, BaseEngineProvider } from '../base-engine-provider';
 import { parseAddress } from '../common/address';
 import {
   COMMAND_TIMEOUT_MS,
   CONNECT_TIMEOUT_MS,
   EngineCommandError,
   NETWORK_ERROR_CODES,
-  translateDriverError,
 } from '../common/engine-errors';
-import { assertIdentifier } from '../common/identifiers';
 import { InfraPools } from '../common/infra-pools';
-import { EngineProvider, InfraTarget, Privileges, UserRef, UserSpec } from '../engine-provider';
+import { InfraTarget, Privileges, UserRef, UserSpec } from '../engine-provider';
 import { account, escapeLike, grantDatabase, quoteIdent, quoteLiteral } from './mysql-sql';
 
-const ENGINE = 'mysql';
 const MYSQL_IDENTIFIER_MAX_LENGTH = 64;
 
 const GRANTS: Record<Privileges, string> = {
@@ -24,9 +22,6 @@ const GRANTS: Record<Privileges, string> = {
   // No EXECUTE: a SQL SECURITY DEFINER routine could write on the reader's behalf.
   'read-only': 'SELECT, SHOW VIEW',
 };
-
-/** Accounts dbaas must never take over even if a credential is named like them. */
-const PROTECTED_USERS = new Set(['root', 'mysql', 'mariadb']);
 
 const UNAVAILABLE_CODES = new Set([
   ...NETWORK_ERROR_CODES,
@@ -51,20 +46,38 @@ type Query = (sql: string, values?: unknown[]) => Promise<Row[]>;
  * Users are created as `'user'@'%'`; a database is a schema with database-level grants.
  * One pool per infra (at most 4 connections) on the first address.
  */
-export class MysqlProvider extends EngineProvider {
-  readonly type = 'mysql' as const;
+export class MysqlProvider extends BaseEngineProvider<Query> {
+  static readonly type = 'mysql';
+  readonly displayName = 'MySQL/MariaDB';
+  readonly catalogTags = ['mysql', 'mariadb', 'relational', 'sql'];
+  readonly defaultPort = 3306;
   readonly userNameMaxLength = 32;
+  protected readonly databaseNameMaxLength = MYSQL_IDENTIFIER_MAX_LENGTH;
   readonly reservedNames: readonly string[] = [
     'mysql',
     'information_schema',
     'performance_schema',
     'sys',
   ];
+  /** The server's own accounts (`mysql.sys`, `mariadb.sys`, ...) and the usual admin names. */
+  readonly reservedUserNames: readonly string[] = [
+    'root',
+    'mysql',
+    'mariadb',
+    'replicator',
+    'replication',
+  ];
+  readonly reservedUserPrefixes: readonly string[] = ['mysql_', 'mariadb_'];
+  /** Accounts dbaas must never take over even if a credential is named like them. */
+  protected override readonly protectedUsers: readonly string[] = ['root', 'mysql', 'mariadb'];
   readonly listsEveryDatabase = true;
+  protected readonly urlScheme = 'mysql';
+  protected readonly multiHostUrl = false;
+  protected override readonly jdbcSubprotocol = 'mysql';
 
   private readonly pools = new InfraPools<Pool>(
     (infra) => {
-      const { host, port } = parseAddress(infra.addresses[0] ?? '', 3306);
+      const { host, port } = parseAddress(infra.addresses[0] ?? '', this.defaultPort);
       const pool = createPool({
         host,
         port,
@@ -126,8 +139,7 @@ export class MysqlProvider extends EngineProvider {
   async createUser(infra: InfraTarget, spec: UserSpec): Promise<void> {
     const db = this.databaseName(spec.database);
     const user = this.userName(spec.user);
-    const grants = GRANTS[spec.privileges];
-    if (!grants) throw new Error(`${ENGINE}: unknown privileges ${spec.privileges}`);
+    const grants = GRANTS[this.checkPrivileges(spec.privileges)];
     const password = quoteLiteral(spec.password);
     await this.withAdmin(infra, [spec.password], async (q) => {
       await this.assertManageable(q, infra, user);
@@ -156,7 +168,7 @@ export class MysqlProvider extends EngineProvider {
     const user = this.userName(ref.user);
     await this.withAdmin(infra, [password], async (q) => {
       if (!(await this.assertManageable(q, infra, user))) {
-        throw new EngineCommandError(ENGINE, `user ${user} does not exist`);
+        throw new EngineCommandError(this.type, `user ${user} does not exist`);
       }
       await q(`ALTER USER ${account(user)} IDENTIFIED BY ${quoteLiteral(password)}`);
     });
@@ -174,10 +186,6 @@ export class MysqlProvider extends EngineProvider {
     });
   }
 
-  async restoreAccess(infra: InfraTarget, spec: UserSpec): Promise<void> {
-    await this.createUser(infra, spec);
-  }
-
   /**
    * The InnoDB tablespace files of the database (current, unlike information_schema.TABLES,
    * whose sizes are stale until ANALYZE), plus the table sizes of other storage engines.
@@ -188,7 +196,7 @@ export class MysqlProvider extends EngineProvider {
       const schemas = await q('SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [
         db,
       ]);
-      if (!schemas.length) throw new EngineCommandError(ENGINE, `database ${db} does not exist`);
+      if (!schemas.length) throw new EngineCommandError(this.type, `database ${db} does not exist`);
       const pattern = `${escapeLike(db)}/%`;
       let innodb: Row[];
       try {
@@ -213,14 +221,19 @@ export class MysqlProvider extends EngineProvider {
     });
   }
 
-  endpoint(infra: InfraTarget, database: string): string {
-    return `mysql://<user>:<password>@${infra.addresses[0]}/${this.databaseName(database)}`;
-  }
-
   async databaseExists(infra: InfraTarget, database: string): Promise<boolean> {
     const db = this.databaseName(database);
     return this.withAdmin(infra, [], async (q) => {
       const rows = await q('SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [db]);
+      return rows.length > 0;
+    });
+  }
+
+  /** Any account of that user name, whatever its host. */
+  async userExists(infra: InfraTarget, user: string): Promise<boolean> {
+    const name = this.userName(user);
+    return this.withAdmin(infra, [], async (q) => {
+      const rows = await q('SELECT 1 FROM mysql.user WHERE User = ? LIMIT 1', [name]);
       return rows.length > 0;
     });
   }
@@ -232,7 +245,7 @@ export class MysqlProvider extends EngineProvider {
       );
       return rows
         .map((r) => String(r.name))
-        .filter((name) => /^[a-z][a-z0-9_]*$/.test(name) && !this.reservedNames.includes(name));
+        .filter((name) => this.isManageableName(name) && !this.reservedNames.includes(name));
     });
   }
 
@@ -245,16 +258,16 @@ export class MysqlProvider extends EngineProvider {
         .map((r) => String(r.user))
         .filter(
           (name) =>
-            /^[a-z][a-z0-9_]*$/.test(name) &&
+            this.isManageableName(name) &&
             name !== infra.adminUser &&
-            !PROTECTED_USERS.has(name),
+            !this.protectedUsers.includes(name),
         );
     });
   }
 
   /** An admin without a password: a login as the admin with an empty password is tried. */
   async securityWarnings(infra: InfraTarget): Promise<string[]> {
-    const { host, port } = parseAddress(infra.addresses[0] ?? '', 3306);
+    const { host, port } = parseAddress(infra.addresses[0] ?? '', this.defaultPort);
     try {
       const connection = await createConnection({
         host,
@@ -267,13 +280,7 @@ export class MysqlProvider extends EngineProvider {
     } catch (error) {
       const code = (error as { code?: string }).code;
       if (code === 'ER_ACCESS_DENIED_ERROR' || code === 'ER_HOST_NOT_PRIVILEGED') return [];
-      throw translateDriverError(
-        ENGINE,
-        infra.addresses,
-        error,
-        [infra.adminPassword],
-        isUnavailable,
-      );
+      throw this.translate(infra, error, [infra.adminPassword]);
     }
     return [
       `The MySQL admin ${infra.adminUser} has no password: anyone who reaches ${infra.addresses[0]} can log in as ${infra.adminUser}.`,
@@ -286,19 +293,9 @@ export class MysqlProvider extends EngineProvider {
 
   // --- internals -------------------------------------------------------------------------
 
-  private databaseName(name: string): string {
-    return assertIdentifier(ENGINE, 'database', name, MYSQL_IDENTIFIER_MAX_LENGTH);
-  }
-
-  private userName(name: string): string {
-    return assertIdentifier(ENGINE, 'user', name, this.userNameMaxLength);
-  }
-
   /** Whether the account exists; throws for the admin or a privileged account. */
   private async assertManageable(q: Query, infra: InfraTarget, user: string): Promise<boolean> {
-    if (user === infra.adminUser || PROTECTED_USERS.has(user)) {
-      throw new EngineCommandError(ENGINE, `user ${user} is reserved; dbaas does not manage it`);
-    }
+    this.assertNotProtected(user, infra);
     const rows = await q(
       "SELECT Super_priv AS super FROM mysql.user WHERE User = ? AND Host = '%'",
       [user],
@@ -306,7 +303,7 @@ export class MysqlProvider extends EngineProvider {
     if (!rows.length) return false;
     if (rows[0].super === 'Y') {
       throw new EngineCommandError(
-        ENGINE,
+        this.type,
         `user ${user} has global privileges; dbaas does not manage it`,
       );
     }
@@ -336,12 +333,11 @@ export class MysqlProvider extends EngineProvider {
     }
   }
 
-  private async withAdmin<T>(
-    infra: InfraTarget,
-    secrets: string[],
-    work: (q: Query) => Promise<T>,
-  ): Promise<T> {
-    const allSecrets = [infra.adminPassword, ...secrets];
+  /**
+   * Statements go to the pool one by one (no connection is held). mysql2 attaches the full
+   * statement (password included) to its errors: withAdmin never rethrows them as they are.
+   */
+  protected async acquireAdmin(infra: InfraTarget): Promise<AdminSession<Query>> {
     const pool = this.pools.get(infra);
     const q: Query = async (sql, values) => {
       for (let attempt = 1; ; attempt++) {
@@ -355,12 +351,11 @@ export class MysqlProvider extends EngineProvider {
         }
       }
     };
-    try {
-      return await work(q);
-    } catch (error) {
-      // mysql2 attaches the full statement (password included) to its errors: never rethrown as is.
-      throw translateDriverError(ENGINE, infra.addresses, error, allSecrets, isUnavailable);
-    }
+    return { admin: q, release: () => undefined };
+  }
+
+  protected isUnavailable(error: unknown): boolean {
+    return isUnavailable(error);
   }
 }
 

@@ -1,20 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { Client, ClientBase, Pool, PoolClient } from 'pg';
 import { EngineUnavailableError } from '@dbaas/core';
+import { AdminSession, BaseEngineProvider } from '../base-engine-provider';
 import { parseAddress } from '../common/address';
 import {
   COMMAND_TIMEOUT_MS,
   CONNECT_TIMEOUT_MS,
   EngineCommandError,
   NETWORK_ERROR_CODES,
-  translateDriverError,
 } from '../common/engine-errors';
-import { assertIdentifier } from '../common/identifiers';
 import { InfraPools } from '../common/infra-pools';
-import { EngineProvider, InfraTarget, PRIVILEGES, UserRef, UserSpec } from '../engine-provider';
+import { InfraTarget, UserRef, UserSpec } from '../engine-provider';
 import { groupRoles, passwordSql, quoteIdent, quoteLiteral } from './postgresql-sql';
 
-const ENGINE = 'postgresql';
 /** 63 (NAMEDATALEN - 1) minus the longest group-role suffix `:owner`: longer names would be truncated. */
 const DATABASE_NAME_MAX_LENGTH = 57;
 /** The database the admin connects to for cluster-wide statements. */
@@ -37,11 +35,27 @@ type Query = ClientBase['query'];
  * database use a short-lived connection to it, closed at once, so idle databases hold no
  * connections. Extra addresses only appear in the endpoint (libpq multi-host syntax).
  */
-export class PostgresqlProvider extends EngineProvider {
-  readonly type = 'postgresql' as const;
+export class PostgresqlProvider extends BaseEngineProvider<Query> {
+  static readonly type = 'postgresql';
+  readonly displayName = 'PostgreSQL';
+  readonly catalogTags = ['postgresql', 'relational', 'sql'];
+  readonly defaultPort = 5432;
   readonly userNameMaxLength = 63;
+  protected readonly databaseNameMaxLength = DATABASE_NAME_MAX_LENGTH;
   readonly reservedNames: readonly string[] = ['postgres', 'template0', 'template1'];
+  /** `public` is the pseudo-role of everyone; `pg_` names are the server's own roles. */
+  readonly reservedUserNames: readonly string[] = [
+    'postgres',
+    'public',
+    'replicator',
+    'replication',
+  ];
+  readonly reservedUserPrefixes: readonly string[] = ['pg_'];
   readonly listsEveryDatabase = true;
+  protected readonly urlScheme = 'postgresql';
+  /** libpq takes every address (`host1:5432,host2:5432`). */
+  protected readonly multiHostUrl = true;
+  protected override readonly jdbcSubprotocol = 'postgresql';
 
   private readonly pools = new InfraPools<Pool>(
     (infra) => {
@@ -102,8 +116,7 @@ export class PostgresqlProvider extends EngineProvider {
   async createUser(infra: InfraTarget, spec: UserSpec): Promise<void> {
     const db = this.databaseName(spec.database);
     const user = this.userName(spec.user);
-    if (!PRIVILEGES.includes(spec.privileges))
-      throw new Error(`${ENGINE}: unknown privileges ${spec.privileges}`);
+    this.checkPrivileges(spec.privileges);
     const secrets = [spec.password];
     const groups = groupRoles(db);
     await this.withAdmin(infra, secrets, async (q) => {
@@ -166,7 +179,7 @@ export class PostgresqlProvider extends EngineProvider {
     const user = this.userName(ref.user);
     await this.withAdmin(infra, [password], async (q) => {
       if (!(await this.findRole(q, user, infra)))
-        throw new EngineCommandError(ENGINE, `role ${user} does not exist`);
+        throw new EngineCommandError(this.type, `role ${user} does not exist`);
       await q(`ALTER ROLE ${quoteIdent(user)} PASSWORD ${passwordSql(password)}`);
     });
   }
@@ -184,20 +197,12 @@ export class PostgresqlProvider extends EngineProvider {
     });
   }
 
-  async restoreAccess(infra: InfraTarget, spec: UserSpec): Promise<void> {
-    await this.createUser(infra, spec);
-  }
-
   async usedSize(infra: InfraTarget, database: string): Promise<number> {
     const db = this.databaseName(database);
     return this.withAdmin(infra, [], async (q) => {
       const { rows } = await q<{ size: string }>('SELECT pg_database_size($1)::text AS size', [db]);
       return Number(rows[0].size);
     });
-  }
-
-  endpoint(infra: InfraTarget, database: string): string {
-    return `postgresql://<user>:<password>@${infra.addresses.join(',')}/${this.databaseName(database)}`;
   }
 
   /**
@@ -216,6 +221,14 @@ export class PostgresqlProvider extends EngineProvider {
     });
   }
 
+  async userExists(infra: InfraTarget, user: string): Promise<boolean> {
+    const name = this.userName(user);
+    return this.withAdmin(infra, [], async (q) => {
+      const { rowCount } = await q('SELECT 1 FROM pg_roles WHERE rolname = $1', [name]);
+      return rowCount === 1;
+    });
+  }
+
   async listDatabases(infra: InfraTarget): Promise<string[]> {
     return this.withAdmin(infra, [], async (q) => {
       const { rows } = await q<{ datname: string }>(
@@ -223,7 +236,7 @@ export class PostgresqlProvider extends EngineProvider {
       );
       return rows
         .map((r) => r.datname)
-        .filter((name) => this.isManageable(name) && !this.reservedNames.includes(name));
+        .filter((name) => this.isManageableName(name) && !this.reservedNames.includes(name));
     });
   }
 
@@ -233,7 +246,7 @@ export class PostgresqlProvider extends EngineProvider {
         "SELECT rolname FROM pg_roles WHERE NOT rolsuper AND rolname !~ '^pg_' AND rolname <> current_user ORDER BY rolname",
       );
       // Group roles (`<db>:owner`...) fail the name rule and drop out here.
-      return rows.map((r) => r.rolname).filter((name) => this.isManageable(name));
+      return rows.map((r) => r.rolname).filter((name) => this.isManageableName(name));
     });
   }
 
@@ -278,18 +291,6 @@ export class PostgresqlProvider extends EngineProvider {
 
   // --- internals -------------------------------------------------------------------------
 
-  private databaseName(name: string): string {
-    return assertIdentifier(ENGINE, 'database', name, DATABASE_NAME_MAX_LENGTH);
-  }
-
-  private userName(name: string): string {
-    return assertIdentifier(ENGINE, 'user', name, this.userNameMaxLength);
-  }
-
-  private isManageable(name: string): boolean {
-    return /^[a-z][a-z0-9_]*$/.test(name);
-  }
-
   /** The role, refusing superusers and the infra's admin: a credential must never take them over. */
   private async findRole(q: Query, user: string, infra: InfraTarget): Promise<boolean> {
     const { rows } = await q<{ rolsuper: boolean }>(
@@ -299,7 +300,7 @@ export class PostgresqlProvider extends EngineProvider {
     if (!rows.length) return false;
     if (rows[0].rolsuper || user === infra.adminUser) {
       throw new EngineCommandError(
-        ENGINE,
+        this.type,
         `role ${user} is a superuser or the infra admin; dbaas does not manage it`,
       );
     }
@@ -357,7 +358,7 @@ export class PostgresqlProvider extends EngineProvider {
   }
 
   private connectionConfig(infra: InfraTarget, database: string) {
-    const { host, port } = parseAddress(infra.addresses[0] ?? '', 5432);
+    const { host, port } = parseAddress(infra.addresses[0] ?? '', this.defaultPort);
     return {
       host,
       port,
@@ -373,28 +374,14 @@ export class PostgresqlProvider extends EngineProvider {
     };
   }
 
-  private async withAdmin<T>(
-    infra: InfraTarget,
-    secrets: string[],
-    work: (q: Query) => Promise<T>,
-  ): Promise<T> {
-    const allSecrets = [infra.adminPassword, ...secrets];
-    const pool = this.pools.get(infra);
-    let client: PoolClient;
-    try {
-      client = await pool.connect();
-    } catch (error) {
-      throw this.translate(infra, error, allSecrets);
-    }
-    let broken: Error | undefined;
-    try {
-      return await work(client.query.bind(client) as Query);
-    } catch (error) {
-      if (isUnavailable(error)) broken = error as Error;
-      throw this.translate(infra, error, allSecrets);
-    } finally {
-      client.release(broken);
-    }
+  protected async acquireAdmin(infra: InfraTarget): Promise<AdminSession<Query>> {
+    const client: PoolClient = await this.pools.get(infra).connect();
+    return {
+      admin: client.query.bind(client) as Query,
+      // A connection that failed as unavailable is broken: the pool drops it.
+      release: (failure) =>
+        client.release(this.isUnavailable(failure) ? (failure as Error) : undefined),
+    };
   }
 
   /** A separate connection as the admin with a random password; true if the server lets it in. */
@@ -410,13 +397,14 @@ export class PostgresqlProvider extends EngineProvider {
       return true;
     } catch (error) {
       // 28P01 invalid password, 28000 no pg_hba.conf entry / other method: protected.
-      if (/^28/.test(String((error as { code?: unknown }).code ?? ''))) return false;
+      if (/^28/.test(String((error as { code?: string }).code ?? ''))) return false;
       throw this.translate(infra, error, [infra.adminPassword, wrong]);
     } finally {
       await client.end().catch(() => undefined);
     }
   }
 
+  /** A short-lived connection to the database itself, as the admin (closed at once). */
   private async inDatabase<T>(
     infra: InfraTarget,
     database: string,
@@ -436,8 +424,8 @@ export class PostgresqlProvider extends EngineProvider {
     }
   }
 
-  private translate(infra: InfraTarget, error: unknown, secrets: string[]): Error {
-    return translateDriverError(ENGINE, infra.addresses, error, secrets, isUnavailable);
+  protected isUnavailable(error: unknown): boolean {
+    return isUnavailable(error);
   }
 }
 

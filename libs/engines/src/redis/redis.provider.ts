@@ -1,21 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import Redis from 'ioredis';
+import { AdminSession, BaseEngineProvider } from '../base-engine-provider';
 import { parseAddress } from '../common/address';
 import {
   COMMAND_TIMEOUT_MS,
   CONNECT_TIMEOUT_MS,
   EngineCommandError,
   NETWORK_ERROR_CODES,
-  translateDriverError,
   unavailable,
 } from '../common/engine-errors';
-import { assertIdentifier } from '../common/identifiers';
 import { InfraPools } from '../common/infra-pools';
-import { EngineProvider, InfraTarget, UserRef, UserSpec } from '../engine-provider';
+import { InfraTarget, UserRef, UserSpec } from '../engine-provider';
 import { COMMAND_RULES, keyPattern, passwordRule, prefixesOfAclLine } from './redis-acl';
 
-const ENGINE = 'redis';
+const DEFAULT_PORT = 6379;
 /** Redis has no limit; 64 keeps names readable in ACL LIST and matches MySQL's identifiers. */
 const NAME_MAX_LENGTH = 64;
 const SCAN_BATCH = 1000;
@@ -48,7 +47,7 @@ class AdminConnection {
     if (this.client?.status === 'ready') return this.client;
     if (this.connecting) return this.connecting;
     this.client?.disconnect();
-    const { host, port } = parseAddress(this.infra.addresses[0] ?? '', 6379);
+    const { host, port } = parseAddress(this.infra.addresses[0] ?? '', DEFAULT_PORT);
     const client = new Redis({
       host,
       port,
@@ -90,11 +89,21 @@ class AdminConnection {
  * `&name:*` channels (see redis-acl.ts for the command rules). Standalone servers only:
  * the first address is used.
  */
-export class RedisProvider extends EngineProvider {
-  readonly type = 'redis' as const;
+export class RedisProvider extends BaseEngineProvider<Redis> {
+  static readonly type = 'redis';
+  readonly displayName = 'Redis';
+  readonly catalogTags = ['redis', 'key-value', 'caching'];
+  readonly defaultPort = DEFAULT_PORT;
   readonly userNameMaxLength = NAME_MAX_LENGTH;
+  protected readonly databaseNameMaxLength = NAME_MAX_LENGTH;
   readonly reservedNames: readonly string[] = [];
+  /** `default` is the user of every client that does not AUTH. */
+  readonly reservedUserNames: readonly string[] = ['default'];
+  readonly reservedUserPrefixes: readonly string[] = [];
+  protected override readonly protectedUsers: readonly string[] = ['default'];
   readonly listsEveryDatabase = false;
+  protected readonly urlScheme = 'redis';
+  protected readonly multiHostUrl = false;
 
   private readonly logger = new Logger(RedisProvider.name);
 
@@ -129,9 +138,8 @@ export class RedisProvider extends EngineProvider {
 
   async createUser(infra: InfraTarget, spec: UserSpec): Promise<void> {
     const db = this.databaseName(spec.database);
-    const user = this.userName(spec.user, infra);
-    const rules = COMMAND_RULES[spec.privileges];
-    if (!rules) throw new Error(`${ENGINE}: unknown privileges ${spec.privileges}`);
+    const user = this.credentialUser(spec.user, infra);
+    const rules = COMMAND_RULES[this.checkPrivileges(spec.privileges)];
     await this.withAdmin(infra, [spec.password], async (redis) => {
       // `reset` first: one atomic command brings a new or existing user to exactly this state.
       await redis.call(
@@ -153,9 +161,9 @@ export class RedisProvider extends EngineProvider {
 
   async dropUser(infra: InfraTarget, ref: UserRef): Promise<void> {
     this.databaseName(ref.database);
-    const user = this.userName(ref.user, infra);
+    const user = this.credentialUser(ref.user, infra);
     await this.withAdmin(infra, [], async (redis) => {
-      if (!(await this.userExists(redis, user))) return;
+      if (!(await this.hasUser(redis, user))) return;
       await redis.call('ACL', 'SETUSER', user, 'off');
       await this.killClients(redis, user);
       await redis.call('ACL', 'DELUSER', user);
@@ -165,11 +173,11 @@ export class RedisProvider extends EngineProvider {
 
   async setPassword(infra: InfraTarget, ref: UserRef, password: string): Promise<void> {
     this.databaseName(ref.database);
-    const user = this.userName(ref.user, infra);
+    const user = this.credentialUser(ref.user, infra);
     await this.withAdmin(infra, [password], async (redis) => {
       // ACL SETUSER would silently create a missing user, without any key access.
-      if (!(await this.userExists(redis, user)))
-        throw new EngineCommandError(ENGINE, `user ${user} does not exist`);
+      if (!(await this.hasUser(redis, user)))
+        throw new EngineCommandError(this.type, `user ${user} does not exist`);
       await redis.call('ACL', 'SETUSER', user, 'resetpass', passwordRule(password));
       await this.persistAcl(redis);
     });
@@ -177,19 +185,15 @@ export class RedisProvider extends EngineProvider {
 
   async revokeAccess(infra: InfraTarget, ref: UserRef): Promise<void> {
     this.databaseName(ref.database);
-    const user = this.userName(ref.user, infra);
+    const user = this.credentialUser(ref.user, infra);
     await this.withAdmin(infra, [], async (redis) => {
-      if (!(await this.userExists(redis, user))) return;
+      if (!(await this.hasUser(redis, user))) return;
       const unknown = passwordRule(randomBytes(32).toString('hex'));
       await redis.call('ACL', 'SETUSER', user, 'off', 'resetpass', unknown);
       // `off` only refuses new logins.
       await this.killClients(redis, user);
       await this.persistAcl(redis);
     });
-  }
-
-  async restoreAccess(infra: InfraTarget, spec: UserSpec): Promise<void> {
-    await this.createUser(infra, spec);
   }
 
   /**
@@ -219,9 +223,14 @@ export class RedisProvider extends EngineProvider {
     });
   }
 
-  endpoint(infra: InfraTarget, database: string): string {
-    this.databaseName(database);
-    return `redis://<user>:<password>@${infra.addresses[0]}/0`;
+  /** The path is the logical database 0, where every prefix lives. */
+  protected override urlPath(): string {
+    return '0';
+  }
+
+  /** Every key of the database must start with this prefix. */
+  protected override connectionExtras(database: string): Record<string, string> {
+    return { key_prefix: `${database}:` };
   }
 
   /**
@@ -238,11 +247,16 @@ export class RedisProvider extends EngineProvider {
         if (keys.length > 0) return true;
         if (Date.now() >= deadline) {
           const why = `no answer within ${EXISTS_MAX_MS} ms to whether keys of the prefix ${db}: exist`;
-          throw unavailable(ENGINE, infra.addresses, new Error(why), []);
+          throw unavailable(this.type, infra.addresses, new Error(why), []);
         }
       }
       return false;
     });
+  }
+
+  async userExists(infra: InfraTarget, user: string): Promise<boolean> {
+    const name = this.userName(user);
+    return this.withAdmin(infra, [], (redis) => this.hasUser(redis, name));
   }
 
   /** The prefixes the ACL users are confined to (a cheap list: keys are not read; see databaseExists). */
@@ -263,7 +277,7 @@ export class RedisProvider extends EngineProvider {
     return this.withAdmin(infra, [], async (redis) => {
       const users = (await redis.call('ACL', 'USERS')) as string[];
       return users
-        .filter((u) => u !== 'default' && u !== infra.adminUser && /^[a-z][a-z0-9_]*$/.test(u))
+        .filter((u) => u !== 'default' && u !== infra.adminUser && this.isManageableName(u))
         .sort();
     });
   }
@@ -291,7 +305,7 @@ export class RedisProvider extends EngineProvider {
       const aclfile = (await allowed(redis.call('CONFIG', 'GET', 'aclfile'))) as string[] | null;
       const info = await allowed(redis.call('INFO', 'server'));
       if (aclfile && info !== null) {
-        const configFile = /^config_file:(.*)$/m.exec(String(info))?.[1]?.trim() ?? '';
+        const configFile = /^config_file:(.*)$/m.exec(String(info as string))?.[1]?.trim() ?? '';
         if (!aclfile[1] && !configFile) {
           warnings.push(
             'Redis ACL changes are not persisted (no ACL file, and no config file for CONFIG REWRITE): every credential vanishes when Redis restarts.',
@@ -308,20 +322,14 @@ export class RedisProvider extends EngineProvider {
 
   // --- internals -------------------------------------------------------------------------
 
-  private databaseName(name: string): string {
-    return assertIdentifier(ENGINE, 'database', name, NAME_MAX_LENGTH);
-  }
-
   /** Validates the name and refuses the accounts a credential must never take over. */
-  private userName(name: string, infra: InfraTarget): string {
-    assertIdentifier(ENGINE, 'user', name, NAME_MAX_LENGTH);
-    if (name === 'default' || name === infra.adminUser) {
-      throw new EngineCommandError(ENGINE, `user ${name} is reserved; dbaas does not manage it`);
-    }
-    return name;
+  private credentialUser(name: string, infra: InfraTarget): string {
+    const user = this.userName(name);
+    this.assertNotProtected(user, infra);
+    return user;
   }
 
-  private async userExists(redis: Redis, user: string): Promise<boolean> {
+  private async hasUser(redis: Redis, user: string): Promise<boolean> {
     return (await redis.call('ACL', 'GETUSER', user)) !== null;
   }
 
@@ -359,18 +367,13 @@ export class RedisProvider extends EngineProvider {
     });
   }
 
-  private async withAdmin<T>(
-    infra: InfraTarget,
-    secrets: string[],
-    work: (redis: Redis) => Promise<T>,
-  ): Promise<T> {
-    const allSecrets = [infra.adminPassword, ...secrets];
-    try {
-      const redis = await this.connections.get(infra).get();
-      return await work(redis);
-    } catch (error) {
-      throw translateDriverError(ENGINE, infra.addresses, error, allSecrets, isUnavailable);
-    }
+  protected async acquireAdmin(infra: InfraTarget): Promise<AdminSession<Redis>> {
+    const redis = await this.connections.get(infra).get();
+    return { admin: redis, release: () => undefined };
+  }
+
+  protected isUnavailable(error: unknown): boolean {
+    return isUnavailable(error);
   }
 }
 

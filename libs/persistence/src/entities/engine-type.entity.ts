@@ -5,7 +5,7 @@ export class EngineTypeEntity {
   @PrimaryGeneratedColumn()
   id: number;
 
-  /** One of postgresql, mysql, mongodb, redis. */
+  /** The type of a registered engine provider (ENGINE_TYPES in @dbaas/engines). */
   @Column({ unique: true })
   name: string;
 }
