@@ -213,12 +213,15 @@ export class CredentialRepository {
     extra: { passwordEncrypted?: string } = {},
   ): Promise<void> {
     assertTransition(CREDENTIAL_TRANSITIONS, `credential ${id}`, from, to);
-    const rows = await this.credentials.query<{ id: number }[]>(
-      `UPDATE credential SET status = $3, password_encrypted = coalesce($4, password_encrypted)
-        WHERE id = $1 AND status = $2 RETURNING id`,
+    // A SELECT around the UPDATE: its rows are what the driver returns (an UPDATE's are not).
+    const [{ moved }] = await this.credentials.query<{ moved: number }[]>(
+      `WITH moved AS (
+         UPDATE credential SET status = $3, password_encrypted = coalesce($4, password_encrypted)
+          WHERE id = $1 AND status = $2 RETURNING id
+       ) SELECT count(*)::int AS moved FROM moved`,
       [id, from, to, extra.passwordEncrypted ?? null],
     );
-    if (!rows.length) throw new ConflictError(`credential ${id} is no longer ${from}.`);
+    if (moved === 0) throw new ConflictError(`credential ${id} is no longer ${from}.`);
   }
 
   /** Every credential of a database becomes `deleting` (its database goes). */

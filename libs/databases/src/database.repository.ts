@@ -257,13 +257,16 @@ export class DatabaseRepository {
   ): Promise<void> {
     assertTransition(DATABASE_TRANSITIONS, `database ${id}`, from, to);
     const setDate = extra.quarantineDt !== undefined;
-    const rows = await this.databases.query<{ id: number }[]>(
-      `UPDATE database SET status = $3, updated_at = now()${setDate ? ', quarantine_dt = $4' : ''}
-        WHERE id = $1 AND status = $2 RETURNING id`,
+    // A SELECT around the UPDATE: its rows are what the driver returns (an UPDATE's are not).
+    const [{ moved }] = await this.databases.query<{ moved: number }[]>(
+      `WITH moved AS (
+         UPDATE database SET status = $3, updated_at = now()${setDate ? ', quarantine_dt = $4' : ''}
+          WHERE id = $1 AND status = $2 RETURNING id
+       ) SELECT count(*)::int AS moved FROM moved`,
       setDate ? [id, from, to, extra.quarantineDt] : [id, from, to],
     );
     this.changed();
-    if (!rows.length) throw new ConflictError(`database ${id} is no longer ${from}.`);
+    if (moved === 0) throw new ConflictError(`database ${id} is no longer ${from}.`);
   }
 
   /** Changes what may change after creation; a project of another team is a 409 (the store checks). */

@@ -122,6 +122,13 @@ describe('AdvisoryLocks on a real PostgreSQL store', () => {
     await secondSource.query(
       `SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted`,
     );
+    // pg_terminate_backend only signals: the session ends (and its locks go) a moment later.
+    await until(async () => {
+      const [{ n }] = (await secondSource.query(
+        `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND granted`,
+      )) as { n: number }[];
+      return n === 0;
+    });
 
     await expect(tryWithLock(second, 'database:1:orders', async () => 'ran')).resolves.toBe('ran');
     held.open();
@@ -129,21 +136,21 @@ describe('AdvisoryLocks on a real PostgreSQL store', () => {
   });
 
   it('in one process, a second holder of a key waits (onWait says so) and tryAcquire gives up', async () => {
-    const held = await first.acquire('database:1:orders');
+    const held = await first.acquire('database:2:ledger');
     const waited: string[] = [];
-    const next = first.acquire('database:1:orders', () => waited.push('waits'));
+    const next = first.acquire('database:2:ledger', () => waited.push('waits'));
     expect(waited).toEqual(['waits']);
-    expect(await first.tryAcquire('database:1:orders')).toBeNull();
+    expect(await first.tryAcquire('database:2:ledger')).toBeNull();
     await held.release();
     const lock = await next;
     await lock.release();
     await lock.release(); // a second release is a no-op
-    await expect(tryWithLock(first, 'database:1:orders', async () => 'ran')).resolves.toBe('ran');
+    await expect(tryWithLock(first, 'database:2:ledger', async () => 'ran')).resolves.toBe('ran');
   });
 
   it('gives the connection back: no advisory lock is left once everything is released', async () => {
-    await withLock(first, 'database:1:orders', async () => undefined);
-    await tryWithLock(second, 'database:1:orders', async () => undefined);
+    await withLock(first, 'database:2:ledger', async () => undefined);
+    await tryWithLock(second, 'database:2:ledger', async () => undefined);
     const [{ n }] = (await store.store.query(
       `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'`,
     )) as { n: number }[];
