@@ -19,7 +19,7 @@ import {
   TaskType,
 } from '@dbaas/persistence';
 import { Injectable } from '@nestjs/common';
-import { CREDENTIAL_RECOVERY } from './credential-states';
+import { CREDENTIAL_RECOVERY, CredentialRecoveryStep } from './credential-states';
 import {
   CredentialDatabase,
   CredentialRecord,
@@ -298,16 +298,14 @@ export class CredentialsService {
    * behind, by the recovery step of each credential's state (CREDENTIAL_RECOVERY).
    */
   async reconcile(database: CredentialsParent): Promise<void> {
+    const steps: Record<CredentialRecoveryStep, (credential: CredentialRecord) => Promise<void>> = {
+      'roll back the create': (credential) => this.drop(database, credential),
+      'finish the reset': (credential) => this.finishReset(database, credential),
+      'finish the drop': (credential) => this.drop(database, credential),
+    };
     for (const credential of await this.credentials.ofDatabase(database.id)) {
-      switch (CREDENTIAL_RECOVERY[credential.status]) {
-        case 'roll back the create':
-        case 'finish the drop':
-          await this.drop(database, credential);
-          break;
-        case 'finish the reset':
-          await this.finishReset(database, credential);
-          break;
-      }
+      const step = CREDENTIAL_RECOVERY[credential.status];
+      if (step) await steps[step](credential);
     }
   }
 

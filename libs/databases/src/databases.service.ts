@@ -152,8 +152,9 @@ export class DatabasesService {
   }
 
   /**
-   * Moves a database from `from` to `to` (DATABASE_TRANSITIONS: an illegal move is a 409),
-   * with its quarantine date when given. The caller holds the database's lock.
+   * Moves a database from its `status` (as read under the lock the caller holds) to `to`,
+   * with its quarantine date when given, and updates `database.status`. A move
+   * DATABASE_TRANSITIONS does not allow, or from a state the row is no longer in, is a 409.
    */
   async transition(
     database: Pick<DatabaseRow, 'id' | 'status'>,

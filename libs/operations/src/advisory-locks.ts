@@ -30,11 +30,9 @@ export class AdvisoryLocks extends LockStrategy {
     super();
   }
 
-  async acquire(key: string, onWait?: () => void): Promise<HeldLock> {
-    if (this.mutex.isHeld(key)) onWait?.();
+  async acquire(key: string): Promise<HeldLock> {
     const leaveMutex = await this.mutex.enter(key);
     try {
-      if (this.slots.isFull()) onWait?.();
       const leaveSlot = await this.slots.enter();
       try {
         const runner = await this.connect();

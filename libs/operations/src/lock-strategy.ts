@@ -10,8 +10,8 @@ export interface HeldLock {
  * AdvisoryLocks, PostgreSQL advisory locks, is the one implementation).
  */
 export abstract class LockStrategy {
-  /** Waits until the lock of `key` is held. `onWait`: called when it has to wait here first. */
-  abstract acquire(key: string, onWait?: () => void): Promise<HeldLock>;
+  /** Waits until the lock of `key` is held. */
+  abstract acquire(key: string): Promise<HeldLock>;
   /** The lock of `key` if nobody holds it, here or in another process; else null. */
   abstract tryAcquire(key: string): Promise<HeldLock | null>;
 }
