@@ -10,7 +10,9 @@ import tseslint from 'typescript-eslint';
 const LIB_LAYERS = [
   ['core'],
   ['persistence'],
-  ['engines', 'auth', 'catalog'],
+  ['auth', 'catalog'],
+  // Above the catalog: InfraAccess reads infras through the catalog's InfraRepository.
+  ['engines'],
   ['operations'],
   ['credentials'],
   ['databases'],

@@ -9,7 +9,7 @@ module.exports = {
   testTimeout: 60000,
   moduleNameMapper: {
     '^@dbaas/core(|/.*)$': '<rootDir>/libs/core/src$1',
-    '^@dbaas/(persistence|auth|catalog|engines|credentials|databases|quarantine|sample-data|operations)$':
+    '^@dbaas/(persistence|auth|catalog|engines|credentials|databases|quarantine|sample-data|operations|broker)$':
       '<rootDir>/libs/$1/src',
   },
 };

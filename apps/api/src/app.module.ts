@@ -1,4 +1,5 @@
 import { AuthModule } from '@dbaas/auth';
+import { BrokerModule } from '@dbaas/broker';
 import { CatalogModule } from '@dbaas/catalog';
 import { AppConfig, CoreModule } from '@dbaas/core';
 import { CredentialsModule } from '@dbaas/credentials';
@@ -9,7 +10,7 @@ import { QuarantineModule } from '@dbaas/quarantine';
 import { PersistenceModule } from '@dbaas/persistence';
 import { SampleDataModule } from '@dbaas/sample-data';
 import { DynamicModule, Module } from '@nestjs/common';
-import { IdempotencyService } from './idempotency/idempotency.service';
+import { IdempotencyModule } from './idempotency/idempotency.module';
 import { CredentialController } from './credentials/credential.controller';
 import { DatabaseController } from './databases/database.controller';
 import { InfraStatusService } from './catalog/infra-status.service';
@@ -50,10 +51,12 @@ export class AppModule {
         CredentialsModule,
         DatabasesModule,
         QuarantineModule.forRoot({ withBackgroundJobs: true }),
+        BrokerModule,
         ObservabilityModule,
+        IdempotencyModule,
       ],
       controllers: API_CONTROLLERS,
-      providers: [DbaGuard, ...BROKER_PROVIDERS, InfraStatusService, IdempotencyService],
+      providers: [DbaGuard, ...BROKER_PROVIDERS, InfraStatusService],
     };
   }
 }

@@ -6,3 +6,5 @@ export * from './authenticated-user';
 export * from './authenticated.decorator';
 export * from './teams.service';
 export * from './users.service';
+export * from './team.repository';
+export * from './user.repository';

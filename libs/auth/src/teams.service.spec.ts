@@ -1,9 +1,9 @@
 import { ValidationFailedError } from '@dbaas/core';
-import { TeamEntity, UserEntity } from '@dbaas/persistence';
-import { Repository } from 'typeorm';
 import { AccessPolicy } from './access-policy.service';
 import { AuthenticatedUser } from './authenticated-user';
+import { TeamRepository } from './team.repository';
 import { TeamsService } from './teams.service';
+import { UserRepository } from './user.repository';
 
 const regular = (teamIds: number[]): AuthenticatedUser => ({
   id: 2,
@@ -13,14 +13,14 @@ const regular = (teamIds: number[]): AuthenticatedUser => ({
 });
 
 describe('TeamsService.owningTeam', () => {
-  let teams: { findBy: jest.Mock };
+  let teams: jest.Mocked<Pick<TeamRepository, 'requireExisting'>>;
   let sut: TeamsService;
 
   beforeEach(() => {
-    teams = { findBy: jest.fn(async () => [{ id: 1 }]) };
+    teams = { requireExisting: jest.fn().mockResolvedValue(undefined) };
     sut = new TeamsService(
-      teams as unknown as Repository<TeamEntity>,
-      {} as Repository<UserEntity>,
+      teams as unknown as TeamRepository,
+      {} as UserRepository,
       new AccessPolicy(),
     );
   });
@@ -42,13 +42,16 @@ describe('TeamsService.owningTeam', () => {
     const refusal = { errors: { team: ['you are not a member of this team'] } };
     await expect(sut.owningTeam(1, regular([2]))).rejects.toMatchObject(refusal);
     await expect(sut.owningTeam(99, regular([2]))).rejects.toMatchObject(refusal);
-    expect(teams.findBy).not.toHaveBeenCalled();
+    expect(teams.requireExisting).not.toHaveBeenCalled();
   });
 
   it('lets a dba name any existing team, and refuses a missing one', async () => {
     const dba: AuthenticatedUser = { id: 1, username: 'admin', role: 'dba', teamIds: [1] };
     await expect(sut.owningTeam(1, dba)).resolves.toBe(1);
-    teams.findBy.mockResolvedValue([]);
+    expect(teams.requireExisting).toHaveBeenCalledWith('team', [1]);
+    teams.requireExisting.mockRejectedValue(
+      new ValidationFailedError({ team: ['no team with id 5'] }),
+    );
     await expect(sut.owningTeam(5, dba)).rejects.toMatchObject({
       errors: { team: ['no team with id 5'] },
     });

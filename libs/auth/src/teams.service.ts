@@ -1,10 +1,9 @@
-import { NotFoundError, Page, PageRequest, skipTake, ValidationFailedError } from '@dbaas/core';
-import { requireAll, TeamEntity, translateStoreErrors, UserEntity } from '@dbaas/persistence';
+import { NotFoundError, Page, PageRequest, ValidationFailedError } from '@dbaas/core';
 import { Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { In, Repository } from 'typeorm';
 import { AccessPolicy } from './access-policy.service';
 import { AuthenticatedUser } from './authenticated-user';
+import { Team, TeamRepository } from './team.repository';
+import { UserRepository } from './user.repository';
 
 export interface TeamInput {
   name: string;
@@ -14,24 +13,17 @@ export interface TeamInput {
 @Injectable()
 export class TeamsService {
   constructor(
-    @InjectRepository(TeamEntity) private readonly teams: Repository<TeamEntity>,
-    @InjectRepository(UserEntity) private readonly users: Repository<UserEntity>,
+    private readonly teams: TeamRepository,
+    private readonly users: UserRepository,
     private readonly policy: AccessPolicy,
   ) {}
 
-  async list(page: PageRequest, viewer: AuthenticatedUser): Promise<Page<TeamEntity>> {
-    const scope = this.policy.teamScope(viewer);
-    const [items, count] = await this.teams.findAndCount({
-      where: scope ? { id: In(scope) } : {},
-      relations: { users: true },
-      order: { id: 'ASC' },
-      ...skipTake(page),
-    });
-    return { items, count };
+  list(page: PageRequest, viewer: AuthenticatedUser): Promise<Page<Team>> {
+    return this.teams.listPage(page, { ids: this.policy.teamScope(viewer) });
   }
 
-  async get(id: number, viewer: AuthenticatedUser): Promise<TeamEntity> {
-    const team = await this.teams.findOne({ where: { id }, relations: { users: true } });
+  async get(id: number, viewer: AuthenticatedUser): Promise<Team> {
+    const team = await this.teams.findById(id);
     if (!team || !this.policy.canSeeTeam(viewer, id)) throw new NotFoundError('team', id);
     return team;
   }
@@ -51,36 +43,35 @@ export class TeamsService {
     if (!this.policy.canSeeTeam(viewer, requested)) {
       throw new ValidationFailedError({ team: ['you are not a member of this team'] });
     }
-    await requireAll(this.teams, 'team', 'team', [requested]);
+    await this.teams.requireExisting('team', [requested]);
     return requested;
   }
 
-  async create(input: TeamInput, viewer: AuthenticatedUser): Promise<TeamEntity> {
+  async create(input: TeamInput, viewer: AuthenticatedUser): Promise<Team> {
     this.policy.assertDba(viewer, 'create teams');
-    const users = await requireAll(this.users, 'user', 'users', input.users);
-    const saved = await translateStoreErrors('team', () =>
-      this.teams.save(this.teams.create({ name: input.name, users })),
-    );
-    return this.get(saved.id, viewer);
+    await this.users.requireExisting('users', input.users);
+    const id = await this.teams.insert({ name: input.name, userIds: unique(input.users) });
+    return this.get(id, viewer);
   }
 
-  async update(
-    id: number,
-    input: Partial<TeamInput>,
-    viewer: AuthenticatedUser,
-  ): Promise<TeamEntity> {
+  async update(id: number, input: Partial<TeamInput>, viewer: AuthenticatedUser): Promise<Team> {
     this.policy.assertDba(viewer, 'change teams');
-    const team = await this.get(id, viewer);
-    if (input.name !== undefined) team.name = input.name;
-    if (input.users !== undefined)
-      team.users = await requireAll(this.users, 'user', 'users', input.users);
-    await translateStoreErrors('team', () => this.teams.save(team));
+    await this.get(id, viewer);
+    if (input.users !== undefined) await this.users.requireExisting('users', input.users);
+    await this.teams.update(id, {
+      name: input.name,
+      userIds: input.users && unique(input.users),
+    });
     return this.get(id, viewer);
   }
 
   async remove(id: number, viewer: AuthenticatedUser): Promise<void> {
     this.policy.assertDba(viewer, 'delete teams');
     await this.get(id, viewer);
-    await translateStoreErrors('team', () => this.teams.delete({ id }));
+    await this.teams.delete(id);
   }
+}
+
+function unique(ids: number[]): number[] {
+  return [...new Set(ids)];
 }

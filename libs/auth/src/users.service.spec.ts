@@ -1,9 +1,9 @@
 import { ConflictError, NotFoundError, PasswordHasher } from '@dbaas/core';
-import { TeamEntity, UserEntity } from '@dbaas/persistence';
-import { Repository } from 'typeorm';
 import { AccessPolicy } from './access-policy.service';
 import { AuthService } from './auth.service';
 import { AuthenticatedUser } from './authenticated-user';
+import { TeamRepository } from './team.repository';
+import { UserRepository } from './user.repository';
 import { UsersService } from './users.service';
 
 const carol: AuthenticatedUser = { id: 5, username: 'carol', role: 'regular', teamIds: [2] };
@@ -11,17 +11,23 @@ const dave: AuthenticatedUser = { id: 6, username: 'dave', role: 'regular', team
 const admin: AuthenticatedUser = { id: 1, username: 'admin', role: 'dba', teamIds: [1] };
 
 describe('UsersService.changePassword', () => {
-  /** The TypeORM repository methods the service calls. */
-  let users: Record<'findOne' | 'findOneOrFail' | 'update', jest.Mock>;
+  let users: jest.Mocked<
+    Pick<UserRepository, 'findById' | 'findPasswordHash' | 'replacePasswordHash'>
+  >;
   let hasher: { hash: jest.Mock; verify: jest.Mock };
   let auth: { forget: jest.Mock };
   let sut: UsersService;
 
   beforeEach(() => {
     users = {
-      findOne: jest.fn(async () => ({ id: 5, username: 'carol', teams: [] })),
-      findOneOrFail: jest.fn(async () => ({ id: 5, passwordHash: 'old-hash' })),
-      update: jest.fn(async () => ({ affected: 1 })),
+      findById: jest.fn().mockResolvedValue({
+        id: 5,
+        username: 'carol',
+        role: 'regular',
+        teamIds: [],
+      }),
+      findPasswordHash: jest.fn().mockResolvedValue('old-hash'),
+      replacePasswordHash: jest.fn().mockResolvedValue(true),
     };
     hasher = {
       hash: jest.fn(async (password: string) => `hash of ${password}`),
@@ -31,8 +37,8 @@ describe('UsersService.changePassword', () => {
     };
     auth = { forget: jest.fn() };
     sut = new UsersService(
-      users as unknown as Repository<UserEntity>,
-      {} as Repository<TeamEntity>,
+      users as unknown as UserRepository,
+      {} as TeamRepository,
       hasher as unknown as PasswordHasher,
       new AccessPolicy(),
       auth as unknown as AuthService,
@@ -42,10 +48,10 @@ describe('UsersService.changePassword', () => {
   it('changes your own password given the current one, only if the hash is still the one checked, and drops the remembered login', async () => {
     await sut.changePassword(5, { currentPassword: 'old-pw', password: 'new-pw' }, carol);
 
-    expect(users.update).toHaveBeenCalledWith(
-      { id: 5, passwordHash: 'old-hash' },
-      { passwordHash: 'hash of new-pw' },
-    );
+    expect(users.replacePasswordHash).toHaveBeenCalledWith(5, {
+      from: 'old-hash',
+      to: 'hash of new-pw',
+    });
     expect(auth.forget).toHaveBeenCalledWith('carol');
   });
 
@@ -57,7 +63,7 @@ describe('UsersService.changePassword', () => {
       errors: { current_password: ['is required to change your password'] },
     });
 
-    expect(users.update).not.toHaveBeenCalled();
+    expect(users.replacePasswordHash).not.toHaveBeenCalled();
     expect(hasher.hash).not.toHaveBeenCalled();
   });
 
@@ -66,22 +72,22 @@ describe('UsersService.changePassword', () => {
       sut.changePassword(5, { currentPassword: 'old-pw', password: 'new-pw' }, dave),
     ).rejects.toBeInstanceOf(NotFoundError);
 
-    expect(users.update).not.toHaveBeenCalled();
+    expect(users.replacePasswordHash).not.toHaveBeenCalled();
   });
 
   it("lets a dba change anyone's password without the current one, but checks one that is given", async () => {
     await sut.changePassword(5, { password: 'new-pw' }, admin);
-    expect(users.update).toHaveBeenCalledTimes(1);
+    expect(users.replacePasswordHash).toHaveBeenCalledTimes(1);
     expect(auth.forget).toHaveBeenCalledWith('carol');
 
     await expect(
       sut.changePassword(5, { currentPassword: 'guess', password: 'new-pw' }, admin),
     ).rejects.toMatchObject({ errors: { current_password: ['is not the current password'] } });
-    expect(users.update).toHaveBeenCalledTimes(1);
+    expect(users.replacePasswordHash).toHaveBeenCalledTimes(1);
   });
 
   it('answers 409 when the password changed between the check and the write', async () => {
-    users.update.mockResolvedValue({ affected: 0 });
+    users.replacePasswordHash.mockResolvedValue(false);
 
     await expect(
       sut.changePassword(5, { currentPassword: 'old-pw', password: 'new-pw' }, carol),

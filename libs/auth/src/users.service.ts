@@ -4,16 +4,15 @@ import {
   Page,
   PageRequest,
   PasswordHasher,
-  skipTake,
   ValidationFailedError,
 } from '@dbaas/core';
-import { requireAll, Role, TeamEntity, translateStoreErrors, UserEntity } from '@dbaas/persistence';
+import { Role } from '@dbaas/persistence';
 import { Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { In, Repository } from 'typeorm';
 import { AccessPolicy } from './access-policy.service';
 import { AuthenticatedUser } from './authenticated-user';
 import { AuthService } from './auth.service';
+import { TeamRepository } from './team.repository';
+import { User, UserRepository } from './user.repository';
 
 export interface PasswordChange {
   /** Required unless the caller is a dba; checked whenever given. */
@@ -31,56 +30,52 @@ export interface UserInput {
 @Injectable()
 export class UsersService {
   constructor(
-    @InjectRepository(UserEntity) private readonly users: Repository<UserEntity>,
-    @InjectRepository(TeamEntity) private readonly teams: Repository<TeamEntity>,
+    private readonly users: UserRepository,
+    private readonly teams: TeamRepository,
     private readonly hasher: PasswordHasher,
     private readonly policy: AccessPolicy,
     private readonly auth: AuthService,
   ) {}
 
-  async list(page: PageRequest, viewer: AuthenticatedUser): Promise<Page<UserEntity>> {
-    const [items, count] = await this.users.findAndCount({
-      where: this.policy.isDba(viewer) ? {} : { id: viewer.id },
-      relations: { teams: true },
-      order: { id: 'ASC' },
-      ...skipTake(page),
-    });
-    return { items, count };
+  list(page: PageRequest, viewer: AuthenticatedUser): Promise<Page<User>> {
+    return this.users.listPage(page, this.policy.isDba(viewer) ? {} : { onlyId: viewer.id });
   }
 
-  async get(id: number, viewer: AuthenticatedUser): Promise<UserEntity> {
-    const user = await this.users.findOne({ where: { id }, relations: { teams: true } });
+  async get(id: number, viewer: AuthenticatedUser): Promise<User> {
+    const user = await this.users.findById(id);
     if (!user || !this.policy.canSeeUser(viewer, id)) throw new NotFoundError('user', id);
     return user;
   }
 
-  async create(input: UserInput, viewer: AuthenticatedUser): Promise<UserEntity> {
+  async create(input: UserInput, viewer: AuthenticatedUser): Promise<User> {
     this.policy.assertDba(viewer, 'create users');
-    const teams = await requireAll(this.teams, 'team', 'teams', input.teams);
+    await this.teams.requireExisting('teams', input.teams);
     const passwordHash = await this.hasher.hash(input.password);
-    const saved = await translateStoreErrors('user', () =>
-      this.users.save(this.users.create({ ...input, passwordHash, teams })),
-    );
-    return this.get(saved.id, viewer);
+    const id = await this.users.insert({
+      username: input.username,
+      role: input.role,
+      passwordHash,
+      teamIds: unique(input.teams),
+    });
+    return this.get(id, viewer);
   }
 
-  async update(
-    id: number,
-    input: Partial<UserInput>,
-    viewer: AuthenticatedUser,
-  ): Promise<UserEntity> {
+  async update(id: number, input: Partial<UserInput>, viewer: AuthenticatedUser): Promise<User> {
     this.policy.assertDba(viewer, 'change users');
-    const user = await this.get(id, viewer);
-    const previousName = user.username;
-    if (input.username !== undefined) user.username = input.username;
-    if (input.role !== undefined) user.role = input.role;
-    if (input.teams !== undefined)
-      user.teams = await requireAll(this.teams, 'team', 'teams', input.teams);
-    if (input.password !== undefined) user.passwordHash = await this.hasher.hash(input.password);
-    await translateStoreErrors('user', () => this.users.save(user));
-    if (input.password !== undefined || user.username !== previousName) {
+    const { username: previousName } = await this.get(id, viewer);
+    if (input.teams !== undefined) await this.teams.requireExisting('teams', input.teams);
+    const passwordHash =
+      input.password === undefined ? undefined : await this.hasher.hash(input.password);
+    await this.users.update(id, {
+      username: input.username,
+      role: input.role,
+      teamIds: input.teams && unique(input.teams),
+      passwordHash,
+    });
+    const username = input.username ?? previousName;
+    if (input.password !== undefined || username !== previousName) {
       this.auth.forget(previousName);
-      this.auth.forget(user.username);
+      this.auth.forget(username);
     }
     return this.get(id, viewer);
   }
@@ -98,10 +93,8 @@ export class UsersService {
     viewer: AuthenticatedUser,
   ): Promise<void> {
     const { username } = await this.get(id, viewer);
-    const { passwordHash } = await this.users.findOneOrFail({
-      where: { id },
-      select: { id: true, passwordHash: true },
-    });
+    const passwordHash = await this.users.findPasswordHash(id);
+    if (passwordHash === null) throw new NotFoundError('user', id);
     if (change.currentPassword === undefined) {
       if (!this.policy.isDba(viewer)) {
         throw new ValidationFailedError({
@@ -112,25 +105,29 @@ export class UsersService {
       throw new ValidationFailedError({ current_password: ['is not the current password'] });
     }
     const newHash = await this.hasher.hash(change.password);
-    const { affected } = await this.users.update({ id, passwordHash }, { passwordHash: newHash });
+    const replaced = await this.users.replacePasswordHash(id, { from: passwordHash, to: newHash });
     this.auth.forget(username);
-    if (!affected) throw new ConflictError('The password was changed meanwhile; try again.');
+    if (!replaced) throw new ConflictError('The password was changed meanwhile; try again.');
   }
 
   async remove(id: number, viewer: AuthenticatedUser): Promise<void> {
     this.policy.assertDba(viewer, 'delete users');
     if (viewer.id === id) throw new ConflictError('You cannot delete your own user.');
     const user = await this.get(id, viewer);
-    await this.users.delete({ id });
+    await this.users.delete(id);
     this.auth.forget(user.username);
   }
 
-  /** For the CLI and sample data: no viewer involved. */
-  async createDirect(input: UserInput): Promise<UserEntity> {
-    const teams = await this.teams.findBy({ id: In(input.teams) });
+  /** For the CLI and sample data: no viewer involved; teams that do not exist are left out. */
+  async createDirect(input: UserInput): Promise<User> {
+    const teamIds = await this.teams.existingIds(unique(input.teams));
     const passwordHash = await this.hasher.hash(input.password);
-    return translateStoreErrors('user', () =>
-      this.users.save(this.users.create({ ...input, passwordHash, teams })),
-    );
+    const user = { username: input.username, role: input.role, teamIds };
+    const id = await this.users.insert({ ...user, passwordHash });
+    return { id, ...user };
   }
+}
+
+function unique(ids: number[]): number[] {
+  return [...new Set(ids)];
 }

@@ -1,64 +1,38 @@
-import { NotFoundError, Page, PageRequest, skipTake } from '@dbaas/core';
-import { translateStoreErrors } from '@dbaas/persistence';
-import {
-  DeepPartial,
-  FindOptionsRelations,
-  FindOptionsWhere,
-  ObjectLiteral,
-  Repository,
-} from 'typeorm';
+import { NotFoundError, Page, PageRequest } from '@dbaas/core';
+import { CatalogTable } from './catalog-table.repository';
 
 /**
- * List, detail, create, update and delete shared by the catalog resources. Authorization
- * stays with the caller (catalog writes are dba-only, checked by the controllers through
- * AccessPolicy). A duplicate name or a delete of something still referenced is a 409,
- * decided by the store's own constraints so races cannot slip through.
+ * List, detail, create, update and delete shared by the catalog services, over their
+ * table's repository. Authorization stays with the caller (catalog writes are dba-only,
+ * checked by the controllers through AccessPolicy). A duplicate name or a delete of
+ * something still referenced is a 409 (see CatalogTable).
  */
-export abstract class CatalogCrud<E extends ObjectLiteral & { id: number }> {
-  protected abstract readonly resource: string;
-  protected readonly relations: FindOptionsRelations<E> = {};
+export abstract class CatalogCrud<Model extends { id: number }, Write extends object> {
+  constructor(protected readonly table: CatalogTable<Model, Write>) {}
 
-  constructor(protected readonly repo: Repository<E>) {}
-
-  async list(page: PageRequest): Promise<Page<E>> {
-    const [items, count] = await this.repo.findAndCount({
-      relations: this.relations,
-      order: { id: 'ASC' } as never,
-      ...skipTake(page),
-    });
-    return { items, count };
+  list(page: PageRequest): Promise<Page<Model>> {
+    return this.table.listPage(page);
   }
 
-  async get(id: number): Promise<E> {
-    const row = await this.repo.findOne({
-      where: { id } as FindOptionsWhere<E>,
-      relations: this.relations,
-    });
-    if (!row) throw new NotFoundError(this.resource, id);
+  async get(id: number): Promise<Model> {
+    const row = await this.table.findById(id);
+    if (!row) throw new NotFoundError(this.table.resource, id);
     return row;
   }
 
   async remove(id: number): Promise<void> {
     await this.get(id);
-    await translateStoreErrors(this.resource, () => this.repo.delete(id));
+    await this.table.delete(id);
   }
 
-  protected async insert(values: DeepPartial<E>): Promise<E> {
-    const saved = await translateStoreErrors(this.resource, () =>
-      this.repo.save(this.repo.create(values)),
-    );
-    return this.get(saved.id);
+  protected async insert(values: Write): Promise<Model> {
+    return this.get(await this.table.insert(values));
   }
 
-  /** Updates the given columns; `undefined` means "leave as is". */
-  protected async patch(id: number, changes: Partial<E>): Promise<E> {
+  /** Updates the given fields; `undefined` means "leave as is". */
+  protected async patch(id: number, changes: Partial<Write>): Promise<Model> {
     await this.get(id);
-    const defined = Object.fromEntries(
-      Object.entries(changes).filter(([, value]) => value !== undefined),
-    );
-    if (Object.keys(defined).length) {
-      await translateStoreErrors(this.resource, () => this.repo.update(id, defined as never));
-    }
+    await this.table.update(id, changes);
     return this.get(id);
   }
 }

@@ -1,16 +1,10 @@
-import { SecretBox } from '@dbaas/core';
-import {
-  EngineEntity,
-  EnvironmentEntity,
-  InfraEntity,
-  PlanEntity,
-  requireOne,
-} from '@dbaas/persistence';
+import { SecretBox, ValidationFailedError } from '@dbaas/core';
 import { Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { ValidationFailedError } from '@dbaas/core';
-import { Repository } from 'typeorm';
 import { CatalogCrud } from './catalog-crud';
+import { EngineRepository } from './engine.repository';
+import { EnvironmentRepository } from './environment.repository';
+import { Infra, InfraRepository, InfraWrite } from './infra.repository';
+import { PlanRepository } from './plan.repository';
 
 export interface InfraInput {
   name: string;
@@ -25,22 +19,18 @@ export interface InfraInput {
 
 /** Engine servers. The admin password is sealed with SecretBox and never read back out. */
 @Injectable()
-export class InfrasService extends CatalogCrud<InfraEntity> {
-  protected readonly resource = 'infra';
-  protected override readonly relations = { engine: { engineType: true } };
-
+export class InfrasService extends CatalogCrud<Infra, InfraWrite> {
   constructor(
-    @InjectRepository(InfraEntity) repo: Repository<InfraEntity>,
-    @InjectRepository(EngineEntity) private readonly engines: Repository<EngineEntity>,
-    @InjectRepository(PlanEntity) private readonly plans: Repository<PlanEntity>,
-    @InjectRepository(EnvironmentEntity)
-    private readonly environments: Repository<EnvironmentEntity>,
+    infras: InfraRepository,
+    private readonly engines: EngineRepository,
+    private readonly plans: PlanRepository,
+    private readonly environments: EnvironmentRepository,
     private readonly secrets: SecretBox,
   ) {
-    super(repo);
+    super(infras);
   }
 
-  async create(input: InfraInput): Promise<InfraEntity> {
+  async create(input: InfraInput): Promise<Infra> {
     await this.checkReferences(input);
     const { engine, plan, environment, adminPassword, ...rest } = input;
     return this.insert({
@@ -52,7 +42,7 @@ export class InfrasService extends CatalogCrud<InfraEntity> {
     });
   }
 
-  async update(id: number, input: Partial<InfraInput>): Promise<InfraEntity> {
+  async update(id: number, input: Partial<InfraInput>): Promise<Infra> {
     const current = await this.get(id);
     await this.checkReferences({
       engine: input.engine ?? current.engineId,
@@ -70,30 +60,16 @@ export class InfrasService extends CatalogCrud<InfraEntity> {
     });
   }
 
-  /** The decrypted admin password, for the engine layer only. */
-  async adminPassword(id: number): Promise<string> {
-    const row = await this.repo
-      .createQueryBuilder('infra')
-      .addSelect('infra.adminPasswordEncrypted')
-      .where('infra.id = :id', { id })
-      .getOne();
-    if (!row) throw new ValidationFailedError({ infra: [`no infra with id ${id}`] });
-    return this.secrets.decrypt(row.adminPasswordEncrypted);
-  }
-
   /** An infra hosts databases of its plan, so the plan must run its engine and be offered in its environment. */
   private async checkReferences(refs: { engine: number; plan: number; environment: number }) {
-    await requireOne(this.engines, 'engine', 'engine', refs.engine);
-    await requireOne(this.environments, 'environment', 'environment', refs.environment);
-    const plan = await this.plans.findOne({
-      where: { id: refs.plan },
-      relations: { environments: true },
-    });
+    await this.engines.requireExisting('engine', [refs.engine]);
+    await this.environments.requireExisting('environment', [refs.environment]);
+    const plan = await this.plans.findById(refs.plan);
     if (!plan) throw new ValidationFailedError({ plan: [`no plan with id ${refs.plan}`] });
     if (plan.engineId !== refs.engine) {
       throw new ValidationFailedError({ plan: ['the plan belongs to another engine'] });
     }
-    if (!plan.environments.some((e) => e.id === refs.environment)) {
+    if (!plan.environmentIds.includes(refs.environment)) {
       throw new ValidationFailedError({
         environment: ['the plan is not offered in this environment'],
       });

@@ -1,15 +1,8 @@
-import {
-  EngineEntity,
-  EnvironmentEntity,
-  PlanEntity,
-  requireAll,
-  requireOne,
-  translateStoreErrors,
-} from '@dbaas/persistence';
 import { Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
 import { CatalogCrud } from './catalog-crud';
+import { EngineRepository } from './engine.repository';
+import { EnvironmentRepository } from './environment.repository';
+import { OfferedPlan, Plan, PlanRepository, PlanWrite } from './plan.repository';
 
 export interface PlanInput {
   name: string;
@@ -23,58 +16,50 @@ export interface PlanInput {
 }
 
 @Injectable()
-export class PlansService extends CatalogCrud<PlanEntity> {
-  protected readonly resource = 'plan';
-  protected override readonly relations = { environments: true, engine: { engineType: true } };
-
+export class PlansService extends CatalogCrud<Plan, PlanWrite> {
   constructor(
-    @InjectRepository(PlanEntity) repo: Repository<PlanEntity>,
-    @InjectRepository(EngineEntity) private readonly engines: Repository<EngineEntity>,
-    @InjectRepository(EnvironmentEntity)
-    private readonly environments: Repository<EnvironmentEntity>,
+    private readonly plans: PlanRepository,
+    private readonly engines: EngineRepository,
+    private readonly environments: EnvironmentRepository,
   ) {
-    super(repo);
+    super(plans);
   }
 
-  async create(input: PlanInput): Promise<PlanEntity> {
-    await requireOne(this.engines, 'engine', 'engine', input.engine);
-    const environments = await requireAll(
-      this.environments,
-      'environment',
-      'environments',
-      input.environments,
-    );
+  async create(input: PlanInput): Promise<Plan> {
+    await this.engines.requireExisting('engine', [input.engine]);
+    await this.environments.requireExisting('environments', input.environments);
     return this.insert({
       name: input.name,
       description: input.description ?? '',
       engineId: input.engine,
-      environments,
+      environmentIds: [...new Set(input.environments)],
       sizeLimitInBytes: input.sizeLimitInBytes ?? 0,
       isActive: input.isActive ?? true,
       isDefault: input.isDefault ?? false,
     });
   }
 
-  async update(id: number, input: Partial<PlanInput>): Promise<PlanEntity> {
+  async update(id: number, input: Partial<PlanInput>): Promise<Plan> {
     const { engine, environments, ...rest } = input;
-    if (engine !== undefined) await requireOne(this.engines, 'engine', 'engine', engine);
+    if (engine !== undefined) await this.engines.requireExisting('engine', [engine]);
     if (environments !== undefined) {
-      const plan = await this.get(id);
-      plan.environments = await requireAll(
-        this.environments,
-        'environment',
-        'environments',
-        environments,
-      );
-      await translateStoreErrors(this.resource, () => this.repo.save(plan));
+      await this.get(id);
+      await this.environments.requireExisting('environments', environments);
     }
-    return this.patch(id, { ...rest, engineId: engine });
+    return this.patch(id, {
+      ...rest,
+      engineId: engine,
+      environmentIds: environments && [...new Set(environments)],
+    });
+  }
+
+  /** Every active plan with its engine type and environments, in id order (OSB catalog). */
+  listOffered(): Promise<OfferedPlan[]> {
+    return this.plans.listOffered();
   }
 
   /** Whether the plan may be used for new databases in this environment. */
-  isOfferedIn(plan: PlanEntity, environmentId: number): boolean {
-    return (
-      plan.isActive && plan.environments.some((environment) => environment.id === environmentId)
-    );
+  isOfferedIn(plan: Plan, environmentId: number): boolean {
+    return plan.isActive && plan.environmentIds.includes(environmentId);
   }
 }

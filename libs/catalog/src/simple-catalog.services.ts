@@ -1,16 +1,15 @@
-import { EngineEntity, EngineTypeEntity, EnvironmentEntity, requireOne } from '@dbaas/persistence';
 import { Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
 import { CatalogCrud } from './catalog-crud';
+import { Engine, EngineRepository, EngineWrite } from './engine.repository';
+import { EngineType, EngineTypeRepository, EngineTypeWrite } from './engine-type.repository';
+import { Environment, EnvironmentRepository, EnvironmentWrite } from './environment.repository';
 
 /** The catalog resources that are little more than a name (projects: @dbaas/databases). */
 
 @Injectable()
-export class EngineTypesService extends CatalogCrud<EngineTypeEntity> {
-  protected readonly resource = 'engine_type';
-  constructor(@InjectRepository(EngineTypeEntity) repo: Repository<EngineTypeEntity>) {
-    super(repo);
+export class EngineTypesService extends CatalogCrud<EngineType, EngineTypeWrite> {
+  constructor(types: EngineTypeRepository) {
+    super(types);
   }
   create(input: { name: string }) {
     return this.insert(input);
@@ -21,10 +20,9 @@ export class EngineTypesService extends CatalogCrud<EngineTypeEntity> {
 }
 
 @Injectable()
-export class EnvironmentsService extends CatalogCrud<EnvironmentEntity> {
-  protected readonly resource = 'environment';
-  constructor(@InjectRepository(EnvironmentEntity) repo: Repository<EnvironmentEntity>) {
-    super(repo);
+export class EnvironmentsService extends CatalogCrud<Environment, EnvironmentWrite> {
+  constructor(environments: EnvironmentRepository) {
+    super(environments);
   }
   create(input: { name: string }) {
     return this.insert(input);
@@ -40,22 +38,20 @@ export interface EngineInput {
 }
 
 @Injectable()
-export class EnginesService extends CatalogCrud<EngineEntity> {
-  protected readonly resource = 'engine';
-  protected override readonly relations = { engineType: true };
+export class EnginesService extends CatalogCrud<Engine, EngineWrite> {
   constructor(
-    @InjectRepository(EngineEntity) repo: Repository<EngineEntity>,
-    @InjectRepository(EngineTypeEntity) private readonly types: Repository<EngineTypeEntity>,
+    engines: EngineRepository,
+    private readonly types: EngineTypeRepository,
   ) {
-    super(repo);
+    super(engines);
   }
   async create(input: EngineInput) {
-    await requireOne(this.types, 'engine_type', 'engine_type', input.engineType);
+    await this.types.requireExisting('engine_type', [input.engineType]);
     return this.insert({ engineTypeId: input.engineType, version: input.version });
   }
   async update(id: number, input: Partial<EngineInput>) {
     if (input.engineType !== undefined) {
-      await requireOne(this.types, 'engine_type', 'engine_type', input.engineType);
+      await this.types.requireExisting('engine_type', [input.engineType]);
     }
     return this.patch(id, { engineTypeId: input.engineType, version: input.version });
   }

@@ -1,4 +1,10 @@
-import { AccessPolicy, AuthenticatedUser, TeamsService } from '@dbaas/auth';
+import {
+  AccessPolicy,
+  AuthenticatedUser,
+  TeamRepository,
+  TeamsService,
+  UserRepository,
+} from '@dbaas/auth';
 import {
   AppConfig,
   ConflictError,
@@ -180,8 +186,8 @@ describe('DatabasesService on a real PostgreSQL store', () => {
       new DatabaseRepository(store.store.getRepository(DatabaseEntity), store.store, policy),
       new ProjectRepository(store.store.getRepository(ProjectEntity)),
       new TeamsService(
-        store.store.getRepository(TeamEntity),
-        store.store.getRepository(UserEntity),
+        new TeamRepository(store.store.getRepository(TeamEntity)),
+        new UserRepository(store.store.getRepository(UserEntity)),
         policy,
       ),
       infras,

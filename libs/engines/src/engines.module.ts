@@ -1,6 +1,5 @@
-import { InfraEntity } from '@dbaas/persistence';
+import { CatalogModule } from '@dbaas/catalog';
 import { Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import { createEngineProviders } from './engine-list';
 import { EngineMetrics } from './engine-metrics';
 import { EngineRegistry } from './engine-registry';
@@ -18,7 +17,7 @@ export { createEngineProviders } from './engine-list';
  * handler closes the app), and times every engine operation through EngineMetrics.
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([InfraEntity])],
+  imports: [CatalogModule],
   providers: [
     { provide: ENGINE_PROVIDERS, useFactory: createEngineProviders },
     EngineMetrics,

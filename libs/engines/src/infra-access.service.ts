@@ -1,8 +1,7 @@
+import { InfraRepository } from '@dbaas/catalog';
 import { SecretBox } from '@dbaas/core';
 import { InfraEntity } from '@dbaas/persistence';
 import { Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { EntitySubscriberInterface, Repository } from 'typeorm';
 import { EngineProvider, InfraTarget } from './engine-provider';
 import { EngineRegistry } from './engine-registry';
 
@@ -24,7 +23,7 @@ const CONNECT_CACHE_MS = 5_000;
  *
  * The lookup (a metadata query and a decryption) is kept for a few seconds per infra, so a
  * list measuring 100 sizes or a create + credential on one infra asks the store once. Every
- * insert, update or delete of an infra through the data source (InfrasService's writes)
+ * insert, update or delete of an infra through InfraRepository (InfrasService's writes)
  * empties the cache, so an edited infra is never used with its old address or login here.
  */
 @Injectable()
@@ -32,19 +31,11 @@ export class InfraAccess {
   private readonly cache = new Map<number, { at: number; connected: Promise<ConnectedInfra> }>();
 
   constructor(
-    @InjectRepository(InfraEntity) private readonly infras: Repository<InfraEntity>,
+    private readonly infras: InfraRepository,
     private readonly secrets: SecretBox,
     private readonly registry: EngineRegistry,
   ) {
-    const forgetAll = () => this.forget();
-    const subscriber: EntitySubscriberInterface<InfraEntity> = {
-      listenTo: () => InfraEntity,
-      afterInsert: forgetAll,
-      afterUpdate: forgetAll,
-      afterRemove: forgetAll,
-      afterSoftRemove: forgetAll,
-    };
-    this.infras.manager.connection.subscribers.push(subscriber);
+    infras.onWrite(() => this.forget());
   }
 
   connect(infraId: number): Promise<ConnectedInfra> {
@@ -74,13 +65,7 @@ export class InfraAccess {
   }
 
   private async lookUp(infraId: number): Promise<ConnectedInfra> {
-    const infra = await this.infras
-      .createQueryBuilder('infra')
-      .addSelect('infra.adminPasswordEncrypted')
-      .innerJoinAndSelect('infra.engine', 'engine')
-      .innerJoinAndSelect('engine.engineType', 'engineType')
-      .where('infra.id = :infraId', { infraId })
-      .getOneOrFail();
+    const infra = await this.infras.findForEngineAccess(infraId);
     return {
       infra,
       provider: this.registry.get(infra.engine.engineType.name),

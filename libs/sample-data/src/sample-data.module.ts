@@ -1,11 +1,13 @@
+import { AuthModule } from '@dbaas/auth';
 import { DatabasesModule } from '@dbaas/databases';
 import { QuarantineModule } from '@dbaas/quarantine';
 import { Module } from '@nestjs/common';
 import { SampleDataService } from './sample-data.service';
+import { StoreResetRepository } from './store-reset.repository';
 
 @Module({
-  imports: [DatabasesModule, QuarantineModule.forRoot({ withBackgroundJobs: false })],
-  providers: [SampleDataService],
+  imports: [AuthModule, DatabasesModule, QuarantineModule.forRoot({ withBackgroundJobs: false })],
+  providers: [StoreResetRepository, SampleDataService],
   exports: [SampleDataService],
 })
 export class SampleDataModule {}

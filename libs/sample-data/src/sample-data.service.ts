@@ -1,48 +1,62 @@
+import { AuthenticatedUser, TeamRepository, UserRepository } from '@dbaas/auth';
+import {
+  EngineRepository,
+  EngineTypeRepository,
+  EnvironmentRepository,
+  InfraRepository,
+  PlanRepository,
+} from '@dbaas/catalog';
 import { PasswordHasher, SecretBox } from '@dbaas/core';
-import { DatabasesService } from '@dbaas/databases';
-import { QuarantineService } from '@dbaas/quarantine';
+import { DatabasesService, ProjectsService } from '@dbaas/databases';
 import {
   EngineEntity,
   EngineTypeEntity,
   EnvironmentEntity,
   InfraEntity,
   PlanEntity,
-  ProjectEntity,
   TeamEntity,
   UserEntity,
 } from '@dbaas/persistence';
+import { QuarantineService } from '@dbaas/quarantine';
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
+import { EntityManager } from 'typeorm';
 import {
   SAMPLE_DATABASES,
   SAMPLE_ENGINES,
   SAMPLE_ENVIRONMENTS,
   SAMPLE_PASSWORD,
+  SampleEngine,
   sampleInfraTarget,
 } from './sample-catalog';
-
-/** Tables emptied by a reset, children first. */
-const TABLES = [
-  'idempotency_key',
-  'task',
-  'credential',
-  'database',
-  'infra',
-  'plan_environment',
-  'plan',
-  'engine',
-  'engine_type',
-  'environment',
-  'project',
-  'team_user',
-  'team',
-  '"user"',
-];
+import { StoreResetRepository } from './store-reset.repository';
 
 export interface ResetOptions {
   /** Also create the sample databases on the local engines (default: the catalog only). */
   withDatabases?: boolean;
+}
+
+/** What the sample databases are filed with. */
+interface SampleCatalog {
+  admin: AuthenticatedUser;
+  dbaasTeam: number;
+  team1: number;
+  planOf: Map<SampleEngine['type'], number>;
+}
+
+/**
+ * The catalog and auth repositories on one transaction: the sample catalog is written
+ * whole or not at all.
+ */
+function repositoriesIn(transaction: EntityManager) {
+  return {
+    users: new UserRepository(transaction.getRepository(UserEntity)),
+    teams: new TeamRepository(transaction.getRepository(TeamEntity)),
+    environments: new EnvironmentRepository(transaction.getRepository(EnvironmentEntity)),
+    engineTypes: new EngineTypeRepository(transaction.getRepository(EngineTypeEntity)),
+    engines: new EngineRepository(transaction.getRepository(EngineEntity)),
+    plans: new PlanRepository(transaction.getRepository(PlanEntity)),
+    infras: new InfraRepository(transaction.getRepository(InfraEntity)),
+  };
 }
 
 @Injectable()
@@ -50,10 +64,12 @@ export class SampleDataService {
   private readonly logger = new Logger('SampleData');
 
   constructor(
-    @InjectDataSource() private readonly store: DataSource,
+    private readonly store: StoreResetRepository,
+    private readonly users: UserRepository,
     private readonly hasher: PasswordHasher,
     private readonly secrets: SecretBox,
     private readonly databases: DatabasesService,
+    private readonly projects: ProjectsService,
     private readonly quarantine: QuarantineService,
   ) {}
 
@@ -62,8 +78,7 @@ export class SampleDataService {
    * The sample databases only with `withDatabases` (`DBAAS_SAMPLE_DATABASES=true`).
    */
   async seedIfEmpty(options: ResetOptions = {}): Promise<boolean> {
-    const users = await this.store.getRepository(UserEntity).count();
-    if (users > 0) return false;
+    if ((await this.users.count()) > 0) return false;
     await this.reset(options);
     return true;
   }
@@ -76,41 +91,34 @@ export class SampleDataService {
    */
   async reset(options: ResetOptions = {}): Promise<void> {
     await this.quarantine.destroyAll();
-    await this.store.transaction(async (manager) => {
-      await manager.query(`TRUNCATE ${TABLES.join(', ')} RESTART IDENTITY CASCADE`);
-      await this.createCatalog(manager);
-    });
+    const catalog = await this.store.emptyAndRefill((transaction) =>
+      this.createCatalog(repositoriesIn(transaction)),
+    );
+    // The admin's team, as the project-team migration gives an old project with no databases.
+    await this.projects.create(
+      {
+        name: 'sample-project',
+        description: 'A project to file databases under',
+        team: catalog.dbaasTeam,
+      },
+      catalog.admin,
+    );
     this.logger.log('Sample catalog created: admin/123456 (dba), user/123456 (regular)');
-    if (options.withDatabases) await this.createSampleDatabases();
+    if (options.withDatabases) await this.createSampleDatabases(catalog);
   }
 
   /** Sample databases, each on the infra of its engine; an infra that does not answer is skipped. */
-  private async createSampleDatabases(): Promise<void> {
-    const admin = await this.store.getRepository(UserEntity).findOneOrFail({
-      where: { username: 'admin' },
-      relations: { teams: true },
-    });
-    const team1 = await this.store.getRepository(TeamEntity).findOneByOrFail({ name: 'team1' });
-    const viewer = {
-      id: admin.id,
-      username: admin.username,
-      role: admin.role,
-      teamIds: admin.teams.map((t) => t.id),
-    };
+  private async createSampleDatabases(catalog: SampleCatalog): Promise<void> {
     for (const sample of SAMPLE_DATABASES) {
-      const engine = SAMPLE_ENGINES.find((e) => e.type === sample.engine)!;
-      const plan = await this.store
-        .getRepository(PlanEntity)
-        .findOneByOrFail({ name: engine.plan });
       try {
         await this.databases.create(
           {
             name: sample.name,
-            plan: plan.id,
+            plan: catalog.planOf.get(sample.engine)!,
             environment: 1,
-            team: sample.team1 ? team1.id : undefined,
+            team: sample.team1 ? catalog.team1 : undefined,
           },
-          viewer,
+          catalog.admin,
         );
         this.logger.log(`Sample database ${sample.name} created on the local ${sample.engine}`);
       } catch (error) {
@@ -119,67 +127,64 @@ export class SampleDataService {
     }
   }
 
-  private async createCatalog(manager: EntityManager): Promise<void> {
+  private async createCatalog(
+    repositories: ReturnType<typeof repositoriesIn>,
+  ): Promise<SampleCatalog> {
+    const { users, teams, environments, engineTypes, engines, plans, infras } = repositories;
     const passwordHash = await this.hasher.hash(SAMPLE_PASSWORD);
-    const admin = await manager.save(UserEntity, {
-      username: 'admin',
-      role: 'dba' as const,
-      passwordHash,
-    });
-    const user = await manager.save(UserEntity, {
+    const admin = await users.insert({ username: 'admin', role: 'dba', passwordHash, teamIds: [] });
+    const user = await users.insert({
       username: 'user',
-      role: 'regular' as const,
+      role: 'regular',
       passwordHash,
+      teamIds: [],
     });
-    const dbaas = await manager.save(TeamEntity, { name: 'dbaas', users: [admin] });
-    await manager.save(TeamEntity, { name: 'team1', users: [user] });
+    const dbaasTeam = await teams.insert({ name: 'dbaas', userIds: [admin] });
+    const team1 = await teams.insert({ name: 'team1', userIds: [user] });
 
-    const environments = [];
+    const environmentIds = [];
     for (const name of SAMPLE_ENVIRONMENTS)
-      environments.push(await manager.save(EnvironmentEntity, { name }));
-    const [dev] = environments;
+      environmentIds.push(await environments.insert({ name }));
+    const [dev] = environmentIds;
 
-    const types = [];
+    const typeIds = [];
     for (const engine of SAMPLE_ENGINES)
-      types.push(await manager.save(EngineTypeEntity, { name: engine.type }));
-    const engines = [];
+      typeIds.push(await engineTypes.insert({ name: engine.type }));
+    const engineIds = [];
     for (const [i, engine] of SAMPLE_ENGINES.entries()) {
-      engines.push(
-        await manager.save(EngineEntity, { engineTypeId: types[i].id, version: engine.version }),
-      );
+      engineIds.push(await engines.insert({ engineTypeId: typeIds[i], version: engine.version }));
     }
-    const plans = [];
+    const planOf = new Map<SampleEngine['type'], number>();
     for (const [i, engine] of SAMPLE_ENGINES.entries()) {
-      plans.push(
-        await manager.save(PlanEntity, {
-          name: engine.plan,
-          description: engine.description,
-          engineId: engines[i].id,
-          environments,
-          sizeLimitInBytes: engine.sizeLimitInBytes,
-          isActive: true,
-          isDefault: i === 0,
-        }),
-      );
+      const plan = await plans.insert({
+        name: engine.plan,
+        description: engine.description,
+        engineId: engineIds[i],
+        environmentIds,
+        sizeLimitInBytes: engine.sizeLimitInBytes,
+        isActive: true,
+        isDefault: i === 0,
+      });
+      planOf.set(engine.type, plan);
     }
     for (const [i, engine] of SAMPLE_ENGINES.entries()) {
       const target = sampleInfraTarget(engine);
-      await manager.save(InfraEntity, {
+      await infras.insert({
         name: `${engine.type}-dev-local`,
-        engineId: engines[i].id,
-        planId: plans[i].id,
-        environmentId: dev.id,
+        engineId: engineIds[i],
+        planId: planOf.get(engine.type)!,
+        environmentId: dev,
         addresses: target.addresses,
         adminUser: target.adminUser,
         adminPasswordEncrypted: this.secrets.encrypt(target.adminPassword),
         capacity: 100,
       });
     }
-    // The admin's team, as the project-team migration gives an old project with no databases.
-    await manager.save(ProjectEntity, {
-      name: 'sample-project',
-      description: 'A project to file databases under',
-      teamId: dbaas.id,
-    });
+    return {
+      admin: { id: admin, username: 'admin', role: 'dba', teamIds: [dbaasTeam] },
+      dbaasTeam,
+      team1,
+      planOf,
+    };
   }
 }

@@ -1,4 +1,14 @@
 import {
+  AsyncRequiredError,
+  BrokerRequestError,
+  BrokerResourceConflictError,
+  BrokerResourceGoneError,
+  BrokerResourceNotFoundError,
+  InvalidBrokerRequestError,
+  MaintenanceInfoConflictError,
+  OperationInProgressError,
+} from '@dbaas/broker';
+import {
   ArgumentsHost,
   Catch,
   ExceptionFilter,
@@ -39,14 +49,18 @@ export class BrokerError extends Error {
   }
 }
 
-export const badRequest = (description: string) => new BrokerError(400, 'BadRequest', description);
-export const gone = (description: string) => new BrokerError(410, 'Gone', description);
-export const notFound = (description: string) => new BrokerError(404, 'NotFound', description);
-export const conflict = (description: string) => new BrokerError(409, 'Conflict', description);
-export const concurrencyError = (description: string) =>
-  new BrokerError(422, 'ConcurrencyError', description);
-export const asyncRequired = (description: string) =>
-  new BrokerError(422, 'AsyncRequired', description);
+type BrokerErrorKind = abstract new (message: string) => BrokerRequestError;
+
+/** The Open Service Broker answer to each refusal of the broker lib: status and `error` code. */
+export const BROKER_ERROR_ANSWERS: readonly [BrokerErrorKind, number, string][] = [
+  [InvalidBrokerRequestError, 400, 'BadRequest'],
+  [BrokerResourceNotFoundError, 404, 'NotFound'],
+  [BrokerResourceConflictError, 409, 'Conflict'],
+  [BrokerResourceGoneError, 410, 'Gone'],
+  [OperationInProgressError, 422, 'ConcurrencyError'],
+  [AsyncRequiredError, 422, 'AsyncRequired'],
+  [MaintenanceInfoConflictError, 422, 'MaintenanceInfoConflict'],
+];
 
 /** The spec's camel-case code for an HTTP status: `Bad Request` → `BadRequest`. */
 export function codeFor(status: number): string {
@@ -55,12 +69,15 @@ export function codeFor(status: number): string {
 }
 
 /**
- * Any error as the broker body: broker errors as they are; domain, Nest and store errors
+ * Any error as the broker body: broker errors as they are, the broker lib's refusals by
+ * BROKER_ERROR_ANSWERS; domain, Nest and store errors
  * through the same mapping as problem+json (so statuses and Retry-After agree with /api),
  * rewritten as `{error, description}`. Validation messages are folded into the description.
  */
 export function toBrokerError(error: unknown): BrokerError {
   if (error instanceof BrokerError) return error;
+  const answer = BROKER_ERROR_ANSWERS.find(([kind]) => error instanceof kind);
+  if (answer) return new BrokerError(answer[1], answer[2], (error as Error).message);
   const problem = toProblem(error);
   let description = problem.detail;
   if (problem.errors) {

@@ -1,6 +1,14 @@
 import { Authenticated, AuthenticatedUser, CurrentUser } from '@dbaas/auth';
 import {
-  applyDecorators,
+  BindingService,
+  BrokerCall,
+  BrokerCatalog,
+  DeprovisioningService,
+  InstanceStatusService,
+  LastOperation,
+  ProvisioningService,
+} from '@dbaas/broker';
+import {
   Body,
   Controller,
   Delete,
@@ -13,107 +21,30 @@ import {
   UseFilters,
   UseGuards,
 } from '@nestjs/common';
-import {
-  ApiBody,
-  ApiExtraModels,
-  ApiHeader,
-  ApiOperation,
-  ApiParam,
-  ApiQuery,
-  ApiResponse,
-  ApiTags,
-  getSchemaPath,
-} from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
-import { ERROR_DOCS, errorHeaders } from '../http/api-docs.decorators';
-import { BrokerCatalog } from './broker-catalog.service';
-import { BrokerErrorFilter, codeFor } from './broker-errors';
 import {
-  BrokerEmptyDto,
-  BrokerErrorDto,
-  CatalogDto,
+  BindDocs,
+  BrokerApiDocs,
+  CatalogDocs,
+  DeprovisionDocs,
+  FetchBindingDocs,
+  FetchInstanceDocs,
+  LastOperationDocs,
+  ProvisionDocs,
+  UnbindDocs,
+} from './broker-api-docs.decorators';
+import { BrokerErrorFilter } from './broker-errors';
+import {
   CreateServiceBindingDto,
   CreateServiceInstanceDto,
-  LastOperationDto,
-  ServiceBindingDto,
-  ServiceInstanceDto,
-  ServiceInstanceOperationDto,
-} from './broker.dto';
+  toBindRequest,
+  toProvisionRequest,
+} from './broker-requests.dto';
+import { LastOperationDto } from './broker-responses.dto';
 import { BrokerGuard } from './broker.guard';
-import { BrokerAnswer, BrokerCall, BrokerService, describeOrigin } from './broker.service';
+import { describeOrigin } from './originating-identity';
 
 const ORIGIN_HEADER = 'x-broker-api-originating-identity';
-
-/** Where the broker's meaning of a status differs from the REST API's. */
-const BROKER_ERROR_DESCRIPTIONS: Record<number, string> = {
-  403: 'Logged in, but the user has neither the broker nor the dba role.',
-  404: 'No such service instance or binding.',
-  409: 'The instance or binding exists with other attributes.',
-  410: 'The instance or binding does not exist (deprovision and unbind answer 410, as the spec says).',
-  422: 'The request cannot be served as asked: e.g. accepts_incomplete=true is required, or a concurrent operation runs.',
-};
-
-/** Documents answers: a body type per status; errors in the broker format, each with its own example. */
-function ApiAnswers(
-  answers: Record<number, { type: new () => object; description: string }>,
-  ...errors: number[]
-) {
-  return applyDecorators(
-    ApiExtraModels(BrokerErrorDto, BrokerEmptyDto),
-    ...Object.entries(answers).map(([status, { type, description }]) =>
-      type === BrokerEmptyDto
-        ? // `{}` (a 410 of deprovision and unbind, or a 200 with nothing to say): shown as it is.
-          ApiResponse({
-            status: Number(status),
-            description,
-            content: {
-              'application/json': { schema: { $ref: getSchemaPath(BrokerEmptyDto) }, example: {} },
-            },
-          })
-        : ApiResponse({ status: Number(status), description, type }),
-    ),
-    ...[401, 403, 412, 429, ...errors].map((status) =>
-      ApiResponse({
-        status,
-        description: BROKER_ERROR_DESCRIPTIONS[status] ?? ERROR_DOCS[status].description,
-        headers: errorHeaders(status),
-        content: {
-          'application/json': {
-            schema: { $ref: getSchemaPath(BrokerErrorDto) },
-            example: { error: codeFor(status), description: ERROR_DOCS[status].detail },
-          },
-        },
-      }),
-    ),
-  );
-}
-
-const InstanceIdParam = () =>
-  ApiParam({
-    name: 'instance_id',
-    description: 'The platform’s id of the service instance.',
-    example: '9b2f6a3e-4c1d-4e8f-a7b6-5d4c3b2a1f0e',
-  });
-const BindingIdParam = () =>
-  ApiParam({
-    name: 'binding_id',
-    description: 'The platform’s id of the service binding.',
-    example: '3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f',
-  });
-const AcceptsIncomplete = () =>
-  ApiQuery({
-    name: 'accepts_incomplete',
-    required: false,
-    type: Boolean,
-    description: 'true: the platform polls last_operation after a 202.',
-  });
-const ServicePlanQuery = (required: boolean) =>
-  applyDecorators(
-    ApiQuery({ name: 'service_id', required, type: String }),
-    ApiQuery({ name: 'plan_id', required, type: String }),
-  );
-
-const accepts = (value: string | undefined) => value === 'true';
 
 /**
  * The Open Service Broker API v2.17 (https://github.com/openservicebrokerapi/servicebroker):
@@ -121,122 +52,62 @@ const accepts = (value: string | undefined) => value === 'true';
  * databases (instances) and credentials (bindings) through it. Errors are the spec's
  * `{error, description}`, not problem+json.
  */
-@ApiTags('broker')
-@ApiHeader({
-  name: 'X-Broker-API-Version',
-  required: true,
-  description: 'Open Service Broker API version: 2.13 or later (412 otherwise).',
-  schema: { type: 'string', example: '2.17' },
-})
-@ApiHeader({
-  name: 'X-Broker-API-Originating-Identity',
-  required: false,
-  description: 'Platform and base64 JSON of the platform user: recorded in the task history.',
-  schema: { type: 'string', example: 'cloudfoundry eyJ1c2VyX2lkIjoiNjgzZWE3NDgifQ==' },
-})
+@BrokerApiDocs()
 @UseFilters(BrokerErrorFilter)
 @UseGuards(BrokerGuard)
 @Authenticated()
 @Controller('v2')
 export class BrokerController {
   constructor(
-    private readonly broker: BrokerService,
     private readonly catalog: BrokerCatalog,
+    private readonly provisioning: ProvisioningService,
+    private readonly deprovisioning: DeprovisioningService,
+    private readonly instances: InstanceStatusService,
+    private readonly bindings: BindingService,
   ) {}
 
   @Get('catalog')
-  @ApiOperation({
-    summary: 'The broker catalog: one service per engine type, one plan per plan and environment',
-    operationId: 'get_broker_catalog',
-  })
-  @ApiAnswers({ 200: { type: CatalogDto, description: 'The catalog.' } })
+  @CatalogDocs()
   getCatalog() {
     return this.catalog.catalog();
   }
 
   @Put('service_instances/:instance_id')
-  @ApiOperation({
-    summary: 'Provision a service instance: a dbaas database',
-    description:
-      'Synchronous (201) unless accepts_incomplete=true (202, then poll last_operation). The same request again answers 200; other attributes 409.',
-    operationId: 'provision_service_instance',
-  })
-  @InstanceIdParam()
-  @AcceptsIncomplete()
-  @ApiBody({ type: CreateServiceInstanceDto })
-  @ApiAnswers(
-    {
-      200: {
-        type: ServiceInstanceOperationDto,
-        description: 'Already provisioned with the same attributes.',
-      },
-      201: { type: ServiceInstanceOperationDto, description: 'Provisioned.' },
-      202: {
-        type: ServiceInstanceOperationDto,
-        description: 'Provisioning in progress: poll last_operation.',
-      },
-    },
-    400,
-    409,
-    422,
-    502,
-    503,
-  )
+  @ProvisionDocs()
   async provision(
     @Param('instance_id') instanceId: string,
     @Query('accepts_incomplete') acceptsIncomplete: string | undefined,
-    @Body() body: unknown,
+    @Body() body: CreateServiceInstanceDto,
     @CurrentUser() user: AuthenticatedUser,
     @Headers(ORIGIN_HEADER) origin: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    return send(
-      reply,
-      await this.broker.provision(instanceId, body, call(user, origin, acceptsIncomplete)),
+    const outcome = await this.provisioning.provision(
+      instanceId,
+      toProvisionRequest(body),
+      call(user, origin, acceptsIncomplete),
     );
+    if (outcome.kind === 'accepted') return send(reply, 202, { operation: outcome.operation });
+    return send(reply, outcome.kind === 'provisioned' ? 201 : 200, { metadata: outcome.metadata });
   }
 
   @Get('service_instances/:instance_id')
-  @ApiOperation({ summary: 'Fetch a service instance', operationId: 'get_service_instance' })
-  @InstanceIdParam()
-  @ServicePlanQuery(false)
-  @ApiAnswers({ 200: { type: ServiceInstanceDto, description: 'The instance.' } }, 404, 422)
+  @FetchInstanceDocs()
   async fetchInstance(
     @Param('instance_id') instanceId: string,
     @CurrentUser() user: AuthenticatedUser,
-    @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    return send(reply, await this.broker.fetchInstance(instanceId, user));
+    const instance = await this.instances.fetch(instanceId, user);
+    return {
+      service_id: instance.serviceId,
+      plan_id: instance.planId,
+      parameters: instance.parameters,
+      metadata: instance.metadata,
+    };
   }
 
   @Delete('service_instances/:instance_id')
-  @ApiOperation({
-    summary: 'Deprovision a service instance: its database goes into quarantine',
-    description:
-      'The database is quarantined, not dropped: a dba can restore it until it is purged. Unknown instance: 410.',
-    operationId: 'deprovision_service_instance',
-  })
-  @InstanceIdParam()
-  @ServicePlanQuery(true)
-  @AcceptsIncomplete()
-  @ApiAnswers(
-    {
-      200: { type: ServiceInstanceOperationDto, description: 'Deprovisioned: {}.' },
-      202: {
-        type: ServiceInstanceOperationDto,
-        description: 'Deprovisioning in progress: poll last_operation.',
-      },
-      410: {
-        type: BrokerEmptyDto,
-        description:
-          'No such instance (already deprovisioned, or never provisioned): an empty body.',
-      },
-    },
-    400,
-    422,
-    502,
-    503,
-  )
+  @DeprovisionDocs()
   async deprovision(
     @Param('instance_id') instanceId: string,
     @Query('service_id') serviceId: string | undefined,
@@ -246,37 +117,17 @@ export class BrokerController {
     @Headers(ORIGIN_HEADER) origin: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    const query = { service_id: serviceId, plan_id: planId };
-    return send(
-      reply,
-      await this.broker.deprovision(instanceId, query, call(user, origin, acceptsIncomplete)),
+    const outcome = await this.deprovisioning.deprovision(
+      instanceId,
+      { serviceId, planId },
+      call(user, origin, acceptsIncomplete),
     );
+    if (outcome.kind === 'accepted') return send(reply, 202, { operation: outcome.operation });
+    return send(reply, 200, {});
   }
 
   @Get('service_instances/:instance_id/last_operation')
-  @ApiOperation({
-    summary: 'Poll the last operation on a service instance',
-    operationId: 'get_service_instance_last_operation',
-  })
-  @InstanceIdParam()
-  @ServicePlanQuery(false)
-  @ApiQuery({
-    name: 'operation',
-    required: false,
-    type: String,
-    description: 'The operation of the 202 answer.',
-  })
-  @ApiAnswers(
-    {
-      200: { type: LastOperationDto, description: 'The state of the last operation.' },
-      410: {
-        type: BrokerEmptyDto,
-        description: 'Deprovisioned and its database removed for good: {}.',
-      },
-    },
-    400,
-    404,
-  )
+  @LastOperationDocs()
   async lastOperation(
     @Param('instance_id') instanceId: string,
     @Query('service_id') serviceId: string | undefined,
@@ -285,93 +136,48 @@ export class BrokerController {
     @CurrentUser() user: AuthenticatedUser,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    return send(
-      reply,
-      await this.broker.lastOperation(
-        instanceId,
-        { service_id: serviceId, plan_id: planId, operation },
-        user,
-      ),
+    const last = await this.instances.lastOperation(
+      instanceId,
+      { serviceId, planId, operation },
+      user,
     );
+    // The platform polls again after this many seconds.
+    if (last.state === 'in progress') void reply.header('Retry-After', '1');
+    return lastOperationBody(last);
   }
 
   @Put('service_instances/:instance_id/service_bindings/:binding_id')
-  @ApiOperation({
-    summary: 'Bind: a new credential on the instance’s database',
-    description:
-      'Always synchronous. credentials: uri, username, password, host, port, database, and jdbcUrl for PostgreSQL and MySQL.',
-    operationId: 'create_service_binding',
-  })
-  @InstanceIdParam()
-  @BindingIdParam()
-  @AcceptsIncomplete()
-  @ApiBody({ type: CreateServiceBindingDto })
-  @ApiAnswers(
-    {
-      200: { type: ServiceBindingDto, description: 'Already bound with the same attributes.' },
-      201: { type: ServiceBindingDto, description: 'Bound.' },
-    },
-    400,
-    409,
-    422,
-    502,
-    503,
-  )
+  @BindDocs()
   async bind(
     @Param('instance_id') instanceId: string,
     @Param('binding_id') bindingId: string,
     @Query('accepts_incomplete') acceptsIncomplete: string | undefined,
-    @Body() body: unknown,
+    @Body() body: CreateServiceBindingDto,
     @CurrentUser() user: AuthenticatedUser,
     @Headers(ORIGIN_HEADER) origin: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    return send(
-      reply,
-      await this.broker.bind(instanceId, bindingId, body, call(user, origin, acceptsIncomplete)),
+    const outcome = await this.bindings.bind(
+      instanceId,
+      bindingId,
+      toBindRequest(body),
+      call(user, origin, acceptsIncomplete),
     );
+    return send(reply, outcome.kind === 'bound' ? 201 : 200, outcome.binding);
   }
 
   @Get('service_instances/:instance_id/service_bindings/:binding_id')
-  @ApiOperation({
-    summary: 'Fetch a service binding with its credentials',
-    operationId: 'get_service_binding',
-  })
-  @InstanceIdParam()
-  @BindingIdParam()
-  @ServicePlanQuery(false)
-  @ApiAnswers({ 200: { type: ServiceBindingDto, description: 'The binding.' } }, 404)
-  async fetchBinding(
+  @FetchBindingDocs()
+  fetchBinding(
     @Param('instance_id') instanceId: string,
     @Param('binding_id') bindingId: string,
     @CurrentUser() user: AuthenticatedUser,
-    @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    return send(reply, await this.broker.fetchBinding(instanceId, bindingId, user));
+    return this.bindings.fetch(instanceId, bindingId, user);
   }
 
   @Delete('service_instances/:instance_id/service_bindings/:binding_id')
-  @ApiOperation({
-    summary: 'Unbind: drop the binding’s credential on the engine',
-    operationId: 'delete_service_binding',
-  })
-  @InstanceIdParam()
-  @BindingIdParam()
-  @ServicePlanQuery(true)
-  @AcceptsIncomplete()
-  @ApiAnswers(
-    {
-      200: { type: BrokerEmptyDto, description: 'Unbound: {}.' },
-      410: {
-        type: BrokerEmptyDto,
-        description: 'No such binding (already unbound, or never bound): an empty body.',
-      },
-    },
-    400,
-    422,
-    502,
-    503,
-  )
+  @UnbindDocs()
   async unbind(
     @Param('instance_id') instanceId: string,
     @Param('binding_id') bindingId: string,
@@ -380,13 +186,14 @@ export class BrokerController {
     @Query('accepts_incomplete') acceptsIncomplete: string | undefined,
     @CurrentUser() user: AuthenticatedUser,
     @Headers(ORIGIN_HEADER) origin: string | undefined,
-    @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    const query = { service_id: serviceId, plan_id: planId };
-    return send(
-      reply,
-      await this.broker.unbind(instanceId, bindingId, query, call(user, origin, acceptsIncomplete)),
+    await this.bindings.unbind(
+      instanceId,
+      bindingId,
+      { serviceId, planId },
+      call(user, origin, acceptsIncomplete),
     );
+    return {};
   }
 }
 
@@ -395,11 +202,20 @@ function call(
   origin: string | undefined,
   acceptsIncomplete: string | undefined,
 ): BrokerCall {
-  return { viewer, origin: describeOrigin(origin), acceptsIncomplete: accepts(acceptsIncomplete) };
+  return {
+    viewer,
+    origin: describeOrigin(origin),
+    acceptsIncomplete: acceptsIncomplete === 'true',
+  };
 }
 
-function send(reply: FastifyReply, answer: BrokerAnswer): object {
-  void reply.status(answer.status);
-  if (answer.headers) void reply.headers(answer.headers);
-  return answer.body;
+function send(reply: FastifyReply, status: number, body: object): object {
+  void reply.status(status);
+  return body;
+}
+
+function lastOperationBody(last: LastOperation): LastOperationDto {
+  const body: LastOperationDto = { state: last.state, description: last.description };
+  if (last.instanceUsable !== undefined) body.instance_usable = last.instanceUsable;
+  return body;
 }

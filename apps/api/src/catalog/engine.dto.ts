@@ -1,5 +1,4 @@
-import { EngineInput } from '@dbaas/catalog';
-import { EngineEntity } from '@dbaas/persistence';
+import { Engine, EngineInput } from '@dbaas/catalog';
 import { ApiProperty, PartialType } from '@nestjs/swagger';
 import { SelfLink } from '../http/api-docs.decorators';
 import { Links } from '../http/links';
@@ -37,7 +36,7 @@ export const engineInput = (dto: UpdateEngineDto): Partial<EngineInput> => ({
   version: dto.version,
 });
 
-export const presentEngine = (links: Links, row: EngineEntity): EngineDto =>
+export const presentEngine = (links: Links, row: Engine): EngineDto =>
   links.item('engine', {
     id: row.id,
     engine_type: links.to('engine_type', row.engineTypeId),

@@ -1,7 +1,6 @@
 import { AuthenticatedUser } from '@dbaas/auth';
-import { PlacementService } from '@dbaas/catalog';
+import { Infra, PlacementService } from '@dbaas/catalog';
 import { InfraProbe } from '@dbaas/engines';
-import { InfraEntity } from '@dbaas/persistence';
 import { Injectable } from '@nestjs/common';
 import { DetailExtras } from './crud-controller.factory';
 
@@ -20,13 +19,13 @@ export interface InfraStatus {
  * engine, and never see its errors (they name addresses).
  */
 @Injectable()
-export class InfraStatusService implements DetailExtras<InfraEntity> {
+export class InfraStatusService implements DetailExtras<Infra> {
   constructor(
     private readonly probes: InfraProbe,
     private readonly placement: PlacementService,
   ) {}
 
-  async extras(infra: InfraEntity, viewer: AuthenticatedUser): Promise<InfraStatus> {
+  async extras(infra: Infra, viewer: AuthenticatedUser): Promise<InfraStatus> {
     const placed = await this.placement.placed(infra.id);
     const databases = {
       placed,

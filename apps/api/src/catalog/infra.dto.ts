@@ -1,6 +1,5 @@
 import { AuthenticatedUser } from '@dbaas/auth';
-import { InfraInput } from '@dbaas/catalog';
-import { InfraEntity } from '@dbaas/persistence';
+import { Infra, InfraInput } from '@dbaas/catalog';
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import {
   ArrayMaxSize,
@@ -161,7 +160,7 @@ export const infraInput = (dto: UpdateInfraDto): Partial<InfraInput> => ({
 });
 
 /** Where the engine is and who administers it are for dbas only (SPEC §11). */
-export const presentInfra = (links: Links, row: InfraEntity, viewer: AuthenticatedUser): InfraDto =>
+export const presentInfra = (links: Links, row: Infra, viewer: AuthenticatedUser): InfraDto =>
   links.item('infra', {
     id: row.id,
     name: row.name,

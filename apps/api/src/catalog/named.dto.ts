@@ -1,4 +1,5 @@
-import { EngineTypeEntity, EnvironmentEntity, ProjectEntity } from '@dbaas/persistence';
+import { EngineType, Environment } from '@dbaas/catalog';
+import { ProjectEntity } from '@dbaas/persistence';
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
 import { ENGINE_TYPES } from '@dbaas/engines';
@@ -23,7 +24,7 @@ export class EngineTypeDto {
   @ApiProperty({ enum: ENGINE_TYPES, example: ENGINE_TYPES[0] })
   name: string;
 }
-export const presentEngineType = (links: Links, row: EngineTypeEntity): EngineTypeDto =>
+export const presentEngineType = (links: Links, row: EngineType): EngineTypeDto =>
   links.item('engine_type', { id: row.id, name: row.name });
 
 export class CreateEnvironmentDto {
@@ -40,7 +41,7 @@ export class EnvironmentDto {
   @ApiProperty({ example: 'dev' })
   name: string;
 }
-export const presentEnvironment = (links: Links, row: EnvironmentEntity): EnvironmentDto =>
+export const presentEnvironment = (links: Links, row: Environment): EnvironmentDto =>
   links.item('environment', { id: row.id, name: row.name });
 
 export class CreateProjectDto {

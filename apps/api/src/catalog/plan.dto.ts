@@ -1,5 +1,4 @@
-import { PlanInput } from '@dbaas/catalog';
-import { PlanEntity } from '@dbaas/persistence';
+import { Plan, PlanInput } from '@dbaas/catalog';
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import {
   IsArray,
@@ -102,13 +101,13 @@ export function planInput(dto: UpdatePlanDto): Partial<PlanInput> {
   };
 }
 
-export function presentPlan(links: Links, plan: PlanEntity): PlanDto {
+export function presentPlan(links: Links, plan: Plan): PlanDto {
   return links.item('plan', {
     id: plan.id,
     name: plan.name,
     description: plan.description,
     engine: links.to('engine', plan.engineId),
-    environments: plan.environments.map((environment) => links.to('environment', environment.id)),
+    environments: plan.environmentIds.map((id) => links.to('environment', id)),
     size_limit_in_bytes: plan.sizeLimitInBytes,
     is_active: plan.isActive,
     is_default: plan.isDefault,

@@ -1,8 +1,8 @@
+import { InfraRepository, InfraSummary } from '@dbaas/catalog';
 import { ConnectionFailed, failureReason, InfraProbe, ProbeTimeout, within } from '@dbaas/engines';
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { InfraReadinessDto, ReadinessDto, ReadinessError } from './health.dto';
+import { StorePingRepository } from './store-ping.repository';
 
 /** Probes answer fast: a store or engine slower than this counts as down for this probe. */
 export const PROBE_TIMEOUT_MS = 2_000;
@@ -14,24 +14,19 @@ export const PROBE_CACHE_MS = 5_000;
 /** The security checks (asked for by a dba only) change rarely and cost a login: kept longer. */
 export const WARNINGS_CACHE_MS = 60_000;
 
-interface InfraRow {
-  id: number;
-  name: string;
-  engine: string;
-}
-
 /** What the health routes check: the metadata store, and every infra through its provider. */
 @Injectable()
 export class ReadinessService {
   constructor(
-    @InjectDataSource() private readonly store: DataSource,
+    private readonly store: StorePingRepository,
+    private readonly infras: InfraRepository,
     private readonly probes: InfraProbe,
   ) {}
 
   /** For `/health`, as it always was: no time limit of its own (the pool's connect timeout). */
   async storeAnswers(): Promise<boolean> {
     try {
-      await this.store.query('SELECT 1');
+      await this.store.ping();
       return true;
     } catch {
       return false;
@@ -40,18 +35,9 @@ export class ReadinessService {
 
   /** `withWarnings`: each infra's security warnings too (a dba is asking). */
   async readiness(options: { withWarnings: boolean }): Promise<ReadinessDto> {
-    let rows: InfraRow[];
+    let rows: InfraSummary[];
     try {
-      rows = await within(
-        this.store.query<InfraRow[]>(
-          `SELECT i.id, i.name, et.name AS engine
-             FROM infra i
-             JOIN engine e ON e.id = i.engine_id
-             JOIN engine_type et ON et.id = e.engine_type_id
-            ORDER BY i.id`,
-        ),
-        PROBE_TIMEOUT_MS,
-      );
+      rows = await within(this.infras.listSummaries(), PROBE_TIMEOUT_MS);
     } catch {
       return { status: 'unavailable', store: 'down', infras: [] };
     }
@@ -59,7 +45,7 @@ export class ReadinessService {
     return { status: 'ok', store: 'up', infras };
   }
 
-  private async probe(row: InfraRow, withWarnings: boolean): Promise<InfraReadinessDto> {
+  private async probe(row: InfraSummary, withWarnings: boolean): Promise<InfraReadinessDto> {
     const health = await this.probes.probe(row.id, {
       maxAgeMs: PROBE_CACHE_MS,
       timeoutMs: PROBE_TIMEOUT_MS,
@@ -69,7 +55,7 @@ export class ReadinessService {
     return {
       id: row.id,
       name: row.name,
-      engine: row.engine,
+      engine: row.engineType,
       reachable: health.reachable,
       version: health.version,
       error: health.reachable ? null : error,

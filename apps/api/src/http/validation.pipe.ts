@@ -1,5 +1,6 @@
 import { ValidationFailedError } from '@dbaas/core';
 import { ArgumentMetadata, Type, ValidationError, ValidationPipe } from '@nestjs/common';
+import { getMetadataStorage } from 'class-validator';
 
 function collect(errors: ValidationError[], prefix: string, out: Record<string, string[]>): void {
   for (const error of errors) {
@@ -35,6 +36,28 @@ function nulPath(value: unknown, path: string): string | null {
   return null;
 }
 
+const UNKNOWN_FIELDS_IGNORED = Symbol('unknown fields ignored');
+
+/**
+ * On a request DTO: unknown top-level fields are dropped instead of refused. The Open
+ * Service Broker spec says extension fields must be ignored; everything the DTO declares,
+ * nested DTOs included (the `parameters`), is still checked strictly.
+ */
+export function IgnoresUnknownFields(): ClassDecorator {
+  return (target) => Reflect.defineMetadata(UNKNOWN_FIELDS_IGNORED, true, target);
+}
+
+/** The body with only the fields its DTO declares, when the DTO ignores unknown fields. */
+function withoutUnknownFields(type: Type | undefined, body: object): object {
+  if (!type || !Reflect.getMetadata(UNKNOWN_FIELDS_IGNORED, type)) return body;
+  const known = new Set(
+    getMetadataStorage()
+      .getTargetValidationMetadatas(type, '', true, false)
+      .map((rule) => rule.propertyName),
+  );
+  return Object.fromEntries(Object.entries(body).filter(([key]) => known.has(key)));
+}
+
 /**
  * A JSON body must be an object; arrays and scalars are refused before field checks, and
  * so is any string with a NUL character, in a body or a query.
@@ -59,7 +82,10 @@ class StrictValidationPipe extends ValidationPipe {
         ],
       });
     }
-    return super.transform(value, metadata);
+    const body = isClassBody
+      ? withoutUnknownFields(this.expectedType ?? metadata.metatype, value as object)
+      : value;
+    return super.transform(body, metadata);
   }
 }
 

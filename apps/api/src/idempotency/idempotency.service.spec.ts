@@ -3,6 +3,7 @@ import { ProcessIdentity } from '@dbaas/operations';
 import { IdempotencyKeyEntity } from '@dbaas/persistence';
 import { randomBytes } from 'node:crypto';
 import { startStore, seedCatalog, TestStore } from '../../../../test/harness/store.harness';
+import { IdempotencyKeyRepository } from './idempotency-key.repository';
 import {
   IdempotencyKeyReusedError,
   IdempotencyService,
@@ -21,7 +22,10 @@ describe('IdempotencyService on a real PostgreSQL store', () => {
     store = await startStore();
     await seedCatalog(store.store);
     me = await ProcessIdentity.start(store.store);
-    sut = new IdempotencyService(store.store.getRepository(IdempotencyKeyEntity), secrets, me);
+    sut = new IdempotencyService(
+      new IdempotencyKeyRepository(store.store.getRepository(IdempotencyKeyEntity), me),
+      secrets,
+    );
   });
   afterAll(async () => {
     await me?.onApplicationShutdown();
@@ -89,7 +93,10 @@ describe('IdempotencyService on a real PostgreSQL store', () => {
   it('frees the key of a request whose process ended, and after a release', async () => {
     const other = await store.open();
     const gone = await ProcessIdentity.start(other);
-    const theirs = new IdempotencyService(other.getRepository(IdempotencyKeyEntity), secrets, gone);
+    const theirs = new IdempotencyService(
+      new IdempotencyKeyRepository(other.getRepository(IdempotencyKeyEntity), gone),
+      secrets,
+    );
     await theirs.claim(2, 'k1', print({ name: 'orders' }));
     await gone.onApplicationShutdown(); // the other process ends with the request running
     await other.destroy();

@@ -1,9 +1,6 @@
 import { ConflictError, DomainError, SecretBox, ValidationFailedError } from '@dbaas/core';
-import { ProcessIdentity } from '@dbaas/operations';
-import { IdempotencyKeyEntity, translateStoreErrors } from '@dbaas/persistence';
 import { Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { LessThan, Repository } from 'typeorm';
+import { IdempotencyClaim, IdempotencyKeyRepository } from './idempotency-key.repository';
 
 /** How long an answer is kept for replay. */
 export const KEY_LIFETIME_MS = 24 * 60 * 60 * 1000;
@@ -41,9 +38,8 @@ export class ReplayedAnswer extends Error {
 @Injectable()
 export class IdempotencyService {
   constructor(
-    @InjectRepository(IdempotencyKeyEntity) private readonly keys: Repository<IdempotencyKeyEntity>,
+    private readonly keys: IdempotencyKeyRepository,
     private readonly secrets: SecretBox,
-    private readonly process: ProcessIdentity,
   ) {}
 
   /**
@@ -66,28 +62,11 @@ export class IdempotencyService {
   }
 
   /** Claims the key for this request, or answers with the stored answer / a conflict. */
-  async claim(userId: number, key: string, print: string): Promise<IdempotencyKeyEntity> {
-    await this.keys.delete({ createdAt: LessThan(new Date(Date.now() - KEY_LIFETIME_MS)) });
-    try {
-      return await translateStoreErrors('key', () =>
-        this.keys.save(
-          this.keys.create({
-            userId,
-            key,
-            fingerprint: print,
-            status: 'running',
-            owner: this.process.id,
-          }),
-        ),
-      );
-    } catch (error) {
-      if (!(error instanceof ConflictError)) throw error;
-    }
-    const existing = await this.keys
-      .createQueryBuilder('k')
-      .addSelect('k.responseEncrypted')
-      .where('k.userId = :userId AND k.key = :key', { userId, key })
-      .getOne();
+  async claim(userId: number, key: string, print: string): Promise<IdempotencyClaim> {
+    await this.keys.deleteCreatedBefore(new Date(Date.now() - KEY_LIFETIME_MS));
+    const claim = await this.keys.claim(userId, key, print);
+    if (claim) return claim;
+    const existing = await this.keys.find(userId, key);
     if (!existing)
       throw new ConflictError('This Idempotency-Key is being used by another request; retry.');
     if (existing.fingerprint !== print) {
@@ -95,7 +74,7 @@ export class IdempotencyService {
         'This Idempotency-Key was already used for a different request.',
       );
     }
-    if (existing.status === 'running' && (await this.releaseAbandoned(existing))) {
+    if (existing.status === 'running' && (await this.releaseAbandoned(existing.id))) {
       return this.claim(userId, key, print);
     }
     if (existing.status === 'running' || !existing.responseEncrypted) {
@@ -106,35 +85,25 @@ export class IdempotencyService {
     );
   }
 
-  async complete(claim: IdempotencyKeyEntity, answer: StoredAnswer): Promise<void> {
-    await this.keys.update(claim.id, {
-      status: 'done',
-      responseStatus: answer.status,
-      responseEncrypted: this.secrets.encrypt(JSON.stringify(answer)),
+  async complete(claim: IdempotencyClaim, answer: StoredAnswer): Promise<void> {
+    await this.keys.markDone(claim.id, {
+      status: answer.status,
+      encrypted: this.secrets.encrypt(JSON.stringify(answer)),
     });
   }
 
   /**
-   * Deletes the claim if its request died with its process (the owner has ended, or an
-   * owner-less claim is ABANDONED_AFTER_MS old): the key is free again. One statement, so
-   * two retries cannot both take it over.
+   * Frees the key if its request died with its process (the owner has ended, or an
+   * owner-less claim is ABANDONED_AFTER_MS old).
    */
-  private async releaseAbandoned(claim: IdempotencyKeyEntity): Promise<boolean> {
-    // A CTE, so that the driver answers with the rows (a bare DELETE gives [rows, count]).
-    const deleted = await this.keys.query<unknown[]>(
-      `WITH gone AS (
-         DELETE FROM idempotency_key
-          WHERE id = $1 AND status = 'running'
-            AND (${this.process.ownerGoneSql('owner')} OR (owner IS NULL AND created_at < $2))
-          RETURNING id
-       ) SELECT id FROM gone`,
-      [claim.id, new Date(Date.now() - ABANDONED_AFTER_MS)],
-    );
-    return deleted.length > 0;
+  private releaseAbandoned(id: number): Promise<boolean> {
+    return this.keys.deleteIfAbandoned(id, {
+      ownerlessBefore: new Date(Date.now() - ABANDONED_AFTER_MS),
+    });
   }
 
   /** A server-side failure frees the key, so the client may simply retry. */
-  async release(claim: IdempotencyKeyEntity): Promise<void> {
+  async release(claim: IdempotencyClaim): Promise<void> {
     await this.keys.delete(claim.id);
   }
 }

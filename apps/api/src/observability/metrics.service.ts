@@ -5,24 +5,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { RequestObserver } from './http-observability';
-
-/** Databases per engine type and state, and all credentials: one round trip, on each scrape. */
-const INVENTORY_SQL = `
-  SELECT 'database' AS kind, et.name AS engine, d.status AS state, count(*)::int AS n
-    FROM "database" d
-    JOIN infra i ON i.id = d.infra_id
-    JOIN engine e ON e.id = i.engine_id
-    JOIN engine_type et ON et.id = e.engine_type_id
-   GROUP BY et.name, d.status
-  UNION ALL
-  SELECT 'credential', NULL, NULL, count(*)::int FROM credential`;
-
-interface InventoryRow {
-  kind: 'database' | 'credential';
-  engine: string | null;
-  state: string | null;
-  n: number;
-}
+import { InventoryRepository, InventoryRow } from './inventory.repository';
 
 /**
  * Everything `/metrics` serves: HTTP request durations, the engine operation metrics
@@ -73,6 +56,7 @@ export class MetricsService implements RequestObserver {
 
   constructor(
     @InjectDataSource() private readonly store: DataSource,
+    private readonly inventory: InventoryRepository,
     engineMetrics: EngineMetrics,
     private readonly engines: EngineRegistry,
   ) {
@@ -107,7 +91,7 @@ export class MetricsService implements RequestObserver {
     this.credentials.reset();
     let rows: InventoryRow[];
     try {
-      rows = await this.store.query<InventoryRow[]>(INVENTORY_SQL);
+      rows = await this.inventory.countAll();
     } catch {
       this.storeUp.set(0);
       return;

@@ -1,7 +1,10 @@
+import { CatalogModule } from '@dbaas/catalog';
 import { EnginesModule } from '@dbaas/engines';
 import { Module } from '@nestjs/common';
 import { ReadinessService } from '../health/readiness.service';
+import { StorePingRepository } from '../health/store-ping.repository';
 import { MetricsController } from './metrics.controller';
+import { InventoryRepository } from './inventory.repository';
 import { MetricsService } from './metrics.service';
 
 /**
@@ -9,9 +12,9 @@ import { MetricsService } from './metrics.service';
  * outside Nest's container (see app.factory.ts): they must exist before the app does.
  */
 @Module({
-  imports: [EnginesModule],
+  imports: [CatalogModule, EnginesModule],
   controllers: [MetricsController],
-  providers: [MetricsService, ReadinessService],
+  providers: [MetricsService, InventoryRepository, ReadinessService, StorePingRepository],
   exports: [MetricsService, ReadinessService],
 })
 export class ObservabilityModule {}

@@ -1,5 +1,5 @@
-import { ROLES, TeamEntity, UserEntity } from '@dbaas/persistence';
-import { TeamInput, UserInput } from '@dbaas/auth';
+import { ROLES } from '@dbaas/persistence';
+import { Team, TeamInput, User, UserInput } from '@dbaas/auth';
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import {
   IsArray,
@@ -65,12 +65,12 @@ export class UserDto {
 
 export const userInput = (dto: UpdateUserDto): Partial<UserInput> => ({ ...dto });
 
-export const presentUser = (links: Links, row: UserEntity): UserDto =>
+export const presentUser = (links: Links, row: User): UserDto =>
   links.item('user', {
     id: row.id,
     username: row.username,
     role: row.role,
-    teams: row.teams.map((team) => links.to('team', team.id)),
+    teams: row.teamIds.map((id) => links.to('team', id)),
   });
 
 export class CreateTeamDto {
@@ -103,11 +103,11 @@ export class TeamDto {
 
 export const teamInput = (dto: UpdateTeamDto): Partial<TeamInput> => ({ ...dto });
 
-export const presentTeam = (links: Links, row: TeamEntity): TeamDto =>
+export const presentTeam = (links: Links, row: Team): TeamDto =>
   links.item('team', {
     id: row.id,
     name: row.name,
-    users: row.users.map((user) => links.to('user', user.id)),
+    users: row.userIds.map((id) => links.to('user', id)),
   });
 
 /** `POST /api/user/{id}/password/`: the same password rules as on create. */

@@ -1,14 +1,31 @@
+import {
+  EngineProvider,
+  MongodbProvider,
+  MysqlProvider,
+  PostgresqlProvider,
+  RedisProvider,
+} from '@dbaas/engines';
 import { bindingCredentials } from './binding-credentials';
+
+/** A binding of `username` on `database`, from the engine provider's connection details. */
+function bind(
+  provider: EngineProvider,
+  addresses: string[],
+  database: string,
+  username: string,
+  password: string,
+) {
+  const login = { username, password };
+  return bindingCredentials(
+    provider.connectionDetails(addresses, database, login),
+    database,
+    login,
+  );
+}
 
 describe('bindingCredentials', () => {
   it('fills a PostgreSQL endpoint and adds a JDBC URL', () => {
-    const sut = bindingCredentials(
-      'postgresql',
-      'postgresql://<user>:<password>@db.local:5433/orders',
-      'orders',
-      'b_1',
-      'p@ss/w',
-    );
+    const sut = bind(new PostgresqlProvider(), ['db.local:5433'], 'orders', 'b_1', 'p@ss/w');
     expect(sut.credentials).toEqual({
       uri: 'postgresql://b_1:p%40ss%2Fw@db.local:5433/orders',
       username: 'b_1',
@@ -23,24 +40,12 @@ describe('bindingCredentials', () => {
   });
 
   it('gives MySQL a jdbc:mysql URL', () => {
-    const sut = bindingCredentials(
-      'mysql',
-      'mysql://<user>:<password>@10.0.0.1:3306/shop',
-      'shop',
-      'u',
-      'pw',
-    );
+    const sut = bind(new MysqlProvider(), ['10.0.0.1:3306'], 'shop', 'u', 'pw');
     expect(sut.credentials.jdbcUrl).toBe('jdbc:mysql://10.0.0.1:3306/shop?user=u&password=pw');
   });
 
   it('uses the key prefix as the Redis database and has no JDBC URL', () => {
-    const sut = bindingCredentials(
-      'redis',
-      'redis://<user>:<password>@127.0.0.1:6380/0',
-      'cache',
-      'u',
-      'pw',
-    );
+    const sut = bind(new RedisProvider(), ['127.0.0.1:6380'], 'cache', 'u', 'pw');
     expect(sut.credentials).toMatchObject({
       uri: 'redis://u:pw@127.0.0.1:6380/0',
       database: 'cache',
@@ -51,18 +56,13 @@ describe('bindingCredentials', () => {
   });
 
   it('lists every member of a MongoDB replica set', () => {
-    const sut = bindingCredentials(
-      'mongodb',
-      'mongodb://<user>:<password>@h1:27017,h2:27018/app?replicaSet=rs0',
-      'app',
-      'u',
-      'pw',
-    );
+    const sut = bind(new MongodbProvider(), ['h1:27017', 'h2:27018'], 'app', 'u', 'pw');
     expect(sut.credentials).toMatchObject({
       host: 'h1',
       port: 27017,
       hosts: ['h1:27017', 'h2:27018'],
     });
+    expect(sut.credentials).not.toHaveProperty('jdbcUrl');
     expect(sut.endpoints.map((e) => e.host)).toEqual(['h1', 'h2']);
   });
 });

@@ -1,9 +1,8 @@
 import { AuthenticatedUser } from '@dbaas/auth';
-import { ConflictError, EngineUnavailableError, ValidationFailedError } from '@dbaas/core';
-import { ExecutionContext, NotFoundException } from '@nestjs/common';
-import { BrokerError, codeFor, toBrokerError } from './broker-errors';
+import { ExecutionContext } from '@nestjs/common';
+import { BrokerError } from './broker-errors';
 import { BrokerGuard, isSupportedVersion } from './broker.guard';
-import { bindingUserName, defaultDatabaseName, describeOrigin } from './broker.service';
+import { describeOrigin } from './originating-identity';
 
 /** A request as the guard sees it, and the headers it sets on the reply. */
 function call(user: AuthenticatedUser | undefined, headers: Record<string, string>) {
@@ -71,62 +70,12 @@ describe('BrokerGuard', () => {
   });
 });
 
-describe('broker names', () => {
-  it('names the database of a UUID instance after the UUID, of any other id after its hash', () => {
-    expect(defaultDatabaseName('6F1C2A3B-0000-4000-8000-00000000ABCD')).toBe(
-      'osb_6f1c2a3b00004000800000000000abcd',
-    );
-    const hashed = defaultDatabaseName('my instance');
-    expect(hashed).toMatch(/^osb_[0-9a-f]{32}$/);
-    expect(defaultDatabaseName('my instance')).toBe(hashed);
-    expect(defaultDatabaseName('my instance 2')).not.toBe(hashed);
-  });
-
-  it('gives each binding a stable user name within every engine limit', () => {
-    expect(bindingUserName('binding-1')).toMatch(/^b_[0-9a-f]{24}$/);
-    expect(bindingUserName('binding-1')).toBe(bindingUserName('binding-1'));
-    expect(bindingUserName('binding-2')).not.toBe(bindingUserName('binding-1'));
-  });
-
+describe('describeOrigin', () => {
   it('records the originating identity decoded, or as sent when it does not decode', () => {
     const value = Buffer.from(JSON.stringify({ user_id: 'alice' })).toString('base64');
     expect(describeOrigin(`cloudfoundry ${value}`)).toBe('cloudfoundry {"user_id":"alice"}');
     expect(describeOrigin('kubernetes not-base64-json')).toBe('kubernetes not-base64-json');
     expect(describeOrigin('  ')).toBeUndefined();
     expect(describeOrigin(undefined)).toBeUndefined();
-  });
-});
-
-describe('toBrokerError: the OSB error body', () => {
-  it('maps domain errors with the statuses of /api, in the OSB format', () => {
-    expect(toBrokerError(new ConflictError('taken')).body()).toEqual({
-      error: 'Conflict',
-      description: 'taken',
-    });
-    expect(toBrokerError(new ConflictError('taken')).status).toBe(409);
-    const unavailable = toBrokerError(new EngineUnavailableError('down', 10));
-    expect(unavailable.status).toBe(503);
-    expect(unavailable.headers).toEqual({ 'Retry-After': '10' });
-  });
-
-  it('folds field errors into the description and hides unknown errors', () => {
-    const invalid = toBrokerError(new ValidationFailedError({ name: ['is too long'] }));
-    expect(invalid.status).toBe(400);
-    expect(invalid.body()).toMatchObject({
-      description: expect.stringContaining('name: is too long'),
-    });
-    const bug = toBrokerError(new Error('password=hunter2'));
-    expect(bug.status).toBe(500);
-    expect(JSON.stringify(bug.body())).not.toContain('hunter2');
-    expect(toBrokerError(new NotFoundException('Cannot GET /v2/x')).body()).toMatchObject({
-      description: 'No such route.',
-    });
-  });
-
-  it('codes 5xx as InternalError except 502 and 503', () => {
-    expect(codeFor(500)).toBe('InternalError');
-    expect(codeFor(504)).toBe('InternalError');
-    expect(codeFor(503)).toBe('ServiceUnavailable');
-    expect(codeFor(422)).toBe('UnprocessableEntity');
   });
 });

@@ -1,9 +1,9 @@
+import { OfferedPlan, PlansService } from '@dbaas/catalog';
 import { APP_CONFIG, AppConfig } from '@dbaas/core';
-import { PlanEntity } from '@dbaas/persistence';
+import { EngineRegistry } from '@dbaas/engines';
 import { Inject, Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
 import { createHash, createHmac } from 'node:crypto';
-import { Repository } from 'typeorm';
+import { BINDING_PARAMETERS_SCHEMA, INSTANCE_PARAMETERS_SCHEMA } from './parameter-schemas';
 
 /** A name-based (version 5) UUID, RFC 9562: SHA-1 of namespace and name. */
 export function uuidV5(namespace: Buffer, name: string): string {
@@ -21,16 +21,9 @@ export interface BrokerOffer {
   planId: string;
   planName: string;
   engineType: string;
-  plan: PlanEntity;
+  plan: OfferedPlan;
   environment: { id: number; name: string };
 }
-
-const DISPLAY: Record<string, { name: string; tags: string[] }> = {
-  postgresql: { name: 'PostgreSQL', tags: ['postgresql', 'relational', 'sql'] },
-  mysql: { name: 'MySQL/MariaDB', tags: ['mysql', 'mariadb', 'relational', 'sql'] },
-  mongodb: { name: 'MongoDB', tags: ['mongodb', 'document', 'nosql'] },
-  redis: { name: 'Redis', tags: ['redis', 'key-value', 'caching'] },
-};
 
 const QUARANTINE_NOTE =
   'Deprovisioning puts the database in quarantine (credentials disabled, no data dropped); a dba can restore it.';
@@ -51,42 +44,6 @@ function sizeText(bytes: number): string {
   return `up to ${Number(value.toFixed(1))} ${units[unit]}`;
 }
 
-/** The JSON schema of the provisioning parameters (also what BrokerService accepts). */
-export const INSTANCE_PARAMETERS_SCHEMA = {
-  $schema: 'http://json-schema.org/draft-04/schema#',
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    name: {
-      type: 'string',
-      maxLength: 200,
-      description:
-        'Database name, normalized like the dbaas API does (default: osb_ and 32 hex digits of the instance id).',
-    },
-    team: {
-      type: 'integer',
-      minimum: 1,
-      description: 'dbaas team id; required when the broker user is in several teams.',
-    },
-    project: { type: 'integer', minimum: 1, description: 'dbaas project id.' },
-    description: { type: 'string', maxLength: 1000, description: 'Description of the database.' },
-  },
-};
-
-export const BINDING_PARAMETERS_SCHEMA = {
-  $schema: 'http://json-schema.org/draft-04/schema#',
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    privileges: {
-      type: 'string',
-      enum: ['owner', 'read-write', 'read-only'],
-      default: 'owner',
-      description: 'What the bound credential may do.',
-    },
-  },
-};
-
 /**
  * The broker catalog, read from the dbaas catalog: one service offering per engine type,
  * one plan per (active plan, environment it is offered in). Ids are name-based UUIDs in
@@ -99,7 +56,8 @@ export class BrokerCatalog {
   private readonly namespace: Buffer;
 
   constructor(
-    @InjectRepository(PlanEntity) private readonly plans: Repository<PlanEntity>,
+    private readonly plans: PlansService,
+    private readonly engines: EngineRegistry,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.namespace = createHmac('sha256', config.secretKey)
@@ -118,14 +76,9 @@ export class BrokerCatalog {
 
   /** Every plan on offer now, grouped by engine type in id order. */
   async offers(): Promise<BrokerOffer[]> {
-    const plans = await this.plans.find({
-      where: { isActive: true },
-      relations: { engine: { engineType: true }, environments: true },
-      order: { id: 'ASC' },
-    });
     const offers: BrokerOffer[] = [];
-    for (const plan of plans) {
-      const type = plan.engine.engineType;
+    for (const plan of await this.plans.listOffered()) {
+      const type = plan.engineType;
       for (const environment of [...plan.environments].sort((a, b) => a.id - b.id)) {
         offers.push({
           serviceId: this.serviceId(type.id),
@@ -138,7 +91,14 @@ export class BrokerCatalog {
         });
       }
     }
-    return offers.sort((a, b) => a.plan.engine.engineType.id - b.plan.engine.engineType.id);
+    return offers.sort((a, b) => a.plan.engineType.id - b.plan.engineType.id);
+  }
+
+  /** How the catalog names an engine type: its provider's display name and tags. */
+  private display(engineType: string): { name: string; tags: string[] } {
+    const provider = this.engines.find(engineType);
+    if (!provider) return { name: engineType, tags: [engineType] };
+    return { name: provider.displayName, tags: [...provider.catalogTags] };
   }
 
   /** The offer a (service_id, plan_id) pair names, or undefined. */
@@ -155,7 +115,7 @@ export class BrokerCatalog {
       byService.set(offer.serviceId, [...(byService.get(offer.serviceId) ?? []), offer]);
     const services = [...byService.values()].map((offers) => {
       const type = offers[0].engineType;
-      const display = DISPLAY[type] ?? { name: type, tags: [type] };
+      const display = this.display(type);
       return {
         name: offers[0].serviceName,
         id: offers[0].serviceId,

@@ -1,0 +1,64 @@
+import { InfraEntity } from '@dbaas/persistence';
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+
+export const NO_CAPACITY_MESSAGE =
+  'No engine server of this plan and environment has room for another database.';
+
+/**
+ * Where a new database goes, as a scalar subquery (the create checks run it with the other
+ * checks, in one statement): among the infras of the plan and environment, the one with
+ * the most free capacity (capacity minus databases placed on it); NULL if none has room.
+ * One count per candidate infra (an index-only scan of database_infra_id), not a join and
+ * GROUP BY over every database. This only chooses: see roomOnInfraSql.
+ */
+export function placementChoiceSql(plan: string, environment: string): string {
+  return `(SELECT infra.id
+     FROM infra
+     CROSS JOIN LATERAL (SELECT COUNT(*) AS n FROM database WHERE database.infra_id = infra.id) placed
+    WHERE infra.plan_id = ${plan} AND infra.environment_id = ${environment}
+      AND infra.capacity - placed.n > 0
+    ORDER BY infra.capacity - placed.n DESC, infra.id ASC
+    LIMIT 1)`;
+}
+
+/**
+ * True while the infra has room for one more database: the condition of the insert that
+ * takes the slot (the database row is the slot), under the infra's store lock, so that two
+ * creates cannot share the last slot. The insert is the databases lib's (it writes the
+ * `database` row and links the create's task in the same statement).
+ */
+export function roomOnInfraSql(infra: string): string {
+  return `(SELECT capacity FROM infra WHERE id = ${infra}) > (SELECT COUNT(*) FROM database WHERE infra_id = ${infra})`;
+}
+
+/**
+ * Placement: which infra a new database goes to, and how full an infra is. The rule lives
+ * in the two SQL functions above, which the create statements of the databases lib embed
+ * (fused for speed); these methods run the same rule on their own.
+ */
+@Injectable()
+export class PlacementRepository {
+  constructor(@InjectRepository(InfraEntity) private readonly infras: Repository<InfraEntity>) {}
+
+  /** The infra of the plan and environment with the most free room; null if all are full. */
+  async chooseInfra(planId: number, environmentId: number): Promise<number | null> {
+    const [row] = await this.infras.query<{ infra_id: number | null }[]>(
+      `SELECT ${placementChoiceSql('$1::int', '$2::int')} AS infra_id`,
+      [planId, environmentId],
+    );
+    return row.infra_id === null ? null : Number(row.infra_id);
+  }
+
+  /** Databases placed on the infra (zero for an empty or unknown one). */
+  async countPlaced(infraId: number): Promise<number> {
+    const row = await this.infras
+      .createQueryBuilder('infra')
+      .select('COUNT(database.id)', 'count')
+      .leftJoin('database', 'database', 'database.infra_id = infra.id')
+      .where('infra.id = :infraId', { infraId })
+      .getRawOne<{ count: string }>();
+    return Number(row?.count ?? 0);
+  }
+}
