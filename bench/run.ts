@@ -26,13 +26,10 @@ import { createConnection, RowDataPacket } from 'mysql2/promise';
 import { Client } from 'pg';
 // The providers' own files, not the @dbaas/engines index: that one loads the TypeORM
 // entities, whose decorators need emitDecoratorMetadata, which tsx (esbuild) does not emit.
-import {
-  EngineProvider,
-  InfraTarget,
-  MysqlProvider,
-  PostgresqlProvider,
-  RedisProvider,
-} from '@dbaas/engines';
+import { EngineProvider, InfraTarget } from '../libs/engines/src/engine-provider';
+import { MysqlProvider } from '../libs/engines/src/mysql/mysql.provider';
+import { PostgresqlProvider } from '../libs/engines/src/postgresql/postgresql.provider';
+import { RedisProvider } from '../libs/engines/src/redis/redis.provider';
 import { startStack, TestStack } from '../test/e2e/support/test-stack';
 import { EngineServer, freePort } from '../test/harness';
 import { embeddedScenario, EmbeddedResult, startsToFirstAnswer } from './embedded';
