@@ -144,18 +144,21 @@ async function main(): Promise<void> {
       check(
         'detail throughput / baseline',
         read.detail.api.rps / read.detail.baseline.rps,
-        0.5,
+        0.6,
         'min',
       ),
       check('detail p99 / baseline p99', read.detail.api.p99 / read.detail.baseline.p99, 3, 'max'),
       check(
         'list-100 throughput / baseline',
         read.list.api.rps / read.list.baseline.rps,
-        0.4,
+        0.5,
         'min',
       ),
       ...provisioning.map((p) =>
         check(`provisioning ${p.engine} p50 / direct`, p.api / p.direct, 1.3, 'max'),
+      ),
+      ...provisioning.map((p) =>
+        check(`provisioning ${p.engine} p50 / HTTP floor`, p.api / p.floor, 2.5, 'max'),
       ),
       ...(['detail', 'list'] as const).map((key) =>
         check(
