@@ -58,3 +58,54 @@ describe('Semaphore', () => {
     await expect(sut.run(async () => 'ran')).resolves.toBe('ran');
   });
 });
+
+describe('KeyedMutex: the key stays held while anyone queued on it', () => {
+  it('is still held after the first holder leaves while a second one holds it', async () => {
+    const sut = new KeyedMutex();
+    const leaveFirst = await sut.enter('a');
+    const second = sut.enter('a');
+    leaveFirst();
+    const leaveSecond = await second;
+    // AdvisoryLocks.tryAcquire gives up on a held key: it must not see this key as free.
+    expect(sut.isHeld('a')).toBe(true);
+    leaveSecond();
+    expect(sut.isHeld('a')).toBe(false);
+  });
+});
+
+describe('Semaphore: full, and one place per holder', () => {
+  it('is full once its limit holds a place, and not once one leaves', async () => {
+    const sut = new Semaphore(2);
+    expect(sut.isFull()).toBe(false);
+    const leaveOne = await sut.enter();
+    expect(sut.isFull()).toBe(false);
+    await sut.enter();
+    expect(sut.isFull()).toBe(true);
+    leaveOne();
+    expect(sut.isFull()).toBe(false);
+  });
+
+  it('a holder leaving twice gives up one place only', async () => {
+    const sut = new Semaphore(1);
+    const leave = await sut.enter();
+    leave();
+    const leaveNext = await sut.enter();
+    leave(); // the first holder again: must not free the second one's place
+    expect(sut.isFull()).toBe(true);
+    leaveNext();
+    expect(sut.isFull()).toBe(false);
+  });
+
+  it('hands a freed place to the next waiter rather than opening a new one', async () => {
+    const sut = new Semaphore(1);
+    const leave = await sut.enter();
+    let waiterIn = false;
+    const waiter = sut.enter().then((l) => ((waiterIn = true), l));
+    leave();
+    const leaveWaiter = await waiter;
+    expect(waiterIn).toBe(true);
+    expect(sut.isFull()).toBe(true);
+    leaveWaiter();
+    expect(sut.isFull()).toBe(false);
+  });
+});
