@@ -106,6 +106,36 @@ describe('interruptedOutcome', () => {
       'success',
     ],
     [
+      'a restore that never started its change',
+      task('restore_database'),
+      found('quarantined', 'quarantined'),
+      'before the task changed anything',
+    ],
+    [
+      'a delete that never changed anything',
+      task('delete_database'),
+      found('quarantined', 'quarantined'),
+      'before the task changed anything',
+    ],
+    [
+      'a credential create without a trace',
+      task('create_credential'),
+      found('ready', 'ready'),
+      'before the task finished',
+    ],
+    [
+      'a credential drop without a trace',
+      task('delete_credential'),
+      found('ready', 'ready', ['resetting']),
+      'before the task finished',
+    ],
+    [
+      'a task type with no rule of its own (a repair)',
+      task('repair_credential'),
+      found('ready', 'ready', ['deleting']),
+      'before the task finished',
+    ],
+    [
       'a task that only waited',
       task('create_database', 'waiting'),
       found('ready', 'ready'),
@@ -114,5 +144,13 @@ describe('interruptedOutcome', () => {
   ])('%s', (_name, interrupted, database, expected) => {
     // The table says 'success' or a phrase of the error.
     expect(sut(interrupted, database)).toEqual(expected === 'success' ? ok : failed(expected));
+  });
+
+  it('says the process ended, in every error', () => {
+    expect(sut(task('create_credential'), found('ready', 'ready', ['creating']))).toEqual({
+      status: 'error',
+      error:
+        'Interrupted: the API process ended during the credential create; the reconciler rolled it back (the user was dropped).',
+    });
   });
 });
