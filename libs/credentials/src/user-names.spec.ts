@@ -48,4 +48,27 @@ describe('user names', () => {
     // A cut that ends on "_" does not leave "__" before the tag.
     expect(defaultUserName('abcde_fghij_klmnop', 14)).toMatch(/^u_abcde_[0-9a-f]{6}$/);
   });
+
+  it("refuses the admin's name whatever the case it is configured in", () => {
+    expect(checkUserName('dbadmin', engine(), 'DBAdmin').problem).toBe(
+      '"dbadmin" is reserved by the engine',
+    );
+  });
+
+  it('refuses a name starting with any of the reserved prefixes', () => {
+    const rules = { ...engine(), reservedUserPrefixes: ['pg_', 'mariadb_'] };
+    expect(checkUserName('pg_read', rules, 'root').problem).toContain('reserved');
+    expect(checkUserName('mariadb_sys', rules, 'root').problem).toContain('reserved');
+  });
+
+  it('keeps a default name exactly at the limit whole', () => {
+    expect(defaultUserName('abcd', 6)).toBe('u_abcd');
+  });
+
+  it('drops every underscore the cut leaves before the tag', () => {
+    // The cut keeps "u_abcde__" (9 characters): both underscores go.
+    expect(defaultUserName('abcde__fghijklmnop', 16)).toMatch(/^u_abcde_[0-9a-f]{6}$/);
+    // A cut ending on a single "_" ("u_abcde_").
+    expect(defaultUserName('abcde_fghijklmnop', 15)).toMatch(/^u_abcde_[0-9a-f]{6}$/);
+  });
 });
