@@ -156,4 +156,22 @@ describe('AdvisoryLocks on a real PostgreSQL store', () => {
     )) as { n: number }[];
     expect(n).toBe(0);
   });
+
+  it('a session that dies while waiting for the lock fails the acquire and leaves the key to others', async () => {
+    const holder = await first.acquire('database:3:payroll');
+    const waiting = second.acquire('database:3:payroll').catch((error: Error) => error);
+    await until(async () => (await waitingSessions()) === 1);
+
+    // The waiting session ends (a store restart, an admin's kill): its acquire fails.
+    await store.store.query(
+      `SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`,
+    );
+    expect(await waiting).toBeInstanceOf(Error);
+    await holder.release();
+
+    // The failed acquire left nothing held in its process: the key can be taken again there.
+    const again = await second.tryAcquire('database:3:payroll');
+    expect(again).not.toBeNull();
+    await again?.release();
+  });
 });
