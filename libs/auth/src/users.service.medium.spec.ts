@@ -67,6 +67,12 @@ describe('UsersService and AuthService on a real store', () => {
     const page = { page: 1, pageSize: 10 };
     expect((await sut.list(page, dev)).items.map((u) => u.username)).toEqual(['dev']);
     expect((await sut.list(page, admin)).items.map((u) => u.username)).toEqual(['admin', 'dev']);
+    await sut.createDirect({ ...carol, teams: [] });
+    await expect(sut.list({ page: 2, pageSize: 1 }, admin)).resolves.toEqual({
+      items: [{ id: 2, username: 'dev', role: 'regular', teamIds: [1] }],
+      count: 3,
+    });
+    await expect(sut.list(page, dev)).resolves.toMatchObject({ count: 1 });
     await expect(sut.get(1, dev)).rejects.toBeInstanceOf(NotFoundError);
     await expect(sut.get(2, dev)).resolves.toMatchObject({ username: 'dev' });
     await expect(sut.get(99, admin)).rejects.toBeInstanceOf(NotFoundError);
