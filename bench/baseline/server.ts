@@ -18,13 +18,10 @@ import Fastify, { FastifyReply, FastifyRequest } from 'fastify';
 import { createHmac, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { Pool, types } from 'pg';
 // The providers' own files, not the @dbaas/engines index (see bench/run.ts).
-import {
-  EngineProvider,
-  InfraTarget,
-  MysqlProvider,
-  PostgresqlProvider,
-  RedisProvider,
-} from '@dbaas/engines';
+import { EngineProvider, InfraTarget } from '../../libs/engines/src/engine-provider';
+import { MysqlProvider } from '../../libs/engines/src/mysql/mysql.provider';
+import { PostgresqlProvider } from '../../libs/engines/src/postgresql/postgresql.provider';
+import { RedisProvider } from '../../libs/engines/src/redis/redis.provider';
 
 // As TypeORM does: `date` stays a YYYY-MM-DD string, bigint is read as a string.
 types.setTypeParser(1082, (value) => value);

@@ -1,10 +1,11 @@
 import { AccessPolicy, AuthenticatedUser } from '@dbaas/auth';
 import { ConflictError, EngineUnavailableError, NotFoundError, SecretBox } from '@dbaas/core';
 import { ConnectedInfra, EngineProvider, InfraAccess } from '@dbaas/engines';
-import { OperationRunner, TaskSubject } from '@dbaas/operations';
-import { CredentialEntity, DatabaseEntity, TaskEntity } from '@dbaas/persistence';
+import { OperationRunner, TaskRecord, TaskSubject } from '@dbaas/operations';
+import { CredentialEntity, DatabaseEntity } from '@dbaas/persistence';
 import { randomBytes } from 'node:crypto';
 import { seedCatalog, startStore, TestStore } from '../../../test/harness/store.harness';
+import { CredentialRepository } from './credential.repository';
 import { CredentialsService } from './credentials.service';
 
 const owner: AuthenticatedUser = { id: 2, username: 'dev', role: 'regular', teamIds: [1] };
@@ -117,16 +118,15 @@ describe('CredentialsService on a real PostgreSQL store', () => {
       run: async (
         subject: TaskSubject,
         _key: string,
-        work: (task: TaskEntity) => Promise<unknown>,
+        work: (task: TaskRecord) => Promise<unknown>,
       ) => {
         log.push(`task ${subject.type}`);
         await beforeWork();
-        return work({ id: 1 } as TaskEntity);
+        return work({ id: 1 } as TaskRecord);
       },
     };
     sut = new CredentialsService(
-      store.store.getRepository(CredentialEntity),
-      store.store.getRepository(DatabaseEntity),
+      new CredentialRepository(store.store.getRepository(CredentialEntity), new AccessPolicy()),
       secrets,
       infras as unknown as InfraAccess,
       new AccessPolicy(),

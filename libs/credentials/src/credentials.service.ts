@@ -13,25 +13,34 @@ import {
 import { InfraAccess } from '@dbaas/engines';
 import { databaseLockKey, OperationRunner } from '@dbaas/operations';
 import {
-  CredentialEntity,
   CredentialPrivileges,
-  DatabaseEntity,
+  CredentialStatus,
   DatabaseStatus,
   TaskType,
 } from '@dbaas/persistence';
 import { Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { In, Repository, SelectQueryBuilder } from 'typeorm';
+import { CREDENTIAL_RECOVERY, CredentialRecoveryStep } from './credential-states';
+import {
+  CredentialDatabase,
+  CredentialRecord,
+  CredentialRepository,
+  SealedCredential,
+} from './credential.repository';
 import { checkUserName } from './user-names';
 
 /** A credential together with its plaintext password (detail, create and reset only). */
 export interface RevealedCredential {
-  credential: CredentialEntity;
+  credential: CredentialRecord;
   password: string;
 }
 
-/** What dropping or undoing a credential needs of its record. */
-type CredentialRecord = Pick<CredentialEntity, 'id' | 'user' | 'status' | 'databaseId'>;
+/**
+ * The database credential work runs on. `credentials`, when set, were read with it under
+ * its lock (DatabaseRepository.find), and spare a read.
+ */
+export interface CredentialsParent extends CredentialDatabase {
+  credentials?: { user: string }[];
+}
 
 export interface CredentialInput {
   user: string;
@@ -53,8 +62,7 @@ function notUsable(status: DatabaseStatus): string {
 @Injectable()
 export class CredentialsService {
   constructor(
-    @InjectRepository(CredentialEntity) private readonly credentials: Repository<CredentialEntity>,
-    @InjectRepository(DatabaseEntity) private readonly databases: Repository<DatabaseEntity>,
+    private readonly credentials: CredentialRepository,
     private readonly secrets: SecretBox,
     private readonly infras: InfraAccess,
     private readonly policy: AccessPolicy,
@@ -65,27 +73,21 @@ export class CredentialsService {
     page: PageRequest,
     viewer: AuthenticatedUser,
     filter: { database?: number } = {},
-  ): Promise<Page<CredentialEntity>> {
-    const query = this.visible(viewer).orderBy('credential.id', 'ASC');
-    if (filter.database !== undefined)
-      query.andWhere('credential.databaseId = :db', { db: filter.database });
+  ): Promise<Page<CredentialRecord>> {
     const { skip, take } = skipTake(page);
-    const [items, count] = await query.skip(skip).take(take).getManyAndCount();
-    return { items, count };
+    return this.credentials.pageVisible(viewer, filter.database, skip, take);
   }
 
   /** The credential and its password, if the viewer may see its database. */
   async reveal(id: number, viewer: AuthenticatedUser): Promise<RevealedCredential> {
-    const credential = await this.visible(viewer)
-      .addSelect('credential.passwordEncrypted')
-      .andWhere('credential.id = :id', { id })
-      .getOne();
-    if (!credential) throw new NotFoundError('credential', id);
-    return { credential, password: this.secrets.decrypt(credential.passwordEncrypted) };
+    const found = await this.credentials.findVisibleSealed(id, viewer);
+    if (!found) throw new NotFoundError('credential', id);
+    const { passwordEncrypted, ...credential } = found;
+    return { credential, password: this.secrets.decrypt(passwordEncrypted) };
   }
 
   async create(input: CredentialInput, viewer: AuthenticatedUser): Promise<RevealedCredential> {
-    const database = await this.databases.findOneBy({ id: input.database });
+    const database = await this.credentials.findDatabase(input.database);
     // Another team's database is as unknown as a missing one: 404 on every route.
     if (!database || !this.policy.canSeeDatabase(viewer, database))
       throw new NotFoundError('database', input.database);
@@ -101,11 +103,11 @@ export class CredentialsService {
    * Writes the record first (status `creating`, password sealed), then the user on the
    * engine. A failure drops the user again and removes the record; a crash leaves the
    * `creating` record for the reconciler to roll back. The caller holds the database lock.
-   * `markReady: false`: the caller marks the record ready itself (a database create does
-   * it with the database, in one statement).
+   * `markReady: false`: the caller marks the record ready itself (`markReady`, with the
+   * database it was made for).
    */
   async createFor(
-    database: DatabaseEntity,
+    database: CredentialsParent,
     rawUser: string,
     privileges: CredentialPrivileges,
     options: { markReady?: boolean } = {},
@@ -122,89 +124,64 @@ export class CredentialsService {
     // (createUser converges on an existing user). The insert below claims the name.
     const taken = () => new ConflictError(`The user ${user} already exists on this engine server.`);
     const [inStore, onEngine] = await Promise.allSettled([
-      this.credentials.query<{ taken: boolean }[]>(
-        'SELECT EXISTS (SELECT 1 FROM credential WHERE infra_id = $1 AND "user" = $2) AS taken',
-        [database.infraId, user],
-      ),
+      this.credentials.isUserTaken(database.infraId, user),
       provider.userExists(target, user),
     ]);
-    if (inStore.status === 'fulfilled' && inStore.value[0].taken) throw taken();
+    if (inStore.status === 'fulfilled' && inStore.value) throw taken();
     if (inStore.status === 'rejected') throw inStore.reason;
     if (onEngine.status === 'rejected') throw onEngine.reason;
     if (onEngine.value) throw taken();
     const password = generatePassword();
-    const saved = this.credentials.create({
+    const saved = await this.credentials.insertCreating({
       user,
       databaseId: database.id,
       infraId: database.infraId,
       privileges,
-      status: 'creating',
       passwordEncrypted: this.secrets.encrypt(password),
     });
-    // The name is claimed in the store by the insert itself (unique per infra).
-    const [inserted] = await this.credentials.query<{ id: number; created_at: Date | string }[]>(
-      `INSERT INTO credential ("user", database_id, infra_id, privileges, status, password_encrypted)
-       VALUES ($1, $2, $3, $4, $5, $6)
-       ON CONFLICT (infra_id, "user") DO NOTHING
-       RETURNING id, created_at`,
-      [
-        saved.user,
-        saved.databaseId,
-        saved.infraId,
-        saved.privileges,
-        saved.status,
-        saved.passwordEncrypted,
-      ],
-    );
-    if (!inserted) throw taken();
-    saved.id = Number(inserted.id);
-    saved.createdAt = new Date(inserted.created_at);
+    if (!saved) throw taken();
     const ref = { database: database.name, user };
     try {
       await provider.createUser(target, { ...ref, password, privileges });
       const step =
         options.markReady === false ? 'database-owner-created' : 'credential-user-created';
       testFault(step, database.name);
-      if (options.markReady !== false) {
-        await this.credentials.query(`UPDATE credential SET status = 'ready' WHERE id = $1`, [
-          saved.id,
-        ]);
-      }
+      if (options.markReady !== false) await this.markReady(saved);
     } catch (error) {
-      await this.rollBackCreate(saved).catch(() => undefined);
+      await this.drop(database, saved).catch(() => undefined);
       throw error;
     }
-    // The record as a read would give it, without the sealed password.
-    const credential = this.credentials.create({
-      ...saved,
-      status: options.markReady === false ? 'creating' : 'ready',
-    });
-    delete (credential as Partial<CredentialEntity>).passwordEncrypted;
-    return { credential, password };
+    return { credential: saved, password };
+  }
+
+  /** A credential made with `markReady: false` is ready: its user exists on the engine. */
+  async markReady(credential: CredentialRecord): Promise<void> {
+    await this.credentials.transition(credential.id, 'creating', 'ready');
+    credential.status = 'ready';
   }
 
   async resetPassword(id: number, viewer: AuthenticatedUser): Promise<RevealedCredential> {
     const { credential } = await this.reveal(id, viewer);
-    const database = await this.databases.findOneByOrFail({ id: credential.databaseId });
+    const database = await this.databaseOf(credential);
     return this.onDatabase('reset_password', database, viewer, async (current) => {
       if (current.status !== 'ready')
         throw new ConflictError(`${notUsable(current.status)}: passwords cannot be reset.`);
       // `resetting`: a reset an engine failure interrupted may be retried.
-      const fresh = await this.credentials.findOneBy({ id, status: In(['ready', 'resetting']) });
-      if (!fresh) throw new NotFoundError('credential', id);
+      const fresh = await this.credentials.findById(id);
+      if (!fresh || (fresh.status !== 'ready' && fresh.status !== 'resetting'))
+        throw new NotFoundError('credential', id);
       const { provider, target } = await this.infras.connect(current.infraId);
       // A 503 that changes nothing while the engine is down.
       await provider.ping(target);
       // The store first: if the engine or this process fails from here, the stored password
       // is the one the reconciler puts on the engine, so the two never disagree for long.
       const password = generatePassword();
-      await this.credentials.update(id, {
-        status: 'resetting',
+      await this.credentials.transition(id, fresh.status, 'resetting', {
         passwordEncrypted: this.secrets.encrypt(password),
       });
       testFault('password-stored', current.name);
       await provider.setPassword(target, { database: current.name, user: fresh.user }, password);
-      await this.credentials.update(id, { status: 'ready' });
+      await this.credentials.transition(id, 'resetting', 'ready');
       fresh.status = 'ready';
       return { credential: fresh, password };
     });
@@ -224,22 +201,23 @@ export class CredentialsService {
   ): Promise<void> {
     const { credential } = await this.reveal(id, viewer);
     if (options.lastOwner === 'refuse') await this.refuseLastOwner(credential);
-    const database = await this.databases.findOneByOrFail({ id: credential.databaseId });
+    const database = await this.databaseOf(credential);
     await this.onDatabase('delete_credential', database, viewer, async (current) => {
-      const fresh = await this.credentials.findOneBy({ id });
+      const fresh = await this.credentials.findById(id);
       if (!fresh) throw new NotFoundError('credential', id);
       if (options.lastOwner === 'refuse') await this.refuseLastOwner(fresh);
       // A 503 that changes nothing while the engine is down; past this point, the reconciler finishes.
       const { provider, target } = await this.infras.connect(current.infraId);
       await provider.ping(target);
-      await this.credentials.update(id, { status: 'deleting' });
+      if (fresh.status !== 'deleting')
+        await this.credentials.transition(id, fresh.status, 'deleting');
       testFault('credential-marked-deleting', current.name);
       await this.drop(current, fresh);
     });
   }
 
   /** Quarantine: every credential gets an unknown password, no login and no open session. */
-  async revokeAll(database: DatabaseEntity): Promise<void> {
+  async revokeAll(database: CredentialsParent): Promise<void> {
     const { provider, target } = await this.infras.connect(database.infraId);
     for (const credential of await this.usersOf(database)) {
       await provider.revokeAccess(target, { database: database.name, user: credential.user });
@@ -251,14 +229,9 @@ export class CredentialsService {
    * Access comes back. `newPasswords`: every credential gets a fresh one (a restore);
    * otherwise the stored passwords are put back (undoing an interrupted quarantine).
    */
-  async restoreAll(database: DatabaseEntity, newPasswords: boolean): Promise<void> {
+  async restoreAll(database: CredentialsParent, newPasswords: boolean): Promise<void> {
     const { provider, target } = await this.infras.connect(database.infraId);
-    const credentials = await this.credentials
-      .createQueryBuilder('credential')
-      .addSelect('credential.passwordEncrypted')
-      .where('credential.databaseId = :id', { id: database.id })
-      .getMany();
-    for (const credential of credentials) {
+    for (const credential of await this.credentials.sealedOfDatabase(database.id)) {
       const password = newPasswords
         ? generatePassword()
         : this.secrets.decrypt(credential.passwordEncrypted);
@@ -269,30 +242,70 @@ export class CredentialsService {
         privileges: credential.privileges,
       });
       if (newPasswords)
-        await this.credentials.update(credential.id, {
-          passwordEncrypted: this.secrets.encrypt(password),
-        });
+        await this.credentials.setSealedPassword(credential.id, this.secrets.encrypt(password));
       testFault('access-restored', database.name);
     }
   }
 
   /**
-   * Drops every user of the database on the engine (a user already gone is no error); the
-   * records go with the database row (DatabasesService.destroy).
+   * A database goes: every credential of it becomes `deleting` (until the rows go, they
+   * show that their logins are going). The caller holds the database's lock.
    */
-  async dropUsers(database: DatabaseEntity): Promise<void> {
+  async markAllDeleting(databaseId: number): Promise<void> {
+    await this.credentials.markAllDeleting(databaseId);
+  }
+
+  /**
+   * Drops every user of the database on the engine (a user already gone is no error); the
+   * records go with the database row (`forgetAll`, DatabasesService.destroy).
+   */
+  async dropUsers(database: CredentialsParent): Promise<void> {
     const { provider, target } = await this.infras.connect(database.infraId);
     for (const credential of await this.usersOf(database)) {
       await provider.dropUser(target, { database: database.name, user: credential.user });
     }
   }
 
-  /** Reconciler: finishes or undoes credential work a dead process or a failed engine left behind. */
-  async reconcile(database: DatabaseEntity): Promise<void> {
-    for (const credential of await this.ofDatabase(database.id)) {
-      if (credential.status === 'creating') await this.rollBackCreate(credential);
-      if (credential.status === 'resetting') await this.finishReset(database, credential);
-      if (credential.status === 'deleting') await this.drop(database, credential);
+  /** The records of a database's credentials go, once their users are dropped. */
+  async forgetAll(databaseId: number): Promise<void> {
+    await this.credentials.deleteAllOfDatabase(databaseId);
+  }
+
+  /** The states of a database's credentials that mark work in flight (not `ready`). */
+  async unfinishedStates(databaseId: number): Promise<CredentialStatus[]> {
+    return (await this.credentials.ofDatabase(databaseId))
+      .map((credential) => credential.status)
+      .filter((status) => status !== 'ready');
+  }
+
+  /** The `ready` credentials of these databases (drift repair compares them with the engine). */
+  readyOfDatabases(databaseIds: number[]): Promise<CredentialRecord[]> {
+    return this.credentials.readyOfDatabases(databaseIds);
+  }
+
+  /** A database's credentials (in `status`, if given) with their sealed passwords. */
+  sealedOfDatabase(databaseId: number, status?: CredentialStatus): Promise<SealedCredential[]> {
+    return this.credentials.sealedOfDatabase(databaseId, status);
+  }
+
+  /** The databases with credential work in flight (the reconciler converges them). */
+  databasesWithUnfinishedWork(): Promise<number[]> {
+    return this.credentials.databasesWithUnfinishedWork();
+  }
+
+  /**
+   * Reconciler: finishes or undoes credential work a dead process or a failed engine left
+   * behind, by the recovery step of each credential's state (CREDENTIAL_RECOVERY).
+   */
+  async reconcile(database: CredentialsParent): Promise<void> {
+    const steps: Record<CredentialRecoveryStep, (credential: CredentialRecord) => Promise<void>> = {
+      'roll back the create': (credential) => this.drop(database, credential),
+      'finish the reset': (credential) => this.finishReset(database, credential),
+      'finish the drop': (credential) => this.drop(database, credential),
+    };
+    for (const credential of await this.credentials.ofDatabase(database.id)) {
+      const step = CREDENTIAL_RECOVERY[credential.status];
+      if (step) await steps[step](credential);
     }
   }
 
@@ -300,29 +313,23 @@ export class CredentialsService {
    * Puts the stored (new) password on the engine. In quarantine the engine login stays
    * revoked: the restore gives every credential a new password anyway.
    */
-  private async finishReset(database: DatabaseEntity, credential: CredentialRecord): Promise<void> {
+  private async finishReset(
+    database: CredentialsParent,
+    credential: CredentialRecord,
+  ): Promise<void> {
     if (database.status === 'ready') {
-      const { passwordEncrypted } = await this.credentials
-        .createQueryBuilder('credential')
-        .addSelect('credential.passwordEncrypted')
-        .where('credential.id = :id', { id: credential.id })
-        .getOneOrFail();
+      const sealed = await this.credentials.sealedPassword(credential.id);
       const { provider, target } = await this.infras.connect(database.infraId);
       const ref = { database: database.name, user: credential.user };
-      await provider.setPassword(target, ref, this.secrets.decrypt(passwordEncrypted));
+      await provider.setPassword(target, ref, this.secrets.decrypt(sealed));
     }
-    await this.credentials.update(credential.id, { status: 'ready' });
+    await this.credentials.transition(credential.id, 'resetting', 'ready');
   }
 
-  private async rollBackCreate(credential: CredentialRecord): Promise<void> {
-    const database = await this.databases.findOneByOrFail({ id: credential.databaseId });
-    await this.drop(database, credential);
-  }
-
-  private async drop(database: DatabaseEntity, credential: CredentialRecord): Promise<void> {
+  private async drop(database: CredentialsParent, credential: { id: number; user: string }) {
     const { provider, target } = await this.infras.connect(database.infraId);
     await provider.dropUser(target, { database: database.name, user: credential.user });
-    await this.credentials.query('DELETE FROM credential WHERE id = $1', [credential.id]);
+    await this.credentials.delete(credential.id);
   }
 
   /**
@@ -331,45 +338,37 @@ export class CredentialsService {
    * another infra of the same server (see EngineProvider.databaseExists).
    */
   private async refuseLastOwner(
-    credential: Pick<CredentialEntity, 'id' | 'databaseId' | 'privileges'>,
+    credential: Pick<CredentialRecord, 'id' | 'databaseId' | 'privileges'>,
   ): Promise<void> {
     if (credential.privileges !== 'owner') return;
-    const [{ others }] = await this.credentials.query<{ others: number }[]>(
-      `SELECT count(*)::int AS others FROM credential
-        WHERE database_id = $1 AND id <> $2 AND privileges = 'owner' AND status IN ('ready', 'resetting')`,
-      [credential.databaseId, credential.id],
-    );
-    if (Number(others) === 0) {
+    if ((await this.credentials.countOtherOwners(credential.databaseId, credential.id)) === 0) {
       throw new ConflictError(
         'This is the last owner credential of its database: create another owner credential first, or delete the database.',
       );
     }
   }
 
-  /**
-   * The credentials of a database, in any state: those read with it under its lock
-   * (DatabasesService.find, which every quarantine and delete step calls once it holds the
-   * lock), else from the store.
-   */
-  private async usersOf(database: DatabaseEntity): Promise<{ user: string }[]> {
-    return database.credentials ?? this.ofDatabase(database.id);
+  private async databaseOf(credential: CredentialRecord): Promise<CredentialDatabase> {
+    const database = await this.credentials.findDatabase(credential.databaseId);
+    if (!database) throw new NotFoundError('credential', credential.id);
+    return database;
   }
 
-  /** Every credential record of a database, in any state. */
-  private async ofDatabase(databaseId: number): Promise<CredentialRecord[]> {
-    const rows = await this.credentials.query<CredentialRecord[]>(
-      'SELECT id, "user", status FROM credential WHERE database_id = $1 ORDER BY id',
-      [databaseId],
-    );
-    return rows.map((row) => ({ ...row, id: Number(row.id), databaseId }));
+  /**
+   * The credentials of a database, in any state: those read with it under its lock
+   * (DatabaseRepository.find, which every quarantine and delete step calls once it holds
+   * the lock), else from the store.
+   */
+  private async usersOf(database: CredentialsParent): Promise<{ user: string }[]> {
+    return database.credentials ?? this.credentials.ofDatabase(database.id);
   }
 
   /** Runs a credential operation as a task, holding the database's lock, on the database as it is then. */
   private onDatabase<T>(
     type: TaskType,
-    database: DatabaseEntity,
+    database: CredentialDatabase,
     viewer: AuthenticatedUser,
-    work: (current: DatabaseEntity) => Promise<T>,
+    work: (current: CredentialDatabase) => Promise<T>,
   ): Promise<T> {
     const subject = {
       type,
@@ -382,22 +381,11 @@ export class CredentialsService {
       subject,
       databaseLockKey(database.environmentId, database.name),
       async () => {
-        const current = await this.databases.findOneBy({ id: database.id });
+        const current = await this.credentials.findDatabase(database.id);
         if (!current || !this.policy.canSeeDatabase(viewer, current))
           throw new NotFoundError('database', database.id);
         return work(current);
       },
     );
-  }
-
-  /** Credentials of databases the viewer may see. */
-  private visible(viewer: AuthenticatedUser): SelectQueryBuilder<CredentialEntity> {
-    // A credential still being made or dropped (or left so by a crash) is not one yet; one
-    // being reset is, with its new password.
-    const query = this.credentials
-      .createQueryBuilder('credential')
-      .innerJoin('credential.database', 'database')
-      .where("credential.status IN ('ready', 'resetting')");
-    return this.policy.scopeDatabases(viewer, query);
   }
 }

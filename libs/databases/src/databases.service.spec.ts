@@ -16,7 +16,14 @@ import {
 } from '@dbaas/core';
 import { CredentialsService } from '@dbaas/credentials';
 import { ConnectedInfra, EngineProvider, InfraAccess } from '@dbaas/engines';
-import { DatabaseLocks, OperationRunner, ProcessIdentity, TaskHistory } from '@dbaas/operations';
+import {
+  AdvisoryLocks,
+  OperationRunner,
+  ProcessIdentity,
+  TaskHistory,
+  TaskRepository,
+} from '@dbaas/operations';
+import { CredentialRepository } from '@dbaas/credentials';
 import {
   CredentialEntity,
   DatabaseEntity,
@@ -28,7 +35,9 @@ import {
 } from '@dbaas/persistence';
 import { randomBytes } from 'node:crypto';
 import { seedCatalog, startStore, TestStore } from '../../../test/harness/store.harness';
+import { DatabaseRepository } from './database.repository';
 import { DatabasesService } from './databases.service';
+import { ProjectRepository } from './project.repository';
 
 const dev: AuthenticatedUser = { id: 2, username: 'dev', role: 'regular', teamIds: [1] };
 const dba: AuthenticatedUser = { id: 1, username: 'admin', role: 'dba', teamIds: [1] };
@@ -159,22 +168,23 @@ describe('DatabasesService on a real PostgreSQL store', () => {
       },
     } as unknown as InfraAccess;
     const policy = new AccessPolicy();
-    const locks = new DatabaseLocks(store.store);
-    const runner = new OperationRunner(
-      locks,
-      new TaskHistory(store.store.getRepository(TaskEntity), policy, me),
+    const locks = new AdvisoryLocks(store.store);
+    const history = new TaskHistory(
+      new TaskRepository(store.store.getRepository(TaskEntity)),
+      policy,
+      me,
     );
+    const runner = new OperationRunner(locks, history);
     credentials = new CredentialsService(
-      store.store.getRepository(CredentialEntity),
-      store.store.getRepository(DatabaseEntity),
+      new CredentialRepository(store.store.getRepository(CredentialEntity), policy),
       secrets,
       infras,
       policy,
       runner,
     );
     sut = new DatabasesService(
-      store.store.getRepository(DatabaseEntity),
-      store.store.getRepository(ProjectEntity),
+      new DatabaseRepository(store.store.getRepository(DatabaseEntity), store.store, policy),
+      new ProjectRepository(store.store.getRepository(ProjectEntity)),
       new TeamsService(
         new TeamRepository(store.store.getRepository(TeamEntity)),
         new UserRepository(store.store.getRepository(UserEntity)),
@@ -185,6 +195,7 @@ describe('DatabasesService on a real PostgreSQL store', () => {
       policy,
       runner,
       locks,
+      history,
       { usedSizeCacheSeconds: 30 } as AppConfig,
     );
   });
@@ -439,11 +450,10 @@ describe('DatabasesService on a real PostgreSQL store', () => {
     it('answers 409, not 500, when the project moved to another team between the check and the write', async () => {
       // The check reads the project (team 1); it moves to team 2 before the write, which the
       // store refuses (database_project_team_fkey).
-      const projects = store.store.getRepository(ProjectEntity);
-      const findBy = projects.findBy.bind(projects);
-      const rows = (sut as unknown as { projects: typeof projects }).projects;
-      jest.spyOn(rows, 'findBy').mockImplementation(async (where) => {
-        const found = await findBy(where);
+      const rows = (sut as unknown as { projects: ProjectRepository }).projects;
+      const findById = rows.findById.bind(rows);
+      jest.spyOn(rows, 'findById').mockImplementation(async (id) => {
+        const found = await findById(id);
         await store.store.query('UPDATE project SET team_id = 2 WHERE id = 1');
         return found;
       });

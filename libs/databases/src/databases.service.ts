@@ -1,5 +1,5 @@
 import { AccessPolicy, AuthenticatedUser, TeamsService } from '@dbaas/auth';
-import { NO_CAPACITY_MESSAGE, placementChoiceSql, roomOnInfraSql } from '@dbaas/catalog';
+import { NO_CAPACITY_MESSAGE } from '@dbaas/catalog';
 import {
   APP_CONFIG,
   AppConfig,
@@ -15,23 +15,27 @@ import {
   ValidationFailedError,
 } from '@dbaas/core';
 import { CredentialsService, defaultUserName } from '@dbaas/credentials';
-import { ConnectedInfra, EngineProvider, InfraAccess } from '@dbaas/engines';
-import { databaseLockKey, DatabaseLocks, OperationRunner } from '@dbaas/operations';
+import { EngineProvider, InfraAccess } from '@dbaas/engines';
 import {
-  CredentialEntity,
-  DatabaseEntity,
-  DatabaseStatus,
-  InfraEntity,
-  jsonColumn,
-  PlanEntity,
-  ProjectEntity,
-  requireOne,
-  translateStoreErrors,
-} from '@dbaas/persistence';
+  databaseLockKey,
+  LockStrategy,
+  OperationRunner,
+  TaskHistory,
+  TaskRecord,
+} from '@dbaas/operations';
+import { DatabaseStatus } from '@dbaas/persistence';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { EntityManager, EntitySubscriberInterface, Repository, SelectQueryBuilder } from 'typeorm';
+import {
+  DatabaseFilter,
+  DatabaseRecord,
+  DatabaseRepository,
+  DatabaseRow,
+  NewDatabase,
+} from './database.repository';
+import { ProjectRecord, ProjectRepository } from './project.repository';
 import { UsedSizeCache } from './used-size.cache';
+
+export type { DatabaseFilter, DatabaseRecord, DatabaseRow } from './database.repository';
 
 export interface DatabaseInput {
   name: string;
@@ -51,20 +55,9 @@ export interface DatabaseChanges {
   environment?: number;
 }
 
-export interface DatabaseFilter {
-  name?: string;
-  environment?: number;
-  plan?: number;
-  project?: number;
-  team?: number;
-  engine?: number;
-  /** dba only: true = only quarantined, false = only live. */
-  quarantine?: boolean;
-}
-
 /** A database as the API shows it: the record plus what comes from its engine. */
 export interface DatabaseView {
-  database: DatabaseEntity;
+  database: DatabaseRecord;
   engineId: number;
   endpoint: string;
   totalSizeInBytes: number;
@@ -82,43 +75,32 @@ function valueOf<T>(result: PromiseSettledResult<T>): T {
   return result.value;
 }
 
+/** Infras a create tries when the chosen one fills up meanwhile (see DatabasesService.create). */
+const PLACEMENT_ATTEMPTS = 3;
+
 @Injectable()
 export class DatabasesService {
   private readonly logger = new Logger('Databases');
   private readonly sizes: UsedSizeCache;
 
   constructor(
-    @InjectRepository(DatabaseEntity) private readonly databases: Repository<DatabaseEntity>,
-    @InjectRepository(ProjectEntity) private readonly projects: Repository<ProjectEntity>,
+    private readonly databases: DatabaseRepository,
+    private readonly projects: ProjectRepository,
     private readonly teams: TeamsService,
     private readonly infras: InfraAccess,
     private readonly credentials: CredentialsService,
     private readonly policy: AccessPolicy,
     private readonly runner: OperationRunner,
-    private readonly locks: DatabaseLocks,
+    private readonly locks: LockStrategy,
+    private readonly history: TaskHistory,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.sizes = new UsedSizeCache(config.usedSizeCacheSeconds * 1000);
-    // Any write to a database row through this process drops the cached list counts.
-    const forgetCounts = () => this.counts.clear();
-    const subscriber: EntitySubscriberInterface<DatabaseEntity> = {
-      listenTo: () => DatabaseEntity,
-      afterInsert: forgetCounts,
-      afterUpdate: forgetCounts,
-      afterRemove: forgetCounts,
-      afterSoftRemove: forgetCounts,
-    };
-    this.databases.manager.connection.subscribers.push(subscriber);
   }
 
-  /** List totals by scope and filter, for COUNT_CACHE_MS; emptied by every database write here. */
-  private readonly counts = new Map<string, { at: number; count: Promise<number> }>();
-
   /**
-   * One page of the databases the viewer may see. Three queries at most, two of them in
-   * parallel: the page (database rows joined with their plan, infra and engine type, the
-   * credentials as one JSON column), the total on the database table alone (cached for a
-   * moment, see `countOf`), and nothing per row.
+   * One page of the databases the viewer may see: two statements in parallel, the page and
+   * its (cached) total (DatabaseRepository.page), and nothing per row.
    */
   async list(
     page: PageRequest,
@@ -126,20 +108,10 @@ export class DatabasesService {
     filter: DatabaseFilter,
   ): Promise<Page<DatabaseView>> {
     const { skip, take } = skipTake(page);
-    const pageQuery = this.filtered(viewer, filter, true)
-      .select(LIST_COLUMNS)
-      .addSelect(CREDENTIALS_JSON, 'credentials')
-      .orderBy('database.id', 'ASC')
-      .offset(skip)
-      .limit(take);
-    const [raws, count] = await Promise.all([
-      pageQuery.getRawMany<ListRow>(),
-      this.countOf(viewer, filter),
-    ]);
-    const rows = raws.map(fromListRow);
+    const { items, count } = await this.databases.page(viewer, filter, skip, take);
     // Lists show the last measured size and refresh it in the background: never wait on an engine.
-    for (const row of rows) if (this.sizes.isStale(row.id)) void this.measure(row);
-    return { items: rows.map((row) => this.view(row, this.sizes.peek(row.id))), count };
+    for (const row of items) if (this.sizes.isStale(row.id)) void this.measure(row);
+    return { items: items.map((row) => this.view(row, this.sizes.peek(row.id))), count };
   }
 
   async get(id: number, viewer: AuthenticatedUser): Promise<DatabaseView> {
@@ -153,8 +125,8 @@ export class DatabasesService {
     return this.view(database, this.sizes.peek(database.id));
   }
 
-  /** The database with its infra, plan and credentials, or 404 for the viewer. */
-  async findVisible(id: number, viewer: AuthenticatedUser): Promise<DatabaseEntity> {
+  /** The database with its plan's limit, engine and credentials, or 404 for the viewer. */
+  async findVisible(id: number, viewer: AuthenticatedUser): Promise<DatabaseRecord> {
     const database = await this.find(id);
     if (!database || !this.policy.canSeeDatabase(viewer, database))
       throw new NotFoundError('database', id);
@@ -162,36 +134,35 @@ export class DatabasesService {
   }
 
   /**
-   * One database as a list row, whoever may see it (callers check). Every detail,
-   * delete and operation step reads it: the list's columns in hand-written SQL.
+   * One database as the API shows it, whoever may see it (callers check). Every detail,
+   * delete and operation step reads it, in one statement (DatabaseRepository.find).
    */
-  async find(id: number): Promise<DatabaseEntity | null> {
-    const [raw] = await this.databases.query<ListRow[]>(ONE_DATABASE_SQL, [id]);
-    return raw ? fromListRow(raw) : null;
+  find(id: number): Promise<DatabaseRecord | null> {
+    return this.databases.find(id);
+  }
+
+  /** Every database row, oldest first (the sample-data reset drops them all). */
+  all(): Promise<DatabaseRow[]> {
+    return this.databases.all();
+  }
+
+  /** The databases quarantined on or before `day` (YYYY-MM-DD): the purge's. */
+  quarantinedSince(day: string): Promise<DatabaseRow[]> {
+    return this.databases.quarantinedSince(day);
   }
 
   /**
-   * Moves a database to a lifecycle state (with its quarantine date, when given), in one
-   * statement. The cached list totals are dropped: some filters count by state.
+   * Moves a database from its `status` (as read under the lock the caller holds) to `to`,
+   * with its quarantine date when given, and updates `database.status`. A move
+   * DATABASE_TRANSITIONS does not allow, or from a state the row is no longer in, is a 409.
    */
-  async setStatus(id: number, status: DatabaseStatus, quarantineDt?: string | null): Promise<void> {
-    if (quarantineDt === undefined) {
-      await this.write('UPDATE database SET status = $2, updated_at = now() WHERE id = $1', [
-        id,
-        status,
-      ]);
-    } else {
-      await this.write(
-        'UPDATE database SET status = $2, quarantine_dt = $3, updated_at = now() WHERE id = $1',
-        [id, status, quarantineDt],
-      );
-    }
-  }
-
-  /** A hand-written write to database rows; the cached list totals are dropped with it. */
-  private async write(sql: string, params: unknown[]): Promise<void> {
-    await this.databases.query(sql, params);
-    this.counts.clear();
+  async transition(
+    database: Pick<DatabaseRow, 'id' | 'status'>,
+    to: DatabaseStatus,
+    extra?: { quarantineDt?: string | null },
+  ): Promise<void> {
+    await this.databases.transition(database.id, database.status, to, extra);
+    database.status = to;
   }
 
   /**
@@ -206,30 +177,24 @@ export class DatabasesService {
     // The lookups run together (the catalog checks as one query); their answers are
     // checked in the order of the rules.
     const [checks, team, project] = await Promise.allSettled([
-      this.databases.query<CreateChecks[]>(CREATE_CHECKS_SQL, [
-        input.plan,
-        input.environment,
-        name,
-      ]),
+      this.databases.createChecks(input.plan, input.environment, name),
       this.teams.owningTeam(input.team, viewer),
-      input.project != null ? requireOne(this.projects, 'project', 'project', input.project) : null,
+      input.project != null ? this.requireProject(input.project) : null,
     ]);
-    const [found] = valueOf(checks);
-    if (found.plan_id === null)
+    const found = valueOf(checks);
+    if (found.planId === null)
       throw new ValidationFailedError({ plan: [`no plan with id ${input.plan}`] });
-    if (!found.environment_exists) {
+    if (!found.environmentExists) {
       throw new ValidationFailedError({
         environment: [`no environment with id ${input.environment}`],
       });
     }
-    if (!found.is_active || !found.offered) {
+    if (!found.isActive || !found.offered) {
       throw new ValidationFailedError({ plan: ['this plan is not offered in this environment'] });
     }
-    const chosenPlan = {
-      id: Number(found.plan_id),
-      sizeLimitInBytes: Number(found.size_limit_in_bytes),
-    } as PlanEntity;
-    const provider = this.infras.providerFor(found.engine_type!);
+    const planId = found.planId;
+    const engineType = found.engineType!;
+    const provider = this.infras.providerFor(engineType);
     const problem =
       nameProblem(name) ??
       (provider.reservedNames.includes(name) ? `"${name}" is reserved by the engine` : null);
@@ -246,40 +211,38 @@ export class DatabasesService {
       teamId,
     };
     const lockKey = databaseLockKey(input.environment, name);
-    let failed: DatabaseEntity | undefined;
+    let failed: DatabaseRow | undefined;
     const made = await this.runner
       .run(subject, lockKey, async (task) => {
-        const row = this.databases.create({
+        const wanted = {
           name,
           description: input.description ?? '',
-          planId: chosenPlan.id,
+          planId,
           environmentId: input.environment,
           projectId: input.project ?? null,
           teamId,
-          status: 'creating',
-          quarantineDt: null,
-        });
-        const { infra, target } = await this.claimSlot(row, found.infra_id, provider, task.id);
+        };
+        const { row, infra } = await this.claimSlot(wanted, found.infraId, provider, task);
         try {
-          await provider.createDatabase(target, name);
+          await provider.createDatabase(infra.target, name);
           const { credential, password } = await this.credentials.createFor(
             row,
             defaultUserName(name, provider.userNameMaxLength),
             'owner',
             { markReady: false },
           );
-          // The owner and the database become ready together.
-          await this.write(
-            `WITH owner AS (UPDATE credential SET status = 'ready' WHERE id = $2)
-           UPDATE database SET status = 'ready', updated_at = now() WHERE id = $1`,
-            [row.id, credential.id],
-          );
-          credential.status = 'ready';
-          row.status = 'ready';
-          row.plan = chosenPlan;
-          row.infra = infra;
-          row.credentials = [credential];
-          return { row, password };
+          // The owner first: a ready database always has a ready owner.
+          await this.credentials.markReady(credential);
+          await this.transition(row, 'ready');
+          const record: DatabaseRecord = {
+            ...row,
+            sizeLimitInBytes: found.sizeLimitInBytes,
+            addresses: infra.addresses,
+            engineId: infra.engineId,
+            engineType,
+            credentials: [{ id: credential.id, user: credential.user }],
+          };
+          return { record, password };
         } catch (error) {
           failed = row;
           throw error;
@@ -291,7 +254,7 @@ export class DatabasesService {
         throw error;
       });
     // The answer comes from the rows in hand; the used size is measured on the first detail.
-    return { ...this.view(made.row, null), defaultPassword: made.password };
+    return { ...this.view(made.record, null), defaultPassword: made.password };
   }
 
   /**
@@ -300,121 +263,80 @@ export class DatabasesService {
    * Before each, its engine must answer (a 503 before anything is written) and must not
    * have the name, whoever made it (EngineProvider.databaseExists; on Redis any key of the
    * prefix counts), so a database dbaas did not make is never taken over (creates converge on
-   * what exists). The slot is taken under the infra's lock, so two creates of different
-   * names cannot both take its last one.
+   * what exists). The slot is taken under the infra's lock (DatabaseRepository.claimSlot),
+   * so two creates of different names cannot both take its last one. The create's task
+   * then names the new row.
    */
   private async claimSlot(
-    row: DatabaseEntity,
+    wanted: Omit<NewDatabase, 'infraId'>,
     chosen: number | null,
     provider: EngineProvider,
-    taskId: number,
-  ): Promise<ConnectedInfra> {
-    let infraId = chosen === null ? null : Number(chosen);
+    task: TaskRecord,
+  ) {
+    let infraId = chosen;
     for (let attempt = 1; ; attempt++) {
       if (infraId === null) throw new NoCapacityError(NO_CAPACITY_MESSAGE);
       const connected = await this.infras.connect(infraId);
-      if (await provider.databaseExists(connected.target, row.name)) {
+      if (await provider.databaseExists(connected.target, wanted.name)) {
         throw new ConflictError(
-          `A database named ${row.name} already exists on the engine server.`,
+          `A database named ${wanted.name} already exists on the engine server.`,
         );
       }
-      row.infraId = infraId;
-      const placed = await this.locks.withStoreLock(`infra:${infraId}`, (manager) =>
-        this.insertIfRoom(manager, row, taskId),
-      );
-      if (placed) return connected;
+      const row = await this.databases.claimSlot({ ...wanted, infraId });
+      if (row) {
+        await this.history.linkDatabase(task, row.id);
+        const { infra, target } = connected;
+        return {
+          row,
+          infra: { target, addresses: infra.addresses, engineId: infra.engineId },
+        };
+      }
       if (attempt === PLACEMENT_ATTEMPTS) throw new NoCapacityError(NO_CAPACITY_MESSAGE);
-      const [again] = await this.databases.query<{ infra_id: number | null }[]>(
-        `SELECT ${placementChoiceSql('$1::int', '$2::int')} AS infra_id`,
-        [row.planId, row.environmentId],
+      infraId = await this.databases.nextPlacement(wanted.planId, wanted.environmentId);
+    }
+  }
+
+  /** Undoes a failed create under its lock; what it cannot finish, the reconciler will. */
+  private async rollBack(row: DatabaseRow, lockKey: string): Promise<void> {
+    try {
+      const lock = await this.locks.acquire(lockKey);
+      try {
+        // Another process's reconciler may have cleaned up meanwhile, and a new create of
+        // the same name may have succeeded: only the row this create wrote is undone.
+        const current = await this.databases.findRow(row.id);
+        if (current && (current.status === 'creating' || current.status === 'deleting'))
+          await this.destroy(current);
+      } finally {
+        await lock.release();
+      }
+    } catch (error) {
+      this.logger.warn(
+        `Rollback of ${row.name} left work for the reconciler: ${(error as Error).message}`,
       );
-      infraId = again.infra_id === null ? null : Number(again.infra_id);
     }
   }
 
   /**
-   * Writes the new row (`creating`) if its infra still has room, and links the create's
-   * task to it, in one statement; the caller holds the infra's store lock. The id and
-   * timestamps land on `row`; false when the infra was full.
+   * Drops every user and the database on the engine, then the records (its credentials,
+   * then the database row); idempotent, so a retry after a failure converges (the row stays
+   * `deleting` until then). The caller holds the database's lock; `database.credentials`,
+   * when set, were read under it (see CredentialsService.dropUsers).
    */
-  private async insertIfRoom(
-    manager: EntityManager,
-    row: DatabaseEntity,
-    taskId: number,
-  ): Promise<boolean> {
-    const [inserted] = await translateStoreErrors('database', () =>
-      manager.query<{ id: number; created_at: Date | string; updated_at: Date | string }[]>(
-        `WITH inserted AS (
-           INSERT INTO database (name, description, plan_id, environment_id, infra_id, project_id, team_id, status)
-           SELECT $1::varchar, $2::varchar, $3::int, $4::int, $5::int, $6::int, $7::int, $8::varchar
-            WHERE ${roomOnInfraSql('$5::int')}
-           RETURNING id, created_at, updated_at
-         ), linked AS (
-           UPDATE task SET database_id = inserted.id FROM inserted WHERE task.id = $9
-         )
-         SELECT id, created_at, updated_at FROM inserted`,
-        [
-          row.name,
-          row.description,
-          row.planId,
-          row.environmentId,
-          row.infraId,
-          row.projectId,
-          row.teamId,
-          row.status,
-          taskId,
-        ],
-      ),
-    );
-    if (!inserted) return false;
-    this.counts.clear();
-    row.id = Number(inserted.id);
-    row.createdAt = new Date(inserted.created_at);
-    row.updatedAt = new Date(inserted.updated_at);
-    return true;
-  }
-
-  /** Undoes a failed create under its lock; what it cannot finish, the reconciler will. */
-  private async rollBack(row: DatabaseEntity, lockKey: string): Promise<void> {
-    await this.locks
-      .withLock(lockKey, async () => {
-        // Another process's reconciler may have cleaned up meanwhile, and a new create of
-        // the same name may have succeeded: only the row this create wrote is undone.
-        const current = await this.databases.findOneBy({ id: row.id });
-        if (current && (current.status === 'creating' || current.status === 'deleting'))
-          await this.destroy(current);
-      })
-      .catch((error: Error) =>
-        this.logger.warn(`Rollback of ${row.name} left work for the reconciler: ${error.message}`),
-      );
-  }
-
-  /**
-   * Drops every user and the database on the engine, then the records (the database row
-   * and its credentials, in one statement); idempotent, so a retry after a failure
-   * converges (the row stays `deleting` until then). The caller holds the database's lock;
-   * `database.credentials`, when set, were read under it (see CredentialsService.dropUsers).
-   */
-  async destroy(database: DatabaseEntity): Promise<void> {
+  async destroy(database: DatabaseRow & { credentials?: { user: string }[] }): Promise<void> {
     const { provider, target } = await this.infras.connect(database.infraId);
     // The credentials too: until the rows go, they show that their logins are going.
-    await this.write(
-      `WITH users AS (UPDATE credential SET status = 'deleting' WHERE database_id = $1)
-       UPDATE database SET status = 'deleting', updated_at = now() WHERE id = $1`,
-      [database.id],
-    );
+    await this.credentials.markAllDeleting(database.id);
+    if (database.status !== 'deleting') await this.transition(database, 'deleting');
     await this.credentials.dropUsers(database);
     testFault('users-dropped', database.name);
     await provider.dropDatabase(target, database.name);
-    await this.write(
-      'WITH users AS (DELETE FROM credential WHERE database_id = $1) DELETE FROM database WHERE id = $1',
-      [database.id],
-    );
+    await this.credentials.forgetAll(database.id);
+    await this.databases.delete(database.id);
     this.sizes.forget(database.id);
   }
 
   /** 503 before any state changes when the engine does not answer. */
-  async ensureReachable(database: DatabaseEntity): Promise<void> {
+  async ensureReachable(database: Pick<DatabaseRow, 'infraId'>): Promise<void> {
     const { provider, target } = await this.infras.connect(database.infraId);
     await provider.ping(target);
   }
@@ -435,17 +357,22 @@ export class DatabasesService {
     }
     if (Object.keys(errors).length) throw new ValidationFailedError(errors);
     if (changes.project != null) {
-      const project = await requireOne(this.projects, 'project', 'project', changes.project);
+      const project = await this.requireProject(changes.project);
       this.assertProjectOfTeam(project, database.teamId, viewer);
     }
-    const update: Partial<DatabaseEntity> = {};
+    const update: { projectId?: number | null; description?: string } = {};
     if (changes.project !== undefined) update.projectId = changes.project;
     if (changes.description !== undefined) update.description = changes.description;
     // The store checks the project's team too: a project moved meanwhile is a 409.
-    if (Object.keys(update).length) {
-      await translateStoreErrors('project', () => this.databases.update(id, update));
-    }
+    await this.databases.updateDetails(id, update);
     return this.get(id, viewer);
+  }
+
+  /** The project a database is filed under, or a validation error on `project`. */
+  private async requireProject(id: number): Promise<ProjectRecord> {
+    const project = await this.projects.findById(id);
+    if (!project) throw new ValidationFailedError({ project: [`no project with id ${id}`] });
+    return project;
   }
 
   /**
@@ -453,7 +380,7 @@ export class DatabasesService {
    * Another team's project that the viewer may not see is refused as if it did not exist.
    */
   private assertProjectOfTeam(
-    project: ProjectEntity,
+    project: ProjectRecord,
     teamId: number,
     viewer: AuthenticatedUser,
   ): void {
@@ -465,208 +392,21 @@ export class DatabasesService {
     }
   }
 
-  /**
-   * The databases the viewer may see, with the list filters. `joinEngine`: also join plan,
-   * infra, engine and engine type (inner, many-to-one: never more rows); otherwise infra is
-   * joined only when the engine filter needs it.
-   */
-  private filtered(
-    viewer: AuthenticatedUser,
-    filter: DatabaseFilter,
-    joinEngine: boolean,
-  ): SelectQueryBuilder<DatabaseEntity> {
-    const query = this.databases.createQueryBuilder('database');
-    if (joinEngine) {
-      query
-        .innerJoin('database.plan', 'plan')
-        .innerJoin('database.infra', 'infra')
-        .innerJoin('infra.engine', 'engine')
-        .innerJoin('engine.engineType', 'engineType');
-    } else if (filter.engine !== undefined) {
-      query.innerJoin('database.infra', 'infra');
-    }
-    this.policy.scopeDatabases(viewer, query);
-    if (filter.name !== undefined)
-      query.andWhere('database.name = :name', { name: normalizeName(filter.name) });
-    for (const key of ['environment', 'plan', 'project', 'team'] as const) {
-      if (filter[key] !== undefined)
-        query.andWhere(`database.${key}Id = :${key}`, { [key]: filter[key] });
-    }
-    if (filter.engine !== undefined)
-      query.andWhere('infra.engineId = :engine', { engine: filter.engine });
-    if (filter.quarantine !== undefined && this.policy.isDba(viewer)) {
-      query.andWhere(
-        filter.quarantine ? "database.status = 'quarantined'" : "database.status <> 'quarantined'",
-      );
-    }
-    return query;
-  }
-
-  /**
-   * The total for a list: count(*) on the database table alone (plus infra for the engine
-   * filter). Counting grows with the table, so the answer is kept for COUNT_CACHE_MS per
-   * scope and filter; any database write through this process empties the cache at once.
-   */
-  private countOf(viewer: AuthenticatedUser, filter: DatabaseFilter): Promise<number> {
-    const scope = this.policy.isDba(viewer)
-      ? 'dba'
-      : `teams:${[...viewer.teamIds].sort((a, b) => a - b).join(',')}`;
-    const quarantine = this.policy.isDba(viewer) ? filter.quarantine : undefined;
-    const key = JSON.stringify([
-      scope,
-      filter.name === undefined ? null : normalizeName(filter.name),
-      filter.environment ?? null,
-      filter.plan ?? null,
-      filter.project ?? null,
-      filter.team ?? null,
-      filter.engine ?? null,
-      quarantine ?? null,
-    ]);
-    const now = Date.now();
-    const cached = this.counts.get(key);
-    if (cached && now - cached.at < COUNT_CACHE_MS) return cached.count;
-    const count = this.filtered(viewer, filter, false)
-      .select('COUNT(*)', 'count')
-      .getRawOne<{ count: string | number }>()
-      .then((row) => Number(row?.count ?? 0));
-    const entry = { at: now, count };
-    if (this.counts.size >= 1000) this.counts.clear();
-    this.counts.set(key, entry);
-    count.catch(() => {
-      if (this.counts.get(key) === entry) this.counts.delete(key);
-    });
-    return count;
-  }
-
-  private measure(database: DatabaseEntity): Promise<number | null> {
+  private measure(database: DatabaseRow): Promise<number | null> {
     return this.sizes.get(database.id, async () => {
       const { provider, target } = await this.infras.connect(database.infraId);
       return provider.usedSize(target, database.name);
     });
   }
 
-  private view(database: DatabaseEntity, usedSizeInBytes: number | null): DatabaseView {
-    const provider = this.infras.providerFor(database.infra.engine.engineType.name);
-    database.credentials?.sort((a, b) => a.id - b.id);
+  private view(database: DatabaseRecord, usedSizeInBytes: number | null): DatabaseView {
+    const provider = this.infras.providerFor(database.engineType);
     return {
       database,
-      engineId: database.infra.engineId,
-      endpoint: provider.endpoint(database.infra.addresses, database.name),
-      totalSizeInBytes: database.plan.sizeLimitInBytes,
+      engineId: database.engineId,
+      endpoint: provider.endpoint(database.addresses, database.name),
+      totalSizeInBytes: database.sizeLimitInBytes,
       usedSizeInBytes,
     };
   }
-}
-
-/**
- * What a create checks in the catalog, as one row whatever exists: the plan (null columns
- * if there is none) and its engine type, whether the environment exists, whether the plan
- * is offered there, whether the name is taken there, and the infra a new database would
- * go to (null if none has room). $1 plan, $2 environment, $3 name.
- */
-const CREATE_CHECKS_SQL = `SELECT plan.id AS plan_id, plan.is_active, plan.size_limit_in_bytes,
-       engine_type.name AS engine_type,
-       EXISTS (SELECT 1 FROM environment WHERE id = $2) AS environment_exists,
-       EXISTS (SELECT 1 FROM plan_environment pe WHERE pe.plan_id = plan.id AND pe.environment_id = $2) AS offered,
-       EXISTS (SELECT 1 FROM database WHERE environment_id = $2 AND name = $3) AS taken,
-       ${placementChoiceSql('plan.id', '$2')} AS infra_id
-  FROM (SELECT $1::int AS id) wanted
-  LEFT JOIN plan ON plan.id = wanted.id
-  LEFT JOIN engine ON engine.id = plan.engine_id
-  LEFT JOIN engine_type ON engine_type.id = engine.engine_type_id`;
-
-interface CreateChecks {
-  plan_id: number | null;
-  is_active: boolean | null;
-  size_limit_in_bytes: string | number | null;
-  engine_type: string | null;
-  environment_exists: boolean;
-  offered: boolean;
-  taken: boolean;
-  infra_id: number | null;
-}
-
-/** Infras a create tries when the chosen one fills up meanwhile (see DatabasesService.create). */
-const PLACEMENT_ATTEMPTS = 3;
-
-/** How long a list total is reused (see DatabasesService.countOf). */
-const COUNT_CACHE_MS = 2_000;
-
-/** The columns a list item needs; quarantine_dt as text (YYYY-MM-DD, as the entity reads it). */
-const LIST_COLUMNS = [
-  'database.id AS id',
-  'database.name AS name',
-  'database.description AS description',
-  'database.plan_id AS plan_id',
-  'database.environment_id AS environment_id',
-  'database.infra_id AS infra_id',
-  'database.project_id AS project_id',
-  'database.team_id AS team_id',
-  'database.status AS status',
-  'database.quarantine_dt::text AS quarantine_dt',
-  'database.created_at AS created_at',
-  'plan.size_limit_in_bytes AS size_limit_in_bytes',
-  'infra.addresses AS addresses',
-  'infra.engine_id AS engine_id',
-  '"engineType".name AS engine_type',
-];
-
-/** The credentials of a listed database in one column, so a page needs no query per row. */
-const CREDENTIALS_JSON = `(SELECT json_agg(json_build_object('id', c.id, 'user', c."user") ORDER BY c.id)
-  FROM credential c WHERE c.database_id = database.id)`;
-
-/** The list's row for one database, by id (the aliases are the list query's). */
-const ONE_DATABASE_SQL = `SELECT ${LIST_COLUMNS.join(', ')}, ${CREDENTIALS_JSON} AS credentials
-  FROM database database
-  JOIN plan plan ON plan.id = database.plan_id
-  JOIN infra infra ON infra.id = database.infra_id
-  JOIN engine engine ON engine.id = infra.engine_id
-  JOIN engine_type "engineType" ON "engineType".id = engine.engine_type_id
- WHERE database.id = $1`;
-
-interface ListRow {
-  id: number;
-  name: string;
-  description: string;
-  plan_id: number;
-  environment_id: number;
-  infra_id: number;
-  project_id: number | null;
-  team_id: number;
-  status: DatabaseEntity['status'];
-  quarantine_dt: string | null;
-  created_at: Date | string;
-  size_limit_in_bytes: string | number;
-  addresses: string[];
-  engine_id: number;
-  engine_type: string;
-  credentials: { id: number; user: string }[] | null;
-}
-
-/** A list row as the entity shape the view and the presenter read (no hydration). */
-function fromListRow(raw: ListRow): DatabaseEntity {
-  const database = new DatabaseEntity();
-  database.id = Number(raw.id);
-  database.name = raw.name;
-  database.description = raw.description;
-  database.planId = Number(raw.plan_id);
-  database.environmentId = Number(raw.environment_id);
-  database.infraId = Number(raw.infra_id);
-  database.projectId = raw.project_id === null ? null : Number(raw.project_id);
-  database.teamId = Number(raw.team_id);
-  database.status = raw.status;
-  database.quarantineDt = raw.quarantine_dt;
-  database.createdAt = raw.created_at instanceof Date ? raw.created_at : new Date(raw.created_at);
-  database.plan = { sizeLimitInBytes: Number(raw.size_limit_in_bytes) } as PlanEntity;
-  database.infra = {
-    id: database.infraId,
-    addresses: jsonColumn<string[]>(raw.addresses, []),
-    engineId: Number(raw.engine_id),
-    engine: { engineType: { name: raw.engine_type } },
-  } as InfraEntity;
-  const credentials = jsonColumn<{ id: number; user: string }[]>(raw.credentials, []);
-  database.credentials = credentials.map(
-    (c) => ({ id: Number(c.id), user: c.user }) as CredentialEntity,
-  );
-  return database;
 }

@@ -1,15 +1,27 @@
 import { SecretBox } from '@dbaas/core';
 import { ConnectedInfra, EngineProvider, InfraAccess, InfraTarget } from '@dbaas/engines';
-import { DatabaseLocks, TaskHistory } from '@dbaas/operations';
-import { CredentialEntity, DatabaseEntity, DatabaseStatus, TaskEntity } from '@dbaas/persistence';
+import { CredentialsService, SealedCredential } from '@dbaas/credentials';
+import {
+  HeldLock,
+  LockStrategy,
+  OperationRunner,
+  TaskHistory,
+  TaskRecord,
+} from '@dbaas/operations';
+import { CredentialStatus, DatabaseStatus } from '@dbaas/persistence';
 import { Logger } from '@nestjs/common';
-import { Repository } from 'typeorm';
+import { DatabaseRepository, DatabaseRow } from './database.repository';
 import { DatabasesService } from './databases.service';
 import { DriftRepair } from './drift-repair.service';
 
 const database = (id: number, name: string, status: DatabaseStatus = 'ready') =>
-  ({ id, name, status, environmentId: 1, teamId: 2, infraId: 3 }) as DatabaseEntity;
-const credential = (id: number, databaseId: number, user: string, status = 'ready') =>
+  ({ id, name, status, environmentId: 1, teamId: 2, infraId: 3 }) as DatabaseRow;
+const credential = (
+  id: number,
+  databaseId: number,
+  user: string,
+  status: CredentialStatus = 'ready',
+) =>
   ({
     id,
     databaseId,
@@ -17,31 +29,24 @@ const credential = (id: number, databaseId: number, user: string, status = 'read
     status,
     privileges: 'owner',
     passwordEncrypted: `sealed:pw-${user}`,
-  }) as CredentialEntity;
+  }) as SealedCredential;
 
 describe('DriftRepair', () => {
-  let stored: Map<number, DatabaseEntity>;
-  let credentialRows: CredentialEntity[];
+  let stored: Map<number, DatabaseRow>;
+  let credentialRows: SealedCredential[];
   let onEngine: { users: string[]; databases: string[] };
-  let databases: jest.Mocked<Pick<Repository<DatabaseEntity>, 'find' | 'findOneBy'>>;
-  let credentials: jest.Mocked<Pick<Repository<CredentialEntity>, 'find'>>;
-  let databaseService: jest.Mocked<Pick<DatabasesService, 'setStatus'>>;
+  let databases: jest.Mocked<Pick<DatabaseRepository, 'inStates' | 'findRow'>>;
+  let credentials: jest.Mocked<Pick<CredentialsService, 'readyOfDatabases' | 'sealedOfDatabase'>>;
+  let databaseService: jest.Mocked<Pick<DatabasesService, 'transition'>>;
   let provider: jest.Mocked<
     Pick<EngineProvider, 'listUsers' | 'listDatabases' | 'createUser' | 'listsEveryDatabase'>
   >;
   let infras: jest.Mocked<Pick<InfraAccess, 'connect'>>;
-  let locks: jest.Mocked<Pick<DatabaseLocks, 'tryWithLock'>>;
+  let locks: jest.Mocked<LockStrategy>;
+  const held: HeldLock = { release: async () => undefined };
   let history: jest.Mocked<Pick<TaskHistory, 'open' | 'started' | 'succeeded' | 'failed'>>;
   let sut: DriftRepair;
   const target: InfraTarget = { id: 3, addresses: ['h:1'], adminUser: 'a', adminPassword: 'p' };
-
-  /** The credential rows the store holds, filtered as the service asks for them. */
-  const matching = (where: Record<string, unknown>) =>
-    credentialRows.filter(
-      (row) =>
-        row.status === where.status &&
-        (typeof where.databaseId === 'number' ? row.databaseId === where.databaseId : true),
-    );
 
   beforeEach(() => {
     stored = new Map([
@@ -51,17 +56,22 @@ describe('DriftRepair', () => {
     credentialRows = [credential(10, 1, 'u_orders'), credential(20, 2, 'u_stock')];
     onEngine = { users: ['u_orders', 'u_stock'], databases: ['orders', 'stock'] };
     databases = {
-      find: jest.fn(async () =>
-        [...stored.values()].filter((d) => ['ready', 'lost'].includes(d.status)),
+      inStates: jest.fn(async (states) =>
+        [...stored.values()].filter((d) => states.includes(d.status)),
       ),
-      findOneBy: jest.fn(async (where) => stored.get((where as { id: number }).id) ?? null),
+      findRow: jest.fn(async (id) => stored.get(id) ?? null),
     };
     credentials = {
-      find: jest.fn(async (options) => matching((options?.where ?? {}) as Record<string, unknown>)),
+      readyOfDatabases: jest.fn(async (ids) =>
+        credentialRows.filter((c) => c.status === 'ready' && ids.includes(c.databaseId)),
+      ),
+      sealedOfDatabase: jest.fn(async (id, status) =>
+        credentialRows.filter((c) => c.databaseId === id && c.status === status),
+      ),
     };
     databaseService = {
-      setStatus: jest.fn(async (id: number, status: DatabaseStatus) => {
-        stored.set(id, { ...stored.get(id)!, status });
+      transition: jest.fn(async (row, to) => {
+        stored.set(row.id, { ...stored.get(row.id)!, status: to });
       }),
     };
     provider = {
@@ -76,24 +86,22 @@ describe('DriftRepair', () => {
       ),
     };
     locks = {
-      tryWithLock: jest.fn((_key: string, work: () => Promise<unknown>) =>
-        work(),
-      ) as jest.Mocked<DatabaseLocks>['tryWithLock'],
+      acquire: jest.fn(async (_key: string) => held),
+      tryAcquire: jest.fn(async (_key: string): Promise<HeldLock | null> => held),
     };
     history = {
-      open: jest.fn(async (subject) => ({ id: 1, ...subject }) as unknown as TaskEntity),
+      open: jest.fn(async (subject) => ({ id: 1, ...subject }) as unknown as TaskRecord),
       started: jest.fn(async (_task) => undefined),
       succeeded: jest.fn(async (_task) => undefined),
       failed: jest.fn(async (_task, _error) => undefined),
     };
     const secrets = { decrypt: (sealed: string) => sealed.replace('sealed:', '') };
     sut = new DriftRepair(
-      databases as unknown as Repository<DatabaseEntity>,
-      credentials as unknown as Repository<CredentialEntity>,
+      databases as unknown as DatabaseRepository,
       databaseService as unknown as DatabasesService,
+      credentials as unknown as CredentialsService,
       infras as unknown as InfraAccess,
-      locks as unknown as DatabaseLocks,
-      history as unknown as TaskHistory,
+      new OperationRunner(locks, history as unknown as TaskHistory),
       secrets as unknown as SecretBox,
     );
     jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
@@ -102,7 +110,7 @@ describe('DriftRepair', () => {
 
   it('changes nothing when the engine has everything the store says is ready', async () => {
     await expect(sut.repairAll()).resolves.toEqual({ repaired: [], lost: [], found: [] });
-    expect(locks.tryWithLock).not.toHaveBeenCalled();
+    expect(locks.tryAcquire).not.toHaveBeenCalled();
     expect(provider.createUser).not.toHaveBeenCalled();
     expect(history.open).not.toHaveBeenCalled();
   });
@@ -120,7 +128,7 @@ describe('DriftRepair', () => {
       password: 'pw-u_orders',
       privileges: 'owner',
     });
-    expect(locks.tryWithLock).toHaveBeenCalledTimes(1);
+    expect(locks.tryAcquire).toHaveBeenCalledTimes(1);
     expect(history.open).toHaveBeenCalledWith(
       expect.objectContaining({
         type: 'repair_credential',
@@ -135,9 +143,9 @@ describe('DriftRepair', () => {
   it('leaves a credential alone that stopped being ready before the lock was taken', async () => {
     onEngine.users = ['u_stock'];
     // A delete got in between the listing and the lock: the credential is `deleting` now.
-    locks.tryWithLock.mockImplementation(async (_key, work) => {
+    locks.tryAcquire.mockImplementation(async () => {
       credentialRows[0].status = 'deleting';
-      return work();
+      return held;
     });
     await expect(sut.repairAll()).resolves.toMatchObject({ repaired: [] });
     expect(provider.createUser).not.toHaveBeenCalled();
@@ -145,7 +153,7 @@ describe('DriftRepair', () => {
 
   it('does nothing on a database whose lock another process holds', async () => {
     onEngine.users = ['u_stock'];
-    locks.tryWithLock.mockResolvedValue(undefined);
+    locks.tryAcquire.mockResolvedValue(null);
     await expect(sut.repairAll()).resolves.toMatchObject({ repaired: [] });
     expect(provider.createUser).not.toHaveBeenCalled();
   });

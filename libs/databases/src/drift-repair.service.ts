@@ -1,10 +1,10 @@
 import { SecretBox } from '@dbaas/core';
 import { ConnectedInfra, InfraAccess } from '@dbaas/engines';
-import { databaseLockKey, DatabaseLocks, TaskHistory } from '@dbaas/operations';
-import { CredentialEntity, DatabaseEntity, TaskType } from '@dbaas/persistence';
+import { CredentialsService } from '@dbaas/credentials';
+import { databaseLockKey, OperationRunner } from '@dbaas/operations';
+import { TaskType } from '@dbaas/persistence';
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { In, Repository } from 'typeorm';
+import { DatabaseRepository, DatabaseRow } from './database.repository';
 import { DatabasesService } from './databases.service';
 
 /** What one round found and did, by database name. */
@@ -16,11 +16,6 @@ export interface DriftReport {
   /** Databases `lost` before and found on their engine again, now `ready`. */
   found: string[];
 }
-
-type DatabaseRow = Pick<
-  DatabaseEntity,
-  'id' | 'name' | 'status' | 'infraId' | 'environmentId' | 'teamId'
->;
 
 /**
  * Drift repair (SPEC §11): what the store says is `ready` must exist on the engine. Per
@@ -42,29 +37,17 @@ export class DriftRepair {
   private readonly logger = new Logger('DriftRepair');
 
   constructor(
-    @InjectRepository(DatabaseEntity) private readonly databases: Repository<DatabaseEntity>,
-    @InjectRepository(CredentialEntity) private readonly credentials: Repository<CredentialEntity>,
+    private readonly databases: DatabaseRepository,
     private readonly databaseService: DatabasesService,
+    private readonly credentials: CredentialsService,
     private readonly infras: InfraAccess,
-    private readonly locks: DatabaseLocks,
-    private readonly history: TaskHistory,
+    private readonly runner: OperationRunner,
     private readonly secrets: SecretBox,
   ) {}
 
   async repairAll(): Promise<DriftReport> {
     const report: DriftReport = { repaired: [], lost: [], found: [] };
-    const rows: DatabaseRow[] = await this.databases.find({
-      select: {
-        id: true,
-        name: true,
-        status: true,
-        infraId: true,
-        environmentId: true,
-        teamId: true,
-      },
-      where: { status: In(['ready', 'lost']) },
-      order: { id: 'ASC' },
-    });
+    const rows = await this.databases.inStates(['ready', 'lost']);
     const byInfra = new Map<number, DatabaseRow[]>();
     for (const row of rows) {
       // Pushed, not copied: a copy per row is quadratic (minutes of CPU at 100,000 rows).
@@ -106,9 +89,7 @@ export class DriftRepair {
       if (!needsWork) continue;
       const key = databaseLockKey(database.environmentId, database.name);
       try {
-        await this.locks.tryWithLock(key, () =>
-          this.repairDatabase(database.id, connected, report),
-        );
+        await this.runner.runIfFree(key, () => this.repairDatabase(database.id, connected, report));
       } catch (error) {
         this.logger.warn(
           `Drift repair of ${database.name} failed, retried next round: ${(error as Error).message}`,
@@ -131,10 +112,7 @@ export class DriftRepair {
     databases: DatabaseRow[],
     users: Set<string>,
   ): Promise<Set<number>> {
-    const credentials = await this.credentials.find({
-      select: { id: true, user: true, databaseId: true },
-      where: { databaseId: In(databases.map((d) => d.id)), status: 'ready' },
-    });
+    const credentials = await this.credentials.readyOfDatabases(databases.map((d) => d.id));
     return new Set(credentials.filter((c) => !users.has(c.user)).map((c) => c.databaseId));
   }
 
@@ -144,7 +122,7 @@ export class DriftRepair {
     connected: ConnectedInfra,
     report: DriftReport,
   ): Promise<void> {
-    const database = await this.databases.findOneBy({ id });
+    const database = await this.databases.findRow(id);
     if (!database || (database.status !== 'ready' && database.status !== 'lost')) return;
     const onEngine = await this.lookAt(connected);
     const exists = onEngine.databases?.has(database.name) ?? true;
@@ -154,7 +132,7 @@ export class DriftRepair {
           database,
           'reconcile_database',
           'drift: missing on its engine, now lost',
-          () => this.databaseService.setStatus(database.id, 'lost'),
+          () => this.databaseService.transition(database, 'lost'),
         );
         report.lost.push(database.name);
       }
@@ -165,16 +143,11 @@ export class DriftRepair {
         database,
         'reconcile_database',
         'drift: found on its engine again, ready',
-        () => this.databaseService.setStatus(database.id, 'ready'),
+        () => this.databaseService.transition(database, 'ready'),
       );
       report.found.push(database.name);
     }
-    // Naming passwordEncrypted in `select` reads it although the column is not selected by default.
-    const credentials = await this.credentials.find({
-      select: { id: true, user: true, privileges: true, passwordEncrypted: true },
-      where: { databaseId: id, status: 'ready' },
-      order: { id: 'ASC' },
-    });
+    const credentials = await this.credentials.sealedOfDatabase(id, 'ready');
     for (const credential of credentials.filter((c) => !onEngine.users.has(c.user))) {
       await this.record(
         database,
@@ -192,28 +165,18 @@ export class DriftRepair {
     }
   }
 
-  /** One repair as a system task of the database (its team sees it). */
-  private async record(
-    database: DatabaseEntity,
-    type: TaskType,
-    origin: string,
-    work: () => Promise<void>,
-  ) {
-    const task = await this.history.open({
-      type,
-      userId: null,
-      databaseId: database.id,
-      databaseName: database.name,
-      teamId: database.teamId,
-      origin,
-    });
-    await this.history.started(task);
-    try {
-      await work();
-      await this.history.succeeded(task);
-    } catch (error) {
-      await this.history.failed(task, error);
-      throw error;
-    }
+  /** One repair as a system task of the database (its team sees it); its lock is held. */
+  private record(database: DatabaseRow, type: TaskType, origin: string, work: () => Promise<void>) {
+    return this.runner.record(
+      {
+        type,
+        userId: null,
+        databaseId: database.id,
+        databaseName: database.name,
+        teamId: database.teamId,
+        origin,
+      },
+      work,
+    );
   }
 }

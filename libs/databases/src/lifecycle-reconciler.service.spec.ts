@@ -1,63 +1,70 @@
 import { CredentialsService } from '@dbaas/credentials';
-import { DatabaseLocks, InterruptedTask, TaskHistory } from '@dbaas/operations';
-import { CredentialEntity, DatabaseEntity, DatabaseStatus, TaskEntity } from '@dbaas/persistence';
+import {
+  HeldLock,
+  InterruptedTask,
+  LockStrategy,
+  OperationRunner,
+  TaskHistory,
+  TaskRecord,
+} from '@dbaas/operations';
+import { CredentialStatus, DatabaseStatus } from '@dbaas/persistence';
 import { Logger } from '@nestjs/common';
-import { Repository } from 'typeorm';
+import { DatabaseRepository, DatabaseRow } from './database.repository';
 import { DatabasesService } from './databases.service';
 import { LifecycleReconciler } from './lifecycle-reconciler.service';
 
 const database = (status: DatabaseStatus, id = 5, name = 'orders') =>
-  ({ id, name, status, environmentId: 1, teamId: 1, infraId: 3 }) as DatabaseEntity;
+  ({ id, name, status, environmentId: 1, teamId: 1, infraId: 3 }) as DatabaseRow;
 
 describe('LifecycleReconciler', () => {
   let log: string[];
-  let stored: Map<number, DatabaseEntity>;
-  let databases: jest.Mocked<Pick<Repository<DatabaseEntity>, 'find' | 'findBy' | 'findOneBy'>>;
-  let credentialRows: jest.Mocked<Pick<Repository<CredentialEntity>, 'find' | 'findBy'>>;
-  let databaseService: jest.Mocked<Pick<DatabasesService, 'destroy' | 'setStatus'>>;
+  let stored: Map<number, DatabaseRow>;
+  /** Credentials with work in flight, by database. */
+  let credentialWork: { databaseId: number; status: CredentialStatus }[];
+  let databases: jest.Mocked<Pick<DatabaseRepository, 'inStates' | 'findRows' | 'findRow'>>;
+  let databaseService: jest.Mocked<Pick<DatabasesService, 'destroy' | 'transition'>>;
   let credentialService: jest.Mocked<
-    Pick<CredentialsService, 'restoreAll' | 'revokeAll' | 'reconcile'>
+    Pick<
+      CredentialsService,
+      'restoreAll' | 'revokeAll' | 'reconcile' | 'databasesWithUnfinishedWork' | 'unfinishedStates'
+    >
   >;
-  let locks: jest.Mocked<Pick<DatabaseLocks, 'tryWithLock'>>;
+  let locks: jest.Mocked<LockStrategy>;
   let history: jest.Mocked<
     Pick<TaskHistory, 'open' | 'started' | 'succeeded' | 'failed' | 'interrupted' | 'close'>
   >;
   let sut: LifecycleReconciler;
+  const held: HeldLock = { release: async () => undefined };
 
   /** The store holds these rows; the reconciler's listing finds the unfinished ones. */
-  const given = (...rows: DatabaseEntity[]) => {
+  const given = (...rows: DatabaseRow[]) => {
     for (const row of rows) stored.set(row.id, row);
-    databases.find.mockResolvedValue(
-      rows.filter((row) => !['ready', 'quarantined', 'lost'].includes(row.status)),
-    );
   };
 
   beforeEach(() => {
     log = [];
     stored = new Map();
+    credentialWork = [];
     databases = {
-      find: jest.fn(async () => []),
-      findBy: jest.fn(async (_where) => [...stored.values()]),
-      findOneBy: jest.fn(async (where) => stored.get((where as { id: number }).id) ?? null),
-    };
-    credentialRows = {
-      find: jest.fn(async () => []),
-      // The unfinished credentials of one database: those `find` lists.
-      findBy: jest.fn(async (where) =>
-        ((await credentialRows.find()) as CredentialEntity[]).filter(
-          (c) => c.database.id === (where as { databaseId: number }).databaseId,
-        ),
+      inStates: jest.fn(async (states) =>
+        [...stored.values()].filter((row) => states.includes(row.status)),
       ),
+      findRows: jest.fn(async (ids) => [...stored.values()].filter((row) => ids.includes(row.id))),
+      findRow: jest.fn(async (id) => {
+        const row = stored.get(id);
+        return row ? { ...row } : null;
+      }),
     };
     databaseService = {
       destroy: jest.fn(async (row) => {
         stored.delete(row.id);
         log.push(`destroy ${row.name}`);
       }),
-      setStatus: jest.fn(
-        async (id, status, date) =>
-          void log.push(`${id} ${status}${date === undefined ? '' : ` ${date}`}`),
-      ),
+      transition: jest.fn(async (row, to, extra) => {
+        const date = extra?.quarantineDt;
+        log.push(`${row.id} ${to}${date === undefined ? '' : ` ${date}`}`);
+        stored.set(row.id, { ...stored.get(row.id)!, status: to });
+      }),
     };
     credentialService = {
       restoreAll: jest.fn(
@@ -66,14 +73,19 @@ describe('LifecycleReconciler', () => {
       ),
       revokeAll: jest.fn(async (row) => void log.push(`revoke ${row.name}`)),
       reconcile: jest.fn(async (row) => void log.push(`credentials of ${row.name}`)),
+      databasesWithUnfinishedWork: jest.fn(async () => [
+        ...new Set(credentialWork.map((c) => c.databaseId)),
+      ]),
+      unfinishedStates: jest.fn(async (id) =>
+        credentialWork.filter((c) => c.databaseId === id).map((c) => c.status),
+      ),
     };
     locks = {
-      tryWithLock: jest.fn((_key: string, work: () => Promise<unknown>) =>
-        work(),
-      ) as jest.Mocked<DatabaseLocks>['tryWithLock'],
+      acquire: jest.fn(async (_key: string) => held),
+      tryAcquire: jest.fn(async (_key: string): Promise<HeldLock | null> => held),
     };
     history = {
-      open: jest.fn(async (subject) => ({ id: 1, ...subject }) as unknown as TaskEntity),
+      open: jest.fn(async (subject) => ({ id: 1, ...subject }) as unknown as TaskRecord),
       started: jest.fn(async (_task) => undefined),
       succeeded: jest.fn(async (_task) => undefined),
       failed: jest.fn(async (_task, _error) => undefined),
@@ -83,11 +95,10 @@ describe('LifecycleReconciler', () => {
       ),
     };
     sut = new LifecycleReconciler(
-      databases as unknown as Repository<DatabaseEntity>,
-      credentialRows as unknown as Repository<CredentialEntity>,
+      databases as unknown as DatabaseRepository,
       databaseService as unknown as DatabasesService,
       credentialService as unknown as CredentialsService,
-      locks as unknown as DatabaseLocks,
+      new OperationRunner(locks, history as unknown as TaskHistory),
       history as unknown as TaskHistory,
     );
     jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
@@ -135,7 +146,7 @@ describe('LifecycleReconciler', () => {
 
   it('never touches a database whose lock another process holds', async () => {
     given(database('creating'));
-    locks.tryWithLock.mockResolvedValue(undefined);
+    locks.tryAcquire.mockResolvedValue(null);
 
     await expect(sut.reconcileAll()).resolves.toEqual([]);
 
@@ -159,11 +170,8 @@ describe('LifecycleReconciler', () => {
   });
 
   it('finishes credential work on a database that is itself ready', async () => {
-    const ready = database('ready');
-    stored.set(ready.id, ready);
-    credentialRows.find.mockResolvedValue([
-      { id: 1, status: 'creating', database: ready } as CredentialEntity,
-    ]);
+    stored.set(5, database('ready'));
+    credentialWork = [{ databaseId: 5, status: 'creating' }];
 
     await sut.reconcileAll();
 
@@ -214,11 +222,8 @@ describe('LifecycleReconciler', () => {
 
   it('closes an interrupted quarantine it rolls back as an error, and a finished password reset as a success', async () => {
     given(database('quarantining', 5, 'orders'));
-    const ready = database('ready', 6, 'billing');
-    stored.set(6, ready);
-    credentialRows.find.mockResolvedValue([
-      { id: 1, status: 'resetting', database: ready } as CredentialEntity,
-    ]);
+    stored.set(6, database('ready', 6, 'billing'));
+    credentialWork = [{ databaseId: 6, status: 'resetting' }];
     history.interrupted.mockResolvedValue([
       interrupted({ id: 41, type: 'quarantine_database' }),
       interrupted({ id: 42, type: 'reset_password', databaseId: 6, databaseName: 'billing' }),
@@ -240,7 +245,6 @@ describe('LifecycleReconciler', () => {
       interrupted({ id: 43, databaseId: null }),
       interrupted({ id: 44, type: 'delete_database', status: 'waiting', databaseId: 9 }),
     ]);
-    databases.findBy.mockResolvedValue([]);
 
     await sut.reconcileAll();
 
@@ -257,9 +261,7 @@ describe('LifecycleReconciler', () => {
   it('leaves the tasks of a database it cannot converge now, or whose lock is held, for a later round', async () => {
     given(database('creating', 5, 'orders'), database('creating', 6, 'billing'));
     databaseService.destroy.mockRejectedValueOnce(new Error('engine down'));
-    locks.tryWithLock.mockImplementation(async (key, work) =>
-      key.endsWith('billing') ? undefined : work(),
-    );
+    locks.tryAcquire.mockImplementation(async (key) => (key.endsWith('billing') ? null : held));
     history.interrupted.mockResolvedValue([
       interrupted({ id: 45 }),
       interrupted({ id: 46, databaseId: 6, databaseName: 'billing' }),

@@ -1,66 +1,73 @@
 import { CredentialsService } from '@dbaas/credentials';
-import { databaseLockKey, DatabaseLocks, InterruptedTask, TaskHistory } from '@dbaas/operations';
-import { CredentialEntity, DatabaseEntity, DatabaseStatus } from '@dbaas/persistence';
+import { databaseLockKey, InterruptedTask, OperationRunner, TaskHistory } from '@dbaas/operations';
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { In, Not, Repository } from 'typeorm';
+import { DATABASE_RECOVERY, DatabaseRecoveryStep, SETTLED_STATES } from './database-states';
+import { DatabaseRepository, DatabaseRow } from './database.repository';
 import { DatabasesService } from './databases.service';
 import { interruptedOutcome } from './interrupted-outcome';
 
-/** States with no operation in flight: the reconciler converges nothing in them. */
-const SETTLED: DatabaseStatus[] = ['ready', 'quarantined', 'lost'];
+/** Unsettled states: every state with a recovery step other than the credentials'. */
+const UNSETTLED = (Object.keys(DATABASE_RECOVERY) as DatabaseRow['status'][]).filter(
+  (state) => !SETTLED_STATES.includes(state),
+);
 
 /**
- * Finds work a dead process left half done and converges it: a database or credential
- * still `creating` is rolled back (it was never acknowledged), a `quarantining` database
- * gets its access back, a `restoring` one goes back to quarantine, and anything
- * `deleting` is deleted (data may already be gone, so there is no way back).
+ * Finds work a dead process left half done and converges it, by the step DATABASE_RECOVERY
+ * names for the database's state: a database or credential still `creating` is rolled back
+ * (it was never acknowledged), a `quarantining` database gets its access back, a
+ * `restoring` one goes back to quarantine, and anything `deleting` is deleted (data may
+ * already be gone, so there is no way back).
  *
- * A database is only touched when its lock can be taken, i.e. no live process is working
- * on it. The tasks that ended processes left open are closed with the outcome of their
- * work, in the round that converges their database. The API runs it at boot and every
- * minute (see BackgroundJobs).
+ * A database is only touched when its lock can be taken (OperationRunner.runIfFree), i.e.
+ * no live process is working on it. The tasks that ended processes left open are closed
+ * with the outcome of their work, in the round that converges their database. The API runs
+ * it at boot and every minute (see BackgroundJobs).
  */
 @Injectable()
 export class LifecycleReconciler {
   private readonly logger = new Logger('Reconciler');
 
+  /** What each recovery step does; the caller holds the database's lock. */
+  private readonly steps: Record<DatabaseRecoveryStep, (database: DatabaseRow) => Promise<void>> = {
+    destroy: (database) => this.databaseService.destroy(database),
+    'give access back': async (database) => {
+      await this.credentialService.restoreAll(database, false);
+      await this.databaseService.transition(database, 'ready', { quarantineDt: null });
+    },
+    'revoke access again': async (database) => {
+      await this.credentialService.revokeAll(database);
+      await this.databaseService.transition(database, 'quarantined');
+    },
+    'credentials only': (database) => this.credentialService.reconcile(database),
+  };
+
   constructor(
-    @InjectRepository(DatabaseEntity) private readonly databases: Repository<DatabaseEntity>,
-    @InjectRepository(CredentialEntity) private readonly credentials: Repository<CredentialEntity>,
+    private readonly databases: DatabaseRepository,
     private readonly databaseService: DatabasesService,
     private readonly credentialService: CredentialsService,
-    private readonly locks: DatabaseLocks,
+    private readonly runner: OperationRunner,
     private readonly history: TaskHistory,
   ) {}
 
   /** One round over everything unfinished; returns the names of the databases it converged. */
   async reconcileAll(): Promise<string[]> {
     const interrupted = await this.history.interrupted();
-    const unfinished = await this.databases.find({ where: { status: Not(In(SETTLED)) } });
-    const withCredentialWork = await this.credentials.find({
-      where: { status: Not('ready') },
-      relations: { database: true },
-    });
-    const taskDatabaseIds = [...new Set(interrupted.flatMap((task) => task.databaseId ?? []))];
-    const ofTasks = taskDatabaseIds.length
-      ? await this.databases.findBy({ id: In(taskDatabaseIds) })
-      : [];
-    const byId = new Map<number, DatabaseEntity>();
-    for (const database of [
-      ...unfinished,
-      ...withCredentialWork.map((c) => c.database),
-      ...ofTasks,
-    ]) {
-      byId.set(database.id, database);
-    }
+    const unfinished = await this.databases.inStates(UNSETTLED);
+    const withCredentialWork = await this.credentialService.databasesWithUnfinishedWork();
+    const taskDatabaseIds = interrupted.flatMap((task) => task.databaseId ?? []);
+    const known = new Set(unfinished.map((database) => database.id));
+    const others = await this.databases.findRows([
+      ...new Set([...withCredentialWork, ...taskDatabaseIds].filter((id) => !known.has(id))),
+    ]);
+    const byId = new Map<number, DatabaseRow>();
+    for (const database of [...unfinished, ...others]) byId.set(database.id, database);
     const done: string[] = [];
     let closed = 0;
     for (const database of byId.values()) {
       const key = databaseLockKey(database.environmentId, database.name);
       const tasks = interrupted.filter((task) => task.databaseId === database.id);
       try {
-        const result = await this.locks.tryWithLock(key, () => this.reconcile(database.id, tasks));
+        const result = await this.runner.runIfFree(key, () => this.reconcile(database.id, tasks));
         if (result?.converged) done.push(database.name);
         if (result) closed += tasks.length;
       } catch (error) {
@@ -90,55 +97,35 @@ export class LifecycleReconciler {
    * of it with the outcome of their work; the caller holds its lock.
    */
   private async reconcile(id: number, tasks: InterruptedTask[]): Promise<{ converged: boolean }> {
-    const database = await this.databases.findOneBy({ id });
-    const credentialsBefore = (
-      await this.credentials.findBy({ databaseId: id, status: Not('ready') })
-    ).map((credential) => credential.status);
+    const database = await this.databases.findRow(id);
+    const credentialsBefore = await this.credentialService.unfinishedStates(id);
     // `lost` has nothing to finish on the engine: drift repair watches for its return.
     const converged =
-      database !== null && (!SETTLED.includes(database.status) || credentialsBefore.length > 0);
+      database !== null &&
+      (DATABASE_RECOVERY[database.status] !== 'credentials only' || credentialsBefore.length > 0);
+    const before = database?.status ?? null;
     if (converged) await this.converge(database);
     const after = converged
-      ? ((await this.databases.findOneBy({ id }))?.status ?? null)
+      ? ((await this.databases.findRow(id))?.status ?? null)
       : (database?.status ?? null);
-    const found = { before: database?.status ?? null, credentialsBefore, after };
+    const found = { before, credentialsBefore, after };
     for (const task of tasks) await this.history.close(task, interruptedOutcome(task, found));
     return { converged };
   }
 
-  /** Rolls back or finishes the database's unfinished work, as a task of its own. */
-  private async converge(database: DatabaseEntity): Promise<void> {
-    const id = database.id;
-    const task = await this.history.open({
-      type: 'reconcile_database',
-      userId: null,
-      databaseId: database.id,
-      databaseName: database.name,
-      teamId: database.teamId,
-      origin: `reconciler: ${database.status}`,
-    });
-    await this.history.started(task);
-    try {
-      switch (database.status) {
-        case 'creating':
-        case 'deleting':
-          await this.databaseService.destroy(database);
-          break;
-        case 'quarantining':
-          await this.credentialService.restoreAll(database, false);
-          await this.databaseService.setStatus(id, 'ready', null);
-          break;
-        case 'restoring':
-          await this.credentialService.revokeAll(database);
-          await this.databaseService.setStatus(id, 'quarantined');
-          break;
-        default:
-          await this.credentialService.reconcile(database);
-      }
-      await this.history.succeeded(task);
-    } catch (error) {
-      await this.history.failed(task, error);
-      throw error;
-    }
+  /** Takes the recovery step of the database's state, as a task of its own. */
+  private converge(database: DatabaseRow): Promise<void> {
+    const step = DATABASE_RECOVERY[database.status];
+    return this.runner.record(
+      {
+        type: 'reconcile_database',
+        userId: null,
+        databaseId: database.id,
+        databaseName: database.name,
+        teamId: database.teamId,
+        origin: `reconciler: ${database.status}`,
+      },
+      () => this.steps[step](database),
+    );
   }
 }

@@ -2,6 +2,7 @@ import { AccessPolicy, AuthenticatedUser, TeamsService } from '@dbaas/auth';
 import { NotFoundError, ValidationFailedError } from '@dbaas/core';
 import { ProjectEntity } from '@dbaas/persistence';
 import { Repository } from 'typeorm';
+import { ProjectRepository } from './project.repository';
 import { ProjectsService } from './projects.service';
 
 const member: AuthenticatedUser = { id: 2, username: 'user', role: 'regular', teamIds: [2] };
@@ -29,7 +30,7 @@ describe('ProjectsService', () => {
     };
     teams = { owningTeam: jest.fn(async (requested?: number) => requested ?? 2) };
     sut = new ProjectsService(
-      projects as unknown as Repository<ProjectEntity>,
+      new ProjectRepository(projects as unknown as Repository<ProjectEntity>),
       teams as unknown as TeamsService,
       new AccessPolicy(),
     );

@@ -1,9 +1,7 @@
 import { AccessPolicy, AuthenticatedUser, TeamsService } from '@dbaas/auth';
 import { NotFoundError, Page, PageRequest, skipTake } from '@dbaas/core';
-import { ProjectEntity, translateStoreErrors } from '@dbaas/persistence';
 import { Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { In, Repository } from 'typeorm';
+import { ProjectRecord, ProjectRepository } from './project.repository';
 
 export interface ProjectInput {
   name: string;
@@ -21,59 +19,52 @@ export interface ProjectInput {
 @Injectable()
 export class ProjectsService {
   constructor(
-    @InjectRepository(ProjectEntity) private readonly projects: Repository<ProjectEntity>,
+    private readonly projects: ProjectRepository,
     private readonly teams: TeamsService,
     private readonly policy: AccessPolicy,
   ) {}
 
-  async list(page: PageRequest, viewer: AuthenticatedUser): Promise<Page<ProjectEntity>> {
-    const scope = this.policy.teamScope(viewer);
-    const [items, count] = await this.projects.findAndCount({
-      where: scope ? { teamId: In(scope) } : {},
-      order: { id: 'ASC' },
-      ...skipTake(page),
-    });
-    return { items, count };
+  list(page: PageRequest, viewer: AuthenticatedUser): Promise<Page<ProjectRecord>> {
+    const { skip, take } = skipTake(page);
+    return this.projects.page(this.policy.teamScope(viewer), skip, take);
   }
 
-  async get(id: number, viewer: AuthenticatedUser): Promise<ProjectEntity> {
-    const project = await this.projects.findOneBy({ id });
+  async get(id: number, viewer: AuthenticatedUser): Promise<ProjectRecord> {
+    const project = await this.projects.findById(id);
     if (!project || !this.policy.canSeeTeam(viewer, project.teamId)) {
       throw new NotFoundError('project', id);
     }
     return project;
   }
 
-  async create(input: ProjectInput, viewer: AuthenticatedUser): Promise<ProjectEntity> {
+  async create(input: ProjectInput, viewer: AuthenticatedUser): Promise<ProjectRecord> {
     const teamId = await this.teams.owningTeam(input.team, viewer);
-    const saved = await translateStoreErrors('project', () =>
-      this.projects.save(
-        this.projects.create({ name: input.name, description: input.description ?? '', teamId }),
-      ),
-    );
-    return this.get(saved.id, viewer);
+    const id = await this.projects.insert({
+      name: input.name,
+      description: input.description ?? '',
+      teamId,
+    });
+    return this.get(id, viewer);
   }
 
   async update(
     id: number,
     changes: Partial<ProjectInput>,
     viewer: AuthenticatedUser,
-  ): Promise<ProjectEntity> {
+  ): Promise<ProjectRecord> {
     const project = await this.get(id, viewer);
-    const update: Partial<ProjectEntity> = {};
+    const update: Partial<ProjectRecord> = {};
     if (changes.name !== undefined) update.name = changes.name;
     if (changes.description !== undefined) update.description = changes.description;
     if (changes.team !== undefined && changes.team !== project.teamId) {
       update.teamId = await this.teams.owningTeam(changes.team, viewer);
     }
-    if (Object.keys(update).length) {
-      await translateStoreErrors('project', () => this.projects.update(id, update));
-    }
+    await this.projects.update(id, update);
     return this.get(id, viewer);
   }
 
   async remove(id: number, viewer: AuthenticatedUser): Promise<void> {
     await this.get(id, viewer);
-    await translateStoreErrors('project', () => this.projects.delete({ id }));
+    await this.projects.delete(id);
   }
 }

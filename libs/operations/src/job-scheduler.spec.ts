@@ -1,17 +1,17 @@
 import { Logger } from '@nestjs/common';
-import { DatabaseLocks } from './database-locks.service';
+import { LockStrategy } from './lock-strategy';
 import { JobScheduler } from './job-scheduler';
 
 describe('JobScheduler', () => {
   let log: string[];
-  /** Whether another process holds the job's lock (tryWithLock then skips the round). */
+  /** Whether another process holds the job's lock (tryAcquire then skips the round). */
   let heldElsewhere: boolean;
   const locks = {
-    tryWithLock: async (key: string, work: () => Promise<unknown>) => {
+    tryAcquire: async (key: string) => {
       log.push(`lock ${key}`);
-      return heldElsewhere ? undefined : work();
+      return heldElsewhere ? null : { release: async () => undefined };
     },
-  } as unknown as DatabaseLocks;
+  } as unknown as LockStrategy;
 
   beforeEach(() => {
     log = [];

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { DatabaseLocks } from './database-locks.service';
+import { holding, LockStrategy } from './lock-strategy';
 
 /**
  * Runs a background job at boot (after `firstDelayMs`) and then every `intervalMs`, in one
@@ -14,7 +14,7 @@ export class JobScheduler {
 
   constructor(
     private readonly name: string,
-    private readonly locks: DatabaseLocks,
+    private readonly locks: LockStrategy,
     private readonly job: () => Promise<void>,
     private readonly intervalMs: number,
     private readonly firstDelayMs: number,
@@ -39,10 +39,14 @@ export class JobScheduler {
   /** One round now (also what the timers call); resolves when it is done or skipped. */
   tick(): Promise<unknown> {
     if (this.running || this.stopped) return this.running ?? Promise.resolve();
-    this.running = this.locks
-      .tryWithLock(`job:${this.name}`, this.job)
+    this.running = this.runIfFree()
       .catch((error: Error) => this.logger.warn(`${this.name} failed: ${error.message}`))
       .finally(() => (this.running = undefined));
     return this.running;
+  }
+
+  private async runIfFree(): Promise<void> {
+    const lock = await this.locks.tryAcquire(`job:${this.name}`);
+    if (lock) await holding(lock, this.job);
   }
 }

@@ -1,6 +1,6 @@
 /**
- * In-process mutual exclusion per key: callers of `run` with the same key go one at a
- * time, in arrival order. Waiting holds no database connection.
+ * In-process mutual exclusion per key: callers with the same key go one at a time, in
+ * arrival order. Waiting holds no database connection.
  */
 export class KeyedMutex {
   private readonly tails = new Map<string, Promise<void>>();
@@ -9,18 +9,32 @@ export class KeyedMutex {
     return this.tails.has(key);
   }
 
-  async run<T>(key: string, work: () => Promise<T>): Promise<T> {
+  /**
+   * Queues at once (the key is held from this call on), resolves when it is this caller's
+   * turn, with the function that lets the next one in.
+   */
+  enter(key: string): Promise<() => void> {
     const previous = this.tails.get(key) ?? Promise.resolve();
     let release!: () => void;
     const mine = new Promise<void>((resolve) => (release = resolve));
     const tail = previous.then(() => mine);
     this.tails.set(key, tail);
-    await previous;
+    let left = false;
+    const leave = () => {
+      if (left) return;
+      left = true;
+      release();
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    };
+    return previous.then(() => leave);
+  }
+
+  async run<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const leave = await this.enter(key);
     try {
       return await work();
     } finally {
-      release();
-      if (this.tails.get(key) === tail) this.tails.delete(key);
+      leave();
     }
   }
 }
@@ -37,15 +51,26 @@ export class Semaphore {
     return this.active >= this.limit;
   }
 
-  async run<T>(work: () => Promise<T>): Promise<T> {
+  /** Resolves once a place is free, with the function that gives it up. */
+  async enter(): Promise<() => void> {
     if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
     else this.active++;
-    try {
-      return await work();
-    } finally {
+    let left = false;
+    return () => {
+      if (left) return;
+      left = true;
       const next = this.waiting.shift();
       if (next) next();
       else this.active--;
+    };
+  }
+
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    const leave = await this.enter();
+    try {
+      return await work();
+    } finally {
+      leave();
     }
   }
 }

@@ -1,165 +1,96 @@
-import { TaskEntity } from '@dbaas/persistence';
-import { DatabaseLocks, LockHandle, Statement } from './database-locks.service';
+import { HeldLock, LockStrategy } from './lock-strategy';
 import { OperationRunner } from './operation-runner.service';
-import { TaskHistory, TaskSubject } from './task-history.service';
+import { TaskHistory, TaskRecord, TaskSubject } from './task-history.service';
 
-const subject: TaskSubject = {
-  type: 'quarantine_database',
-  userId: 1,
-  databaseId: 5,
-  databaseName: 'orders',
-};
-
-const OPEN: Statement = { sql: 'INSERT task', params: [] };
-const DONE: Statement = { sql: 'UPDATE task success', params: [] };
+const subject: TaskSubject = { type: 'create_database', userId: 2, databaseName: 'orders' };
+const TASK = { id: 7 } as TaskRecord;
 
 describe('OperationRunner', () => {
   let log: string[];
-  let lockFree: boolean;
-  let busyHere: boolean;
-  let lock: jest.Mocked<LockHandle>;
-  let locks: jest.Mocked<Pick<DatabaseLocks, 'hold'>>;
-  let history: jest.Mocked<
-    Pick<
-      TaskHistory,
-      'open' | 'openStatement' | 'opened' | 'started' | 'succeededStatement' | 'failed'
-    >
-  >;
+  /** Whether the lock is free for tryAcquire. */
+  let free: boolean;
+  let history: jest.Mocked<Pick<TaskHistory, 'open' | 'started' | 'succeeded' | 'failed'>>;
   let sut: OperationRunner;
 
   beforeEach(() => {
     log = [];
-    lockFree = true;
-    busyHere = false;
-    const task = { id: 7 } as TaskEntity;
+    free = true;
+    const held: HeldLock = { release: async () => void log.push('release') };
+    const locks: LockStrategy = {
+      acquire: async (key: string) => (log.push(`acquire ${key}`), held),
+      tryAcquire: async (key: string) => (log.push(`try ${key}`), free ? held : null),
+    };
     history = {
-      open: jest.fn(async (_subject) => {
-        log.push('task waiting');
-        return task;
-      }),
-      openStatement: jest.fn((_subject) => OPEN),
-      opened: jest.fn((_subject, _row) => task),
-      started: jest.fn(async (_task) => void log.push('task running')),
-      succeededStatement: jest.fn((_task) => DONE),
-      failed: jest.fn(
-        async (_task, error) => void log.push(`task error: ${(error as Error).message}`),
-      ),
+      open: jest.fn(async (s: TaskSubject) => (log.push(`open ${s.type}`), TASK)),
+      started: jest.fn(async (_task) => void log.push('start')),
+      succeeded: jest.fn(async (_task) => void log.push('success')),
+      failed: jest.fn(async (_task, error: unknown) => void log.push(`error ${String(error)}`)),
     };
-    lock = {
-      tryTake: jest.fn(async (statement: Statement) => {
-        log.push(`try lock + ${statement.sql} (${lockFree ? 'running' : 'waiting'})`);
-        return { taken: lockFree, rows: [{ id: 7 }] };
-      }),
-      take: jest.fn(async () => void log.push('lock (waited)')) as jest.Mocked<LockHandle>['take'],
-      release: jest.fn(
-        async (statement?: Statement) => void log.push(`${statement?.sql} + unlock`),
-      ),
-    };
-    locks = {
-      hold: jest.fn(
-        async (key: string, use: (lock: LockHandle) => Promise<unknown>, onWait?: () => void) => {
-          // This process is busy with the database: the operation waits here first.
-          if (busyHere) onWait?.();
-          log.push(`hold ${key}`);
-          try {
-            return await use(lock);
-          } finally {
-            log.push('end of hold');
-          }
-        },
-      ) as jest.Mocked<DatabaseLocks>['hold'],
-    };
-    sut = new OperationRunner(locks as unknown as DatabaseLocks, history as unknown as TaskHistory);
+    sut = new OperationRunner(locks, history as unknown as TaskHistory);
   });
 
-  it('takes the lock and writes the task running in one statement, and marks it done with the release', async () => {
+  it('run: open task → acquire → start → work → success → release', async () => {
     const result = await sut.run(subject, 'database:1:orders', async (task) => {
       log.push(`work on task ${task.id}`);
       return 'made';
     });
 
     expect(result).toBe('made');
-    expect(history.openStatement).toHaveBeenCalledWith(subject);
-    expect(history.opened).toHaveBeenCalledWith(subject, { id: 7 });
     expect(log).toEqual([
-      'hold database:1:orders',
-      'try lock + INSERT task (running)',
+      'open create_database',
+      'acquire database:1:orders',
+      'start',
       'work on task 7',
-      'UPDATE task success + unlock',
-      'end of hold',
+      'success',
+      'release',
     ]);
-    expect(history.open).not.toHaveBeenCalled();
-    expect(history.started).not.toHaveBeenCalled();
   });
 
-  it('when another process holds the lock: the task is written waiting, then running once the lock is taken', async () => {
-    lockFree = false;
-
-    await sut.run(subject, 'k', async () => void log.push('work'));
+  it('run: a failing work marks the task failed, releases the lock and rethrows', async () => {
+    const failure = new Error('engine refused');
+    await expect(
+      sut.run(subject, 'database:1:orders', async () => {
+        throw failure;
+      }),
+    ).rejects.toBe(failure);
 
     expect(log).toEqual([
-      'hold k',
-      'try lock + INSERT task (waiting)',
-      'lock (waited)',
-      'task running',
-      'work',
-      'UPDATE task success + unlock',
-      'end of hold',
+      'open create_database',
+      'acquire database:1:orders',
+      'start',
+      'error Error: engine refused',
+      'release',
     ]);
   });
 
-  it('when this process is busy with the database: the task is written waiting before waiting for it', async () => {
-    busyHere = true;
-
-    await sut.run(subject, 'k', async () => void log.push('work'));
-
-    expect(history.open).toHaveBeenCalledWith(subject);
-    expect(log).toEqual([
-      'task waiting',
-      'hold k',
-      'lock (waited)',
-      'task running',
-      'work',
-      'UPDATE task success + unlock',
-      'end of hold',
-    ]);
-    expect(lock.tryTake).not.toHaveBeenCalled();
+  it('run: a failing success mark is the failure (the lock is released regardless)', async () => {
+    history.succeeded.mockRejectedValue(new Error('store down'));
+    await expect(sut.run(subject, 'k', async () => 'made')).rejects.toThrow('store down');
+    expect(log.slice(-2)).toEqual(['error Error: store down', 'release']);
   });
 
-  it('records a failure with its error, rethrows it, and never marks the task done', async () => {
-    const failure = new Error('engine said no');
-
-    await expect(sut.run(subject, 'k', () => Promise.reject(failure))).rejects.toBe(failure);
-
-    expect(history.failed).toHaveBeenCalledWith({ id: 7 }, failure);
-    expect(lock.release).not.toHaveBeenCalled();
-    expect(log.slice(-2)).toEqual(['task error: engine said no', 'end of hold']);
-  });
-
-  it('records an error when the success mark fails, though the work was done', async () => {
-    const failure = new Error('store down');
-    lock.release.mockRejectedValue(failure);
-
-    await expect(sut.run(subject, 'k', async () => 'made')).rejects.toBe(failure);
-
-    expect(history.failed).toHaveBeenCalledWith({ id: 7 }, failure);
-    expect(log.at(-1)).toBe('end of hold');
-  });
-
-  it("rethrows the work's error even when the failure cannot be recorded", async () => {
-    history.failed.mockRejectedValue(new Error('store down'));
-    const failure = new Error('engine said no');
-
-    await expect(sut.run(subject, 'k', () => Promise.reject(failure))).rejects.toBe(failure);
-  });
-
-  it('never runs the work when its task cannot be recorded', async () => {
-    lock.tryTake.mockRejectedValue(new Error('store down'));
+  it('run: a task whose lock cannot be acquired is failed, and nothing runs', async () => {
+    const locks = {
+      acquire: async () => {
+        throw new Error('store down');
+      },
+    } as unknown as LockStrategy;
+    sut = new OperationRunner(locks, history as unknown as TaskHistory);
     const work = jest.fn();
-
     await expect(sut.run(subject, 'k', work)).rejects.toThrow('store down');
-
     expect(work).not.toHaveBeenCalled();
-    expect(log.at(-1)).toBe('end of hold');
+    expect(log).toEqual(['open create_database', 'error Error: store down']);
+  });
+
+  it('runIfFree: runs the work under the lock without a task; skips it when the lock is held', async () => {
+    await expect(sut.runIfFree('job:purge', async () => 'ran')).resolves.toBe('ran');
+    free = false;
+    await expect(sut.runIfFree('job:purge', async () => 'ran')).resolves.toBeUndefined();
+    expect(log).toEqual(['try job:purge', 'release', 'try job:purge']);
+  });
+
+  it('record: a task around work whose lock the caller holds', async () => {
+    await sut.record(subject, async () => void log.push('work'));
+    expect(log).toEqual(['open create_database', 'start', 'work', 'success']);
   });
 });

@@ -1,64 +1,67 @@
 import { Injectable } from '@nestjs/common';
-import { TaskEntity } from '@dbaas/persistence';
-import { DatabaseLocks } from './database-locks.service';
-import { TaskHistory, TaskSubject } from './task-history.service';
+import { holding, LockStrategy } from './lock-strategy';
+import { TaskHistory, TaskRecord, TaskSubject } from './task-history.service';
 
 /**
- * Every engine operation goes through here: it is recorded as a task (waiting, running,
- * success or error) and runs holding its database's lock, so operations on one database
- * never overlap, in this process or another.
+ * The frame every engine operation runs in: it is recorded as a task and runs holding its
+ * database's lock, so operations on one database never overlap, in this process or
+ * another. In order: open the task (`waiting`), acquire the lock, start it (`running`), do
+ * the work, mark it `success` or `error`, release the lock.
+ *
+ * A new long operation (backup, restore, clone, move) is a state of its subject, a
+ * transition in its table, and a `work` function here.
  */
 @Injectable()
 export class OperationRunner {
   constructor(
-    private readonly locks: DatabaseLocks,
+    private readonly locks: LockStrategy,
     private readonly history: TaskHistory,
   ) {}
 
-  /**
-   * In the usual case (nobody else on this database) the task is written `running` in the
-   * statement that takes the lock, and marked done in the one that releases it: two round
-   * trips to the store around the work. An operation that has to wait is written `waiting`
-   * first, and `running` once it holds the lock.
-   */
+  /** Runs `work` as a task, under the lock of `lockKey` (waiting for it). */
   async run<T>(
     subject: TaskSubject,
     lockKey: string,
-    work: (task: TaskEntity) => Promise<T>,
+    work: (task: TaskRecord) => Promise<T>,
   ): Promise<T> {
-    // Written while this process makes the operation wait (see DatabaseLocks.hold).
-    let opening: Promise<TaskEntity> | undefined;
-    const recordWaiting = () => {
-      opening ??= this.history.open(subject);
-      opening.catch(() => undefined);
-    };
-    return this.locks.hold(
-      lockKey,
-      async (lock) => {
-        let task: TaskEntity;
-        if (opening) {
-          task = await opening;
-          await lock.take();
-          await this.history.started(task);
-        } else {
-          const { taken, rows } = await lock.tryTake(this.history.openStatement(subject));
-          task = this.history.opened(subject, rows[0]);
-          if (!taken) {
-            await lock.take();
-            await this.history.started(task);
-          }
-        }
-        try {
-          const result = await work(task);
-          await lock.release(this.history.succeededStatement(task));
-          return result;
-        } catch (error) {
-          // The work's failure, or the success mark's (the lock is released regardless).
-          await this.history.failed(task, error).catch(() => undefined);
-          throw error;
-        }
-      },
-      recordWaiting,
-    );
+    const task = await this.history.open(subject);
+    let lock;
+    try {
+      lock = await this.locks.acquire(lockKey);
+    } catch (error) {
+      await this.history.failed(task, error).catch(() => undefined);
+      throw error;
+    }
+    return holding(lock, () => this.track(task, work));
+  }
+
+  /**
+   * Runs `work` under the lock of `lockKey` only if nobody holds it (here or in another
+   * process), else returns undefined at once. No task: the caller records the operations
+   * it finds to do with `record` (the reconciler, drift repair, background jobs).
+   */
+  async runIfFree<T>(lockKey: string, work: () => Promise<T>): Promise<T | undefined> {
+    const lock = await this.locks.tryAcquire(lockKey);
+    if (!lock) return undefined;
+    return holding(lock, work);
+  }
+
+  /** Runs `work` as a task, its lock already held by the caller (see runIfFree). */
+  async record<T>(subject: TaskSubject, work: (task: TaskRecord) => Promise<T>): Promise<T> {
+    return this.track(await this.history.open(subject), work);
+  }
+
+  /** start → work → success or error. */
+  private async track<T>(task: TaskRecord, work: (task: TaskRecord) => Promise<T>): Promise<T> {
+    try {
+      await this.history.started(task);
+      const result = await work(task);
+      await this.history.succeeded(task);
+      return result;
+    } catch (error) {
+      // The work's failure, or a mark's (the lock is released regardless).
+      await this.history.failed(task, error).catch(() => undefined);
+      throw error;
+    }
   }
 }

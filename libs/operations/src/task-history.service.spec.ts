@@ -4,6 +4,7 @@ import { TaskEntity } from '@dbaas/persistence';
 import { seedCatalog, startStore, TestStore } from '../../../test/harness/store.harness';
 import { ProcessIdentity } from './process-identity.service';
 import { TaskHistory } from './task-history.service';
+import { TaskRepository } from './task.repository';
 
 const dba: AuthenticatedUser = { id: 1, username: 'admin', role: 'dba', teamIds: [] };
 const dev: AuthenticatedUser = { id: 2, username: 'dev', role: 'regular', teamIds: [1] };
@@ -19,7 +20,11 @@ describe('TaskHistory on a real PostgreSQL store', () => {
     store = await startStore();
     await seedCatalog(store.store);
     me = await ProcessIdentity.start(store.store);
-    sut = new TaskHistory(store.store.getRepository(TaskEntity), new AccessPolicy(), me);
+    sut = new TaskHistory(
+      new TaskRepository(store.store.getRepository(TaskEntity)),
+      new AccessPolicy(),
+      me,
+    );
   });
   afterAll(async () => {
     await me?.onApplicationShutdown();
@@ -62,7 +67,11 @@ describe('TaskHistory on a real PostgreSQL store', () => {
   it('lists as interrupted the open tasks of ended processes, old owner-less ones, nothing else', async () => {
     const other = await store.open();
     const gone = await ProcessIdentity.start(other);
-    const theirs = new TaskHistory(other.getRepository(TaskEntity), new AccessPolicy(), gone);
+    const theirs = new TaskHistory(
+      new TaskRepository(other.getRepository(TaskEntity)),
+      new AccessPolicy(),
+      gone,
+    );
     const dead = await theirs.open({ type: 'delete_database', userId: 2, databaseId: 5 });
     const deadDone = await theirs.open({ type: 'delete_database', userId: 2 });
     await theirs.succeeded(deadDone);

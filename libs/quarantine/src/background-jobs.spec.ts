@@ -1,6 +1,6 @@
 import { AppConfig } from '@dbaas/core';
 import { DriftRepair, LifecycleReconciler } from '@dbaas/databases';
-import { DatabaseLocks } from '@dbaas/operations';
+import { LockStrategy } from '@dbaas/operations';
 import { BackgroundJobs, PURGE_INTERVAL_MS } from './background-jobs';
 import { QuarantineService } from './quarantine.service';
 
@@ -12,13 +12,13 @@ describe('BackgroundJobs', () => {
     jest.useFakeTimers();
     log = [];
     const locks = {
-      tryWithLock: async (key: string, work: () => Promise<unknown>) => {
+      tryAcquire: async (key: string) => {
         log.push(`lock ${key}`);
-        return work();
+        return { release: async () => undefined };
       },
     };
     jobs = new BackgroundJobs(
-      locks as unknown as DatabaseLocks,
+      locks as unknown as LockStrategy,
       { reconcileAll: async () => void log.push('reconcile') } as unknown as LifecycleReconciler,
       { repairAll: async () => void log.push('repair drift') } as unknown as DriftRepair,
       { purge: async () => void log.push('purge') } as unknown as QuarantineService,

@@ -1,6 +1,6 @@
 import { APP_CONFIG, AppConfig } from '@dbaas/core';
 import { DriftRepair, LifecycleReconciler } from '@dbaas/databases';
-import { DatabaseLocks, JobScheduler } from '@dbaas/operations';
+import { JobScheduler, LockStrategy } from '@dbaas/operations';
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { QuarantineService } from './quarantine.service';
 
@@ -18,7 +18,7 @@ export class BackgroundJobs implements OnApplicationBootstrap, OnApplicationShut
   readonly purge: JobScheduler;
 
   constructor(
-    locks: DatabaseLocks,
+    locks: LockStrategy,
     reconciler: LifecycleReconciler,
     drift: DriftRepair,
     quarantine: QuarantineService,

@@ -1,30 +1,37 @@
 import { AccessPolicy, AuthenticatedUser } from '@dbaas/auth';
 import { AppConfig, ConflictError, EngineUnavailableError, ForbiddenError } from '@dbaas/core';
 import { CredentialsService } from '@dbaas/credentials';
-import { DatabasesService } from '@dbaas/databases';
-import { OperationRunner, TaskSubject } from '@dbaas/operations';
-import { DatabaseEntity, DatabaseStatus, TaskEntity } from '@dbaas/persistence';
+import { DatabaseRecord, DatabaseRow, DatabasesService } from '@dbaas/databases';
+import { OperationRunner, TaskRecord, TaskSubject } from '@dbaas/operations';
+import { DatabaseStatus } from '@dbaas/persistence';
 import { Logger } from '@nestjs/common';
-import { LessThanOrEqual, Repository } from 'typeorm';
 import { QuarantineService } from './quarantine.service';
 
 const dba: AuthenticatedUser = { id: 1, username: 'admin', role: 'dba', teamIds: [1] };
 const regular: AuthenticatedUser = { id: 2, username: 'dev', role: 'regular', teamIds: [1] };
 
 const database = (status: DatabaseStatus, id = 5, name = 'orders') =>
-  ({ id, name, status, environmentId: 1, teamId: 1, infraId: 3 }) as DatabaseEntity;
+  ({ id, name, status, environmentId: 1, teamId: 1, infraId: 3 }) as DatabaseRecord;
 
 describe('QuarantineService', () => {
   /** What the service did, in order: the invariants are about order. */
   let log: string[];
   /** The row as a read under the lock finds it. */
-  let current: DatabaseEntity | null;
+  let current: DatabaseRecord | null;
   let databases: jest.Mocked<
-    Pick<DatabasesService, 'findVisible' | 'find' | 'ensureReachable' | 'setStatus' | 'destroy'>
+    Pick<
+      DatabasesService,
+      | 'findVisible'
+      | 'find'
+      | 'ensureReachable'
+      | 'transition'
+      | 'destroy'
+      | 'quarantinedSince'
+      | 'all'
+    >
   >;
   let credentials: jest.Mocked<Pick<CredentialsService, 'revokeAll' | 'restoreAll'>>;
   let runner: jest.Mocked<Pick<OperationRunner, 'run'>>;
-  let rows: jest.Mocked<Pick<Repository<DatabaseEntity>, 'find'>>;
   let sut: QuarantineService;
 
   beforeEach(() => {
@@ -34,10 +41,13 @@ describe('QuarantineService', () => {
       findVisible: jest.fn(async (_id, _viewer) => current!),
       find: jest.fn(async (_id) => current),
       ensureReachable: jest.fn(async (_row) => void log.push('ping')),
-      setStatus: jest.fn(
-        async (_id, status, date) =>
-          void log.push(date === undefined ? status : `${status} ${date}`),
-      ),
+      transition: jest.fn(async (row, to, extra) => {
+        const date = extra?.quarantineDt;
+        log.push(date === undefined ? to : `${to} ${date}`);
+        row.status = to;
+      }),
+      quarantinedSince: jest.fn(async (_day: string): Promise<DatabaseRow[]> => []),
+      all: jest.fn(async (): Promise<DatabaseRow[]> => []),
       destroy: jest.fn(async (row) => void log.push(`destroy ${row.name}`)),
     };
     credentials = {
@@ -48,15 +58,13 @@ describe('QuarantineService', () => {
     };
     runner = {
       run: jest.fn(
-        async (subject: TaskSubject, key: string, work: (task: TaskEntity) => Promise<unknown>) => {
+        async (subject: TaskSubject, key: string, work: (task: TaskRecord) => Promise<unknown>) => {
           log.push(`task ${subject.type} under ${key}`);
-          return work({ id: 9 } as TaskEntity);
+          return work({ id: 9 } as TaskRecord);
         },
       ) as jest.Mocked<OperationRunner>['run'],
     };
-    rows = { find: jest.fn() };
     sut = new QuarantineService(
-      rows as unknown as Repository<DatabaseEntity>,
       databases as unknown as DatabasesService,
       credentials as unknown as CredentialsService,
       runner as unknown as OperationRunner,
@@ -105,7 +113,7 @@ describe('QuarantineService', () => {
 
       await expect(sut.delete(5, regular)).rejects.toBeInstanceOf(EngineUnavailableError);
 
-      expect(databases.setStatus).not.toHaveBeenCalled();
+      expect(databases.transition).not.toHaveBeenCalled();
       expect(credentials.revokeAll).not.toHaveBeenCalled();
     });
 
@@ -116,7 +124,7 @@ describe('QuarantineService', () => {
       await expect(sut.delete(5, dba)).resolves.toBe('quarantined');
 
       expect(databases.destroy).not.toHaveBeenCalled();
-      expect(databases.setStatus).not.toHaveBeenCalled();
+      expect(databases.transition).not.toHaveBeenCalled();
     });
 
     it('refuses a database in the middle of another operation', async () => {
@@ -128,7 +136,7 @@ describe('QuarantineService', () => {
         message: 'The database is creating.',
       });
 
-      expect(databases.setStatus).not.toHaveBeenCalled();
+      expect(databases.transition).not.toHaveBeenCalled();
       expect(credentials.revokeAll).not.toHaveBeenCalled();
     });
 
@@ -221,7 +229,7 @@ describe('QuarantineService', () => {
     it('removes every expired database, going on past one whose engine fails', async () => {
       const first = database('quarantined', 5, 'orders');
       const second = database('quarantined', 6, 'billing');
-      rows.find.mockResolvedValue([first, second]);
+      databases.quarantinedSince.mockResolvedValue([first, second]);
       databases.find.mockImplementation(async (id) => (id === 5 ? first : second));
       databases.destroy.mockImplementation(async (row) => {
         if (row.id === 5) throw new EngineUnavailableError('mysql at db1:3306 does not answer');
@@ -240,7 +248,7 @@ describe('QuarantineService', () => {
     });
 
     it('leaves a database alone that was restored between the listing and its turn', async () => {
-      rows.find.mockResolvedValue([database('quarantined')]);
+      databases.quarantinedSince.mockResolvedValue([database('quarantined')]);
       current = database('ready');
 
       await sut.purge(new Date('2026-11-27T12:00:00Z'));
@@ -285,7 +293,7 @@ describe('QuarantineService', () => {
 
       await expect(sut.delete(5, regular)).rejects.toThrow(/database.*5/);
 
-      expect(databases.setStatus).not.toHaveBeenCalled();
+      expect(databases.transition).not.toHaveBeenCalled();
       expect(credentials.revokeAll).not.toHaveBeenCalled();
     });
 
@@ -304,30 +312,27 @@ describe('QuarantineService', () => {
 
       await expect(sut.restore(5, dba)).rejects.toBeInstanceOf(EngineUnavailableError);
 
-      expect(databases.setStatus).not.toHaveBeenCalled();
+      expect(databases.transition).not.toHaveBeenCalled();
       expect(credentials.restoreAll).not.toHaveBeenCalled();
     });
   });
 
   describe('purge, the listing and the progress', () => {
     it('lists the databases quarantined on or before now minus the retention, oldest id first', async () => {
-      rows.find.mockResolvedValue([]);
+      databases.quarantinedSince.mockResolvedValue([]);
 
       await expect(sut.purge(new Date('2026-11-27T12:00:00Z'))).resolves.toEqual({
         purged: [],
         failed: [],
       });
 
-      expect(rows.find).toHaveBeenCalledWith({
-        where: { status: 'quarantined', quarantineDt: LessThanOrEqual('2026-11-20') },
-        order: { id: 'ASC' },
-      });
+      expect(databases.quarantinedSince).toHaveBeenCalledWith('2026-11-20');
     });
 
     it('reports progress after each database, failed ones included, as a task of nobody', async () => {
       const first = database('quarantined', 5, 'orders');
       const second = database('quarantined', 6, 'billing');
-      rows.find.mockResolvedValue([first, second]);
+      databases.quarantinedSince.mockResolvedValue([first, second]);
       databases.find.mockImplementation(async (id) => (id === 5 ? first : second));
       databases.destroy.mockImplementation(async (row) => {
         if (row.id === 5) throw new EngineUnavailableError('mysql at db1:3306 does not answer');
@@ -353,7 +358,7 @@ describe('QuarantineService', () => {
     it('drops every database from its engine in id order, going on past a failure', async () => {
       const first = database('ready', 5, 'orders');
       const second = database('quarantined', 6, 'billing');
-      rows.find.mockResolvedValue([first, second]);
+      databases.all.mockResolvedValue([first, second]);
       databases.find.mockImplementation(async (id) => (id === 5 ? first : second));
       databases.destroy.mockImplementation(async (row) => {
         if (row.id === 5) throw new Error('engine gone');
@@ -363,7 +368,7 @@ describe('QuarantineService', () => {
 
       await sut.destroyAll();
 
-      expect(rows.find).toHaveBeenCalledWith({ order: { id: 'ASC' } });
+      expect(databases.all).toHaveBeenCalled();
       expect(log).toEqual([
         'task delete_database under database:1:orders',
         'task delete_database under database:1:billing',

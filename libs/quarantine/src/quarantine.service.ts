@@ -1,12 +1,10 @@
 import { AccessPolicy, AuthenticatedUser } from '@dbaas/auth';
 import { APP_CONFIG, AppConfig, ConflictError, NotFoundError } from '@dbaas/core';
 import { CredentialsService } from '@dbaas/credentials';
-import { DatabasesService } from '@dbaas/databases';
+import { DatabaseRecord, DatabaseRow, DatabasesService } from '@dbaas/databases';
 import { databaseLockKey, OperationRunner } from '@dbaas/operations';
-import { DatabaseEntity, TaskType } from '@dbaas/persistence';
+import { TaskType } from '@dbaas/persistence';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { LessThanOrEqual, Repository } from 'typeorm';
 
 /** A date as `YYYY-MM-DD` (UTC), the format of quarantine_dt. */
 export function isoDate(date: Date): string {
@@ -26,7 +24,6 @@ export class QuarantineService {
   private readonly logger = new Logger('Quarantine');
 
   constructor(
-    @InjectRepository(DatabaseEntity) private readonly databases: Repository<DatabaseEntity>,
     private readonly databaseService: DatabasesService,
     private readonly credentials: CredentialsService,
     private readonly runner: OperationRunner,
@@ -69,9 +66,9 @@ export class QuarantineService {
       if (current.status !== 'quarantined')
         throw new ConflictError('The database is not in quarantine.');
       await reachable();
-      await this.databaseService.setStatus(current.id, 'restoring');
+      await this.databaseService.transition(current, 'restoring');
       await this.credentials.restoreAll(current, true);
-      await this.databaseService.setStatus(current.id, 'ready', null);
+      await this.databaseService.transition(current, 'ready', { quarantineDt: null });
     });
   }
 
@@ -81,10 +78,7 @@ export class QuarantineService {
    */
   async purge(now = new Date(), onProgress?: (done: number, total: number, name: string) => void) {
     const cutoff = new Date(now.getTime() - this.config.quarantineRetentionDays * 86_400_000);
-    const expired = await this.databases.find({
-      where: { status: 'quarantined', quarantineDt: LessThanOrEqual(isoDate(cutoff)) },
-      order: { id: 'ASC' },
-    });
+    const expired = await this.databaseService.quarantinedSince(isoDate(cutoff));
     const result = { purged: [] as string[], failed: [] as string[] };
     for (const [index, database] of expired.entries()) {
       try {
@@ -113,7 +107,7 @@ export class QuarantineService {
 
   /** Drops the databases the store knows of from their engines (sample-data reset). */
   async destroyAll(): Promise<void> {
-    for (const database of await this.databases.find({ order: { id: 'ASC' } })) {
+    for (const database of await this.databaseService.all()) {
       await this.step(
         'delete_database',
         database,
@@ -126,10 +120,12 @@ export class QuarantineService {
     }
   }
 
-  private async enter(database: DatabaseEntity): Promise<void> {
-    await this.databaseService.setStatus(database.id, 'quarantining');
+  private async enter(database: DatabaseRecord): Promise<void> {
+    await this.databaseService.transition(database, 'quarantining');
     await this.credentials.revokeAll(database);
-    await this.databaseService.setStatus(database.id, 'quarantined', isoDate(new Date()));
+    await this.databaseService.transition(database, 'quarantined', {
+      quarantineDt: isoDate(new Date()),
+    });
   }
 
   /**
@@ -140,9 +136,9 @@ export class QuarantineService {
    */
   private step(
     type: TaskType,
-    database: DatabaseEntity,
+    database: DatabaseRow,
     userId: number | null,
-    work: (current: DatabaseEntity, reachable: () => Promise<void>) => Promise<void>,
+    work: (current: DatabaseRecord, reachable: () => Promise<void>) => Promise<void>,
     pingEarly = true,
   ): Promise<void> {
     const subject = {

@@ -81,7 +81,10 @@ export class ProjectDto {
   })
   team: string;
 }
-export const presentProject = (links: Links, row: ProjectEntity): ProjectDto =>
+export const presentProject = (
+  links: Links,
+  row: Pick<ProjectEntity, 'id' | 'name' | 'description' | 'teamId'>,
+): ProjectDto =>
   links.item('project', {
     id: row.id,
     name: row.name,

@@ -69,7 +69,10 @@ export class CredentialWithPasswordDto extends CredentialDto {
   uri: string;
 }
 
-export function presentCredential(links: Links, credential: CredentialEntity): CredentialDto {
+export function presentCredential(
+  links: Links,
+  credential: Omit<CredentialEntity, 'database' | 'passwordEncrypted'>,
+): CredentialDto {
   return links.item('credential', {
     id: credential.id,
     user: credential.user,

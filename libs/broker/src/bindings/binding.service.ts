@@ -209,8 +209,8 @@ export class BindingService {
       const { credential, password } = await this.credentials.reveal(credentialId!, viewer);
       const { database } = await this.databaseView(instance, viewer);
       const login = { username: credential.user, password };
-      const provider = this.engines.get(database.infra.engine.engineType.name);
-      const details = provider.connectionDetails(database.infra.addresses, database.name, login);
+      const provider = this.engines.get(database.engineType);
+      const details = provider.connectionDetails(database.addresses, database.name, login);
       return bindingCredentials(details, database.name, login);
     } catch (error) {
       if (error instanceof NotFoundError)

@@ -1,0 +1,149 @@
+import { AccessPolicy, AuthenticatedUser } from '@dbaas/auth';
+import { ConflictError, IllegalTransitionError } from '@dbaas/core';
+import { DatabaseEntity } from '@dbaas/persistence';
+import { DataSource } from 'typeorm';
+import { seedCatalog, startStore, TestStore } from '../../../test/harness/store.harness';
+import { DatabaseRepository, NewDatabase } from './database.repository';
+
+const dba: AuthenticatedUser = { id: 1, username: 'admin', role: 'dba', teamIds: [] };
+const dev: AuthenticatedUser = { id: 2, username: 'dev', role: 'regular', teamIds: [1] };
+/** Plan `small` in environment `dev` on infra `db1` of seedCatalog, team 1. */
+const orders: NewDatabase = {
+  name: 'orders',
+  description: '',
+  planId: 1,
+  environmentId: 1,
+  infraId: 1,
+  projectId: null,
+  teamId: 1,
+};
+
+/**
+ * Medium test: the `database` table's repository on a real PostgreSQL store (the app's
+ * migrations): the fused detail and list reads, the slot claim under the infra's lock,
+ * and the guarded status transitions.
+ */
+describe('DatabaseRepository on a real PostgreSQL store', () => {
+  let store: TestStore;
+  let sut: DatabaseRepository;
+
+  const repository = (source: DataSource) =>
+    new DatabaseRepository(source.getRepository(DatabaseEntity), source, new AccessPolicy());
+
+  beforeAll(async () => {
+    store = await startStore();
+    sut = repository(store.store);
+  });
+  afterAll(() => store?.destroy());
+  beforeEach(async () => {
+    await store.clear();
+    await seedCatalog(store.store);
+  });
+
+  const status = async (id: number) =>
+    (
+      (await store.store.query('SELECT status FROM database WHERE id = $1', [id])) as {
+        status: string;
+      }[]
+    )[0]?.status;
+
+  it('find: the row with its plan limit, infra, engine and credentials, in one read model', async () => {
+    const row = (await sut.claimSlot(orders))!;
+    await store.store.query(
+      `INSERT INTO credential ("user", database_id, infra_id, privileges, status, password_encrypted)
+       VALUES ('u_orders', $1, 1, 'owner', 'ready', 'x'), ('app', $1, 1, 'read-only', 'ready', 'y')`,
+      [row.id],
+    );
+
+    const found = await sut.find(row.id);
+
+    expect(found).toEqual({
+      ...orders,
+      id: row.id,
+      status: 'creating',
+      quarantineDt: null,
+      createdAt: expect.any(Date),
+      sizeLimitInBytes: 1048576,
+      addresses: ['db1:3306'],
+      engineId: 1,
+      engineType: 'mysql',
+      credentials: [
+        { id: 1, user: 'u_orders' },
+        { id: 2, user: 'app' },
+      ],
+    });
+    expect(found).not.toBeInstanceOf(DatabaseEntity);
+    expect(await sut.find(999)).toBeNull();
+  });
+
+  it('page: the rows the viewer may see and their total; a write here drops the cached total', async () => {
+    const first = (await sut.claimSlot(orders))!;
+    await sut.transition(first.id, 'creating', 'ready');
+    await store.store.query(`UPDATE database SET team_id = 2 WHERE id = $1`, [first.id]);
+    const second = (await sut.claimSlot({ ...orders, name: 'stock' }))!;
+    await sut.transition(second.id, 'creating', 'ready');
+
+    expect(await sut.page(dba, {}, 0, 10)).toMatchObject({
+      count: 2,
+      items: [{ name: 'orders' }, { name: 'stock', credentials: [] }],
+    });
+    expect(await sut.page(dev, {}, 0, 10)).toMatchObject({ count: 1, items: [{ name: 'stock' }] });
+
+    // Another process's write is seen once the cache expires; this repository's at once.
+    await repository(store.store).delete(second.id);
+    expect((await sut.page(dba, {}, 0, 10)).count).toBe(2);
+    await sut.delete(first.id);
+    expect(await sut.page(dba, {}, 0, 10)).toEqual({ count: 0, items: [] });
+  });
+
+  it('claimSlot: two creates racing for the last slot of an infra, from two processes: one gets it', async () => {
+    await store.store.query('UPDATE infra SET capacity = 1 WHERE id = 1');
+    const other = repository(await store.open());
+
+    const [one, two] = await Promise.all([
+      sut.claimSlot(orders),
+      other.claimSlot({ ...orders, name: 'stock' }),
+    ]);
+
+    expect([one, two].filter((row) => row !== null)).toHaveLength(1);
+    expect(await sut.nextPlacement(1, 1)).toBe(2);
+  });
+
+  it('claimSlot: a name taken meanwhile in the environment is a 409', async () => {
+    await sut.claimSlot(orders);
+    await expect(sut.claimSlot({ ...orders, infraId: 2 })).rejects.toBeInstanceOf(ConflictError);
+  });
+
+  it('transition: moves along the table, with the quarantine date when given', async () => {
+    const { id } = (await sut.claimSlot(orders))!;
+    await sut.transition(id, 'creating', 'ready');
+    await sut.transition(id, 'ready', 'quarantining');
+    await sut.transition(id, 'quarantining', 'quarantined', { quarantineDt: '2026-11-27' });
+
+    expect(await sut.findRow(id)).toMatchObject({
+      status: 'quarantined',
+      quarantineDt: '2026-11-27',
+    });
+    expect(await sut.quarantinedSince('2026-11-27')).toHaveLength(1);
+    expect(await sut.quarantinedSince('2026-11-26')).toHaveLength(0);
+  });
+
+  it('transition: refuses a move the table does not allow, and writes nothing', async () => {
+    const { id } = (await sut.claimSlot(orders))!;
+
+    await expect(sut.transition(id, 'creating', 'quarantined')).rejects.toBeInstanceOf(
+      IllegalTransitionError,
+    );
+    expect(await status(id)).toBe('creating');
+  });
+
+  it('transition: refuses a move from a state the row is no longer in (a stale read)', async () => {
+    const { id } = (await sut.claimSlot(orders))!;
+    await sut.transition(id, 'creating', 'ready');
+
+    await expect(sut.transition(id, 'creating', 'ready')).rejects.toThrow(
+      `database ${id} is no longer creating.`,
+    );
+    expect(await status(id)).toBe('ready');
+  });
+});

@@ -1,0 +1,471 @@
+import { AccessPolicy, AuthenticatedUser } from '@dbaas/auth';
+import { placementChoiceSql, roomOnInfraSql } from '@dbaas/catalog';
+import { assertTransition, ConflictError, normalizeName } from '@dbaas/core';
+import { advisoryLockId } from '@dbaas/operations';
+import {
+  DatabaseEntity,
+  DatabaseStatus,
+  jsonColumn,
+  translateStoreErrors,
+} from '@dbaas/persistence';
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import { DataSource, Repository, SelectQueryBuilder } from 'typeorm';
+import { DATABASE_TRANSITIONS } from './database-states';
+
+/** A database row as stored (the `database` table). */
+export interface DatabaseRow {
+  id: number;
+  name: string;
+  description: string;
+  planId: number;
+  environmentId: number;
+  infraId: number;
+  projectId: number | null;
+  teamId: number;
+  status: DatabaseStatus;
+  /** YYYY-MM-DD, the day it entered quarantine. */
+  quarantineDt: string | null;
+  createdAt: Date;
+}
+
+/**
+ * A database as the API shows it, read in one statement: the row, its plan's size limit,
+ * its infra's addresses and engine, and its credentials (id and user).
+ */
+export interface DatabaseRecord extends DatabaseRow {
+  sizeLimitInBytes: number;
+  addresses: string[];
+  engineId: number;
+  engineType: string;
+  credentials: { id: number; user: string }[];
+}
+
+/** A new row: `creating`, on the infra whose slot it claims. */
+export type NewDatabase = Omit<DatabaseRow, 'id' | 'status' | 'quarantineDt' | 'createdAt'>;
+
+export interface DatabaseFilter {
+  name?: string;
+  environment?: number;
+  plan?: number;
+  project?: number;
+  team?: number;
+  engine?: number;
+  /** dba only: true = only quarantined, false = only live. */
+  quarantine?: boolean;
+}
+
+/**
+ * What a create checks in the catalog, as one row whatever exists: the plan (null if there
+ * is none) and its engine type, whether the environment exists, whether the plan is offered
+ * there, whether the name is taken there, and the infra a new database would go to (null
+ * if none has room).
+ */
+export interface CreateChecks {
+  planId: number | null;
+  isActive: boolean;
+  sizeLimitInBytes: number;
+  engineType: string | null;
+  environmentExists: boolean;
+  offered: boolean;
+  taken: boolean;
+  infraId: number | null;
+}
+
+/** How long a list total is reused (see DatabaseRepository.count). */
+const COUNT_CACHE_MS = 2_000;
+
+/**
+ * The `database` table, owned by the databases lib. The detail and list reads are
+ * hand-written and fused (one statement each, see `find` and `page`); every status change
+ * goes through `transition`, which refuses a move DATABASE_TRANSITIONS does not allow.
+ *
+ * The list totals are cached for COUNT_CACHE_MS per scope and filter; every write method
+ * here drops them (`changed`), so this process never shows a total older than its own writes.
+ */
+@Injectable()
+export class DatabaseRepository {
+  private readonly counts = new Map<string, { at: number; count: Promise<number> }>();
+
+  constructor(
+    @InjectRepository(DatabaseEntity) private readonly databases: Repository<DatabaseEntity>,
+    @InjectDataSource() private readonly store: DataSource,
+    private readonly policy: AccessPolicy,
+  ) {}
+
+  /** Every write to database rows ends here: the cached list totals are dropped. */
+  private changed(): void {
+    this.counts.clear();
+  }
+
+  /** One database with what the API shows of it, in one statement (the detail's hot path). */
+  async find(id: number): Promise<DatabaseRecord | null> {
+    const [raw] = await this.databases.query<ListRow[]>(ONE_DATABASE_SQL, [id]);
+    return raw ? fromListRow(raw) : null;
+  }
+
+  /** The row alone, or null. */
+  async findRow(id: number): Promise<DatabaseRow | null> {
+    const [raw] = await this.databases.query<RawRow[]>(
+      `SELECT ${ROW_COLUMNS} FROM database WHERE id = $1`,
+      [id],
+    );
+    return raw ? fromRow(raw) : null;
+  }
+
+  /** The rows in these states, oldest first. */
+  async inStates(states: readonly DatabaseStatus[]): Promise<DatabaseRow[]> {
+    const rows = await this.databases.query<RawRow[]>(
+      `SELECT ${ROW_COLUMNS} FROM database WHERE status = ANY($1::varchar[]) ORDER BY id`,
+      [states],
+    );
+    return rows.map(fromRow);
+  }
+
+  /** The rows of these ids, oldest first. */
+  async findRows(ids: number[]): Promise<DatabaseRow[]> {
+    if (!ids.length) return [];
+    const rows = await this.databases.query<RawRow[]>(
+      `SELECT ${ROW_COLUMNS} FROM database WHERE id = ANY($1::int[]) ORDER BY id`,
+      [ids],
+    );
+    return rows.map(fromRow);
+  }
+
+  /** Every row, oldest first. */
+  async all(): Promise<DatabaseRow[]> {
+    const rows = await this.databases.query<RawRow[]>(
+      `SELECT ${ROW_COLUMNS} FROM database ORDER BY id`,
+    );
+    return rows.map(fromRow);
+  }
+
+  /** The databases quarantined on or before `day` (YYYY-MM-DD), oldest first. */
+  async quarantinedSince(day: string): Promise<DatabaseRow[]> {
+    const rows = await this.databases.query<RawRow[]>(
+      `SELECT ${ROW_COLUMNS} FROM database
+        WHERE status = 'quarantined' AND quarantine_dt <= $1::date ORDER BY id`,
+      [day],
+    );
+    return rows.map(fromRow);
+  }
+
+  /**
+   * One page of the databases the viewer may see, and the total. The page is one statement
+   * (the rows joined with their plan, infra and engine type, the credentials as one JSON
+   * column: nothing per row); the total is counted on the database table alone, in
+   * parallel, and cached (`count`).
+   */
+  async page(
+    viewer: AuthenticatedUser,
+    filter: DatabaseFilter,
+    skip: number,
+    take: number,
+  ): Promise<{ items: DatabaseRecord[]; count: number }> {
+    const pageQuery = this.filtered(viewer, filter, true)
+      .select(LIST_COLUMNS)
+      .addSelect(CREDENTIALS_JSON, 'credentials')
+      .orderBy('database.id', 'ASC')
+      .offset(skip)
+      .limit(take);
+    const [raws, count] = await Promise.all([
+      pageQuery.getRawMany<ListRow>(),
+      this.count(viewer, filter),
+    ]);
+    return { items: raws.map(fromListRow), count };
+  }
+
+  /** The create's catalog checks in one statement (see CreateChecks). */
+  async createChecks(planId: number, environmentId: number, name: string): Promise<CreateChecks> {
+    const [found] = await this.databases.query<RawCreateChecks[]>(CREATE_CHECKS_SQL, [
+      planId,
+      environmentId,
+      name,
+    ]);
+    return {
+      planId: found.plan_id === null ? null : Number(found.plan_id),
+      isActive: found.is_active === true,
+      sizeLimitInBytes: Number(found.size_limit_in_bytes ?? 0),
+      engineType: found.engine_type,
+      environmentExists: found.environment_exists,
+      offered: found.offered,
+      taken: found.taken,
+      infraId: found.infra_id === null ? null : Number(found.infra_id),
+    };
+  }
+
+  /** The infra a new database of the plan would go to now, or null if none has room. */
+  async nextPlacement(planId: number, environmentId: number): Promise<number | null> {
+    const [again] = await this.databases.query<{ infra_id: number | null }[]>(
+      `SELECT ${placementChoiceSql('$1::int', '$2::int')} AS infra_id`,
+      [planId, environmentId],
+    );
+    return again.infra_id === null ? null : Number(again.infra_id);
+  }
+
+  /**
+   * Writes the new row (`creating`) if its infra still has room, under the infra's
+   * transaction-level advisory lock, so two creates of different names cannot both take its
+   * last slot (in this process or another). Null when the infra was full; a name taken
+   * meanwhile is a 409.
+   */
+  async claimSlot(row: NewDatabase): Promise<DatabaseRow | null> {
+    const inserted = await translateStoreErrors('database', () =>
+      this.store.transaction(async (manager) => {
+        await manager.query('SELECT pg_advisory_xact_lock($1::bigint)', [
+          advisoryLockId(`store:infra:${row.infraId}`),
+        ]);
+        return manager.query<{ id: number; created_at: Date | string }[]>(
+          `INSERT INTO database (name, description, plan_id, environment_id, infra_id, project_id, team_id, status)
+           SELECT $1::varchar, $2::varchar, $3::int, $4::int, $5::int, $6::int, $7::int, 'creating'
+            WHERE ${roomOnInfraSql('$5::int')}
+           RETURNING id, created_at`,
+          [
+            row.name,
+            row.description,
+            row.planId,
+            row.environmentId,
+            row.infraId,
+            row.projectId,
+            row.teamId,
+          ],
+        );
+      }),
+    );
+    const [created] = inserted;
+    if (!created) return null;
+    this.changed();
+    return {
+      ...row,
+      id: Number(created.id),
+      status: 'creating',
+      quarantineDt: null,
+      createdAt: new Date(created.created_at),
+    };
+  }
+
+  /**
+   * Moves a database from `from` to `to` (DATABASE_TRANSITIONS), with its quarantine date
+   * when given. Refused (409) when the table does not allow the move, or when the row is no
+   * longer `from`.
+   */
+  async transition(
+    id: number,
+    from: DatabaseStatus,
+    to: DatabaseStatus,
+    extra: { quarantineDt?: string | null } = {},
+  ): Promise<void> {
+    assertTransition(DATABASE_TRANSITIONS, `database ${id}`, from, to);
+    const setDate = extra.quarantineDt !== undefined;
+    // A SELECT around the UPDATE: its rows are what the driver returns (an UPDATE's are not).
+    const [{ moved }] = await this.databases.query<{ moved: number }[]>(
+      `WITH moved AS (
+         UPDATE database SET status = $3, updated_at = now()${setDate ? ', quarantine_dt = $4' : ''}
+          WHERE id = $1 AND status = $2 RETURNING id
+       ) SELECT count(*)::int AS moved FROM moved`,
+      setDate ? [id, from, to, extra.quarantineDt] : [id, from, to],
+    );
+    this.changed();
+    if (moved === 0) throw new ConflictError(`database ${id} is no longer ${from}.`);
+  }
+
+  /** Changes what may change after creation; a project of another team is a 409 (the store checks). */
+  async updateDetails(
+    id: number,
+    changes: { projectId?: number | null; description?: string },
+  ): Promise<void> {
+    if (!Object.keys(changes).length) return;
+    await translateStoreErrors('project', () => this.databases.update(id, changes));
+    this.changed();
+  }
+
+  /** The row goes (its credentials went first: CredentialsService.forgetAll). */
+  async delete(id: number): Promise<void> {
+    await this.databases.query('DELETE FROM database WHERE id = $1', [id]);
+    this.changed();
+  }
+
+  /**
+   * The databases the viewer may see, with the list filters. `joinEngine`: also join plan,
+   * infra, engine and engine type (inner, many-to-one: never more rows); otherwise infra is
+   * joined only when the engine filter needs it.
+   */
+  private filtered(
+    viewer: AuthenticatedUser,
+    filter: DatabaseFilter,
+    joinEngine: boolean,
+  ): SelectQueryBuilder<DatabaseEntity> {
+    const query = this.databases.createQueryBuilder('database');
+    if (joinEngine) {
+      query
+        .innerJoin('database.plan', 'plan')
+        .innerJoin('database.infra', 'infra')
+        .innerJoin('infra.engine', 'engine')
+        .innerJoin('engine.engineType', 'engineType');
+    } else if (filter.engine !== undefined) {
+      query.innerJoin('database.infra', 'infra');
+    }
+    this.policy.scopeDatabases(viewer, query);
+    if (filter.name !== undefined)
+      query.andWhere('database.name = :name', { name: normalizeName(filter.name) });
+    for (const key of ['environment', 'plan', 'project', 'team'] as const) {
+      if (filter[key] !== undefined)
+        query.andWhere(`database.${key}Id = :${key}`, { [key]: filter[key] });
+    }
+    if (filter.engine !== undefined)
+      query.andWhere('infra.engineId = :engine', { engine: filter.engine });
+    if (filter.quarantine !== undefined && this.policy.isDba(viewer)) {
+      query.andWhere(
+        filter.quarantine ? "database.status = 'quarantined'" : "database.status <> 'quarantined'",
+      );
+    }
+    return query;
+  }
+
+  /**
+   * The total for a list: count(*) on the database table alone (plus infra for the engine
+   * filter). Counting grows with the table, so the answer is kept for COUNT_CACHE_MS per
+   * scope and filter; any write here empties the cache at once (`changed`).
+   */
+  private count(viewer: AuthenticatedUser, filter: DatabaseFilter): Promise<number> {
+    const scope = this.policy.isDba(viewer)
+      ? 'dba'
+      : `teams:${[...viewer.teamIds].sort((a, b) => a - b).join(',')}`;
+    const quarantine = this.policy.isDba(viewer) ? filter.quarantine : undefined;
+    const key = JSON.stringify([
+      scope,
+      filter.name === undefined ? null : normalizeName(filter.name),
+      filter.environment ?? null,
+      filter.plan ?? null,
+      filter.project ?? null,
+      filter.team ?? null,
+      filter.engine ?? null,
+      quarantine ?? null,
+    ]);
+    const now = Date.now();
+    const cached = this.counts.get(key);
+    if (cached && now - cached.at < COUNT_CACHE_MS) return cached.count;
+    const count = this.filtered(viewer, filter, false)
+      .select('COUNT(*)', 'count')
+      .getRawOne<{ count: string | number }>()
+      .then((row) => Number(row?.count ?? 0));
+    const entry = { at: now, count };
+    if (this.counts.size >= 1000) this.counts.clear();
+    this.counts.set(key, entry);
+    count.catch(() => {
+      if (this.counts.get(key) === entry) this.counts.delete(key);
+    });
+    return count;
+  }
+}
+
+/** $1 plan, $2 environment, $3 name. */
+const CREATE_CHECKS_SQL = `SELECT plan.id AS plan_id, plan.is_active, plan.size_limit_in_bytes,
+       engine_type.name AS engine_type,
+       EXISTS (SELECT 1 FROM environment WHERE id = $2) AS environment_exists,
+       EXISTS (SELECT 1 FROM plan_environment pe WHERE pe.plan_id = plan.id AND pe.environment_id = $2) AS offered,
+       EXISTS (SELECT 1 FROM database WHERE environment_id = $2 AND name = $3) AS taken,
+       ${placementChoiceSql('plan.id', '$2')} AS infra_id
+  FROM (SELECT $1::int AS id) wanted
+  LEFT JOIN plan ON plan.id = wanted.id
+  LEFT JOIN engine ON engine.id = plan.engine_id
+  LEFT JOIN engine_type ON engine_type.id = engine.engine_type_id`;
+
+interface RawCreateChecks {
+  plan_id: number | null;
+  is_active: boolean | null;
+  size_limit_in_bytes: string | number | null;
+  engine_type: string | null;
+  environment_exists: boolean;
+  offered: boolean;
+  taken: boolean;
+  infra_id: number | null;
+}
+
+/** The row's columns; quarantine_dt as text (YYYY-MM-DD). */
+const ROW_COLUMNS = `id, name, description, plan_id, environment_id, infra_id, project_id, team_id,
+  status, quarantine_dt::text AS quarantine_dt, created_at`;
+
+interface RawRow {
+  id: number;
+  name: string;
+  description: string;
+  plan_id: number;
+  environment_id: number;
+  infra_id: number;
+  project_id: number | null;
+  team_id: number;
+  status: DatabaseStatus;
+  quarantine_dt: string | null;
+  created_at: Date | string;
+}
+
+/** The columns a list item needs; quarantine_dt as text (YYYY-MM-DD). */
+const LIST_COLUMNS = [
+  'database.id AS id',
+  'database.name AS name',
+  'database.description AS description',
+  'database.plan_id AS plan_id',
+  'database.environment_id AS environment_id',
+  'database.infra_id AS infra_id',
+  'database.project_id AS project_id',
+  'database.team_id AS team_id',
+  'database.status AS status',
+  'database.quarantine_dt::text AS quarantine_dt',
+  'database.created_at AS created_at',
+  'plan.size_limit_in_bytes AS size_limit_in_bytes',
+  'infra.addresses AS addresses',
+  'infra.engine_id AS engine_id',
+  '"engineType".name AS engine_type',
+];
+
+/** The credentials of a listed database in one column, so a page needs no query per row. */
+const CREDENTIALS_JSON = `(SELECT json_agg(json_build_object('id', c.id, 'user', c."user") ORDER BY c.id)
+  FROM credential c WHERE c.database_id = database.id)`;
+
+/** The list's row for one database, by id (the aliases are the list query's). */
+const ONE_DATABASE_SQL = `SELECT ${LIST_COLUMNS.join(', ')}, ${CREDENTIALS_JSON} AS credentials
+  FROM database database
+  JOIN plan plan ON plan.id = database.plan_id
+  JOIN infra infra ON infra.id = database.infra_id
+  JOIN engine engine ON engine.id = infra.engine_id
+  JOIN engine_type "engineType" ON "engineType".id = engine.engine_type_id
+ WHERE database.id = $1`;
+
+interface ListRow extends RawRow {
+  size_limit_in_bytes: string | number;
+  addresses: string[];
+  engine_id: number;
+  engine_type: string;
+  credentials: { id: number; user: string }[] | null;
+}
+
+function fromRow(raw: RawRow): DatabaseRow {
+  return {
+    id: Number(raw.id),
+    name: raw.name,
+    description: raw.description,
+    planId: Number(raw.plan_id),
+    environmentId: Number(raw.environment_id),
+    infraId: Number(raw.infra_id),
+    projectId: raw.project_id === null ? null : Number(raw.project_id),
+    teamId: Number(raw.team_id),
+    status: raw.status,
+    quarantineDt: raw.quarantine_dt,
+    createdAt: raw.created_at instanceof Date ? raw.created_at : new Date(raw.created_at),
+  };
+}
+
+function fromListRow(raw: ListRow): DatabaseRecord {
+  return {
+    ...fromRow(raw),
+    sizeLimitInBytes: Number(raw.size_limit_in_bytes),
+    addresses: jsonColumn<string[]>(raw.addresses, []),
+    engineId: Number(raw.engine_id),
+    engineType: raw.engine_type,
+    credentials: jsonColumn<{ id: number; user: string }[]>(raw.credentials, []).map((c) => ({
+      id: Number(c.id),
+      user: c.user,
+    })),
+  };
+}

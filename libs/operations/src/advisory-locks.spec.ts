@@ -1,0 +1,159 @@
+import { DataSource } from 'typeorm';
+import { startStore, TestStore } from '../../../test/harness/store.harness';
+import { AdvisoryLocks } from './advisory-locks';
+import { holding, LockStrategy } from './lock-strategy';
+
+/**
+ * Medium test: the locks on a real PostgreSQL store. Two DataSources on it are two API
+ * processes (each its own pool and sessions), so the advisory locks are what serializes them.
+ */
+/** Waits for the lock, runs the work holding it, releases it. */
+async function withLock<T>(locks: LockStrategy, key: string, work: () => Promise<T>): Promise<T> {
+  return holding(await locks.acquire(key), work);
+}
+
+/** Runs the work if the lock is free, else undefined. */
+async function tryWithLock<T>(
+  locks: LockStrategy,
+  key: string,
+  work: () => Promise<T>,
+): Promise<T | undefined> {
+  const lock = await locks.tryAcquire(key);
+  return lock ? holding(lock, work) : undefined;
+}
+
+describe('AdvisoryLocks on a real PostgreSQL store', () => {
+  let store: TestStore;
+  let first: AdvisoryLocks;
+  let second: AdvisoryLocks;
+  let secondSource: DataSource;
+
+  beforeAll(async () => {
+    store = await startStore();
+    secondSource = await store.open();
+    first = new AdvisoryLocks(store.store);
+    second = new AdvisoryLocks(secondSource);
+  });
+  afterAll(() => store?.destroy());
+
+  /** A promise the test resolves when it wants the work holding a lock to end. */
+  function gate() {
+    let open!: () => void;
+    const closed = new Promise<void>((resolve) => (open = resolve));
+    return { closed, open };
+  }
+
+  /** Sessions waiting on an advisory lock right now (another process's holder blocks them). */
+  async function waitingSessions(): Promise<number> {
+    const [{ n }] = (await store.store.query(
+      `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`,
+    )) as { n: number }[];
+    return n;
+  }
+
+  async function until(condition: () => Promise<boolean>): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    while (!(await condition())) {
+      if (Date.now() > deadline) throw new Error('condition not met within 10 s');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  it('makes a second process wait for the lock of the same key until the first is done', async () => {
+    const log: string[] = [];
+    const held = gate();
+    const one = withLock(first, 'database:1:orders', async () => {
+      log.push('first starts');
+      await held.closed;
+      log.push('first ends');
+    });
+    await until(async () => log.includes('first starts'));
+    const two = withLock(second, 'database:1:orders', async () => void log.push('second runs'));
+
+    await until(async () => (await waitingSessions()) === 1);
+    expect(log).toEqual(['first starts']);
+    held.open();
+    await Promise.all([one, two]);
+
+    expect(log).toEqual(['first starts', 'first ends', 'second runs']);
+  });
+
+  it('tryWithLock: skips a key another process holds, runs once it is free, and other keys at once', async () => {
+    const held = gate();
+    let started = false;
+    const one = withLock(first, 'database:1:orders', async () => {
+      started = true;
+      await held.closed;
+    });
+    await until(async () => started);
+
+    await expect(tryWithLock(second, 'database:1:orders', async () => 'ran')).resolves.toBe(
+      undefined,
+    );
+    await expect(tryWithLock(second, 'database:1:invoices', async () => 'ran')).resolves.toBe(
+      'ran',
+    );
+    held.open();
+    await one;
+    await expect(tryWithLock(second, 'database:1:orders', async () => 'ran')).resolves.toBe('ran');
+  });
+
+  it('releases the lock when the work fails', async () => {
+    await expect(
+      withLock(first, 'database:1:orders', async () => {
+        throw new Error('engine refused');
+      }),
+    ).rejects.toThrow('engine refused');
+
+    await expect(tryWithLock(second, 'database:1:orders', async () => 'ran')).resolves.toBe('ran');
+  });
+
+  it('frees the lock of a process whose store session died (what the reconciler relies on)', async () => {
+    const held = gate();
+    let started = false;
+    const one = withLock(first, 'database:1:orders', async () => {
+      started = true;
+      await held.closed;
+    }).catch((error: Error) => error);
+    await until(async () => started);
+    expect(await tryWithLock(second, 'database:1:orders', async () => 'ran')).toBeUndefined();
+
+    // The holder's session ends as it would when its process is killed.
+    await secondSource.query(
+      `SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted`,
+    );
+    // pg_terminate_backend only signals: the session ends (and its locks go) a moment later.
+    await until(async () => {
+      const [{ n }] = (await secondSource.query(
+        `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND granted`,
+      )) as { n: number }[];
+      return n === 0;
+    });
+
+    await expect(tryWithLock(second, 'database:1:orders', async () => 'ran')).resolves.toBe('ran');
+    held.open();
+    await one;
+  });
+
+  it('in one process, a second holder of a key waits, and tryAcquire gives up', async () => {
+    const held = await first.acquire('database:2:ledger');
+    let acquired = false;
+    const next = first.acquire('database:2:ledger').then((lock) => ((acquired = true), lock));
+    expect(await first.tryAcquire('database:2:ledger')).toBeNull();
+    expect(acquired).toBe(false);
+    await held.release();
+    const lock = await next;
+    await lock.release();
+    await lock.release(); // a second release is a no-op
+    await expect(tryWithLock(first, 'database:2:ledger', async () => 'ran')).resolves.toBe('ran');
+  });
+
+  it('gives the connection back: no advisory lock is left once everything is released', async () => {
+    await withLock(first, 'database:2:ledger', async () => undefined);
+    await tryWithLock(second, 'database:2:ledger', async () => undefined);
+    const [{ n }] = (await store.store.query(
+      `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'`,
+    )) as { n: number }[];
+    expect(n).toBe(0);
+  });
+});
