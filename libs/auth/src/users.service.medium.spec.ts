@@ -122,4 +122,17 @@ describe('UsersService and AuthService on a real store', () => {
     expect(created).toEqual({ id: 3, username: 'carol', role: 'regular', teamIds: [2] });
     await expect(auth.verify('carol', 'carol-pw-1')).resolves.toMatchObject({ teamIds: [2] });
   });
+
+  it('changes your own password given the current one, against the stored hash', async () => {
+    const { id } = await sut.create({ ...carol, teams: [] }, admin);
+    const self: AuthenticatedUser = { id, username: 'carol', role: 'regular', teamIds: [] };
+
+    await expect(
+      sut.changePassword(id, { currentPassword: 'wrong', password: 'carol-pw-2' }, self),
+    ).rejects.toMatchObject({ errors: { current_password: ['is not the current password'] } });
+    await sut.changePassword(id, { currentPassword: 'carol-pw-1', password: 'carol-pw-2' }, self);
+
+    await expect(auth.verify('carol', 'carol-pw-1')).resolves.toBeNull();
+    await expect(auth.verify('carol', 'carol-pw-2')).resolves.toMatchObject({ id });
+  });
 });
