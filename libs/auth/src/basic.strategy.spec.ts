@@ -82,4 +82,64 @@ describe('BasicStrategy', () => {
       success: admin,
     });
   });
+
+  it('tells how long to wait in the 429', async () => {
+    for (let i = 0; i < 5; i++) await authenticate(basic('admin:wrong'));
+
+    const outcome = (await authenticate(basic('admin:se:cr:et'))) as {
+      error: TooManyRequestsError;
+    };
+
+    expect(outcome.error.retryAfterSeconds).toBe(60);
+    expect(auth.verify).toHaveBeenCalledTimes(5);
+  });
+
+  it('clears the failure count after a successful login', async () => {
+    for (let i = 0; i < 4; i++) await authenticate(basic('admin:wrong'));
+    await authenticate(basic('admin:se:cr:et'));
+    for (let i = 0; i < 4; i++) await authenticate(basic('admin:wrong'));
+
+    await expect(authenticate(basic('admin:se:cr:et'))).resolves.toEqual({ success: admin });
+  });
+
+  it('throttles requests without an address together', async () => {
+    const run = (ip: string | undefined, credentials = 'admin:se:cr:et') =>
+      new Promise<Outcome>((resolve) => {
+        const strategy = Object.assign(Object.create(sut) as BasicStrategy, {
+          success: (user: AuthenticatedUser) => resolve({ success: user }),
+          fail: (...args: unknown[]) => resolve({ fail: args }),
+          error: (error: unknown) => resolve({ error }),
+        });
+        strategy.authenticate({ ip, headers: { authorization: basic(credentials) } });
+      });
+
+    for (let i = 0; i < 5; i++) await run(undefined, 'admin:wrong');
+
+    await expect(run(undefined)).resolves.toEqual({ error: expect.any(TooManyRequestsError) });
+    await expect(run('10.0.0.1')).resolves.toEqual({ success: admin });
+  });
+
+  it('passes a failing store on as an error, not as a wrong password', async () => {
+    const down = new Error('store down');
+    auth.verify.mockRejectedValueOnce(down);
+
+    await expect(authenticate(basic('admin:se:cr:et'))).resolves.toEqual({ error: down });
+  });
+
+  it.each([
+    ['a user name of 200 characters', 'u'.repeat(200), 'pw', true],
+    ['a user name of 201 characters', 'u'.repeat(201), 'pw', false],
+    ['a password of 1000 characters', 'admin', 'p'.repeat(1000), true],
+    ['a password of 1001 characters', 'admin', 'p'.repeat(1001), false],
+    ['a NUL in the user name', 'ad\u0000min', 'pw', false],
+    ['a NUL in the password', 'admin', 'p\u0000w', false],
+  ])(
+    'asks the store about %s only when it is within the limits',
+    async (_case, username, password, asked) => {
+      await expect(authenticate(basic(`${username}:${password}`))).resolves.toEqual({
+        fail: ['Basic realm="dbaas"', 401],
+      });
+      expect(auth.verify).toHaveBeenCalledTimes(asked ? 1 : 0);
+    },
+  );
 });

@@ -156,4 +156,19 @@ describe('LoginCache', () => {
     await expect(sut.check('alice', 'secret', HASH, broken)).rejects.toThrow('scrypt failed');
     expect(broken).toHaveBeenCalledTimes(2);
   });
+
+  it('remembers a login for 60 s and at most 10 000 users by default', async () => {
+    const defaults = new LoginCache({ now: () => now });
+    const verify = jest.fn(() => Promise.resolve(true));
+    await defaults.check('alice', 'secret', HASH, verify);
+    now += 59_999;
+    await defaults.check('alice', 'secret', HASH, verify);
+    expect(verify).toHaveBeenCalledTimes(1);
+    now += 1;
+    await defaults.check('alice', 'secret', HASH, verify);
+    expect(verify).toHaveBeenCalledTimes(2);
+
+    for (let i = 0; i < 10_000; i++) await defaults.check(`u${i}`, 'pw', HASH, verify);
+    expect(defaults.size).toBe(10_000);
+  });
 });

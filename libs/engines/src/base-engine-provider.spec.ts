@@ -56,6 +56,9 @@ class FakeProvider extends BaseEngineProvider<Run> {
   guard(user: string): void {
     this.assertNotProtected(user, infra);
   }
+  manageable(name: string): boolean {
+    return this.isManageableName(name);
+  }
 
   async createUser(_infra: InfraTarget, spec: UserSpec): Promise<void> {
     this.created.push(spec);
@@ -169,5 +172,22 @@ describe('BaseEngineProvider', () => {
       'fake://<user>:<password>@db1:7000,db2:7001/shop',
     );
     expect(() => sut.endpoint(infra.addresses, 'Shop')).toThrow(/invalid database name/);
+  });
+
+  it('gives connection details with an empty host and port 0 when the infra has no address', () => {
+    expect(sut.connectionDetails([], 'shop', { username: 'app', password: 'p w' })).toEqual({
+      uri: 'fake://app:p%20w@/shop',
+      host: '',
+      port: 0,
+      hosts: [],
+      addresses: [],
+      extras: {},
+    });
+  });
+
+  it('manages only names found on the engine that follow the dbaas rule', () => {
+    expect(sut.manageable('shop_1')).toBe(true);
+    for (const name of ['Shop', '1shop', 'shop-1', '', 'shop\n'])
+      expect([name, sut.manageable(name)]).toEqual([name, false]);
   });
 });

@@ -1,6 +1,6 @@
 import { EngineUnavailableError } from '@dbaas/core';
 import { EngineCommandError } from './common/engine-errors';
-import { EngineMetrics } from './engine-metrics';
+import { EngineMetrics, failureReason } from './engine-metrics';
 import { EngineProvider, InfraTarget } from './engine-provider';
 import { EngineRegistry } from './engine-registry';
 
@@ -81,5 +81,12 @@ describe('EngineMetrics', () => {
     const registry = new EngineRegistry([new FakeProvider() as unknown as EngineProvider], sut);
     await registry.get('postgresql').ping(infra);
     expect(await sut.registry.metrics()).toContain('operation="ping"');
+  });
+
+  it('labels a failure that is neither unavailable nor refused as error', () => {
+    expect(failureReason(new EngineUnavailableError('down'))).toBe('unavailable');
+    expect(failureReason(new EngineCommandError('postgresql', 'no'))).toBe('refused');
+    expect(failureReason(new TypeError('bug'))).toBe('error');
+    expect(failureReason('a string')).toBe('error');
   });
 });

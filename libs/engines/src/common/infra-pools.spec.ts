@@ -76,4 +76,24 @@ describe('InfraPools', () => {
     await failing.closeAll();
     expect(destroyed).toEqual(['p1', 'p2', 'p1']);
   });
+
+  it('discards a pool of an infra it never built, and swallows failing closes', async () => {
+    const closed: string[] = [];
+    let n = 0;
+    const failing = new InfraPools<string>(
+      () => `p${++n}`,
+      async (pool) => {
+        closed.push(pool);
+        throw new Error('close failed');
+      },
+    );
+    expect(() => failing.discard(infra({ id: 7 }), 'stray')).not.toThrow();
+    failing.get(infra());
+    expect(failing.get(infra({ adminPassword: 'changed' }))).toBe('p2'); // closes p1: fails
+    failing.discard(infra(), 'p1'); // stale: p2 stays
+    // Let the rejected closes settle: an unhandled rejection would fail this test.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(closed).toEqual(['stray', 'p1', 'p1']);
+    expect(failing.get(infra({ adminPassword: 'changed' }))).toBe('p2');
+  });
 });
