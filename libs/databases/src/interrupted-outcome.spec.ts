@@ -54,7 +54,7 @@ describe('interruptedOutcome', () => {
       'a quarantine rolled back',
       task('quarantine_database'),
       found('quarantining', 'ready'),
-      'rolled it back (access restored)',
+      'during the quarantine; the reconciler rolled it back (access restored)',
     ],
     [
       'a quarantine that never started its change',
@@ -66,7 +66,7 @@ describe('interruptedOutcome', () => {
       'a restore rolled back',
       task('restore_database'),
       found('restoring', 'quarantined'),
-      'rolled it back (still in quarantine)',
+      'during the restore; the reconciler rolled it back (still in quarantine)',
     ],
     ['a restore that finished', task('restore_database'), found('ready', 'ready'), 'success'],
     [
