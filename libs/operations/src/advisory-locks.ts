@@ -18,8 +18,10 @@ const MAX_LOCKED_OPERATIONS = 8;
  * store connection for the length of the operation. If a process dies, PostgreSQL releases
  * its locks with its connections: a lock that can be taken means nobody is working on it,
  * which is what the reconciler relies on. Within this process, holders of one key queue on
- * a mutex first (waiting holds no connection), and at most MAX_LOCKED_OPERATIONS hold a
- * connection at once.
+ * a mutex first (waiting on it holds no connection), and at most MAX_LOCKED_OPERATIONS
+ * `acquire` callers hold a connection at once (one waiting on another process's lock holds
+ * its connection while it waits). `tryAcquire` (background jobs, the reconciler) is not
+ * counted: it never waits.
  */
 @Injectable()
 export class AdvisoryLocks extends LockStrategy {
