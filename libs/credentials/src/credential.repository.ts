@@ -35,6 +35,8 @@ export interface CredentialDatabase {
   infraId: number;
   environmentId: number;
   teamId: number;
+  /** Over its plan's size limit: every user of it is made with writes blocked. */
+  overSizeLimit: boolean;
 }
 
 /** A new credential row: `creating`, its password sealed. */
@@ -252,7 +254,8 @@ export class CredentialRepository {
   /** The database of a credential operation (read only: the databases lib owns the table). */
   async findDatabase(id: number): Promise<CredentialDatabase | null> {
     const [row] = await this.credentials.query<Record<string, unknown>[]>(
-      `SELECT id, name, status, infra_id, environment_id, team_id FROM database WHERE id = $1`,
+      `SELECT id, name, status, infra_id, environment_id, team_id, over_size_limit
+         FROM database WHERE id = $1`,
       [id],
     );
     if (!row) return null;
@@ -263,6 +266,7 @@ export class CredentialRepository {
       infraId: Number(row.infra_id),
       environmentId: Number(row.environment_id),
       teamId: Number(row.team_id),
+      overSizeLimit: row.over_size_limit === true,
     };
   }
 

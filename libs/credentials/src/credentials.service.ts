@@ -142,7 +142,9 @@ export class CredentialsService {
     if (!saved) throw taken();
     const ref = { database: database.name, user };
     try {
-      await provider.createUser(target, { ...ref, password, privileges });
+      // A database over its size limit gets its new users with writes blocked too.
+      const writesBlocked = database.overSizeLimit;
+      await provider.createUser(target, { ...ref, password, privileges, writesBlocked });
       const step =
         options.markReady === false ? 'database-owner-created' : 'credential-user-created';
       testFault(step, database.name);
@@ -240,6 +242,7 @@ export class CredentialsService {
         user: credential.user,
         password,
         privileges: credential.privileges,
+        writesBlocked: database.overSizeLimit,
       });
       if (newPasswords)
         await this.credentials.setSealedPassword(credential.id, this.secrets.encrypt(password));

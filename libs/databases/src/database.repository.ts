@@ -27,6 +27,8 @@ export interface DatabaseRow {
   /** YYYY-MM-DD, the day it entered quarantine. */
   quarantineDt: string | null;
   createdAt: Date;
+  /** Over its plan's size limit: its credentials' writes are blocked on the engine. */
+  overSizeLimit: boolean;
 }
 
 /**
@@ -42,7 +44,15 @@ export interface DatabaseRecord extends DatabaseRow {
 }
 
 /** A new row: `creating`, on the infra whose slot it claims. */
-export type NewDatabase = Omit<DatabaseRow, 'id' | 'status' | 'quarantineDt' | 'createdAt'>;
+export type NewDatabase = Omit<
+  DatabaseRow,
+  'id' | 'status' | 'quarantineDt' | 'createdAt' | 'overSizeLimit'
+>;
+
+/** A database the size-limit check looks at: its row and its plan's limit (0 = none). */
+export interface SizeLimitRow extends DatabaseRow {
+  sizeLimitInBytes: number;
+}
 
 export interface DatabaseFilter {
   name?: string;
@@ -241,6 +251,7 @@ export class DatabaseRepository {
       status: 'creating',
       quarantineDt: null,
       createdAt: new Date(created.created_at),
+      overSizeLimit: false,
     };
   }
 
@@ -276,6 +287,34 @@ export class DatabaseRepository {
   ): Promise<void> {
     if (!Object.keys(changes).length) return;
     await translateStoreErrors('project', () => this.databases.update(id, changes));
+    this.changed();
+  }
+
+  /**
+   * The `ready` databases whose plan has a size limit, or that are marked over one (a
+   * limit removed or raised must give their writes back), oldest first; `id`: that one only.
+   */
+  async underSizeLimits(id?: number): Promise<SizeLimitRow[]> {
+    const rows = await this.databases.query<(RawRow & { size_limit_in_bytes: string })[]>(
+      `SELECT * FROM (
+         SELECT ${ROW_COLUMNS},
+                (SELECT size_limit_in_bytes FROM plan WHERE plan.id = database.plan_id) AS size_limit_in_bytes
+           FROM database WHERE status = 'ready' AND ($1::int IS NULL OR id = $1)
+       ) ready WHERE size_limit_in_bytes > 0 OR over_size_limit ORDER BY id`,
+      [id ?? null],
+    );
+    return rows.map((raw) => ({
+      ...fromRow(raw),
+      sizeLimitInBytes: Number(raw.size_limit_in_bytes),
+    }));
+  }
+
+  /** Marks the database over (or back under) its size limit. */
+  async setOverSizeLimit(id: number, over: boolean): Promise<void> {
+    await this.databases.query('UPDATE database SET over_size_limit = $2 WHERE id = $1', [
+      id,
+      over,
+    ]);
     this.changed();
   }
 
@@ -384,7 +423,7 @@ interface RawCreateChecks {
 
 /** The row's columns; quarantine_dt as text (YYYY-MM-DD). */
 const ROW_COLUMNS = `id, name, description, plan_id, environment_id, infra_id, project_id, team_id,
-  status, quarantine_dt::text AS quarantine_dt, created_at`;
+  status, quarantine_dt::text AS quarantine_dt, created_at, over_size_limit`;
 
 interface RawRow {
   id: number;
@@ -398,6 +437,7 @@ interface RawRow {
   status: DatabaseStatus;
   quarantine_dt: string | null;
   created_at: Date | string;
+  over_size_limit: boolean;
 }
 
 /** The columns a list item needs; quarantine_dt as text (YYYY-MM-DD). */
@@ -413,6 +453,7 @@ const LIST_COLUMNS = [
   'database.status AS status',
   'database.quarantine_dt::text AS quarantine_dt',
   'database.created_at AS created_at',
+  'database.over_size_limit AS over_size_limit',
   'plan.size_limit_in_bytes AS size_limit_in_bytes',
   'infra.addresses AS addresses',
   'infra.engine_id AS engine_id',
@@ -453,6 +494,7 @@ function fromRow(raw: RawRow): DatabaseRow {
     status: raw.status,
     quarantineDt: raw.quarantine_dt,
     createdAt: raw.created_at instanceof Date ? raw.created_at : new Date(raw.created_at),
+    overSizeLimit: raw.over_size_limit === true,
   };
 }
 

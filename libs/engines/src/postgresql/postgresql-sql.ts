@@ -21,6 +21,16 @@ export function groupRoles(database: string): Record<Privileges, string> {
 }
 
 /**
+ * The NOLOGIN role that carries read and delete only (SELECT, DELETE, TRUNCATE on the
+ * owner group's tables): while a database is over its size limit, its owner and read-write
+ * credentials are members of this one instead of their group. Made on the first
+ * restriction; dropped with the database.
+ */
+export function readAndDeleteRole(database: string): string {
+  return `${database}:rd`;
+}
+
+/**
  * The password as a SCRAM-SHA-256 verifier, the form PostgreSQL stores. Sending the
  * verifier instead of the plaintext keeps the password out of server logs
  * (log_statement) and pg_stat_activity. Non-ASCII passwords would need SASLprep to hash

@@ -85,6 +85,10 @@ export class DatabaseEntity {
   @Column({ name: 'quarantine_dt', type: 'date', nullable: true })
   quarantineDt: string | null;
 
+  /** Over its plan's size limit: writes blocked on the engine (SPEC §10). */
+  @Column({ name: 'over_size_limit', default: false })
+  overSizeLimit: boolean;
+
   @OneToMany(() => CredentialEntity, (credential) => credential.database)
   credentials: CredentialEntity[];
 

@@ -11,6 +11,8 @@ export const TASK_TYPES = [
   'reset_password',
   'delete_credential',
   'repair_credential',
+  'restrict_writes',
+  'allow_writes',
 ] as const;
 export type TaskType = (typeof TASK_TYPES)[number];
 
