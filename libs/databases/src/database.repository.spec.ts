@@ -63,6 +63,7 @@ describe('DatabaseRepository on a real PostgreSQL store', () => {
       status: 'creating',
       quarantineDt: null,
       createdAt: expect.any(Date),
+      overSizeLimit: false,
       sizeLimitInBytes: 1048576,
       addresses: ['db1:3306'],
       engineId: 1,
@@ -145,5 +146,25 @@ describe('DatabaseRepository on a real PostgreSQL store', () => {
       `database ${id} is no longer creating.`,
     );
     expect(await status(id)).toBe('ready');
+  });
+
+  it('underSizeLimits: ready databases of a plan with a limit, or marked over one', async () => {
+    const { id } = (await sut.claimSlot(orders))!;
+    expect(await sut.underSizeLimits()).toEqual([]); // still creating
+    await sut.transition(id, 'creating', 'ready');
+    expect(await sut.underSizeLimits()).toEqual([
+      expect.objectContaining({ id, sizeLimitInBytes: 1048576, overSizeLimit: false }),
+    ]);
+
+    await sut.setOverSizeLimit(id, true);
+    await store.store.query('UPDATE plan SET size_limit_in_bytes = 0');
+    expect(await sut.underSizeLimits(id)).toEqual([
+      expect.objectContaining({ id, sizeLimitInBytes: 0, overSizeLimit: true }),
+    ]);
+    expect(await sut.find(id)).toMatchObject({ overSizeLimit: true });
+
+    await sut.setOverSizeLimit(id, false);
+    expect(await sut.underSizeLimits()).toEqual([]);
+    expect(await sut.underSizeLimits(id + 1)).toEqual([]);
   });
 });

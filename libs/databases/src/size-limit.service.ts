@@ -69,7 +69,10 @@ export class SizeLimitCheck {
     const users = (await this.credentials.sealedOfDatabase(id))
       .filter((credential) => credential.status !== 'deleting')
       .map(({ user, privileges }) => ({ user, privileges }));
-    const limit = database.sizeLimitInBytes > 0 ? `${database.sizeLimitInBytes}` : 'no limit';
+    const why =
+      database.sizeLimitInBytes > 0
+        ? `size limit: ${used} of ${database.sizeLimitInBytes} bytes used`
+        : 'size limit: the plan has none any more';
     await this.runner.record(
       {
         type: action,
@@ -77,7 +80,7 @@ export class SizeLimitCheck {
         databaseId: database.id,
         databaseName: database.name,
         teamId: database.teamId,
-        origin: `size limit: ${used ?? 'unmeasured'} bytes used, ${limit}`,
+        origin: why,
       },
       async () => {
         if (action === 'restrict_writes') {
