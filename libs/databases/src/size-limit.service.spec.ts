@@ -157,7 +157,7 @@ describe('SizeLimitCheck', () => {
   });
 
   it('leaves engines that do not enforce size limits alone', async () => {
-    provider.enforcesSizeLimit = false;
+    Object.assign(provider, { enforcesSizeLimit: false });
     expect(await sut.checkAll()).toEqual({ restricted: [], allowed: [] });
     expect(calls).toEqual([]);
   });
