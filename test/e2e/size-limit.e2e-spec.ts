@@ -151,8 +151,8 @@ function redisTenant(server: EngineServer, database: string): Tenant {
  * The plan's size limit (SPEC §10) on real servers, the check every second: a 1 MiB plan,
  * filled past it with the engine's own client and the issued credential, loses its writes
  * (the engine's own refusal) but keeps reads and deletes, shows `over_size_limit`, and gets
- * its writes back once data is deleted. A credential created or reset meanwhile stays
- * restricted. PostgreSQL measures its tables (not the 7-8 MB of system catalogs).
+ * its writes back once data is deleted. A credential created, reset, restored from
+ * quarantine or recreated by drift repair meanwhile stays restricted. PostgreSQL measures its tables (not the 7-8 MB of system catalogs).
  */
 describe('size limit (e2e)', () => {
   let stack: TestStack;
@@ -162,7 +162,7 @@ describe('size limit (e2e)', () => {
     stack = await startStack({
       engines: true,
       sampleDatabases: false,
-      env: { DBAAS_SIZE_CHECK_INTERVAL_SECONDS: '1' },
+      env: { DBAAS_SIZE_CHECK_INTERVAL_SECONDS: '1', DBAAS_RECONCILE_INTERVAL_SECONDS: '1' },
     });
     http = stack.http;
   }, 180_000);
@@ -212,6 +212,19 @@ describe('size limit (e2e)', () => {
       basePlan: 1,
       server: (s: TestStack) => s.pg,
       tenant: postgresTenant,
+      dropUser: async (s: TestStack, user: string) => {
+        const admin = new Client({ connectionString: s.pg.url });
+        await admin.connect();
+        try {
+          await admin.query(
+            'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1',
+            [user],
+          );
+          await admin.query(`DROP ROLE "${user}"`);
+        } finally {
+          await admin.end();
+        }
+      },
       // 42501 insufficient_privilege
       refusal: expect.objectContaining({
         code: '42501',
@@ -223,6 +236,14 @@ describe('size limit (e2e)', () => {
       basePlan: 2,
       server: (s: TestStack) => s.mariadb!,
       tenant: mariadbTenant,
+      dropUser: async (s: TestStack, user: string) => {
+        const admin = await createConnection(s.mariadb!.url);
+        try {
+          await admin.query('DROP USER ?@?', [user, '%']);
+        } finally {
+          await admin.end();
+        }
+      },
       refusal: expect.objectContaining({
         code: 'ER_TABLEACCESS_DENIED_ERROR',
         message: expect.stringMatching(/^INSERT command denied to user /),
@@ -233,6 +254,15 @@ describe('size limit (e2e)', () => {
       basePlan: 4,
       server: (s: TestStack) => s.redis!,
       tenant: redisTenant,
+      dropUser: async (s: TestStack, user: string) => {
+        const admin = new Redis(s.redis!.url, { lazyConnect: true });
+        await admin.connect();
+        try {
+          expect(await admin.call('ACL', 'DELUSER', user)).toBe(1);
+        } finally {
+          admin.disconnect();
+        }
+      },
       refusal: expect.objectContaining({
         message: expect.stringMatching(/^NOPERM .*'set' command/),
       }),
@@ -280,6 +310,23 @@ describe('size limit (e2e)', () => {
       expect(reset.status).toBe(200);
       owner.password = reset.body.password;
       await expect(tenant.insert(owner.user, owner.password, 'after')).rejects.toEqual(c.refusal);
+
+      // Through quarantine and back (new passwords), still restricted.
+      expect((await http.delete(path)).status).toBe(204);
+      expect((await http.post(`${path}restore/`)).status).toBe(200);
+      owner.password = (await credentialOf(`/api/credential/${owner.id}/`)).password;
+      more.password = (await credentialOf(`/api/credential/${extra.body.id}/`)).password;
+      await expect(tenant.insert(owner.user, owner.password, 'after')).rejects.toEqual(c.refusal);
+
+      // A credential dropped by hand comes back through drift repair, still restricted.
+      await c.dropUser(stack, more.user);
+      await until(
+        async () => (await tasks('repair_credential'))[0]?.status === 'success',
+        30_000,
+        250,
+      );
+      await expect(tenant.insert(more.user, more.password, 'more')).rejects.toEqual(c.refusal);
+      expect((await detail()).over_size_limit).toBe(true);
 
       await tenant.deleteAll(owner.user, owner.password);
       await until(async () => (await detail()).over_size_limit === false, 30_000, 250);

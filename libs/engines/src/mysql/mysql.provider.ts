@@ -183,7 +183,8 @@ export class MysqlProvider extends BaseEngineProvider<Query> {
       infra,
       database,
       users,
-      (db, user, privileges) => `GRANT ${GRANTS[privileges]} ON ${grantDatabase(db)}.* TO ${account(user)}`,
+      (db, user, privileges) =>
+        `GRANT ${GRANTS[privileges]} ON ${grantDatabase(db)}.* TO ${account(user)}`,
     );
   }
 

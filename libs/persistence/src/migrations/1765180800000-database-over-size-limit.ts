@@ -9,9 +9,7 @@ export class DatabaseOverSizeLimit1765180800000 implements MigrationInterface {
   name = 'DatabaseOverSizeLimit1765180800000';
 
   async up(q: QueryRunner): Promise<void> {
-    await q.query(
-      `ALTER TABLE database ADD COLUMN over_size_limit boolean NOT NULL DEFAULT false`,
-    );
+    await q.query(`ALTER TABLE database ADD COLUMN over_size_limit boolean NOT NULL DEFAULT false`);
   }
 
   async down(q: QueryRunner): Promise<void> {
