@@ -4,7 +4,7 @@ import { databaseLockKey, OperationRunner } from '@dbaas/operations';
 import { Injectable, Logger } from '@nestjs/common';
 import { DatabaseRepository } from './database.repository';
 import { DatabasesService } from './databases.service';
-import { sizeLimitAction } from './size-limit';
+import { SizeLimitAction, sizeLimitAction } from './size-limit';
 
 /** What one round changed, by database name. */
 export interface SizeLimitReport {
@@ -41,7 +41,9 @@ export class SizeLimitCheck {
     for (const database of await this.databases.underSizeLimits()) {
       const key = databaseLockKey(database.environmentId, database.name);
       try {
-        await this.runner.runIfFree(key, () => this.check(database.id, report));
+        const done = await this.runner.runIfFree(key, () => this.checkLocked(database.id));
+        if (done === 'restrict_writes') report.restricted.push(database.name);
+        if (done === 'allow_writes') report.allowed.push(database.name);
       } catch (error) {
         this.logger.warn(
           `Size check of ${database.name} failed, retried next round: ${(error as Error).message}`,
@@ -56,16 +58,20 @@ export class SizeLimitCheck {
     return report;
   }
 
-  /** Under the database's lock: reads it again, measures it, and acts on the decision. */
-  private async check(id: number, report: SizeLimitReport): Promise<void> {
+  /**
+   * One database, its lock held by the caller (checkAll; a plan change, so that a limit
+   * below the current usage is enforced at once): reads it again, measures it, and acts on
+   * the decision. Returns what it did (null: nothing).
+   */
+  async checkLocked(id: number): Promise<SizeLimitAction> {
     const [database] = await this.databases.underSizeLimits(id);
-    if (!database) return;
+    if (!database) return null;
     const { provider, target } = await this.infras.connect(database.infraId);
-    if (!provider.enforcesSizeLimit) return;
+    if (!provider.enforcesSizeLimit) return null;
     const used =
       database.sizeLimitInBytes > 0 ? await this.databaseService.measureNow(database) : null;
     const action = sizeLimitAction(database.sizeLimitInBytes, used, database.overSizeLimit);
-    if (!action) return;
+    if (!action) return null;
     const users = (await this.credentials.sealedOfDatabase(id))
       .filter((credential) => credential.status !== 'deleting')
       .map(({ user, privileges }) => ({ user, privileges }));
@@ -86,13 +92,12 @@ export class SizeLimitCheck {
         if (action === 'restrict_writes') {
           await provider.restrictWrites(target, database.name, users);
           await this.databases.setOverSizeLimit(database.id, true);
-          report.restricted.push(database.name);
         } else {
           await provider.allowWrites(target, database.name, users);
           await this.databases.setOverSizeLimit(database.id, false);
-          report.allowed.push(database.name);
         }
       },
     );
+    return action;
   }
 }
