@@ -14,10 +14,5 @@ export class BackupFileNotFoundError extends Error {
   }
 }
 
-/**
- * An engine's dump or restore tool failed. The message has its exit status and the end of
- * its stderr, with the passwords it was given replaced by `[redacted]`.
- */
-export class BackupToolError extends Error {
-  override readonly name = 'BackupToolError';
-}
+/** The dump tools live behind the engine providers (@dbaas/engines); their error is re-exported here. */
+export { BackupToolError } from '@dbaas/engines';
