@@ -1,11 +1,3 @@
-/**
- * A backup file that fails its checks: tampered, truncated, reordered, sealed with another
- * key, or not the file the backup record names. The message says which, never a secret.
- */
-export class BackupCorruptError extends Error {
-  override readonly name = 'BackupCorruptError';
-}
-
 /** No stored file under this key. */
 export class BackupFileNotFoundError extends Error {
   override readonly name = 'BackupFileNotFoundError';
@@ -14,5 +6,8 @@ export class BackupFileNotFoundError extends Error {
   }
 }
 
-/** The dump tools live behind the engine providers (@dbaas/engines); their error is re-exported here. */
-export { BackupToolError } from '@dbaas/engines';
+/**
+ * The dump tools live behind the engine providers (@dbaas/engines); their errors (a tool
+ * failed; a file fails its checks, which a Redis stream also reports) are re-exported here.
+ */
+export { BackupCorruptError, BackupToolError } from '@dbaas/engines';

@@ -60,6 +60,14 @@ export class BackupToolError extends Error {
   override readonly name = 'BackupToolError';
 }
 
+/**
+ * A backup file that fails its checks: tampered, truncated, reordered, sealed with another
+ * key, or not the file the backup record names. The message says which, never a secret.
+ */
+export class BackupCorruptError extends Error {
+  override readonly name = 'BackupCorruptError';
+}
+
 /** The address the tools connect to: the infra's first one, as the admin pools do. */
 export function adminAddress(
   target: InfraTarget,
