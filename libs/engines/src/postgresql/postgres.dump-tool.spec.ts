@@ -3,10 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { Client } from 'pg';
-import { EngineServer, startPostgres, targetOf } from '../../../../test/harness';
+import {
+  checksum,
+  collector,
+  EngineServer,
+  failingAfter,
+  startPostgres,
+  targetOf,
+} from '../../../../test/harness';
 import { BackupToolError } from '../common/dump-tool';
 import * as runToolModule from '../common/run-tool';
-import { checksum, collector, failingAfter } from '../common/tool-test-helpers';
 import { InfraTarget } from '../engine-provider';
 import { majorOfVersionNum, postgresClientDir } from './postgres-client-dir';
 import { PostgresDumpTool } from './postgres.dump-tool';
