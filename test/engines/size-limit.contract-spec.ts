@@ -8,6 +8,7 @@ import {
   type InfraTarget,
   type Privileges,
 } from '@dbaas/engines';
+import { Client } from 'pg';
 import { EngineServer, startMariaDb, startPostgres, startRedis, targetOf } from '../harness';
 import { Login, UserSession, mysqlLogin, postgresLogin, redisLogin } from './engine-sessions';
 
@@ -128,7 +129,7 @@ describe.each([
   });
 });
 
-describe('postgresql usedSize', () => {
+describe('postgresql: size and TRUNCATE', () => {
   let server: EngineServer;
   const provider = new PostgresqlProvider();
 
@@ -160,5 +161,41 @@ describe('postgresql usedSize', () => {
     const size = await provider.usedSize(infra, 'sized');
     expect(size).toBeGreaterThan(256 * 1024);
     expect(size).toBeLessThan(4 * 1024 * 1024);
+  });
+
+  it('while restricted, owners may TRUNCATE (space back at once), read-write credentials only DELETE', async () => {
+    const infra = targetOf(server);
+    await provider.createDatabase(infra, 'trunc');
+    const owner = { database: 'trunc', user: 'trunc_owner', password: generatePassword() };
+    const writer = { database: 'trunc', user: 'trunc_rw', password: generatePassword() };
+    await provider.createUser(infra, { ...owner, privileges: 'owner' });
+    await provider.createUser(infra, { ...writer, privileges: 'read-write' });
+    const run = async (who: typeof owner, sql: string) => {
+      const client = new Client({
+        host: server.host,
+        port: server.port,
+        user: who.user,
+        password: who.password,
+        database: 'trunc',
+      });
+      await client.connect();
+      try {
+        await client.query(sql);
+      } finally {
+        await client.end();
+      }
+    };
+    await run(owner, "CREATE TABLE kv AS SELECT 'k' AS k");
+    await provider.restrictWrites(infra, 'trunc', [
+      { user: owner.user, privileges: 'owner' },
+      { user: writer.user, privileges: 'read-write' },
+    ]);
+
+    await expect(run(writer, 'TRUNCATE kv')).rejects.toThrow('permission denied for table kv');
+    await run(writer, 'DELETE FROM kv');
+    await run(owner, 'TRUNCATE kv');
+    await expect(run(owner, 'CREATE TABLE more (a int)')).rejects.toThrow(
+      'permission denied for schema public',
+    );
   });
 });

@@ -21,13 +21,14 @@ export function groupRoles(database: string): Record<Privileges, string> {
 }
 
 /**
- * The NOLOGIN role that carries read and delete only (SELECT, DELETE, TRUNCATE on the
- * owner group's tables): while a database is over its size limit, its owner and read-write
- * credentials are members of this one instead of their group. Made on the first
- * restriction; dropped with the database.
+ * The NOLOGIN roles that carry what is left while a database is over its size limit: its
+ * owner credentials are members of `<db>:rdt` (SELECT, DELETE, TRUNCATE on the owner
+ * group's tables: TRUNCATE gives space back at once) and its read-write credentials of
+ * `<db>:rd` (SELECT, DELETE), instead of their group. Made on the first restriction;
+ * dropped with the database.
  */
-export function readAndDeleteRole(database: string): string {
-  return `${database}:rd`;
+export function writesBlockedRoles(database: string): Record<'owner' | 'read-write', string> {
+  return { owner: `${database}:rdt`, 'read-write': `${database}:rd` };
 }
 
 /**

@@ -16,7 +16,7 @@ import {
   passwordSql,
   quoteIdent,
   quoteLiteral,
-  readAndDeleteRole,
+  writesBlockedRoles,
 } from './postgresql-sql';
 import { DumpTool } from '../common/dump-tool';
 import { PostgresDumpTool } from './postgres.dump-tool';
@@ -41,9 +41,9 @@ type Query = ClientBase['query'];
  *
  * Size limit (restrictWrites): a table's owner bypasses GRANTs and may re-grant itself
  * anything, so revoking INSERT from `<db>:owner` would not hold. Instead the owner and
- * read-write credentials leave their group for `<db>:rd` (see readAndDeleteRole: SELECT,
- * DELETE, TRUNCATE on the tables, no CREATE on schema or database, no TEMPORARY) and log in
- * as themselves (the `role` setting is reset); their open sessions are ended, since a
+ * read-write credentials leave their group for `<db>:rdt` / `<db>:rd` (see
+ * writesBlockedRoles: SELECT, DELETE, and TRUNCATE for owners; no CREATE on schema or
+ * database, no TEMPORARY) and log in as themselves (the `role` setting is reset); their open sessions are ended, since a
  * session already acting as `<db>:owner` would keep its rights. allowWrites puts them back.
  *
  * The admin pool (max 4 connections) connects to the first address; statements inside a
@@ -123,7 +123,8 @@ export class PostgresqlProvider extends BaseEngineProvider<Query> {
     await this.withAdmin(infra, [], async (q) => {
       // FORCE ends the database's open sessions first.
       await q(`DROP DATABASE IF EXISTS ${quoteIdent(db)} WITH (FORCE)`);
-      for (const role of [...Object.values(groupRoles(db)), readAndDeleteRole(db)]) {
+      const roles = [...Object.values(groupRoles(db)), ...Object.values(writesBlockedRoles(db))];
+      for (const role of roles) {
         await q(`DROP ROLE IF EXISTS ${quoteIdent(role)}`);
       }
     });
@@ -146,13 +147,13 @@ export class PostgresqlProvider extends BaseEngineProvider<Query> {
           await q(`ALTER ROLE ${quoteIdent(user)} ${attributes}`);
         });
       }
-      if (spec.writesBlocked) await this.ensureReadAndDeleteRole(q, db);
+      if (spec.writesBlocked) await this.ensureWritesBlockedRoles(q, db);
       await this.setMemberships(q, db, user, spec.privileges, spec.writesBlocked === true);
     });
     // Re-applied for tables an owner created outside the owner group (after RESET ROLE).
     await this.inDatabase(infra, db, secrets, async (q) => {
       await this.prepareSchema(q, db);
-      if (spec.writesBlocked) await this.grantReadAndDelete(q, db);
+      if (spec.writesBlocked) await this.grantWritesBlocked(q, db);
     });
   }
 
@@ -160,9 +161,9 @@ export class PostgresqlProvider extends BaseEngineProvider<Query> {
     const db = this.databaseName(database);
     await this.withAdmin(infra, [], async (q) => {
       await this.ensureGroupRoles(q, db);
-      await this.ensureReadAndDeleteRole(q, db);
+      await this.ensureWritesBlockedRoles(q, db);
     });
-    await this.inDatabase(infra, db, [], (q) => this.grantReadAndDelete(q, db));
+    await this.inDatabase(infra, db, [], (q) => this.grantWritesBlocked(q, db));
     await this.changeMemberships(infra, db, users, true);
   }
 
@@ -344,9 +345,9 @@ export class PostgresqlProvider extends BaseEngineProvider<Query> {
   }
 
   /**
-   * Membership of exactly one group: the privileges' own, or `<db>:rd` while writes are
-   * blocked (owner and read-write; read-only keeps its group). Owners act as the owner group
-   * inside the database (so their tables are shared), unless blocked.
+   * Membership of exactly one group: the privileges' own, or while writes are blocked the
+   * owner's or read-write's writesBlockedRoles (read-only keeps its group). Owners act as the
+   * owner group inside the database (so their tables are shared), unless blocked.
    */
   private async setMemberships(
     q: Query,
@@ -355,14 +356,18 @@ export class PostgresqlProvider extends BaseEngineProvider<Query> {
     privileges: Privileges,
     blocked: boolean,
   ): Promise<void> {
-    const groups: Record<string, string> = { ...groupRoles(db) };
-    const readAndDelete = readAndDeleteRole(db);
-    const { rowCount } = await q('SELECT 1 FROM pg_roles WHERE rolname = $1', [readAndDelete]);
-    if (rowCount) groups.blocked = readAndDelete;
-    const wanted = blocked && privileges !== 'read-only' ? 'blocked' : privileges;
-    for (const [key, group] of Object.entries(groups)) {
+    const groups = groupRoles(db);
+    const blockedRoles = writesBlockedRoles(db);
+    const wanted =
+      blocked && privileges !== 'read-only' ? blockedRoles[privileges] : groups[privileges];
+    // The blocked roles exist only once a restriction happened.
+    const { rows } = await q<{ rolname: string }>(
+      'SELECT rolname FROM pg_roles WHERE rolname = ANY($1)',
+      [Object.values(blockedRoles)],
+    );
+    for (const group of [...Object.values(groups), ...rows.map((r) => r.rolname)]) {
       const statement =
-        key === wanted
+        group === wanted
           ? `GRANT ${quoteIdent(group)} TO ${quoteIdent(user)}`
           : `REVOKE ${quoteIdent(group)} FROM ${quoteIdent(user)}`;
       await q(statement);
@@ -395,28 +400,31 @@ export class PostgresqlProvider extends BaseEngineProvider<Query> {
     });
   }
 
-  private async ensureReadAndDeleteRole(q: Query, db: string): Promise<void> {
-    const role = readAndDeleteRole(db);
-    const { rowCount } = await q('SELECT 1 FROM pg_roles WHERE rolname = $1', [role]);
-    if (!rowCount) await ignoreCode(q(`CREATE ROLE ${quoteIdent(role)} NOLOGIN`), '42710');
-    await q(`GRANT CONNECT ON DATABASE ${quoteIdent(db)} TO ${quoteIdent(role)}`);
+  private async ensureWritesBlockedRoles(q: Query, db: string): Promise<void> {
+    for (const role of Object.values(writesBlockedRoles(db))) {
+      const { rowCount } = await q('SELECT 1 FROM pg_roles WHERE rolname = $1', [role]);
+      if (!rowCount) await ignoreCode(q(`CREATE ROLE ${quoteIdent(role)} NOLOGIN`), '42710');
+      await q(`GRANT CONNECT ON DATABASE ${quoteIdent(db)} TO ${quoteIdent(role)}`);
+    }
   }
 
   /**
-   * Inside the database: `<db>:rd` may read, delete and truncate every table of the owner
-   * group's schemas. No tables appear while writes are blocked (nobody may CREATE), so a
-   * grant at restriction time covers them all.
+   * Inside the database: the writesBlockedRoles may read and delete (owners: and truncate)
+   * every table of the owner group's schemas. No tables appear while writes are blocked
+   * (nobody may CREATE), so a grant at restriction time covers them all.
    */
-  private async grantReadAndDelete(q: Query, db: string): Promise<void> {
-    const rd = quoteIdent(readAndDeleteRole(db));
+  private async grantWritesBlocked(q: Query, db: string): Promise<void> {
+    const roles = writesBlockedRoles(db);
+    const [owner, rw] = [roles.owner, roles['read-write']].map(quoteIdent);
     const { rows } = await q<{ nspname: string }>(
       'SELECT nspname FROM pg_namespace WHERE nspowner = (SELECT oid FROM pg_roles WHERE rolname = $1) ORDER BY nspname',
       [groupRoles(db).owner],
     );
     for (const { nspname } of rows) {
       const schema = quoteIdent(nspname);
-      await q(`GRANT USAGE ON SCHEMA ${schema} TO ${rd}`);
-      await q(`GRANT SELECT, DELETE, TRUNCATE ON ALL TABLES IN SCHEMA ${schema} TO ${rd}`);
+      await q(`GRANT USAGE ON SCHEMA ${schema} TO ${owner}, ${rw}`);
+      await q(`GRANT SELECT, DELETE, TRUNCATE ON ALL TABLES IN SCHEMA ${schema} TO ${owner}`);
+      await q(`GRANT SELECT, DELETE ON ALL TABLES IN SCHEMA ${schema} TO ${rw}`);
     }
   }
 
