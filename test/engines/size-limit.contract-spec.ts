@@ -163,7 +163,7 @@ describe('postgresql: size and TRUNCATE', () => {
     expect(size).toBeLessThan(4 * 1024 * 1024);
   });
 
-  it('while restricted, owners may TRUNCATE (space back at once), read-write credentials only DELETE', async () => {
+  it('while restricted, owners may TRUNCATE (space back at once), read-write credentials only DELETE; nobody makes large objects', async () => {
     const infra = targetOf(server);
     await provider.createDatabase(infra, 'trunc');
     const owner = { database: 'trunc', user: 'trunc_owner', password: generatePassword() };
@@ -197,5 +197,15 @@ describe('postgresql: size and TRUNCATE', () => {
     await expect(run(owner, 'CREATE TABLE more (a int)')).rejects.toThrow(
       'permission denied for schema public',
     );
+    // Large objects count in the size: none may be created either (the admin is a superuser).
+    await expect(run(writer, "SELECT lo_from_bytea(0, 'x')")).rejects.toThrow(
+      'permission denied for function lo_from_bytea',
+    );
+    await expect(run(owner, 'SELECT lo_creat(-1)')).rejects.toThrow(
+      'permission denied for function lo_creat',
+    );
+
+    await provider.allowWrites(infra, 'trunc', [{ user: owner.user, privileges: 'owner' }]);
+    await run(owner, "SELECT lo_from_bytea(0, 'x')");
   });
 });
