@@ -42,6 +42,10 @@ export class PlanEntity {
   @Column({ name: 'size_limit_in_bytes', type: 'bigint', default: 0, transformer: bigintNumber })
   sizeLimitInBytes: number;
 
+  /** Connections each database may hold at once; 0 = none. */
+  @Column({ name: 'max_connections', type: 'int', default: 0 })
+  maxConnections: number;
+
   @Column({ name: 'is_active', default: true })
   isActive: boolean;
 
