@@ -70,7 +70,7 @@ describe('DriftRepair', () => {
       sealedOfDatabase: jest.fn(async (id, status) =>
         credentialRows.filter((c) => c.databaseId === id && c.status === status),
       ),
-      limitsOf: jest.fn(async () => ({ maxConnections: 5 })),
+      limitsOf: jest.fn(async (_database) => ({ maxConnections: 5 })),
     };
     databaseService = {
       transition: jest.fn(async (row, to) => {
