@@ -493,6 +493,8 @@ describe('dbaas CLI (e2e)', () => {
           'dbaas',
           'quarantined',
           expect.any(String),
+          '-',
+          '-',
         ],
       ]);
       expect(days).toContain(rows[0][6]);

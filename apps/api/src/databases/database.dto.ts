@@ -151,6 +151,7 @@ export class UpdateDatabaseDto {
   environment?: number;
 
   @ApiPropertyOptional({
+    example: true,
     description: 'While true, a DELETE is refused (409; Open Service Broker deprovision: 422).',
   })
   @IsOptional()
