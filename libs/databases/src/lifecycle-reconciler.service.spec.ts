@@ -87,8 +87,8 @@ describe('LifecycleReconciler', () => {
     history = {
       open: jest.fn(async (subject) => ({ id: 1, ...subject }) as unknown as TaskRecord),
       started: jest.fn(async (_task) => undefined),
-      succeeded: jest.fn(async (_task) => undefined),
-      failed: jest.fn(async (_task, _error) => undefined),
+      succeeded: jest.fn(async (_task) => true),
+      failed: jest.fn(async (_task, _error) => true),
       interrupted: jest.fn(async () => []),
       close: jest.fn(
         async (task, outcome) => void log.push(`task ${task.id} ${JSON.stringify(outcome)}`),

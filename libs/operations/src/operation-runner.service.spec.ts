@@ -24,8 +24,8 @@ describe('OperationRunner', () => {
     history = {
       open: jest.fn(async (s: TaskSubject) => (log.push(`open ${s.type}`), TASK)),
       started: jest.fn(async (_task) => void log.push('start')),
-      succeeded: jest.fn(async (_task) => void log.push('success')),
-      failed: jest.fn(async (_task, error: unknown) => void log.push(`error ${String(error)}`)),
+      succeeded: jest.fn(async (_task) => (log.push('success'), true)),
+      failed: jest.fn(async (_task, error: unknown) => (log.push(`error ${String(error)}`), true)),
     };
     sut = new OperationRunner(locks, history as unknown as TaskHistory);
   });

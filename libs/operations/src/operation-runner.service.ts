@@ -71,7 +71,8 @@ export class OperationRunner {
       throw error;
     }
     try {
-      await this.history.succeeded(task);
+      if (!(await this.history.succeeded(task)))
+        this.logger.warn(`Task ${task.id} (${task.type}) succeeded after a reconciler closed it`);
     } catch (error) {
       this.logger.warn(
         `The work of task ${task.id} (${task.type}) succeeded, but its success could not be recorded: ${errorKind(error)}`,
