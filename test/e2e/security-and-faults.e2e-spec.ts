@@ -203,7 +203,7 @@ describe('security and faults (e2e)', () => {
   });
 
   describe('engine faults', () => {
-    it('answers a create on a hung engine within the statement timeout, and leaves nothing once it recovers', async () => {
+    it('answers a create on a hung engine within two statement timeouts (create, then rollback), and leaves nothing once it recovers', async () => {
       const admin = await mariadbAdmin();
       await admin.query('FLUSH TABLES WITH READ LOCK');
       let answer;

@@ -315,6 +315,16 @@ export class DatabasesService {
     this.sizes.forget(database.id);
   }
 
+  /**
+   * Whether the database is on its engine now (as drift repair sees it): an engine that
+   * cannot list every database (Redis) is taken to have it.
+   */
+  async isOnEngine(database: Pick<DatabaseRow, 'infraId' | 'name'>): Promise<boolean> {
+    const { provider, target } = await this.infras.connect(database.infraId);
+    if (!provider.listsEveryDatabase) return true;
+    return (await provider.listDatabases(target)).includes(database.name);
+  }
+
   /** 503 before any state changes when the engine does not answer. */
   async ensureReachable(database: Pick<DatabaseRow, 'infraId'>): Promise<void> {
     const { provider, target } = await this.infras.connect(database.infraId);
