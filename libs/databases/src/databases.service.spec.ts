@@ -116,14 +116,6 @@ describe('DatabasesService on a real PostgreSQL store', () => {
     return all.length ? all.join(', ') : 'nothing';
   }
 
-  async function until(condition: () => Promise<boolean>): Promise<void> {
-    const deadline = Date.now() + 10_000;
-    while (!(await condition())) {
-      if (Date.now() > deadline) throw new Error('condition not met within 10 s');
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
-
   beforeEach(async () => {
     await store.clear();
     await seedCatalog(store.store);
@@ -361,7 +353,7 @@ describe('DatabasesService on a real PostgreSQL store', () => {
         const lock = await other.tryAcquire('database:1:orders');
         await lock?.release();
         log.push(
-          `engine ${infra.id} drop ${name}, locked ${lock === null}, tasks: ${await tasks()}`,
+          `engine ${infra.id} drop ${name}, locked ${lock === null}, tasks: ${(await tasks()).join(', ')}`,
         );
       });
 
