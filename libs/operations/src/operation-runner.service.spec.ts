@@ -47,6 +47,29 @@ describe('OperationRunner', () => {
     ]);
   });
 
+  it('begin: answers with the open task before the work runs; done settles with it', async () => {
+    let finish!: (value: string) => void;
+    const { task, done } = await sut.begin(subject, 'database:1:orders', async () => {
+      log.push('work');
+      return new Promise<string>((resolve) => (finish = resolve));
+    });
+
+    expect(task).toBe(TASK);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(log).toEqual(['open create_database', 'acquire database:1:orders', 'start', 'work']);
+    finish('made');
+    await expect(done).resolves.toBe('made');
+    expect(log.slice(-2)).toEqual(['success', 'release']);
+  });
+
+  it('begin: a failing work marks the task failed; done rejects with the cause', async () => {
+    const { done } = await sut.begin(subject, 'k', async () => {
+      throw new Error('engine refused');
+    });
+    await expect(done).rejects.toThrow('engine refused');
+    expect(log.slice(-2)).toEqual(['error Error: engine refused', 'release']);
+  });
+
   it('run: a failing work marks the task failed, releases the lock and rethrows', async () => {
     const failure = new Error('engine refused');
     await expect(

@@ -26,15 +26,34 @@ export class OperationRunner {
     lockKey: string,
     work: (task: TaskRecord) => Promise<T>,
   ): Promise<T> {
+    const { done } = await this.begin(subject, lockKey, work);
+    return done;
+  }
+
+  /**
+   * Like run, for work the caller does not wait for (a 202): the task is recorded before
+   * this returns, so the answer can name it; the rest (lock, work, success or error) goes on
+   * in the background. `done` settles with the work; a failure is already on the task, so
+   * callers that do not need it may ignore it (`done` never rejects unhandled).
+   */
+  async begin<T>(
+    subject: TaskSubject,
+    lockKey: string,
+    work: (task: TaskRecord) => Promise<T>,
+  ): Promise<{ task: TaskRecord; done: Promise<T> }> {
     const task = await this.history.open(subject);
-    let lock;
-    try {
-      lock = await this.locks.acquire(lockKey);
-    } catch (error) {
-      await this.history.failed(task, error).catch(() => undefined);
-      throw error;
-    }
-    return holding(lock, () => this.track(task, work));
+    const done = (async () => {
+      let lock;
+      try {
+        lock = await this.locks.acquire(lockKey);
+      } catch (error) {
+        await this.history.failed(task, error).catch(() => undefined);
+        throw error;
+      }
+      return holding(lock, () => this.track(task, work));
+    })();
+    done.catch(() => undefined);
+    return { task, done };
   }
 
   /**
