@@ -11,6 +11,10 @@ export const TASK_TYPES = [
   'reset_password',
   'delete_credential',
   'repair_credential',
+  'backup_database',
+  'restore_backup',
+  'delete_backup',
+  'clone_database',
 ] as const;
 export type TaskType = (typeof TASK_TYPES)[number];
 
