@@ -53,23 +53,25 @@ describe('ProcessIdentity on a real PostgreSQL store', () => {
     }
   });
 
-  it('takes its lease again, under the same id, once its session has ended', async () => {
+  it('takes its lease again, under the same id, each time its session has ended', async () => {
     const identity = await ProcessIdentity.start(store.store);
     try {
-      // The store ends the lease's session (a restart, an idle timeout, a cut connection).
-      await store.store.query(
-        `SELECT pg_terminate_backend(pid) FROM pg_locks
-          WHERE locktype = 'advisory' AND objsubid = 2 AND objid = $1`,
-        [identity.id],
-      );
-      for (let i = 0; i < 50 && !(await gone(identity)); i++) {
-        await new Promise((resolve) => setTimeout(resolve, 20));
+      for (const outage of [1, 2]) {
+        // The store ends the lease's session (a restart, an idle timeout, a cut connection).
+        await store.store.query(
+          `SELECT pg_terminate_backend(pid) FROM pg_locks
+            WHERE locktype = 'advisory' AND objsubid = 2 AND objid = $1`,
+          [identity.id],
+        );
+        for (let i = 0; i < 50 && !(await gone(identity)); i++) {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        expect({ outage, gone: await gone(identity) }).toEqual({ outage, gone: true });
+
+        await checkLease(identity);
+
+        expect({ outage, gone: await gone(identity) }).toEqual({ outage, gone: false });
       }
-      expect(await gone(identity)).toBe(true);
-
-      await checkLease(identity);
-
-      expect(await gone(identity)).toBe(false);
       // The new session is the one given up at shutdown.
       await identity.onApplicationShutdown();
       expect(await gone(identity)).toBe(true);
