@@ -16,8 +16,10 @@ const LIB_LAYERS = [
   ['operations'],
   ['credentials'],
   ['databases'],
+  // Below quarantine: a hard delete takes a final backup first.
+  ['backups'],
   ['quarantine'],
-  ['broker', 'sample-data', 'backups'],
+  ['broker', 'sample-data'],
 ];
 const ALL_LIBS = LIB_LAYERS.flat();
 const layerOf = (lib) => LIB_LAYERS.findIndex((layer) => layer.includes(lib));

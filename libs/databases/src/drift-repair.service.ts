@@ -25,7 +25,8 @@ export interface DriftReport {
  * is never undone:
  *
  * - a `ready` credential missing on its engine is recreated with its stored password and
- *   privileges (task `repair_credential`);
+ *   privileges (task `repair_credential`), its writes blocked if the database is over its
+ *   size limit;
  * - a `ready` database missing on its engine becomes `lost` (a `reconcile_database` task
  *   says so); found again, it is `ready` once more.
  *
@@ -148,6 +149,7 @@ export class DriftRepair {
       report.found.push(database.name);
     }
     const credentials = await this.credentials.sealedOfDatabase(id, 'ready');
+    const limits = await this.credentials.limitsOf(database);
     for (const credential of credentials.filter((c) => !onEngine.users.has(c.user))) {
       await this.record(
         database,
@@ -159,6 +161,8 @@ export class DriftRepair {
             user: credential.user,
             password: this.secrets.decrypt(credential.passwordEncrypted),
             privileges: credential.privileges,
+            ...limits,
+            writesBlocked: database.overSizeLimit,
           }),
       );
       report.repaired.push(`${database.name}/${credential.user}`);

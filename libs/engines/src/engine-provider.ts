@@ -1,3 +1,5 @@
+import type { DumpTool } from './common/dump-tool';
+
 /**
  * An engine type name (`engine_type.name`): the `type` of a registered provider. The set of
  * names is the provider list (ENGINE_TYPES, engine-list.ts), not a union written here.
@@ -23,6 +25,28 @@ export interface UserSpec {
   user: string;
   password: string;
   privileges: Privileges;
+  /**
+   * The plan's connection limit, for engines that count connections per login (MySQL:
+   * MAX_USER_CONNECTIONS); 0 = none; absent = leave as it is on the engine.
+   */
+  maxConnections?: number;
+  /**
+   * The database is over its plan's size limit (SPEC §10): the user gets read and delete
+   * only, as restrictWrites leaves it. Every path that (re)creates a user passes it.
+   */
+  writesBlocked?: boolean;
+}
+
+/** A user of a database and its privileges: what restrictWrites and allowWrites act on. */
+export interface UserAccess {
+  user: string;
+  privileges: Privileges;
+}
+
+/** The limits a plan puts on each of its databases (0 = none). */
+export interface DatabaseLimits {
+  /** Connections the database may hold at once (all its logins together where the engine counts per database). */
+  maxConnections: number;
 }
 
 export interface UserRef {
@@ -88,22 +112,67 @@ export abstract class EngineProvider {
    */
   abstract readonly reservedUserNames: readonly string[];
   abstract readonly reservedUserPrefixes: readonly string[];
+  /**
+   * Whether the engine can cap a database's connections (plan `max_connections`):
+   * PostgreSQL per database, MySQL per login. A plan of an engine that cannot is refused
+   * with a limit (EngineLimitRules in the catalog).
+   */
+  readonly enforcesConnectionLimit: boolean = false;
 
   /** Connects as admin and returns the server version. */
   abstract ping(infra: InfraTarget): Promise<{ version: string }>;
-  abstract createDatabase(infra: InfraTarget, database: string): Promise<void>;
+  /** `limits`: what the engine enforces per database (PostgreSQL: CONNECTION LIMIT). */
+  abstract createDatabase(
+    infra: InfraTarget,
+    database: string,
+    limits?: DatabaseLimits,
+  ): Promise<void>;
   /** Drops the database and everything in it (open sessions are ended first). */
   abstract dropDatabase(infra: InfraTarget, database: string): Promise<void>;
   /** Creates the user with the privileges on the database, or brings an existing one to that state. */
   abstract createUser(infra: InfraTarget, spec: UserSpec): Promise<void>;
   abstract dropUser(infra: InfraTarget, ref: UserRef): Promise<void>;
-  /** Changes the password; the old one stops working at once. */
-  abstract setPassword(infra: InfraTarget, ref: UserRef, password: string): Promise<void>;
+  /**
+   * Changes the password; the old one stops working at once. `limits`: put on the login
+   * again where the engine counts connections per login (MySQL).
+   */
+  abstract setPassword(
+    infra: InfraTarget,
+    ref: UserRef,
+    password: string,
+    limits?: DatabaseLimits,
+  ): Promise<void>;
+  /**
+   * Puts a plan's limits on an existing database and its logins (`users`): a plan change.
+   * An engine that enforces none accepts only limits of 0.
+   */
+  async applyLimits(
+    _infra: InfraTarget,
+    _database: string,
+    _users: readonly string[],
+    limits: DatabaseLimits,
+  ): Promise<void> {
+    if (limits.maxConnections > 0)
+      throw new Error(`${this.type}: the engine cannot limit a database's connections`);
+  }
   /** Sets an unknown password, disables the login and ends the user's open sessions. No data is dropped. */
   abstract revokeAccess(infra: InfraTarget, ref: UserRef): Promise<void>;
   /** Enables the login again with this password and these privileges. */
   abstract restoreAccess(infra: InfraTarget, spec: UserSpec): Promise<void>;
-  /** Bytes used by the database on the engine. */
+  /**
+   * Whether the provider enforces a plan's size limit (restrictWrites / allowWrites work).
+   * The size-limit check leaves the databases of other engines alone.
+   */
+  abstract readonly enforcesSizeLimit: boolean;
+  /**
+   * The database went over its size limit: every one of these users keeps read and delete
+   * but may no longer insert, update or create (the engine's own terms in docs/engines.md).
+   * Users missing on the engine are skipped (drift repair recreates them blocked).
+   */
+  abstract restrictWrites(infra: InfraTarget, database: string, users: UserAccess[]): Promise<void>;
+  /** Back under the limit: every one of these users has its privileges' full rights again. */
+  abstract allowWrites(infra: InfraTarget, database: string, users: UserAccess[]): Promise<void>;
+  /** Bytes used by the database on the engine (what a plan's size limit is compared with). */
   abstract usedSize(infra: InfraTarget, database: string): Promise<number>;
   /** Connection URL with `<user>:<password>` placeholders, from the infra's addresses alone. */
   abstract endpoint(addresses: readonly string[], database: string): string;
@@ -135,6 +204,13 @@ export abstract class EngineProvider {
    * only exists through its keys or users: their lists cannot prove a database gone.
    */
   abstract readonly listsEveryDatabase: boolean;
+  /**
+   * The engine's own dump and restore of one database (backups, restores in place, clones):
+   * `provider.dumpTool.dump(target, database, out)` / `.restore(target, database, input)`
+   * with the same InfraTarget as every other method. See DumpTool for what a restore does
+   * and how to finish an interrupted one.
+   */
+  abstract readonly dumpTool: DumpTool;
   /**
    * Sentences naming what leaves the engine's tenants unprotected (a login that needs no
    * password, user changes lost at a restart); empty when nothing was found. Checks the

@@ -5,6 +5,7 @@ import { DataSource, EntityManager } from 'typeorm';
 /** Every table of the app, children first. */
 const TABLES = [
   'idempotency_key',
+  'backup',
   'task',
   'credential',
   'database',

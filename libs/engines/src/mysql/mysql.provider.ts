@@ -9,8 +9,17 @@ import {
   NETWORK_ERROR_CODES,
 } from '../common/engine-errors';
 import { InfraPools } from '../common/infra-pools';
-import { InfraTarget, Privileges, UserRef, UserSpec } from '../engine-provider';
+import {
+  DatabaseLimits,
+  InfraTarget,
+  Privileges,
+  UserAccess,
+  UserRef,
+  UserSpec,
+} from '../engine-provider';
 import { account, escapeLike, grantDatabase, quoteIdent, quoteLiteral } from './mysql-sql';
+import { DumpTool } from '../common/dump-tool';
+import { MariaDbDumpTool } from './mariadb.dump-tool';
 
 const MYSQL_IDENTIFIER_MAX_LENGTH = 64;
 
@@ -21,6 +30,17 @@ const GRANTS: Record<Privileges, string> = {
     'SELECT, INSERT, UPDATE, DELETE, CREATE TEMPORARY TABLES, LOCK TABLES, EXECUTE, SHOW VIEW',
   // No EXECUTE: a SQL SECURITY DEFINER routine could write on the reader's behalf.
   'read-only': 'SELECT, SHOW VIEW',
+};
+
+/**
+ * What a database over its size limit takes away (SPEC §10), per privileges: every way to
+ * add data (INSERT, UPDATE, CREATE, ALTER, and INDEX, which grows the files). SELECT,
+ * DELETE and (owners) DROP stay: TRUNCATE and DROP TABLE give the file space back at once.
+ */
+const BLOCKED_WHEN_OVER: Record<Privileges, string | null> = {
+  owner: 'INSERT, UPDATE, CREATE, ALTER, INDEX',
+  'read-write': 'INSERT, UPDATE',
+  'read-only': null,
 };
 
 const UNAVAILABLE_CODES = new Set([
@@ -70,7 +90,10 @@ export class MysqlProvider extends BaseEngineProvider<Query> {
   readonly reservedUserPrefixes: readonly string[] = ['mysql_', 'mariadb_'];
   /** Accounts dbaas must never take over even if a credential is named like them. */
   protected override readonly protectedUsers: readonly string[] = ['root', 'mysql', 'mariadb'];
+  readonly dumpTool: DumpTool = new MariaDbDumpTool();
   readonly listsEveryDatabase = true;
+  /** MAX_USER_CONNECTIONS of each login of the database. */
+  override readonly enforcesConnectionLimit = true;
   protected readonly urlScheme = 'mysql';
   protected readonly multiHostUrl = false;
   protected override readonly jdbcSubprotocol = 'mysql';
@@ -144,11 +167,39 @@ export class MysqlProvider extends BaseEngineProvider<Query> {
     await this.withAdmin(infra, [spec.password], async (q) => {
       await this.assertManageable(q, infra, user);
       await q(`CREATE USER IF NOT EXISTS ${account(user)} IDENTIFIED BY ${password}`);
-      await q(`ALTER USER ${account(user)} IDENTIFIED BY ${password} ACCOUNT UNLOCK`);
+      await q(
+        `ALTER USER ${account(user)} IDENTIFIED BY ${password}${connectionLimit(spec.maxConnections)} ACCOUNT UNLOCK`,
+      );
       // From scratch, so a privilege change (owner → read-only) really takes rights away.
       await q(`REVOKE ALL PRIVILEGES, GRANT OPTION FROM ${account(user)}`);
       await q(`GRANT ${grants} ON ${grantDatabase(db)}.* TO ${account(user)}`);
+      const blocked = BLOCKED_WHEN_OVER[spec.privileges];
+      if (spec.writesBlocked && blocked) {
+        await q(`REVOKE ${blocked} ON ${grantDatabase(db)}.* FROM ${account(user)}`);
+      }
     });
+  }
+
+  /**
+   * REVOKE of BLOCKED_WHEN_OVER. The users' open sessions are ended: a session keeps the
+   * database-level rights it read when it chose its database.
+   */
+  async restrictWrites(infra: InfraTarget, database: string, users: UserAccess[]): Promise<void> {
+    await this.changeGrants(infra, database, users, (db, user, privileges) => {
+      const blocked = BLOCKED_WHEN_OVER[privileges];
+      return blocked && `REVOKE ${blocked} ON ${grantDatabase(db)}.* FROM ${account(user)}`;
+    });
+  }
+
+  /** The privileges' grants again (GRANT adds to what is left); open sessions end as above. */
+  async allowWrites(infra: InfraTarget, database: string, users: UserAccess[]): Promise<void> {
+    await this.changeGrants(
+      infra,
+      database,
+      users,
+      (db, user, privileges) =>
+        `GRANT ${GRANTS[privileges]} ON ${grantDatabase(db)}.* TO ${account(user)}`,
+    );
   }
 
   async dropUser(infra: InfraTarget, ref: UserRef): Promise<void> {
@@ -163,14 +214,38 @@ export class MysqlProvider extends BaseEngineProvider<Query> {
     });
   }
 
-  async setPassword(infra: InfraTarget, ref: UserRef, password: string): Promise<void> {
+  async setPassword(
+    infra: InfraTarget,
+    ref: UserRef,
+    password: string,
+    limits?: DatabaseLimits,
+  ): Promise<void> {
     this.databaseName(ref.database);
     const user = this.userName(ref.user);
     await this.withAdmin(infra, [password], async (q) => {
       if (!(await this.assertManageable(q, infra, user))) {
         throw new EngineCommandError(this.type, `user ${user} does not exist`);
       }
-      await q(`ALTER USER ${account(user)} IDENTIFIED BY ${quoteLiteral(password)}`);
+      await q(
+        `ALTER USER ${account(user)} IDENTIFIED BY ${quoteLiteral(password)}${connectionLimit(limits?.maxConnections)}`,
+      );
+    });
+  }
+
+  /** MAX_USER_CONNECTIONS of each login (those missing on the engine are skipped). */
+  override async applyLimits(
+    infra: InfraTarget,
+    database: string,
+    users: readonly string[],
+    limits: DatabaseLimits,
+  ): Promise<void> {
+    this.databaseName(database);
+    await this.withAdmin(infra, [], async (q) => {
+      for (const name of users) {
+        const user = this.userName(name);
+        if (!(await this.assertManageable(q, infra, user))) continue;
+        await q(`ALTER USER ${account(user)}${connectionLimit(limits.maxConnections)}`);
+      }
     });
   }
 
@@ -293,6 +368,27 @@ export class MysqlProvider extends BaseEngineProvider<Query> {
 
   // --- internals -------------------------------------------------------------------------
 
+  /** One statement per existing user (missing ones are skipped), then their sessions end. */
+  private async changeGrants(
+    infra: InfraTarget,
+    database: string,
+    users: UserAccess[],
+    statement: (db: string, user: string, privileges: Privileges) => string | null,
+  ): Promise<void> {
+    const db = this.databaseName(database);
+    await this.withAdmin(infra, [], async (q) => {
+      const changed: string[] = [];
+      for (const { user, privileges } of users) {
+        const name = this.userName(user);
+        const sql = statement(db, name, this.checkPrivileges(privileges));
+        if (!(await this.assertManageable(q, infra, name))) continue;
+        if (sql) await q(sql);
+        changed.push(name);
+      }
+      await this.killSessions(q, 'USER', changed);
+    });
+  }
+
   /** Whether the account exists; throws for the admin or a privileged account. */
   private async assertManageable(q: Query, infra: InfraTarget, user: string): Promise<boolean> {
     this.assertNotProtected(user, infra);
@@ -357,6 +453,12 @@ export class MysqlProvider extends BaseEngineProvider<Query> {
   protected isUnavailable(error: unknown): boolean {
     return isUnavailable(error);
   }
+}
+
+/** ` WITH MAX_USER_CONNECTIONS n` (0 = none, MySQL's own meaning), or nothing when not given. */
+function connectionLimit(maxConnections: number | undefined): string {
+  if (maxConnections === undefined) return '';
+  return ` WITH MAX_USER_CONNECTIONS ${Math.max(0, Math.trunc(maxConnections))}`;
 }
 
 function isUnavailable(error: unknown): boolean {

@@ -1,3 +1,4 @@
+import { BackupEntity } from './backup.entity';
 import { BrokerBindingEntity } from './broker-binding.entity';
 import { BrokerInstanceEntity } from './broker-instance.entity';
 import { CredentialEntity } from './credential.entity';
@@ -14,6 +15,7 @@ import { TeamEntity } from './team.entity';
 import { UserEntity } from './user.entity';
 
 export {
+  BackupEntity,
   BrokerBindingEntity,
   BrokerInstanceEntity,
   CredentialEntity,
@@ -29,6 +31,7 @@ export {
   TeamEntity,
   UserEntity,
 };
+export * from './backup.entity';
 export * from './broker-binding.entity';
 export * from './broker-instance.entity';
 export * from './credential.entity';
@@ -37,6 +40,7 @@ export * from './task.entity';
 export * from './user.entity';
 
 export const ENTITIES = [
+  BackupEntity,
   BrokerBindingEntity,
   BrokerInstanceEntity,
   CredentialEntity,

@@ -11,6 +11,12 @@ export const TASK_TYPES = [
   'reset_password',
   'delete_credential',
   'repair_credential',
+  'backup_database',
+  'restore_backup',
+  'delete_backup',
+  'clone_database',
+  'restrict_writes',
+  'allow_writes',
 ] as const;
 export type TaskType = (typeof TASK_TYPES)[number];
 

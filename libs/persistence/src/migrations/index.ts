@@ -6,6 +6,9 @@ import { CredentialResetting1764662400000 } from './1764662400000-credential-res
 import { ProjectTeam1764748800000 } from './1764748800000-project-team';
 import { ProcessOwners1764835200000 } from './1764835200000-process-owners';
 import { DatabaseLost1764921600000 } from './1764921600000-database-lost';
+import { Backups1765008000000 } from './1765008000000-backups';
+import { PlanLimits1765094400000 } from './1765094400000-plan-limits';
+import { DatabaseOverSizeLimit1765180800000 } from './1765180800000-database-over-size-limit';
 
 /** In order; TypeORM records each applied one in the `migrations` table. */
 export const MIGRATIONS = [
@@ -17,4 +20,7 @@ export const MIGRATIONS = [
   ProjectTeam1764748800000,
   ProcessOwners1764835200000,
   DatabaseLost1764921600000,
+  Backups1765008000000,
+  PlanLimits1765094400000,
+  DatabaseOverSizeLimit1765180800000,
 ];

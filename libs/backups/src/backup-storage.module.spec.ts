@@ -8,11 +8,11 @@ import { Test } from '@nestjs/testing';
 import { CoreModule, loadConfig } from '@dbaas/core';
 import { BackupFiles } from './backup-files';
 import { BACKUP_STORAGE } from './backups.constants';
-import { BackupsModule } from './backups.module';
+import { BackupStorageModule } from './backup-storage.module';
 import { LocalDirStorage } from './storage/local-dir.storage';
 import { S3BucketStorage } from './storage/s3-bucket.storage';
 
-describe('BackupsModule', () => {
+describe('BackupStorageModule', () => {
   let dataDir: string;
   beforeEach(() => (dataDir = mkdtempSync(join(tmpdir(), 'dbaas-backups-module-'))));
   afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
@@ -20,7 +20,7 @@ describe('BackupsModule', () => {
   const compile = async (env: Record<string, string>) => {
     const config = loadConfig({ DBAAS_DATA_DIR: dataDir, ...env });
     const moduleRef = await Test.createTestingModule({
-      imports: [CoreModule.forRoot(config), BackupsModule],
+      imports: [CoreModule.forRoot(config), BackupStorageModule],
     }).compile();
     return moduleRef;
   };
