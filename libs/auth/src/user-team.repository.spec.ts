@@ -87,13 +87,21 @@ describe('UserRepository and TeamRepository on a real PostgreSQL store', () => {
     await teams.update(1, { userIds: [1] });
     await teams.update(1, { name: 'renamed' });
 
-    expect(await teams.findById(1)).toEqual({ id: 1, name: 'renamed', userIds: [1] });
+    expect(await teams.findById(1)).toEqual({
+      id: 1,
+      name: 'renamed',
+      userIds: [1],
+      databaseLimit: 0,
+    });
     expect((await users.findLogin('dev'))?.teamIds).toEqual([]);
   });
 
   it('lists the teams in scope only, and refuses to delete a team that still owns things', async () => {
     const page = await teams.listPage({ page: 1, pageSize: 10 }, { ids: [2] });
-    expect(page).toEqual({ items: [{ id: 2, name: 'team-b', userIds: [] }], count: 1 });
+    expect(page).toEqual({
+      items: [{ id: 2, name: 'team-b', userIds: [], databaseLimit: 0 }],
+      count: 1,
+    });
 
     await expect(teams.delete(1)).rejects.toBeInstanceOf(ConflictError); // project `shop`
     await expect(teams.requireExisting('team', [2, 9])).rejects.toMatchObject({
