@@ -141,6 +141,19 @@ export class BackupRepository {
     return rows.map(toRecord);
   }
 
+  /**
+   * What the expiry job removes besides the expired ones: `failed` backups that finished
+   * before `cutoff` (they have no file; the row shows the error for a while), and `deleting`
+   * ones (a removal a process did not finish: the file may or may not be gone).
+   */
+  async failedBeforeOrDeleting(cutoff: Date): Promise<BackupRecord[]> {
+    const rows = await this.backups.find({
+      where: [{ status: 'failed', finishedAt: LessThanOrEqual(cutoff) }, { status: 'deleting' }],
+      order: { id: 'ASC' },
+    });
+    return rows.map(toRecord);
+  }
+
   /** Every `running` backup: the reconciler fails those whose task was abandoned. */
   async running(): Promise<BackupRecord[]> {
     const rows = await this.backups.find({ where: { status: 'running' }, order: { id: 'ASC' } });

@@ -20,3 +20,8 @@ export * from './tools/mariadb.dump-tool';
 export * from './tools/postgres-client-dir';
 export * from './tools/postgres.dump-tool';
 export * from './tools/redis.dump-tool';
+export * from './schedule/backup-expiry.service';
+export * from './schedule/backup-schedule';
+export * from './schedule/backup-schedule.repository';
+export * from './schedule/backup-taker';
+export * from './schedule/scheduled-backups.service';

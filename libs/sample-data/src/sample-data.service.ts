@@ -162,6 +162,8 @@ export class SampleDataService {
         engineId: engineIds[i],
         environmentIds,
         sizeLimitInBytes: engine.sizeLimitInBytes,
+        backupHour: engine.backupHour,
+        backupRetentionDays: engine.backupRetentionDays,
         isActive: true,
         isDefault: i === 0,
       });

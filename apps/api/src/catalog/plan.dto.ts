@@ -4,16 +4,19 @@ import {
   IsArray,
   IsBoolean,
   IsInt,
-  IsOptional,
   IsString,
   Max,
   MaxLength,
   Min,
+  ValidateIf,
 } from 'class-validator';
 import { Links } from '../http/links';
 import { CatalogName } from '../http/name.validators';
 import { Reference } from '../http/reference';
 import { SelfLink } from '../http/api-docs.decorators';
+
+/** Optional, but not null: null is checked like a value (and refused by the rules after). */
+const given = (_body: object, value: unknown) => value !== undefined;
 
 export class CreatePlanDto {
   @ApiProperty({ example: 'postgresql-small' })
@@ -21,7 +24,7 @@ export class CreatePlanDto {
   name: string;
 
   @ApiPropertyOptional({ example: 'PostgreSQL, 1 GiB' })
-  @IsOptional()
+  @ValidateIf(given)
   @IsString()
   @MaxLength(1000)
   description?: string;
@@ -49,24 +52,55 @@ export class CreatePlanDto {
     example: 1073741824,
     default: 0,
   })
-  @IsOptional()
+  @ValidateIf(given)
   @IsInt()
   @Min(0)
   @Max(Number.MAX_SAFE_INTEGER)
   size_limit_in_bytes?: number;
 
+  @ApiPropertyOptional({
+    type: 'integer',
+    nullable: true,
+    minimum: 0,
+    maximum: 23,
+    description:
+      'The UTC hour (0-23) of the daily scheduled backup of each database of the plan; null (the default) = no scheduled backups.',
+    example: 2,
+    default: null,
+  })
+  @ValidateIf((body: CreatePlanDto) => body.backup_hour !== undefined && body.backup_hour !== null)
+  @IsInt()
+  @Min(0)
+  @Max(23)
+  backup_hour?: number | null;
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 0,
+    description:
+      'Days a scheduled or final backup is kept before the expiry job removes it; 0 = no final backup before a hard delete.',
+    example: 7,
+    default: 7,
+  })
+  @ValidateIf(given)
+  @IsInt()
+  @Min(0)
+  @Max(36500)
+  backup_retention_days?: number;
+
   @ApiPropertyOptional({ default: true })
-  @IsOptional()
+  @ValidateIf(given)
   @IsBoolean()
   is_active?: boolean;
 
   @ApiPropertyOptional({ default: false })
-  @IsOptional()
+  @ValidateIf(given)
   @IsBoolean()
   is_default?: boolean;
 }
 
-export class UpdatePlanDto extends PartialType(CreatePlanDto) {}
+/** Every field optional; null is validated like a value (only `backup_hour` takes it). */
+export class UpdatePlanDto extends PartialType(CreatePlanDto, { skipNullProperties: false }) {}
 
 export class PlanDto {
   @ApiProperty({ type: SelfLink('plan') })
@@ -83,6 +117,19 @@ export class PlanDto {
   environments: string[];
   @ApiProperty({ type: 'integer', example: 0, description: '0 = unlimited.' })
   size_limit_in_bytes: number;
+  @ApiProperty({
+    type: 'integer',
+    nullable: true,
+    example: 2,
+    description: 'UTC hour of the daily scheduled backup; null = none.',
+  })
+  backup_hour: number | null;
+  @ApiProperty({
+    type: 'integer',
+    example: 7,
+    description: 'Days a scheduled or final backup is kept (0 = no final backup).',
+  })
+  backup_retention_days: number;
   @ApiProperty({ example: true })
   is_active: boolean;
   @ApiProperty({ example: true })
@@ -96,6 +143,8 @@ export function planInput(dto: UpdatePlanDto): Partial<PlanInput> {
     engine: dto.engine,
     environments: dto.environments,
     sizeLimitInBytes: dto.size_limit_in_bytes,
+    backupHour: dto.backup_hour,
+    backupRetentionDays: dto.backup_retention_days,
     isActive: dto.is_active,
     isDefault: dto.is_default,
   };
@@ -109,6 +158,8 @@ export function presentPlan(links: Links, plan: Plan): PlanDto {
     engine: links.to('engine', plan.engineId),
     environments: plan.environmentIds.map((id) => links.to('environment', id)),
     size_limit_in_bytes: plan.sizeLimitInBytes,
+    backup_hour: plan.backupHour,
+    backup_retention_days: plan.backupRetentionDays,
     is_active: plan.isActive,
     is_default: plan.isDefault,
   });
