@@ -1,10 +1,10 @@
+import { DomainError } from '@dbaas/core';
+
 /**
- * A backup file that fails its checks: tampered, truncated, reordered, sealed with another
- * key, or not the file the backup record names. The message says which, never a secret.
+ * A backup, restore or delete that failed in its task (the tool, the file, the engine): its
+ * message is what the task and the backup's `error` say; never a secret.
  */
-export class BackupCorruptError extends Error {
-  override readonly name = 'BackupCorruptError';
-}
+export class BackupFailedError extends DomainError {}
 
 /** No stored file under this key. */
 export class BackupFileNotFoundError extends Error {
@@ -15,9 +15,7 @@ export class BackupFileNotFoundError extends Error {
 }
 
 /**
- * An engine's dump or restore tool failed. The message has its exit status and the end of
- * its stderr, with the passwords it was given replaced by `[redacted]`.
+ * The dump tools live behind the engine providers (@dbaas/engines); their errors (a tool
+ * failed; a file fails its checks, which a Redis stream also reports) are re-exported here.
  */
-export class BackupToolError extends Error {
-  override readonly name = 'BackupToolError';
-}
+export { BackupCorruptError, BackupToolError } from '@dbaas/engines';

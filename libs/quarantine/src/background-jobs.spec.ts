@@ -1,7 +1,8 @@
+import { BackupExpiry, ScheduledBackups } from '@dbaas/backups';
 import { AppConfig } from '@dbaas/core';
 import { DriftRepair, LifecycleReconciler } from '@dbaas/databases';
 import { LockStrategy } from '@dbaas/operations';
-import { BackgroundJobs, PURGE_INTERVAL_MS } from './background-jobs';
+import { BACKUP_JOBS_FIRST_DELAY_MS, BackgroundJobs, PURGE_INTERVAL_MS } from './background-jobs';
 import { QuarantineService } from './quarantine.service';
 
 describe('BackgroundJobs', () => {
@@ -22,7 +23,9 @@ describe('BackgroundJobs', () => {
       { reconcileAll: async () => void log.push('reconcile') } as unknown as LifecycleReconciler,
       { repairAll: async () => void log.push('repair drift') } as unknown as DriftRepair,
       { purge: async () => void log.push('purge') } as unknown as QuarantineService,
-      { reconcileIntervalSeconds: 30 } as AppConfig,
+      { runOnce: async () => void log.push('scheduled backups') } as unknown as ScheduledBackups,
+      { runOnce: async () => void log.push('backup expiry') } as unknown as BackupExpiry,
+      { reconcileIntervalSeconds: 30, backupJobIntervalSeconds: 3600 } as AppConfig,
     );
   });
   afterEach(() => jest.useRealTimers());
@@ -37,13 +40,31 @@ describe('BackgroundJobs', () => {
     expect(log).toEqual(['lock job:purge', 'purge']);
   });
 
+  it('takes the scheduled backups and removes expired ones, each under its own lock', async () => {
+    await jobs.scheduledBackups.tick();
+    await jobs.backupExpiry.tick();
+    expect(log).toEqual([
+      'lock job:scheduled-backups',
+      'scheduled backups',
+      'lock job:backup-expiry',
+      'backup expiry',
+    ]);
+  });
+
   it('reconciles at boot and every interval, purges 5 s after boot and every hour, until shutdown', async () => {
     jobs.onApplicationBootstrap();
     await jest.advanceTimersByTimeAsync(0);
     expect(log.filter((entry) => !entry.startsWith('lock'))).toEqual(['reconcile', 'repair drift']);
 
     log = [];
-    await jest.advanceTimersByTimeAsync(4_999);
+    await jest.advanceTimersByTimeAsync(BACKUP_JOBS_FIRST_DELAY_MS);
+    expect(log.filter((entry) => !entry.startsWith('lock'))).toEqual([
+      'scheduled backups',
+      'backup expiry',
+    ]);
+
+    log = [];
+    await jest.advanceTimersByTimeAsync(4_999 - BACKUP_JOBS_FIRST_DELAY_MS);
     expect(log).toEqual([]);
     await jest.advanceTimersByTimeAsync(1);
     expect(log).toEqual(['lock job:purge', 'purge']);

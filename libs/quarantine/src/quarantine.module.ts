@@ -1,4 +1,6 @@
 import { AuthModule } from '@dbaas/auth';
+import { BackupJobsModule, BackupsModule } from '@dbaas/backups';
+import { CatalogModule } from '@dbaas/catalog';
 import { CredentialsModule } from '@dbaas/credentials';
 import { DatabasesModule } from '@dbaas/databases';
 import { OperationsModule } from '@dbaas/operations';
@@ -8,11 +10,22 @@ import { QuarantineService } from './quarantine.service';
 
 @Module({})
 export class QuarantineModule {
-  /** `withBackgroundJobs`: the API purges and reconciles on its own; the CLI only when asked. */
+  /**
+   * `withBackgroundJobs`: the API purges, reconciles, takes the scheduled backups and removes
+   * the expired ones on its own; the CLI only when asked.
+   */
   static forRoot(options: { withBackgroundJobs: boolean }): DynamicModule {
     return {
       module: QuarantineModule,
-      imports: [AuthModule, OperationsModule, CredentialsModule, DatabasesModule],
+      imports: [
+        AuthModule,
+        CatalogModule,
+        OperationsModule,
+        CredentialsModule,
+        DatabasesModule,
+        BackupsModule,
+        ...(options.withBackgroundJobs ? [BackupJobsModule] : []),
+      ],
       providers: [QuarantineService, ...(options.withBackgroundJobs ? [BackgroundJobs] : [])],
       exports: [QuarantineService],
     };

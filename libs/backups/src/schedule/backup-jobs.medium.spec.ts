@@ -23,7 +23,7 @@ import { BackupKey } from '../encryption/backup-key';
 import { LocalDirStorage } from '../storage/local-dir.storage';
 import { BackupExpiry } from './backup-expiry.service';
 import { BackupScheduleRepository } from './backup-schedule.repository';
-import { BackupTaker } from './backup-taker';
+import { BackupsService } from '../backups.service';
 import { ScheduledBackups } from './scheduled-backups.service';
 
 /**
@@ -75,7 +75,7 @@ describe('scheduled backups and expiry on a real PostgreSQL store', () => {
         return row ?? null;
       },
     } as unknown as DatabasesService;
-    const taker: BackupTaker = {
+    const taker = {
       start: async (database, kind: BackupKind, _userId, options) => {
         const backup = await backups.insertRunning({
           databaseId: database.id,
@@ -92,8 +92,7 @@ describe('scheduled backups and expiry on a real PostgreSQL store', () => {
         await backups.transition(backup.id, 'running', 'ready', { sizeInBytes: 1, sha256: 'x' });
         return { backup, done: backups.find(backup.id).then((found) => found!) };
       },
-      takeHeld: () => Promise.reject(new Error('not used')),
-    };
+    } as Pick<BackupsService, 'start'> as BackupsService;
     return new ScheduledBackups(
       new BackupScheduleRepository(source.getRepository(BackupEntity)),
       databases,
@@ -188,7 +187,19 @@ describe('scheduled backups and expiry on a real PostgreSQL store', () => {
         me,
       );
       const runner = new OperationRunner(new AdvisoryLocks(store.store), history);
-      sut = new BackupExpiry(repository(), files, runner, clock);
+      // BackupsService.delete uses the repository, the files and the runner only.
+      const unused = null as never;
+      const service = new BackupsService(
+        repository(),
+        files,
+        unused,
+        unused,
+        runner,
+        history,
+        new AccessPolicy(),
+        unused,
+      );
+      sut = new BackupExpiry(repository(), service, clock);
       await addDatabase('orders');
     });
     afterEach(async () => {
@@ -240,13 +251,17 @@ describe('scheduled backups and expiry on a real PostgreSQL store', () => {
       const keptForever = await addBackup('ready');
       const oldFailure = await addBackup('failed', { finishedAt: '2026-12-09T11:59:00Z' });
       const newFailure = await addBackup('failed', { finishedAt: '2026-12-09T12:01:00Z' });
-      const leftDeleting = await addBackup('deleting');
+      const restoring = await addBackup('ready', { expiresAt: '2026-12-01T00:00:00Z' });
+      await store.store.query('UPDATE backup SET restoring_database_id = 1 WHERE id = $1', [
+        restoring.id,
+      ]);
       const running = await addBackup('running', { expiresAt: '2026-12-01T00:00:00Z' });
 
       const result = await sut.runOnce();
 
-      const gone = [expired, expiredFileGone, oldFailure, leftDeleting].map((b) => b.id);
-      expect(result).toEqual({ removed: gone.sort((x, y) => x - y), failed: [] });
+      const gone = [expired, expiredFileGone, oldFailure].map((b) => b.id);
+      // The one being restored is left for a later round.
+      expect(result).toEqual({ removed: gone, failed: [restoring.id] });
       const left = (await store.store.query('SELECT id FROM backup ORDER BY id')) as {
         id: number;
       }[];
@@ -254,10 +269,11 @@ describe('scheduled backups and expiry on a real PostgreSQL store', () => {
         kept.id,
         keptForever.id,
         newFailure.id,
+        restoring.id,
         running.id,
       ]);
       expect(await files.exists(expired.fileKey)).toBe(false);
-      expect(await files.exists(leftDeleting.fileKey)).toBe(false);
+      expect(await files.exists(restoring.fileKey)).toBe(true);
       expect(await files.exists(kept.fileKey)).toBe(true);
       expect(existsSync(join(dir, keptForever.fileKey))).toBe(true);
       const tasks = (await store.store.query(
@@ -268,19 +284,17 @@ describe('scheduled backups and expiry on a real PostgreSQL store', () => {
       );
     });
 
-    it('keeps the row deleting when the file cannot be removed, and finishes it next round', async () => {
+    it('keeps the row (deleting, for the recovery) when the file cannot be removed, and goes on', async () => {
       clock.set(new Date('2026-12-10T12:00:00Z'));
-      const expired = await addBackup('ready', { expiresAt: '2026-12-10T11:00:00Z' });
-      const broken = jest.spyOn(files, 'delete').mockRejectedValueOnce(new Error('storage down'));
+      const first = await addBackup('ready', { expiresAt: '2026-12-10T11:00:00Z' });
+      const second = await addBackup('ready', { expiresAt: '2026-12-10T11:00:00Z' });
+      const broken = jest.spyOn(files, 'remove').mockRejectedValueOnce(new Error('storage down'));
 
-      expect(await sut.runOnce()).toEqual({ removed: [], failed: [expired.id] });
-      expect((await repository().find(expired.id))?.status).toBe('deleting');
-      expect(await files.exists(expired.fileKey)).toBe(true);
-
+      expect(await sut.runOnce()).toEqual({ removed: [second.id], failed: [first.id] });
+      expect((await repository().find(first.id))?.status).toBe('deleting');
+      expect(await files.exists(first.fileKey)).toBe(true);
+      expect(await files.exists(second.fileKey)).toBe(false);
       broken.mockRestore();
-      expect(await sut.runOnce()).toEqual({ removed: [expired.id], failed: [] });
-      expect(await repository().find(expired.id)).toBeNull();
-      expect(await files.exists(expired.fileKey)).toBe(false);
     });
   });
 });

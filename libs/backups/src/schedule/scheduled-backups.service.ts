@@ -3,7 +3,7 @@ import { DatabasesService } from '@dbaas/databases';
 import { Injectable, Logger } from '@nestjs/common';
 import { dueDay, utcDay } from './backup-schedule';
 import { BackupScheduleRepository } from './backup-schedule.repository';
-import { BackupTaker } from './backup-taker';
+import { BackupsService } from '../backups.service';
 
 /** What one round of the schedule did, by database name. */
 export interface ScheduleRound {
@@ -33,7 +33,7 @@ export class ScheduledBackups {
   constructor(
     private readonly schedule: BackupScheduleRepository,
     private readonly databases: DatabasesService,
-    private readonly backups: BackupTaker,
+    private readonly backups: BackupsService,
     private readonly clock: Clock,
   ) {}
 
