@@ -1,8 +1,16 @@
 import { AccessPolicy, AuthenticatedUser } from '@dbaas/auth';
-import { APP_CONFIG, AppConfig, ConflictError, NotFoundError } from '@dbaas/core';
+import { BackupsService } from '@dbaas/backups';
+import { PlanRepository } from '@dbaas/catalog';
+import {
+  APP_CONFIG,
+  AppConfig,
+  ConflictError,
+  EngineUnavailableError,
+  NotFoundError,
+} from '@dbaas/core';
 import { CredentialsService } from '@dbaas/credentials';
 import { DatabaseRecord, DatabaseRow, DatabasesService } from '@dbaas/databases';
-import { databaseLockKey, OperationRunner } from '@dbaas/operations';
+import { databaseLockKey, OperationRunner, TaskRecord } from '@dbaas/operations';
 import { TaskType } from '@dbaas/persistence';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 
@@ -11,10 +19,17 @@ export function isoDate(date: Date): string {
   return date.toISOString().slice(0, 10);
 }
 
+/** Options of the second DELETE. */
+export interface HardDeleteOptions {
+  /** `?skip_backup=true`: no final backup (when it keeps failing and the data may go). */
+  skipBackup?: boolean;
+}
+
 /**
  * The two-step delete. The first DELETE puts a database in quarantine: every credential
  * loses access on the engine, no data is dropped. A dba may restore it, or DELETE it a
- * second time to remove it for real; after the retention period it is purged.
+ * second time to remove it for real; after the retention period it is purged. Both the
+ * second DELETE and the purge first take a `final` backup (see finalBackup).
  *
  * Each step marks its transient state first (`quarantining`, `restoring`, `deleting`) so
  * that the reconciler can converge it if the process dies in the middle.
@@ -28,6 +43,8 @@ export class QuarantineService {
     private readonly credentials: CredentialsService,
     private readonly runner: OperationRunner,
     private readonly policy: AccessPolicy,
+    private readonly backups: BackupsService,
+    private readonly plans: PlanRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -36,12 +53,17 @@ export class QuarantineService {
    * The intent is fixed when the request arrives: a quarantine that finds the database
    * already quarantined (a concurrent DELETE did it) is done, not turned into a delete.
    */
-  async delete(id: number, viewer: AuthenticatedUser): Promise<'quarantined' | 'deleted'> {
+  async delete(
+    id: number,
+    viewer: AuthenticatedUser,
+    options: HardDeleteOptions = {},
+  ): Promise<'quarantined' | 'deleted'> {
     const database = await this.databaseService.findVisible(id, viewer);
     if (database.status === 'quarantined') {
       this.policy.assertDba(viewer, 'delete a quarantined database');
-      await this.step('delete_database', database, viewer.id, async (current, reachable) => {
+      await this.step('delete_database', database, viewer.id, async (current, reachable, task) => {
         await reachable();
+        if (!options.skipBackup) await this.finalBackup(current, viewer.id, task);
         await this.databaseService.destroy(current);
       });
       return 'deleted';
@@ -86,9 +108,10 @@ export class QuarantineService {
           'purge_database',
           database,
           null,
-          async (current) => {
+          async (current, _reachable, task) => {
             // Another process may have restored or purged it meanwhile.
             if (current.status !== 'quarantined') return;
+            await this.finalBackup(current, null, task);
             await this.databaseService.destroy(current);
           },
           false,
@@ -105,7 +128,11 @@ export class QuarantineService {
     return result;
   }
 
-  /** Drops the databases the store knows of from their engines (sample-data reset). */
+  /**
+   * Drops the databases the store knows of from their engines (sample-data reset), without
+   * final backups: the reset empties the `backup` table, and the sample-data service then
+   * removes every backup file.
+   */
   async destroyAll(): Promise<void> {
     for (const database of await this.databaseService.all()) {
       await this.step(
@@ -116,6 +143,31 @@ export class QuarantineService {
         false,
       ).catch((error: Error) =>
         this.logger.warn(`Could not drop ${database.name} from its engine: ${error.message}`),
+      );
+    }
+  }
+
+  /**
+   * The `final` backup of a hard delete, under the delete's lock, kept for the plan's
+   * `backup_retention_days` (0: none is taken). It is taken while the database is
+   * quarantined (its logins revoked): the dump uses the infra's admin login. When it fails
+   * the delete stops with a 503 and the database stays quarantined as it was (the failed
+   * backup is recorded, and removed a day later).
+   */
+  private async finalBackup(
+    database: DatabaseRecord,
+    userId: number | null,
+    task: TaskRecord,
+  ): Promise<void> {
+    const plan = await this.plans.findById(database.planId);
+    if (plan?.backupRetentionDays === 0) return;
+    try {
+      const backup = await this.backups.takeHeld(database, 'final', userId, task);
+      if (backup.status !== 'ready') throw new Error(backup.error ?? 'not taken');
+    } catch (error) {
+      throw new EngineUnavailableError(
+        `The final backup of ${database.name} failed (${(error as Error).message}); ` +
+          'the database is still quarantined. Retry, or delete it without a final backup with ?skip_backup=true.',
       );
     }
   }
@@ -138,7 +190,11 @@ export class QuarantineService {
     type: TaskType,
     database: DatabaseRow,
     userId: number | null,
-    work: (current: DatabaseRecord, reachable: () => Promise<void>) => Promise<void>,
+    work: (
+      current: DatabaseRecord,
+      reachable: () => Promise<void>,
+      task: TaskRecord,
+    ) => Promise<void>,
     pingEarly = true,
   ): Promise<void> {
     const subject = {
@@ -151,13 +207,13 @@ export class QuarantineService {
     return this.runner.run(
       subject,
       databaseLockKey(database.environmentId, database.name),
-      async () => {
+      async (task) => {
         let ping: Promise<void> | undefined;
         const reachable = () => (ping ??= this.databaseService.ensureReachable(database));
         if (pingEarly) reachable().catch(() => undefined);
         const current = await this.databaseService.find(database.id);
         if (!current) throw new NotFoundError('database', database.id);
-        await work(current, reachable);
+        await work(current, reachable, task);
       },
     );
   }
