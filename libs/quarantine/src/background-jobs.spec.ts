@@ -23,7 +23,10 @@ describe('BackgroundJobs', () => {
       { reconcileAll: async () => void log.push('reconcile') } as unknown as LifecycleReconciler,
       { repairAll: async () => void log.push('repair drift') } as unknown as DriftRepair,
       { purge: async () => void log.push('purge') } as unknown as QuarantineService,
-      { runOnce: async () => void log.push('scheduled backups') } as unknown as ScheduledBackups,
+      {
+        runOnce: async () => void log.push('scheduled backups'),
+        stop: () => void log.push('stop scheduled backups'),
+      } as unknown as ScheduledBackups,
       { runOnce: async () => void log.push('backup expiry') } as unknown as BackupExpiry,
       { reconcileIntervalSeconds: 30, backupJobIntervalSeconds: 3600 } as AppConfig,
     );
@@ -80,7 +83,9 @@ describe('BackgroundJobs', () => {
       PURGE_INTERVAL_MS / 30_000 - 1,
     );
 
+    log = [];
     await jobs.onApplicationShutdown();
+    expect(log).toEqual(['stop scheduled backups']);
     log = [];
     await jest.advanceTimersByTimeAsync(2 * PURGE_INTERVAL_MS);
     expect(log).toEqual([]);

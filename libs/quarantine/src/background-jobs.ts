@@ -29,7 +29,7 @@ export class BackgroundJobs implements OnApplicationBootstrap, OnApplicationShut
     reconciler: LifecycleReconciler,
     drift: DriftRepair,
     quarantine: QuarantineService,
-    scheduled: ScheduledBackups,
+    private readonly scheduled: ScheduledBackups,
     expiry: BackupExpiry,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
@@ -77,6 +77,7 @@ export class BackgroundJobs implements OnApplicationBootstrap, OnApplicationShut
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.scheduled.stop();
     await Promise.all(this.all.map((job) => job.stop()));
   }
 }

@@ -3,6 +3,7 @@ import { BackupJobsModule, BackupsModule } from '@dbaas/backups';
 import { CatalogModule } from '@dbaas/catalog';
 import { CredentialsModule } from '@dbaas/credentials';
 import { DatabasesModule } from '@dbaas/databases';
+import { EnginesModule } from '@dbaas/engines';
 import { OperationsModule } from '@dbaas/operations';
 import { DynamicModule, Module } from '@nestjs/common';
 import { BackgroundJobs } from './background-jobs';
@@ -23,6 +24,7 @@ export class QuarantineModule {
         OperationsModule,
         CredentialsModule,
         DatabasesModule,
+        EnginesModule,
         BackupsModule,
         ...(options.withBackgroundJobs ? [BackupJobsModule] : []),
       ],

@@ -4,6 +4,7 @@ import { Plan, PlanRepository } from '@dbaas/catalog';
 import { AppConfig, ConflictError, EngineUnavailableError, ForbiddenError } from '@dbaas/core';
 import { CredentialsService } from '@dbaas/credentials';
 import { DatabaseRecord, DatabaseRow, DatabasesService } from '@dbaas/databases';
+import { ConnectedInfra, InfraAccess } from '@dbaas/engines';
 import { OperationRunner, TaskRecord, TaskSubject } from '@dbaas/operations';
 import { DatabaseStatus } from '@dbaas/persistence';
 import { Logger } from '@nestjs/common';
@@ -37,6 +38,8 @@ describe('QuarantineService', () => {
   let backups: jest.Mocked<Pick<BackupsService, 'takeHeld'>>;
   /** The database's plan keeps backups this many days. */
   let retentionDays: number;
+  /** Whether the engine has the database. */
+  let onEngine: boolean;
   let sut: QuarantineService;
 
   beforeEach(() => {
@@ -70,6 +73,14 @@ describe('QuarantineService', () => {
       ) as jest.Mocked<OperationRunner>['run'],
     };
     retentionDays = 7;
+    onEngine = true;
+    const infras = {
+      connect: async () =>
+        ({
+          provider: { databaseExists: async () => onEngine },
+          target: {},
+        }) as unknown as ConnectedInfra,
+    } as unknown as InfraAccess;
     backups = {
       takeHeld: jest.fn(async (row, kind, userId, task) => {
         log.push(`${kind} backup of ${row.name} (${row.status}) by ${userId} in task ${task?.id}`);
@@ -86,6 +97,7 @@ describe('QuarantineService', () => {
       new AccessPolicy(),
       backups as unknown as BackupsService,
       plans,
+      infras,
       { quarantineRetentionDays: 7 } as AppConfig,
     );
   });
@@ -217,6 +229,20 @@ describe('QuarantineService', () => {
       );
       expect(databases.destroy).not.toHaveBeenCalled();
       expect(databases.transition).not.toHaveBeenCalled();
+    });
+
+    it('deletes without a final backup a database its engine does not have any more', async () => {
+      backups.takeHeld.mockRejectedValue(new Error('database "orders" does not exist'));
+      onEngine = false;
+      const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+
+      await expect(sut.delete(5, dba)).resolves.toBe('deleted');
+
+      expect(log.at(-1)).toBe('destroy orders');
+      expect(warn).toHaveBeenCalledWith(
+        'orders is not on its engine: deleted without a final backup',
+      );
+      warn.mockRestore();
     });
 
     it('treats a final backup that ends failed as a failure', async () => {

@@ -10,6 +10,7 @@ import {
 } from '@dbaas/core';
 import { CredentialsService } from '@dbaas/credentials';
 import { DatabaseRecord, DatabaseRow, DatabasesService } from '@dbaas/databases';
+import { InfraAccess } from '@dbaas/engines';
 import { databaseLockKey, OperationRunner, TaskRecord } from '@dbaas/operations';
 import { TaskType } from '@dbaas/persistence';
 import { Inject, Injectable, Logger } from '@nestjs/common';
@@ -45,6 +46,7 @@ export class QuarantineService {
     private readonly policy: AccessPolicy,
     private readonly backups: BackupsService,
     private readonly plans: PlanRepository,
+    private readonly infras: InfraAccess,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -152,7 +154,9 @@ export class QuarantineService {
    * `backup_retention_days` (0: none is taken). It is taken while the database is
    * quarantined (its logins revoked): the dump uses the infra's admin login. When it fails
    * the delete stops with a 503 and the database stays quarantined as it was (the failed
-   * backup is recorded, and removed a day later).
+   * backup is recorded, and removed a day later); unless the engine says the database is
+   * not there any more (dropped by hand): then there is nothing to keep, and the delete goes
+   * on (else the purge could never remove it).
    */
   private async finalBackup(
     database: DatabaseRecord,
@@ -165,10 +169,24 @@ export class QuarantineService {
       const backup = await this.backups.takeHeld(database, 'final', userId, task);
       if (backup.status !== 'ready') throw new Error(backup.error ?? 'not taken');
     } catch (error) {
+      if (!(await this.existsOnEngine(database))) {
+        this.logger.warn(`${database.name} is not on its engine: deleted without a final backup`);
+        return;
+      }
       throw new EngineUnavailableError(
         `The final backup of ${database.name} failed (${(error as Error).message}); ` +
           'the database is still quarantined. Retry, or delete it without a final backup with ?skip_backup=true.',
       );
+    }
+  }
+
+  /** Whether the engine has the database; true when it cannot tell (the safe answer). */
+  private async existsOnEngine(database: DatabaseRecord): Promise<boolean> {
+    try {
+      const { provider, target } = await this.infras.connect(database.infraId);
+      return await provider.databaseExists(target, database.name);
+    } catch {
+      return true;
     }
   }
 

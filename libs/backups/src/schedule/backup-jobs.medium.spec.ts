@@ -63,7 +63,12 @@ describe('scheduled backups and expiry on a real PostgreSQL store', () => {
   };
 
   /** A "process": its own pool, repositories and job, on the same store. */
-  const oneProcess = (source: DataSource, clock: FixedClock) => {
+  const oneProcess = (
+    source: DataSource,
+    clock: FixedClock,
+    /** What the dump does (the stand-in's): nothing, or throw to fail the backup. */
+    dump: (name: string) => void = () => undefined,
+  ) => {
     const backups = new BackupRepository(source.getRepository(BackupEntity));
     const databases = {
       find: async (id: number) => {
@@ -89,6 +94,13 @@ describe('scheduled backups and expiry on a real PostgreSQL store', () => {
           scheduledFor: options?.scheduledFor,
         });
         if (!backup) return null;
+        try {
+          dump(database.name);
+        } catch (error) {
+          const why = (error as Error).message;
+          await backups.transition(backup.id, 'running', 'failed', { error: why });
+          return { backup, done: Promise.reject(new Error(why)) };
+        }
         await backups.transition(backup.id, 'running', 'ready', { sizeInBytes: 1, sha256: 'x' });
         return { backup, done: backups.find(backup.id).then((found) => found!) };
       },
@@ -152,6 +164,35 @@ describe('scheduled backups and expiry on a real PostgreSQL store', () => {
       { name: 'orders', day: '2026-11-29' },
       { name: 'orders', day: '2026-11-30' },
     ]);
+  });
+
+  it('records a failed backup, does not retry it that day, and goes on with the others', async () => {
+    await addDatabase('orders');
+    await addDatabase('billing');
+    const clock = new FixedClock(new Date('2026-11-29T05:00:00Z'));
+    const failing = (name: string) => {
+      if (name === 'orders') throw new Error('pg_dump failed (exit code 1)');
+    };
+    const sut = oneProcess(store.store, clock, failing);
+
+    expect(await sut.runOnce()).toEqual({
+      taken: ['billing'],
+      failed: ['orders'],
+      takenElsewhere: [],
+    });
+    expect(await sut.runOnce()).toEqual({ taken: [], failed: [], takenElsewhere: [] });
+    clock.set('2026-11-30T05:00:00Z');
+    expect((await oneProcess(store.store, clock).runOnce()).taken).toEqual(['orders', 'billing']);
+  });
+
+  it('ends a round after the backup under way once stopped (shutdown)', async () => {
+    for (const name of ['a', 'b', 'c']) await addDatabase(name);
+    const clock = new FixedClock(new Date('2026-11-29T05:00:00Z'));
+    let sut: ScheduledBackups | undefined = undefined;
+    sut = oneProcess(store.store, clock, () => sut!.stop());
+
+    expect((await sut.runOnce()).taken).toEqual(['a']);
+    expect(await scheduledRows()).toEqual([{ name: 'a', day: '2026-11-29' }]);
   });
 
   it('takes each backup exactly once when two processes run their rounds at the same time', async () => {

@@ -29,6 +29,7 @@ export interface ScheduleRound {
 @Injectable()
 export class ScheduledBackups {
   private readonly logger = new Logger('ScheduledBackups');
+  private stopping = false;
 
   constructor(
     private readonly schedule: BackupScheduleRepository,
@@ -41,6 +42,8 @@ export class ScheduledBackups {
     const now = this.clock.now();
     const round: ScheduleRound = { taken: [], failed: [], takenElsewhere: [] };
     for (const candidate of await this.schedule.candidates(utcDay(now))) {
+      // Shutdown waits for the backup under way, not for the rest of the round.
+      if (this.stopping) break;
       const day = dueDay(now, candidate);
       if (!day) continue;
       const database = await this.databases.find(candidate.databaseId);
@@ -71,5 +74,10 @@ export class ScheduledBackups {
       );
     }
     return round;
+  }
+
+  /** The API is shutting down: a running round ends after its current backup. */
+  stop(): void {
+    this.stopping = true;
   }
 }
