@@ -8,6 +8,9 @@ import {
   EngineUnavailableError,
   faultArmed,
   NotFoundError,
+  Page,
+  PageRequest,
+  skipTake,
   testFault,
 } from '@dbaas/core';
 import { DatabaseRecord, DatabaseRow, DatabasesService, RecoveryHooks } from '@dbaas/databases';
@@ -23,7 +26,12 @@ import { BackupKind, TaskType } from '@dbaas/persistence';
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { BackupFailedError, BackupFileNotFoundError } from './backup-errors';
 import { BackupFiles } from './backup-files';
-import { BackupRecord, BackupRepository, UnfinishedBackup } from './backup.repository';
+import {
+  BackupFilter,
+  BackupRecord,
+  BackupRepository,
+  UnfinishedBackup,
+} from './backup.repository';
 
 /**
  * The engine's dump tool for an infra. The one place the backups reach the tools: they live
@@ -206,6 +214,16 @@ export class BackupsService implements OnModuleInit {
   }
 
   // --- reading --------------------------------------------------------------------------
+
+  /** One page of the backups the viewer may see (their teams'; a dba every one), newest first. */
+  list(
+    page: PageRequest,
+    viewer: AuthenticatedUser,
+    filter: BackupFilter,
+  ): Promise<Page<BackupRecord>> {
+    const { skip, take } = skipTake(page);
+    return this.backups.page(this.policy.teamScope(viewer), filter, skip, take);
+  }
 
   /** One backup the viewer may see (their teams'; a dba every one), or 404. */
   async findVisible(id: number, viewer: AuthenticatedUser): Promise<BackupRecord> {
