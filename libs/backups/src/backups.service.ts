@@ -8,6 +8,9 @@ import {
   EngineUnavailableError,
   faultArmed,
   NotFoundError,
+  Page,
+  PageRequest,
+  skipTake,
   testFault,
 } from '@dbaas/core';
 import { DatabaseRecord, DatabaseRow, DatabasesService, RecoveryHooks } from '@dbaas/databases';
@@ -23,7 +26,12 @@ import { BackupKind, TaskType } from '@dbaas/persistence';
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { BackupFailedError, BackupFileNotFoundError } from './backup-errors';
 import { BackupFiles } from './backup-files';
-import { BackupRecord, BackupRepository, UnfinishedBackup } from './backup.repository';
+import {
+  BackupFilter,
+  BackupRecord,
+  BackupRepository,
+  UnfinishedBackup,
+} from './backup.repository';
 
 /**
  * The engine's dump tool for an infra. The one place the backups reach the tools: they live
@@ -206,6 +214,16 @@ export class BackupsService implements OnModuleInit {
   }
 
   // --- reading --------------------------------------------------------------------------
+
+  /** One page of the backups the viewer may see (their teams'; a dba every one), newest first. */
+  list(
+    page: PageRequest,
+    viewer: AuthenticatedUser,
+    filter: BackupFilter,
+  ): Promise<Page<BackupRecord>> {
+    const { skip, take } = skipTake(page);
+    return this.backups.page(this.policy.teamScope(viewer), filter, skip, take);
+  }
 
   /** One backup the viewer may see (their teams'; a dba every one), or 404. */
   async findVisible(id: number, viewer: AuthenticatedUser): Promise<BackupRecord> {
@@ -511,8 +529,9 @@ class Progress {
 
 /**
  * Passes bytes through. TEST ONLY: when the fault point `step` is armed for the database
- * (faultArmed), the process stops 300 ms after the first bytes went on (time for them to
- * reach the file or the tool), so that a backup or a restore is killed in its middle.
+ * (faultArmed), it passes half of the first chunk, and the process stops 300 ms later (time
+ * for those bytes to reach the file or the tool), so that a backup or a restore is killed
+ * in its middle, never after its end.
  */
 class FaultAfterFirstBytes extends Transform {
   private armed: boolean;
@@ -527,7 +546,8 @@ class FaultAfterFirstBytes extends Transform {
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
     if (!this.armed) return done(null, chunk);
-    this.push(chunk);
+    // Half of the first chunk only: the other side can never see a whole dump.
+    this.push(chunk.subarray(0, Math.ceil(chunk.length / 2)));
     setTimeout(() => testFault(this.step, this.database), 300);
   }
 }
