@@ -96,6 +96,8 @@ describe('backup schedule, expiry and final backup (e2e)', () => {
       const days = (backup.expires_at!.getTime() - backup.finished_at!.getTime()) / 86_400_000;
       expect(Math.round(days)).toBe(7);
     }
+    const listed = await stack.http.get('/api/backup/?kind=scheduled');
+    expect(listed.body._links.count).toBe(live.length);
     const tasks = await stack.metadata<{ n: number }>(
       `SELECT count(*)::int AS n FROM task WHERE type = 'backup_database'`,
     );
@@ -126,6 +128,13 @@ describe('backup schedule, expiry and final backup (e2e)', () => {
     expect(
       Math.round((final.expires_at!.getTime() - final.finished_at!.getTime()) / 86_400_000),
     ).toBe(7);
+    const shown = await stack.http.get(`/api/backup/${final.id}/`);
+    expect(shown.body).toMatchObject({
+      database: null,
+      database_name: 'my_first_database',
+      kind: 'final',
+      status: 'ready',
+    });
     const task = await stack.metadata<{ type: string; status: string }>(
       `SELECT t.type, t.status FROM task t JOIN backup b ON b.task_id = t.id WHERE b.id = $1`,
       [final.id],
