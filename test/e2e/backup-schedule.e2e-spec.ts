@@ -58,6 +58,7 @@ describe('backup schedule, expiry and final backup (e2e)', () => {
   beforeAll(async () => {
     backupDir = mkdtempSync(join(tmpdir(), 'dbaas-backup-schedule-'));
     stack = await startStack({
+      engines: true,
       env: { DBAAS_BACKUP_DIR: backupDir, DBAAS_BACKUP_JOB_INTERVAL_SECONDS: '1' },
     });
   });
@@ -76,7 +77,9 @@ describe('backup schedule, expiry and final backup (e2e)', () => {
     expect(await backups()).toEqual([]);
 
     // The databases existed yesterday, and plan 1 backs up at 00:00 UTC: today's is due now.
-    await stack.metadata(`UPDATE database SET created_at = now() - interval '2 days'`);
+    await stack.metadata(
+      `UPDATE database SET created_at = now() - interval '2 days' WHERE plan_id = 1`,
+    );
     const plan = await stack.http.patch('/api/plan/1/', { backup_hour: 0 });
     expect(plan.body.backup_hour).toBe(0);
 
@@ -185,7 +188,9 @@ describe('backup schedule, expiry and final backup (e2e)', () => {
   });
 
   it('stops the hard delete with 503 when the final backup fails, changing nothing; skip_backup=true deletes anyway', async () => {
-    const id = 2; // team1_database
+    const [{ id }] = await stack.metadata<{ id: number }>(
+      `SELECT id FROM database WHERE name = 'team1_database'`,
+    );
     expect((await stack.http.delete(`/api/database/${id}/`)).status).toBe(204);
     expectProblem(await stack.http.delete(`/api/database/${id}/?skip_backup=maybe`), 400);
 
@@ -210,6 +215,25 @@ describe('backup schedule, expiry and final backup (e2e)', () => {
       rmSync(backupDir, { force: true });
       renameSync(`${backupDir}.away`, backupDir);
     }
+  });
+
+  it('answers 503 and keeps the database quarantined while its engine is down; takes the final backup (MariaDB) once it is back', async () => {
+    const [{ id }] = await stack.metadata<{ id: number }>(
+      `SELECT id FROM database WHERE name = 'sample_mysql'`,
+    );
+    expect((await stack.http.delete(`/api/database/${id}/`)).status).toBe(204);
+    await stack.mariadb!.stop();
+    try {
+      expectProblem(await stack.http.delete(`/api/database/${id}/`), 503);
+      expect((await stack.http.get(`/api/database/${id}/`)).body.status).toBe('quarantined');
+      expect(await backups(`database_name = 'sample_mysql'`)).toEqual([]);
+    } finally {
+      await stack.mariadb!.start();
+    }
+
+    expect((await stack.http.delete(`/api/database/${id}/`)).status).toBe(204);
+    const final = await backups(`database_name = 'sample_mysql'`);
+    expect(final.map((b) => [b.kind, b.status, b.database_id])).toEqual([['final', 'ready', null]]);
   });
 
   it('reset-data removes every backup file with the backup table', async () => {
