@@ -77,7 +77,10 @@ describe('QuarantineService', () => {
     const infras = {
       connect: async () =>
         ({
-          provider: { databaseExists: async () => onEngine },
+          provider: {
+            listsEveryDatabase: true,
+            listDatabases: async () => (onEngine ? ['orders', 'billing'] : ['billing']),
+          },
           target: {},
         }) as unknown as ConnectedInfra,
     } as unknown as InfraAccess;

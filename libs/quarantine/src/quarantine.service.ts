@@ -180,11 +180,16 @@ export class QuarantineService {
     }
   }
 
-  /** Whether the engine has the database; true when it cannot tell (the safe answer). */
+  /**
+   * Whether the engine may still have the database: false only when the engine lists every
+   * database (PostgreSQL, MySQL) and this one is not among them, as drift repair decides
+   * `lost`. True when it cannot tell (a Redis prefix, MongoDB, an error): the safe answer.
+   */
   private async existsOnEngine(database: DatabaseRecord): Promise<boolean> {
     try {
       const { provider, target } = await this.infras.connect(database.infraId);
-      return await provider.databaseExists(target, database.name);
+      if (!provider.listsEveryDatabase) return true;
+      return (await provider.listDatabases(target)).includes(database.name);
     } catch {
       return true;
     }
