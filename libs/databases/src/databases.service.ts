@@ -16,13 +16,7 @@ import {
 } from '@dbaas/core';
 import { CredentialsService, defaultUserName } from '@dbaas/credentials';
 import { EngineProvider, InfraAccess } from '@dbaas/engines';
-import {
-  databaseLockKey,
-  LockStrategy,
-  OperationRunner,
-  TaskHistory,
-  TaskRecord,
-} from '@dbaas/operations';
+import { databaseLockKey, OperationRunner, TaskHistory } from '@dbaas/operations';
 import { DatabaseStatus } from '@dbaas/persistence';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
@@ -33,6 +27,7 @@ import {
   NewDatabase,
 } from './database.repository';
 import { ProjectRecord, ProjectRepository } from './project.repository';
+import { tagProblems, uniqueTags } from './tags';
 import { UsedSizeCache } from './used-size.cache';
 
 export type { DatabaseFilter, DatabaseRecord, DatabaseRow } from './database.repository';
@@ -44,11 +39,18 @@ export interface DatabaseInput {
   project?: number | null;
   team?: number;
   description?: string;
+  /** Default false: while true, a DELETE is refused. */
+  isProtected?: boolean;
+  /** At most MAX_TAGS, each TAG_PATTERN; duplicates are dropped. */
+  tags?: string[];
 }
 
 export interface DatabaseChanges {
   project?: number | null;
   description?: string;
+  isProtected?: boolean;
+  /** Replaces every tag. */
+  tags?: string[];
   /** Read-only after creation: accepted only when unchanged. */
   name?: string;
   plan?: number;
@@ -75,6 +77,19 @@ function valueOf<T>(result: PromiseSettledResult<T>): T {
   return result.value;
 }
 
+/**
+ * The tags without duplicates, or a validation error on `tags` (added to `errors` when
+ * given, else thrown).
+ */
+function checkedTags(tags: string[] | undefined, errors?: Record<string, string[]>): string[] {
+  const unique = uniqueTags(tags ?? []);
+  const problems = tagProblems(unique);
+  if (!problems.length) return unique;
+  if (!errors) throw new ValidationFailedError({ tags: problems });
+  errors.tags = problems;
+  return unique;
+}
+
 /** Infras a create tries when the chosen one fills up meanwhile (see DatabasesService.create). */
 const PLACEMENT_ATTEMPTS = 3;
 
@@ -91,7 +106,6 @@ export class DatabasesService {
     private readonly credentials: CredentialsService,
     private readonly policy: AccessPolicy,
     private readonly runner: OperationRunner,
-    private readonly locks: LockStrategy,
     private readonly history: TaskHistory,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
@@ -168,9 +182,10 @@ export class DatabasesService {
   /**
    * Creates the database on the engine with its default credential `u_<name>`, as a task
    * holding the lock of (environment, name). The row is written first (status
-   * `creating`), so the name is claimed before any engine work; if the engine fails,
-   * everything made so far is undone and the row removed. If the process dies instead,
-   * the reconciler finds the `creating` row and does the same.
+   * `creating`), so the name is claimed before any engine work; if anything fails after
+   * that, everything made so far is undone and the row removed, still under the lock and
+   * before the answer (an engine failure's 503 leaves nothing half made). If the process
+   * dies instead, the reconciler finds the `creating` row and does the same.
    */
   async create(input: DatabaseInput, viewer: AuthenticatedUser): Promise<CreatedDatabase> {
     const name = normalizeName(input.name);
@@ -192,6 +207,7 @@ export class DatabasesService {
     if (!found.isActive || !found.offered) {
       throw new ValidationFailedError({ plan: ['this plan is not offered in this environment'] });
     }
+    const tags = checkedTags(input.tags);
     const planId = found.planId;
     const engineType = found.engineType!;
     const provider = this.infras.providerFor(engineType);
@@ -211,48 +227,47 @@ export class DatabasesService {
       teamId,
     };
     const lockKey = databaseLockKey(input.environment, name);
-    let failed: DatabaseRow | undefined;
-    const made = await this.runner
-      .run(subject, lockKey, async (task) => {
-        const wanted = {
-          name,
-          description: input.description ?? '',
-          planId,
-          environmentId: input.environment,
-          projectId: input.project ?? null,
-          teamId,
+    const made = await this.runner.run(subject, lockKey, async (task) => {
+      const wanted = {
+        name,
+        description: input.description ?? '',
+        planId,
+        environmentId: input.environment,
+        projectId: input.project ?? null,
+        teamId,
+        isProtected: input.isProtected ?? false,
+        tags,
+      };
+      const { row, infra } = await this.claimSlot(wanted, found.infraId, provider);
+      try {
+        await this.history.linkDatabase(task, row.id);
+        const limits = { maxConnections: found.maxConnections };
+        await provider.createDatabase(infra.target, name, limits);
+        const { credential, password } = await this.credentials.createFor(
+          { ...row, ...limits },
+          defaultUserName(name, provider.userNameMaxLength),
+          'owner',
+          { markReady: false },
+        );
+        // The owner first: a ready database always has a ready owner.
+        await this.credentials.markReady(credential);
+        await this.transition(row, 'ready');
+        const record: DatabaseRecord = {
+          ...row,
+          sizeLimitInBytes: found.sizeLimitInBytes,
+          maxConnections: found.maxConnections,
+          addresses: infra.addresses,
+          engineId: infra.engineId,
+          engineType,
+          credentials: [{ id: credential.id, user: credential.user }],
         };
-        const { row, infra } = await this.claimSlot(wanted, found.infraId, provider, task);
-        try {
-          await provider.createDatabase(infra.target, name);
-          const { credential, password } = await this.credentials.createFor(
-            row,
-            defaultUserName(name, provider.userNameMaxLength),
-            'owner',
-            { markReady: false },
-          );
-          // The owner first: a ready database always has a ready owner.
-          await this.credentials.markReady(credential);
-          await this.transition(row, 'ready');
-          const record: DatabaseRecord = {
-            ...row,
-            sizeLimitInBytes: found.sizeLimitInBytes,
-            addresses: infra.addresses,
-            engineId: infra.engineId,
-            engineType,
-            credentials: [{ id: credential.id, user: credential.user }],
-          };
-          return { record, password };
-        } catch (error) {
-          failed = row;
-          throw error;
-        }
-      })
-      .catch((error: unknown) => {
-        // The caller gets its answer now; the rollback may have to wait for a hung engine.
-        if (failed) void this.rollBack(failed, lockKey);
+        return { record, password };
+      } catch (error) {
+        // Still under the create's lock: no reconciler can step in before it is undone.
+        await this.rollBack(row);
         throw error;
-      });
+      }
+    });
     // The answer comes from the rows in hand; the used size is measured on the first detail.
     return { ...this.view(made.record, null), defaultPassword: made.password };
   }
@@ -264,14 +279,15 @@ export class DatabasesService {
    * have the name, whoever made it (EngineProvider.databaseExists; on Redis any key of the
    * prefix counts), so a database dbaas did not make is never taken over (creates converge on
    * what exists). The slot is taken under the infra's lock (DatabaseRepository.claimSlot),
-   * so two creates of different names cannot both take its last one. The create's task
-   * then names the new row.
+   * so two creates of different names cannot both take its last one; the team's
+   * `database_limit` is checked there too, under the team's lock (409 quota-exceeded), so
+   * every path that makes a database through this method (create, clone, from_backup) gets
+   * the quota for free.
    */
   private async claimSlot(
     wanted: Omit<NewDatabase, 'infraId'>,
     chosen: number | null,
     provider: EngineProvider,
-    task: TaskRecord,
   ) {
     let infraId = chosen;
     for (let attempt = 1; ; attempt++) {
@@ -284,7 +300,6 @@ export class DatabasesService {
       }
       const row = await this.databases.claimSlot({ ...wanted, infraId });
       if (row) {
-        await this.history.linkDatabase(task, row.id);
         const { infra, target } = connected;
         return {
           row,
@@ -296,19 +311,13 @@ export class DatabasesService {
     }
   }
 
-  /** Undoes a failed create under its lock; what it cannot finish, the reconciler will. */
-  private async rollBack(row: DatabaseRow, lockKey: string): Promise<void> {
+  /**
+   * Undoes a failed create; the caller holds its lock. What it cannot finish (the row stays
+   * `creating` or `deleting`), the reconciler will.
+   */
+  private async rollBack(row: DatabaseRow): Promise<void> {
     try {
-      const lock = await this.locks.acquire(lockKey);
-      try {
-        // Another process's reconciler may have cleaned up meanwhile, and a new create of
-        // the same name may have succeeded: only the row this create wrote is undone.
-        const current = await this.databases.findRow(row.id);
-        if (current && (current.status === 'creating' || current.status === 'deleting'))
-          await this.destroy(current);
-      } finally {
-        await lock.release();
-      }
+      await this.destroy(row);
     } catch (error) {
       this.logger.warn(
         `Rollback of ${row.name} left work for the reconciler: ${(error as Error).message}`,
@@ -335,6 +344,16 @@ export class DatabasesService {
     this.sizes.forget(database.id);
   }
 
+  /**
+   * Whether the database is on its engine now (as drift repair sees it): an engine that
+   * cannot list every database (Redis) is taken to have it.
+   */
+  async isOnEngine(database: Pick<DatabaseRow, 'infraId' | 'name'>): Promise<boolean> {
+    const { provider, target } = await this.infras.connect(database.infraId);
+    if (!provider.listsEveryDatabase) return true;
+    return (await provider.listDatabases(target)).includes(database.name);
+  }
+
   /** 503 before any state changes when the engine does not answer. */
   async ensureReachable(database: Pick<DatabaseRow, 'infraId'>): Promise<void> {
     const { provider, target } = await this.infras.connect(database.infraId);
@@ -355,14 +374,22 @@ export class DatabasesService {
     if (changes.environment !== undefined && changes.environment !== database.environmentId) {
       errors.environment = ['is read-only after creation'];
     }
+    const tags = changes.tags === undefined ? undefined : checkedTags(changes.tags, errors);
     if (Object.keys(errors).length) throw new ValidationFailedError(errors);
     if (changes.project != null) {
       const project = await this.requireProject(changes.project);
       this.assertProjectOfTeam(project, database.teamId, viewer);
     }
-    const update: { projectId?: number | null; description?: string } = {};
+    const update: {
+      projectId?: number | null;
+      description?: string;
+      isProtected?: boolean;
+      tags?: string[];
+    } = {};
     if (changes.project !== undefined) update.projectId = changes.project;
     if (changes.description !== undefined) update.description = changes.description;
+    if (changes.isProtected !== undefined) update.isProtected = changes.isProtected;
+    if (tags !== undefined) update.tags = tags;
     // The store checks the project's team too: a project moved meanwhile is a 409.
     await this.databases.updateDetails(id, update);
     return this.get(id, viewer);

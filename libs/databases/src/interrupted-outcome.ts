@@ -37,8 +37,12 @@ export function interruptedOutcome(
       return error(rolledBack('create', 'the database was dropped'));
     case 'quarantine_database':
       if (after === 'quarantined') return SUCCESS;
+      if (before !== 'quarantining') return error(NOTHING_DONE);
       return error(
-        before === 'quarantining' ? rolledBack('quarantine', 'access restored') : NOTHING_DONE,
+        rolledBack(
+          'quarantine',
+          after === 'lost' ? 'still lost: missing on its engine' : 'access restored',
+        ),
       );
     case 'restore_database':
       if (after === 'ready') return SUCCESS;
