@@ -19,6 +19,8 @@ export interface Plan {
   backupHour: number | null;
   /** Days a scheduled or final backup is kept; 0 = no final backup before a hard delete. */
   backupRetentionDays: number;
+  /** Connections each database may hold at once; 0 = none. */
+  maxConnections: number;
   isActive: boolean;
   isDefault: boolean;
 }
@@ -76,6 +78,7 @@ export class PlanRepository extends CatalogTableRepository<PlanEntity, Plan, Pla
       sizeLimitInBytes: row.sizeLimitInBytes,
       backupHour: row.backupHour,
       backupRetentionDays: row.backupRetentionDays,
+      maxConnections: row.maxConnections,
       isActive: row.isActive,
       isDefault: row.isDefault,
     };
@@ -90,6 +93,7 @@ export class PlanRepository extends CatalogTableRepository<PlanEntity, Plan, Pla
       sizeLimitInBytes: values.sizeLimitInBytes,
       backupHour: values.backupHour,
       backupRetentionDays: values.backupRetentionDays,
+      maxConnections: values.maxConnections,
       isActive: values.isActive,
       isDefault: values.isDefault,
     });

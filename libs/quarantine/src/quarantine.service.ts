@@ -5,6 +5,7 @@ import {
   APP_CONFIG,
   AppConfig,
   ConflictError,
+  DeletionProtectedError,
   EngineUnavailableError,
   NotFoundError,
 } from '@dbaas/core';
@@ -24,6 +25,15 @@ export function isoDate(date: Date): string {
 export interface HardDeleteOptions {
   /** `?skip_backup=true`: no final backup (when it keeps failing and the data may go). */
   skipBackup?: boolean;
+}
+
+/** A DELETE of a protected database is refused (409; the broker answers 422). */
+function refuseProtected(database: Pick<DatabaseRecord, 'isProtected' | 'name'>): void {
+  if (database.isProtected) {
+    throw new DeletionProtectedError(
+      `The database ${database.name} is protected from deletion: set is_protected to false first.`,
+    );
+  }
 }
 
 /**
@@ -61,9 +71,12 @@ export class QuarantineService {
     options: HardDeleteOptions = {},
   ): Promise<'quarantined' | 'deleted'> {
     const database = await this.databaseService.findVisible(id, viewer);
+    // Refused before any task (nothing written), and again under the lock (the answer that counts).
+    refuseProtected(database);
     if (database.status === 'quarantined') {
       this.policy.assertDba(viewer, 'delete a quarantined database');
       await this.step('delete_database', database, viewer.id, async (current, reachable, task) => {
+        refuseProtected(current);
         await reachable();
         if (!options.skipBackup) await this.finalBackup(current, viewer.id, task);
         await this.databaseService.destroy(current);
@@ -72,6 +85,7 @@ export class QuarantineService {
     }
     await this.step('quarantine_database', database, viewer.id, async (current, reachable) => {
       if (current.status === 'quarantined') return;
+      refuseProtected(current);
       // A lost database (missing on its engine) is deleted the same two-step way: its
       // remaining logins are revoked, and a second DELETE removes the records.
       if (current.status !== 'ready' && current.status !== 'lost')
@@ -111,8 +125,9 @@ export class QuarantineService {
           database,
           null,
           async (current, _reachable, task) => {
-            // Another process may have restored or purged it meanwhile.
-            if (current.status !== 'quarantined') return;
+            // Another process may have restored or purged it meanwhile; a database
+            // protected while in quarantine stays there until a dba lifts the protection.
+            if (current.status !== 'quarantined' || current.isProtected) return;
             await this.finalBackup(current, null, task);
             await this.databaseService.destroy(current);
           },

@@ -176,6 +176,7 @@ export class SampleDataService {
         sizeLimitInBytes: engine.sizeLimitInBytes,
         backupHour: engine.backupHour,
         backupRetentionDays: engine.backupRetentionDays,
+        maxConnections: 0,
         isActive: true,
         isDefault: i === 0,
       });
@@ -186,7 +187,7 @@ export class SampleDataService {
       await infras.insert({
         name: `${engine.type}-dev-local`,
         engineId: engineIds[i],
-        planId: planOf.get(engine.type)!,
+        planIds: [planOf.get(engine.type)!],
         environmentId: dev,
         addresses: target.addresses,
         adminUser: target.adminUser,

@@ -66,7 +66,6 @@ export class CreatePlanDto {
     description:
       'The UTC hour (0-23) of the daily scheduled backup of each database of the plan; null (the default) = no scheduled backups.',
     example: 2,
-    default: null,
   })
   @ValidateIf((body: CreatePlanDto) => body.backup_hour !== undefined && body.backup_hour !== null)
   @IsInt()
@@ -78,15 +77,26 @@ export class CreatePlanDto {
     type: 'integer',
     minimum: 0,
     description:
-      'Days a scheduled or final backup is kept before the expiry job removes it; 0 = no final backup before a hard delete.',
+      'Days a scheduled or final backup is kept before the expiry job removes it (7 when not given); 0 = no final backup before a hard delete.',
     example: 7,
-    default: 7,
   })
   @ValidateIf(given)
   @IsInt()
   @Min(0)
   @Max(36500)
   backup_retention_days?: number;
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    description:
+      "Connections each database of the plan may hold at once; 0 (the default) = none. PostgreSQL: the database's CONNECTION LIMIT; MySQL/MariaDB: MAX_USER_CONNECTIONS of each credential. Engines that cannot enforce it (Redis, MongoDB) refuse a plan with a limit (400).",
+    example: 0,
+  })
+  @ValidateIf(given)
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000)
+  max_connections?: number;
 
   @ApiPropertyOptional({ default: true })
   @ValidateIf(given)
@@ -130,6 +140,8 @@ export class PlanDto {
     description: 'Days a scheduled or final backup is kept (0 = no final backup).',
   })
   backup_retention_days: number;
+  @ApiProperty({ type: 'integer', example: 0, description: '0 = none.' })
+  max_connections: number;
   @ApiProperty({ example: true })
   is_active: boolean;
   @ApiProperty({ example: true })
@@ -145,6 +157,7 @@ export function planInput(dto: UpdatePlanDto): Partial<PlanInput> {
     sizeLimitInBytes: dto.size_limit_in_bytes,
     backupHour: dto.backup_hour,
     backupRetentionDays: dto.backup_retention_days,
+    maxConnections: dto.max_connections,
     isActive: dto.is_active,
     isDefault: dto.is_default,
   };
@@ -160,6 +173,7 @@ export function presentPlan(links: Links, plan: Plan): PlanDto {
     size_limit_in_bytes: plan.sizeLimitInBytes,
     backup_hour: plan.backupHour,
     backup_retention_days: plan.backupRetentionDays,
+    max_connections: plan.maxConnections,
     is_active: plan.isActive,
     is_default: plan.isDefault,
   });
