@@ -1,6 +1,6 @@
 import { BackupExpiry, ScheduledBackups } from '@dbaas/backups';
 import { APP_CONFIG, AppConfig } from '@dbaas/core';
-import { DriftRepair, LifecycleReconciler } from '@dbaas/databases';
+import { DriftRepair, LifecycleReconciler, SizeLimitCheck } from '@dbaas/databases';
 import { JobScheduler, LockStrategy } from '@dbaas/operations';
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { QuarantineService } from './quarantine.service';
@@ -13,14 +13,16 @@ export const BACKUP_JOBS_FIRST_DELAY_MS = 3_000;
  * The API's background work, each job in one process at a time across the processes
  * sharing a store: the reconciler (then the drift repair) at boot and every
  * DBAAS_RECONCILE_INTERVAL_SECONDS (default a minute), the quarantine purge shortly after
- * boot and every hour, the scheduled backups and the backup expiry shortly after boot and
- * every DBAAS_BACKUP_JOB_INTERVAL_SECONDS (default a minute). Shutdown waits for a running
- * round.
+ * boot and every hour, the size-limit check shortly after boot and every
+ * DBAAS_SIZE_CHECK_INTERVAL_SECONDS (default 5 minutes), the scheduled backups and the
+ * backup expiry shortly after boot and every DBAAS_BACKUP_JOB_INTERVAL_SECONDS (default a
+ * minute). Shutdown waits for a running round.
  */
 @Injectable()
 export class BackgroundJobs implements OnApplicationBootstrap, OnApplicationShutdown {
   readonly reconciler: JobScheduler;
   readonly purge: JobScheduler;
+  readonly sizeLimit: JobScheduler;
   readonly scheduledBackups: JobScheduler;
   readonly backupExpiry: JobScheduler;
 
@@ -29,6 +31,7 @@ export class BackgroundJobs implements OnApplicationBootstrap, OnApplicationShut
     reconciler: LifecycleReconciler,
     drift: DriftRepair,
     quarantine: QuarantineService,
+    sizeLimit: SizeLimitCheck,
     private readonly scheduled: ScheduledBackups,
     expiry: BackupExpiry,
     @Inject(APP_CONFIG) config: AppConfig,
@@ -51,6 +54,13 @@ export class BackgroundJobs implements OnApplicationBootstrap, OnApplicationShut
       PURGE_INTERVAL_MS,
       5_000,
     );
+    this.sizeLimit = new JobScheduler(
+      'size-limit',
+      locks,
+      async () => void (await sizeLimit.checkAll()),
+      config.sizeCheckIntervalSeconds * 1000,
+      Math.min(config.sizeCheckIntervalSeconds * 1000, 10_000),
+    );
     const backupIntervalMs = config.backupJobIntervalSeconds * 1000;
     this.scheduledBackups = new JobScheduler(
       'scheduled-backups',
@@ -69,7 +79,7 @@ export class BackgroundJobs implements OnApplicationBootstrap, OnApplicationShut
   }
 
   private get all(): JobScheduler[] {
-    return [this.reconciler, this.purge, this.scheduledBackups, this.backupExpiry];
+    return [this.reconciler, this.purge, this.sizeLimit, this.scheduledBackups, this.backupExpiry];
   }
 
   onApplicationBootstrap(): void {
