@@ -9,6 +9,7 @@ import {
   postgresData,
   redisData,
 } from './support/engine-data';
+import { apiLoginEnv, CLI_MAIN, runNode } from './support/api-process';
 import { Answer, expectProblem, HttpClient } from './support/http-client';
 import { startStack, TestStack } from './support/test-stack';
 import { until } from './support/until';
@@ -297,6 +298,26 @@ describe('backups and restores in place on PostgreSQL, MariaDB and Redis (e2e)',
     const rows = await stack.metadata('SELECT id FROM backup WHERE database_id = $1', [made.id]);
     expect(rows).toHaveLength(1);
   }, 60_000);
+
+  it('works from the CLI: backup, backups list, restore --yes, backups delete', async () => {
+    const cli = (args: string[]) =>
+      runNode(CLI_MAIN, args, { ...apiLoginEnv(stack.api.baseUrl), HOME: backupDir }, 120_000);
+    const made = await createDatabase(ENGINES[0], 'bk_cli');
+    const taken = await cli(['backup', String(made.id), '--json']);
+    expect([taken.code, taken.stderr]).toEqual([0, expect.any(String)]);
+    const backup = JSON.parse(taken.stdout);
+    expect(backup).toMatchObject({ status: 'ready', database_name: 'bk_cli' });
+    const listed = await cli(['backups', 'list', '--database', 'bk_cli', '--json']);
+    expect(listed.code).toBe(0);
+    expect(JSON.stringify(JSON.parse(listed.stdout))).toContain(`/api/backup/${backup.id}/`);
+    const restored = await cli(['restore', String(backup.id), '--yes', '--json']);
+    expect([restored.code, JSON.parse(restored.stdout)]).toEqual([
+      0,
+      expect.objectContaining({ type: 'restore_backup', status: 'success' }),
+    ]);
+    expect((await cli(['backups', 'delete', String(backup.id)])).code).toBe(0);
+    expectProblem(await http.get(`/api/backup/${backup.id}/`), 404);
+  }, 120_000);
 
   it('lists backups with filters and pages, and documents the routes in OpenAPI', async () => {
     const all = await http.get('/api/backup/?page_size=2');
