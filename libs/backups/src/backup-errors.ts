@@ -1,11 +1,3 @@
-/**
- * A backup file that fails its checks: tampered, truncated, reordered, sealed with another
- * key, or not the file the backup record names. The message says which, never a secret.
- */
-export class BackupCorruptError extends Error {
-  override readonly name = 'BackupCorruptError';
-}
-
 /** No stored file under this key. */
 export class BackupFileNotFoundError extends Error {
   override readonly name = 'BackupFileNotFoundError';
@@ -15,9 +7,7 @@ export class BackupFileNotFoundError extends Error {
 }
 
 /**
- * An engine's dump or restore tool failed. The message has its exit status and the end of
- * its stderr, with the passwords it was given replaced by `[redacted]`.
+ * The dump tools live behind the engine providers (@dbaas/engines); their errors (a tool
+ * failed; a file fails its checks, which a Redis stream also reports) are re-exported here.
  */
-export class BackupToolError extends Error {
-  override readonly name = 'BackupToolError';
-}
+export { BackupCorruptError, BackupToolError } from '@dbaas/engines';

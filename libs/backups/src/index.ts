@@ -15,8 +15,3 @@ export * from './storage/s3-bucket.storage';
 export * from './storage/storage-key';
 export * from './streams/sha256-check';
 export * from './streams/stream-meter';
-export * from './tools/dump-tool';
-export * from './tools/mariadb.dump-tool';
-export * from './tools/postgres-client-dir';
-export * from './tools/postgres.dump-tool';
-export * from './tools/redis.dump-tool';

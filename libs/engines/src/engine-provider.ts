@@ -1,3 +1,5 @@
+import type { DumpTool } from './common/dump-tool';
+
 /**
  * An engine type name (`engine_type.name`): the `type` of a registered provider. The set of
  * names is the provider list (ENGINE_TYPES, engine-list.ts), not a union written here.
@@ -135,6 +137,13 @@ export abstract class EngineProvider {
    * only exists through its keys or users: their lists cannot prove a database gone.
    */
   abstract readonly listsEveryDatabase: boolean;
+  /**
+   * The engine's own dump and restore of one database (backups, restores in place, clones):
+   * `provider.dumpTool.dump(target, database, out)` / `.restore(target, database, input)`
+   * with the same InfraTarget as every other method. See DumpTool for what a restore does
+   * and how to finish an interrupted one.
+   */
+  abstract readonly dumpTool: DumpTool;
   /**
    * Sentences naming what leaves the engine's tenants unprotected (a login that needs no
    * password, user changes lost at a restart); empty when nothing was found. Checks the

@@ -1,7 +1,7 @@
 import { createDecipheriv } from 'node:crypto';
 import { Transform, TransformCallback } from 'node:stream';
 import { BackupCorruptError } from '../backup-errors';
-import { ByteQueue } from '../streams/byte-queue';
+import { ByteQueue } from '@dbaas/engines';
 import { BackupKey } from './backup-key';
 import {
   chunkAad,

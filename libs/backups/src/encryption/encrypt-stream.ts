@@ -1,6 +1,6 @@
 import { createCipheriv } from 'node:crypto';
 import { Transform, TransformCallback } from 'node:stream';
-import { ByteQueue } from '../streams/byte-queue';
+import { ByteQueue } from '@dbaas/engines';
 import { BackupKey } from './backup-key';
 import {
   chunkAad,

@@ -5,7 +5,10 @@ import type { Document } from 'mongodb';
 import { AdminSession, BaseEngineProvider } from '../base-engine-provider';
 import { COMMAND_TIMEOUT_MS, CONNECT_TIMEOUT_MS } from '../common/engine-errors';
 import { InfraPools } from '../common/infra-pools';
+import { DumpTool } from '../common/dump-tool';
+import { runTool, ToolRun } from '../common/run-tool';
 import { InfraTarget, Privileges, UserRef, UserSpec } from '../engine-provider';
+import { MongoDumpTool } from './mongo.dump-tool';
 
 /** MongoDB database names are limited to 64 bytes; users have no practical limit. */
 const DATABASE_NAME_MAX_LENGTH = 63;
@@ -91,8 +94,15 @@ export class MongodbProvider extends BaseEngineProvider<MongoClientLike> {
 
   private readonly clients: InfraPools<Promise<MongoClientLike>>;
 
-  constructor(connect: MongoClientFactory = connectMongoClient) {
+  /** UNPROVEN (no MongoDB here): see MongoDumpTool. A restore empties the database with dropDatabase. */
+  readonly dumpTool: DumpTool;
+
+  constructor(
+    connect: MongoClientFactory = connectMongoClient,
+    runTools: (run: ToolRun) => Promise<void> = runTool,
+  ) {
     super();
+    this.dumpTool = new MongoDumpTool((infra, db) => this.dropDatabase(infra, db), runTools);
     this.clients = new InfraPools<Promise<MongoClientLike>>(
       (infra) => connect(infra),
       async (client) => (await client.catch(() => null))?.close(),

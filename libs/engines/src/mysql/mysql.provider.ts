@@ -11,6 +11,8 @@ import {
 import { InfraPools } from '../common/infra-pools';
 import { InfraTarget, Privileges, UserRef, UserSpec } from '../engine-provider';
 import { account, escapeLike, grantDatabase, quoteIdent, quoteLiteral } from './mysql-sql';
+import { DumpTool } from '../common/dump-tool';
+import { MariaDbDumpTool } from './mariadb.dump-tool';
 
 const MYSQL_IDENTIFIER_MAX_LENGTH = 64;
 
@@ -70,6 +72,7 @@ export class MysqlProvider extends BaseEngineProvider<Query> {
   readonly reservedUserPrefixes: readonly string[] = ['mysql_', 'mariadb_'];
   /** Accounts dbaas must never take over even if a credential is named like them. */
   protected override readonly protectedUsers: readonly string[] = ['root', 'mysql', 'mariadb'];
+  readonly dumpTool: DumpTool = new MariaDbDumpTool();
   readonly listsEveryDatabase = true;
   protected readonly urlScheme = 'mysql';
   protected readonly multiHostUrl = false;

@@ -12,6 +12,8 @@ import {
 import { InfraPools } from '../common/infra-pools';
 import { InfraTarget, UserRef, UserSpec } from '../engine-provider';
 import { groupRoles, passwordSql, quoteIdent, quoteLiteral } from './postgresql-sql';
+import { DumpTool } from '../common/dump-tool';
+import { PostgresDumpTool } from './postgres.dump-tool';
 
 /** 63 (NAMEDATALEN - 1) minus the longest group-role suffix `:owner`: longer names would be truncated. */
 const DATABASE_NAME_MAX_LENGTH = 57;
@@ -51,6 +53,7 @@ export class PostgresqlProvider extends BaseEngineProvider<Query> {
     'replication',
   ];
   readonly reservedUserPrefixes: readonly string[] = ['pg_'];
+  readonly dumpTool: DumpTool = new PostgresDumpTool();
   readonly listsEveryDatabase = true;
   protected readonly urlScheme = 'postgresql';
   /** libpq takes every address (`host1:5432,host2:5432`). */

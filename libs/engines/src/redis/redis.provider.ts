@@ -13,6 +13,8 @@ import {
 import { InfraPools } from '../common/infra-pools';
 import { InfraTarget, UserRef, UserSpec } from '../engine-provider';
 import { COMMAND_RULES, keyPattern, passwordRule, prefixesOfAclLine } from './redis-acl';
+import { DumpTool } from '../common/dump-tool';
+import { RedisDumpTool } from './redis.dump-tool';
 
 const DEFAULT_PORT = 6379;
 /** Redis has no limit; 64 keeps names readable in ACL LIST and matches MySQL's identifiers. */
@@ -101,6 +103,7 @@ export class RedisProvider extends BaseEngineProvider<Redis> {
   readonly reservedUserNames: readonly string[] = ['default'];
   readonly reservedUserPrefixes: readonly string[] = [];
   protected override readonly protectedUsers: readonly string[] = ['default'];
+  readonly dumpTool: DumpTool = new RedisDumpTool();
   readonly listsEveryDatabase = false;
   protected readonly urlScheme = 'redis';
   protected readonly multiHostUrl = false;

@@ -1,17 +1,17 @@
 import { Readable } from 'node:stream';
 import Redis from 'ioredis';
-import { EngineServer, startRedis } from '../../../../test/harness';
-import { BackupCorruptError } from '../backup-errors';
-import { DumpTarget } from './dump-tool';
+import { EngineServer, startRedis, targetOf } from '../../../../test/harness';
+import { BackupCorruptError } from '../common/dump-tool';
+import { collector, failingAfter } from '../common/tool-test-helpers';
+import { InfraTarget } from '../engine-provider';
 import { encodeEnd, encodeHeader, encodeRecord } from './redis-records';
 import { RedisDumpTool } from './redis.dump-tool';
-import { collector, failingAfter } from './tool-test-helpers';
 
 const HOUR_MS = 3_600_000;
 
 describe('RedisDumpTool on a real server', () => {
   let server: EngineServer;
-  let target: DumpTarget;
+  let target: InfraTarget;
   let redis: Redis;
   const sut = new RedisDumpTool();
 
@@ -58,12 +58,7 @@ describe('RedisDumpTool on a real server', () => {
 
   beforeAll(async () => {
     server = await startRedis();
-    target = {
-      host: server.host,
-      port: server.port,
-      adminUser: server.adminUser,
-      adminPassword: server.adminPassword,
-    };
+    target = targetOf(server);
     redis = new Redis(server.url);
     const batch = redis.pipeline();
     for (let i = 0; i < 3000; i++) batch.set(`shop:item:${i}`, `value ${i} é 🙂`);
@@ -94,6 +89,9 @@ describe('RedisDumpTool on a real server', () => {
     await redis.del('shop:item:2', 'shop:hash', 'shop:session');
     await redis.persist('shop:cart');
     await redis.rpush('shop:list', 'more');
+    // Keys the backup does not have: they must be gone after the restore.
+    await redis.set('shop:later', 'written after the backup');
+    await redis.set('shop:item:99999', 'x', 'PX', HOUR_MS);
 
     await sut.restore(target, 'shop', Readable.from([dumped]));
 
@@ -103,6 +101,33 @@ describe('RedisDumpTool on a real server', () => {
     expect(await redis.pttl('shop:session')).toBeLessThanOrEqual(HOUR_MS);
     expect(await redis.pttl('shop:cart')).toBeGreaterThan(2 * HOUR_MS - 60_000);
     expect(await redis.get('other:item:1')).toBe('not ours');
+    expect(await redis.exists('shop:later', 'shop:item:99999')).toBe(0);
+    expect(await redis.get('shopping:item:1')).toBe('not ours either');
+  });
+
+  it('is half done when cut (not atomic), and the same file again finishes it', async () => {
+    const before = await contents('shop');
+    const dumped = await dump('shop');
+    await redis.set('shop:later', 'written after the backup');
+    expect(sut.atomicRestore).toBe(false);
+    // Fails only once read half-way: after the prefix was emptied and records were restored.
+    let offset = 0;
+    const half = Math.floor(dumped.length / 2);
+    const cut = new Readable({
+      read() {
+        if (offset >= half)
+          return this.destroy(new Error('Backup file chunk 9 fails authentication'));
+        this.push(dumped.subarray(offset, (offset = Math.min(half, offset + 16_384))));
+      },
+    });
+    await expect(sut.restore(target, 'shop', cut)).rejects.toThrow('fails authentication');
+    const halfDone = await contents('shop');
+    expect(halfDone.length).toBeGreaterThan(0);
+    expect(halfDone.length).toBeLessThan(before.length);
+    expect(await redis.exists('shop:later')).toBe(0);
+
+    await sut.restore(target, 'shop', Readable.from([dumped]));
+    expect(await contents('shop')).toEqual(before);
   });
 
   it('restores into another prefix (a clone), leaving the source and the others alone', async () => {
@@ -134,9 +159,11 @@ describe('RedisDumpTool on a real server', () => {
     await expect(sut.restore(target, 'x', Readable.from([wrongCount]))).rejects.toThrow(
       /has 0 records, not 2/,
     );
+    const before = await contents('shop');
     await expect(
-      sut.restore(target, 'x', Readable.from([Buffer.from('PGDMP....')])),
+      sut.restore(target, 'shop', Readable.from([Buffer.from('PGDMP....')])),
     ).rejects.toThrow(/Not a Redis backup stream/);
+    expect(await contents('shop')).toEqual(before); // refused before anything was deleted
     await expect(sut.restore(target, 'x', failingAfter(dumped.subarray(0, 100)))).rejects.toThrow(
       'fails authentication',
     );

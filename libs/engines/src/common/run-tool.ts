@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { Readable, Writable } from 'node:stream';
-import { BackupToolError } from '../backup-errors';
+import { BackupToolError } from './dump-tool';
 
 export interface ToolRun {
   /** For messages: `pg_dump`. */

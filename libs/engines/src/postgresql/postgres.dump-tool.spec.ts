@@ -3,22 +3,25 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { Client } from 'pg';
-import { EngineServer, startPostgres } from '../../../../test/harness';
-import { BackupToolError } from '../backup-errors';
-import { DumpTarget } from './dump-tool';
+import { EngineServer, startPostgres, targetOf } from '../../../../test/harness';
+import { BackupToolError } from '../common/dump-tool';
+import * as runToolModule from '../common/run-tool';
+import { checksum, collector, failingAfter } from '../common/tool-test-helpers';
+import { InfraTarget } from '../engine-provider';
 import { majorOfVersionNum, postgresClientDir } from './postgres-client-dir';
 import { PostgresDumpTool } from './postgres.dump-tool';
-import * as runToolModule from './run-tool';
-import { checksum, collector, failingAfter } from './tool-test-helpers';
+import { PostgresqlProvider } from './postgresql.provider';
 
 describe('PostgresDumpTool on a real server', () => {
   let server: EngineServer;
-  let target: DumpTarget;
+  let target: InfraTarget;
   const sut = new PostgresDumpTool();
 
-  const query = async <T = any>(database: string, sql: string): Promise<T[]> => {
+  const query = async <T = any>(database: string, sql: string, login?: string): Promise<T[]> => {
     const client = new Client({
-      connectionString: server.url.replace(/\/postgres$/, `/${database}`),
+      connectionString: server.url
+        .replace(/\/postgres$/, `/${database}`)
+        .replace(/\/\/[^@]*@/, login ? `//${login}@` : '$&'),
     });
     await client.connect();
     try {
@@ -34,6 +37,16 @@ describe('PostgresDumpTool on a real server', () => {
       notes: await query(database, 'SELECT * FROM notes ORDER BY id'),
       next: await query(database, 'SELECT last_value FROM items_id_seq'),
     });
+  /** The schema-qualified names of every table, view and sequence outside the system schemas. */
+  const objectsOf = async (database: string) =>
+    (
+      await query<{ name: string }>(
+        database,
+        `SELECT n.nspname || '.' || c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE c.relkind IN ('r', 'v', 'm', 'S', 'f', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+          ORDER BY 1`,
+      )
+    ).map((r) => r.name);
   const dump = async (database: string) => {
     const out = collector();
     await sut.dump(target, database, out.stream);
@@ -42,12 +55,7 @@ describe('PostgresDumpTool on a real server', () => {
 
   beforeAll(async () => {
     server = await startPostgres();
-    target = {
-      host: server.host,
-      port: server.port,
-      adminUser: server.adminUser,
-      adminPassword: server.adminPassword,
-    };
+    target = targetOf(server);
     await query('postgres', 'CREATE ROLE shop_owner NOLOGIN');
     await query('postgres', 'CREATE DATABASE shop OWNER shop_owner');
     await query(
@@ -80,7 +88,31 @@ describe('PostgresDumpTool on a real server', () => {
     await query('shop', 'DROP TABLE notes');
     await query('shop', "SELECT nextval('items_id_seq')");
     expect(await query('shop', 'SELECT 1 FROM pg_tables WHERE tablename = $$notes$$')).toEqual([]);
+    // Objects the backup does not have: they must be gone after the restore.
+    await query('shop', 'CREATE TABLE later (id int); INSERT INTO later VALUES (1)');
+    await query('shop', 'CREATE SCHEMA extra; CREATE TABLE extra.t (id int)');
+    await query('shop', 'CREATE VIEW later_view AS SELECT 1 AS one');
+    await query('shop', 'SELECT lo_from_bytea(0, $$large$$)');
+    // An open session on the database, inside a transaction: it is ended.
+    const session = new Client({ connectionString: server.url.replace(/\/postgres$/, '/shop') });
+    session.on('error', () => undefined);
+    await session.connect();
+    await session.query('BEGIN; SELECT count(*) FROM items');
 
+    await sut.restore(target, 'shop', Readable.from([dumped]));
+    expect(await contents('shop')).toBe(before);
+    expect(await objectsOf('shop')).toEqual([
+      'public.items',
+      'public.items_id_seq',
+      'public.notes',
+    ]);
+    expect(await query('shop', 'SELECT count(*)::int AS n FROM pg_largeobject_metadata')).toEqual([
+      { n: 0 },
+    ]);
+    await expect(session.query('SELECT 1')).rejects.toThrow(/terminat|connection error/);
+    await session.end().catch(() => undefined);
+
+    // Again from the same file: a restore converges.
     await sut.restore(target, 'shop', Readable.from([dumped]));
     expect(await contents('shop')).toBe(before);
   });
@@ -100,19 +132,66 @@ describe('PostgresDumpTool on a real server', () => {
     expect(owners).toEqual([{ tableowner: 'copy_owner' }]);
   });
 
+  it('restores a database made by the provider in place: credentials and grants still work', async () => {
+    const provider = new PostgresqlProvider();
+    try {
+      await provider.createDatabase(target, 'app');
+      const users = [
+        { user: 'app_owner', privileges: 'owner' as const },
+        { user: 'app_ro', privileges: 'read-only' as const },
+      ];
+      for (const { user, privileges } of users)
+        await provider.createUser(target, {
+          database: 'app',
+          user,
+          password: `pw-${user}`,
+          privileges,
+        });
+      const asOwner = (sql: string) => query('app', sql, 'app_owner:pw-app_owner');
+      const asReader = (sql: string) => query('app', sql, 'app_ro:pw-app_ro');
+      await asOwner('CREATE TABLE t (id int PRIMARY KEY, v text)');
+      await asOwner("INSERT INTO t SELECT i, 'v' || i FROM generate_series(1, 100) i");
+      const before = checksum(await asReader('SELECT * FROM t ORDER BY id'));
+      const out = collector();
+      await provider.dumpTool.dump(target, 'app', out.stream);
+
+      await asOwner('DELETE FROM t WHERE id > 50');
+      await asOwner('CREATE TABLE t_later (id int)');
+      await provider.dumpTool.restore(target, 'app', Readable.from([out.bytes()]), {
+        owner: 'app:owner',
+      });
+
+      expect(checksum(await asReader('SELECT * FROM t ORDER BY id'))).toBe(before);
+      expect(await objectsOf('app')).toEqual(['public.t']);
+      await asOwner("INSERT INTO t VALUES (101, 'new')"); // the owner still writes
+      await expect(asReader("INSERT INTO t VALUES (102, 'no')")).rejects.toThrow(
+        /permission denied/,
+      );
+      await asOwner('CREATE TABLE t2 (id int)'); // the owner still creates in public
+      expect(await asReader('SELECT count(*)::int AS n FROM t2')).toEqual([{ n: 0 }]);
+    } finally {
+      await provider.close();
+    }
+  });
+
   it('leaves the database as it was when the backup fails midway (one transaction)', async () => {
     const dumped = await dump('shop');
     await query('shop', "UPDATE items SET name = 'after the backup' WHERE id = 1");
+    await query('shop', 'CREATE TABLE made_after (id int)');
     const current = await contents('shop');
+    const objects = await objectsOf('shop');
 
     const cut = failingAfter(dumped.subarray(0, Math.floor(dumped.length * 0.8)));
     await expect(sut.restore(target, 'shop', cut)).rejects.toThrow('fails authentication');
     expect(await contents('shop')).toBe(current);
+    expect(await objectsOf('shop')).toEqual(objects);
 
     // A file cut short without an error from the decryption: pg_restore refuses it itself.
     const truncated = Readable.from([dumped.subarray(0, Math.floor(dumped.length * 0.8))]);
     await expect(sut.restore(target, 'shop', truncated)).rejects.toThrow(BackupToolError);
     expect(await contents('shop')).toBe(current);
+    expect(await objectsOf('shop')).toEqual(objects);
+    await query('shop', 'DROP TABLE made_after');
   });
 
   it('gives the password through the environment only, and says what failed', async () => {
@@ -120,7 +199,7 @@ describe('PostgresDumpTool on a real server', () => {
     try {
       await dump('shop');
       await sut.restore(target, 'shop', Readable.from([await dump('shop')]));
-      expect(runs).toHaveBeenCalledTimes(3);
+      expect(runs).toHaveBeenCalledTimes(4); // pg_dump twice, pg_restore and psql
       for (const [run] of runs.mock.calls) {
         expect(JSON.stringify([run.command, run.args])).not.toContain(server.adminPassword);
         expect(run.env.PGPASSWORD).toBe(server.adminPassword);

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
-import { BackupCorruptError } from '../backup-errors';
-import { ByteQueue } from '../streams/byte-queue';
+import { BackupCorruptError } from '../common/dump-tool';
+import { ByteQueue } from '../common/byte-queue';
 
 /**
  * The Redis dump stream, version 1:

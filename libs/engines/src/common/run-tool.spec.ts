@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable, Writable } from 'node:stream';
-import { BackupToolError } from '../backup-errors';
+import { BackupToolError } from './dump-tool';
 import { runTool, ToolRun } from './run-tool';
 
 const sh = (script: string, extra: Partial<ToolRun> = {}) =>

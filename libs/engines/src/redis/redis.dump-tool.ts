@@ -1,8 +1,10 @@
 import { Readable, Writable } from 'node:stream';
 import Redis from 'ioredis';
-import { assertPlainName, DumpTarget, DumpTool, holdErrors } from './dump-tool';
+import { InfraTarget } from '../engine-provider';
+import { adminAddress, assertPlainName, DumpTool, holdErrors } from '../common/dump-tool';
 import { decodeRecords, encodeEnd, encodeHeader, encodeRecord, RedisRecord } from './redis-records';
 
+const DEFAULT_PORT = 6379;
 const SCAN_COUNT = 1000;
 const RESTORE_BATCH = 500;
 
@@ -13,9 +15,17 @@ const RESTORE_BATCH = 500;
  * restoring into another name rewrites the prefix (a clone). Keys keep the time to live
  * they had left when dumped. SCAN is not a snapshot: a key written during the dump may or
  * may not be in it.
+ *
+ * A restore in place first deletes every key of the prefix (UNLINK), once the input is
+ * known to be a Redis backup stream (its first record read), so keys written after the
+ * backup are gone. Redis has no sessions per prefix: none are ended. Not atomic
+ * (`atomicRestore` false): cut short, the prefix holds part of the backup's keys; run the
+ * restore again from the same file.
  */
 export class RedisDumpTool implements DumpTool {
-  async dump(target: DumpTarget, database: string, out: Writable): Promise<void> {
+  readonly atomicRestore = false;
+
+  async dump(target: InfraTarget, database: string, out: Writable): Promise<void> {
     let redis: Redis | undefined;
     try {
       const prefix = `${assertPlainName(database)}:`;
@@ -47,14 +57,18 @@ export class RedisDumpTool implements DumpTool {
     }
   }
 
-  async restore(target: DumpTarget, database: string, input: Readable): Promise<void> {
+  async restore(target: InfraTarget, database: string, input: Readable): Promise<void> {
     holdErrors(input);
     let redis: Redis | undefined;
     try {
       const prefix = Buffer.from(`${assertPlainName(database)}:`);
       redis = await connect(target);
+      const records = decodeRecords(input);
+      let next = await records.next(); // a wrong stream is refused before anything is deleted
+      await deletePrefix(redis, prefix);
       let batch = redis.pipeline();
-      for await (const record of decodeRecords(input)) {
+      for (; !next.done; next = await records.next()) {
+        const record = next.value;
         batch.restore(Buffer.concat([prefix, record.key]), record.ttlMs, record.value, 'REPLACE');
         if (batch.length >= RESTORE_BATCH) {
           await run(batch);
@@ -87,10 +101,25 @@ export class RedisDumpTool implements DumpTool {
   }
 }
 
-async function connect(target: DumpTarget): Promise<Redis> {
+/** UNLINK of every key of the prefix, in SCAN batches. */
+async function deletePrefix(redis: Redis, prefix: Buffer): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scanBuffer(
+      cursor,
+      'MATCH',
+      `${globEscape(prefix.toString())}*`,
+      'COUNT',
+      SCAN_COUNT,
+    );
+    cursor = next.toString();
+    if (keys.length > 0) await redis.unlink(...keys);
+  } while (cursor !== '0');
+}
+
+async function connect(target: InfraTarget): Promise<Redis> {
   const redis = new Redis({
-    host: target.host,
-    port: target.port,
+    ...adminAddress(target, DEFAULT_PORT),
     username: target.adminUser,
     password: target.adminPassword,
     lazyConnect: true,

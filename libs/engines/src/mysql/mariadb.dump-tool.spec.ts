@@ -1,15 +1,15 @@
 import { Readable } from 'node:stream';
 import { Connection, createConnection } from 'mysql2/promise';
-import { EngineServer, startMariaDb } from '../../../../test/harness';
-import { BackupToolError } from '../backup-errors';
-import { DumpTarget } from './dump-tool';
+import { EngineServer, startMariaDb, targetOf } from '../../../../test/harness';
+import { BackupToolError } from '../common/dump-tool';
+import * as runToolModule from '../common/run-tool';
+import { checksum, collector, failingAfter } from '../common/tool-test-helpers';
+import { InfraTarget } from '../engine-provider';
 import { MariaDbDumpTool } from './mariadb.dump-tool';
-import * as runToolModule from './run-tool';
-import { checksum, collector, failingAfter } from './tool-test-helpers';
 
 describe('MariaDbDumpTool on a real server', () => {
   let server: EngineServer;
-  let target: DumpTarget;
+  let target: InfraTarget;
   let admin: Connection;
   const sut = new MariaDbDumpTool();
 
@@ -26,6 +26,14 @@ describe('MariaDbDumpTool on a real server', () => {
         `SELECT TRIGGER_NAME, ACTION_STATEMENT FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = '${database}'`,
       ),
     });
+  /** Every table, view, routine and event of the database, by name. */
+  const objectsOf = async (database: string) =>
+    rows(
+      `SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = '${database}'
+       UNION ALL SELECT ROUTINE_NAME FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = '${database}'
+       UNION ALL SELECT EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = '${database}'
+       ORDER BY 1`,
+    );
   const dump = async (database: string) => {
     const out = collector();
     await sut.dump(target, database, out.stream);
@@ -34,12 +42,7 @@ describe('MariaDbDumpTool on a real server', () => {
 
   beforeAll(async () => {
     server = await startMariaDb();
-    target = {
-      host: server.host,
-      port: server.port,
-      adminUser: server.adminUser,
-      adminPassword: server.adminPassword,
-    };
+    target = targetOf(server);
     admin = await createConnection({
       host: server.host,
       port: server.port,
@@ -66,6 +69,8 @@ describe('MariaDbDumpTool on a real server', () => {
     );
     await admin.query(`INSERT INTO shop.notes
       SELECT seq, JSON_OBJECT('n', seq) FROM shop.seq_1_to_100`);
+    // A restore ends every session whose current database is the restored one: not this one.
+    await admin.query('USE mysql');
   });
   afterAll(async () => {
     await admin?.end();
@@ -74,6 +79,7 @@ describe('MariaDbDumpTool on a real server', () => {
 
   it('dumps with --single-transaction and restores in place exactly', async () => {
     const before = await contents('shop');
+    const objects = await objectsOf('shop');
     const dumped = await dump('shop');
     expect(dumped.toString()).not.toMatch(/CREATE DATABASE|^USE /m); // loads into any name
 
@@ -81,10 +87,41 @@ describe('MariaDbDumpTool on a real server', () => {
     await admin.query('DELETE FROM shop.items WHERE id > 4000');
     await admin.query('DROP TABLE shop.notes');
     await admin.query('DROP FUNCTION shop.double_it');
+    // Objects the backup does not have: they must be gone after the restore.
+    await admin.query('CREATE TABLE shop.later (id INT); INSERT INTO shop.later VALUES (1)');
+    await admin.query('CREATE VIEW shop.later_view AS SELECT 1 AS one');
+    await admin.query('CREATE FUNCTION shop.later_fn() RETURNS INT RETURN 1');
+    await admin.query('ALTER DATABASE shop CHARACTER SET latin1 COLLATE latin1_swedish_ci');
+    // An account granted on the database, with an open session in it: the grant stays, the session ends.
+    await admin.query(`CREATE USER 'reader'@'%' IDENTIFIED BY 'pw-reader'`);
+    await admin.query(`GRANT SELECT ON shop.* TO 'reader'@'%'`);
+    const reader = () =>
+      createConnection({
+        host: server.host,
+        port: server.port,
+        user: 'reader',
+        password: 'pw-reader',
+        database: 'shop',
+      });
+    const session = await reader();
+    session.on('error', () => undefined);
+    await session.query('SELECT 1');
 
     await sut.restore(target, 'shop', Readable.from([dumped]));
     expect(await contents('shop')).toBe(before);
     expect(await rows('SELECT shop.double_it(21) AS v')).toEqual([{ v: 42 }]);
+    expect(await objectsOf('shop')).toEqual(objects);
+    expect(
+      await rows(
+        "SELECT DEFAULT_CHARACTER_SET_NAME AS c, DEFAULT_COLLATION_NAME AS k FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = 'shop'",
+      ),
+    ).toEqual([{ c: 'latin1', k: 'latin1_swedish_ci' }]); // the database's own defaults are kept
+    await admin.query('ALTER DATABASE shop CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci');
+    await expect(session.query('SELECT 1')).rejects.toThrow();
+    const again = await reader();
+    expect((await again.query('SELECT count(*) AS n FROM items'))[0]).toEqual([{ n: 5002 }]);
+    await again.end();
+    session.destroy();
   });
 
   it('restores into another database (a clone)', async () => {
@@ -101,6 +138,10 @@ describe('MariaDbDumpTool on a real server', () => {
     const dumped = await dump('shop');
     const cut = failingAfter(dumped.subarray(0, Math.floor(dumped.length / 2)));
     await expect(sut.restore(target, 'shop_copy', cut)).rejects.toThrow('fails authentication');
+    // Half restored (MariaDB commits DDL as it goes): the same file again finishes it.
+    expect(sut.atomicRestore).toBe(false);
+    await sut.restore(target, 'shop_copy', Readable.from([dumped]));
+    expect(await contents('shop_copy')).toBe(await contents('shop'));
   });
 
   it('gives the password through the environment only, and says what failed', async () => {

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { BackupToolError } from '../backup-errors';
+import { BackupToolError } from '../common/dump-tool';
 
 /** Where Debian installs each major version's client (`postgresql-client-<major>`). */
 export const DEBIAN_POSTGRESQL_ROOT = '/usr/lib/postgresql';

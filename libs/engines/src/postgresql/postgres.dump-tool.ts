@@ -1,0 +1,224 @@
+import { join } from 'node:path';
+import { Readable, Writable } from 'node:stream';
+import { Client } from 'pg';
+import { InfraTarget } from '../engine-provider';
+import {
+  adminAddress,
+  assertPlainName,
+  BackupToolError,
+  DumpTool,
+  holdErrors,
+  RestoreOptions,
+} from '../common/dump-tool';
+import { runTool } from '../common/run-tool';
+import {
+  DEBIAN_POSTGRESQL_ROOT,
+  majorOfVersionNum,
+  postgresClientDir,
+} from './postgres-client-dir';
+
+const DEFAULT_PORT = 5432;
+
+/**
+ * Sent before the backup's script, in the same transaction: ends the database's other
+ * sessions (a non-superuser admin leaves the superusers' ones alone: it may not end them),
+ * then empties the database: every schema but the system ones is dropped with what it
+ * holds, and so are the large objects. `public` is created again with its owner and grants
+ * (pg_dump assumes it exists and never creates it). Database-wide settings, the database's
+ * grants, its default privileges and the roles' settings in it are left as they are: the
+ * database itself stays.
+ */
+const EMPTY_DATABASE = `
+SET client_min_messages = warning;
+SELECT pg_terminate_backend(a.pid, 5000) FROM pg_stat_activity a
+ WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
+   AND (NOT EXISTS (SELECT 1 FROM pg_roles r WHERE r.oid = a.usesysid AND r.rolsuper)
+        OR (SELECT rolsuper FROM pg_roles WHERE rolname = current_user));
+DO $restore$
+DECLARE
+  public_owner oid;
+  public_acl aclitem[];
+  schema_name name;
+  grant_row record;
+BEGIN
+  SELECT nspowner, nspacl INTO public_owner, public_acl FROM pg_namespace WHERE nspname = 'public';
+  FOR schema_name IN
+    SELECT nspname FROM pg_namespace
+     WHERE nspname NOT IN ('pg_catalog', 'information_schema') AND nspname NOT LIKE 'pg\\_%'
+  LOOP
+    EXECUTE format('DROP SCHEMA %I CASCADE', schema_name);
+  END LOOP;
+  PERFORM lo_unlink(oid) FROM pg_largeobject_metadata;
+  CREATE SCHEMA public;
+  IF public_owner IS NOT NULL THEN
+    EXECUTE format('ALTER SCHEMA public OWNER TO %s', public_owner::regrole);
+  END IF;
+  FOR grant_row IN
+    SELECT grantee, privilege_type FROM aclexplode(public_acl) WHERE grantee <> public_owner
+  LOOP
+    EXECUTE format('GRANT %s ON SCHEMA public TO %s', grant_row.privilege_type,
+      CASE WHEN grant_row.grantee = 0 THEN 'PUBLIC' ELSE grant_row.grantee::regrole::text END);
+  END LOOP;
+END
+$restore$;
+`;
+
+/**
+ * PostgreSQL: `pg_dump --format=custom` and `pg_restore` of the server's major version.
+ * The connection goes through libpq's PG* variables (the password in PGPASSWORD), so no
+ * name or password is ever parsed from the command line.
+ *
+ * A restore is one transaction, run by `psql`: BEGIN, end the database's sessions, empty
+ * the database (EMPTY_DATABASE), the backup's script (pg_restore turns the archive into
+ * SQL, streamed through), COMMIT. The COMMIT is only sent after pg_restore read the whole
+ * archive and exited 0. Cut, refused or killed at any point (this process included: psql
+ * then reads an end of input before any COMMIT and the server rolls back), it leaves the
+ * database exactly as it was (`atomicRestore`). Sessions that connect during the restore
+ * wait for its locks and then see the restored data.
+ */
+export class PostgresDumpTool implements DumpTool {
+  readonly atomicRestore = true;
+
+  constructor(private readonly clientRoot = DEBIAN_POSTGRESQL_ROOT) {}
+
+  async dump(target: InfraTarget, database: string, out: Writable): Promise<void> {
+    try {
+      const bin = await this.clientFor(target, database);
+      await runTool({
+        name: 'pg_dump',
+        command: join(bin, 'pg_dump'),
+        args: ['--format=custom', '--no-password'],
+        env: libpqEnv(target, database),
+        secrets: [target.adminPassword],
+        output: out,
+      });
+    } catch (error) {
+      out.destroy(error as Error);
+      throw error;
+    }
+  }
+
+  async restore(
+    target: InfraTarget,
+    database: string,
+    input: Readable,
+    options: RestoreOptions = {},
+  ): Promise<void> {
+    holdErrors(input);
+    const bin = await this.clientFor(target, database);
+    const args = ['--file=-', '--exit-on-error'];
+    if (options.owner)
+      args.push('--no-owner', '--no-acl', `--role=${assertPlainRole(options.owner)}`);
+    // pg_restore turns the archive into SQL; psql runs it inside the transaction.
+    const { sink, script } = oneTransaction(EMPTY_DATABASE);
+    const toSql = runTool({
+      name: 'pg_restore',
+      command: join(bin, 'pg_restore'),
+      args,
+      env: libpqEnv(target, database),
+      secrets: [target.adminPassword],
+      input,
+      output: sink,
+    });
+    const run = runTool({
+      name: 'psql',
+      command: join(bin, 'psql'),
+      args: ['--no-psqlrc', '--no-password', '--quiet', '--set=ON_ERROR_STOP=1', '--file=-'],
+      env: libpqEnv(target, database),
+      secrets: [target.adminPassword],
+      input: script,
+    });
+    // The tool that failed first says why; the other one was stopped by it.
+    let failure: unknown;
+    const first = (work: Promise<void>) =>
+      work.catch((error: unknown) => {
+        failure ??= error;
+      });
+    await Promise.all([first(toSql), first(run)]);
+    if (failure) throw failure;
+  }
+
+  /** The client folder for this server's major version. */
+  async clientFor(target: InfraTarget, database: string): Promise<string> {
+    const client = new Client({
+      ...adminAddress(target, DEFAULT_PORT),
+      user: target.adminUser,
+      password: target.adminPassword,
+      database: assertPlainName(database),
+      connectionTimeoutMillis: 10_000,
+    });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ server_version_num: string }>(
+        'SHOW server_version_num',
+      );
+      return postgresClientDir(this.clientRoot, majorOfVersionNum(rows[0].server_version_num));
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+}
+
+/**
+ * What psql reads: BEGIN, `prelude`, the SQL written to `sink`, COMMIT. The COMMIT is only
+ * added when `sink` is ended (runTool ends a tool's output only after it exited 0); when
+ * `sink` is destroyed with an error, `script` is destroyed with it, and psql is killed
+ * without seeing an end. When psql stops reading (it failed), `sink` fails too, and so
+ * pg_restore stops.
+ */
+function oneTransaction(prelude: string): { sink: Writable; script: Readable } {
+  let waiting: (() => void) | undefined;
+  let ended = false;
+  const script = new Readable({
+    read: () => {
+      const resume = waiting;
+      waiting = undefined;
+      resume?.();
+    },
+  });
+  const sink = new Writable({
+    write: (chunk: Buffer, _encoding, done) => {
+      if (script.push(chunk)) done();
+      else waiting = done;
+    },
+    final: (done) => {
+      ended = true;
+      script.push('\nCOMMIT;\n');
+      script.push(null);
+      done();
+    },
+    destroy: (error, done) => {
+      if (error) script.destroy(error);
+      done(error);
+    },
+  });
+  script.once('close', () => {
+    if (!ended) sink.destroy(new BackupToolError('psql stopped before the end of the restore'));
+  });
+  script.push(`BEGIN;\n${prelude}\n`);
+  return { sink, script };
+}
+
+/** A role name as an argument: the group roles of dbaas (`shop:owner`) have a colon. */
+function assertPlainRole(role: string): string {
+  if (!/^[A-Za-z0-9_][A-Za-z0-9_$:-]{0,62}$/.test(role)) {
+    throw new Error(`Not a role name the dump tools accept: ${JSON.stringify(role)}`);
+  }
+  return role;
+}
+
+function libpqEnv(target: InfraTarget, database: string): Record<string, string> {
+  const { host, port } = adminAddress(target, DEFAULT_PORT);
+  return {
+    PGHOST: host,
+    PGPORT: String(port),
+    PGUSER: target.adminUser,
+    PGPASSWORD: target.adminPassword,
+    PGDATABASE: assertPlainName(database),
+    PGCONNECT_TIMEOUT: '10',
+    PGAPPNAME: 'dbaas-backup',
+    // No ~/.pgpass or service file of the API's user takes part.
+    PGPASSFILE: '/dev/null',
+    PGSERVICEFILE: '/dev/null',
+  };
+}
