@@ -54,6 +54,10 @@ export class PostgresqlProvider extends BaseEngineProvider<Query> {
   ];
   readonly reservedUserPrefixes: readonly string[] = ['pg_'];
   readonly dumpTool: DumpTool = new PostgresDumpTool();
+
+  override restoreOwner(database: string): string {
+    return groupRoles(this.databaseName(database)).owner;
+  }
   readonly listsEveryDatabase = true;
   protected readonly urlScheme = 'postgresql';
   /** libpq takes every address (`host1:5432,host2:5432`). */
