@@ -238,11 +238,9 @@ export class DatabasesService {
   ): Promise<AcceptedDatabase> {
     const started = await this.startCreate(input, viewer, filled);
     const record = await started.claimed;
-    return {
-      view: this.view(record, null),
-      task: started.task,
-      done: started.done.then((made) => this.view(made.record, null)),
-    };
+    const done = started.done.then((made) => this.view(made.record, null));
+    done.catch(() => undefined); // the failure is on the task; callers need not wait for it
+    return { view: this.view(record, null), task: started.task, done };
   }
 
   /**
