@@ -39,7 +39,7 @@ import { Links, RequestLinks } from '../http/links';
 import { pageOf } from '../http/page-query.dto';
 import {
   AcceptedDatabaseDto,
-  CloneDatabaseDto,
+  CreateCloneDto,
   CreateDatabaseDto,
   DatabaseDto,
   databaseFilter,
@@ -124,7 +124,7 @@ export class DatabaseController {
     operationId: 'clone_database',
   })
   @ApiIdParam()
-  @ApiBody({ type: CloneDatabaseDto })
+  @ApiBody({ type: CreateCloneDto })
   @ApiAcceptedResponse({
     type: AcceptedDatabaseDto,
     description: 'Accepted: the data is copied by the task.',
@@ -133,7 +133,7 @@ export class DatabaseController {
   @ApiProblems(400, 403, 404, 409, 413, 415, 503)
   async clone(
     @IdParam() id: number,
-    @Body() body: CloneDatabaseDto,
+    @Body() body: CreateCloneDto,
     @CurrentUser() user: AuthenticatedUser,
     @RequestLinks() links: Links,
     @Res({ passthrough: true }) reply: FastifyReply,

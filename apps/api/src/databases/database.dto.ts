@@ -76,7 +76,7 @@ export class CreateDatabaseDto {
 }
 
 /** `POST /api/database/{id}/clone/`. */
-export class CloneDatabaseDto {
+export class CreateCloneDto {
   @ApiProperty({
     example: 'shop copy',
     description:
