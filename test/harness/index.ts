@@ -4,3 +4,4 @@ export * from './mariadb.harness';
 export * from './postgres.harness';
 export * from './redis.harness';
 export * from './s3.harness';
+export * from './dump-test-helpers';

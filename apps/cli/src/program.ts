@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { registerBackups } from './commands/backups';
 import { registerCredentials } from './commands/credentials';
 import { registerDatabases } from './commands/databases';
 import { registerInfra } from './commands/infra';
@@ -11,7 +12,8 @@ import { registerStoreCommands } from './store/register';
 export { EXIT } from './errors';
 
 const HELP_FOOTER = `
-API commands (login, logout, databases, credentials, tasks, create-user, infra) are HTTP
+API commands (login, logout, databases, credentials, tasks, backup, backups, restore, clone,
+create-user, infra) are HTTP
 clients of a running API, on this machine or another: log in once with "dbaas login", or
 set DBAAS_URL, DBAAS_USER and DBAAS_PASSWORD (they win over the saved login).
 Store commands (migrate, reset-data, purge-quarantine, create-admin) open the metadata
@@ -45,6 +47,7 @@ export function buildProgram(): Command {
   registerDatabases(program);
   registerCredentials(program);
   registerTasks(program);
+  registerBackups(program);
   registerUsers(program);
   registerInfra(program);
   registerStoreCommands(program);

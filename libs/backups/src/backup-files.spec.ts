@@ -5,14 +5,20 @@ import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Client } from 'pg';
-import { EngineServer, S3Server, startPostgres, startS3 } from '../../../test/harness';
+import { PostgresDumpTool } from '@dbaas/engines';
+import {
+  checksum,
+  EngineServer,
+  S3Server,
+  startPostgres,
+  startS3,
+  targetOf,
+} from '../../../test/harness';
 import { BackupCorruptError, BackupFileNotFoundError } from './backup-errors';
 import { BackupFiles } from './backup-files';
 import { BackupKey } from './encryption/backup-key';
 import { LocalDirStorage } from './storage/local-dir.storage';
 import { S3BucketStorage } from './storage/s3-bucket.storage';
-import { PostgresDumpTool } from './tools/postgres.dump-tool';
-import { checksum } from './tools/tool-test-helpers';
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 const key = BackupKey.fromSecretKey(randomBytes(32));
@@ -121,12 +127,7 @@ describe('BackupFiles with PostgreSQL and an S3-compatible bucket', () => {
   });
 
   it('backs up and restores a database of several parts through the bucket', async () => {
-    const target = {
-      host: pg.host,
-      port: pg.port,
-      adminUser: pg.adminUser,
-      adminPassword: pg.adminPassword,
-    };
+    const target = targetOf(pg);
     await query('postgres', 'CREATE DATABASE shop');
     // Random bytes do not compress: the dump is over two 5 MiB parts.
     await query(

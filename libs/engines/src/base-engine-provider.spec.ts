@@ -25,6 +25,7 @@ class FakeProvider extends BaseEngineProvider<Run> {
   readonly reservedUserPrefixes = ['sys_'];
   protected override readonly protectedUsers = ['sys'];
   readonly listsEveryDatabase = true;
+  readonly dumpTool = { atomicRestore: true, dump: jest.fn(), restore: jest.fn() };
   protected readonly urlScheme = 'fake';
   protected readonly multiHostUrl = true;
 

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable, Writable } from 'node:stream';
@@ -94,5 +94,23 @@ describe('runTool', () => {
     const running = sh('yes dump', { output: out });
     out.destroy(new Error('storage is full'));
     await expect(running).rejects.toThrow('storage is full');
+  });
+
+  it('settles when the output fails after the tool exited 0 with its output unread', async () => {
+    // The output takes one write and never finishes it: stdout stops flowing with the end
+    // of the tool's output still unread (what happens to pg_restore when psql fails).
+    let stalled!: () => void;
+    const seenWrite = new Promise<void>((resolve) => (stalled = resolve));
+    const out = new Writable({ highWaterMark: 1, write: () => stalled() });
+    const running = sh(
+      `printf first; while [ ! -e ${dir}/go ]; do sleep 0.01; done; head -c 100000 /dev/zero; touch ${dir}/exiting`,
+      { output: out },
+    );
+    await seenWrite;
+    writeFileSync(join(dir, 'go'), '');
+    while (!existsSync(join(dir, 'exiting'))) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 100)); // let it exit: the test fails only by hanging
+    out.destroy(new Error('the reader stopped'));
+    await expect(running).rejects.toThrow('the reader stopped');
   });
 });

@@ -43,6 +43,9 @@ export function runTool(run: ToolRun): Promise<void> {
     const fail = (error: Error) => {
       failure ??= error;
       killGroup(child.pid);
+      // What the tool still wrote is thrown away: a paused stdout would never read its end,
+      // and the child's 'close' (which settles) waits for it.
+      if (run.output) child.stdout?.unpipe(run.output).resume();
     };
     const settle = (error?: Error) => {
       if (settled) return;

@@ -1,8 +1,8 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import type { Document } from 'mongodb';
-import { collector } from '../common/tool-test-helpers';
 import { ToolRun } from '../common/run-tool';
+import { collector } from '../../../../test/harness';
 import { InfraTarget } from '../engine-provider';
 import { MongoDumpTool } from './mongo.dump-tool';
 import { MongoClientLike, MongodbProvider } from './mongodb.provider';

@@ -1,9 +1,15 @@
 import { Readable } from 'node:stream';
 import { Connection, createConnection } from 'mysql2/promise';
-import { EngineServer, startMariaDb, targetOf } from '../../../../test/harness';
+import {
+  checksum,
+  collector,
+  EngineServer,
+  failingAfter,
+  startMariaDb,
+  targetOf,
+} from '../../../../test/harness';
 import { BackupToolError } from '../common/dump-tool';
 import * as runToolModule from '../common/run-tool';
-import { checksum, collector, failingAfter } from '../common/tool-test-helpers';
 import { InfraTarget } from '../engine-provider';
 import { MariaDbDumpTool } from './mariadb.dump-tool';
 

@@ -111,9 +111,8 @@ export class MariaDbDumpTool implements DumpTool {
         `SELECT DEFAULT_CHARACTER_SET_NAME AS charset, DEFAULT_COLLATION_NAME AS collation
            FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ${quoteLiteral(database)}`,
       );
-      return found[0]
-        ? { charset: found[0].charset, collation: found[0].collation }
-        : DEFAULT_CHARSET;
+      const row = found[0] as { charset: string; collation: string } | undefined;
+      return row ? { charset: row.charset, collation: row.collation } : DEFAULT_CHARSET;
     } finally {
       await connection.end().catch(() => undefined);
     }

@@ -3,10 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { Client } from 'pg';
-import { EngineServer, startPostgres, targetOf } from '../../../../test/harness';
+import {
+  checksum,
+  collector,
+  EngineServer,
+  failingAfter,
+  startPostgres,
+  targetOf,
+} from '../../../../test/harness';
 import { BackupToolError } from '../common/dump-tool';
 import * as runToolModule from '../common/run-tool';
-import { checksum, collector, failingAfter } from '../common/tool-test-helpers';
 import { InfraTarget } from '../engine-provider';
 import { majorOfVersionNum, postgresClientDir } from './postgres-client-dir';
 import { PostgresDumpTool } from './postgres.dump-tool';
@@ -192,6 +198,32 @@ describe('PostgresDumpTool on a real server', () => {
     expect(await contents('shop')).toBe(current);
     expect(await objectsOf('shop')).toEqual(objects);
     await query('shop', 'DROP TABLE made_after');
+  });
+
+  it('changes nothing when psql reads an end of input before COMMIT (the API process killed)', async () => {
+    // When the API dies mid-restore, psql (its own process group) sees its stdin end
+    // without the COMMIT, which is only sent after pg_restore succeeded.
+    const current = await contents('shop');
+    const objects = await objectsOf('shop');
+    const bin = await sut.clientFor(target, 'shop');
+    await runToolModule.runTool({
+      name: 'psql',
+      command: `${bin}/psql`,
+      args: ['--no-psqlrc', '--quiet', '--set=ON_ERROR_STOP=1', '--file=-'],
+      env: {
+        PGHOST: server.host,
+        PGPORT: String(server.port),
+        PGUSER: server.adminUser,
+        PGPASSWORD: server.adminPassword,
+        PGDATABASE: 'shop',
+      },
+      secrets: [],
+      input: Readable.from([
+        'BEGIN;\nDROP TABLE notes;\nDELETE FROM items;\nCREATE TABLE half (id int);\n',
+      ]),
+    });
+    expect(await contents('shop')).toBe(current);
+    expect(await objectsOf('shop')).toEqual(objects);
   });
 
   it('gives the password through the environment only, and says what failed', async () => {

@@ -129,9 +129,9 @@ export class PostgresDumpTool implements DumpTool {
       input: script,
     });
     // The tool that failed first says why; the other one was stopped by it.
-    let failure: unknown;
+    let failure: Error | undefined;
     const first = (work: Promise<void>) =>
-      work.catch((error: unknown) => {
+      work.catch((error: Error) => {
         failure ??= error;
       });
     await Promise.all([first(toSql), first(run)]);

@@ -1,8 +1,13 @@
 import { Readable } from 'node:stream';
 import Redis from 'ioredis';
-import { EngineServer, startRedis, targetOf } from '../../../../test/harness';
+import {
+  collector,
+  EngineServer,
+  failingAfter,
+  startRedis,
+  targetOf,
+} from '../../../../test/harness';
 import { BackupCorruptError } from '../common/dump-tool';
-import { collector, failingAfter } from '../common/tool-test-helpers';
 import { InfraTarget } from '../engine-provider';
 import { encodeEnd, encodeHeader, encodeRecord } from './redis-records';
 import { RedisDumpTool } from './redis.dump-tool';
