@@ -12,6 +12,7 @@ import { Logger } from '@nestjs/common';
 import { DatabaseRepository, DatabaseRow } from './database.repository';
 import { DatabasesService } from './databases.service';
 import { LifecycleReconciler } from './lifecycle-reconciler.service';
+import { RecoveryHooks } from './recovery-hooks';
 
 const database = (status: DatabaseStatus, id = 5, name = 'orders') =>
   ({ id, name, status, environmentId: 1, teamId: 1, infraId: 3 }) as DatabaseRow;
@@ -100,6 +101,7 @@ describe('LifecycleReconciler', () => {
       credentialService as unknown as CredentialsService,
       new OperationRunner(locks, history as unknown as TaskHistory),
       history as unknown as TaskHistory,
+      new RecoveryHooks(),
     );
     jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
     jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
