@@ -272,12 +272,20 @@ describe('clone and from_backup on PostgreSQL, MariaDB and Redis (e2e)', () => {
       expect((await http.get(`/api/database/${source.id}/`)).status).toBe(404);
       await goneEverywhere(e, `gone_${e.tag}`);
 
-      const answer = await http.post('/api/database/', {
+      const body = {
         name: `back_${e.tag}`,
         from_backup: `${http.baseUrl}/api/backup/${backupId}/`,
-      });
+      };
+      const key = { headers: { 'idempotency-key': `from-backup-${e.tag}` } };
+      const answer = await http.post('/api/database/', body, key);
 
       expect(answer.status).toBe(202);
+      // A retry with the same Idempotency-Key replays the 202, and makes nothing more.
+      const replay = await http.post('/api/database/', body, key);
+      expect(replay.status).toBe(202);
+      expect(replay.headers.get('idempotent-replayed')).toBe('true');
+      expect(replay.headers.get('location')).toBe(answer.headers.get('location'));
+      expect(replay.body.id).toBe(answer.body.id);
       expect(answer.body).toMatchObject({ name: `back_${e.tag}`, status: 'creating' });
       const detail = await settled(answer.headers.get('location')!);
       expect(detail.body).toMatchObject({
