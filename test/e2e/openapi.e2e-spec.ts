@@ -365,10 +365,12 @@ describe('OpenAPI document (e2e)', () => {
       for (const [name, schema] of items) {
         const links = resolveRef(doc, schema.properties._links);
         // DatabaseDto → database, EngineTypeDto → engine_type; a database's credentials and a
-        // credential with its password are credentials.
+        // credential with its password are credentials; an accepted database (a clone's 202)
+        // is a database.
         const resource = /Credential/.test(name)
           ? 'credential'
           : name
+              .replace(/^Accepted/, '')
               .replace(/Dto$/, '')
               .replace(/(?<=.)([A-Z])/g, '_$1')
               .toLowerCase();
