@@ -365,6 +365,18 @@ describe('clone and from_backup on PostgreSQL, MariaDB and Redis (e2e)', () => {
     expect((await fromBackup({ from_backup: backupId })).status).toBe(409);
     // Without from_backup, plan and environment are still required.
     expect((await fromBackup({})).status).toBe(400);
+    // No room on the infra: 503, as for a create.
+    const infraOf = "(SELECT infra_id FROM database WHERE name = 'rules_pg')";
+    const [{ capacity }] = await stack.metadata<{ capacity: number }>(
+      `SELECT capacity FROM infra WHERE id = ${infraOf}`,
+    );
+    await stack.metadata(
+      `UPDATE infra SET capacity = (SELECT count(*) FROM database WHERE infra_id = infra.id) WHERE id = ${infraOf}`,
+    );
+    const full = await clone({ name: 'rules_full' });
+    expect(full.status).toBe(503);
+    expect(full.headers.get('retry-after')).toMatch(/^\d+$/);
+    await stack.metadata(`UPDATE infra SET capacity = $1 WHERE id = ${infraOf}`, [capacity]);
     // A quarantined source takes no clone.
     expect((await http.delete(`/api/database/${source.id}/`)).status).toBe(204);
     const quarantined = await clone({ name: 'rules_x' });
