@@ -8,7 +8,8 @@ import { DatabaseStatus } from '@dbaas/persistence';
  *
  * - `creating` → `ready`: made on its engine with its owner; → `deleting`: rolled back.
  * - `ready` → `quarantining` (first DELETE), `lost` (drift repair: missing on its engine).
- * - `quarantining` → `quarantined`: every login revoked; → `ready`: rolled back.
+ * - `quarantining` → `quarantined`: every login revoked; → `ready`: rolled back; → `lost`:
+ *   rolled back, the database being missing on its engine.
  * - `quarantined` → `restoring` (a dba's restore), `deleting` (second DELETE, purge).
  * - `restoring` → `ready`: access back; → `quarantined`: rolled back.
  * - `lost` → `ready` (found on its engine again), `quarantining` (deleted the two-step way).
@@ -20,7 +21,7 @@ import { DatabaseStatus } from '@dbaas/persistence';
 export const DATABASE_TRANSITIONS: TransitionTable<DatabaseStatus> = {
   creating: ['ready', 'deleting'],
   ready: ['quarantining', 'lost', 'deleting', 'restoring_backup'],
-  quarantining: ['quarantined', 'ready', 'deleting'],
+  quarantining: ['quarantined', 'ready', 'lost', 'deleting'],
   quarantined: ['restoring', 'deleting'],
   restoring: ['ready', 'quarantined', 'deleting'],
   lost: ['ready', 'quarantining', 'deleting'],
@@ -33,7 +34,8 @@ export const DATABASE_TRANSITIONS: TransitionTable<DatabaseStatus> = {
  * reconciler looks the step up here):
  * - `destroy`: drop it and its users, then the records (a create is rolled back, a delete
  *   finished: data may already be gone, there is no way back);
- * - `give access back`: an interrupted quarantine is undone (→ `ready`);
+ * - `give access back`: an interrupted quarantine is undone (→ `ready`), or, the database
+ *   being missing on its engine (a lost database was being quarantined), → `lost`;
  * - `revoke access again`: an interrupted restore is undone (→ `quarantined`);
  * - `finish the backup restore`: an interrupted restore of a backup in place is run again
  *   from the same file, to its end (→ `ready`); the backups lib does it
