@@ -34,7 +34,12 @@ const source = {
  */
 describe('CloneService', () => {
   let filled: FilledCreate | undefined;
-  let databases: { findVisible: jest.Mock; find: jest.Mock; createFilled: jest.Mock };
+  let databases: {
+    findVisible: jest.Mock;
+    find: jest.Mock;
+    ensureReachable: jest.Mock;
+    createFilled: jest.Mock;
+  };
   let dump: jest.Mock<Promise<void>, [InfraTarget, string, Writable]>;
   let restore: jest.Mock<Promise<void>, [InfraTarget, string, Readable, object]>;
   let provider: EngineProvider;
@@ -45,6 +50,7 @@ describe('CloneService', () => {
     databases = {
       findVisible: jest.fn(async () => ({ ...source })),
       find: jest.fn(async () => ({ ...source })),
+      ensureReachable: jest.fn(async () => undefined),
       createFilled: jest.fn(async (_input, _viewer, how: FilledCreate) => {
         filled = how;
         return { view: {}, task: { id: 9 }, done: Promise.resolve() };
@@ -88,6 +94,18 @@ describe('CloneService', () => {
         origin: 'clone of database 3 (shop)',
       }),
     );
+  });
+
+  it("answers the source engine's 503 before anything is created", async () => {
+    databases.ensureReachable.mockRejectedValue(
+      new EngineUnavailableError('The engine server did not answer.'),
+    );
+
+    await expect(sut.clone(3, { name: 'copy' }, dba)).rejects.toBeInstanceOf(
+      EngineUnavailableError,
+    );
+    expect(databases.ensureReachable).toHaveBeenCalledWith(expect.objectContaining({ id: 3 }));
+    expect(databases.createFilled).not.toHaveBeenCalled();
   });
 
   it('refuses a source that is not ready (409) before anything is created', async () => {

@@ -61,7 +61,10 @@ export class CloneService {
     private readonly infras: InfraAccess,
   ) {}
 
-  /** A clone of a `ready` database the viewer may see (404 otherwise; 409 unless ready). */
+  /**
+   * A clone of a `ready` database the viewer may see (404 otherwise; 409 unless ready; 503
+   * when its engine does not answer).
+   */
   async clone(
     sourceId: number,
     input: CloneInput,
@@ -73,6 +76,8 @@ export class CloneService {
         `Database ${source.name} is ${source.status}: only a ready database can be cloned.`,
       );
     }
+    // The source's engine down: a 503 now, with nothing made (the target's is checked by the claim).
+    await this.databases.ensureReachable(source);
     return this.databases.createFilled(
       {
         name: input.name,
