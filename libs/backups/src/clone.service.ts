@@ -7,7 +7,7 @@ import {
   EngineUnavailableError,
   ValidationFailedError,
 } from '@dbaas/core';
-import { AcceptedDatabase, DatabasesService } from '@dbaas/databases';
+import { AcceptedDatabase, DatabaseInput, DatabasesService } from '@dbaas/databases';
 import { BackupCorruptError, EngineProvider, InfraAccess, InfraTarget } from '@dbaas/engines';
 import { Injectable, Logger } from '@nestjs/common';
 import { BackupFileNotFoundError } from './backup-errors';
@@ -22,15 +22,11 @@ export interface CloneInput {
 }
 
 /** `POST /api/database/` with `from_backup`: a create whose plan and environment default to the backup's. */
-export interface FromBackupInput {
-  name: string;
+export type FromBackupInput = Omit<DatabaseInput, 'plan' | 'environment'> & {
   fromBackup: number;
   plan?: number;
   environment?: number;
-  project?: number | null;
-  team?: number;
-  description?: string;
-}
+};
 
 /**
  * Copying the data into a new database failed; the new database was rolled back. The
@@ -86,6 +82,8 @@ export class CloneService {
         team: source.teamId,
         project: source.projectId,
         description: source.description,
+        // Its labels come along; the protection does not (a clone is new, deletable).
+        tags: source.tags,
       },
       viewer,
       {
@@ -105,14 +103,14 @@ export class CloneService {
     if (plan === null) {
       throw new ValidationFailedError({ plan: ["is required: the backup's plan is gone"] });
     }
+    const { fromBackup, ...create } = input;
+    void fromBackup;
     return this.databases.createFilled(
       {
-        name: input.name,
+        ...create,
         plan,
         environment: input.environment ?? backup.environmentId,
         team: input.team ?? backup.teamId,
-        project: input.project,
-        description: input.description,
       },
       viewer,
       {

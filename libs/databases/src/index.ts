@@ -8,3 +8,4 @@ export * from './lifecycle-reconciler.service';
 export * from './projects.service';
 export * from './drift-repair.service';
 export * from './recovery-hooks';
+export * from './tags';

@@ -41,8 +41,10 @@ import {
   AcceptedDatabaseDto,
   CreateCloneDto,
   CreateDatabaseDto,
+  databaseChanges,
   DatabaseDto,
   databaseFilter,
+  databaseInput,
   DatabaseQueryDto,
   presentDatabase,
   UpdateDatabaseDto,
@@ -109,9 +111,13 @@ export class DatabaseController {
   ): Promise<DatabaseDto> {
     if (body.from_backup !== undefined) {
       const { from_backup: fromBackup, ...input } = body;
-      return accepted(reply, links, await this.clones.fromBackup({ ...input, fromBackup }, user));
+      const accepting = await this.clones.fromBackup({ ...databaseInput(input), fromBackup }, user);
+      return accepted(reply, links, accepting);
     }
-    return created(reply, presentDatabase(links, await this.databases.create(body, user)));
+    return created(
+      reply,
+      presentDatabase(links, await this.databases.create(databaseInput(body), user)),
+    );
   }
 
   @Post(':id/clone')
@@ -142,7 +148,10 @@ export class DatabaseController {
   }
 
   @Put(':id')
-  @ApiOperation({ summary: 'Change project or description', operationId: 'replace_database' })
+  @ApiOperation({
+    summary: 'Change project, description, deletion protection or tags',
+    operationId: 'replace_database',
+  })
   @ApiUpdateRoute(DatabaseDto)
   replace(
     @IdParam() id: number,
@@ -154,7 +163,10 @@ export class DatabaseController {
   }
 
   @Patch(':id')
-  @ApiOperation({ summary: 'Change project or description', operationId: 'update_database' })
+  @ApiOperation({
+    summary: 'Change project, description, deletion protection or tags',
+    operationId: 'update_database',
+  })
   @ApiUpdateRoute(DatabaseDto)
   async update(
     @IdParam() id: number,
@@ -162,7 +174,7 @@ export class DatabaseController {
     @CurrentUser() user: AuthenticatedUser,
     @RequestLinks() links: Links,
   ) {
-    return presentDatabase(links, await this.databases.update(id, body, user));
+    return presentDatabase(links, await this.databases.update(id, databaseChanges(body), user));
   }
 
   @Delete(':id')
