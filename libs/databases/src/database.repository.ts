@@ -31,6 +31,8 @@ export interface DatabaseRow {
   /** At most 20 (the API checks each; the store checks the count). */
   tags: string[];
   createdAt: Date;
+  /** Over its plan's size limit: its credentials' writes are blocked on the engine. */
+  overSizeLimit: boolean;
 }
 
 /**
@@ -50,9 +52,14 @@ export interface DatabaseRecord extends DatabaseRow {
 /** A new row: `creating`, on the infra whose slot it claims (unprotected, untagged unless given). */
 export type NewDatabase = Omit<
   DatabaseRow,
-  'id' | 'status' | 'quarantineDt' | 'createdAt' | 'isProtected' | 'tags'
+  'id' | 'status' | 'quarantineDt' | 'createdAt' | 'isProtected' | 'tags' | 'overSizeLimit'
 > &
   Partial<Pick<DatabaseRow, 'isProtected' | 'tags'>>;
+
+/** A database the size-limit check looks at: its row and its plan's limit (0 = none). */
+export interface SizeLimitRow extends DatabaseRow {
+  sizeLimitInBytes: number;
+}
 
 export interface DatabaseFilter {
   name?: string;
@@ -274,6 +281,7 @@ export class DatabaseRepository {
       status: 'creating',
       quarantineDt: null,
       createdAt: new Date(created.created_at),
+      overSizeLimit: false,
     };
   }
 
@@ -314,6 +322,34 @@ export class DatabaseRepository {
   ): Promise<void> {
     if (!Object.keys(changes).length) return;
     await translateStoreErrors('project', () => this.databases.update(id, changes));
+    this.changed();
+  }
+
+  /**
+   * The `ready` databases whose plan has a size limit, or that are marked over one (a
+   * limit removed or raised must give their writes back), oldest first; `id`: that one only.
+   */
+  async underSizeLimits(id?: number): Promise<SizeLimitRow[]> {
+    const rows = await this.databases.query<(RawRow & { size_limit_in_bytes: string })[]>(
+      `SELECT * FROM (
+         SELECT ${ROW_COLUMNS},
+                (SELECT size_limit_in_bytes FROM plan WHERE plan.id = database.plan_id) AS size_limit_in_bytes
+           FROM database WHERE status = 'ready' AND ($1::int IS NULL OR id = $1)
+       ) ready WHERE size_limit_in_bytes > 0 OR over_size_limit ORDER BY id`,
+      [id ?? null],
+    );
+    return rows.map((raw) => ({
+      ...fromRow(raw),
+      sizeLimitInBytes: Number(raw.size_limit_in_bytes),
+    }));
+  }
+
+  /** Marks the database over (or back under) its size limit. */
+  async setOverSizeLimit(id: number, over: boolean): Promise<void> {
+    await this.databases.query('UPDATE database SET over_size_limit = $2 WHERE id = $1', [
+      id,
+      over,
+    ]);
     this.changed();
   }
 
@@ -427,7 +463,7 @@ interface RawCreateChecks {
 
 /** The row's columns; quarantine_dt as text (YYYY-MM-DD). */
 const ROW_COLUMNS = `id, name, description, plan_id, environment_id, infra_id, project_id, team_id,
-  status, quarantine_dt::text AS quarantine_dt, is_protected, tags, created_at`;
+  status, quarantine_dt::text AS quarantine_dt, is_protected, tags, created_at, over_size_limit`;
 
 interface RawRow {
   id: number;
@@ -443,6 +479,7 @@ interface RawRow {
   is_protected: boolean;
   tags: string[] | null;
   created_at: Date | string;
+  over_size_limit: boolean;
 }
 
 /** The columns a list item needs; quarantine_dt as text (YYYY-MM-DD). */
@@ -460,6 +497,7 @@ const LIST_COLUMNS = [
   'database.is_protected AS is_protected',
   'database.tags AS tags',
   'database.created_at AS created_at',
+  'database.over_size_limit AS over_size_limit',
   'plan.size_limit_in_bytes AS size_limit_in_bytes',
   'plan.max_connections AS max_connections',
   'infra.addresses AS addresses',
@@ -504,6 +542,7 @@ function fromRow(raw: RawRow): DatabaseRow {
     isProtected: raw.is_protected === true,
     tags: raw.tags ?? [],
     createdAt: raw.created_at instanceof Date ? raw.created_at : new Date(raw.created_at),
+    overSizeLimit: raw.over_size_limit === true,
   };
 }
 
