@@ -502,7 +502,7 @@ async function seedReadSet(stack: TestStack, plan: number, total: number): Promi
   await stack.metadata(
     `WITH ins AS (
        INSERT INTO database (name, description, plan_id, environment_id, infra_id, team_id, status)
-       SELECT n, '', $1, 1, (SELECT id FROM infra WHERE plan_id = $1 ORDER BY id LIMIT 1), 1, 'ready'
+       SELECT n, '', $1, 1, (SELECT infra_id FROM infra_plan WHERE plan_id = $1 ORDER BY infra_id LIMIT 1), 1, 'ready'
          FROM unnest($2::text[]) n
        RETURNING id, name, infra_id)
      INSERT INTO credential ("user", database_id, infra_id, privileges, password_encrypted)
@@ -521,7 +521,7 @@ async function seedBulk(stack: TestStack, plan: number, total: number): Promise<
     `WITH ins AS (
        INSERT INTO database (name, description, plan_id, environment_id, infra_id, team_id, status)
        SELECT 'scale_' || g, '', $1, 1 + g % 2,
-              (SELECT id FROM infra WHERE plan_id = $1 ORDER BY id LIMIT 1), 1 + g % 2, 'ready'
+              (SELECT infra_id FROM infra_plan WHERE plan_id = $1 ORDER BY infra_id LIMIT 1), 1 + g % 2, 'ready'
          FROM generate_series($2::int, $3::int) g
        RETURNING id, name, infra_id)
      INSERT INTO credential ("user", database_id, infra_id, privileges, password_encrypted)

@@ -252,10 +252,12 @@ describe('dbaas CLI (e2e)', () => {
         'TEAM',
         'STATUS',
         'QUARANTINE_DT',
+        'PROTECTED',
+        'TAGS',
       ]);
       expect(rows).toEqual(
         expect.arrayContaining([
-          ['1', 'my_first_database', 'postgresql 15', 'dev', 'dbaas', 'ready', '-'],
+          ['1', 'my_first_database', 'postgresql 15', 'dev', 'dbaas', 'ready', '-', '-', '-'],
           [
             expect.any(String),
             'sample_mysql',
@@ -263,6 +265,8 @@ describe('dbaas CLI (e2e)', () => {
             'dev',
             'dbaas',
             'ready',
+            '-',
+            '-',
             '-',
           ],
           [
@@ -273,8 +277,20 @@ describe('dbaas CLI (e2e)', () => {
             'dbaas',
             'ready',
             '-',
+            '-',
+            '-',
           ],
-          [expect.any(String), 'team1_database', 'postgresql 15', 'dev', 'team1', 'ready', '-'],
+          [
+            expect.any(String),
+            'team1_database',
+            'postgresql 15',
+            'dev',
+            'team1',
+            'ready',
+            '-',
+            '-',
+            '-',
+          ],
         ]),
       );
       const json = await cli(['databases', 'list', '--output', 'json'], asAdmin());
@@ -355,6 +371,50 @@ describe('dbaas CLI (e2e)', () => {
       const gone = await cli(['databases', 'show', shown.id], asAdmin());
       expect(gone.code).toBe(4);
       expect(gone.stderr).toMatch(/^dbaas: Not Found: /);
+    });
+
+    it('creates a protected, tagged database, filters by tags, and lifts the protection to delete it', async () => {
+      const created = await cli(
+        [
+          'databases',
+          'create',
+          'cli_tagged',
+          '--plan',
+          '1',
+          '--environment',
+          '1',
+          '--protected',
+          '--tag',
+          'shop',
+          '--tag',
+          'env:prod',
+        ],
+        asAdmin(),
+      );
+      expect(created.code).toBe(0);
+      expect(detail(created)).toMatchObject({ is_protected: 'true', tags: 'shop,env:prod' });
+
+      const both = await cli(
+        ['databases', 'list', '--tag', 'shop', '--tag', 'env:prod', '-o', 'json'],
+        asAdmin(),
+      );
+      expect((JSON.parse(both.stdout) as { name: string }[]).map((db) => db.name)).toEqual([
+        'cli_tagged',
+      ]);
+      const none = await cli(['databases', 'list', '--tag', 'shop', '--tag', 'nope'], asAdmin());
+      expect(none.stdout).toContain('No databases.');
+
+      const refused = await cli(['databases', 'delete', 'cli_tagged'], asAdmin());
+      expect(refused.code).toBe(5);
+      expect(refused.stderr).toMatch(/protected from deletion/);
+      const updated = await cli(
+        ['databases', 'update', 'cli_tagged', '--unprotect', '--tag', 'archive'],
+        asAdmin(),
+      );
+      expect(updated.code).toBe(0);
+      expect(detail(updated)).toMatchObject({ is_protected: 'false', tags: 'archive' });
+      expect((await cli(['databases', 'update', 'cli_tagged'], asAdmin())).code).toBe(2);
+      expect((await cli(['databases', 'delete', 'cli_tagged'], asAdmin())).code).toBe(0);
     });
 
     it('exits 5 with the API title and field messages on a conflict or invalid input', async () => {

@@ -69,11 +69,11 @@ describe('crash safety and concurrency (e2e)', () => {
 
   it('never places more databases on an infra than its capacity, however many creates of different names race', async () => {
     const infras = await stack.metadata<{ id: number; capacity: number }>(
-      'SELECT id, capacity FROM infra WHERE plan_id = 2 AND environment_id = 1',
+      'SELECT id, capacity FROM infra JOIN infra_plan ON infra_id = id WHERE plan_id = 2 AND environment_id = 1',
     );
     // Three free slots on the MariaDB plan's infras, then twelve creates at once over two processes.
     await stack.metadata(
-      'UPDATE infra SET capacity = (SELECT COUNT(*) FROM database WHERE infra_id = infra.id) + 3 WHERE plan_id = 2 AND environment_id = 1',
+      'UPDATE infra SET capacity = (SELECT COUNT(*) FROM database WHERE infra_id = infra.id) + 3 WHERE id IN (SELECT infra_id FROM infra_plan WHERE plan_id = 2) AND environment_id = 1',
     );
     try {
       const clients = [stack.http, new HttpClient(second.baseUrl)];
@@ -88,7 +88,7 @@ describe('crash safety and concurrency (e2e)', () => {
       for (const answer of answers.filter((a) => a.status === 503))
         expect(answer.body.type).toMatch(/no-capacity$/);
       const over = await stack.metadata(
-        'SELECT id FROM infra WHERE plan_id = 2 AND capacity < (SELECT COUNT(*) FROM database WHERE infra_id = infra.id)',
+        'SELECT id FROM infra WHERE id IN (SELECT infra_id FROM infra_plan WHERE plan_id = 2) AND capacity < (SELECT COUNT(*) FROM database WHERE infra_id = infra.id)',
       );
       expect(over).toEqual([]);
       const onEngine = (await mysql.listDatabases(mysqlTarget())).filter((name) =>

@@ -74,9 +74,10 @@ export async function seedCatalog(store: DataSource): Promise<void> {
     INSERT INTO environment (name) VALUES ('dev');
     INSERT INTO plan (name, engine_id, size_limit_in_bytes) VALUES ('small', 1, 1048576);
     INSERT INTO plan_environment (plan_id, environment_id) VALUES (1, 1);
-    INSERT INTO infra (name, engine_id, plan_id, environment_id, addresses, admin_user, admin_password_encrypted, capacity)
-      VALUES ('db1', 1, 1, 1, '["db1:3306"]', 'root', 'x', 10),
-             ('db2', 1, 1, 1, '["db2:3306"]', 'root', 'x', 10);
+    INSERT INTO infra (name, engine_id, environment_id, addresses, admin_user, admin_password_encrypted, capacity)
+      VALUES ('db1', 1, 1, '["db1:3306"]', 'root', 'x', 10),
+             ('db2', 1, 1, '["db2:3306"]', 'root', 'x', 10);
+    INSERT INTO infra_plan (infra_id, plan_id) VALUES (1, 1), (2, 1);
     INSERT INTO team (name) VALUES ('team-a'), ('team-b');
     INSERT INTO "user" (username, role, password_hash) VALUES ('admin', 'dba', 'x'), ('dev', 'regular', 'x');
     INSERT INTO team_user (team_id, user_id) VALUES (1, 2);

@@ -9,11 +9,14 @@ export interface Team {
   name: string;
   /** Its members (`team_user`). */
   userIds: number[];
+  /** How many databases it may have; 0 = no limit (enforced by DatabaseRepository.claimSlot). */
+  databaseLimit: number;
 }
 
 export interface TeamWrite {
   name: string;
   userIds: number[];
+  databaseLimit?: number;
 }
 
 /** The `team` table and its `team_user` memberships. */
@@ -69,12 +72,18 @@ export class TeamRepository {
 }
 
 function toTeam(row: TeamEntity): Team {
-  return { id: row.id, name: row.name, userIds: row.users.map((user) => user.id) };
+  return {
+    id: row.id,
+    name: row.name,
+    userIds: row.users.map((user) => user.id),
+    databaseLimit: row.databaseLimit,
+  };
 }
 
 function toRow(values: Partial<TeamWrite>): DeepPartial<TeamEntity> {
   const row: DeepPartial<TeamEntity> = {};
   if (values.name !== undefined) row.name = values.name;
   if (values.userIds !== undefined) row.users = values.userIds.map((id) => ({ id }));
+  if (values.databaseLimit !== undefined) row.databaseLimit = values.databaseLimit;
   return row;
 }

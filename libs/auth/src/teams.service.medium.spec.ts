@@ -35,11 +35,11 @@ describe('TeamsService on a real store', () => {
 
   it('shows a regular user only their teams, a dba every team, in id order and by page', async () => {
     await expect(sut.list(page, dev)).resolves.toEqual({
-      items: [{ id: 1, name: 'team-a', userIds: [2] }],
+      items: [{ id: 1, name: 'team-a', userIds: [2], databaseLimit: 0 }],
       count: 1,
     });
     await expect(sut.list({ page: 2, pageSize: 1 }, admin)).resolves.toEqual({
-      items: [{ id: 2, name: 'team-b', userIds: [] }],
+      items: [{ id: 2, name: 'team-b', userIds: [], databaseLimit: 0 }],
       count: 2,
     });
     await expect(sut.get(2, dev)).rejects.toBeInstanceOf(NotFoundError);
@@ -52,6 +52,7 @@ describe('TeamsService on a real store', () => {
       id: 3,
       name: 'ops',
       userIds: [1, 2],
+      databaseLimit: 0,
     });
     await expect(sut.create({ name: 'qa', users: [2, 9] }, admin)).rejects.toMatchObject({
       errors: { users: [expect.stringContaining('9')] },
@@ -66,12 +67,24 @@ describe('TeamsService on a real store', () => {
       id: 2,
       name: 'team-b2',
       userIds: [],
+      databaseLimit: 0,
     });
     await expect(sut.update(2, { users: [1, 2, 2] }, admin)).resolves.toEqual({
       id: 2,
       name: 'team-b2',
       userIds: [1, 2],
+      databaseLimit: 0,
     });
+    await expect(sut.update(2, { databaseLimit: 3 }, admin)).resolves.toEqual({
+      id: 2,
+      name: 'team-b2',
+      userIds: [1, 2],
+      databaseLimit: 3,
+    });
+    await expect(sut.update(2, { databaseLimit: -1 }, admin)).rejects.toMatchObject({
+      errors: { database_limit: [expect.any(String)] },
+    });
+    await expect(sut.get(2, admin)).resolves.toMatchObject({ databaseLimit: 3 });
     await expect(sut.update(2, { users: [9] }, admin)).rejects.toMatchObject({
       errors: { users: [expect.stringContaining('9')] },
     });

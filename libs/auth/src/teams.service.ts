@@ -8,6 +8,8 @@ import { UserRepository } from './user.repository';
 export interface TeamInput {
   name: string;
   users: number[];
+  /** 0 (the default) = no limit. */
+  databaseLimit?: number;
 }
 
 @Injectable()
@@ -50,17 +52,24 @@ export class TeamsService {
   async create(input: TeamInput, viewer: AuthenticatedUser): Promise<Team> {
     this.policy.assertDba(viewer, 'create teams');
     await this.users.requireExisting('users', input.users);
-    const id = await this.teams.insert({ name: input.name, userIds: unique(input.users) });
+    checkLimit(input.databaseLimit);
+    const id = await this.teams.insert({
+      name: input.name,
+      userIds: unique(input.users),
+      databaseLimit: input.databaseLimit ?? 0,
+    });
     return this.get(id, viewer);
   }
 
   async update(id: number, input: Partial<TeamInput>, viewer: AuthenticatedUser): Promise<Team> {
     this.policy.assertDba(viewer, 'change teams');
     await this.get(id, viewer);
+    checkLimit(input.databaseLimit);
     if (input.users !== undefined) await this.users.requireExisting('users', input.users);
     await this.teams.update(id, {
       name: input.name,
       userIds: input.users && unique(input.users),
+      databaseLimit: input.databaseLimit,
     });
     return this.get(id, viewer);
   }
@@ -70,6 +79,12 @@ export class TeamsService {
     await this.get(id, viewer);
     await this.teams.delete(id);
   }
+}
+
+/** A database limit is 0 (none) or more; below the current count is allowed (no new ones). */
+function checkLimit(limit: number | undefined): void {
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 0))
+    throw new ValidationFailedError({ database_limit: ['must be 0 (no limit) or more'] });
 }
 
 function unique(ids: number[]): number[] {

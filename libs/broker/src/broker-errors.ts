@@ -29,6 +29,9 @@ export class BrokerResourceConflictError extends BrokerRequestError {}
 /** Another operation on the instance or binding is still running. */
 export class OperationInProgressError extends BrokerRequestError {}
 
+/** The instance's database is protected from deletion (`is_protected`): deprovision is refused. */
+export class InstanceProtectedError extends BrokerRequestError {}
+
 /** The instance is being provisioned asynchronously: the platform must accept that. */
 export class AsyncRequiredError extends BrokerRequestError {}
 

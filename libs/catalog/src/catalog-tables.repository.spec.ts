@@ -35,6 +35,7 @@ describe('catalog repositories on a real PostgreSQL store', () => {
       engineId: 1,
       environmentIds: [1, 2],
       sizeLimitInBytes: 5 * 1024 ** 3,
+      maxConnections: 7,
       isActive: true,
       isDefault: false,
     });
@@ -45,6 +46,7 @@ describe('catalog repositories on a real PostgreSQL store', () => {
       engineId: 1,
       environmentIds: expect.arrayContaining([1, 2]) as number[],
       sizeLimitInBytes: 5 * 1024 ** 3,
+      maxConnections: 7,
       isActive: true,
       isDefault: false,
     });
@@ -79,6 +81,7 @@ describe('catalog repositories on a real PostgreSQL store', () => {
         engineId: 1,
         environmentIds: [],
         sizeLimitInBytes: 0,
+        maxConnections: 0,
         isActive: true,
         isDefault: false,
       }),
@@ -101,7 +104,7 @@ describe('catalog repositories on a real PostgreSQL store', () => {
       id: 1,
       name: 'db1',
       engineId: 1,
-      planId: 1,
+      planIds: [1],
       environmentId: 1,
       addresses: ['db1:3306'],
       adminUser: 'root',
@@ -118,5 +121,29 @@ describe('catalog repositories on a real PostgreSQL store', () => {
     expect(writes).toHaveBeenCalledTimes(1);
     await infras.delete(2);
     expect(writes).toHaveBeenCalledTimes(2);
+  });
+
+  it('writes the plans an infra serves (infra_plan) and replaces them on update, columns untouched', async () => {
+    await store.store.query(`INSERT INTO plan (name, engine_id) VALUES ('large', 1), ('huge', 1)`);
+    const id = await infras.insert({
+      name: 'db3',
+      engineId: 1,
+      planIds: [3, 1],
+      environmentId: 1,
+      addresses: ['db3:3306'],
+      adminUser: 'root',
+      adminPasswordEncrypted: 'sealed',
+      capacity: 5,
+    });
+    expect(await infras.findById(id)).toMatchObject({ planIds: [1, 3], capacity: 5 });
+
+    await infras.update(id, { planIds: [2] });
+    expect(await infras.findById(id)).toMatchObject({ planIds: [2], capacity: 5, name: 'db3' });
+    expect(
+      await store.store.query('SELECT plan_id FROM infra_plan WHERE infra_id = $1', [id]),
+    ).toEqual([{ plan_id: 2 }]);
+
+    await infras.update(id, { capacity: 6 });
+    expect(await infras.findById(id)).toMatchObject({ planIds: [2], capacity: 6 });
   });
 });

@@ -7,6 +7,7 @@ import {
 } from '@dbaas/persistence';
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { EngineLimitRules } from './engine-limit-rules';
 import { EngineRepository } from './engine.repository';
 import { EngineTypeRepository } from './engine-type.repository';
 import { EnvironmentRepository } from './environment.repository';
@@ -25,6 +26,7 @@ const SERVICES = [
   PlansService,
   InfrasService,
   PlacementService,
+  EngineLimitRules,
 ];
 
 /** Exported for the libs above that read the catalog (InfraAccess, the broker catalog). */

@@ -22,6 +22,16 @@ export class EngineRepository extends CatalogTableRepository<EngineEntity, Engin
     super(repo);
   }
 
+  /** The engine type name of an engine (`postgresql`), or null if there is no such engine. */
+  async typeNameOf(engineId: number): Promise<string | null> {
+    const [row] = await this.repo.query<{ name: string }[]>(
+      `SELECT engine_type.name FROM engine JOIN engine_type ON engine_type.id = engine.engine_type_id
+        WHERE engine.id = $1`,
+      [engineId],
+    );
+    return row?.name ?? null;
+  }
+
   protected toModel(row: EngineEntity): Engine {
     return { id: row.id, engineTypeId: row.engineTypeId, version: row.version };
   }

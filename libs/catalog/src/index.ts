@@ -1,5 +1,6 @@
 export * from './catalog.module';
 export * from './engine-type.repository';
+export * from './engine-limit-rules';
 export * from './engine.repository';
 export * from './environment.repository';
 export * from './infra.repository';

@@ -1,15 +1,16 @@
-import { InfraEntity } from '@dbaas/persistence';
+import { InfraEntity, translateStoreErrors } from '@dbaas/persistence';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { DeepPartial, Repository } from 'typeorm';
-import { CatalogTableRepository } from './catalog-table.repository';
+import { CatalogTableRepository, definedOnly } from './catalog-table.repository';
 
 /** An engine server or cluster that hosts databases (never with its admin password). */
 export interface Infra {
   id: number;
   name: string;
   engineId: number;
-  planId: number;
+  /** The plans it serves (`infra_plan`), in id order; never empty. */
+  planIds: number[];
   environmentId: number;
   /** `host:port` strings. */
   addresses: string[];
@@ -37,6 +38,7 @@ export interface InfraSummary {
 @Injectable()
 export class InfraRepository extends CatalogTableRepository<InfraEntity, Infra, InfraWrite> {
   readonly resource = 'infra';
+  protected override readonly relations = { plans: true };
   private readonly writeListeners: (() => void)[] = [];
 
   constructor(@InjectRepository(InfraEntity) repo: Repository<InfraEntity>) {
@@ -54,8 +56,15 @@ export class InfraRepository extends CatalogTableRepository<InfraEntity, Infra, 
     return id;
   }
 
+  /** Sets the given columns and, when given, the plans it serves. */
   override async update(id: number, changes: Partial<InfraWrite>): Promise<void> {
-    await super.update(id, changes);
+    const { planIds, ...columns } = changes;
+    if (planIds !== undefined) {
+      // save() diffs the infra_plan rows against the stored ones.
+      const plans = planIds.map((plan) => ({ id: plan }));
+      await translateStoreErrors(this.resource, () => this.repo.save({ id, plans }));
+    }
+    await super.update(id, columns);
     this.written();
   }
 
@@ -94,7 +103,7 @@ export class InfraRepository extends CatalogTableRepository<InfraEntity, Infra, 
       id: row.id,
       name: row.name,
       engineId: row.engineId,
-      planId: row.planId,
+      planIds: row.plans.map((plan) => plan.id).sort((a, b) => a - b),
       environmentId: row.environmentId,
       addresses: row.addresses,
       adminUser: row.adminUser,
@@ -103,16 +112,16 @@ export class InfraRepository extends CatalogTableRepository<InfraEntity, Infra, 
   }
 
   protected toRow(values: Partial<InfraWrite>): DeepPartial<InfraEntity> {
-    return {
+    return definedOnly({
       name: values.name,
       engineId: values.engineId,
-      planId: values.planId,
+      plans: values.planIds?.map((id) => ({ id })),
       environmentId: values.environmentId,
       addresses: values.addresses,
       adminUser: values.adminUser,
       adminPasswordEncrypted: values.adminPasswordEncrypted,
       capacity: values.capacity,
-    };
+    });
   }
 
   private written(): void {

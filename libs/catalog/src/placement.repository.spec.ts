@@ -15,8 +15,9 @@ describe('PlacementRepository on a real PostgreSQL store', () => {
     await seedCatalog(store.store);
     await store.store.query(`
       INSERT INTO plan (name, engine_id) VALUES ('large', 1);
-      INSERT INTO infra (name, engine_id, plan_id, environment_id, addresses, admin_user, admin_password_encrypted, capacity)
-        VALUES ('db3', 1, 2, 1, '["db3:3306"]', 'root', 'x', 100);
+      INSERT INTO infra (name, engine_id, environment_id, addresses, admin_user, admin_password_encrypted, capacity)
+        VALUES ('db3', 1, 1, '["db3:3306"]', 'root', 'x', 100);
+      INSERT INTO infra_plan (infra_id, plan_id) VALUES (3, 2);
     `);
     sut = new PlacementRepository(store.store.getRepository(InfraEntity));
   });

@@ -8,16 +8,18 @@ export const NO_CAPACITY_MESSAGE =
 
 /**
  * Where a new database goes, as a scalar subquery (the create checks run it with the other
- * checks, in one statement): among the infras of the plan and environment, the one with
+ * checks, in one statement): among the infras of the environment that serve the plan
+ * (`infra_plan`; an infra may serve several plans of its engine), the one with
  * the most free capacity (capacity minus databases placed on it); NULL if none has room.
  * One count per candidate infra (an index-only scan of database_infra_id), not a join and
  * GROUP BY over every database. This only chooses: see roomOnInfraSql.
  */
 export function placementChoiceSql(plan: string, environment: string): string {
   return `(SELECT infra.id
-     FROM infra
+     FROM infra_plan served
+     JOIN infra ON infra.id = served.infra_id
      CROSS JOIN LATERAL (SELECT COUNT(*) AS n FROM database WHERE database.infra_id = infra.id) placed
-    WHERE infra.plan_id = ${plan} AND infra.environment_id = ${environment}
+    WHERE served.plan_id = ${plan} AND infra.environment_id = ${environment}
       AND infra.capacity - placed.n > 0
     ORDER BY infra.capacity - placed.n DESC, infra.id ASC
     LIMIT 1)`;

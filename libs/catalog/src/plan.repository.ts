@@ -15,6 +15,8 @@ export interface Plan {
   environmentIds: number[];
   /** 0 = unlimited. */
   sizeLimitInBytes: number;
+  /** Connections each database may hold at once; 0 = none. */
+  maxConnections: number;
   isActive: boolean;
   isDefault: boolean;
 }
@@ -70,6 +72,7 @@ export class PlanRepository extends CatalogTableRepository<PlanEntity, Plan, Pla
       engineId: row.engineId,
       environmentIds: row.environments.map((environment) => environment.id),
       sizeLimitInBytes: row.sizeLimitInBytes,
+      maxConnections: row.maxConnections,
       isActive: row.isActive,
       isDefault: row.isDefault,
     };
@@ -82,6 +85,7 @@ export class PlanRepository extends CatalogTableRepository<PlanEntity, Plan, Pla
       engineId: values.engineId,
       environments: values.environmentIds?.map((id) => ({ id })),
       sizeLimitInBytes: values.sizeLimitInBytes,
+      maxConnections: values.maxConnections,
       isActive: values.isActive,
       isDefault: values.isDefault,
     });

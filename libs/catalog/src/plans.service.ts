@@ -1,5 +1,7 @@
+import { ValidationFailedError } from '@dbaas/core';
 import { Injectable } from '@nestjs/common';
 import { CatalogCrud } from './catalog-crud';
+import { EngineLimitRules, PlanLimits } from './engine-limit-rules';
 import { EngineRepository } from './engine.repository';
 import { EnvironmentRepository } from './environment.repository';
 import { OfferedPlan, Plan, PlanRepository, PlanWrite } from './plan.repository';
@@ -11,6 +13,8 @@ export interface PlanInput {
   environments: number[];
   /** 0 (the default) = unlimited. */
   sizeLimitInBytes?: number;
+  /** 0 (the default) = none. */
+  maxConnections?: number;
   isActive?: boolean;
   isDefault?: boolean;
 }
@@ -21,6 +25,7 @@ export class PlansService extends CatalogCrud<Plan, PlanWrite> {
     private readonly plans: PlanRepository,
     private readonly engines: EngineRepository,
     private readonly environments: EnvironmentRepository,
+    private readonly limitRules: EngineLimitRules,
   ) {
     super(plans);
   }
@@ -28,12 +33,14 @@ export class PlansService extends CatalogCrud<Plan, PlanWrite> {
   async create(input: PlanInput): Promise<Plan> {
     await this.engines.requireExisting('engine', [input.engine]);
     await this.environments.requireExisting('environments', input.environments);
+    await this.checkLimits(input.engine, { maxConnections: input.maxConnections ?? 0 });
     return this.insert({
       name: input.name,
       description: input.description ?? '',
       engineId: input.engine,
       environmentIds: [...new Set(input.environments)],
       sizeLimitInBytes: input.sizeLimitInBytes ?? 0,
+      maxConnections: input.maxConnections ?? 0,
       isActive: input.isActive ?? true,
       isDefault: input.isDefault ?? false,
     });
@@ -46,11 +53,26 @@ export class PlansService extends CatalogCrud<Plan, PlanWrite> {
       await this.get(id);
       await this.environments.requireExisting('environments', environments);
     }
+    if (engine !== undefined || rest.maxConnections !== undefined) {
+      const current = await this.get(id);
+      await this.checkLimits(engine ?? current.engineId, {
+        maxConnections: rest.maxConnections ?? current.maxConnections,
+      });
+    }
     return this.patch(id, {
       ...rest,
       engineId: engine,
       environmentIds: environments && [...new Set(environments)],
     });
+  }
+
+  /** 400 when the plan's engine cannot enforce its limits (a Redis plan with a connection limit). */
+  private async checkLimits(engineId: number, limits: PlanLimits): Promise<void> {
+    if (!Number.isInteger(limits.maxConnections) || limits.maxConnections < 0)
+      throw new ValidationFailedError({ max_connections: ['must be 0 (none) or more'] });
+    const engineType = await this.engines.typeNameOf(engineId);
+    const problem = engineType && this.limitRules.problem(engineType, limits);
+    if (problem) throw new ValidationFailedError({ max_connections: [problem] });
   }
 
   /** Every active plan with its engine type and environments, in id order (OSB catalog). */

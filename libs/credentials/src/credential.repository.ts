@@ -35,6 +35,11 @@ export interface CredentialDatabase {
   infraId: number;
   environmentId: number;
   teamId: number;
+  /**
+   * Its plan's connection limit (0 = none), put on each login where the engine counts per
+   * login; read from the store when absent (CredentialsService.limitsOf).
+   */
+  maxConnections?: number;
 }
 
 /** A new credential row: `creating`, its password sealed. */
@@ -252,7 +257,9 @@ export class CredentialRepository {
   /** The database of a credential operation (read only: the databases lib owns the table). */
   async findDatabase(id: number): Promise<CredentialDatabase | null> {
     const [row] = await this.credentials.query<Record<string, unknown>[]>(
-      `SELECT id, name, status, infra_id, environment_id, team_id FROM database WHERE id = $1`,
+      `SELECT database.id, database.name, database.status, database.infra_id, database.environment_id,
+              database.team_id, plan.max_connections
+         FROM database JOIN plan ON plan.id = database.plan_id WHERE database.id = $1`,
       [id],
     );
     if (!row) return null;
@@ -263,7 +270,18 @@ export class CredentialRepository {
       infraId: Number(row.infra_id),
       environmentId: Number(row.environment_id),
       teamId: Number(row.team_id),
+      maxConnections: Number(row.max_connections ?? 0),
     };
+  }
+
+  /** The connection limit of the database's plan (0 = none, also for an unknown database). */
+  async maxConnectionsOf(databaseId: number): Promise<number> {
+    const [row] = await this.credentials.query<{ max_connections: number }[]>(
+      `SELECT plan.max_connections FROM database JOIN plan ON plan.id = database.plan_id
+        WHERE database.id = $1`,
+      [databaseId],
+    );
+    return Number(row?.max_connections ?? 0);
   }
 
   /** Live credentials of databases the viewer may see. */

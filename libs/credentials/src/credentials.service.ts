@@ -142,7 +142,12 @@ export class CredentialsService {
     if (!saved) throw taken();
     const ref = { database: database.name, user };
     try {
-      await provider.createUser(target, { ...ref, password, privileges });
+      await provider.createUser(target, {
+        ...ref,
+        password,
+        privileges,
+        ...(await this.limitsOf(database)),
+      });
       const step =
         options.markReady === false ? 'database-owner-created' : 'credential-user-created';
       testFault(step, database.name);
@@ -180,7 +185,8 @@ export class CredentialsService {
         passwordEncrypted: this.secrets.encrypt(password),
       });
       testFault('password-stored', current.name);
-      await provider.setPassword(target, { database: current.name, user: fresh.user }, password);
+      const ref = { database: current.name, user: fresh.user };
+      await provider.setPassword(target, ref, password, await this.limitsOf(current));
       await this.credentials.transition(id, 'resetting', 'ready');
       fresh.status = 'ready';
       return { credential: fresh, password };
@@ -231,6 +237,7 @@ export class CredentialsService {
    */
   async restoreAll(database: CredentialsParent, newPasswords: boolean): Promise<void> {
     const { provider, target } = await this.infras.connect(database.infraId);
+    const limits = await this.limitsOf(database);
     for (const credential of await this.credentials.sealedOfDatabase(database.id)) {
       const password = newPasswords
         ? generatePassword()
@@ -240,6 +247,7 @@ export class CredentialsService {
         user: credential.user,
         password,
         privileges: credential.privileges,
+        ...limits,
       });
       if (newPasswords)
         await this.credentials.setSealedPassword(credential.id, this.secrets.encrypt(password));
@@ -321,9 +329,22 @@ export class CredentialsService {
       const sealed = await this.credentials.sealedPassword(credential.id);
       const { provider, target } = await this.infras.connect(database.infraId);
       const ref = { database: database.name, user: credential.user };
-      await provider.setPassword(target, ref, this.secrets.decrypt(sealed));
+      const limits = await this.limitsOf(database);
+      await provider.setPassword(target, ref, this.secrets.decrypt(sealed), limits);
     }
     await this.credentials.transition(credential.id, 'resetting', 'ready');
+  }
+
+  /**
+   * The plan's limits a login of the database gets (plan `max_connections`, put on each
+   * login where the engine counts per login: MySQL): at create, password reset, restore and
+   * drift repair. From the database when it was read with them, else from the store.
+   */
+  async limitsOf(database: CredentialsParent): Promise<{ maxConnections: number }> {
+    return {
+      maxConnections:
+        database.maxConnections ?? (await this.credentials.maxConnectionsOf(database.id)),
+    };
   }
 
   private async drop(database: CredentialsParent, credential: { id: number; user: string }) {

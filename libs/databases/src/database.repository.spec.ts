@@ -1,5 +1,5 @@
 import { AccessPolicy, AuthenticatedUser } from '@dbaas/auth';
-import { ConflictError, IllegalTransitionError } from '@dbaas/core';
+import { ConflictError, IllegalTransitionError, QuotaExceededError } from '@dbaas/core';
 import { DatabaseEntity } from '@dbaas/persistence';
 import { DataSource } from 'typeorm';
 import { seedCatalog, startStore, TestStore } from '../../../test/harness/store.harness';
@@ -62,8 +62,11 @@ describe('DatabaseRepository on a real PostgreSQL store', () => {
       id: row.id,
       status: 'creating',
       quarantineDt: null,
+      isProtected: false,
+      tags: [],
       createdAt: expect.any(Date),
       sizeLimitInBytes: 1048576,
+      maxConnections: 0,
       addresses: ['db1:3306'],
       engineId: 1,
       engineType: 'mysql',
@@ -145,5 +148,68 @@ describe('DatabaseRepository on a real PostgreSQL store', () => {
       `database ${id} is no longer creating.`,
     );
     expect(await status(id)).toBe('ready');
+  });
+
+  it('claimSlot: a team at its database_limit gets a 409 quota-exceeded, and nothing is written', async () => {
+    await store.store.query('UPDATE team SET database_limit = 1 WHERE id = 1');
+    await sut.claimSlot(orders);
+
+    await expect(sut.claimSlot({ ...orders, name: 'stock' })).rejects.toBeInstanceOf(
+      QuotaExceededError,
+    );
+    // Another team is not affected; 0 means no limit.
+    expect(await sut.claimSlot({ ...orders, name: 'stock', teamId: 2 })).not.toBeNull();
+    await store.store.query('UPDATE team SET database_limit = 0 WHERE id = 1');
+    expect(await sut.claimSlot({ ...orders, name: 'stock2' })).not.toBeNull();
+    expect(await store.store.query('SELECT name FROM database ORDER BY id')).toEqual([
+      { name: 'orders' },
+      { name: 'stock' },
+      { name: 'stock2' },
+    ]);
+  });
+
+  it('claimSlot: creates of one team racing on two infras, from two processes, never pass its limit', async () => {
+    await store.store.query('UPDATE team SET database_limit = 3 WHERE id = 1');
+    const other = repository(await store.open());
+    const names = Array.from({ length: 10 }, (_, i) => `race_${i}`);
+
+    const outcomes = await Promise.allSettled(
+      names.map((name, i) =>
+        (i % 2 ? other : sut).claimSlot({ ...orders, name, infraId: 1 + (i % 2) }),
+      ),
+    );
+
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(3);
+    for (const refused of outcomes.filter((o) => o.status === 'rejected'))
+      expect((refused as PromiseRejectedResult).reason).toBeInstanceOf(QuotaExceededError);
+    expect(await store.store.query('SELECT count(*)::int AS n FROM database')).toEqual([{ n: 3 }]);
+  });
+
+  it('page: ?tag= lists the databases carrying every tag asked for', async () => {
+    await sut.claimSlot({ ...orders, tags: ['shop', 'env:prod'] });
+    await sut.claimSlot({ ...orders, name: 'stock', tags: ['shop'] });
+    const bare = (await sut.claimSlot({ ...orders, name: 'logs' }))!;
+
+    const names = async (tags: string[]) =>
+      (await sut.page(dba, { tags }, 0, 10)).items.map((item) => item.name);
+    expect(await names(['shop'])).toEqual(['orders', 'stock']);
+    expect(await names(['shop', 'env:prod'])).toEqual(['orders']);
+    expect(await names(['env:prod', 'nope'])).toEqual([]);
+    expect(await names([])).toEqual(['orders', 'stock', 'logs']);
+    expect((await sut.page(dba, { tags: ['shop'] }, 0, 10)).count).toBe(2);
+
+    await sut.updateDetails(bare.id, { tags: ['shop', 'env:prod'], isProtected: true });
+    expect(await names(['env:prod'])).toEqual(['orders', 'logs']);
+    expect(await sut.find(bare.id)).toMatchObject({
+      isProtected: true,
+      tags: ['shop', 'env:prod'],
+    });
+  });
+
+  it('the store refuses more than 20 tags on a row', async () => {
+    const { id } = (await sut.claimSlot(orders))!;
+    const tags = Array.from({ length: 21 }, (_, i) => `t${i}`);
+    await expect(sut.updateDetails(id, { tags })).rejects.toThrow();
+    expect(await sut.find(id)).toMatchObject({ tags: [] });
   });
 });

@@ -1,6 +1,6 @@
 import { AccessPolicy, AuthenticatedUser } from '@dbaas/auth';
 import { placementChoiceSql, roomOnInfraSql } from '@dbaas/catalog';
-import { assertTransition, ConflictError, normalizeName } from '@dbaas/core';
+import { assertTransition, ConflictError, normalizeName, QuotaExceededError } from '@dbaas/core';
 import { advisoryLockId } from '@dbaas/operations';
 import {
   DatabaseEntity,
@@ -26,6 +26,10 @@ export interface DatabaseRow {
   status: DatabaseStatus;
   /** YYYY-MM-DD, the day it entered quarantine. */
   quarantineDt: string | null;
+  /** While true, a DELETE is refused. */
+  isProtected: boolean;
+  /** At most 20 (the API checks each; the store checks the count). */
+  tags: string[];
   createdAt: Date;
 }
 
@@ -35,14 +39,20 @@ export interface DatabaseRow {
  */
 export interface DatabaseRecord extends DatabaseRow {
   sizeLimitInBytes: number;
+  /** The plan's connection limit; 0 = none. */
+  maxConnections: number;
   addresses: string[];
   engineId: number;
   engineType: string;
   credentials: { id: number; user: string }[];
 }
 
-/** A new row: `creating`, on the infra whose slot it claims. */
-export type NewDatabase = Omit<DatabaseRow, 'id' | 'status' | 'quarantineDt' | 'createdAt'>;
+/** A new row: `creating`, on the infra whose slot it claims (unprotected, untagged unless given). */
+export type NewDatabase = Omit<
+  DatabaseRow,
+  'id' | 'status' | 'quarantineDt' | 'createdAt' | 'isProtected' | 'tags'
+> &
+  Partial<Pick<DatabaseRow, 'isProtected' | 'tags'>>;
 
 export interface DatabaseFilter {
   name?: string;
@@ -53,6 +63,8 @@ export interface DatabaseFilter {
   engine?: number;
   /** dba only: true = only quarantined, false = only live. */
   quarantine?: boolean;
+  /** Only those carrying every one of these tags. */
+  tags?: string[];
 }
 
 /**
@@ -65,6 +77,7 @@ export interface CreateChecks {
   planId: number | null;
   isActive: boolean;
   sizeLimitInBytes: number;
+  maxConnections: number;
   engineType: string | null;
   environmentExists: boolean;
   offered: boolean;
@@ -186,6 +199,7 @@ export class DatabaseRepository {
       planId: found.plan_id === null ? null : Number(found.plan_id),
       isActive: found.is_active === true,
       sizeLimitInBytes: Number(found.size_limit_in_bytes ?? 0),
+      maxConnections: Number(found.max_connections ?? 0),
       engineType: found.engine_type,
       environmentExists: found.environment_exists,
       offered: found.offered,
@@ -204,20 +218,29 @@ export class DatabaseRepository {
   }
 
   /**
-   * Writes the new row (`creating`) if its infra still has room, under the infra's
-   * transaction-level advisory lock, so two creates of different names cannot both take its
-   * last slot (in this process or another). Null when the infra was full; a name taken
-   * meanwhile is a 409.
+   * Writes the new row (`creating`) if its infra still has room and its team is under its
+   * `database_limit`, under two transaction-level advisory locks (the team's, then the
+   * infra's: always in that order, so claims never deadlock), so two creates cannot both
+   * take an infra's last slot or a team's last database (in this process or another).
+   * Null when the infra was full; QuotaExceededError (409) when the team is at its limit;
+   * a name taken meanwhile is a 409. Every path that makes a database row (create, clone,
+   * from_backup) claims it here, so the team quota holds for each of them.
    */
   async claimSlot(row: NewDatabase): Promise<DatabaseRow | null> {
-    const inserted = await translateStoreErrors('database', () =>
+    const claimed = await translateStoreErrors('database', () =>
       this.store.transaction(async (manager) => {
-        await manager.query('SELECT pg_advisory_xact_lock($1::bigint)', [
-          advisoryLockId(`store:infra:${row.infraId}`),
-        ]);
-        return manager.query<{ id: number; created_at: Date | string }[]>(
-          `INSERT INTO database (name, description, plan_id, environment_id, infra_id, project_id, team_id, status)
-           SELECT $1::varchar, $2::varchar, $3::int, $4::int, $5::int, $6::int, $7::int, 'creating'
+        for (const key of [`store:team:${row.teamId}`, `store:infra:${row.infraId}`])
+          await manager.query('SELECT pg_advisory_xact_lock($1::bigint)', [advisoryLockId(key)]);
+        const [quota] = await manager.query<{ database_limit: number; used: string | number }[]>(
+          `SELECT database_limit, (SELECT COUNT(*) FROM database WHERE team_id = team.id) AS used
+             FROM team WHERE id = $1`,
+          [row.teamId],
+        );
+        if (quota && quota.database_limit > 0 && Number(quota.used) >= quota.database_limit)
+          return { quotaLimit: Number(quota.database_limit) };
+        const inserted = await manager.query<{ id: number; created_at: Date | string }[]>(
+          `INSERT INTO database (name, description, plan_id, environment_id, infra_id, project_id, team_id, status, is_protected, tags)
+           SELECT $1::varchar, $2::varchar, $3::int, $4::int, $5::int, $6::int, $7::int, 'creating', $8::boolean, $9::text[]
             WHERE ${roomOnInfraSql('$5::int')}
            RETURNING id, created_at`,
           [
@@ -228,15 +251,25 @@ export class DatabaseRepository {
             row.infraId,
             row.projectId,
             row.teamId,
+            row.isProtected ?? false,
+            row.tags ?? [],
           ],
         );
+        return { created: inserted[0] };
       }),
     );
-    const [created] = inserted;
+    if ('quotaLimit' in claimed) {
+      throw new QuotaExceededError(
+        `The team has reached its limit of ${claimed.quotaLimit} database${claimed.quotaLimit === 1 ? '' : 's'}: delete one (quarantined ones count until they are removed) or ask a dba to raise it.`,
+      );
+    }
+    const { created } = claimed;
     if (!created) return null;
     this.changed();
     return {
       ...row,
+      isProtected: row.isProtected ?? false,
+      tags: row.tags ?? [],
       id: Number(created.id),
       status: 'creating',
       quarantineDt: null,
@@ -272,7 +305,12 @@ export class DatabaseRepository {
   /** Changes what may change after creation; a project of another team is a 409 (the store checks). */
   async updateDetails(
     id: number,
-    changes: { projectId?: number | null; description?: string },
+    changes: {
+      projectId?: number | null;
+      description?: string;
+      isProtected?: boolean;
+      tags?: string[];
+    },
   ): Promise<void> {
     if (!Object.keys(changes).length) return;
     await translateStoreErrors('project', () => this.databases.update(id, changes));
@@ -314,6 +352,9 @@ export class DatabaseRepository {
     }
     if (filter.engine !== undefined)
       query.andWhere('infra.engineId = :engine', { engine: filter.engine });
+    // Containment: every tag asked for (the GIN index database_tags serves it).
+    if (filter.tags?.length)
+      query.andWhere('database.tags @> CAST(:tags AS text[])', { tags: filter.tags });
     if (filter.quarantine !== undefined && this.policy.isDba(viewer)) {
       query.andWhere(
         filter.quarantine ? "database.status = 'quarantined'" : "database.status <> 'quarantined'",
@@ -341,6 +382,7 @@ export class DatabaseRepository {
       filter.team ?? null,
       filter.engine ?? null,
       quarantine ?? null,
+      filter.tags?.length ? [...new Set(filter.tags)].sort() : null,
     ]);
     const now = Date.now();
     const cached = this.counts.get(key);
@@ -360,7 +402,7 @@ export class DatabaseRepository {
 }
 
 /** $1 plan, $2 environment, $3 name. */
-const CREATE_CHECKS_SQL = `SELECT plan.id AS plan_id, plan.is_active, plan.size_limit_in_bytes,
+const CREATE_CHECKS_SQL = `SELECT plan.id AS plan_id, plan.is_active, plan.size_limit_in_bytes, plan.max_connections,
        engine_type.name AS engine_type,
        EXISTS (SELECT 1 FROM environment WHERE id = $2) AS environment_exists,
        EXISTS (SELECT 1 FROM plan_environment pe WHERE pe.plan_id = plan.id AND pe.environment_id = $2) AS offered,
@@ -375,6 +417,7 @@ interface RawCreateChecks {
   plan_id: number | null;
   is_active: boolean | null;
   size_limit_in_bytes: string | number | null;
+  max_connections: number | null;
   engine_type: string | null;
   environment_exists: boolean;
   offered: boolean;
@@ -384,7 +427,7 @@ interface RawCreateChecks {
 
 /** The row's columns; quarantine_dt as text (YYYY-MM-DD). */
 const ROW_COLUMNS = `id, name, description, plan_id, environment_id, infra_id, project_id, team_id,
-  status, quarantine_dt::text AS quarantine_dt, created_at`;
+  status, quarantine_dt::text AS quarantine_dt, is_protected, tags, created_at`;
 
 interface RawRow {
   id: number;
@@ -397,6 +440,8 @@ interface RawRow {
   team_id: number;
   status: DatabaseStatus;
   quarantine_dt: string | null;
+  is_protected: boolean;
+  tags: string[] | null;
   created_at: Date | string;
 }
 
@@ -412,8 +457,11 @@ const LIST_COLUMNS = [
   'database.team_id AS team_id',
   'database.status AS status',
   'database.quarantine_dt::text AS quarantine_dt',
+  'database.is_protected AS is_protected',
+  'database.tags AS tags',
   'database.created_at AS created_at',
   'plan.size_limit_in_bytes AS size_limit_in_bytes',
+  'plan.max_connections AS max_connections',
   'infra.addresses AS addresses',
   'infra.engine_id AS engine_id',
   '"engineType".name AS engine_type',
@@ -434,6 +482,7 @@ const ONE_DATABASE_SQL = `SELECT ${LIST_COLUMNS.join(', ')}, ${CREDENTIALS_JSON}
 
 interface ListRow extends RawRow {
   size_limit_in_bytes: string | number;
+  max_connections: number;
   addresses: string[];
   engine_id: number;
   engine_type: string;
@@ -452,6 +501,8 @@ function fromRow(raw: RawRow): DatabaseRow {
     teamId: Number(raw.team_id),
     status: raw.status,
     quarantineDt: raw.quarantine_dt,
+    isProtected: raw.is_protected === true,
+    tags: raw.tags ?? [],
     createdAt: raw.created_at instanceof Date ? raw.created_at : new Date(raw.created_at),
   };
 }
@@ -460,6 +511,7 @@ function fromListRow(raw: ListRow): DatabaseRecord {
   return {
     ...fromRow(raw),
     sizeLimitInBytes: Number(raw.size_limit_in_bytes),
+    maxConnections: Number(raw.max_connections ?? 0),
     addresses: jsonColumn<string[]>(raw.addresses, []),
     engineId: Number(raw.engine_id),
     engineType: raw.engine_type,

@@ -33,6 +33,7 @@ import {
   NewDatabase,
 } from './database.repository';
 import { ProjectRecord, ProjectRepository } from './project.repository';
+import { tagProblems, uniqueTags } from './tags';
 import { UsedSizeCache } from './used-size.cache';
 
 export type { DatabaseFilter, DatabaseRecord, DatabaseRow } from './database.repository';
@@ -44,11 +45,18 @@ export interface DatabaseInput {
   project?: number | null;
   team?: number;
   description?: string;
+  /** Default false: while true, a DELETE is refused. */
+  isProtected?: boolean;
+  /** At most MAX_TAGS, each TAG_PATTERN; duplicates are dropped. */
+  tags?: string[];
 }
 
 export interface DatabaseChanges {
   project?: number | null;
   description?: string;
+  isProtected?: boolean;
+  /** Replaces every tag. */
+  tags?: string[];
   /** Read-only after creation: accepted only when unchanged. */
   name?: string;
   plan?: number;
@@ -73,6 +81,19 @@ export interface CreatedDatabase extends DatabaseView {
 function valueOf<T>(result: PromiseSettledResult<T>): T {
   if (result.status === 'rejected') throw result.reason;
   return result.value;
+}
+
+/**
+ * The tags without duplicates, or a validation error on `tags` (added to `errors` when
+ * given, else thrown).
+ */
+function checkedTags(tags: string[] | undefined, errors?: Record<string, string[]>): string[] {
+  const unique = uniqueTags(tags ?? []);
+  const problems = tagProblems(unique);
+  if (!problems.length) return unique;
+  if (!errors) throw new ValidationFailedError({ tags: problems });
+  errors.tags = problems;
+  return unique;
 }
 
 /** Infras a create tries when the chosen one fills up meanwhile (see DatabasesService.create). */
@@ -192,6 +213,7 @@ export class DatabasesService {
     if (!found.isActive || !found.offered) {
       throw new ValidationFailedError({ plan: ['this plan is not offered in this environment'] });
     }
+    const tags = checkedTags(input.tags);
     const planId = found.planId;
     const engineType = found.engineType!;
     const provider = this.infras.providerFor(engineType);
@@ -221,12 +243,15 @@ export class DatabasesService {
           environmentId: input.environment,
           projectId: input.project ?? null,
           teamId,
+          isProtected: input.isProtected ?? false,
+          tags,
         };
         const { row, infra } = await this.claimSlot(wanted, found.infraId, provider, task);
         try {
-          await provider.createDatabase(infra.target, name);
+          const limits = { maxConnections: found.maxConnections };
+          await provider.createDatabase(infra.target, name, limits);
           const { credential, password } = await this.credentials.createFor(
-            row,
+            { ...row, ...limits },
             defaultUserName(name, provider.userNameMaxLength),
             'owner',
             { markReady: false },
@@ -237,6 +262,7 @@ export class DatabasesService {
           const record: DatabaseRecord = {
             ...row,
             sizeLimitInBytes: found.sizeLimitInBytes,
+            maxConnections: found.maxConnections,
             addresses: infra.addresses,
             engineId: infra.engineId,
             engineType,
@@ -355,14 +381,22 @@ export class DatabasesService {
     if (changes.environment !== undefined && changes.environment !== database.environmentId) {
       errors.environment = ['is read-only after creation'];
     }
+    const tags = changes.tags === undefined ? undefined : checkedTags(changes.tags, errors);
     if (Object.keys(errors).length) throw new ValidationFailedError(errors);
     if (changes.project != null) {
       const project = await this.requireProject(changes.project);
       this.assertProjectOfTeam(project, database.teamId, viewer);
     }
-    const update: { projectId?: number | null; description?: string } = {};
+    const update: {
+      projectId?: number | null;
+      description?: string;
+      isProtected?: boolean;
+      tags?: string[];
+    } = {};
     if (changes.project !== undefined) update.projectId = changes.project;
     if (changes.description !== undefined) update.description = changes.description;
+    if (changes.isProtected !== undefined) update.isProtected = changes.isProtected;
+    if (tags !== undefined) update.tags = tags;
     // The store checks the project's team too: a project moved meanwhile is a 409.
     await this.databases.updateDetails(id, update);
     return this.get(id, viewer);

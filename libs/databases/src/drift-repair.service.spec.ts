@@ -36,7 +36,9 @@ describe('DriftRepair', () => {
   let credentialRows: SealedCredential[];
   let onEngine: { users: string[]; databases: string[] };
   let databases: jest.Mocked<Pick<DatabaseRepository, 'inStates' | 'findRow'>>;
-  let credentials: jest.Mocked<Pick<CredentialsService, 'readyOfDatabases' | 'sealedOfDatabase'>>;
+  let credentials: jest.Mocked<
+    Pick<CredentialsService, 'readyOfDatabases' | 'sealedOfDatabase' | 'limitsOf'>
+  >;
   let databaseService: jest.Mocked<Pick<DatabasesService, 'transition'>>;
   let provider: jest.Mocked<
     Pick<EngineProvider, 'listUsers' | 'listDatabases' | 'createUser' | 'listsEveryDatabase'>
@@ -68,6 +70,7 @@ describe('DriftRepair', () => {
       sealedOfDatabase: jest.fn(async (id, status) =>
         credentialRows.filter((c) => c.databaseId === id && c.status === status),
       ),
+      limitsOf: jest.fn(async (_database) => ({ maxConnections: 5 })),
     };
     databaseService = {
       transition: jest.fn(async (row, to) => {
@@ -127,6 +130,7 @@ describe('DriftRepair', () => {
       user: 'u_orders',
       password: 'pw-u_orders',
       privileges: 'owner',
+      maxConnections: 5,
     });
     expect(locks.tryAcquire).toHaveBeenCalledTimes(1);
     expect(history.open).toHaveBeenCalledWith(

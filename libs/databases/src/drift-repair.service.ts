@@ -148,6 +148,7 @@ export class DriftRepair {
       report.found.push(database.name);
     }
     const credentials = await this.credentials.sealedOfDatabase(id, 'ready');
+    const limits = await this.credentials.limitsOf(database);
     for (const credential of credentials.filter((c) => !onEngine.users.has(c.user))) {
       await this.record(
         database,
@@ -159,6 +160,7 @@ export class DriftRepair {
             user: credential.user,
             password: this.secrets.decrypt(credential.passwordEncrypted),
             privileges: credential.privileges,
+            ...limits,
           }),
       );
       report.repaired.push(`${database.name}/${credential.user}`);

@@ -7,3 +7,4 @@ export * from './used-size.cache';
 export * from './lifecycle-reconciler.service';
 export * from './projects.service';
 export * from './drift-repair.service';
+export * from './tags';

@@ -25,6 +25,17 @@ export interface UserSpec {
   user: string;
   password: string;
   privileges: Privileges;
+  /**
+   * The plan's connection limit, for engines that count connections per login (MySQL:
+   * MAX_USER_CONNECTIONS); 0 = none; absent = leave as it is on the engine.
+   */
+  maxConnections?: number;
+}
+
+/** The limits a plan puts on each of its databases (0 = none). */
+export interface DatabaseLimits {
+  /** Connections the database may hold at once (all its logins together where the engine counts per database). */
+  maxConnections: number;
 }
 
 export interface UserRef {
@@ -90,17 +101,49 @@ export abstract class EngineProvider {
    */
   abstract readonly reservedUserNames: readonly string[];
   abstract readonly reservedUserPrefixes: readonly string[];
+  /**
+   * Whether the engine can cap a database's connections (plan `max_connections`):
+   * PostgreSQL per database, MySQL per login. A plan of an engine that cannot is refused
+   * with a limit (EngineLimitRules in the catalog).
+   */
+  readonly enforcesConnectionLimit: boolean = false;
 
   /** Connects as admin and returns the server version. */
   abstract ping(infra: InfraTarget): Promise<{ version: string }>;
-  abstract createDatabase(infra: InfraTarget, database: string): Promise<void>;
+  /** `limits`: what the engine enforces per database (PostgreSQL: CONNECTION LIMIT). */
+  abstract createDatabase(
+    infra: InfraTarget,
+    database: string,
+    limits?: DatabaseLimits,
+  ): Promise<void>;
   /** Drops the database and everything in it (open sessions are ended first). */
   abstract dropDatabase(infra: InfraTarget, database: string): Promise<void>;
   /** Creates the user with the privileges on the database, or brings an existing one to that state. */
   abstract createUser(infra: InfraTarget, spec: UserSpec): Promise<void>;
   abstract dropUser(infra: InfraTarget, ref: UserRef): Promise<void>;
-  /** Changes the password; the old one stops working at once. */
-  abstract setPassword(infra: InfraTarget, ref: UserRef, password: string): Promise<void>;
+  /**
+   * Changes the password; the old one stops working at once. `limits`: put on the login
+   * again where the engine counts connections per login (MySQL).
+   */
+  abstract setPassword(
+    infra: InfraTarget,
+    ref: UserRef,
+    password: string,
+    limits?: DatabaseLimits,
+  ): Promise<void>;
+  /**
+   * Puts a plan's limits on an existing database and its logins (`users`): a plan change.
+   * An engine that enforces none accepts only limits of 0.
+   */
+  async applyLimits(
+    _infra: InfraTarget,
+    _database: string,
+    _users: readonly string[],
+    limits: DatabaseLimits,
+  ): Promise<void> {
+    if (limits.maxConnections > 0)
+      throw new Error(`${this.type}: the engine cannot limit a database's connections`);
+  }
   /** Sets an unknown password, disables the login and ends the user's open sessions. No data is dropped. */
   abstract revokeAccess(infra: InfraTarget, ref: UserRef): Promise<void>;
   /** Enables the login again with this password and these privileges. */

@@ -1,6 +1,7 @@
 import { CatalogModule } from '@dbaas/catalog';
 import { Module } from '@nestjs/common';
 import { createEngineProviders } from './engine-list';
+import { EngineLimitRulesRegistration } from './engine-limit-rules.registration';
 import { EngineMetrics } from './engine-metrics';
 import { EngineRegistry } from './engine-registry';
 import { ENGINE_PROVIDERS } from './engines.constants';
@@ -24,6 +25,7 @@ export { createEngineProviders } from './engine-list';
     EngineRegistry,
     InfraAccess,
     InfraProbe,
+    EngineLimitRulesRegistration,
   ],
   exports: [EngineRegistry, InfraAccess, InfraProbe, EngineMetrics],
 })

@@ -23,3 +23,7 @@ export { MysqlProvider } from './mysql/mysql.provider';
 export { PostgresqlProvider } from './postgresql/postgresql.provider';
 export { RedisProvider } from './redis/redis.provider';
 export { COMMAND_REVIEW, COMMAND_RULES } from './redis/redis-acl';
+export {
+  engineLimitProblem,
+  EngineLimitRulesRegistration,
+} from './engine-limit-rules.registration';

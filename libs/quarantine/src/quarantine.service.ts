@@ -1,5 +1,11 @@
 import { AccessPolicy, AuthenticatedUser } from '@dbaas/auth';
-import { APP_CONFIG, AppConfig, ConflictError, NotFoundError } from '@dbaas/core';
+import {
+  APP_CONFIG,
+  AppConfig,
+  ConflictError,
+  DeletionProtectedError,
+  NotFoundError,
+} from '@dbaas/core';
 import { CredentialsService } from '@dbaas/credentials';
 import { DatabaseRecord, DatabaseRow, DatabasesService } from '@dbaas/databases';
 import { databaseLockKey, OperationRunner } from '@dbaas/operations';
@@ -9,6 +15,15 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 /** A date as `YYYY-MM-DD` (UTC), the format of quarantine_dt. */
 export function isoDate(date: Date): string {
   return date.toISOString().slice(0, 10);
+}
+
+/** A DELETE of a protected database is refused (409; the broker answers 422). */
+function refuseProtected(database: Pick<DatabaseRecord, 'isProtected' | 'name'>): void {
+  if (database.isProtected) {
+    throw new DeletionProtectedError(
+      `The database ${database.name} is protected from deletion: set is_protected to false first.`,
+    );
+  }
 }
 
 /**
@@ -38,9 +53,12 @@ export class QuarantineService {
    */
   async delete(id: number, viewer: AuthenticatedUser): Promise<'quarantined' | 'deleted'> {
     const database = await this.databaseService.findVisible(id, viewer);
+    // Refused before any task (nothing written), and again under the lock (the answer that counts).
+    refuseProtected(database);
     if (database.status === 'quarantined') {
       this.policy.assertDba(viewer, 'delete a quarantined database');
       await this.step('delete_database', database, viewer.id, async (current, reachable) => {
+        refuseProtected(current);
         await reachable();
         await this.databaseService.destroy(current);
       });
@@ -48,6 +66,7 @@ export class QuarantineService {
     }
     await this.step('quarantine_database', database, viewer.id, async (current, reachable) => {
       if (current.status === 'quarantined') return;
+      refuseProtected(current);
       // A lost database (missing on its engine) is deleted the same two-step way: its
       // remaining logins are revoked, and a second DELETE removes the records.
       if (current.status !== 'ready' && current.status !== 'lost')
@@ -87,8 +106,9 @@ export class QuarantineService {
           database,
           null,
           async (current) => {
-            // Another process may have restored or purged it meanwhile.
-            if (current.status !== 'quarantined') return;
+            // Another process may have restored or purged it meanwhile; a database
+            // protected while in quarantine stays there until a dba lifts the protection.
+            if (current.status !== 'quarantined' || current.isProtected) return;
             await this.databaseService.destroy(current);
           },
           false,

@@ -162,6 +162,7 @@ export class SampleDataService {
         engineId: engineIds[i],
         environmentIds,
         sizeLimitInBytes: engine.sizeLimitInBytes,
+        maxConnections: 0,
         isActive: true,
         isDefault: i === 0,
       });
@@ -172,7 +173,7 @@ export class SampleDataService {
       await infras.insert({
         name: `${engine.type}-dev-local`,
         engineId: engineIds[i],
-        planId: planOf.get(engine.type)!,
+        planIds: [planOf.get(engine.type)!],
         environmentId: dev,
         addresses: target.addresses,
         adminUser: target.adminUser,

@@ -6,6 +6,7 @@ import {
   BrokerResourceGoneError,
   BrokerResourceNotFoundError,
   failureText,
+  InstanceProtectedError,
   InvalidBrokerRequestError,
   isRefusal,
   MaintenanceInfoConflictError,
@@ -68,6 +69,7 @@ describe('toBrokerError: the broker lib’s refusals as OSB answers', () => {
       new OperationInProgressError('busy'),
       new AsyncRequiredError('async'),
       new MaintenanceInfoConflictError('no maintenance_info'),
+      new InstanceProtectedError('protected'),
     ].map((error) => {
       const answer = toBrokerError(error);
       return [answer.status, answer.code, answer.description];
@@ -80,6 +82,7 @@ describe('toBrokerError: the broker lib’s refusals as OSB answers', () => {
       [422, 'ConcurrencyError', 'busy'],
       [422, 'AsyncRequired', 'async'],
       [422, 'MaintenanceInfoConflict', 'no maintenance_info'],
+      [422, 'UnprocessableEntity', 'protected'],
     ]);
   });
 

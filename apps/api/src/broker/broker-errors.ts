@@ -4,6 +4,7 @@ import {
   BrokerResourceConflictError,
   BrokerResourceGoneError,
   BrokerResourceNotFoundError,
+  InstanceProtectedError,
   InvalidBrokerRequestError,
   MaintenanceInfoConflictError,
   OperationInProgressError,
@@ -60,6 +61,7 @@ export const BROKER_ERROR_ANSWERS: readonly [BrokerErrorKind, number, string][] 
   [OperationInProgressError, 422, 'ConcurrencyError'],
   [AsyncRequiredError, 422, 'AsyncRequired'],
   [MaintenanceInfoConflictError, 422, 'MaintenanceInfoConflict'],
+  [InstanceProtectedError, 422, 'UnprocessableEntity'],
 ];
 
 /** The spec's camel-case code for an HTTP status: `Bad Request` → `BadRequest`. */

@@ -7,12 +7,15 @@ import {
   IsArray,
   IsInt,
   IsNotEmpty,
+  IsOptional,
   IsString,
   Matches,
   Max,
   MaxLength,
   Min,
+  ValidateIf,
 } from 'class-validator';
+import { ValidationFailedError } from '@dbaas/core';
 import { SelfLink } from '../http/api-docs.decorators';
 import { Links } from '../http/links';
 import { CatalogName } from '../http/name.validators';
@@ -34,13 +37,28 @@ export class CreateInfraDto {
   @Reference('engine')
   engine: number;
 
-  @ApiProperty({
+  @ApiPropertyOptional({
     example: '/api/plan/1/',
     type: String,
-    description: 'Plan reference: URL, path or id.',
+    description:
+      'Plan reference: URL, path or id. The one plan it serves, when `plans` is not given; with `plans`, it must be one of them.',
   })
+  @ValidateIf((dto: CreateInfraDto) => dto.plans === undefined || dto.plan !== undefined)
   @Reference('plan')
-  plan: number;
+  plan?: number;
+
+  @ApiPropertyOptional({
+    example: ['/api/plan/1/', '/api/plan/2/'],
+    type: [String],
+    description:
+      'The plans it serves, all of its engine and offered in its environment: URLs, paths or ids. Limits are per database, so one server can host a small and a large plan.',
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(100)
+  @Reference('plan', { each: true })
+  plans?: number[];
 
   @ApiProperty({
     example: '/api/environment/1/',
@@ -116,8 +134,17 @@ export class InfraDto {
   name: string;
   @ApiProperty({ example: 'http://localhost:8000/api/engine/1/' })
   engine: string;
-  @ApiProperty({ example: 'http://localhost:8000/api/plan/1/' })
+  @ApiProperty({
+    example: 'http://localhost:8000/api/plan/1/',
+    description: 'The first of `plans` (kept for clients that know one plan per infra).',
+  })
   plan: string;
+  @ApiProperty({
+    example: ['http://localhost:8000/api/plan/1/', 'http://localhost:8000/api/plan/2/'],
+    type: [String],
+    description: 'The plans it serves, in id order.',
+  })
+  plans: string[];
   @ApiProperty({ example: 'http://localhost:8000/api/environment/1/' })
   environment: string;
   @ApiPropertyOptional({
@@ -148,10 +175,21 @@ export class InfraDto {
   databases?: InfraDatabasesDto;
 }
 
+/**
+ * `plans`, or `plan` alone as a one-plan list. Both may come (an infra read and sent back):
+ * then `plan` must be one of `plans`.
+ */
+function plansOf(dto: UpdateInfraDto): number[] | undefined {
+  if (dto.plans === undefined) return dto.plan === undefined ? undefined : [dto.plan];
+  if (dto.plan !== undefined && !dto.plans.includes(dto.plan))
+    throw new ValidationFailedError({ plan: ['must be one of plans (or leave it out)'] });
+  return dto.plans;
+}
+
 export const infraInput = (dto: UpdateInfraDto): Partial<InfraInput> => ({
   name: dto.name,
   engine: dto.engine,
-  plan: dto.plan,
+  plans: plansOf(dto),
   environment: dto.environment,
   addresses: dto.addresses,
   adminUser: dto.admin_user,
@@ -165,7 +203,8 @@ export const presentInfra = (links: Links, row: Infra, viewer: AuthenticatedUser
     id: row.id,
     name: row.name,
     engine: links.to('engine', row.engineId),
-    plan: links.to('plan', row.planId),
+    plan: links.to('plan', row.planIds[0]),
+    plans: row.planIds.map((id) => links.to('plan', id)),
     environment: links.to('environment', row.environmentId),
     ...(viewer.role === 'dba' ? { addresses: row.addresses, admin_user: row.adminUser } : {}),
     capacity: row.capacity,

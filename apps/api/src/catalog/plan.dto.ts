@@ -55,6 +55,19 @@ export class CreatePlanDto {
   @Max(Number.MAX_SAFE_INTEGER)
   size_limit_in_bytes?: number;
 
+  @ApiPropertyOptional({
+    type: 'integer',
+    description:
+      "Connections each database of the plan may hold at once; 0 = none. PostgreSQL: the database's CONNECTION LIMIT; MySQL/MariaDB: MAX_USER_CONNECTIONS of each credential. Engines that cannot enforce it (Redis, MongoDB) refuse a plan with a limit (400).",
+    example: 0,
+    default: 0,
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000)
+  max_connections?: number;
+
   @ApiPropertyOptional({ default: true })
   @IsOptional()
   @IsBoolean()
@@ -83,6 +96,8 @@ export class PlanDto {
   environments: string[];
   @ApiProperty({ type: 'integer', example: 0, description: '0 = unlimited.' })
   size_limit_in_bytes: number;
+  @ApiProperty({ type: 'integer', example: 0, description: '0 = none.' })
+  max_connections: number;
   @ApiProperty({ example: true })
   is_active: boolean;
   @ApiProperty({ example: true })
@@ -96,6 +111,7 @@ export function planInput(dto: UpdatePlanDto): Partial<PlanInput> {
     engine: dto.engine,
     environments: dto.environments,
     sizeLimitInBytes: dto.size_limit_in_bytes,
+    maxConnections: dto.max_connections,
     isActive: dto.is_active,
     isDefault: dto.is_default,
   };
@@ -109,6 +125,7 @@ export function presentPlan(links: Links, plan: Plan): PlanDto {
     engine: links.to('engine', plan.engineId),
     environments: plan.environmentIds.map((id) => links.to('environment', id)),
     size_limit_in_bytes: plan.sizeLimitInBytes,
+    max_connections: plan.maxConnections,
     is_active: plan.isActive,
     is_default: plan.isDefault,
   });

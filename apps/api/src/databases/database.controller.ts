@@ -31,8 +31,10 @@ import { Links, RequestLinks } from '../http/links';
 import { pageOf } from '../http/page-query.dto';
 import {
   CreateDatabaseDto,
+  databaseChanges,
   DatabaseDto,
   databaseFilter,
+  databaseInput,
   DatabaseQueryDto,
   presentDatabase,
   UpdateDatabaseDto,
@@ -89,11 +91,17 @@ export class DatabaseController {
     @RequestLinks() links: Links,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<DatabaseDto> {
-    return created(reply, presentDatabase(links, await this.databases.create(body, user)));
+    return created(
+      reply,
+      presentDatabase(links, await this.databases.create(databaseInput(body), user)),
+    );
   }
 
   @Put(':id')
-  @ApiOperation({ summary: 'Change project or description', operationId: 'replace_database' })
+  @ApiOperation({
+    summary: 'Change project, description, deletion protection or tags',
+    operationId: 'replace_database',
+  })
   @ApiUpdateRoute(DatabaseDto)
   replace(
     @IdParam() id: number,
@@ -105,7 +113,10 @@ export class DatabaseController {
   }
 
   @Patch(':id')
-  @ApiOperation({ summary: 'Change project or description', operationId: 'update_database' })
+  @ApiOperation({
+    summary: 'Change project, description, deletion protection or tags',
+    operationId: 'update_database',
+  })
   @ApiUpdateRoute(DatabaseDto)
   async update(
     @IdParam() id: number,
@@ -113,7 +124,7 @@ export class DatabaseController {
     @CurrentUser() user: AuthenticatedUser,
     @RequestLinks() links: Links,
   ) {
-    return presentDatabase(links, await this.databases.update(id, body, user));
+    return presentDatabase(links, await this.databases.update(id, databaseChanges(body), user));
   }
 
   @Delete(':id')

@@ -1,9 +1,24 @@
-import { DatabaseView } from '@dbaas/databases';
+import {
+  DatabaseChanges,
+  DatabaseInput,
+  DatabaseView,
+  MAX_TAGS,
+  TAG_PATTERN,
+} from '@dbaas/databases';
 import { DATABASE_STATUSES } from '@dbaas/persistence';
 import { ApiProperty, ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
 
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsOptional, IsString, MaxLength, ValidateIf } from 'class-validator';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsBoolean,
+  IsOptional,
+  IsString,
+  Matches,
+  MaxLength,
+  ValidateIf,
+} from 'class-validator';
 import { SelfLink } from '../http/api-docs.decorators';
 import { Links } from '../http/links';
 import { PageQueryDto } from '../http/page-query.dto';
@@ -55,9 +70,43 @@ export class CreateDatabaseDto {
   @IsString()
   @MaxLength(1000)
   description?: string;
+
+  @ApiPropertyOptional({
+    default: false,
+    description: 'While true, a DELETE is refused (409; Open Service Broker deprovision: 422).',
+  })
+  @IsOptional()
+  @IsBoolean()
+  is_protected?: boolean;
+
+  @TagsProperty()
+  tags?: string[];
 }
 
-/** Only `project` and `description` may change; the others are accepted when unchanged. */
+/** `tags` on input: at most MAX_TAGS, each TAG_PATTERN. */
+function TagsProperty(): PropertyDecorator {
+  return (target: object, key: string | symbol) => {
+    ApiPropertyOptional({
+      type: [String],
+      example: ['shop', 'env:prod'],
+      maxItems: MAX_TAGS,
+      description: `At most ${MAX_TAGS} tags, each ${TAG_PATTERN.source}; duplicates are dropped. On update, replaces every tag.`,
+    })(target, key);
+    IsOptional()(target, key);
+    IsArray()(target, key);
+    ArrayMaxSize(MAX_TAGS, { message: `at most ${MAX_TAGS} tags` })(target, key);
+    IsString({ each: true })(target, key);
+    Matches(TAG_PATTERN, { each: true, message: `each tag must match ${TAG_PATTERN.source}` })(
+      target,
+      key,
+    );
+  };
+}
+
+/**
+ * `project`, `description`, `is_protected` and `tags` may change; the others are accepted
+ * when unchanged.
+ */
 export class UpdateDatabaseDto {
   @ApiPropertyOptional({ example: '/api/project/1/', nullable: true, type: String })
   @IsOptional()
@@ -100,6 +149,16 @@ export class UpdateDatabaseDto {
   @IsOptional()
   @Reference('environment')
   environment?: number;
+
+  @ApiPropertyOptional({
+    description: 'While true, a DELETE is refused (409; Open Service Broker deprovision: 422).',
+  })
+  @IsOptional()
+  @IsBoolean()
+  is_protected?: boolean;
+
+  @TagsProperty()
+  tags?: string[];
 }
 
 // No examples on filters: Swagger UI pre-fills "Try it out" with them, and a list filtered by
@@ -146,6 +205,20 @@ class DatabaseFilterDto {
   )
   @IsBoolean({ message: 'must be true or false' })
   quarantine?: boolean;
+
+  @ApiPropertyOptional({
+    type: [String],
+    description: 'Only databases carrying every one of these tags: `?tag=a&tag=b` (at most 20).',
+  })
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) =>
+    value === undefined || Array.isArray(value) ? value : [value],
+  )
+  @IsArray()
+  @ArrayMaxSize(MAX_TAGS, { message: `at most ${MAX_TAGS} tags` })
+  @IsString({ each: true })
+  @Matches(TAG_PATTERN, { each: true, message: `each tag must match ${TAG_PATTERN.source}` })
+  tag?: string[];
 }
 
 export class DatabaseQueryDto extends IntersectionType(PageQueryDto, DatabaseFilterDto) {}
@@ -182,6 +255,10 @@ export class DatabaseDto {
   status: string;
   @ApiProperty({ example: null, nullable: true, type: String, description: 'YYYY-MM-DD' })
   quarantine_dt: string | null;
+  @ApiProperty({ example: false, description: 'While true, a DELETE is refused (409).' })
+  is_protected: boolean;
+  @ApiProperty({ type: [String], example: ['shop', 'env:prod'] })
+  tags: string[];
   @ApiProperty({
     type: 'integer',
     example: 0,
@@ -216,6 +293,8 @@ export function presentDatabase(links: Links, view: DatabaseView): DatabaseDto {
     engine: links.to('engine', view.engineId),
     status: database.status,
     quarantine_dt: database.quarantineDt,
+    is_protected: database.isProtected,
+    tags: database.tags,
     total_size_in_bytes: view.totalSizeInBytes,
     used_size_in_bytes: view.usedSizeInBytes,
     credentials: (database.credentials ?? []).map((credential) =>
@@ -234,4 +313,15 @@ export const databaseFilter = (query: DatabaseQueryDto) => ({
   team: query.team,
   engine: query.engine,
   quarantine: query.quarantine,
+  tags: query.tag,
+});
+
+export const databaseInput = ({ is_protected, ...dto }: CreateDatabaseDto): DatabaseInput => ({
+  ...dto,
+  isProtected: is_protected,
+});
+
+export const databaseChanges = ({ is_protected, ...dto }: UpdateDatabaseDto): DatabaseChanges => ({
+  ...dto,
+  isProtected: is_protected,
 });

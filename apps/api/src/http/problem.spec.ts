@@ -1,9 +1,11 @@
 import {
   ConflictError,
+  DeletionProtectedError,
   EngineUnavailableError,
   ForbiddenError,
   NoCapacityError,
   NotFoundError,
+  QuotaExceededError,
   TooManyRequestsError,
   ValidationFailedError,
 } from '@dbaas/core';
@@ -31,6 +33,8 @@ describe('toProblem: error to HTTP status', () => {
     [new NotFoundError('database', 7), 404, 'not-found'],
     [new ForbiddenError(), 403, 'forbidden'],
     [new ConflictError('The database is quarantined.'), 409, 'conflict'],
+    [new QuotaExceededError('The team has reached its limit.'), 409, 'quota-exceeded'],
+    [new DeletionProtectedError('The database is protected.'), 409, 'deletion-protected'],
     [new IdempotencyKeyReusedError('used for another request'), 422, 'idempotency-key-reused'],
     [new EngineCommandError('mysql', 'Access denied', 1142), 502, 'engine-error'],
     [

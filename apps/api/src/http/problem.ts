@@ -1,10 +1,12 @@
 import {
   ConflictError,
+  DeletionProtectedError,
   DomainError,
   EngineUnavailableError,
   ForbiddenError,
   NoCapacityError,
   NotFoundError,
+  QuotaExceededError,
   TooManyRequestsError,
   ValidationFailedError,
 } from '@dbaas/core';
@@ -68,6 +70,9 @@ function fromDomain(error: DomainError): Problem | undefined {
   if (error instanceof IdempotencyKeyReusedError)
     return problem(422, 'idempotency-key-reused', error.message);
   if (error instanceof ForbiddenError) return problem(403, 'forbidden', error.message);
+  if (error instanceof QuotaExceededError) return problem(409, 'quota-exceeded', error.message);
+  if (error instanceof DeletionProtectedError)
+    return problem(409, 'deletion-protected', error.message);
   if (error instanceof ConflictError) return problem(409, 'conflict', error.message);
   if (error instanceof TooManyRequestsError) {
     return problem(429, 'too-many-requests', error.message, {

@@ -4,10 +4,13 @@ import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import {
   IsArray,
   IsIn,
+  IsInt,
   IsOptional,
   IsString,
   Matches,
+  Max,
   MaxLength,
+  Min,
   MinLength,
   ValidateIf,
 } from 'class-validator';
@@ -87,6 +90,19 @@ export class CreateTeamDto {
   @IsArray()
   @Reference('user', { each: true })
   users?: number[];
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    example: 0,
+    default: 0,
+    description:
+      'How many databases the team may have (quarantined ones included); 0 = no limit. A create, clone or from_backup beyond it: 409 quota-exceeded. A limit below the current count is allowed: it stops new databases at once.',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000)
+  database_limit?: number;
 }
 export class UpdateTeamDto extends PartialType(CreateTeamDto) {}
 
@@ -99,15 +115,21 @@ export class TeamDto {
   name: string;
   @ApiProperty({ type: [String], example: ['http://localhost:8000/api/user/2/'] })
   users: string[];
+  @ApiProperty({ type: 'integer', example: 0, description: '0 = no limit.' })
+  database_limit: number;
 }
 
-export const teamInput = (dto: UpdateTeamDto): Partial<TeamInput> => ({ ...dto });
+export const teamInput = ({ database_limit, ...dto }: UpdateTeamDto): Partial<TeamInput> => ({
+  ...dto,
+  databaseLimit: database_limit,
+});
 
 export const presentTeam = (links: Links, row: Team): TeamDto =>
   links.item('team', {
     id: row.id,
     name: row.name,
     users: row.userIds.map((id) => links.to('user', id)),
+    database_limit: row.databaseLimit,
   });
 
 /** `POST /api/user/{id}/password/`: the same password rules as on create. */

@@ -105,13 +105,16 @@ export class ApiClient {
   /** Every item of a list resource, page by page (100 a page). */
   async list<T = unknown>(
     resource: string,
-    query: Record<string, string | undefined> = {},
+    query: Record<string, string | string[] | undefined> = {},
   ): Promise<T[]> {
     const items: T[] = [];
     for (let page = 1; ; page++) {
       const params = new URLSearchParams({ page_size: '100', page: String(page) });
-      for (const [key, value] of Object.entries(query))
-        if (value !== undefined) params.set(key, value);
+      for (const [key, value] of Object.entries(query)) {
+        // A list repeats the parameter (`?tag=a&tag=b`).
+        if (Array.isArray(value)) for (const item of value) params.append(key, item);
+        else if (value !== undefined) params.set(key, value);
+      }
       const body = await this.get<ListPage<T>>(`/api/${resource}/?${params.toString()}`);
       const chunk = (body[resource] ?? []) as T[];
       items.push(...chunk);

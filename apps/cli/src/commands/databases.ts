@@ -25,15 +25,22 @@ interface Database {
   engine: string;
   status: string;
   quarantine_dt: string | null;
+  is_protected?: boolean;
+  tags?: string[];
   [field: string]: unknown;
 }
 
-async function list(options: OutputOptions & { quarantined?: boolean }): Promise<void> {
+/** Collects a repeatable option (`--tag a --tag b`). */
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+async function list(
+  options: OutputOptions & { quarantined?: boolean; tag?: string[] },
+): Promise<void> {
   const client = await apiClient();
-  const databases = await client.list<Database>(
-    'database',
-    options.quarantined ? { quarantine: 'true' } : {},
-  );
+  const databases = await client.list<Database>('database', {
+    quarantine: options.quarantined ? 'true' : undefined,
+    tag: options.tag,
+  });
   if (wantsJson(options)) return printJson(databases);
   const names = new Names(client);
   const rows = await Promise.all(
@@ -45,10 +52,12 @@ async function list(options: OutputOptions & { quarantined?: boolean }): Promise
       await names.of(db.team),
       db.status,
       cell(db.quarantine_dt),
+      db.is_protected ? 'yes' : '-',
+      cell(db.tags),
     ]),
   );
   printTable(
-    ['ID', 'NAME', 'ENGINE', 'ENVIRONMENT', 'TEAM', 'STATUS', 'QUARANTINE_DT'],
+    ['ID', 'NAME', 'ENGINE', 'ENVIRONMENT', 'TEAM', 'STATUS', 'QUARANTINE_DT', 'PROTECTED', 'TAGS'],
     rows,
     'No databases.',
   );
@@ -76,6 +85,8 @@ interface CreateOptions extends OutputOptions {
   team?: string;
   project?: string;
   description?: string;
+  protected?: boolean;
+  tag?: string[];
   wait: boolean;
 }
 
@@ -88,12 +99,43 @@ async function create(name: string, options: CreateOptions): Promise<void> {
     team: options.team,
     project: options.project,
     description: options.description,
+    is_protected: options.protected,
+    tags: options.tag,
   });
   const db = await settle(client, answer, { wait: options.wait });
   if (wantsJson(options)) return printJson(db);
   await printDatabase(client, db);
   const owner = (db.credentials as Array<{ id: number }> | undefined)?.[0];
   if (owner) process.stderr.write(`Its password: dbaas credentials show ${owner.id}\n`);
+}
+
+interface UpdateOptions extends OutputOptions {
+  description?: string;
+  protect?: boolean;
+  unprotect?: boolean;
+  tag?: string[];
+  clearTags?: boolean;
+}
+
+async function update(idOrName: string, options: UpdateOptions): Promise<void> {
+  if (options.protect && options.unprotect)
+    throw new UsageError('give --protect or --unprotect, not both');
+  if (options.tag && options.clearTags)
+    throw new UsageError('give --tag or --clear-tags, not both');
+  const changes = {
+    description: options.description,
+    is_protected: options.protect ? true : options.unprotect ? false : undefined,
+    tags: options.clearTags ? [] : options.tag,
+  };
+  if (Object.values(changes).every((value) => value === undefined))
+    throw new UsageError(
+      'nothing to change: give --description, --protect, --unprotect, --tag or --clear-tags',
+    );
+  const client = await apiClient();
+  const id = await databaseId(client, idOrName);
+  const db = await client.request<Database>('PATCH', `/api/database/${id}/`, changes);
+  if (wantsJson(options)) return printJson(db.body);
+  await printDatabase(client, db.body);
 }
 
 async function remove(
@@ -128,6 +170,7 @@ export function registerDatabases(program: Command): void {
       'List databases: id, name, engine, environment, team, status, quarantine_dt (every page).',
     )
     .option('--quarantined', 'only the quarantined ones (dba)')
+    .option('--tag <tag>', 'only those carrying this tag (repeat: all of them)', collect)
     .addOption(outputOption())
     .addOption(jsonOption())
     .action(list);
@@ -147,6 +190,8 @@ export function registerDatabases(program: Command): void {
     .option('--team <team>', "team id or URL (default: the user's only team)")
     .option('--project <project>', 'project id or URL')
     .option('--description <text>', 'free text')
+    .option('--protected', 'protect it from deletion (a DELETE is refused until --unprotect)')
+    .option('--tag <tag>', 'a tag (repeat for several, at most 20)', collect)
     .addOption(noWaitOption())
     .addOption(outputOption())
     .addOption(jsonOption())
@@ -155,6 +200,22 @@ export function registerDatabases(program: Command): void {
       "\nExample:\n  dbaas databases create orders --plan 1 --environment 1\n\nThe owner credential's password: dbaas credentials show <id>.",
     )
     .action(create);
+  databases
+    .command('update')
+    .description('Change the description, the deletion protection or the tags of a database.')
+    .argument('<database>', 'id or name')
+    .option('--description <text>', 'free text')
+    .option('--protect', 'refuse any DELETE until --unprotect')
+    .option('--unprotect', 'allow DELETE again')
+    .option('--tag <tag>', 'the new tags, replacing all (repeat for several)', collect)
+    .option('--clear-tags', 'remove every tag')
+    .addOption(outputOption())
+    .addOption(jsonOption())
+    .addHelpText(
+      'after',
+      '\nExample:\n  dbaas databases update orders --protect --tag shop --tag env:prod',
+    )
+    .action(update);
   databases
     .command('delete')
     .description(

@@ -1,5 +1,5 @@
 import { AuthenticatedUser } from '@dbaas/auth';
-import { ConflictError, NotFoundError } from '@dbaas/core';
+import { ConflictError, DeletionProtectedError, NotFoundError } from '@dbaas/core';
 import { DatabasesService } from '@dbaas/databases';
 import { QuarantineService } from '@dbaas/quarantine';
 import { Injectable } from '@nestjs/common';
@@ -7,6 +7,7 @@ import { asCaller, BrokerCall, BrokerQuery, checkId } from '../broker-call';
 import {
   BrokerResourceGoneError,
   failureText,
+  InstanceProtectedError,
   InvalidBrokerRequestError,
   OperationInProgressError,
 } from '../broker-errors';
@@ -60,6 +61,8 @@ export class DeprovisioningService {
       }
       if (row.status === 'deprovisioned')
         throw new BrokerResourceGoneError('The service instance was deprovisioned.');
+      // Refused before anything changes; QuarantineService refuses it again under the lock.
+      if (row.databaseId !== null) await this.refuseProtected(row.databaseId, call.viewer);
       // Provisioned, a failed provisioning (orphan mitigation), or a failed deprovisioning retried.
       const claimed = await this.instances.transition(instanceId, {
         from: row.status,
@@ -79,6 +82,12 @@ export class DeprovisioningService {
     throw new OperationInProgressError(
       'Another operation for this service instance is in progress.',
     );
+  }
+
+  /** 422 while the instance's database is protected from deletion (is_protected). */
+  private async refuseProtected(databaseId: number, viewer: AuthenticatedUser): Promise<void> {
+    const database = await this.databases.findVisible(databaseId, viewer).catch(() => null);
+    if (database?.isProtected) throw protectedInstance();
   }
 
   private async removeDatabase(row: BrokerInstance, viewer: AuthenticatedUser): Promise<void> {
@@ -116,9 +125,16 @@ export class DeprovisioningService {
           set: { error: failureText(error).slice(0, 500) },
         })
         .catch(() => undefined);
+      if (error instanceof DeletionProtectedError) throw protectedInstance();
       // The database is busy with another operation (a lock, a restore): try again later.
       if (error instanceof ConflictError) throw new OperationInProgressError(error.message);
       throw error;
     }
   }
+}
+
+function protectedInstance(): InstanceProtectedError {
+  return new InstanceProtectedError(
+    'The database of this service instance is protected from deletion: set is_protected to false on it first (PATCH /api/database/{id}/).',
+  );
 }

@@ -34,6 +34,12 @@ export class ForbiddenError extends DomainError {
 /** The name is taken, or the operation conflicts with the object's current state. */
 export class ConflictError extends DomainError {}
 
+/** The team is at its `database_limit`: a 409 of its own problem type (`quota-exceeded`). */
+export class QuotaExceededError extends ConflictError {}
+
+/** The database is protected from deletion (`is_protected`): a 409 (OSB deprovision: 422). */
+export class DeletionProtectedError extends ConflictError {}
+
 /** An engine server could not be reached or did not answer in time. */
 export class EngineUnavailableError extends DomainError {
   constructor(

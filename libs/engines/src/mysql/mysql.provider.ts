@@ -9,7 +9,7 @@ import {
   NETWORK_ERROR_CODES,
 } from '../common/engine-errors';
 import { InfraPools } from '../common/infra-pools';
-import { InfraTarget, Privileges, UserRef, UserSpec } from '../engine-provider';
+import { DatabaseLimits, InfraTarget, Privileges, UserRef, UserSpec } from '../engine-provider';
 import { account, escapeLike, grantDatabase, quoteIdent, quoteLiteral } from './mysql-sql';
 import { DumpTool } from '../common/dump-tool';
 import { MariaDbDumpTool } from './mariadb.dump-tool';
@@ -74,6 +74,8 @@ export class MysqlProvider extends BaseEngineProvider<Query> {
   protected override readonly protectedUsers: readonly string[] = ['root', 'mysql', 'mariadb'];
   readonly dumpTool: DumpTool = new MariaDbDumpTool();
   readonly listsEveryDatabase = true;
+  /** MAX_USER_CONNECTIONS of each login of the database. */
+  override readonly enforcesConnectionLimit = true;
   protected readonly urlScheme = 'mysql';
   protected readonly multiHostUrl = false;
   protected override readonly jdbcSubprotocol = 'mysql';
@@ -147,7 +149,9 @@ export class MysqlProvider extends BaseEngineProvider<Query> {
     await this.withAdmin(infra, [spec.password], async (q) => {
       await this.assertManageable(q, infra, user);
       await q(`CREATE USER IF NOT EXISTS ${account(user)} IDENTIFIED BY ${password}`);
-      await q(`ALTER USER ${account(user)} IDENTIFIED BY ${password} ACCOUNT UNLOCK`);
+      await q(
+        `ALTER USER ${account(user)} IDENTIFIED BY ${password}${connectionLimit(spec.maxConnections)} ACCOUNT UNLOCK`,
+      );
       // From scratch, so a privilege change (owner → read-only) really takes rights away.
       await q(`REVOKE ALL PRIVILEGES, GRANT OPTION FROM ${account(user)}`);
       await q(`GRANT ${grants} ON ${grantDatabase(db)}.* TO ${account(user)}`);
@@ -166,14 +170,38 @@ export class MysqlProvider extends BaseEngineProvider<Query> {
     });
   }
 
-  async setPassword(infra: InfraTarget, ref: UserRef, password: string): Promise<void> {
+  async setPassword(
+    infra: InfraTarget,
+    ref: UserRef,
+    password: string,
+    limits?: DatabaseLimits,
+  ): Promise<void> {
     this.databaseName(ref.database);
     const user = this.userName(ref.user);
     await this.withAdmin(infra, [password], async (q) => {
       if (!(await this.assertManageable(q, infra, user))) {
         throw new EngineCommandError(this.type, `user ${user} does not exist`);
       }
-      await q(`ALTER USER ${account(user)} IDENTIFIED BY ${quoteLiteral(password)}`);
+      await q(
+        `ALTER USER ${account(user)} IDENTIFIED BY ${quoteLiteral(password)}${connectionLimit(limits?.maxConnections)}`,
+      );
+    });
+  }
+
+  /** MAX_USER_CONNECTIONS of each login (those missing on the engine are skipped). */
+  override async applyLimits(
+    infra: InfraTarget,
+    database: string,
+    users: readonly string[],
+    limits: DatabaseLimits,
+  ): Promise<void> {
+    this.databaseName(database);
+    await this.withAdmin(infra, [], async (q) => {
+      for (const name of users) {
+        const user = this.userName(name);
+        if (!(await this.assertManageable(q, infra, user))) continue;
+        await q(`ALTER USER ${account(user)}${connectionLimit(limits.maxConnections)}`);
+      }
     });
   }
 
@@ -360,6 +388,12 @@ export class MysqlProvider extends BaseEngineProvider<Query> {
   protected isUnavailable(error: unknown): boolean {
     return isUnavailable(error);
   }
+}
+
+/** ` WITH MAX_USER_CONNECTIONS n` (0 = none, MySQL's own meaning), or nothing when not given. */
+function connectionLimit(maxConnections: number | undefined): string {
+  if (maxConnections === undefined) return '';
+  return ` WITH MAX_USER_CONNECTIONS ${Math.max(0, Math.trunc(maxConnections))}`;
 }
 
 function isUnavailable(error: unknown): boolean {

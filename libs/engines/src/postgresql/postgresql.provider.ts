@@ -10,7 +10,7 @@ import {
   NETWORK_ERROR_CODES,
 } from '../common/engine-errors';
 import { InfraPools } from '../common/infra-pools';
-import { InfraTarget, UserRef, UserSpec } from '../engine-provider';
+import { DatabaseLimits, InfraTarget, UserRef, UserSpec } from '../engine-provider';
 import { groupRoles, passwordSql, quoteIdent, quoteLiteral } from './postgresql-sql';
 import { DumpTool } from '../common/dump-tool';
 import { PostgresDumpTool } from './postgres.dump-tool';
@@ -55,6 +55,8 @@ export class PostgresqlProvider extends BaseEngineProvider<Query> {
   readonly reservedUserPrefixes: readonly string[] = ['pg_'];
   readonly dumpTool: DumpTool = new PostgresDumpTool();
   readonly listsEveryDatabase = true;
+  /** The database's CONNECTION LIMIT (superusers are not counted, by PostgreSQL's rule). */
+  override readonly enforcesConnectionLimit = true;
   protected readonly urlScheme = 'postgresql';
   /** libpq takes every address (`host1:5432,host2:5432`). */
   protected readonly multiHostUrl = true;
@@ -83,7 +85,11 @@ export class PostgresqlProvider extends BaseEngineProvider<Query> {
     });
   }
 
-  async createDatabase(infra: InfraTarget, database: string): Promise<void> {
+  async createDatabase(
+    infra: InfraTarget,
+    database: string,
+    limits?: DatabaseLimits,
+  ): Promise<void> {
     const db = this.databaseName(database);
     await this.withAdmin(infra, [], async (q) => {
       await this.ensureGroupRoles(q, db);
@@ -101,8 +107,20 @@ export class PostgresqlProvider extends BaseEngineProvider<Query> {
         `GRANT CONNECT, TEMPORARY ON DATABASE ${quoteIdent(db)} TO ${quoteIdent(groups['read-write'])}`,
       );
       await q(`GRANT CONNECT ON DATABASE ${quoteIdent(db)} TO ${quoteIdent(groups['read-only'])}`);
+      if (limits) await q(connectionLimitSql(db, limits));
     });
     await this.inDatabase(infra, db, [], (q) => this.prepareSchema(q, db));
+  }
+
+  /** The database's CONNECTION LIMIT; its logins need nothing. */
+  override async applyLimits(
+    infra: InfraTarget,
+    database: string,
+    _users: readonly string[],
+    limits: DatabaseLimits,
+  ): Promise<void> {
+    const db = this.databaseName(database);
+    await this.withAdmin(infra, [], (q) => q(connectionLimitSql(db, limits)));
   }
 
   async dropDatabase(infra: InfraTarget, database: string): Promise<void> {
@@ -443,6 +461,12 @@ function isUnavailable(error: unknown): boolean {
   }
   const message = error instanceof Error ? error.message : '';
   return /timeout|Connection terminated|connection.*(closed|ended)/i.test(message);
+}
+
+/** `ALTER DATABASE ... CONNECTION LIMIT n`; 0 (none) is PostgreSQL's -1. */
+function connectionLimitSql(db: string, limits: DatabaseLimits): string {
+  const limit = limits.maxConnections > 0 ? Math.trunc(limits.maxConnections) : -1;
+  return `ALTER DATABASE ${quoteIdent(db)} CONNECTION LIMIT ${limit}`;
 }
 
 async function ignoreCode<T>(promise: Promise<T>, code: string): Promise<T | undefined> {

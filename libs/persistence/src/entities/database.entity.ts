@@ -85,6 +85,14 @@ export class DatabaseEntity {
   @Column({ name: 'quarantine_dt', type: 'date', nullable: true })
   quarantineDt: string | null;
 
+  /** While true, a DELETE is refused (409; OSB deprovision 422). */
+  @Column({ name: 'is_protected', default: false })
+  isProtected: boolean;
+
+  /** At most 20, each `^[a-z0-9][a-z0-9_.:-]{0,62}$`. */
+  @Column({ type: 'text', array: true, default: () => "'{}'" })
+  tags: string[];
+
   @OneToMany(() => CredentialEntity, (credential) => credential.database)
   credentials: CredentialEntity[];
 

@@ -3,6 +3,8 @@ import {
   CreateDateColumn,
   Entity,
   JoinColumn,
+  JoinTable,
+  ManyToMany,
   ManyToOne,
   PrimaryGeneratedColumn,
 } from 'typeorm';
@@ -26,12 +28,14 @@ export class InfraEntity {
   @Column({ name: 'engine_id' })
   engineId: number;
 
-  @ManyToOne(() => PlanEntity, { nullable: false, onDelete: 'RESTRICT' })
-  @JoinColumn({ name: 'plan_id' })
-  plan: PlanEntity;
-
-  @Column({ name: 'plan_id' })
-  planId: number;
+  /** The plans it serves (`infra_plan`), all of its engine. */
+  @ManyToMany(() => PlanEntity)
+  @JoinTable({
+    name: 'infra_plan',
+    joinColumn: { name: 'infra_id' },
+    inverseJoinColumn: { name: 'plan_id' },
+  })
+  plans: PlanEntity[];
 
   @ManyToOne(() => EnvironmentEntity, { nullable: false, onDelete: 'RESTRICT' })
   @JoinColumn({ name: 'environment_id' })

@@ -50,6 +50,10 @@ export class PlanEntity {
   @Column({ name: 'backup_retention_days', type: 'int', default: 7 })
   backupRetentionDays: number;
 
+  /** Connections each database may hold at once; 0 = none. */
+  @Column({ name: 'max_connections', type: 'int', default: 0 })
+  maxConnections: number;
+
   @Column({ name: 'is_active', default: true })
   isActive: boolean;
 

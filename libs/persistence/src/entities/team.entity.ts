@@ -16,6 +16,10 @@ export class TeamEntity {
   @Column({ unique: true })
   name: string;
 
+  /** How many databases the team may have; 0 = no limit. */
+  @Column({ name: 'database_limit', type: 'int', default: 0 })
+  databaseLimit: number;
+
   @ManyToMany(() => UserEntity, (user) => user.teams)
   @JoinTable({
     name: 'team_user',

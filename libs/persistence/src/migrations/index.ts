@@ -7,6 +7,7 @@ import { ProjectTeam1764748800000 } from './1764748800000-project-team';
 import { ProcessOwners1764835200000 } from './1764835200000-process-owners';
 import { DatabaseLost1764921600000 } from './1764921600000-database-lost';
 import { Backups1765008000000 } from './1765008000000-backups';
+import { PlanLimits1765094400000 } from './1765094400000-plan-limits';
 
 /** In order; TypeORM records each applied one in the `migrations` table. */
 export const MIGRATIONS = [
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   ProcessOwners1764835200000,
   DatabaseLost1764921600000,
   Backups1765008000000,
+  PlanLimits1765094400000,
 ];
