@@ -1,4 +1,5 @@
 import { AuthModule } from '@dbaas/auth';
+import { BackupsModule } from '@dbaas/backups';
 import { BrokerModule } from '@dbaas/broker';
 import { CatalogModule } from '@dbaas/catalog';
 import { AppConfig, CoreModule } from '@dbaas/core';
@@ -50,6 +51,7 @@ export class AppModule {
         SampleDataModule,
         CredentialsModule,
         DatabasesModule,
+        BackupsModule,
         QuarantineModule.forRoot({ withBackgroundJobs: true }),
         BrokerModule,
         ObservabilityModule,

@@ -15,3 +15,4 @@ export * from './storage/s3-bucket.storage';
 export * from './storage/storage-key';
 export * from './streams/sha256-check';
 export * from './streams/stream-meter';
+export * from './clone.service';
