@@ -17,7 +17,8 @@ import { DatabaseStatus } from '@dbaas/persistence';
  */
 export const DATABASE_TRANSITIONS: TransitionTable<DatabaseStatus> = {
   creating: ['ready', 'deleting'],
-  ready: ['quarantining', 'lost', 'deleting'],
+  ready: ['quarantining', 'lost', 'moving', 'deleting'],
+  moving: ['ready', 'deleting'],
   quarantining: ['quarantined', 'ready', 'deleting'],
   quarantined: ['restoring', 'deleting'],
   restoring: ['ready', 'quarantined', 'deleting'],
@@ -32,16 +33,21 @@ export const DATABASE_TRANSITIONS: TransitionTable<DatabaseStatus> = {
  *   finished: data may already be gone, there is no way back);
  * - `give access back`: an interrupted quarantine is undone (→ `ready`);
  * - `revoke access again`: an interrupted restore is undone (→ `quarantined`);
+ * - `end the move`: the database and its users on the other end of the move
+ *   (`move_infra_id`) are dropped and access is given back where the row points: before the
+ *   switch that rolls the move back (the half-made copy goes, the database stays ready where
+ *   it was), after it that finishes the move (the source goes); see DatabaseMoves.
  * - `credentials only`: the database is settled; only its credentials' work is converged.
  */
 export type DatabaseRecoveryStep =
-  'destroy' | 'give access back' | 'revoke access again' | 'credentials only';
+  'destroy' | 'give access back' | 'revoke access again' | 'end the move' | 'credentials only';
 
 export const DATABASE_RECOVERY: Readonly<Record<DatabaseStatus, DatabaseRecoveryStep>> = {
   creating: 'destroy',
   deleting: 'destroy',
   quarantining: 'give access back',
   restoring: 'revoke access again',
+  moving: 'end the move',
   ready: 'credentials only',
   quarantined: 'credentials only',
   lost: 'credentials only',

@@ -6,6 +6,7 @@ import { OperationsModule } from '@dbaas/operations';
 import { DatabaseEntity, ProjectEntity } from '@dbaas/persistence';
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { DatabaseMoves } from './database-moves.service';
 import { DatabaseRepository } from './database.repository';
 import { DatabasesService } from './databases.service';
 import { DriftRepair } from './drift-repair.service';
@@ -27,6 +28,7 @@ import { ProjectsService } from './projects.service';
     DatabaseRepository,
     ProjectRepository,
     DatabasesService,
+    DatabaseMoves,
     LifecycleReconciler,
     ProjectsService,
     DriftRepair,

@@ -35,6 +35,7 @@ import {
 } from '@dbaas/persistence';
 import { randomBytes } from 'node:crypto';
 import { seedCatalog, startStore, TestStore } from '../../../test/harness/store.harness';
+import { DatabaseMoves } from './database-moves.service';
 import { DatabaseRepository } from './database.repository';
 import { DatabasesService, FillStep } from './databases.service';
 import { ProjectRepository } from './project.repository';
@@ -182,8 +183,13 @@ describe('DatabasesService on a real PostgreSQL store', () => {
       policy,
       runner,
     );
+    const databaseRepository = new DatabaseRepository(
+      store.store.getRepository(DatabaseEntity),
+      store.store,
+      policy,
+    );
     sut = new DatabasesService(
-      new DatabaseRepository(store.store.getRepository(DatabaseEntity), store.store, policy),
+      databaseRepository,
       new ProjectRepository(store.store.getRepository(ProjectEntity)),
       new TeamsService(
         new TeamRepository(store.store.getRepository(TeamEntity)),
@@ -196,6 +202,7 @@ describe('DatabasesService on a real PostgreSQL store', () => {
       runner,
       locks,
       history,
+      new DatabaseMoves(databaseRepository, credentials, infras, runner),
       { usedSizeCacheSeconds: 30 } as AppConfig,
     );
   });
@@ -401,13 +408,13 @@ describe('DatabasesService on a real PostgreSQL store', () => {
       expect(await stored()).toBe('newer project 1');
     });
 
-    it('refuses a change of name, plan or environment, naming each field, and writes nothing', async () => {
+    it('refuses a change of name or environment and an unknown plan, naming each field, and writes nothing', async () => {
       await expect(
         sut.update(1, { name: 'Other', plan: 3, environment: 2, description: 'x' }, dev),
       ).rejects.toMatchObject({
         errors: {
           name: ['is read-only after creation'],
-          plan: ['is read-only after creation'],
+          plan: ['no plan with id 3'],
           environment: ['is read-only after creation'],
         },
       });

@@ -153,8 +153,8 @@ export class CloneDatabaseDto {
 }
 
 /**
- * `project`, `description`, `is_protected` and `tags` may change; the others are accepted
- * when unchanged.
+ * `project`, `description`, `is_protected`, `tags` and `plan` may change; the others are
+ * accepted when unchanged.
  */
 export class UpdateDatabaseDto {
   @ApiPropertyOptional({ example: '/api/project/1/', nullable: true, type: String })
@@ -180,10 +180,10 @@ export class UpdateDatabaseDto {
   name?: string;
 
   @ApiPropertyOptional({
-    readOnly: true,
     type: String,
-    example: '/api/plan/1/',
-    description: 'Read-only after creation (400 if changed).',
+    example: '/api/plan/2/',
+    description:
+      "A plan change: another active plan of the database's engine offered in its environment (400 otherwise, nothing changed). When the database's engine server serves it: 200, its limits applied at once. Otherwise: 202 with `Location` and `task` (`move_database`); the database is `moving` while its data, credentials and passwords are copied to a server of the plan, and `ready` there after (or, if the move fails, `ready` where it was). Its logins are revoked on the old server during the move.",
   })
   @IsOptional()
   @Reference('plan')

@@ -15,6 +15,8 @@ export const TASK_TYPES = [
   'restore_backup',
   'delete_backup',
   'clone_database',
+  'change_plan',
+  'move_database',
 ] as const;
 export type TaskType = (typeof TASK_TYPES)[number];
 

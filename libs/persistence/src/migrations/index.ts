@@ -8,6 +8,7 @@ import { ProcessOwners1764835200000 } from './1764835200000-process-owners';
 import { DatabaseLost1764921600000 } from './1764921600000-database-lost';
 import { Backups1765008000000 } from './1765008000000-backups';
 import { PlanLimits1765094400000 } from './1765094400000-plan-limits';
+import { DatabaseMoving1765180800000 } from './1765180800000-database-moving';
 
 /** In order; TypeORM records each applied one in the `migrations` table. */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   DatabaseLost1764921600000,
   Backups1765008000000,
   PlanLimits1765094400000,
+  DatabaseMoving1765180800000,
 ];
