@@ -546,6 +546,12 @@ export class DatabasesService {
     return this.get(id, viewer);
   }
 
+  /** Whether changing the database to this plan moves it (its infra does not serve the plan). */
+  async planChangeMoves(database: DatabaseRecord, planId: number): Promise<boolean> {
+    if (planId === database.planId) return false;
+    return !(await this.databases.planChangeChecks(planId, database)).servedHere;
+  }
+
   /**
    * The new plan's checks (errors on `plan` are added to `errors`): it exists, is active,
    * is of the database's engine and offered in its environment. Null when it is refused.
