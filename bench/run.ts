@@ -8,6 +8,8 @@
  *   statements sent by the engine providers directly;
  * - scale: detail and list p50 with 100, 10,000 and 100,000 databases in the store;
  * - memory: peak RSS of the API process under the read load;
+ * - backups (bench/backups.ts): backup and restore through the API vs. the engine tools run
+ *   directly, PostgreSQL ~200 MB, MariaDB ~100 MB, Redis 200k keys, and the API's peak RSS;
  * - embedded store (bench/embedded.ts): the same API on its own PostgreSQL (no DATABASE_URL):
  *   PSS of the API plus the store's processes idle and under the detail load, detail
  *   throughput against the external-store API's figure above, restart to first answer.
@@ -32,6 +34,7 @@ import { PostgresqlProvider } from '../libs/engines/src/postgresql/postgresql.pr
 import { RedisProvider } from '../libs/engines/src/redis/redis.provider';
 import { startStack, TestStack } from '../test/e2e/support/test-stack';
 import { EngineServer, freePort } from '../test/harness';
+import { BackupBenchResult, backupScenario } from './backups';
 import { embeddedScenario, EmbeddedResult, startsToFirstAnswer } from './embedded';
 import {
   footprint,
@@ -140,6 +143,8 @@ async function main(): Promise<void> {
 
     const scale = await scaleScenario(stack, pgPlan, api, baseline.url);
 
+    const backups = await backupScenario({ stack, apiPid, authorization: AUTH, log }, engines);
+
     const checks: Check[] = [
       check(
         'detail throughput / baseline',
@@ -178,6 +183,21 @@ async function main(): Promise<void> {
         'min',
       ),
       check('embedded: restart to first answer, median (s)', embedded.restartSeconds, 2, 'max'),
+      ...backups.flatMap((b) => [
+        check(
+          `backup ${b.engine} (${b.data}) / direct dump`,
+          b.api.backup / b.direct.dump,
+          1.15,
+          'max',
+        ),
+        check(
+          `restore ${b.engine} (${b.data}) / direct restore`,
+          b.api.restore / b.direct.restore,
+          1.15,
+          'max',
+        ),
+        check(`backup ${b.engine}: API peak RSS / idle RSS`, b.peakRssMb / b.idleRssMb, 1.2, 'max'),
+      ]),
     ];
 
     const machine = describeMachine();
@@ -189,6 +209,7 @@ async function main(): Promise<void> {
       peakRssMb,
       embedded,
       external,
+      backups,
       checks,
       machine,
       sameJson,
@@ -211,6 +232,7 @@ async function main(): Promise<void> {
       idleRssMb,
       peakRssMb,
       stores: { external, embedded },
+      backups,
       checks,
       table,
       durationSeconds: Math.round((Date.now() - started) / 1000),
@@ -688,6 +710,7 @@ function renderTable(r: {
     startsSeconds: number[];
     startSeconds: number;
   };
+  backups: BackupBenchResult[];
   checks: Check[];
   machine: ReturnType<typeof describeMachine>;
   sameJson: string;
@@ -820,6 +843,31 @@ function renderTable(r: {
     '',
     "Memory in MB: the API's RSS plus the PSS of its store's processes (the postmaster and its backends). The API's own PSS is shown too: it is lower here because the bench's other Node.js processes share Node's code pages with it. Start: spawn to the first 200 on the detail route; embedded: after SIGTERM, on the same data folder; external: a second API process on the same store.",
   );
+  lines.push('', 'Backups (medians in s; direct = the engine tool on a local file, no API)', '');
+  row(
+    'engine, data',
+    'direct dump',
+    'API backup',
+    'ratio',
+    'direct restore',
+    'API restore',
+    'ratio',
+    'file MB direct / stored',
+    'API RSS idle → peak MB',
+  );
+  row('---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:');
+  for (const b of r.backups)
+    row(
+      `${b.engine}, ${b.data}`,
+      round(b.direct.dump, 2),
+      round(b.api.backup, 2),
+      x(b.api.backup, b.direct.dump),
+      round(b.direct.restore, 2),
+      round(b.api.restore, 2),
+      x(b.api.restore, b.direct.restore),
+      `${b.directMb} / ${b.storedMb}`,
+      `${b.idleRssMb} → ${b.peakRssMb}`,
+    );
   lines.push('');
   row('target', 'value', 'limit', 'result');
   row('---', '---:', '---:', '---');

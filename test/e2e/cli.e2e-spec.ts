@@ -415,6 +415,8 @@ describe('dbaas CLI (e2e)', () => {
       expect(detail(updated)).toMatchObject({ is_protected: 'false', tags: 'archive' });
       expect((await cli(['databases', 'update', 'cli_tagged'], asAdmin())).code).toBe(2);
       expect((await cli(['databases', 'delete', 'cli_tagged'], asAdmin())).code).toBe(0);
+      // Gone for good, so that the quarantine list below sees only its own database.
+      expect((await cli(['databases', 'delete', 'cli_tagged', '--yes'], asAdmin())).code).toBe(0);
     });
 
     it('exits 5 with the API title and field messages on a conflict or invalid input', async () => {
@@ -497,6 +499,8 @@ describe('dbaas CLI (e2e)', () => {
           'dbaas',
           'quarantined',
           expect.any(String),
+          '-',
+          '-',
         ],
       ]);
       expect(days).toContain(rows[0][6]);

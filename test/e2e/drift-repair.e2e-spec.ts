@@ -10,8 +10,8 @@ import { until } from './support/until';
 /**
  * Drift repair (SPEC §11) over the real API process, with the reconciler every second:
  * credentials deleted by hand on their engine come back with the password the API handed
- * out; a database dropped by hand shows `lost`, comes back `ready` when it reappears, and
- * can still be deleted.
+ * out; a database dropped by hand shows `lost`, comes back `ready` when it reappears, goes
+ * back to `lost` after an interrupted quarantine, and can still be deleted.
  */
 describe('drift repair (e2e)', () => {
   let stack: TestStack;
@@ -163,6 +163,21 @@ describe('drift repair (e2e)', () => {
       await until(async () => (await http.get(lost.path)).body.status === 'ready', 30_000, 250);
       await asPostgresAdmin('DROP DATABASE drift_lost WITH (FORCE)');
       await until(async () => (await http.get(lost.path)).body.status === 'lost', 30_000, 250);
+    }, 60_000);
+
+    it('goes back to lost, not ready, after a quarantine of it was interrupted', async () => {
+      // What a process that died in the middle of the first DELETE leaves: the row
+      // `quarantining`, its lock free. There is no access to give back to a missing database.
+      await stack.metadata(`UPDATE database SET status = 'quarantining' WHERE id = $1`, [lost.id]);
+      await until(
+        async () => (await http.get(lost.path)).body.status !== 'quarantining',
+        30_000,
+        250,
+      );
+      expect((await http.get(lost.path)).body).toMatchObject({
+        status: 'lost',
+        quarantine_dt: null,
+      });
     }, 60_000);
 
     it('can still be deleted: the first DELETE quarantines it, the second removes it', async () => {

@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiProcess, API_MAIN, runNode } from './support/api-process';
@@ -92,4 +93,48 @@ describe('configuration errors stop the boot with one line naming the variable',
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
+});
+
+describe('embedded store: a start that fails after the store server was spawned', () => {
+  it('stops the embedded PostgreSQL server and exits 1 with a one-line error', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'dbaas-failed-start-'));
+    // The port is taken: the API fails once its store is up and its app made, at listen.
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as AddressInfo).port;
+    const serverPidFile = join(dataDir, 'postgres', 'postmaster.pid');
+    try {
+      const result = await runNode(
+        API_MAIN,
+        [],
+        {
+          DBAAS_DATA_DIR: dataDir,
+          HOST: '127.0.0.1',
+          PORT: String(port),
+          DBAAS_SAMPLE_DATA: 'false',
+        },
+        60_000,
+      );
+
+      // The store was up (it made the app), and its server is gone with the API: a clean
+      // PostgreSQL shutdown removes its postmaster.pid.
+      expect(result.stdout).toContain('Metadata store: embedded PostgreSQL store');
+      expect(existsSync(serverPidFile)).toBe(false);
+      expect(result.code).toBe(1);
+      const lines = result.stderr.trim().split('\n');
+      expect(lines).toEqual([expect.stringMatching(/^dbaas: .*EADDRINUSE/)]);
+    } finally {
+      taken.close();
+      // Should the server have survived (the bug), it must not outlive the test.
+      if (existsSync(serverPidFile)) {
+        const pid = Number(readFileSync(serverPidFile, 'utf8').split('\n')[0]);
+        try {
+          process.kill(pid, 'SIGQUIT');
+        } catch {
+          // already gone
+        }
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 90_000);
 });

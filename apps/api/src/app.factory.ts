@@ -53,6 +53,8 @@ export async function createApp(
     logger: observability.logger,
     // The parsers above replace Nest's JSON and form parsers.
     bodyParser: false,
+    // A failure is thrown to the caller (main.ts stops the embedded store), not process.exit(1).
+    abortOnError: false,
   });
   observability.http.observer = app.get(MetricsService);
   app.useGlobalFilters(new ProblemDetailsFilter());

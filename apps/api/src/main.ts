@@ -71,7 +71,6 @@ async function bootstrap(): Promise<void> {
   Logger.overrideLogger(observability.logger);
   const logger = new Logger('dbaas');
   let starting: StartingStore;
-  let store: OpenStore;
   try {
     starting = await startStore(config, 'the API', new Logger('Store'), (message) => {
       logger.error(`Metadata store lost: ${message}; exiting`);
@@ -81,27 +80,31 @@ async function bootstrap(): Promise<void> {
     process.stderr.write(`dbaas: ${(error as Error).message}\n`);
     process.exit(1);
   }
-  // Loading the app's modules takes most of the start-up: the embedded PostgreSQL server,
-  // started above, gets ready meanwhile. Hence these imports here and not at the top.
-  const { createApp, seedSampleData } = await import('./app.factory');
   try {
-    store = await starting.ready();
+    // Loading the app's modules takes most of the start-up: the embedded PostgreSQL server,
+    // started above, gets ready meanwhile. Hence these imports here and not at the top.
+    const { createApp, seedSampleData } = await import('./app.factory');
+    const store = await starting.ready();
+    logger.log(`Metadata store: ${store.description}`);
+    const app = await createApp(store.config, observability);
+    shutDownOnSignals(app, store, observability);
+    const withDatabases = config.seedSampleDatabases;
+    if (config.seedSampleData && (await seedSampleData(app, withDatabases))) {
+      logger.log(
+        withDatabases
+          ? 'Empty store: sample data created (admin/123456, user/123456) with the sample databases'
+          : 'Empty store: sample data created (admin/123456, user/123456); no sample database (DBAAS_SAMPLE_DATABASES=true adds them)',
+      );
+    }
+    await app.listen(config.port, config.host);
   } catch (error) {
+    // Whatever failed (loading the app, the store, creating the app, listening), the
+    // embedded PostgreSQL server started above must not outlive this process (stopping it
+    // is its store's close() too: once is enough).
     process.stderr.write(`dbaas: ${(error as Error).message}\n`);
+    await starting.stop().catch(() => undefined);
     process.exit(1);
   }
-  logger.log(`Metadata store: ${store.description}`);
-  const app = await createApp(store.config, observability);
-  shutDownOnSignals(app, store, observability);
-  const withDatabases = config.seedSampleDatabases;
-  if (config.seedSampleData && (await seedSampleData(app, withDatabases))) {
-    logger.log(
-      withDatabases
-        ? 'Empty store: sample data created (admin/123456, user/123456) with the sample databases'
-        : 'Empty store: sample data created (admin/123456, user/123456); no sample database (DBAAS_SAMPLE_DATABASES=true adds them)',
-    );
-  }
-  await app.listen(config.port, config.host);
   logger.log(`Listening on http://${config.host}:${config.port} (Swagger UI at /api/docs)`);
 }
 

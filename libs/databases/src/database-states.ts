@@ -8,7 +8,8 @@ import { DatabaseStatus } from '@dbaas/persistence';
  *
  * - `creating` → `ready`: made on its engine with its owner; → `deleting`: rolled back.
  * - `ready` → `quarantining` (first DELETE), `lost` (drift repair: missing on its engine).
- * - `quarantining` → `quarantined`: every login revoked; → `ready`: rolled back.
+ * - `quarantining` → `quarantined`: every login revoked; → `ready`: rolled back; → `lost`:
+ *   rolled back, the database being missing on its engine.
  * - `quarantined` → `restoring` (a dba's restore), `deleting` (second DELETE, purge).
  * - `restoring` → `ready`: access back; → `quarantined`: rolled back.
  * - `lost` → `ready` (found on its engine again), `quarantining` (deleted the two-step way).
@@ -19,7 +20,7 @@ export const DATABASE_TRANSITIONS: TransitionTable<DatabaseStatus> = {
   creating: ['ready', 'deleting'],
   ready: ['quarantining', 'lost', 'moving', 'deleting'],
   moving: ['ready', 'deleting'],
-  quarantining: ['quarantined', 'ready', 'deleting'],
+  quarantining: ['quarantined', 'ready', 'lost', 'deleting'],
   quarantined: ['restoring', 'deleting'],
   restoring: ['ready', 'quarantined', 'deleting'],
   lost: ['ready', 'quarantining', 'deleting'],
@@ -31,7 +32,8 @@ export const DATABASE_TRANSITIONS: TransitionTable<DatabaseStatus> = {
  * reconciler looks the step up here):
  * - `destroy`: drop it and its users, then the records (a create is rolled back, a delete
  *   finished: data may already be gone, there is no way back);
- * - `give access back`: an interrupted quarantine is undone (→ `ready`);
+ * - `give access back`: an interrupted quarantine is undone (→ `ready`), or, the database
+ *   being missing on its engine (a lost database was being quarantined), → `lost`;
  * - `revoke access again`: an interrupted restore is undone (→ `quarantined`);
  * - `end the move`: the database and its users on the other end of the move
  *   (`move_infra_id`) are dropped and access is given back where the row points: before the

@@ -117,14 +117,6 @@ describe('DatabasesService on a real PostgreSQL store', () => {
     return all.length ? all.join(', ') : 'nothing';
   }
 
-  async function until(condition: () => Promise<boolean>): Promise<void> {
-    const deadline = Date.now() + 10_000;
-    while (!(await condition())) {
-      if (Date.now() > deadline) throw new Error('condition not met within 10 s');
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
-
   beforeEach(async () => {
     await store.clear();
     await seedCatalog(store.store);
@@ -200,7 +192,6 @@ describe('DatabasesService on a real PostgreSQL store', () => {
       credentials,
       policy,
       runner,
-      locks,
       history,
       new DatabaseMoves(databaseRepository, credentials, infras, runner),
       { usedSizeCacheSeconds: 30 } as AppConfig,
@@ -359,22 +350,46 @@ describe('DatabasesService on a real PostgreSQL store', () => {
       expect(await tasks()).toEqual(['create_database error database null']);
     });
 
-    it('answers at once when the engine fails mid-way, and undoes what was made in the background', async () => {
+    it('undoes what was made when the engine fails mid-way, still holding the lock, before answering', async () => {
       engine.createUser.mockRejectedValue(
         new EngineUnavailableError('mysql at db1:3306 does not answer'),
       );
+      // A reconciler of another process must find the name locked until the rollback is done.
+      const other = new AdvisoryLocks(await store.open());
+      engine.dropDatabase.mockImplementation(async (infra, name) => {
+        const lock = await other.tryAcquire('database:1:orders');
+        await lock?.release();
+        log.push(
+          `engine ${infra.id} drop ${name}, locked ${lock === null}, tasks: ${(await tasks()).join(', ')}`,
+        );
+      });
 
       await expect(sut.create(input, dev)).rejects.toBeInstanceOf(EngineUnavailableError);
-      await until(async () => (await databases()).length === 0);
 
+      expect(await databases()).toEqual([]);
       expect(log.slice(-2)).toEqual([
         // The credentials service undoes its own user first, then the rollback the rest.
         'engine drop user u_orders, store: orders creating on 1, u_orders creating',
-        'engine 1 drop orders, store: orders deleting on 1',
+        'engine 1 drop orders, locked true, tasks: create_database running database 1',
       ]);
       expect(await credentialRows()).toEqual([]);
       // The task keeps the id of the database it made and undid.
       expect(await tasks()).toEqual(['create_database error database 1']);
+    });
+
+    it('undoes the claimed row when the task cannot be linked to it', async () => {
+      const link = jest
+        .spyOn(TaskHistory.prototype, 'linkDatabase')
+        .mockRejectedValueOnce(new Error('store down'));
+      try {
+        await expect(sut.create(input, dev)).rejects.toThrow('store down');
+      } finally {
+        link.mockRestore();
+      }
+
+      expect(await databases()).toEqual([]);
+      expect(engine.createDatabase).not.toHaveBeenCalled();
+      expect(await tasks()).toEqual(['create_database error database null']);
     });
   });
 
@@ -494,6 +509,14 @@ describe('DatabasesService on a real PostgreSQL store', () => {
       origin: 'clone of database 7 (shop)',
       fill,
     });
+
+    async function until(condition: () => Promise<boolean>): Promise<void> {
+      const deadline = Date.now() + 10_000;
+      while (!(await condition())) {
+        if (Date.now() > deadline) throw new Error('condition not met within 10 s');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    }
 
     async function taskErrors(): Promise<string[]> {
       const found = (await store.store.query('SELECT type, status, origin, error FROM task')) as {

@@ -16,13 +16,7 @@ import {
 } from '@dbaas/core';
 import { CredentialsService, defaultUserName } from '@dbaas/credentials';
 import { EngineProvider, InfraAccess, InfraTarget } from '@dbaas/engines';
-import {
-  databaseLockKey,
-  LockStrategy,
-  OperationRunner,
-  TaskHistory,
-  TaskRecord,
-} from '@dbaas/operations';
+import { databaseLockKey, OperationRunner, TaskHistory, TaskRecord } from '@dbaas/operations';
 import { DatabaseStatus, TaskType } from '@dbaas/persistence';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
@@ -165,7 +159,6 @@ export class DatabasesService {
     private readonly credentials: CredentialsService,
     private readonly policy: AccessPolicy,
     private readonly runner: OperationRunner,
-    private readonly locks: LockStrategy,
     private readonly history: TaskHistory,
     private readonly moves: DatabaseMoves,
     @Inject(APP_CONFIG) config: AppConfig,
@@ -243,9 +236,10 @@ export class DatabasesService {
   /**
    * Creates the database on the engine with its default credential `u_<name>`, as a task
    * holding the lock of (environment, name). The row is written first (status
-   * `creating`), so the name is claimed before any engine work; if the engine fails,
-   * everything made so far is undone and the row removed. If the process dies instead,
-   * the reconciler finds the `creating` row and does the same.
+   * `creating`), so the name is claimed before any engine work; if anything fails after
+   * that, everything made so far is undone and the row removed, still under the lock and
+   * before the answer (an engine failure's 503 leaves nothing half made). If the process
+   * dies instead, the reconciler finds the `creating` row and does the same.
    */
   async create(input: DatabaseInput, viewer: AuthenticatedUser): Promise<CreatedDatabase> {
     const started = await this.startCreate(input, viewer, null);
@@ -332,7 +326,6 @@ export class DatabasesService {
     };
     const lockKey = databaseLockKey(input.environment, name);
     const claimed = settleOnce<DatabaseRecord>();
-    let failed: DatabaseRow | undefined;
     const { task, done } = await this.runner.begin(subject, lockKey, async (task) => {
       const wanted = {
         name,
@@ -344,18 +337,19 @@ export class DatabasesService {
         isProtected: input.isProtected ?? false,
         tags,
       };
-      const { row, infra } = await this.claimSlot(wanted, found.infraId, provider, task);
-      const record: DatabaseRecord = {
-        ...row,
-        sizeLimitInBytes: found.sizeLimitInBytes,
-        maxConnections: found.maxConnections,
-        addresses: infra.addresses,
-        engineId: infra.engineId,
-        engineType,
-        credentials: [],
-      };
-      claimed.resolve({ ...record });
+      const { row, infra } = await this.claimSlot(wanted, found.infraId, provider);
       try {
+        await this.history.linkDatabase(task, row.id);
+        const record: DatabaseRecord = {
+          ...row,
+          sizeLimitInBytes: found.sizeLimitInBytes,
+          maxConnections: found.maxConnections,
+          addresses: infra.addresses,
+          engineId: infra.engineId,
+          engineType,
+          credentials: [],
+        };
+        claimed.resolve({ ...record });
         const limits = { maxConnections: found.maxConnections };
         await provider.createDatabase(infra.target, name, limits);
         if (filled) {
@@ -363,7 +357,7 @@ export class DatabasesService {
           testFault('database-filled', name);
         }
         const { credential, password } = await this.credentials.createFor(
-          { ...row, maxConnections: found.maxConnections },
+          { ...row, ...limits },
           defaultUserName(name, provider.userNameMaxLength),
           'owner',
           { markReady: false },
@@ -375,17 +369,13 @@ export class DatabasesService {
         record.credentials = [{ id: credential.id, user: credential.user }];
         return { record, password };
       } catch (error) {
-        // In the background nobody waits: the task ends only once everything is undone.
-        if (filled) await this.rollBackHeld(row);
-        else failed = row;
+        // Still under the create's lock: no reconciler can step in before it is undone,
+        // and the task ends only once everything is undone.
+        await this.rollBack(row);
         throw error;
       }
     });
-    done.catch((error: unknown) => {
-      claimed.reject(error);
-      // The caller gets its answer now; the rollback may have to wait for a hung engine.
-      if (failed) void this.rollBack(failed, lockKey);
-    });
+    done.catch((error: unknown) => claimed.reject(error));
     return { task, claimed: claimed.promise, done };
   }
 
@@ -396,14 +386,15 @@ export class DatabasesService {
    * have the name, whoever made it (EngineProvider.databaseExists; on Redis any key of the
    * prefix counts), so a database dbaas did not make is never taken over (creates converge on
    * what exists). The slot is taken under the infra's lock (DatabaseRepository.claimSlot),
-   * so two creates of different names cannot both take its last one. The create's task
-   * then names the new row.
+   * so two creates of different names cannot both take its last one; the team's
+   * `database_limit` is checked there too, under the team's lock (409 quota-exceeded), so
+   * every path that makes a database through this method (create, clone, from_backup) gets
+   * the quota for free.
    */
   private async claimSlot(
     wanted: Omit<NewDatabase, 'infraId'>,
     chosen: number | null,
     provider: EngineProvider,
-    task: TaskRecord,
   ) {
     let infraId = chosen;
     for (let attempt = 1; ; attempt++) {
@@ -416,7 +407,6 @@ export class DatabasesService {
       }
       const row = await this.databases.claimSlot({ ...wanted, infraId });
       if (row) {
-        await this.history.linkDatabase(task, row.id);
         const { infra, target } = connected;
         return {
           row,
@@ -428,28 +418,11 @@ export class DatabasesService {
     }
   }
 
-  /** Undoes a failed create under its lock; what it cannot finish, the reconciler will. */
-  private async rollBack(row: DatabaseRow, lockKey: string): Promise<void> {
-    try {
-      const lock = await this.locks.acquire(lockKey);
-      try {
-        // Another process's reconciler may have cleaned up meanwhile, and a new create of
-        // the same name may have succeeded: only the row this create wrote is undone.
-        const current = await this.databases.findRow(row.id);
-        if (current && (current.status === 'creating' || current.status === 'deleting'))
-          await this.destroy(current);
-      } finally {
-        await lock.release();
-      }
-    } catch (error) {
-      this.logger.warn(
-        `Rollback of ${row.name} left work for the reconciler: ${(error as Error).message}`,
-      );
-    }
-  }
-
-  /** Undoes a failed filled create, its lock held; what it cannot finish, the reconciler will. */
-  private async rollBackHeld(row: DatabaseRow): Promise<void> {
+  /**
+   * Undoes a failed create; the caller holds its lock. What it cannot finish (the row stays
+   * `creating` or `deleting`), the reconciler will.
+   */
+  private async rollBack(row: DatabaseRow): Promise<void> {
     try {
       await this.destroy(row);
     } catch (error) {
@@ -476,6 +449,16 @@ export class DatabasesService {
     await this.credentials.forgetAll(database.id);
     await this.databases.delete(database.id);
     this.sizes.forget(database.id);
+  }
+
+  /**
+   * Whether the database is on its engine now (as drift repair sees it): an engine that
+   * cannot list every database (Redis) is taken to have it.
+   */
+  async isOnEngine(database: Pick<DatabaseRow, 'infraId' | 'name'>): Promise<boolean> {
+    const { provider, target } = await this.infras.connect(database.infraId);
+    if (!provider.listsEveryDatabase) return true;
+    return (await provider.listDatabases(target)).includes(database.name);
   }
 
   /** 503 before any state changes when the engine does not answer. */

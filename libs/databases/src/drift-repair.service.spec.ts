@@ -95,8 +95,8 @@ describe('DriftRepair', () => {
     history = {
       open: jest.fn(async (subject) => ({ id: 1, ...subject }) as unknown as TaskRecord),
       started: jest.fn(async (_task) => undefined),
-      succeeded: jest.fn(async (_task) => undefined),
-      failed: jest.fn(async (_task, _error) => undefined),
+      succeeded: jest.fn(async (_task) => true),
+      failed: jest.fn(async (_task, _error) => true),
     };
     const secrets = { decrypt: (sealed: string) => sealed.replace('sealed:', '') };
     sut = new DriftRepair(

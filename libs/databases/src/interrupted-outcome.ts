@@ -41,8 +41,12 @@ export function interruptedOutcome(
       );
     case 'quarantine_database':
       if (after === 'quarantined') return SUCCESS;
+      if (before !== 'quarantining') return error(NOTHING_DONE);
       return error(
-        before === 'quarantining' ? rolledBack('quarantine', 'access restored') : NOTHING_DONE,
+        rolledBack(
+          'quarantine',
+          after === 'lost' ? 'still lost: missing on its engine' : 'access restored',
+        ),
       );
     case 'restore_database':
       if (after === 'ready') return SUCCESS;

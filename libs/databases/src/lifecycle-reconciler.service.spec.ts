@@ -23,7 +23,9 @@ describe('LifecycleReconciler', () => {
   /** Credentials with work in flight, by database. */
   let credentialWork: { databaseId: number; status: CredentialStatus }[];
   let databases: jest.Mocked<Pick<DatabaseRepository, 'inStates' | 'findRows' | 'findRow'>>;
-  let databaseService: jest.Mocked<Pick<DatabasesService, 'destroy' | 'transition'>>;
+  let databaseService: jest.Mocked<Pick<DatabasesService, 'destroy' | 'transition' | 'isOnEngine'>>;
+  /** Names of the databases missing on their engine. */
+  let missing: string[];
   let credentialService: jest.Mocked<
     Pick<
       CredentialsService,
@@ -46,6 +48,7 @@ describe('LifecycleReconciler', () => {
     log = [];
     stored = new Map();
     credentialWork = [];
+    missing = [];
     databases = {
       inStates: jest.fn(async (states) =>
         [...stored.values()].filter((row) => states.includes(row.status)),
@@ -66,6 +69,7 @@ describe('LifecycleReconciler', () => {
         log.push(`${row.id} ${to}${date === undefined ? '' : ` ${date}`}`);
         stored.set(row.id, { ...stored.get(row.id)!, status: to });
       }),
+      isOnEngine: jest.fn(async (row) => !missing.includes(row.name)),
     };
     credentialService = {
       restoreAll: jest.fn(
@@ -88,8 +92,8 @@ describe('LifecycleReconciler', () => {
     history = {
       open: jest.fn(async (subject) => ({ id: 1, ...subject }) as unknown as TaskRecord),
       started: jest.fn(async (_task) => undefined),
-      succeeded: jest.fn(async (_task) => undefined),
-      failed: jest.fn(async (_task, _error) => undefined),
+      succeeded: jest.fn(async (_task) => true),
+      failed: jest.fn(async (_task, _error) => true),
       interrupted: jest.fn(async () => []),
       close: jest.fn(
         async (task, outcome) => void log.push(`task ${task.id} ${JSON.stringify(outcome)}`),
@@ -108,6 +112,15 @@ describe('LifecycleReconciler', () => {
   });
 
   afterEach(() => jest.restoreAllMocks());
+
+  const interrupted = (task: Partial<InterruptedTask>): InterruptedTask => ({
+    id: 40,
+    type: 'create_database',
+    status: 'running',
+    databaseId: 5,
+    databaseName: 'orders',
+    ...task,
+  });
 
   it('rolls back a create and finishes a delete: neither was acknowledged as done', async () => {
     given(database('creating', 5, 'orders'), database('deleting', 6, 'billing'));
@@ -128,6 +141,26 @@ describe('LifecycleReconciler', () => {
       'revoke billing',
       '6 quarantined',
     ]);
+  });
+
+  it('sends an interrupted quarantine of a database missing on its engine (a lost one) back to lost, with no access to give back', async () => {
+    given(database('quarantining', 5, 'orders'));
+    missing = ['orders'];
+    history.interrupted.mockResolvedValue([interrupted({ type: 'quarantine_database' })]);
+
+    await expect(sut.reconcileAll()).resolves.toEqual(['orders']);
+
+    expect(credentialService.restoreAll).not.toHaveBeenCalled();
+    expect(log).toEqual([
+      '5 lost null',
+      `task 40 ${JSON.stringify({ status: 'error', error: 'Interrupted: the API process ended during the quarantine; the reconciler rolled it back (still lost: missing on its engine).' })}`,
+    ]);
+    // Settled: the next round leaves it alone (and a DELETE may quarantine it again).
+    log = [];
+    history.interrupted.mockResolvedValue([]);
+    await expect(sut.reconcileAll()).resolves.toEqual([]);
+    expect(log).toEqual([]);
+    expect(stored.get(5)?.status).toBe('lost');
   });
 
   it('records each convergence as a system task naming the state it found', async () => {
@@ -178,15 +211,6 @@ describe('LifecycleReconciler', () => {
     await sut.reconcileAll();
 
     expect(log).toEqual(['credentials of orders']);
-  });
-
-  const interrupted = (task: Partial<InterruptedTask>): InterruptedTask => ({
-    id: 40,
-    type: 'create_database',
-    status: 'running',
-    databaseId: 5,
-    databaseName: 'orders',
-    ...task,
   });
 
   it('closes the task of a create it rolls back as an error saying so, once the rollback is done', async () => {

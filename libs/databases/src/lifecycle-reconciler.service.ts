@@ -15,9 +15,10 @@ const UNSETTLED = (Object.keys(DATABASE_RECOVERY) as DatabaseRow['status'][]).fi
 /**
  * Finds work a dead process left half done and converges it, by the step DATABASE_RECOVERY
  * names for the database's state: a database or credential still `creating` is rolled back
- * (it was never acknowledged), a `quarantining` database gets its access back, a
- * `restoring` one goes back to quarantine, a `moving` one's other end is dropped
- * (DatabaseMoves.endMove), and anything `deleting` is deleted (data may
+ * (it was never acknowledged), a `quarantining` database gets its access back (or goes
+ * back to `lost` when it is missing on its engine), a `restoring` one goes back to
+ * quarantine, a `moving` one's other end is dropped (DatabaseMoves.endMove), and anything
+ * `deleting` is deleted (data may
  * already be gone, so there is no way back).
  *
  * A database is only touched when its lock can be taken (OperationRunner.runIfFree), i.e.
@@ -33,6 +34,12 @@ export class LifecycleReconciler {
   private readonly steps: Record<DatabaseRecoveryStep, (database: DatabaseRow) => Promise<void>> = {
     destroy: (database) => this.databaseService.destroy(database),
     'give access back': async (database) => {
+      // A database missing on its engine (a lost one was being quarantined) goes back to
+      // `lost`: there is no access to give back to it, and it stays deletable.
+      if (!(await this.databaseService.isOnEngine(database))) {
+        await this.databaseService.transition(database, 'lost', { quarantineDt: null });
+        return;
+      }
       await this.credentialService.restoreAll(database, false);
       await this.databaseService.transition(database, 'ready', { quarantineDt: null });
     },

@@ -1,6 +1,11 @@
 import { DataSource } from 'typeorm';
 import { startStore, TestStore } from '../../../test/harness/store.harness';
-import { AdvisoryLocks } from './advisory-locks';
+import {
+  AdvisoryLocks,
+  advisoryLockId,
+  MAX_LOCKED_OPERATIONS,
+  MAX_TRIED_LOCKS,
+} from './advisory-locks';
 import { holding, LockStrategy } from './lock-strategy';
 
 /**
@@ -43,10 +48,10 @@ describe('AdvisoryLocks on a real PostgreSQL store', () => {
     return { closed, open };
   }
 
-  /** Sessions waiting on an advisory lock right now (another process's holder blocks them). */
-  async function waitingSessions(): Promise<number> {
+  /** Store sessions holding an advisory lock now. */
+  async function lockingSessions(): Promise<number> {
     const [{ n }] = (await store.store.query(
-      `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`,
+      `SELECT count(DISTINCT pid)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND granted`,
     )) as { n: number }[];
     return n;
   }
@@ -68,9 +73,12 @@ describe('AdvisoryLocks on a real PostgreSQL store', () => {
       log.push('first ends');
     });
     await until(async () => log.includes('first starts'));
+    const tries = jest.spyOn(secondSource, 'createQueryRunner');
     const two = withLock(second, 'database:1:orders', async () => void log.push('second runs'));
 
-    await until(async () => (await waitingSessions()) === 1);
+    // The second has found the key taken, and tried again (each try on a connection of its own).
+    await until(async () => tries.mock.calls.length >= 2);
+    tries.mockRestore();
     expect(log).toEqual(['first starts']);
     held.open();
     await Promise.all([one, two]);
@@ -157,21 +165,59 @@ describe('AdvisoryLocks on a real PostgreSQL store', () => {
     expect(n).toBe(0);
   });
 
-  it('a session that dies while waiting for the lock fails the acquire and leaves the key to others', async () => {
-    const holder = await first.acquire('database:3:payroll');
-    const waiting = second.acquire('database:3:payroll').catch((error: Error) => error);
-    await until(async () => (await waitingSessions()) === 1);
+  it('a failed acquire gives back its key and its place: later ones on the same key run', async () => {
+    const third = await store.open();
+    const locks = new AdvisoryLocks(third);
+    await third.destroy();
+    // More failures than there are places: none may keep one.
+    for (let i = 0; i <= MAX_LOCKED_OPERATIONS; i++)
+      await expect(locks.acquire('database:3:payroll')).rejects.toBeInstanceOf(Error);
 
-    // The waiting session ends (a store restart, an admin's kill): its acquire fails.
-    await store.store.query(
-      `SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`,
-    );
-    expect(await waiting).toBeInstanceOf(Error);
-    await holder.release();
+    await third.initialize();
+    await expect(withLock(locks, 'database:3:payroll', async () => 'ran')).resolves.toBe('ran');
+    await third.destroy();
+  });
 
-    // The failed acquire left nothing held in its process: the key can be taken again there.
-    const again = await second.tryAcquire('database:3:payroll');
+  it('counts the locks tryAcquire holds apart, at most MAX_TRIED_LOCKS: the pool always keeps room', async () => {
+    const acquired = [];
+    for (let i = 0; i < MAX_LOCKED_OPERATIONS; i++)
+      acquired.push(await first.acquire(`database:4:db${i}`));
+    const tried = [];
+    for (let i = 0; i < 12; i++) {
+      const lock = await first.tryAcquire(`job:${i}`);
+      if (lock) tried.push(lock);
+    }
+
+    // Past its places, tryAcquire gives up as if the key were taken (a job skips a round).
+    expect(tried).toHaveLength(MAX_TRIED_LOCKS);
+    expect(await lockingSessions()).toBe(MAX_LOCKED_OPERATIONS + MAX_TRIED_LOCKS);
+    // The pool (max 20) still has room for the statements of the operations.
+    await expect(store.store.query('SELECT 1 AS one')).resolves.toEqual([{ one: 1 }]);
+
+    for (const lock of [...acquired, ...tried]) await lock.release();
+    const again = await first.tryAcquire('job:0');
     expect(again).not.toBeNull();
     await again?.release();
+  });
+
+  it('an operation waiting on a lock another process holds keeps no place: 9 such waiters, and a free key is taken at once', async () => {
+    // Another process (a session of its own) holds nine keys.
+    const other = secondSource.createQueryRunner();
+    await other.connect();
+    const taken = Array.from({ length: MAX_LOCKED_OPERATIONS + 1 }, (_, i) => `database:5:db${i}`);
+    for (const key of taken)
+      await other.query('SELECT pg_advisory_lock($1::bigint)', [advisoryLockId(key)]);
+    const waiting = taken.map((key) => first.acquire(key));
+
+    let ran = false;
+    const free = withLock(first, 'database:5:free', async () => void (ran = true));
+    await until(async () => ran);
+    await free;
+
+    // Once the other process lets go, every waiter gets its lock.
+    await other.query('SELECT pg_advisory_unlock_all()');
+    await other.release();
+    // (Each gives its place back once it has it: the ninth waits for one of the eight.)
+    await Promise.all(waiting.map(async (lock) => (await lock).release()));
   });
 });

@@ -10,23 +10,42 @@ export function advisoryLockId(key: string): string {
   return createHash('sha256').update(key).digest().readBigInt64BE(0).toString();
 }
 
-/** Engine operations holding a store connection for their lock, at most. */
-const MAX_LOCKED_OPERATIONS = 8;
+/** Operations (`acquire`) holding a store connection for their lock, at most. */
+export const MAX_LOCKED_OPERATIONS = 8;
+
+/**
+ * Locks taken with `tryAcquire` (background jobs, the reconciler and drift repair on each
+ * database) holding a store connection, at most; past it `tryAcquire` gives up. A round
+ * needs three at most: the reconciler's job lock and its current database's, the purge's.
+ */
+export const MAX_TRIED_LOCKS = 4;
+
+/** The pause between two tries of a lock another process holds: doubles up to the last. */
+const FIRST_PAUSE_MS = 20;
+const LAST_PAUSE_MS = 1000;
+
+const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * LockStrategy on PostgreSQL advisory locks: a session-level advisory lock, held on its own
  * store connection for the length of the operation. If a process dies, PostgreSQL releases
  * its locks with its connections: a lock that can be taken means nobody is working on it,
- * which is what the reconciler relies on. Within this process, holders of one key queue on
- * a mutex first (waiting on it holds no connection), and at most MAX_LOCKED_OPERATIONS
- * `acquire` callers hold a connection at once (one waiting on another process's lock holds
- * its connection while it waits). `tryAcquire` (background jobs, the reconciler) is not
- * counted: it never waits.
+ * which is what the reconciler relies on.
+ *
+ * The store's pool (20 connections) is never used up by locks: within this process,
+ * holders of one key queue on a mutex first (waiting on it holds no connection); a lock is
+ * only ever tried (`pg_try_advisory_lock`), never waited for inside PostgreSQL, so a
+ * connection is held only while a lock is held or being tried; and those connections are
+ * counted: at most MAX_LOCKED_OPERATIONS for `acquire`, MAX_TRIED_LOCKS for `tryAcquire`
+ * (12 in all). `acquire` finding the key taken by another process gives its connection
+ * and place back and tries again after a pause (FIRST_PAUSE_MS doubling to LAST_PAUSE_MS):
+ * operations waiting on another process never hold up the others of this one.
  */
 @Injectable()
 export class AdvisoryLocks extends LockStrategy {
   private readonly mutex = new KeyedMutex();
-  private readonly slots = new Semaphore(MAX_LOCKED_OPERATIONS);
+  private readonly operationSlots = new Semaphore(MAX_LOCKED_OPERATIONS);
+  private readonly triedSlots = new Semaphore(MAX_TRIED_LOCKS);
 
   constructor(@InjectDataSource() private readonly store: DataSource) {
     super();
@@ -35,22 +54,10 @@ export class AdvisoryLocks extends LockStrategy {
   async acquire(key: string): Promise<HeldLock> {
     const leaveMutex = await this.mutex.enter(key);
     try {
-      const leaveSlot = await this.slots.enter();
-      try {
-        const runner = await this.connect();
-        try {
-          await runner.query('SELECT pg_advisory_lock($1::bigint)', [advisoryLockId(key)]);
-        } catch (error) {
-          await this.unlock(runner, key);
-          throw error;
-        }
-        return this.held(runner, key, () => {
-          leaveSlot();
-          leaveMutex();
-        });
-      } catch (error) {
-        leaveSlot();
-        throw error;
+      for (let wait = FIRST_PAUSE_MS; ; wait = Math.min(2 * wait, LAST_PAUSE_MS)) {
+        const lock = await this.tryLock(key, await this.operationSlots.enter(), leaveMutex);
+        if (lock) return lock;
+        await pause(wait);
       }
     } catch (error) {
       leaveMutex();
@@ -59,29 +66,50 @@ export class AdvisoryLocks extends LockStrategy {
   }
 
   async tryAcquire(key: string): Promise<HeldLock | null> {
-    if (this.mutex.isHeld(key)) return null;
+    if (this.mutex.isHeld(key) || this.triedSlots.isFull()) return null;
+    // Neither waits: the key is free here and a place is left (both checked just above).
     const leaveMutex = await this.mutex.enter(key);
     try {
-      const runner = await this.connect();
-      let locked = false;
-      try {
-        [{ locked }] = (await runner.query('SELECT pg_try_advisory_lock($1::bigint) AS locked', [
-          advisoryLockId(key),
-        ])) as { locked: boolean }[];
-      } catch (error) {
-        await this.unlock(runner, key);
-        throw error;
-      }
-      if (!locked) {
-        await runner.release();
-        leaveMutex();
-        return null;
-      }
-      return this.held(runner, key, leaveMutex);
+      const lock = await this.tryLock(key, await this.triedSlots.enter(), leaveMutex);
+      if (!lock) leaveMutex();
+      return lock;
     } catch (error) {
       leaveMutex();
       throw error;
     }
+  }
+
+  /**
+   * One try of the lock, on a connection of its own, in the place `leaveSlot` gives back:
+   * the lock (its release leaves the place, then the mutex), or null when another session
+   * holds it (the place is given back at once).
+   */
+  private async tryLock(
+    key: string,
+    leaveSlot: () => void,
+    leaveMutex: () => void,
+  ): Promise<HeldLock | null> {
+    let runner: QueryRunner | undefined;
+    try {
+      runner = await this.connect();
+      const [{ locked }] = (await runner.query(
+        'SELECT pg_try_advisory_lock($1::bigint) AS locked',
+        [advisoryLockId(key)],
+      )) as { locked: boolean }[];
+      if (locked) {
+        return this.held(runner, key, () => {
+          leaveSlot();
+          leaveMutex();
+        });
+      }
+      await runner.release();
+    } catch (error) {
+      if (runner) await this.unlock(runner, key);
+      leaveSlot();
+      throw error;
+    }
+    leaveSlot();
+    return null;
   }
 
   private held(runner: QueryRunner, key: string, leave: () => void): HeldLock {

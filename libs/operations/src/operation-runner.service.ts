@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { holding, LockStrategy } from './lock-strategy';
 import { TaskHistory, TaskRecord, TaskSubject } from './task-history.service';
 
@@ -13,6 +13,8 @@ import { TaskHistory, TaskRecord, TaskSubject } from './task-history.service';
  */
 @Injectable()
 export class OperationRunner {
+  private readonly logger = new Logger('Operations');
+
   constructor(
     private readonly locks: LockStrategy,
     private readonly history: TaskHistory,
@@ -70,17 +72,38 @@ export class OperationRunner {
     return this.track(await this.history.open(subject), work);
   }
 
-  /** start → work → success or error. */
+  /**
+   * start → work → success or error. Once the work has succeeded, its result is returned
+   * even if the `success` mark cannot be written (a create's one-time password would be
+   * lost, and a retry would find the name taken): that is logged, and the task stays
+   * `running` until a reconciler closes it, after this process ends, with what really
+   * happened (see TaskHistory.interrupted).
+   */
   private async track<T>(task: TaskRecord, work: (task: TaskRecord) => Promise<T>): Promise<T> {
+    let result: T;
     try {
       await this.history.started(task);
-      const result = await work(task);
-      await this.history.succeeded(task);
-      return result;
+      result = await work(task);
     } catch (error) {
-      // The work's failure, or a mark's (the lock is released regardless).
+      // The work's failure, or the start mark's (the lock is released regardless).
       await this.history.failed(task, error).catch(() => undefined);
       throw error;
     }
+    try {
+      if (!(await this.history.succeeded(task)))
+        this.logger.warn(`Task ${task.id} (${task.type}) succeeded after a reconciler closed it`);
+    } catch (error) {
+      this.logger.warn(
+        `The work of task ${task.id} (${task.type}) succeeded, but its success could not be recorded: ${errorKind(error)}`,
+      );
+    }
+    return result;
   }
+}
+
+/** An error's class and code, without its text (a driver's message may hold anything). */
+function errorKind(error: unknown): string {
+  if (!(error instanceof Error)) return 'unknown error';
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' ? `${error.name} ${code}` : error.name;
 }

@@ -47,6 +47,19 @@ describe('TaskHistory on a real PostgreSQL store', () => {
     expect(await row(task.id)).toMatchObject({ status: 'success', endedAt: expect.any(Date) });
   });
 
+  it('does not start a task a reconciler closed while it waited (409), nor end it again', async () => {
+    const task = await sut.open({ type: 'create_database', userId: 2 });
+    await store.store.query(
+      `UPDATE task SET status = 'error', error = 'Interrupted' WHERE id = $1`,
+      [task.id],
+    );
+
+    await expect(sut.started(task)).rejects.toBeInstanceOf(ConflictError);
+    expect(await sut.succeeded(task)).toBe(false);
+    expect(await sut.failed(task, new Error('x'))).toBe(false);
+    expect(await row(task.id)).toMatchObject({ status: 'error', error: 'Interrupted' });
+  });
+
   it("keeps a domain error's message and hides any other error's text", async () => {
     const one = await sut.open({ type: 'create_database', userId: 2 });
     const two = await sut.open({ type: 'create_database', userId: 2 });
@@ -74,6 +87,7 @@ describe('TaskHistory on a real PostgreSQL store', () => {
     );
     const dead = await theirs.open({ type: 'delete_database', userId: 2, databaseId: 5 });
     const deadDone = await theirs.open({ type: 'delete_database', userId: 2 });
+    await theirs.started(deadDone);
     await theirs.succeeded(deadDone);
     await gone.onApplicationShutdown();
     await other.destroy();
@@ -125,7 +139,8 @@ describe('TaskHistory on a real PostgreSQL store', () => {
         mineDeleted: await open(1, 11, 'delete_database'),
         theirs: await open(2, 20, 'create_database'),
       };
-      await sut.succeeded({ id: ids.mine } as TaskEntity);
+      await sut.started({ id: ids.mine });
+      await sut.succeeded({ id: ids.mine });
     });
 
     it("shows a regular user their teams' tasks only, newest first; a dba all", async () => {

@@ -1,5 +1,12 @@
 import { AccessPolicy, AuthenticatedUser } from '@dbaas/auth';
-import { DomainError, NotFoundError, Page, PageRequest, skipTake } from '@dbaas/core';
+import {
+  ConflictError,
+  DomainError,
+  NotFoundError,
+  Page,
+  PageRequest,
+  skipTake,
+} from '@dbaas/core';
 import { TaskType } from '@dbaas/persistence';
 import { Injectable } from '@nestjs/common';
 import { currentOrigin } from './operation-origin';
@@ -57,16 +64,26 @@ export class TaskHistory {
     });
   }
 
+  /**
+   * Marks the task `running`. A task a reconciler closed while it waited (it took this
+   * process for ended) is not reopened: a 409, and the work must not run.
+   */
   async started(task: Pick<TaskRecord, 'id'>): Promise<void> {
-    await this.tasks.markRunning(task.id);
+    if (!(await this.tasks.markRunning(task.id))) {
+      throw new ConflictError(
+        `Task ${task.id} was closed before it started; the operation did not run.`,
+      );
+    }
   }
 
-  async succeeded(task: Pick<TaskRecord, 'id'>): Promise<void> {
-    await this.tasks.markSucceeded(task.id);
+  /** Marks the task `success`; false if it was no longer `running` (a reconciler closed it). */
+  succeeded(task: Pick<TaskRecord, 'id'>): Promise<boolean> {
+    return this.tasks.markSucceeded(task.id);
   }
 
-  async failed(task: Pick<TaskRecord, 'id'>, error: unknown): Promise<void> {
-    await this.tasks.markFailed(task.id, describe(error));
+  /** Marks the task `error`; false if it had already ended. */
+  failed(task: Pick<TaskRecord, 'id'>, error: unknown): Promise<boolean> {
+    return this.tasks.markFailed(task.id, describe(error));
   }
 
   /** A create's task names its database once the row exists. */

@@ -81,24 +81,38 @@ export class TaskRepository {
     };
   }
 
-  async markRunning(id: number): Promise<void> {
-    await this.tasks.query(`UPDATE task SET status = 'running', started_at = now() WHERE id = $1`, [
-      id,
-    ]);
+  /**
+   * The marks of an operation's frame move a task only from the status they expect
+   * (`waiting` → `running` → `success`; `waiting` or `running` → `error`): a task that a
+   * reconciler closed meanwhile is left as it is. Each says whether it moved the task.
+   */
+  async markRunning(id: number): Promise<boolean> {
+    return this.changed(
+      `UPDATE task SET status = 'running', started_at = now() WHERE id = $1 AND status = 'waiting'`,
+      [id],
+    );
   }
 
-  async markSucceeded(id: number): Promise<void> {
-    await this.tasks.query(`UPDATE task SET status = 'success', ended_at = now() WHERE id = $1`, [
-      id,
-    ]);
+  async markSucceeded(id: number): Promise<boolean> {
+    return this.changed(
+      `UPDATE task SET status = 'success', ended_at = now() WHERE id = $1 AND status = 'running'`,
+      [id],
+    );
   }
 
   /** `error` is the text the task shows: never a secret. */
-  async markFailed(id: number, error: string): Promise<void> {
-    await this.tasks.query(
-      `UPDATE task SET status = 'error', ended_at = now(), error = $2 WHERE id = $1`,
+  async markFailed(id: number, error: string): Promise<boolean> {
+    return this.changed(
+      `UPDATE task SET status = 'error', ended_at = now(), error = $2
+        WHERE id = $1 AND status IN ('waiting', 'running')`,
       [id, error],
     );
+  }
+
+  /** Runs an UPDATE; true if it changed a row (TypeORM answers an UPDATE with [rows, count]). */
+  private async changed(sql: string, parameters: unknown[]): Promise<boolean> {
+    const [, count] = await this.tasks.query<[unknown[], number]>(sql, parameters);
+    return count > 0;
   }
 
   /** A create's task learns its database's id once the row is written. */

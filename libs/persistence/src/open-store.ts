@@ -24,6 +24,11 @@ export interface OpenStore {
 export interface StartingStore {
   /** Waits until the store answers (importing a PGlite store on the way): then it is open. */
   ready(): Promise<OpenStore>;
+  /**
+   * Gives up before (or instead of) `ready()`: stops the embedded server and gives up the
+   * data folder (nothing for an external store). Stopping twice is stopping once.
+   */
+  stop(): Promise<void>;
 }
 
 /**
@@ -46,7 +51,7 @@ export async function openStore(
  * `openStore` in two steps, for a process with other work to do while the embedded server
  * starts (the API loads its modules meanwhile): this one takes the data folder and starts
  * the server process; `ready()` waits for it. Should `ready()` fail, the server is stopped
- * and the data folder given up.
+ * and the data folder given up; a caller failing before it calls `stop()`.
  */
 export async function startStore(
   config: AppConfig,
@@ -61,7 +66,7 @@ export async function startStore(
       description: `PostgreSQL store at ${url.hostname}:${url.port || 5432}${url.pathname}`,
       close: async () => undefined,
     };
-    return { ready: async () => store };
+    return { ready: async () => store, stop: async () => undefined };
   }
   makePrivateDir(config.dataDir);
   const ownership = StoreOwner.take(config.dataDir, owner);
@@ -74,6 +79,11 @@ export async function startStore(
     ownership.release();
     throw error;
   }
+  let stopped: Promise<void> | undefined;
+  const stop = () => {
+    stopped ??= server.stop().finally(() => ownership.release());
+    return stopped;
+  };
   const ready = async (): Promise<OpenStore> => {
     try {
       await server.ready();
@@ -82,20 +92,16 @@ export async function startStore(
         await importPgliteStore(config.dataDir, server.url, logger);
       }
     } catch (error) {
-      await server.stop();
-      ownership.release();
+      await stop();
       throw error;
     }
     return {
       config: { ...config, databaseUrl: server.url },
       description: `embedded PostgreSQL store in ${join(config.dataDir, SERVER_DIR)} (127.0.0.1:${server.port})`,
-      close: async () => {
-        await server.stop();
-        ownership.release();
-      },
+      close: stop,
     };
   };
-  return { ready };
+  return { ready, stop };
 }
 
 /** The schema, before rows are imported into it. */

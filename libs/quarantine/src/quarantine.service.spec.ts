@@ -1,5 +1,11 @@
 import { AccessPolicy, AuthenticatedUser } from '@dbaas/auth';
-import { AppConfig, ConflictError, EngineUnavailableError, ForbiddenError } from '@dbaas/core';
+import {
+  AppConfig,
+  ConflictError,
+  DeletionProtectedError,
+  EngineUnavailableError,
+  ForbiddenError,
+} from '@dbaas/core';
 import { CredentialsService } from '@dbaas/credentials';
 import { DatabaseRecord, DatabaseRow, DatabasesService } from '@dbaas/databases';
 import { OperationRunner, TaskRecord, TaskSubject } from '@dbaas/operations';
@@ -71,6 +77,43 @@ describe('QuarantineService', () => {
       new AccessPolicy(),
       { quarantineRetentionDays: 7 } as AppConfig,
     );
+  });
+
+  describe('a protected database (is_protected)', () => {
+    it('refuses the first DELETE before any task: nothing is written', async () => {
+      current = { ...database('ready'), isProtected: true };
+
+      await expect(sut.delete(5, regular)).rejects.toBeInstanceOf(DeletionProtectedError);
+
+      expect(log).toEqual([]);
+    });
+
+    it('refuses the second DELETE (dba) too', async () => {
+      current = { ...database('quarantined'), isProtected: true };
+
+      await expect(sut.delete(5, dba)).rejects.toBeInstanceOf(DeletionProtectedError);
+
+      expect(databases.destroy).not.toHaveBeenCalled();
+    });
+
+    it('refuses under the lock when it became protected meanwhile, before any change', async () => {
+      databases.findVisible.mockResolvedValueOnce(database('ready'));
+      current = { ...database('ready'), isProtected: true };
+
+      await expect(sut.delete(5, regular)).rejects.toBeInstanceOf(DeletionProtectedError);
+
+      expect(databases.transition).not.toHaveBeenCalled();
+      expect(credentials.revokeAll).not.toHaveBeenCalled();
+    });
+
+    it('stays out of the purge', async () => {
+      databases.quarantinedSince.mockResolvedValue([database('quarantined')]);
+      current = { ...database('quarantined'), isProtected: true };
+
+      await sut.purge(new Date('2026-04-30T00:00:00Z'));
+
+      expect(databases.destroy).not.toHaveBeenCalled();
+    });
   });
 
   describe('the first DELETE', () => {

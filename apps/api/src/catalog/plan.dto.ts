@@ -58,9 +58,8 @@ export class CreatePlanDto {
   @ApiPropertyOptional({
     type: 'integer',
     description:
-      "Connections each database of the plan may hold at once; 0 = none. PostgreSQL: the database's CONNECTION LIMIT; MySQL/MariaDB: MAX_USER_CONNECTIONS of each credential. Engines that cannot enforce it (Redis, MongoDB) refuse a plan with a limit (400).",
+      "Connections each database of the plan may hold at once; 0 (the default) = none. PostgreSQL: the database's CONNECTION LIMIT; MySQL/MariaDB: MAX_USER_CONNECTIONS of each credential. Engines that cannot enforce it (Redis, MongoDB) refuse a plan with a limit (400).",
     example: 0,
-    default: 0,
   })
   @IsOptional()
   @IsInt()

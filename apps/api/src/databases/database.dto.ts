@@ -89,9 +89,11 @@ export class CreateDatabaseDto {
   @MaxLength(1000)
   description?: string;
 
+  // No `default` here: client generators would make the field required (openapi-typescript).
   @ApiPropertyOptional({
-    default: false,
-    description: 'While true, a DELETE is refused (409; Open Service Broker deprovision: 422).',
+    example: true,
+    description:
+      'Default false. While true, a DELETE is refused (409; Open Service Broker deprovision: 422).',
   })
   @IsOptional()
   @IsBoolean()
@@ -200,6 +202,7 @@ export class UpdateDatabaseDto {
   environment?: number;
 
   @ApiPropertyOptional({
+    example: true,
     description: 'While true, a DELETE is refused (409; Open Service Broker deprovision: 422).',
   })
   @IsOptional()

@@ -94,9 +94,8 @@ export class CreateTeamDto {
   @ApiPropertyOptional({
     type: 'integer',
     example: 0,
-    default: 0,
     description:
-      'How many databases the team may have (quarantined ones included); 0 = no limit. A create, clone or from_backup beyond it: 409 quota-exceeded. A limit below the current count is allowed: it stops new databases at once.',
+      'How many databases the team may have (quarantined ones included); 0 (the default) = no limit. A create, clone or from_backup beyond it: 409 quota-exceeded. A limit below the current count is allowed: it stops new databases at once.',
   })
   @IsOptional()
   @IsInt()

@@ -42,6 +42,10 @@ export class PlanEntity {
   @Column({ name: 'size_limit_in_bytes', type: 'bigint', default: 0, transformer: bigintNumber })
   sizeLimitInBytes: number;
 
+  /** Connections each database may hold at once; 0 = none. */
+  @Column({ name: 'max_connections', type: 'int', default: 0 })
+  maxConnections: number;
+
   /** The UTC hour of the daily scheduled backup (0-23); null = no scheduled backups. */
   @Column({ name: 'backup_hour', type: 'int', nullable: true })
   backupHour: number | null;
@@ -49,10 +53,6 @@ export class PlanEntity {
   /** Days a scheduled or final backup is kept (0 = a final backup is not kept). */
   @Column({ name: 'backup_retention_days', type: 'int', default: 7 })
   backupRetentionDays: number;
-
-  /** Connections each database may hold at once; 0 = none. */
-  @Column({ name: 'max_connections', type: 'int', default: 0 })
-  maxConnections: number;
 
   @Column({ name: 'is_active', default: true })
   isActive: boolean;
