@@ -290,13 +290,16 @@ export class DatabaseRepository {
         [id],
       );
       if (!ready) throw new ConflictError(`database ${id} is no longer ready.`);
-      const rows = await manager.query<{ id: number }[]>(
-        `UPDATE database SET status = 'moving', move_infra_id = $2, move_plan_id = $3, updated_at = now()
-          WHERE id = $1 AND status = 'ready' AND ${roomOnInfraSql('$2::int')}
-          RETURNING id`,
+      // A SELECT around the UPDATE: its rows are what the driver returns (an UPDATE's are not).
+      const [{ moved }] = await manager.query<{ moved: number }[]>(
+        `WITH moved AS (
+           UPDATE database SET status = 'moving', move_infra_id = $2, move_plan_id = $3, updated_at = now()
+            WHERE id = $1 AND status = 'ready' AND ${roomOnInfraSql('$2::int')}
+            RETURNING id
+         ) SELECT count(*)::int AS moved FROM moved`,
         [id, infraId, planId],
       );
-      return rows.length > 0;
+      return moved > 0;
     });
     this.changed();
     return moved;
