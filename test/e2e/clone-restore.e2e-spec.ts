@@ -2,7 +2,6 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BackupFiles, BackupKey, LocalDirStorage } from '@dbaas/backups';
 import {
   EngineProvider,
   InfraTarget,
@@ -31,9 +30,8 @@ import { until } from './support/until';
  * source's logins, writes do not cross; a failed fill (a corrupt backup) and a process
  * killed mid-clone leave nothing behind.
  *
- * Backups are taken in the test setup (branch backup-api's routes are not merged here): the
- * engine's dump tool (provider.dumpTool) into BackupFiles on the API's own backup folder
- * and key, and a `ready` row in the `backup` table, as BackupsService records one.
+ * Backups are taken through the API (`POST /api/database/{id}/backup/`); the corrupt one is
+ * its file changed on disk (DBAAS_BACKUP_DIR).
  */
 
 interface EngineCase {
@@ -91,7 +89,6 @@ describe('clone and from_backup on PostgreSQL, MariaDB and Redis (e2e)', () => {
   let api: ApiProcess;
   let http: HttpClient;
   let backupDir: string;
-  let files: BackupFiles;
   const providers = new Map<string, EngineProvider>();
 
   const targetOf = (e: EngineCase): InfraTarget => {
@@ -175,19 +172,18 @@ describe('clone and from_backup on PostgreSQL, MariaDB and Redis (e2e)', () => {
     return task.body as { type: string; status: string; error: string | null; origin: string };
   }
 
-  /** A backup of `name` as BackupsService takes one: the dump tool into BackupFiles, a ready row. */
-  async function backupOf(e: EngineCase, name: string, databaseId: number): Promise<number> {
-    const fileKey = `1/${name}/${randomBytes(6).toString('hex')}-manual.dump`;
-    const saved = await files.save(fileKey, (out) =>
-      providerOf(e).dumpTool.dump(targetOf(e), name, out),
-    );
-    const [row] = await stack.metadata<{ id: number }>(
-      `INSERT INTO backup (database_id, database_name, engine_type, environment_id, plan_id, team_id,
-                           kind, status, file_key, size_in_bytes, sha256, finished_at)
-       VALUES ($1, $2, $3, 1, $4, 1, 'manual', 'ready', $5, $6, $7, now()) RETURNING id`,
-      [databaseId, name, e.engine, e.plan, fileKey, saved.sizeInBytes, saved.sha256],
-    );
-    return row.id;
+  /** A manual backup through the API (POST /api/database/{id}/backup/), once `ready`. */
+  async function backupOf(databaseId: number): Promise<number> {
+    const answer = await http.post(`/api/database/${databaseId}/backup/`);
+    expect(answer.status).toBe(202);
+    const path = new URL(answer.headers.get('location')!).pathname;
+    let backup = await http.get(path);
+    await until(async () => {
+      backup = await http.get(path);
+      return backup.body.status !== 'running';
+    }, 60_000);
+    expect(backup.body).toMatchObject({ status: 'ready', error: null });
+    return backup.body.id as number;
   }
 
   /** Gone for good: no row, no credential row, no database and no owner on the engine. */
@@ -209,8 +205,6 @@ describe('clone and from_backup on PostgreSQL, MariaDB and Redis (e2e)', () => {
     });
     api = stack.api;
     http = stack.http;
-    const key = BackupKey.fromSecretKey(Buffer.from(stack.api.env.DBAAS_SECRET_KEY, 'hex'));
-    files = new BackupFiles(new LocalDirStorage(backupDir), key);
   }, 180_000);
 
   afterAll(async () => {
@@ -272,18 +266,26 @@ describe('clone and from_backup on PostgreSQL, MariaDB and Redis (e2e)', () => {
 
     it('from_backup after a hard delete brings the data back under a new name', async () => {
       const source = await sourceWithData(e, `gone_${e.tag}`);
-      const backupId = await backupOf(e, `gone_${e.tag}`, source.id);
+      const backupId = await backupOf(source.id);
       expect((await http.delete(`/api/database/${source.id}/`)).status).toBe(204);
       expect((await http.delete(`/api/database/${source.id}/`)).status).toBe(204);
       expect((await http.get(`/api/database/${source.id}/`)).status).toBe(404);
       await goneEverywhere(e, `gone_${e.tag}`);
 
-      const answer = await http.post('/api/database/', {
+      const body = {
         name: `back_${e.tag}`,
         from_backup: `${http.baseUrl}/api/backup/${backupId}/`,
-      });
+      };
+      const key = { headers: { 'idempotency-key': `from-backup-${e.tag}` } };
+      const answer = await http.post('/api/database/', body, key);
 
       expect(answer.status).toBe(202);
+      // A retry with the same Idempotency-Key replays the 202, and makes nothing more.
+      const replay = await http.post('/api/database/', body, key);
+      expect(replay.status).toBe(202);
+      expect(replay.headers.get('idempotent-replayed')).toBe('true');
+      expect(replay.headers.get('location')).toBe(answer.headers.get('location'));
+      expect(replay.body.id).toBe(answer.body.id);
       expect(answer.body).toMatchObject({ name: `back_${e.tag}`, status: 'creating' });
       const detail = await settled(answer.headers.get('location')!);
       expect(detail.body).toMatchObject({
@@ -348,7 +350,7 @@ describe('clone and from_backup on PostgreSQL, MariaDB and Redis (e2e)', () => {
     expect((await user.post(`/api/database/${source.id}/clone/`, { name: 'rules_x' })).status).toBe(
       404,
     );
-    const backupId = await backupOf(pg, 'rules_pg', source.id);
+    const backupId = await backupOf(source.id);
     const fromBackup = (body: object, as = http) =>
       as.post('/api/database/', { name: 'rules_back', ...body });
     expect((await fromBackup({ from_backup: backupId }, user)).status).toBe(404);
@@ -363,6 +365,18 @@ describe('clone and from_backup on PostgreSQL, MariaDB and Redis (e2e)', () => {
     expect((await fromBackup({ from_backup: backupId })).status).toBe(409);
     // Without from_backup, plan and environment are still required.
     expect((await fromBackup({})).status).toBe(400);
+    // No room on the infra: 503, as for a create.
+    const infraOf = "(SELECT infra_id FROM database WHERE name = 'rules_pg')";
+    const [{ capacity }] = await stack.metadata<{ capacity: number }>(
+      `SELECT capacity FROM infra WHERE id = ${infraOf}`,
+    );
+    await stack.metadata(
+      `UPDATE infra SET capacity = (SELECT count(*) FROM database WHERE infra_id = infra.id) WHERE id = ${infraOf}`,
+    );
+    const full = await clone({ name: 'rules_full' });
+    expect(full.status).toBe(503);
+    expect(full.headers.get('retry-after')).toMatch(/^\d+$/);
+    await stack.metadata(`UPDATE infra SET capacity = $1 WHERE id = ${infraOf}`, [capacity]);
     // A quarantined source takes no clone.
     expect((await http.delete(`/api/database/${source.id}/`)).status).toBe(204);
     const quarantined = await clone({ name: 'rules_x' });
@@ -375,7 +389,7 @@ describe('clone and from_backup on PostgreSQL, MariaDB and Redis (e2e)', () => {
   it('a corrupt backup fails the task with the reason and rolls the new database back completely', async () => {
     const e = ENGINES[0];
     const source = await sourceWithData(e, 'bad_pg');
-    const backupId = await backupOf(e, 'bad_pg', source.id);
+    const backupId = await backupOf(source.id);
     const [{ file_key }] = await stack.metadata<{ file_key: string }>(
       'SELECT file_key FROM backup WHERE id = $1',
       [backupId],
@@ -441,6 +455,6 @@ describe('clone and from_backup on PostgreSQL, MariaDB and Redis (e2e)', () => {
       });
       await goneEverywhere(e, name);
       expect(await readChecksum(e, `kill_src_${e.tag}`, source.owner)).toBe(source.checksum);
-    });
+    }, 120_000);
   });
 });

@@ -12,6 +12,7 @@ import { PersistenceModule } from '@dbaas/persistence';
 import { SampleDataModule } from '@dbaas/sample-data';
 import { DynamicModule, Module } from '@nestjs/common';
 import { IdempotencyModule } from './idempotency/idempotency.module';
+import { BackupController, DatabaseBackupController } from './backups/backup.controller';
 import { CredentialController } from './credentials/credential.controller';
 import { DatabaseController } from './databases/database.controller';
 import { InfraStatusService } from './catalog/infra-status.service';
@@ -31,6 +32,8 @@ export const API_CONTROLLERS = [
   DatabaseController,
   CredentialController,
   TaskController,
+  BackupController,
+  DatabaseBackupController,
   ...CATALOG_CONTROLLERS,
   UserPasswordController,
   ...BROKER_CONTROLLERS,

@@ -1,17 +1,17 @@
 import { PassThrough, Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { AccessPolicy, AuthenticatedUser } from '@dbaas/auth';
+import { AuthenticatedUser } from '@dbaas/auth';
 import {
   ConflictError,
   DomainError,
   EngineUnavailableError,
-  NotFoundError,
   testFault,
   ValidationFailedError,
 } from '@dbaas/core';
 import {
   AcceptedDatabase,
   DatabaseChanges,
+  DatabaseInput,
   DatabasesService,
   MoveEnd,
   UpdatedDatabase,
@@ -19,8 +19,8 @@ import {
 import { BackupCorruptError, EngineProvider, InfraAccess, InfraTarget } from '@dbaas/engines';
 import { Injectable, Logger } from '@nestjs/common';
 import { BackupFileNotFoundError } from './backup-errors';
-import { BackupFiles } from './backup-files';
-import { BackupRecord, BackupRepository } from './backup.repository';
+import { BackupRecord } from './backup.repository';
+import { BackupsService } from './backups.service';
 
 /** `POST /api/database/{id}/clone/`: the new name, and a plan and environment if not the source's. */
 export interface CloneInput {
@@ -30,17 +30,11 @@ export interface CloneInput {
 }
 
 /** `POST /api/database/` with `from_backup`: a create whose plan and environment default to the backup's. */
-export interface FromBackupInput {
-  name: string;
+export type FromBackupInput = Omit<DatabaseInput, 'plan' | 'environment'> & {
   fromBackup: number;
   plan?: number;
   environment?: number;
-  project?: number | null;
-  team?: number;
-  description?: string;
-  isProtected?: boolean;
-  tags?: string[];
-}
+};
 
 /**
  * Copying the data into a new database failed; the new database was rolled back. The
@@ -55,7 +49,8 @@ export class DataCopyError extends DomainError {}
  * 503 without capacity), with a fill step:
  * - clone: the source's engine dump streamed straight into the restore on the new
  *   database's infra (no file in between; Redis rewrites the key prefix);
- * - from_backup: the backup's file, opened and checked (BackupFiles.open), restored.
+ * - from_backup: the backup's file, opened and checked as it is read (BackupsService.open),
+ *   restored.
  * Both run as a `clone_database` task (from_backup's origin names the backup); the data
  * belongs to the new database's owner (EngineProvider.restoreOwner), so none of the
  * source's logins reach it.
@@ -66,13 +61,14 @@ export class CloneService {
 
   constructor(
     private readonly databases: DatabasesService,
-    private readonly backups: BackupRepository,
-    private readonly files: BackupFiles,
+    private readonly backups: BackupsService,
     private readonly infras: InfraAccess,
-    private readonly policy: AccessPolicy,
   ) {}
 
-  /** A clone of a `ready` database the viewer may see (404 otherwise; 409 unless ready). */
+  /**
+   * A clone of a `ready` database the viewer may see (404 otherwise; 409 unless ready; 503
+   * when its engine does not answer).
+   */
   async clone(
     sourceId: number,
     input: CloneInput,
@@ -84,6 +80,8 @@ export class CloneService {
         `Database ${source.name} is ${source.status}: only a ready database can be cloned.`,
       );
     }
+    // The source's engine down: a 503 now, with nothing made (the target's is checked by the claim).
+    await this.databases.ensureReachable(source);
     return this.databases.createFilled(
       {
         name: input.name,
@@ -92,6 +90,8 @@ export class CloneService {
         team: source.teamId,
         project: source.projectId,
         description: source.description,
+        // Its labels come along; the protection does not (a clone is new, deletable).
+        tags: source.tags,
       },
       viewer,
       {
@@ -120,21 +120,19 @@ export class CloneService {
 
   /** A new database with a backup's data: the backup ready and visible (404 / 409 otherwise). */
   async fromBackup(input: FromBackupInput, viewer: AuthenticatedUser): Promise<AcceptedDatabase> {
-    const backup = await this.usableBackup(input.fromBackup, viewer);
+    const backup = await this.backups.findUsable(input.fromBackup, viewer);
     const plan = input.plan ?? backup.planId;
     if (plan === null) {
       throw new ValidationFailedError({ plan: ["is required: the backup's plan is gone"] });
     }
+    const { fromBackup, ...create } = input;
+    void fromBackup;
     return this.databases.createFilled(
       {
-        name: input.name,
+        ...create,
         plan,
         environment: input.environment ?? backup.environmentId,
         team: input.team ?? backup.teamId,
-        project: input.project,
-        description: input.description,
-        isProtected: input.isProtected,
-        tags: input.tags,
       },
       viewer,
       {
@@ -145,22 +143,6 @@ export class CloneService {
         fill: (target, provider, name) => this.restoreFrom(backup, target, provider, name),
       },
     );
-  }
-
-  /**
-   * A ready backup the viewer may see. (BackupsService.findUsable on branch backup-api does
-   * the same; switch to it once merged.)
-   */
-  private async usableBackup(id: number, viewer: AuthenticatedUser): Promise<BackupRecord> {
-    const backup = await this.backups.find(id);
-    if (!backup || !this.policy.canSeeTeam(viewer, backup.teamId))
-      throw new NotFoundError('backup', id);
-    if (backup.status !== 'ready' || !backup.sha256) {
-      throw new ConflictError(
-        `Backup ${id} is ${backup.status}: only a ready backup can be restored.`,
-      );
-    }
-    return backup;
   }
 
   /** The clone's fill: the source, still ready, dumped straight into the new database. */
@@ -206,7 +188,7 @@ export class CloneService {
   ): Promise<void> {
     await this.fill(
       `Restoring backup ${backup.id} into ${name}`,
-      async (out) => pipeline(await this.files.open(backup.fileKey, backup.sha256!), out),
+      async (out) => pipeline(await this.backups.open(backup), out),
       (input) => restoreInto(target, provider, name, input),
     );
   }

@@ -5,6 +5,7 @@ export * from './backup-files';
 export * from './backups.constants';
 export * from './backup-storage.module';
 export * from './backups.module';
+export * from './backups.service';
 export * from './encryption/backup-key';
 export * from './encryption/decrypt-stream';
 export * from './encryption/encrypt-stream';

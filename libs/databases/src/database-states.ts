@@ -13,17 +13,20 @@ import { DatabaseStatus } from '@dbaas/persistence';
  * - `quarantined` → `restoring` (a dba's restore), `deleting` (second DELETE, purge).
  * - `restoring` → `ready`: access back; → `quarantined`: rolled back.
  * - `lost` → `ready` (found on its engine again), `quarantining` (deleted the two-step way).
+ * - `ready` → `restoring_backup` (a backup restored in place) → `ready`: the data is the
+ *   backup's (a failed restore that changed nothing goes back to `ready` too).
  * - any state but `deleting` → `deleting`: the sample-data reset drops every database.
  * - `deleting` → nothing: the row is deleted once the database is dropped.
  */
 export const DATABASE_TRANSITIONS: TransitionTable<DatabaseStatus> = {
   creating: ['ready', 'deleting'],
-  ready: ['quarantining', 'lost', 'moving', 'deleting'],
+  ready: ['quarantining', 'lost', 'moving', 'deleting', 'restoring_backup'],
   moving: ['ready', 'deleting'],
   quarantining: ['quarantined', 'ready', 'lost', 'deleting'],
   quarantined: ['restoring', 'deleting'],
   restoring: ['ready', 'quarantined', 'deleting'],
   lost: ['ready', 'quarantining', 'deleting'],
+  restoring_backup: ['ready', 'deleting'],
   deleting: [],
 };
 
@@ -39,10 +42,18 @@ export const DATABASE_TRANSITIONS: TransitionTable<DatabaseStatus> = {
  *   (`move_infra_id`) are dropped and access is given back where the row points: before the
  *   switch that rolls the move back (the half-made copy goes, the database stays ready where
  *   it was), after it that finishes the move (the source goes); see DatabaseMoves.
+ * - `finish the backup restore`: an interrupted restore of a backup in place is run again
+ *   from the same file, to its end (→ `ready`); the backups lib does it
+ *   (RecoveryHooks.finishBackupRestore);
  * - `credentials only`: the database is settled; only its credentials' work is converged.
  */
 export type DatabaseRecoveryStep =
-  'destroy' | 'give access back' | 'revoke access again' | 'end the move' | 'credentials only';
+  | 'destroy'
+  | 'give access back'
+  | 'revoke access again'
+  | 'end the move'
+  | 'finish the backup restore'
+  | 'credentials only';
 
 export const DATABASE_RECOVERY: Readonly<Record<DatabaseStatus, DatabaseRecoveryStep>> = {
   creating: 'destroy',
@@ -50,6 +61,7 @@ export const DATABASE_RECOVERY: Readonly<Record<DatabaseStatus, DatabaseRecovery
   quarantining: 'give access back',
   restoring: 'revoke access again',
   moving: 'end the move',
+  restoring_backup: 'finish the backup restore',
   ready: 'credentials only',
   quarantined: 'credentials only',
   lost: 'credentials only',

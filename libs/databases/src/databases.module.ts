@@ -13,6 +13,7 @@ import { DriftRepair } from './drift-repair.service';
 import { LifecycleReconciler } from './lifecycle-reconciler.service';
 import { ProjectRepository } from './project.repository';
 import { ProjectsService } from './projects.service';
+import { RecoveryHooks } from './recovery-hooks';
 
 /** Databases and projects: the `database` and `project` tables and their lifecycle. */
 @Module({
@@ -32,7 +33,8 @@ import { ProjectsService } from './projects.service';
     LifecycleReconciler,
     ProjectsService,
     DriftRepair,
+    RecoveryHooks,
   ],
-  exports: [DatabasesService, LifecycleReconciler, ProjectsService, DriftRepair],
+  exports: [DatabasesService, LifecycleReconciler, ProjectsService, DriftRepair, RecoveryHooks],
 })
 export class DatabasesModule {}

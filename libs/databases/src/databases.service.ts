@@ -338,17 +338,17 @@ export class DatabasesService {
         tags,
       };
       const { row, infra } = await this.claimSlot(wanted, found.infraId, provider);
+      const record: DatabaseRecord = {
+        ...row,
+        sizeLimitInBytes: found.sizeLimitInBytes,
+        maxConnections: found.maxConnections,
+        addresses: infra.addresses,
+        engineId: infra.engineId,
+        engineType,
+        credentials: [],
+      };
       try {
         await this.history.linkDatabase(task, row.id);
-        const record: DatabaseRecord = {
-          ...row,
-          sizeLimitInBytes: found.sizeLimitInBytes,
-          maxConnections: found.maxConnections,
-          addresses: infra.addresses,
-          engineId: infra.engineId,
-          engineType,
-          credentials: [],
-        };
         claimed.resolve({ ...record });
         const limits = { maxConnections: found.maxConnections };
         await provider.createDatabase(infra.target, name, limits);
@@ -369,8 +369,8 @@ export class DatabasesService {
         record.credentials = [{ id: credential.id, user: credential.user }];
         return { record, password };
       } catch (error) {
-        // Still under the create's lock: no reconciler can step in before it is undone,
-        // and the task ends only once everything is undone.
+        // Still under the create's lock: no reconciler can step in before it is undone, and
+        // the task ends (and a plain create answers) only once everything is undone.
         await this.rollBack(row);
         throw error;
       }

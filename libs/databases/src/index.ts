@@ -8,4 +8,5 @@ export * from './used-size.cache';
 export * from './lifecycle-reconciler.service';
 export * from './projects.service';
 export * from './drift-repair.service';
+export * from './recovery-hooks';
 export * from './tags';

@@ -13,6 +13,7 @@ import { DatabaseRepository, DatabaseRow } from './database.repository';
 import { DatabasesService } from './databases.service';
 import { DatabaseMoves } from './database-moves.service';
 import { LifecycleReconciler } from './lifecycle-reconciler.service';
+import { RecoveryHooks } from './recovery-hooks';
 
 const database = (status: DatabaseStatus, id = 5, name = 'orders') =>
   ({ id, name, status, environmentId: 1, teamId: 1, infraId: 3 }) as DatabaseRow;
@@ -106,6 +107,7 @@ describe('LifecycleReconciler', () => {
       new OperationRunner(locks, history as unknown as TaskHistory),
       history as unknown as TaskHistory,
       { endMove: jest.fn() } as unknown as DatabaseMoves,
+      new RecoveryHooks(),
     );
     jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
     jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);

@@ -39,7 +39,7 @@ import { Links, RequestLinks } from '../http/links';
 import { pageOf } from '../http/page-query.dto';
 import {
   AcceptedDatabaseDto,
-  CloneDatabaseDto,
+  CreateCloneDto,
   CreateDatabaseDto,
   databaseChanges,
   DatabaseDto,
@@ -110,9 +110,9 @@ export class DatabaseController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<DatabaseDto> {
     if (body.from_backup !== undefined) {
-      const { from_backup: fromBackup, ...rest } = body;
-      const input = { ...databaseInput(rest), fromBackup };
-      return accepted(reply, links, await this.clones.fromBackup(input, user));
+      const { from_backup: fromBackup, ...input } = body;
+      const accepting = await this.clones.fromBackup({ ...databaseInput(input), fromBackup }, user);
+      return accepted(reply, links, accepting);
     }
     return created(
       reply,
@@ -130,7 +130,7 @@ export class DatabaseController {
     operationId: 'clone_database',
   })
   @ApiIdParam()
-  @ApiBody({ type: CloneDatabaseDto })
+  @ApiBody({ type: CreateCloneDto })
   @ApiAcceptedResponse({
     type: AcceptedDatabaseDto,
     description: 'Accepted: the data is copied by the task.',
@@ -139,7 +139,7 @@ export class DatabaseController {
   @ApiProblems(400, 403, 404, 409, 413, 415, 503)
   async clone(
     @IdParam() id: number,
-    @Body() body: CloneDatabaseDto,
+    @Body() body: CreateCloneDto,
     @CurrentUser() user: AuthenticatedUser,
     @RequestLinks() links: Links,
     @Res({ passthrough: true }) reply: FastifyReply,

@@ -124,7 +124,7 @@ function TagsProperty(): PropertyDecorator {
 }
 
 /** `POST /api/database/{id}/clone/`. */
-export class CloneDatabaseDto {
+export class CreateCloneDto {
   @ApiProperty({
     example: 'shop copy',
     description:

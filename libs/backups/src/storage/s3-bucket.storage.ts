@@ -1,7 +1,9 @@
 import {
+  AbortMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
   S3Client,
   S3ServiceException,
@@ -94,6 +96,22 @@ export class S3BucketStorage implements BackupStorage {
     await this.client.send(
       new DeleteObjectCommand({ Bucket: this.options.bucket, Key: this.objectKey(key) }),
     );
+  }
+
+  async removeLeftovers(key: string): Promise<void> {
+    const Key = this.objectKey(key);
+    const { Uploads = [] } = await this.client.send(
+      new ListMultipartUploadsCommand({ Bucket: this.options.bucket, Prefix: Key }),
+    );
+    for (const upload of Uploads.filter((u) => u.Key === Key && u.UploadId)) {
+      await this.client.send(
+        new AbortMultipartUploadCommand({
+          Bucket: this.options.bucket,
+          Key,
+          UploadId: upload.UploadId,
+        }),
+      );
+    }
   }
 
   async exists(key: string): Promise<boolean> {

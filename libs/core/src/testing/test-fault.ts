@@ -17,7 +17,10 @@
  *   the target yet (`moving`);
  * - `move-copying`: a move's data is being copied (reached on the first chunk of the dump);
  * - `move-user-created`: one credential is made again on the move's target;
- * - `move-switched`: a move switched the row to the target, the source not dropped yet.
+ * - `move-switched`: a move switched the row to the target, the source not dropped yet;
+ * - `backup-dumping`: a backup (`running`) has sealed its first bytes, its file is partial;
+ * - `backup-restoring`: a restore in place (`restoring_backup`) has fed its tool the first
+ *   bytes of the backup.
  */
 export type FaultStep =
   | 'database-owner-created'
@@ -31,7 +34,9 @@ export type FaultStep =
   | 'move-started'
   | 'move-copying'
   | 'move-user-created'
-  | 'move-switched';
+  | 'move-switched'
+  | 'backup-dumping'
+  | 'backup-restoring';
 
 /** The error a fault point armed with `fail:` throws. */
 export class TestFaultError extends Error {
@@ -58,4 +63,9 @@ export function testFault(step: FaultStep, database: string): void {
   process.kill(process.pid, 'SIGKILL');
   // Nothing more of this process may run while the signal lands.
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+}
+
+/** TEST ONLY. Whether testFault(step, database) would stop this process (see testFault). */
+export function faultArmed(step: FaultStep, database: string): boolean {
+  return process.env.DBAAS_TEST_FAULT === `${step}@${database}`;
 }

@@ -21,6 +21,7 @@ import { TeamEntity } from './team.entity';
  * dies, the reconciler finds them and rolls back a create or finishes the others.
  * `ready` ⇄ `lost`: the drift repair found the database missing on its engine (or back).
  * `ready` ⇄ `moving`: a plan change copies it to an infra of the new plan.
+ * `ready` → `restoring_backup` → `ready`: its data is replaced by a backup's, in place.
  */
 export const DATABASE_STATUSES = [
   'creating',
@@ -31,6 +32,7 @@ export const DATABASE_STATUSES = [
   'deleting',
   'lost',
   'moving',
+  'restoring_backup',
 ] as const;
 export type DatabaseStatus = (typeof DATABASE_STATUSES)[number];
 

@@ -16,7 +16,7 @@ export class DatabaseMoving1765180800000 implements MigrationInterface {
     await q.query(`
       ALTER TABLE database DROP CONSTRAINT database_status_check;
       ALTER TABLE database ADD CONSTRAINT database_status_check
-        CHECK (status IN ('creating', 'ready', 'quarantining', 'quarantined', 'restoring', 'deleting', 'lost', 'moving'));
+        CHECK (status IN ('creating', 'ready', 'quarantining', 'quarantined', 'restoring', 'deleting', 'lost', 'restoring_backup', 'moving'));
       ALTER TABLE database
         ADD COLUMN move_infra_id int REFERENCES infra(id) ON DELETE RESTRICT,
         ADD COLUMN move_plan_id int REFERENCES plan(id) ON DELETE RESTRICT,
@@ -35,7 +35,7 @@ export class DatabaseMoving1765180800000 implements MigrationInterface {
       UPDATE database SET status = 'ready' WHERE status = 'moving';
       ALTER TABLE database DROP CONSTRAINT database_status_check;
       ALTER TABLE database ADD CONSTRAINT database_status_check
-        CHECK (status IN ('creating', 'ready', 'quarantining', 'quarantined', 'restoring', 'deleting', 'lost'));
+        CHECK (status IN ('creating', 'ready', 'quarantining', 'quarantined', 'restoring', 'deleting', 'lost', 'restoring_backup'));
     `);
   }
 }
