@@ -41,6 +41,8 @@ export interface CredentialDatabase {
    * login; read from the store when absent (CredentialsService.limitsOf).
    */
   maxConnections?: number;
+  /** Over its plan's size limit: every user of it is made with writes blocked. */
+  overSizeLimit: boolean;
 }
 
 /** A new credential row: `creating`, its password sealed. */
@@ -273,7 +275,7 @@ export class CredentialRepository {
   async findDatabase(id: number): Promise<CredentialDatabase | null> {
     const [row] = await this.credentials.query<Record<string, unknown>[]>(
       `SELECT database.id, database.name, database.status, database.infra_id, database.environment_id,
-              database.team_id, plan.max_connections
+              database.team_id, database.over_size_limit, plan.max_connections
          FROM database JOIN plan ON plan.id = database.plan_id WHERE database.id = $1`,
       [id],
     );
@@ -286,6 +288,7 @@ export class CredentialRepository {
       environmentId: Number(row.environment_id),
       teamId: Number(row.team_id),
       maxConnections: Number(row.max_connections ?? 0),
+      overSizeLimit: row.over_size_limit === true,
     };
   }
 

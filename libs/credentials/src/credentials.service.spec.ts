@@ -308,6 +308,35 @@ describe('CredentialsService on a real PostgreSQL store', () => {
     );
   });
 
+  describe('a database over its size limit', () => {
+    it('gets new users with writes blocked, and so do users restored from quarantine', async () => {
+      database.overSizeLimit = true;
+      await sut.createFor(database, 'app', 'read-write');
+      expect(engine.createUser).toHaveBeenCalledWith(
+        expect.anything(),
+        expect.objectContaining({ user: 'app', privileges: 'read-write', writesBlocked: true }),
+      );
+
+      const restoreAccess = jest.fn(async () => undefined);
+      Object.assign(engine, { restoreAccess });
+      await sut.restoreAll(database, true);
+      expect(restoreAccess).toHaveBeenCalledWith(
+        expect.anything(),
+        expect.objectContaining({ user: 'app', writesBlocked: true }),
+      );
+    });
+
+    it('is read with the database for a credential made through the API', async () => {
+      await store.store.query('UPDATE database SET over_size_limit = true WHERE id = 1');
+      const admin = { id: 1, username: 'admin', role: 'dba' as const, teamIds: [] };
+      await sut.create({ user: 'late', database: 1 }, admin);
+      expect(engine.createUser).toHaveBeenCalledWith(
+        expect.anything(),
+        expect.objectContaining({ user: 'late', writesBlocked: true }),
+      );
+    });
+  });
+
   describe('revokeAll and dropUsers', () => {
     it('use the credentials read with the database under its lock, without another read', async () => {
       await addCredential('in_store_only');

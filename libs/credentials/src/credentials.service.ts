@@ -148,6 +148,8 @@ export class CredentialsService {
         password,
         privileges,
         ...(await this.limitsOf(database)),
+        // A database over its size limit gets its new users with writes blocked too.
+        writesBlocked: database.overSizeLimit,
       });
       const step =
         options.markReady === false ? 'database-owner-created' : 'credential-user-created';
@@ -249,6 +251,7 @@ export class CredentialsService {
         password,
         privileges: credential.privileges,
         ...limits,
+        writesBlocked: database.overSizeLimit,
       });
       if (newPasswords)
         await this.credentials.setSealedPassword(credential.id, this.secrets.encrypt(password));

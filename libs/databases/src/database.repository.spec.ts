@@ -65,6 +65,7 @@ describe('DatabaseRepository on a real PostgreSQL store', () => {
       isProtected: false,
       tags: [],
       createdAt: expect.any(Date),
+      overSizeLimit: false,
       moveInfraId: null,
       movePlanId: null,
       sizeLimitInBytes: 1048576,
@@ -249,5 +250,25 @@ describe('DatabaseRepository on a real PostgreSQL store', () => {
     const tags = Array.from({ length: 21 }, (_, i) => `t${i}`);
     await expect(sut.updateDetails(id, { tags })).rejects.toThrow();
     expect(await sut.find(id)).toMatchObject({ tags: [] });
+  });
+
+  it('underSizeLimits: ready databases of a plan with a limit, or marked over one', async () => {
+    const { id } = (await sut.claimSlot(orders))!;
+    expect(await sut.underSizeLimits()).toEqual([]); // still creating
+    await sut.transition(id, 'creating', 'ready');
+    expect(await sut.underSizeLimits()).toEqual([
+      expect.objectContaining({ id, sizeLimitInBytes: 1048576, overSizeLimit: false }),
+    ]);
+
+    await sut.setOverSizeLimit(id, true);
+    await store.store.query('UPDATE plan SET size_limit_in_bytes = 0');
+    expect(await sut.underSizeLimits(id)).toEqual([
+      expect.objectContaining({ id, sizeLimitInBytes: 0, overSizeLimit: true }),
+    ]);
+    expect(await sut.find(id)).toMatchObject({ overSizeLimit: true });
+
+    await sut.setOverSizeLimit(id, false);
+    expect(await sut.underSizeLimits()).toEqual([]);
+    expect(await sut.underSizeLimits(id + 1)).toEqual([]);
   });
 });

@@ -31,6 +31,8 @@ export interface DatabaseRow {
   /** At most 20 (the API checks each; the store checks the count). */
   tags: string[];
   createdAt: Date;
+  /** Over its plan's size limit: its credentials' writes are blocked on the engine. */
+  overSizeLimit: boolean;
   /**
    * While `moving`: the other end of the move, the target until the switch and the source
    * after it (DatabaseMoves); null otherwise. Absent on rows not read from the store.
@@ -65,8 +67,14 @@ export type NewDatabase = Omit<
   | 'tags'
   | 'moveInfraId'
   | 'movePlanId'
+  | 'overSizeLimit'
 > &
   Partial<Pick<DatabaseRow, 'isProtected' | 'tags'>>;
+
+/** A database the size-limit check looks at: its row and its plan's limit (0 = none). */
+export interface SizeLimitRow extends DatabaseRow {
+  sizeLimitInBytes: number;
+}
 
 export interface DatabaseFilter {
   name?: string;
@@ -324,12 +332,17 @@ export class DatabaseRepository {
     if (switched === 0) throw new ConflictError(`database ${id} is no longer moving.`);
   }
 
-  /** A move ends (moved or rolled back): `ready`, no other end. */
+  /**
+   * A move ends (moved or rolled back): `ready`, no other end. Its logins were made again
+   * (or given back) with their full privileges, so it is not marked over its size limit any
+   * more: the size-limit check blocks writes again if it still is (SizeLimitCheck).
+   */
   async endMove(id: number): Promise<void> {
     assertTransition(DATABASE_TRANSITIONS, `database ${id}`, 'moving', 'ready');
     const [{ ended }] = await this.databases.query<{ ended: number }[]>(
       `WITH ended AS (
-         UPDATE database SET status = 'ready', move_infra_id = NULL, move_plan_id = NULL, updated_at = now()
+         UPDATE database SET status = 'ready', move_infra_id = NULL, move_plan_id = NULL,
+                             over_size_limit = false, updated_at = now()
           WHERE id = $1 AND status = 'moving' RETURNING id
        ) SELECT count(*)::int AS ended FROM ended`,
       [id],
@@ -404,6 +417,7 @@ export class DatabaseRepository {
       status: 'creating',
       quarantineDt: null,
       createdAt: new Date(created.created_at),
+      overSizeLimit: false,
     };
   }
 
@@ -444,6 +458,34 @@ export class DatabaseRepository {
   ): Promise<void> {
     if (!Object.keys(changes).length) return;
     await translateStoreErrors('project', () => this.databases.update(id, changes));
+    this.changed();
+  }
+
+  /**
+   * The `ready` databases whose plan has a size limit, or that are marked over one (a
+   * limit removed or raised must give their writes back), oldest first; `id`: that one only.
+   */
+  async underSizeLimits(id?: number): Promise<SizeLimitRow[]> {
+    const rows = await this.databases.query<(RawRow & { size_limit_in_bytes: string })[]>(
+      `SELECT * FROM (
+         SELECT ${ROW_COLUMNS},
+                (SELECT size_limit_in_bytes FROM plan WHERE plan.id = database.plan_id) AS size_limit_in_bytes
+           FROM database WHERE status = 'ready' AND ($1::int IS NULL OR id = $1)
+       ) ready WHERE size_limit_in_bytes > 0 OR over_size_limit ORDER BY id`,
+      [id ?? null],
+    );
+    return rows.map((raw) => ({
+      ...fromRow(raw),
+      sizeLimitInBytes: Number(raw.size_limit_in_bytes),
+    }));
+  }
+
+  /** Marks the database over (or back under) its size limit. */
+  async setOverSizeLimit(id: number, over: boolean): Promise<void> {
+    await this.databases.query('UPDATE database SET over_size_limit = $2 WHERE id = $1', [
+      id,
+      over,
+    ]);
     this.changed();
   }
 
@@ -579,7 +621,7 @@ interface RawCreateChecks {
 
 /** The row's columns; quarantine_dt as text (YYYY-MM-DD). */
 const ROW_COLUMNS = `id, name, description, plan_id, environment_id, infra_id, project_id, team_id,
-  status, quarantine_dt::text AS quarantine_dt, is_protected, tags, created_at,
+  status, quarantine_dt::text AS quarantine_dt, is_protected, tags, created_at, over_size_limit,
   move_infra_id, move_plan_id`;
 
 interface RawRow {
@@ -596,6 +638,7 @@ interface RawRow {
   is_protected: boolean;
   tags: string[] | null;
   created_at: Date | string;
+  over_size_limit: boolean;
   move_infra_id?: number | null;
   move_plan_id?: number | null;
 }
@@ -615,6 +658,7 @@ const LIST_COLUMNS = [
   'database.is_protected AS is_protected',
   'database.tags AS tags',
   'database.created_at AS created_at',
+  'database.over_size_limit AS over_size_limit',
   'database.move_infra_id AS move_infra_id',
   'database.move_plan_id AS move_plan_id',
   'plan.size_limit_in_bytes AS size_limit_in_bytes',
@@ -661,6 +705,7 @@ function fromRow(raw: RawRow): DatabaseRow {
     isProtected: raw.is_protected === true,
     tags: raw.tags ?? [],
     createdAt: raw.created_at instanceof Date ? raw.created_at : new Date(raw.created_at),
+    overSizeLimit: raw.over_size_limit === true,
     moveInfraId: raw.move_infra_id == null ? null : Number(raw.move_infra_id),
     movePlanId: raw.move_plan_id == null ? null : Number(raw.move_plan_id),
   };

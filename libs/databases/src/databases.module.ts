@@ -14,6 +14,7 @@ import { LifecycleReconciler } from './lifecycle-reconciler.service';
 import { ProjectRepository } from './project.repository';
 import { ProjectsService } from './projects.service';
 import { RecoveryHooks } from './recovery-hooks';
+import { SizeLimitCheck } from './size-limit.service';
 
 /** Databases and projects: the `database` and `project` tables and their lifecycle. */
 @Module({
@@ -34,7 +35,15 @@ import { RecoveryHooks } from './recovery-hooks';
     ProjectsService,
     DriftRepair,
     RecoveryHooks,
+    SizeLimitCheck,
   ],
-  exports: [DatabasesService, LifecycleReconciler, ProjectsService, DriftRepair, RecoveryHooks],
+  exports: [
+    DatabasesService,
+    LifecycleReconciler,
+    ProjectsService,
+    DriftRepair,
+    RecoveryHooks,
+    SizeLimitCheck,
+  ],
 })
 export class DatabasesModule {}

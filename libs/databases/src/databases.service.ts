@@ -633,6 +633,12 @@ export class DatabasesService {
     }
   }
 
+  /** The size measured now (not from the cache, which keeps it); null if the engine cannot say. */
+  measureNow(database: DatabaseRow): Promise<number | null> {
+    this.sizes.forget(database.id);
+    return this.measure(database);
+  }
+
   private measure(database: DatabaseRow): Promise<number | null> {
     return this.sizes.get(database.id, async () => {
       const { provider, target } = await this.infras.connect(database.infraId);

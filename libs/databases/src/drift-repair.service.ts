@@ -25,7 +25,8 @@ export interface DriftReport {
  * is never undone:
  *
  * - a `ready` credential missing on its engine is recreated with its stored password and
- *   privileges (task `repair_credential`);
+ *   privileges (task `repair_credential`), its writes blocked if the database is over its
+ *   size limit;
  * - a `ready` database missing on its engine becomes `lost` (a `reconcile_database` task
  *   says so); found again, it is `ready` once more.
  *
@@ -161,6 +162,7 @@ export class DriftRepair {
             password: this.secrets.decrypt(credential.passwordEncrypted),
             privileges: credential.privileges,
             ...limits,
+            writesBlocked: database.overSizeLimit,
           }),
       );
       report.repaired.push(`${database.name}/${credential.user}`);

@@ -10,3 +10,5 @@ export * from './projects.service';
 export * from './drift-repair.service';
 export * from './recovery-hooks';
 export * from './tags';
+export * from './size-limit';
+export * from './size-limit.service';

@@ -70,6 +70,8 @@ class FakeProvider extends BaseEngineProvider<Run> {
   dropUser = jest.fn();
   setPassword = jest.fn();
   revokeAccess = jest.fn();
+  restrictWrites = jest.fn();
+  allowWrites = jest.fn();
   usedSize = jest.fn();
   databaseExists = jest.fn();
   userExists = jest.fn();

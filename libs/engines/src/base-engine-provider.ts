@@ -43,6 +43,9 @@ export abstract class BaseEngineProvider<Admin> extends EngineProvider {
   /** Whether a driver error means the engine cannot be reached (503), not a refused command. */
   protected abstract isUnavailable(error: unknown): boolean;
 
+  /** Size limits are enforced unless a provider says otherwise. */
+  readonly enforcesSizeLimit: boolean = true;
+
   /** Converges exactly as createUser does: enabled, with this password and these privileges. */
   async restoreAccess(infra: InfraTarget, spec: UserSpec): Promise<void> {
     await this.createUser(infra, spec);

@@ -14,6 +14,8 @@ export const TIMED_OPERATIONS = [
   'setPassword',
   'revokeAccess',
   'restoreAccess',
+  'restrictWrites',
+  'allowWrites',
   'usedSize',
   'databaseExists',
   'userExists',

@@ -30,6 +30,17 @@ export interface UserSpec {
    * MAX_USER_CONNECTIONS); 0 = none; absent = leave as it is on the engine.
    */
   maxConnections?: number;
+  /**
+   * The database is over its plan's size limit (SPEC §10): the user gets read and delete
+   * only, as restrictWrites leaves it. Every path that (re)creates a user passes it.
+   */
+  writesBlocked?: boolean;
+}
+
+/** A user of a database and its privileges: what restrictWrites and allowWrites act on. */
+export interface UserAccess {
+  user: string;
+  privileges: Privileges;
 }
 
 /** The limits a plan puts on each of its databases (0 = none). */
@@ -148,7 +159,20 @@ export abstract class EngineProvider {
   abstract revokeAccess(infra: InfraTarget, ref: UserRef): Promise<void>;
   /** Enables the login again with this password and these privileges. */
   abstract restoreAccess(infra: InfraTarget, spec: UserSpec): Promise<void>;
-  /** Bytes used by the database on the engine. */
+  /**
+   * Whether the provider enforces a plan's size limit (restrictWrites / allowWrites work).
+   * The size-limit check leaves the databases of other engines alone.
+   */
+  abstract readonly enforcesSizeLimit: boolean;
+  /**
+   * The database went over its size limit: every one of these users keeps read and delete
+   * but may no longer insert, update or create (the engine's own terms in docs/engines.md).
+   * Users missing on the engine are skipped (drift repair recreates them blocked).
+   */
+  abstract restrictWrites(infra: InfraTarget, database: string, users: UserAccess[]): Promise<void>;
+  /** Back under the limit: every one of these users has its privileges' full rights again. */
+  abstract allowWrites(infra: InfraTarget, database: string, users: UserAccess[]): Promise<void>;
+  /** Bytes used by the database on the engine (what a plan's size limit is compared with). */
   abstract usedSize(infra: InfraTarget, database: string): Promise<number>;
   /** Connection URL with `<user>:<password>` placeholders, from the infra's addresses alone. */
   abstract endpoint(addresses: readonly string[], database: string): string;

@@ -1,5 +1,5 @@
 import { AppConfig } from '@dbaas/core';
-import { DriftRepair, LifecycleReconciler } from '@dbaas/databases';
+import { DriftRepair, LifecycleReconciler, SizeLimitCheck } from '@dbaas/databases';
 import { LockStrategy } from '@dbaas/operations';
 import { BackgroundJobs, PURGE_INTERVAL_MS } from './background-jobs';
 import { QuarantineService } from './quarantine.service';
@@ -22,7 +22,8 @@ describe('BackgroundJobs', () => {
       { reconcileAll: async () => void log.push('reconcile') } as unknown as LifecycleReconciler,
       { repairAll: async () => void log.push('repair drift') } as unknown as DriftRepair,
       { purge: async () => void log.push('purge') } as unknown as QuarantineService,
-      { reconcileIntervalSeconds: 30 } as AppConfig,
+      { checkAll: async () => void log.push('check sizes') } as unknown as SizeLimitCheck,
+      { reconcileIntervalSeconds: 30, sizeCheckIntervalSeconds: 300 } as AppConfig,
     );
   });
   afterEach(() => jest.useRealTimers());
@@ -35,6 +36,21 @@ describe('BackgroundJobs', () => {
   it('purges under the purge lock', async () => {
     await jobs.purge.tick();
     expect(log).toEqual(['lock job:purge', 'purge']);
+  });
+
+  it('checks sizes under the size-limit lock, 10 s after boot and every interval', async () => {
+    await jobs.sizeLimit.tick();
+    expect(log).toEqual(['lock job:size-limit', 'check sizes']);
+    log = [];
+    jobs.onApplicationBootstrap();
+    const sizeChecks = () => log.filter((entry) => entry === 'check sizes').length;
+    await jest.advanceTimersByTimeAsync(9_999);
+    expect(sizeChecks()).toBe(0);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(sizeChecks()).toBe(1);
+    await jest.advanceTimersByTimeAsync(300_000);
+    expect(sizeChecks()).toBe(2);
+    await jobs.onApplicationShutdown();
   });
 
   it('reconciles at boot and every interval, purges 5 s after boot and every hour, until shutdown', async () => {
@@ -50,7 +66,9 @@ describe('BackgroundJobs', () => {
 
     log = [];
     await jest.advanceTimersByTimeAsync(25_000);
-    expect(log).toEqual(['lock job:reconciler', 'reconcile', 'repair drift']);
+    expect(log.filter((entry) => !entry.endsWith('size-limit') && entry !== 'check sizes')).toEqual(
+      ['lock job:reconciler', 'reconcile', 'repair drift'],
+    );
 
     log = [];
     await jest.advanceTimersByTimeAsync(PURGE_INTERVAL_MS - 30_000);

@@ -324,6 +324,12 @@ export class DatabaseDto {
     description: 'Measured on the engine, cached briefly; null until known.',
   })
   used_size_in_bytes: number | null;
+  @ApiProperty({
+    example: false,
+    description:
+      "Measured over the plan's size limit: every credential may read and delete but not write, until it is back under.",
+  })
+  over_size_limit: boolean;
   @ApiProperty({ type: [DatabaseCredentialDto] })
   credentials: DatabaseCredentialDto[];
   @ApiProperty({ example: '' })
@@ -359,6 +365,7 @@ export function presentDatabase(links: Links, view: DatabaseView): DatabaseDto {
     tags: database.tags,
     total_size_in_bytes: view.totalSizeInBytes,
     used_size_in_bytes: view.usedSizeInBytes,
+    over_size_limit: database.overSizeLimit,
     credentials: (database.credentials ?? []).map((credential) =>
       links.item('credential', { id: credential.id, user: credential.user }),
     ),

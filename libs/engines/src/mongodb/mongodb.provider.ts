@@ -3,7 +3,11 @@ import { randomBytes } from 'node:crypto';
 // the first connection to a MongoDB infra, so an API without one never pays for it.
 import type { Document } from 'mongodb';
 import { AdminSession, BaseEngineProvider } from '../base-engine-provider';
-import { COMMAND_TIMEOUT_MS, CONNECT_TIMEOUT_MS } from '../common/engine-errors';
+import {
+  COMMAND_TIMEOUT_MS,
+  CONNECT_TIMEOUT_MS,
+  EngineCommandError,
+} from '../common/engine-errors';
 import { InfraPools } from '../common/infra-pools';
 import { DumpTool } from '../common/dump-tool';
 import { runTool, ToolRun } from '../common/run-tool';
@@ -88,6 +92,8 @@ export class MongodbProvider extends BaseEngineProvider<MongoClientLike> {
   readonly reservedUserNames: readonly string[] = ['admin', 'root'];
   readonly reservedUserPrefixes: readonly string[] = ['system_'];
   readonly listsEveryDatabase = false;
+  /** Not built for MongoDB (no server to prove it on): the size-limit check skips it. */
+  override readonly enforcesSizeLimit = false;
   protected readonly urlScheme = 'mongodb';
   /** A replica set's members, all of them (the driver finds the primary). */
   protected readonly multiHostUrl = true;
@@ -187,6 +193,15 @@ export class MongodbProvider extends BaseEngineProvider<MongoClientLike> {
       await this.killSessions(client, [{ user, db }]);
     });
   }
+
+  restrictWrites(): Promise<void> {
+    return Promise.reject(
+      new EngineCommandError(this.type, 'size limits are not enforced on MongoDB'),
+    );
+  }
+
+  /** Nothing was restricted: nothing to give back. */
+  async allowWrites(): Promise<void> {}
 
   async usedSize(infra: InfraTarget, database: string): Promise<number> {
     const db = this.databaseName(database);

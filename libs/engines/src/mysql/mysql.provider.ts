@@ -9,7 +9,14 @@ import {
   NETWORK_ERROR_CODES,
 } from '../common/engine-errors';
 import { InfraPools } from '../common/infra-pools';
-import { DatabaseLimits, InfraTarget, Privileges, UserRef, UserSpec } from '../engine-provider';
+import {
+  DatabaseLimits,
+  InfraTarget,
+  Privileges,
+  UserAccess,
+  UserRef,
+  UserSpec,
+} from '../engine-provider';
 import { account, escapeLike, grantDatabase, quoteIdent, quoteLiteral } from './mysql-sql';
 import { DumpTool } from '../common/dump-tool';
 import { MariaDbDumpTool } from './mariadb.dump-tool';
@@ -23,6 +30,17 @@ const GRANTS: Record<Privileges, string> = {
     'SELECT, INSERT, UPDATE, DELETE, CREATE TEMPORARY TABLES, LOCK TABLES, EXECUTE, SHOW VIEW',
   // No EXECUTE: a SQL SECURITY DEFINER routine could write on the reader's behalf.
   'read-only': 'SELECT, SHOW VIEW',
+};
+
+/**
+ * What a database over its size limit takes away (SPEC §10), per privileges: every way to
+ * add data (INSERT, UPDATE, CREATE, ALTER, and INDEX, which grows the files). SELECT,
+ * DELETE and (owners) DROP stay: TRUNCATE and DROP TABLE give the file space back at once.
+ */
+const BLOCKED_WHEN_OVER: Record<Privileges, string | null> = {
+  owner: 'INSERT, UPDATE, CREATE, ALTER, INDEX',
+  'read-write': 'INSERT, UPDATE',
+  'read-only': null,
 };
 
 const UNAVAILABLE_CODES = new Set([
@@ -155,7 +173,33 @@ export class MysqlProvider extends BaseEngineProvider<Query> {
       // From scratch, so a privilege change (owner → read-only) really takes rights away.
       await q(`REVOKE ALL PRIVILEGES, GRANT OPTION FROM ${account(user)}`);
       await q(`GRANT ${grants} ON ${grantDatabase(db)}.* TO ${account(user)}`);
+      const blocked = BLOCKED_WHEN_OVER[spec.privileges];
+      if (spec.writesBlocked && blocked) {
+        await q(`REVOKE ${blocked} ON ${grantDatabase(db)}.* FROM ${account(user)}`);
+      }
     });
+  }
+
+  /**
+   * REVOKE of BLOCKED_WHEN_OVER. The users' open sessions are ended: a session keeps the
+   * database-level rights it read when it chose its database.
+   */
+  async restrictWrites(infra: InfraTarget, database: string, users: UserAccess[]): Promise<void> {
+    await this.changeGrants(infra, database, users, (db, user, privileges) => {
+      const blocked = BLOCKED_WHEN_OVER[privileges];
+      return blocked && `REVOKE ${blocked} ON ${grantDatabase(db)}.* FROM ${account(user)}`;
+    });
+  }
+
+  /** The privileges' grants again (GRANT adds to what is left); open sessions end as above. */
+  async allowWrites(infra: InfraTarget, database: string, users: UserAccess[]): Promise<void> {
+    await this.changeGrants(
+      infra,
+      database,
+      users,
+      (db, user, privileges) =>
+        `GRANT ${GRANTS[privileges]} ON ${grantDatabase(db)}.* TO ${account(user)}`,
+    );
   }
 
   async dropUser(infra: InfraTarget, ref: UserRef): Promise<void> {
@@ -323,6 +367,27 @@ export class MysqlProvider extends BaseEngineProvider<Query> {
   }
 
   // --- internals -------------------------------------------------------------------------
+
+  /** One statement per existing user (missing ones are skipped), then their sessions end. */
+  private async changeGrants(
+    infra: InfraTarget,
+    database: string,
+    users: UserAccess[],
+    statement: (db: string, user: string, privileges: Privileges) => string | null,
+  ): Promise<void> {
+    const db = this.databaseName(database);
+    await this.withAdmin(infra, [], async (q) => {
+      const changed: string[] = [];
+      for (const { user, privileges } of users) {
+        const name = this.userName(user);
+        const sql = statement(db, name, this.checkPrivileges(privileges));
+        if (!(await this.assertManageable(q, infra, name))) continue;
+        if (sql) await q(sql);
+        changed.push(name);
+      }
+      await this.killSessions(q, 'USER', changed);
+    });
+  }
 
   /** Whether the account exists; throws for the admin or a privileged account. */
   private async assertManageable(q: Query, infra: InfraTarget, user: string): Promise<boolean> {

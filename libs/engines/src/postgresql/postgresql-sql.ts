@@ -21,6 +21,17 @@ export function groupRoles(database: string): Record<Privileges, string> {
 }
 
 /**
+ * The NOLOGIN roles that carry what is left while a database is over its size limit: its
+ * owner credentials are members of `<db>:rdt` (SELECT, DELETE, TRUNCATE on the owner
+ * group's tables: TRUNCATE gives space back at once) and its read-write credentials of
+ * `<db>:rd` (SELECT, DELETE), instead of their group. Made on the first restriction;
+ * dropped with the database.
+ */
+export function writesBlockedRoles(database: string): Record<'owner' | 'read-write', string> {
+  return { owner: `${database}:rdt`, 'read-write': `${database}:rd` };
+}
+
+/**
  * The password as a SCRAM-SHA-256 verifier, the form PostgreSQL stores. Sending the
  * verifier instead of the plaintext keeps the password out of server logs
  * (log_statement) and pg_stat_activity. Non-ASCII passwords would need SASLprep to hash

@@ -10,8 +10,21 @@ import {
   NETWORK_ERROR_CODES,
 } from '../common/engine-errors';
 import { InfraPools } from '../common/infra-pools';
-import { DatabaseLimits, InfraTarget, UserRef, UserSpec } from '../engine-provider';
-import { groupRoles, passwordSql, quoteIdent, quoteLiteral } from './postgresql-sql';
+import {
+  DatabaseLimits,
+  InfraTarget,
+  Privileges,
+  UserAccess,
+  UserRef,
+  UserSpec,
+} from '../engine-provider';
+import {
+  groupRoles,
+  passwordSql,
+  quoteIdent,
+  quoteLiteral,
+  writesBlockedRoles,
+} from './postgresql-sql';
 import { DumpTool } from '../common/dump-tool';
 import { PostgresDumpTool } from './postgres.dump-tool';
 
@@ -32,6 +45,13 @@ type Query = ClientBase['query'];
  * database, so the tables it creates belong to the group: several owner credentials share
  * them, and read-write / read-only credentials see them without further grants. This
  * avoids per-user default privileges and per-user object ownership.
+ *
+ * Size limit (restrictWrites): a table's owner bypasses GRANTs and may re-grant itself
+ * anything, so revoking INSERT from `<db>:owner` would not hold. Instead the owner and
+ * read-write credentials leave their group for `<db>:rdt` / `<db>:rd` (see
+ * writesBlockedRoles: SELECT, DELETE, and TRUNCATE for owners; no CREATE on schema or
+ * database, no TEMPORARY) and log in as themselves (the `role` setting is reset); their open sessions are ended, since a
+ * session already acting as `<db>:owner` would keep its rights. allowWrites puts them back.
  *
  * The admin pool (max 4 connections) connects to the first address; statements inside a
  * database use a short-lived connection to it, closed at once, so idle databases hold no
@@ -132,7 +152,8 @@ export class PostgresqlProvider extends BaseEngineProvider<Query> {
     await this.withAdmin(infra, [], async (q) => {
       // FORCE ends the database's open sessions first.
       await q(`DROP DATABASE IF EXISTS ${quoteIdent(db)} WITH (FORCE)`);
-      for (const role of Object.values(groupRoles(db))) {
+      const roles = [...Object.values(groupRoles(db)), ...Object.values(writesBlockedRoles(db))];
+      for (const role of roles) {
         await q(`DROP ROLE IF EXISTS ${quoteIdent(role)}`);
       }
     });
@@ -143,7 +164,6 @@ export class PostgresqlProvider extends BaseEngineProvider<Query> {
     const user = this.userName(spec.user);
     this.checkPrivileges(spec.privileges);
     const secrets = [spec.password];
-    const groups = groupRoles(db);
     await this.withAdmin(infra, secrets, async (q) => {
       await this.ensureGroupRoles(q, db);
       const role = await this.findRole(q, user, infra);
@@ -156,22 +176,31 @@ export class PostgresqlProvider extends BaseEngineProvider<Query> {
           await q(`ALTER ROLE ${quoteIdent(user)} ${attributes}`);
         });
       }
-      for (const [privileges, group] of Object.entries(groups)) {
-        const membership = privileges === spec.privileges ? 'GRANT' : 'REVOKE';
-        const direction = membership === 'GRANT' ? 'TO' : 'FROM';
-        await q(`${membership} ${quoteIdent(group)} ${direction} ${quoteIdent(user)}`);
-      }
-      // Owners act as the owner group inside the database, so their tables are shared.
-      if (spec.privileges === 'owner') {
-        await q(
-          `ALTER ROLE ${quoteIdent(user)} IN DATABASE ${quoteIdent(db)} SET role = ${quoteLiteral(groups.owner)}`,
-        );
-      } else {
-        await q(`ALTER ROLE ${quoteIdent(user)} IN DATABASE ${quoteIdent(db)} RESET role`);
-      }
+      if (spec.writesBlocked) await this.ensureWritesBlockedRoles(q, db);
+      await this.setMemberships(q, db, user, spec.privileges, spec.writesBlocked === true);
     });
     // Re-applied for tables an owner created outside the owner group (after RESET ROLE).
-    await this.inDatabase(infra, db, secrets, (q) => this.prepareSchema(q, db));
+    await this.inDatabase(infra, db, secrets, async (q) => {
+      await this.prepareSchema(q, db);
+      if (spec.writesBlocked) await this.grantWritesBlocked(q, db);
+    });
+  }
+
+  async restrictWrites(infra: InfraTarget, database: string, users: UserAccess[]): Promise<void> {
+    const db = this.databaseName(database);
+    await this.withAdmin(infra, [], async (q) => {
+      await this.ensureGroupRoles(q, db);
+      await this.ensureWritesBlockedRoles(q, db);
+    });
+    await this.inDatabase(infra, db, [], (q) => this.grantWritesBlocked(q, db));
+    await this.changeMemberships(infra, db, users, true);
+  }
+
+  async allowWrites(infra: InfraTarget, database: string, users: UserAccess[]): Promise<void> {
+    const db = this.databaseName(database);
+    await this.withAdmin(infra, [], (q) => this.ensureGroupRoles(q, db));
+    await this.inDatabase(infra, db, [], (q) => this.largeObjectCreation(q, 'GRANT'));
+    await this.changeMemberships(infra, db, users, false);
   }
 
   async dropUser(infra: InfraTarget, ref: UserRef): Promise<void> {
@@ -222,10 +251,23 @@ export class PostgresqlProvider extends BaseEngineProvider<Query> {
     });
   }
 
+  /**
+   * The data, not the files: every table and materialized view outside the system schemas
+   * with its indexes and TOAST (pg_total_relation_size), plus the large objects' heap. An
+   * empty database measures 0 (pg_database_size says 7-8 MB: the system catalogs), so a
+   * plan's size limit means the tenant's own data. Read inside the database (a short
+   * connection as the admin). DELETE frees space only once VACUUM (autovacuum) ran;
+   * TRUNCATE and DROP at once.
+   */
   async usedSize(infra: InfraTarget, database: string): Promise<number> {
     const db = this.databaseName(database);
-    return this.withAdmin(infra, [], async (q) => {
-      const { rows } = await q<{ size: string }>('SELECT pg_database_size($1)::text AS size', [db]);
+    return this.inDatabase(infra, db, [], async (q) => {
+      const { rows } = await q<{ size: string }>(
+        `SELECT (COALESCE(SUM(pg_total_relation_size(c.oid)), 0)
+                 + pg_relation_size('pg_catalog.pg_largeobject'))::text AS size
+           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE c.relkind IN ('r', 'm') AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'`,
+      );
       return Number(rows[0].size);
     });
   }
@@ -330,6 +372,107 @@ export class PostgresqlProvider extends BaseEngineProvider<Query> {
       );
     }
     return true;
+  }
+
+  /**
+   * Membership of exactly one group: the privileges' own, or while writes are blocked the
+   * owner's or read-write's writesBlockedRoles (read-only keeps its group). Owners act as the
+   * owner group inside the database (so their tables are shared), unless blocked.
+   */
+  private async setMemberships(
+    q: Query,
+    db: string,
+    user: string,
+    privileges: Privileges,
+    blocked: boolean,
+  ): Promise<void> {
+    const groups = groupRoles(db);
+    const blockedRoles = writesBlockedRoles(db);
+    const wanted =
+      blocked && privileges !== 'read-only' ? blockedRoles[privileges] : groups[privileges];
+    // The blocked roles exist only once a restriction happened.
+    const { rows } = await q<{ rolname: string }>(
+      'SELECT rolname FROM pg_roles WHERE rolname = ANY($1)',
+      [Object.values(blockedRoles)],
+    );
+    for (const group of [...Object.values(groups), ...rows.map((r) => r.rolname)]) {
+      const statement =
+        group === wanted
+          ? `GRANT ${quoteIdent(group)} TO ${quoteIdent(user)}`
+          : `REVOKE ${quoteIdent(group)} FROM ${quoteIdent(user)}`;
+      await q(statement);
+    }
+    if (privileges === 'owner' && !blocked) {
+      await q(
+        `ALTER ROLE ${quoteIdent(user)} IN DATABASE ${quoteIdent(db)} SET role = ${quoteLiteral(groups.owner)}`,
+      );
+    } else {
+      await q(`ALTER ROLE ${quoteIdent(user)} IN DATABASE ${quoteIdent(db)} RESET role`);
+    }
+  }
+
+  /** restrictWrites / allowWrites: the users' groups, then their open sessions end. */
+  private async changeMemberships(
+    infra: InfraTarget,
+    db: string,
+    users: UserAccess[],
+    blocked: boolean,
+  ): Promise<void> {
+    await this.withAdmin(infra, [], async (q) => {
+      for (const { user, privileges } of users) {
+        const name = this.userName(user);
+        this.checkPrivileges(privileges);
+        if (!(await this.findRole(q, name, infra))) continue;
+        await this.setMemberships(q, db, name, privileges, blocked);
+        // A session already acting as `<db>:owner` keeps its rights: it must log in again.
+        await this.terminateSessions(q, name);
+      }
+    });
+  }
+
+  private async ensureWritesBlockedRoles(q: Query, db: string): Promise<void> {
+    for (const role of Object.values(writesBlockedRoles(db))) {
+      const { rowCount } = await q('SELECT 1 FROM pg_roles WHERE rolname = $1', [role]);
+      if (!rowCount) await ignoreCode(q(`CREATE ROLE ${quoteIdent(role)} NOLOGIN`), '42710');
+      await q(`GRANT CONNECT ON DATABASE ${quoteIdent(db)} TO ${quoteIdent(role)}`);
+    }
+  }
+
+  /**
+   * Inside the database: the writesBlockedRoles may read and delete (owners: and truncate)
+   * every table of the owner group's schemas. No tables appear while writes are blocked
+   * (nobody may CREATE), so a grant at restriction time covers them all.
+   */
+  private async grantWritesBlocked(q: Query, db: string): Promise<void> {
+    const roles = writesBlockedRoles(db);
+    const [owner, rw] = [roles.owner, roles['read-write']].map(quoteIdent);
+    const { rows } = await q<{ nspname: string }>(
+      'SELECT nspname FROM pg_namespace WHERE nspowner = (SELECT oid FROM pg_roles WHERE rolname = $1) ORDER BY nspname',
+      [groupRoles(db).owner],
+    );
+    for (const { nspname } of rows) {
+      const schema = quoteIdent(nspname);
+      await q(`GRANT USAGE ON SCHEMA ${schema} TO ${owner}, ${rw}`);
+      await q(`GRANT SELECT, DELETE, TRUNCATE ON ALL TABLES IN SCHEMA ${schema} TO ${owner}`);
+      await q(`GRANT SELECT, DELETE ON ALL TABLES IN SCHEMA ${schema} TO ${rw}`);
+    }
+    await this.largeObjectCreation(q, 'REVOKE');
+  }
+
+  /**
+   * Any role may create large objects (they count in usedSize): while writes are blocked,
+   * the functions that create them are not executable in the database. They belong to the
+   * bootstrap superuser: an admin that is not a superuser cannot change them, and this gap
+   * stays open (docs/api.md).
+   */
+  private async largeObjectCreation(q: Query, change: 'GRANT' | 'REVOKE'): Promise<void> {
+    const { rows } = await q<{ rolsuper: boolean }>(
+      'SELECT rolsuper FROM pg_roles WHERE rolname = current_user',
+    );
+    if (!rows[0]?.rolsuper) return;
+    const functions = 'lo_creat(integer), lo_create(oid), lo_from_bytea(oid, bytea)';
+    const direction = change === 'GRANT' ? 'TO' : 'FROM';
+    await q(`${change} EXECUTE ON FUNCTION ${functions} ${direction} PUBLIC`);
   }
 
   private async ensureGroupRoles(q: Query, db: string): Promise<void> {

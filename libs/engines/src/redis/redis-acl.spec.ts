@@ -2,10 +2,12 @@ import { createHash } from 'node:crypto';
 import {
   COMMAND_REVIEW,
   COMMAND_RULES,
+  commandRules,
   escapeGlob,
   keyPattern,
   passwordRule,
   prefixesOfAclLine,
+  WRITES_BLOCKED_RULES,
 } from './redis-acl';
 
 describe('Redis ACL rules', () => {
@@ -58,5 +60,18 @@ describe('Redis ACL rules', () => {
     }
     expect(COMMAND_RULES['read-only']).not.toContain('+@all');
     expect(COMMAND_RULES['read-only']).not.toContain('+@write');
+  });
+
+  it('blocks writes but keeps DEL, UNLINK and EXPIRE over the size limit; read-only keeps its rules', () => {
+    expect(commandRules('owner', false)).toEqual(COMMAND_RULES.owner);
+    expect(commandRules('owner', true)).toEqual([
+      ...COMMAND_RULES.owner,
+      '-@write',
+      '+del',
+      '+unlink',
+      '+expire',
+    ]);
+    expect(commandRules('read-write', true).slice(-4)).toEqual(WRITES_BLOCKED_RULES);
+    expect(commandRules('read-only', true)).toEqual(COMMAND_RULES['read-only']);
   });
 });

@@ -188,6 +188,20 @@ export const COMMAND_RULES: Record<Privileges, readonly string[]> = {
   ],
 };
 
+/**
+ * Appended to a user's command rules while its database is over its size limit (SPEC §10):
+ * no writes, but keys may still be deleted or given a time to live. Read-only users keep
+ * their rules (this would give them DEL).
+ */
+export const WRITES_BLOCKED_RULES: readonly string[] = ['-@write', '+del', '+unlink', '+expire'];
+
+/** The command rules of a user: its privileges', plus WRITES_BLOCKED_RULES if blocked. */
+export function commandRules(privileges: Privileges, writesBlocked: boolean): string[] {
+  const rules = [...COMMAND_RULES[privileges]];
+  if (writesBlocked && privileges !== 'read-only') rules.push(...WRITES_BLOCKED_RULES);
+  return rules;
+}
+
 /** The databases (prefixes) a user's `ACL LIST` line gives access to. */
 export function prefixesOfAclLine(line: string): string[] {
   const prefixes: string[] = [];

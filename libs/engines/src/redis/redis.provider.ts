@@ -11,8 +11,8 @@ import {
   unavailable,
 } from '../common/engine-errors';
 import { InfraPools } from '../common/infra-pools';
-import { InfraTarget, UserRef, UserSpec } from '../engine-provider';
-import { COMMAND_RULES, keyPattern, passwordRule, prefixesOfAclLine } from './redis-acl';
+import { InfraTarget, UserAccess, UserRef, UserSpec } from '../engine-provider';
+import { commandRules, keyPattern, passwordRule, prefixesOfAclLine } from './redis-acl';
 import { DumpTool } from '../common/dump-tool';
 import { RedisDumpTool } from './redis.dump-tool';
 
@@ -142,7 +142,7 @@ export class RedisProvider extends BaseEngineProvider<Redis> {
   async createUser(infra: InfraTarget, spec: UserSpec): Promise<void> {
     const db = this.databaseName(spec.database);
     const user = this.credentialUser(spec.user, infra);
-    const rules = COMMAND_RULES[this.checkPrivileges(spec.privileges)];
+    const rules = commandRules(this.checkPrivileges(spec.privileges), spec.writesBlocked === true);
     await this.withAdmin(infra, [spec.password], async (redis) => {
       // `reset` first: one atomic command brings a new or existing user to exactly this state.
       await redis.call(
@@ -158,6 +158,37 @@ export class RedisProvider extends BaseEngineProvider<Redis> {
         `&${keyPattern(db)}`,
         ...rules,
       );
+      await this.persistAcl(redis);
+    });
+  }
+
+  /**
+   * `nocommands` then the rules with WRITES_BLOCKED_RULES: keys, channels and password stay.
+   * Connected clients of the user are bound by the new rules at once.
+   */
+  async restrictWrites(infra: InfraTarget, database: string, users: UserAccess[]): Promise<void> {
+    await this.setCommandRules(infra, database, users, true);
+  }
+
+  async allowWrites(infra: InfraTarget, database: string, users: UserAccess[]): Promise<void> {
+    await this.setCommandRules(infra, database, users, false);
+  }
+
+  private async setCommandRules(
+    infra: InfraTarget,
+    database: string,
+    users: UserAccess[],
+    writesBlocked: boolean,
+  ): Promise<void> {
+    this.databaseName(database);
+    await this.withAdmin(infra, [], async (redis) => {
+      for (const { user, privileges } of users) {
+        const name = this.credentialUser(user, infra);
+        const rules = commandRules(this.checkPrivileges(privileges), writesBlocked);
+        // ACL SETUSER would create a missing user: drift repair recreates it instead.
+        if (!(await this.hasUser(redis, name))) continue;
+        await redis.call('ACL', 'SETUSER', name, 'nocommands', ...rules);
+      }
       await this.persistAcl(redis);
     });
   }

@@ -108,6 +108,10 @@ export class DatabaseEntity {
   @Column({ type: 'text', array: true, default: () => "'{}'" })
   tags: string[];
 
+  /** Over its plan's size limit: writes blocked on the engine (SPEC §10). */
+  @Column({ name: 'over_size_limit', default: false })
+  overSizeLimit: boolean;
+
   @OneToMany(() => CredentialEntity, (credential) => credential.database)
   credentials: CredentialEntity[];
 

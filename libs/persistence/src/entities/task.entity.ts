@@ -15,6 +15,8 @@ export const TASK_TYPES = [
   'restore_backup',
   'delete_backup',
   'clone_database',
+  'restrict_writes',
+  'allow_writes',
   'change_plan',
   'move_database',
 ] as const;

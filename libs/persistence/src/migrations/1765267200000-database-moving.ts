@@ -9,8 +9,8 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * `move_infra_id` and give access back on `infra_id`. A moving database holds a slot on both
  * infras (placement counts `move_infra_id` too).
  */
-export class DatabaseMoving1765180800000 implements MigrationInterface {
-  name = 'DatabaseMoving1765180800000';
+export class DatabaseMoving1765267200000 implements MigrationInterface {
+  name = 'DatabaseMoving1765267200000';
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`
