@@ -284,6 +284,20 @@ describe('backups and restores in place on PostgreSQL, MariaDB and Redis (e2e)',
     }, 60_000);
   });
 
+  it('replays a backup POST with the same Idempotency-Key: one backup, the same answer', async () => {
+    const made = await createDatabase(ENGINES[0], 'bk_idempotent');
+    const headers = { 'idempotency-key': 'backup-once-1' };
+    const first = await http.post(`/api/database/${made.id}/backup/`, undefined, { headers });
+    const again = await http.post(`/api/database/${made.id}/backup/`, undefined, { headers });
+    expect(first.status).toBe(202);
+    expect(again.status).toBe(202);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(again.headers.get('location')).toBe(first.headers.get('location'));
+    expect(again.body.id).toBe(first.body.id);
+    const rows = await stack.metadata('SELECT id FROM backup WHERE database_id = $1', [made.id]);
+    expect(rows).toHaveLength(1);
+  }, 60_000);
+
   it('lists backups with filters and pages, and documents the routes in OpenAPI', async () => {
     const all = await http.get('/api/backup/?page_size=2');
     expect(all.status).toBe(200);

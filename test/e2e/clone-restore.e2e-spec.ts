@@ -361,6 +361,18 @@ describe('clone and from_backup on PostgreSQL, MariaDB and Redis (e2e)', () => {
     expect(wrongEngine.body.errors).toEqual({
       plan: ["must be a plan of the backup's engine (postgresql)"],
     });
+    // The team's quota (database_limit) holds for clones and from_backup as for a create.
+    await stack.metadata(
+      'UPDATE team SET database_limit = (SELECT count(*) FROM database WHERE team_id = team.id) WHERE id = 1',
+    );
+    for (const overQuota of [
+      await clone({ name: 'rules_quota' }),
+      await fromBackup({ from_backup: backupId }),
+    ]) {
+      expect(overQuota.status).toBe(409);
+      expect(overQuota.body.type).toMatch(/quota-exceeded$/);
+    }
+    await stack.metadata('UPDATE team SET database_limit = 0 WHERE id = 1');
     await stack.metadata("UPDATE backup SET status = 'failed' WHERE id = $1", [backupId]);
     expect((await fromBackup({ from_backup: backupId })).status).toBe(409);
     // Without from_backup, plan and environment are still required.

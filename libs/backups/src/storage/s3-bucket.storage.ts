@@ -98,11 +98,22 @@ export class S3BucketStorage implements BackupStorage {
     );
   }
 
+  /**
+   * Aborts the incomplete multipart uploads of `key`. A server without
+   * ListMultipartUploads (NotImplemented: s3rver, some small S3-compatible servers) leaves
+   * them to the bucket's lifecycle rule (AbortIncompleteMultipartUpload).
+   */
   async removeLeftovers(key: string): Promise<void> {
     const Key = this.objectKey(key);
-    const { Uploads = [] } = await this.client.send(
-      new ListMultipartUploadsCommand({ Bucket: this.options.bucket, Prefix: Key }),
-    );
+    let Uploads;
+    try {
+      ({ Uploads = [] } = await this.client.send(
+        new ListMultipartUploadsCommand({ Bucket: this.options.bucket, Prefix: Key }),
+      ));
+    } catch (error) {
+      if (error instanceof S3ServiceException && error.name === 'NotImplemented') return;
+      throw error;
+    }
     for (const upload of Uploads.filter((u) => u.Key === Key && u.UploadId)) {
       await this.client.send(
         new AbortMultipartUploadCommand({
