@@ -235,6 +235,7 @@ export class UpdateServiceInstanceDto {
     type: 'object',
     additionalProperties: true,
     description: 'What the platform knew of the instance (ignored).',
+    example: { plan_id: PLAN_ID },
   })
   @IsOptional()
   @IsObject()
