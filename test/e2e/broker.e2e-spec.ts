@@ -177,7 +177,7 @@ describe('Open Service Broker API (e2e)', () => {
           bindable: true,
           instances_retrievable: true,
           bindings_retrievable: true,
-          plan_updateable: false,
+          plan_updateable: true,
         });
         expect(service.description).toMatch(/quarantine/);
         expect(service.plans.map((p) => p.name).sort()).toEqual(

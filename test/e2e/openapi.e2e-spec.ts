@@ -166,6 +166,14 @@ describe('OpenAPI document (e2e)', () => {
         continue;
       }
       // A create with `from_backup` is accepted (202) rather than created (201).
+      // A plan change that moves the database is accepted (202) rather than done (200).
+      if (key === 'PUT /api/database/{id}' || key === 'PATCH /api/database/{id}') {
+        expect([key, success]).toEqual([key, ['200', '202']]);
+        expect(op.responses['202'].content['application/json'].schema).toEqual({
+          $ref: '#/components/schemas/AcceptedDatabaseDto',
+        });
+        success.pop();
+      }
       if (key === 'POST /api/database') {
         expect([key, success]).toEqual([key, ['201', '202']]);
         expect(op.responses['202'].content['application/json'].schema).toEqual({

@@ -1,13 +1,21 @@
-import { PassThrough, Readable, Writable } from 'node:stream';
+import { PassThrough, Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AuthenticatedUser } from '@dbaas/auth';
 import {
   ConflictError,
   DomainError,
   EngineUnavailableError,
+  testFault,
   ValidationFailedError,
 } from '@dbaas/core';
-import { AcceptedDatabase, DatabaseInput, DatabasesService } from '@dbaas/databases';
+import {
+  AcceptedDatabase,
+  DatabaseChanges,
+  DatabaseInput,
+  DatabasesService,
+  MoveEnd,
+  UpdatedDatabase,
+} from '@dbaas/databases';
 import { BackupCorruptError, EngineProvider, InfraAccess, InfraTarget } from '@dbaas/engines';
 import { Injectable, Logger } from '@nestjs/common';
 import { BackupFileNotFoundError } from './backup-errors';
@@ -96,6 +104,20 @@ export class CloneService {
     );
   }
 
+  /**
+   * `PATCH /api/database/{id}/` (and an Open Service Broker update): DatabasesService.update
+   * with the copy a plan change needs when the database moves to another infra.
+   */
+  update(
+    id: number,
+    changes: DatabaseChanges,
+    viewer: AuthenticatedUser,
+  ): Promise<UpdatedDatabase> {
+    return this.databases.update(id, changes, viewer, (from, to, name) =>
+      this.copyForMove(from, to, name),
+    );
+  }
+
   /** A new database with a backup's data: the backup ready and visible (404 / 409 otherwise). */
   async fromBackup(input: FromBackupInput, viewer: AuthenticatedUser): Promise<AcceptedDatabase> {
     const backup = await this.backups.findUsable(input.fromBackup, viewer);
@@ -144,6 +166,19 @@ export class CloneService {
     );
   }
 
+  /**
+   * A move's copy: the source's dump straight into the restore on the target, under the
+   * same name (the fault point `move-copying` sits on its first chunk).
+   */
+  private async copyForMove(from: MoveEnd, to: MoveEnd, name: string): Promise<void> {
+    await this.fill(
+      `Copying the data of ${name} to the new plan's engine server`,
+      (out) => from.provider.dumpTool.dump(from.target, name, out),
+      (input) => restoreInto(to.target, to.provider, name, faultOnFirstChunk(input, name)),
+      'the move was rolled back; the database stays where it was',
+    );
+  }
+
   /** from_backup's fill: the backup's file, checked as it is read, restored. */
   private async restoreFrom(
     backup: BackupRecord,
@@ -167,6 +202,7 @@ export class CloneService {
     what: string,
     produce: (out: Writable) => Promise<void>,
     consume: (input: Readable) => Promise<void>,
+    undone = 'the new database was rolled back',
   ): Promise<void> {
     const pipe = new PassThrough();
     pipe.on('error', () => undefined);
@@ -179,9 +215,7 @@ export class CloneService {
     await Promise.all([first(produce(pipe)), first(consume(pipe))]);
     if (cause === undefined) return;
     this.logger.warn(`${what} failed: ${cause instanceof Error ? cause.message : 'unknown error'}`);
-    throw new DataCopyError(
-      `${what} failed (${reasonOf(cause)}); the new database was rolled back.`,
-    );
+    throw new DataCopyError(`${what} failed (${reasonOf(cause)}); ${undone}.`);
   }
 }
 
@@ -196,12 +230,32 @@ function restoreInto(
   return provider.dumpTool.restore(target, name, input, owner ? { owner } : {});
 }
 
+/** The stream as it is, with the test-only fault point `move-copying` on its first chunk. */
+function faultOnFirstChunk(input: Readable, name: string): Readable {
+  let first = true;
+  const tap = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      try {
+        if (first) testFault('move-copying', name);
+        first = false;
+        done(null, chunk);
+      } catch (error) {
+        done(error as Error);
+      }
+    },
+  });
+  input.on('error', (error) => tap.destroy(error));
+  tap.on('error', (error) => input.destroy(error));
+  return input.pipe(tap);
+}
+
 /** Why a fill failed, as a task may say it: no engine text, no address. */
 function reasonOf(error: unknown): string {
   if (error instanceof BackupCorruptError) return `the backup file is corrupt: ${error.message}`;
   if (error instanceof BackupFileNotFoundError) return 'the backup file is missing';
   if (error instanceof EngineUnavailableError) return error.message;
   if (error instanceof DataCopyError || error instanceof ConflictError) return error.message;
+  if (error instanceof Error && error.name === 'TestFaultError') return error.message;
   if (error instanceof Error && error.name === 'BackupToolError')
     return 'the engine tool stopped with an error; see the server log';
   return 'an engine stopped answering or refused the data; see the server log';

@@ -32,6 +32,12 @@ export class OperationInProgressError extends BrokerRequestError {}
 /** The instance's database is protected from deletion (`is_protected`): deprovision is refused. */
 export class InstanceProtectedError extends BrokerRequestError {}
 
+/**
+ * An update the instance cannot take: a plan of another service or environment, a
+ * parameter that cannot change, a plan dbaas refuses for the database.
+ */
+export class UnprocessableUpdateError extends BrokerRequestError {}
+
 /** The instance is being provisioned asynchronously: the platform must accept that. */
 export class AsyncRequiredError extends BrokerRequestError {}
 

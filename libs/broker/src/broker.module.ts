@@ -1,8 +1,10 @@
 import { AuthModule } from '@dbaas/auth';
+import { BackupsModule } from '@dbaas/backups';
 import { CatalogModule } from '@dbaas/catalog';
 import { CredentialsModule } from '@dbaas/credentials';
 import { DatabasesModule } from '@dbaas/databases';
 import { EnginesModule } from '@dbaas/engines';
+import { OperationsModule } from '@dbaas/operations';
 import { BrokerBindingEntity, BrokerInstanceEntity } from '@dbaas/persistence';
 import { QuarantineModule } from '@dbaas/quarantine';
 import { Module } from '@nestjs/common';
@@ -16,10 +18,12 @@ import { DeprovisioningService } from './instances/deprovisioning.service';
 import { InstanceLookup } from './instances/instance-lookup.service';
 import { InstanceStatusService } from './instances/instance-status.service';
 import { ProvisioningService } from './instances/provisioning.service';
+import { UpdatingService } from './instances/updating.service';
 
 const SERVICES = [
   BrokerCatalog,
   ProvisioningService,
+  UpdatingService,
   DeprovisioningService,
   InstanceStatusService,
   BindingService,
@@ -35,10 +39,12 @@ const SERVICES = [
   imports: [
     TypeOrmModule.forFeature([BrokerInstanceEntity, BrokerBindingEntity]),
     AuthModule,
+    BackupsModule,
     CatalogModule,
     CredentialsModule,
     DatabasesModule,
     EnginesModule,
+    OperationsModule,
     QuarantineModule.forRoot({ withBackgroundJobs: false }),
   ],
   providers: [

@@ -10,3 +10,4 @@ export * from './instances/broker-instance-states';
 export * from './instances/deprovisioning.service';
 export * from './instances/instance-status.service';
 export * from './instances/provisioning.service';
+export * from './instances/updating.service';

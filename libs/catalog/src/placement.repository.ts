@@ -10,7 +10,8 @@ export const NO_CAPACITY_MESSAGE =
  * Where a new database goes, as a scalar subquery (the create checks run it with the other
  * checks, in one statement): among the infras of the environment that serve the plan
  * (`infra_plan`; an infra may serve several plans of its engine), the one with
- * the most free capacity (capacity minus databases placed on it); NULL if none has room.
+ * the most free capacity (capacity minus databases placed on it or moving to or from it,
+ * `placedOn`); NULL if none has room.
  * One count per candidate infra (an index-only scan of database_infra_id), not a join and
  * GROUP BY over every database. This only chooses: see roomOnInfraSql.
  */
@@ -18,7 +19,7 @@ export function placementChoiceSql(plan: string, environment: string): string {
   return `(SELECT infra.id
      FROM infra_plan served
      JOIN infra ON infra.id = served.infra_id
-     CROSS JOIN LATERAL (SELECT COUNT(*) AS n FROM database WHERE database.infra_id = infra.id) placed
+     CROSS JOIN LATERAL (SELECT ${placedOn('infra.id')} AS n) placed
     WHERE served.plan_id = ${plan} AND infra.environment_id = ${environment}
       AND infra.capacity - placed.n > 0
     ORDER BY infra.capacity - placed.n DESC, infra.id ASC
@@ -32,7 +33,16 @@ export function placementChoiceSql(plan: string, environment: string): string {
  * `database` row and links the create's task in the same statement).
  */
 export function roomOnInfraSql(infra: string): string {
-  return `(SELECT capacity FROM infra WHERE id = ${infra}) > (SELECT COUNT(*) FROM database WHERE infra_id = ${infra})`;
+  return `(SELECT capacity FROM infra WHERE id = ${infra}) > ${placedOn(infra)}`;
+}
+
+/**
+ * The databases holding a slot on an infra: those placed on it, and those moving to or
+ * from it (`move_infra_id`, the other end of a move: see the databases lib's moves).
+ */
+export function placedOn(infra: string): string {
+  return `((SELECT COUNT(*) FROM database WHERE infra_id = ${infra})
+    + (SELECT COUNT(*) FROM database WHERE move_infra_id = ${infra}))`;
 }
 
 /**

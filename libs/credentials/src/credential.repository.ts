@@ -5,6 +5,7 @@ import {
   CredentialPrivileges,
   CredentialStatus,
   DatabaseStatus,
+  translateStoreErrors,
 } from '@dbaas/persistence';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
@@ -176,6 +177,20 @@ export class CredentialRepository {
       [databaseId, exceptId],
     );
     return Number(others);
+  }
+
+  /**
+   * A moving database's credentials claim their names on another infra (unique per infra):
+   * the target of a move at its start, the database's own infra again when it ends. A name
+   * taken there meanwhile is a 409 and nothing changes.
+   */
+  async claimOnInfra(databaseId: number, infraId: number): Promise<void> {
+    await translateStoreErrors('credential', () =>
+      this.credentials.query('UPDATE credential SET infra_id = $2 WHERE database_id = $1', [
+        databaseId,
+        infraId,
+      ]),
+    );
   }
 
   /**

@@ -51,6 +51,7 @@ export interface CredentialInput {
 /** Why a database takes no credential work, for a 409. */
 function notUsable(status: DatabaseStatus): string {
   if (status === 'lost') return 'The database is lost (missing on its engine server)';
+  if (status === 'moving') return 'The database is moving to another engine server';
   return 'The database is in quarantine';
 }
 
@@ -255,6 +256,61 @@ export class CredentialsService {
       if (newPasswords)
         await this.credentials.setSealedPassword(credential.id, this.secrets.encrypt(password));
       testFault('access-restored', database.name);
+    }
+  }
+
+  /**
+   * A move's check before it starts: every credential is `ready` (work in flight is the
+   * reconciler's first), and no login of theirs exists on the target infra, in the store or
+   * on its engine (a login dbaas did not make is never taken over). 409 otherwise.
+   */
+  async assertMovable(database: CredentialsParent, targetInfraId: number): Promise<void> {
+    const credentials = await this.credentials.ofDatabase(database.id);
+    const busy = credentials.find((credential) => credential.status !== 'ready');
+    if (busy) {
+      throw new ConflictError(
+        `The credential ${busy.user} is ${busy.status}: the database moves once its credentials are ready.`,
+      );
+    }
+    const { provider, target } = await this.infras.connect(targetInfraId);
+    for (const credential of credentials) {
+      const [inStore, onEngine] = await Promise.all([
+        this.credentials.isUserTaken(targetInfraId, credential.user),
+        provider.userExists(target, credential.user),
+      ]);
+      if (inStore || onEngine) {
+        throw new ConflictError(
+          `The user ${credential.user} already exists on the engine server of the new plan.`,
+        );
+      }
+    }
+  }
+
+  /** A moving database's credentials claim their names on `infraId` (see CredentialRepository.claimOnInfra). */
+  async claimOnInfra(databaseId: number, infraId: number): Promise<void> {
+    await this.credentials.claimOnInfra(databaseId, infraId);
+  }
+
+  /**
+   * A move: every credential of the database made again on `infraId` with its current
+   * (stored) password and privileges, and the limits of the plan there. createUser
+   * converges, so a retry after a failure does no harm. The caller holds the lock.
+   */
+  async recreateAll(
+    database: CredentialsParent,
+    infraId: number,
+    limits: { maxConnections: number },
+  ): Promise<void> {
+    const { provider, target } = await this.infras.connect(infraId);
+    for (const credential of await this.credentials.sealedOfDatabase(database.id)) {
+      await provider.createUser(target, {
+        database: database.name,
+        user: credential.user,
+        password: this.secrets.decrypt(credential.passwordEncrypted),
+        privileges: credential.privileges,
+        maxConnections: limits.maxConnections,
+      });
+      testFault('move-user-created', database.name);
     }
   }
 

@@ -26,6 +26,11 @@ describe('DATABASE_TRANSITIONS', () => {
     expect(canTransition(DATABASE_TRANSITIONS, 'lost', 'ready')).toBe(true);
   });
 
+  it('moves only a ready database, and a move ends ready (moved or rolled back)', () => {
+    expect(statesLeadingTo(DATABASE_TRANSITIONS, 'moving')).toEqual(['ready']);
+    expect(DATABASE_TRANSITIONS.moving).toEqual(['ready', 'deleting']);
+  });
+
   it('refuses shortcuts: a quarantined database is not ready without a restore, deleting is final', () => {
     expect(() =>
       assertTransition(DATABASE_TRANSITIONS, 'database orders', 'quarantined', 'ready'),
@@ -42,6 +47,7 @@ describe('DATABASE_RECOVERY', () => {
     expect(DATABASE_RECOVERY.deleting).toBe('destroy');
     expect(DATABASE_RECOVERY.quarantining).toBe('give access back');
     expect(DATABASE_RECOVERY.restoring).toBe('revoke access again');
+    expect(DATABASE_RECOVERY.moving).toBe('end the move');
     expect(SETTLED_STATES.sort()).toEqual(['lost', 'quarantined', 'ready']);
   });
 
@@ -49,5 +55,6 @@ describe('DATABASE_RECOVERY', () => {
     expect(canTransition(DATABASE_TRANSITIONS, 'quarantining', 'ready')).toBe(true);
     expect(canTransition(DATABASE_TRANSITIONS, 'restoring', 'quarantined')).toBe(true);
     expect(canTransition(DATABASE_TRANSITIONS, 'creating', 'deleting')).toBe(true);
+    expect(canTransition(DATABASE_TRANSITIONS, 'moving', 'ready')).toBe(true);
   });
 });

@@ -20,7 +20,8 @@ import { DatabaseStatus } from '@dbaas/persistence';
  */
 export const DATABASE_TRANSITIONS: TransitionTable<DatabaseStatus> = {
   creating: ['ready', 'deleting'],
-  ready: ['quarantining', 'lost', 'deleting', 'restoring_backup'],
+  ready: ['quarantining', 'lost', 'moving', 'deleting', 'restoring_backup'],
+  moving: ['ready', 'deleting'],
   quarantining: ['quarantined', 'ready', 'lost', 'deleting'],
   quarantined: ['restoring', 'deleting'],
   restoring: ['ready', 'quarantined', 'deleting'],
@@ -37,6 +38,10 @@ export const DATABASE_TRANSITIONS: TransitionTable<DatabaseStatus> = {
  * - `give access back`: an interrupted quarantine is undone (→ `ready`), or, the database
  *   being missing on its engine (a lost database was being quarantined), → `lost`;
  * - `revoke access again`: an interrupted restore is undone (→ `quarantined`);
+ * - `end the move`: the database and its users on the other end of the move
+ *   (`move_infra_id`) are dropped and access is given back where the row points: before the
+ *   switch that rolls the move back (the half-made copy goes, the database stays ready where
+ *   it was), after it that finishes the move (the source goes); see DatabaseMoves.
  * - `finish the backup restore`: an interrupted restore of a backup in place is run again
  *   from the same file, to its end (→ `ready`); the backups lib does it
  *   (RecoveryHooks.finishBackupRestore);
@@ -46,6 +51,7 @@ export type DatabaseRecoveryStep =
   | 'destroy'
   | 'give access back'
   | 'revoke access again'
+  | 'end the move'
   | 'finish the backup restore'
   | 'credentials only';
 
@@ -54,6 +60,7 @@ export const DATABASE_RECOVERY: Readonly<Record<DatabaseStatus, DatabaseRecovery
   deleting: 'destroy',
   quarantining: 'give access back',
   restoring: 'revoke access again',
+  moving: 'end the move',
   restoring_backup: 'finish the backup restore',
   ready: 'credentials only',
   quarantined: 'credentials only',

@@ -66,6 +66,8 @@ describe('DatabaseRepository on a real PostgreSQL store', () => {
       tags: [],
       createdAt: expect.any(Date),
       overSizeLimit: false,
+      moveInfraId: null,
+      movePlanId: null,
       sizeLimitInBytes: 1048576,
       maxConnections: 0,
       addresses: ['db1:3306'],
@@ -111,6 +113,42 @@ describe('DatabaseRepository on a real PostgreSQL store', () => {
 
     expect([one, two].filter((row) => row !== null)).toHaveLength(1);
     expect(await sut.nextPlacement(1, 1)).toBe(2);
+  });
+
+  it('a move: holds a slot on the target, the switch swaps the two ends, its end clears them', async () => {
+    await store.store.query(`
+      INSERT INTO plan (name, engine_id) VALUES ('large', 1);
+      INSERT INTO infra_plan (infra_id, plan_id) VALUES (2, 2);
+      UPDATE infra SET capacity = 1 WHERE id = 2;
+    `);
+    const row = (await sut.claimSlot(orders))!;
+    await sut.transition(row.id, 'creating', 'ready');
+    const ends = async () => {
+      const found = (await sut.findRow(row.id))!;
+      return [found.status, found.infraId, found.planId, found.moveInfraId, found.movePlanId];
+    };
+
+    expect(await sut.startMove(row.id, 2, 2)).toBe(true);
+    expect(await ends()).toEqual(['moving', 1, 1, 2, 2]);
+    // The target's only slot is held by the move: a create finds no room there.
+    expect(await sut.claimSlot({ ...orders, name: 'stock', infraId: 2 })).toBeNull();
+    await expect(sut.startMove(row.id, 2, 2)).rejects.toBeInstanceOf(ConflictError);
+
+    await sut.switchMove(row.id);
+    expect(await ends()).toEqual(['moving', 2, 2, 1, 1]);
+    await sut.endMove(row.id);
+    expect(await ends()).toEqual(['ready', 2, 2, null, null]);
+    await expect(sut.endMove(row.id)).rejects.toBeInstanceOf(ConflictError);
+  });
+
+  it('startMove: false when the target is full, and nothing changes', async () => {
+    await store.store.query('UPDATE infra SET capacity = 1 WHERE id = 2');
+    const row = (await sut.claimSlot(orders))!;
+    await sut.transition(row.id, 'creating', 'ready');
+    expect(await sut.claimSlot({ ...orders, name: 'stock', infraId: 2 })).not.toBeNull();
+
+    expect(await sut.startMove(row.id, 2, 1)).toBe(false);
+    expect(await status(row.id)).toBe('ready');
   });
 
   it('claimSlot: a name taken meanwhile in the environment is a 409', async () => {

@@ -33,6 +33,13 @@ export interface DatabaseRow {
   createdAt: Date;
   /** Over its plan's size limit: its credentials' writes are blocked on the engine. */
   overSizeLimit: boolean;
+  /**
+   * While `moving`: the other end of the move, the target until the switch and the source
+   * after it (DatabaseMoves); null otherwise. Absent on rows not read from the store.
+   */
+  moveInfraId?: number | null;
+  /** While `moving`: the plan that goes with `moveInfraId`. */
+  movePlanId?: number | null;
 }
 
 /**
@@ -52,7 +59,15 @@ export interface DatabaseRecord extends DatabaseRow {
 /** A new row: `creating`, on the infra whose slot it claims (unprotected, untagged unless given). */
 export type NewDatabase = Omit<
   DatabaseRow,
-  'id' | 'status' | 'quarantineDt' | 'createdAt' | 'isProtected' | 'tags' | 'overSizeLimit'
+  | 'id'
+  | 'status'
+  | 'quarantineDt'
+  | 'createdAt'
+  | 'isProtected'
+  | 'tags'
+  | 'moveInfraId'
+  | 'movePlanId'
+  | 'overSizeLimit'
 > &
   Partial<Pick<DatabaseRow, 'isProtected' | 'tags'>>;
 
@@ -89,6 +104,23 @@ export interface CreateChecks {
   environmentExists: boolean;
   offered: boolean;
   taken: boolean;
+  infraId: number | null;
+}
+
+/**
+ * What a plan change checks, as one row whatever exists: the new plan (null if there is
+ * none), whether it is active, its engine type and limits, whether it is offered in the
+ * database's environment, whether the database's infra serves it, and the infra a move
+ * would go to (null if none has room).
+ */
+export interface PlanChangeChecks {
+  planId: number | null;
+  isActive: boolean;
+  sizeLimitInBytes: number;
+  maxConnections: number;
+  engineType: string | null;
+  offered: boolean;
+  servedHere: boolean;
   infraId: number | null;
 }
 
@@ -213,6 +245,110 @@ export class DatabaseRepository {
       taken: found.taken,
       infraId: found.infra_id === null ? null : Number(found.infra_id),
     };
+  }
+
+  /** A plan change's catalog checks in one statement (see PlanChangeChecks). */
+  async planChangeChecks(
+    planId: number,
+    database: Pick<DatabaseRow, 'infraId' | 'environmentId'>,
+  ): Promise<PlanChangeChecks> {
+    const [found] = await this.databases.query<RawPlanChangeChecks[]>(PLAN_CHANGE_CHECKS_SQL, [
+      planId,
+      database.infraId,
+      database.environmentId,
+    ]);
+    return {
+      planId: found.plan_id === null ? null : Number(found.plan_id),
+      isActive: found.is_active === true,
+      sizeLimitInBytes: Number(found.size_limit_in_bytes ?? 0),
+      maxConnections: Number(found.max_connections ?? 0),
+      engineType: found.engine_type,
+      offered: found.offered,
+      servedHere: found.served_here,
+      infraId: found.infra_id === null ? null : Number(found.infra_id),
+    };
+  }
+
+  /** The plan of a ready database whose infra serves the new plan (the caller holds its lock). */
+  async changePlan(id: number, planId: number): Promise<void> {
+    const [{ changed }] = await this.databases.query<{ changed: number }[]>(
+      `WITH changed AS (
+         UPDATE database SET plan_id = $2, updated_at = now()
+          WHERE id = $1 AND status = 'ready' RETURNING id
+       ) SELECT count(*)::int AS changed FROM changed`,
+      [id, planId],
+    );
+    this.changed();
+    if (changed === 0) throw new ConflictError(`database ${id} is no longer ready.`);
+  }
+
+  /**
+   * A ready database starts moving to `infraId` (of `planId`): `moving`, with the target
+   * as the other end of the move, if the target still has room (under its store lock, as a
+   * create's claim: a moving database holds a slot on both infras). False when it is full.
+   */
+  async startMove(id: number, infraId: number, planId: number): Promise<boolean> {
+    assertTransition(DATABASE_TRANSITIONS, `database ${id}`, 'ready', 'moving');
+    const moved = await this.store.transaction(async (manager) => {
+      await manager.query('SELECT pg_advisory_xact_lock($1::bigint)', [
+        advisoryLockId(`store:infra:${infraId}`),
+      ]);
+      const [ready] = await manager.query<{ id: number }[]>(
+        `SELECT id FROM database WHERE id = $1 AND status = 'ready'`,
+        [id],
+      );
+      if (!ready) throw new ConflictError(`database ${id} is no longer ready.`);
+      // A SELECT around the UPDATE: its rows are what the driver returns (an UPDATE's are not).
+      const [{ moved }] = await manager.query<{ moved: number }[]>(
+        `WITH moved AS (
+           UPDATE database SET status = 'moving', move_infra_id = $2, move_plan_id = $3, updated_at = now()
+            WHERE id = $1 AND status = 'ready' AND ${roomOnInfraSql('$2::int')}
+            RETURNING id
+         ) SELECT count(*)::int AS moved FROM moved`,
+        [id, infraId, planId],
+      );
+      return moved > 0;
+    });
+    this.changed();
+    return moved;
+  }
+
+  /**
+   * The switch of a move: the row now points at the target (infra and plan) and the other
+   * end of the move is the source, in one statement (the right-hand sides are the old
+   * values). Its endpoint changes with it.
+   */
+  async switchMove(id: number): Promise<void> {
+    const [{ switched }] = await this.databases.query<{ switched: number }[]>(
+      `WITH switched AS (
+         UPDATE database
+            SET infra_id = move_infra_id, move_infra_id = infra_id,
+                plan_id = move_plan_id, move_plan_id = plan_id, updated_at = now()
+          WHERE id = $1 AND status = 'moving' RETURNING id
+       ) SELECT count(*)::int AS switched FROM switched`,
+      [id],
+    );
+    this.changed();
+    if (switched === 0) throw new ConflictError(`database ${id} is no longer moving.`);
+  }
+
+  /**
+   * A move ends (moved or rolled back): `ready`, no other end. Its logins were made again
+   * (or given back) with their full privileges, so it is not marked over its size limit any
+   * more: the size-limit check blocks writes again if it still is (SizeLimitCheck).
+   */
+  async endMove(id: number): Promise<void> {
+    assertTransition(DATABASE_TRANSITIONS, `database ${id}`, 'moving', 'ready');
+    const [{ ended }] = await this.databases.query<{ ended: number }[]>(
+      `WITH ended AS (
+         UPDATE database SET status = 'ready', move_infra_id = NULL, move_plan_id = NULL,
+                             over_size_limit = false, updated_at = now()
+          WHERE id = $1 AND status = 'moving' RETURNING id
+       ) SELECT count(*)::int AS ended FROM ended`,
+      [id],
+    );
+    this.changed();
+    if (ended === 0) throw new ConflictError(`database ${id} is no longer moving.`);
   }
 
   /** The infra a new database of the plan would go to now, or null if none has room. */
@@ -449,6 +585,28 @@ const CREATE_CHECKS_SQL = `SELECT plan.id AS plan_id, plan.is_active, plan.size_
   LEFT JOIN engine ON engine.id = plan.engine_id
   LEFT JOIN engine_type ON engine_type.id = engine.engine_type_id`;
 
+/** $1 plan, $2 the database's infra, $3 its environment. */
+const PLAN_CHANGE_CHECKS_SQL = `SELECT plan.id AS plan_id, plan.is_active, plan.size_limit_in_bytes, plan.max_connections,
+       engine_type.name AS engine_type,
+       EXISTS (SELECT 1 FROM plan_environment pe WHERE pe.plan_id = plan.id AND pe.environment_id = $3) AS offered,
+       EXISTS (SELECT 1 FROM infra_plan ip WHERE ip.plan_id = plan.id AND ip.infra_id = $2) AS served_here,
+       ${placementChoiceSql('plan.id', '$3')} AS infra_id
+  FROM (SELECT $1::int AS id) wanted
+  LEFT JOIN plan ON plan.id = wanted.id
+  LEFT JOIN engine ON engine.id = plan.engine_id
+  LEFT JOIN engine_type ON engine_type.id = engine.engine_type_id`;
+
+interface RawPlanChangeChecks {
+  plan_id: number | null;
+  is_active: boolean | null;
+  size_limit_in_bytes: string | number | null;
+  max_connections: number | null;
+  engine_type: string | null;
+  offered: boolean;
+  served_here: boolean;
+  infra_id: number | null;
+}
+
 interface RawCreateChecks {
   plan_id: number | null;
   is_active: boolean | null;
@@ -463,7 +621,8 @@ interface RawCreateChecks {
 
 /** The row's columns; quarantine_dt as text (YYYY-MM-DD). */
 const ROW_COLUMNS = `id, name, description, plan_id, environment_id, infra_id, project_id, team_id,
-  status, quarantine_dt::text AS quarantine_dt, is_protected, tags, created_at, over_size_limit`;
+  status, quarantine_dt::text AS quarantine_dt, is_protected, tags, created_at, over_size_limit,
+  move_infra_id, move_plan_id`;
 
 interface RawRow {
   id: number;
@@ -480,6 +639,8 @@ interface RawRow {
   tags: string[] | null;
   created_at: Date | string;
   over_size_limit: boolean;
+  move_infra_id?: number | null;
+  move_plan_id?: number | null;
 }
 
 /** The columns a list item needs; quarantine_dt as text (YYYY-MM-DD). */
@@ -498,6 +659,8 @@ const LIST_COLUMNS = [
   'database.tags AS tags',
   'database.created_at AS created_at',
   'database.over_size_limit AS over_size_limit',
+  'database.move_infra_id AS move_infra_id',
+  'database.move_plan_id AS move_plan_id',
   'plan.size_limit_in_bytes AS size_limit_in_bytes',
   'plan.max_connections AS max_connections',
   'infra.addresses AS addresses',
@@ -543,6 +706,8 @@ function fromRow(raw: RawRow): DatabaseRow {
     tags: raw.tags ?? [],
     createdAt: raw.created_at instanceof Date ? raw.created_at : new Date(raw.created_at),
     overSizeLimit: raw.over_size_limit === true,
+    moveInfraId: raw.move_infra_id == null ? null : Number(raw.move_infra_id),
+    movePlanId: raw.move_plan_id == null ? null : Number(raw.move_plan_id),
   };
 }
 

@@ -6,6 +6,7 @@ import { OperationsModule } from '@dbaas/operations';
 import { DatabaseEntity, ProjectEntity } from '@dbaas/persistence';
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { DatabaseMoves } from './database-moves.service';
 import { DatabaseRepository } from './database.repository';
 import { DatabasesService } from './databases.service';
 import { DriftRepair } from './drift-repair.service';
@@ -29,6 +30,7 @@ import { SizeLimitCheck } from './size-limit.service';
     DatabaseRepository,
     ProjectRepository,
     DatabasesService,
+    DatabaseMoves,
     LifecycleReconciler,
     ProjectsService,
     DriftRepair,

@@ -35,6 +35,7 @@ import {
 } from '@dbaas/persistence';
 import { randomBytes } from 'node:crypto';
 import { seedCatalog, startStore, TestStore } from '../../../test/harness/store.harness';
+import { DatabaseMoves } from './database-moves.service';
 import { DatabaseRepository } from './database.repository';
 import { DatabasesService, FillStep } from './databases.service';
 import { ProjectRepository } from './project.repository';
@@ -70,6 +71,7 @@ describe('DatabasesService on a real PostgreSQL store', () => {
       | 'endpoint'
       | 'usedSize'
       | 'userExists'
+      | 'applyLimits'
       | 'createUser'
       | 'dropUser'
     >
@@ -137,6 +139,9 @@ describe('DatabasesService on a real PostgreSQL store', () => {
       dropDatabase: jest.fn(async (infra, name) => {
         log.push(`engine ${infra.id} drop ${name}, store: ${await said()}`);
       }),
+      applyLimits: jest.fn(async (infra, name, users, limits) => {
+        log.push(`engine ${infra.id} limits ${name} ${users.join(',')} ${limits.maxConnections}`);
+      }),
       endpoint: jest.fn((addresses, name) => `mysql://<user>:<password>@${addresses[0]}/${name}`),
       usedSize: jest.fn(async (_infra, _name) => 4096),
       userExists: jest.fn(async (_infra, _user) => false),
@@ -174,8 +179,13 @@ describe('DatabasesService on a real PostgreSQL store', () => {
       policy,
       runner,
     );
+    const databaseRepository = new DatabaseRepository(
+      store.store.getRepository(DatabaseEntity),
+      store.store,
+      policy,
+    );
     sut = new DatabasesService(
-      new DatabaseRepository(store.store.getRepository(DatabaseEntity), store.store, policy),
+      databaseRepository,
       new ProjectRepository(store.store.getRepository(ProjectEntity)),
       new TeamsService(
         new TeamRepository(store.store.getRepository(TeamEntity)),
@@ -187,6 +197,7 @@ describe('DatabasesService on a real PostgreSQL store', () => {
       policy,
       runner,
       history,
+      new DatabaseMoves(databaseRepository, credentials, infras, runner),
       { usedSizeCacheSeconds: 30 } as AppConfig,
     );
   });
@@ -416,13 +427,13 @@ describe('DatabasesService on a real PostgreSQL store', () => {
       expect(await stored()).toBe('newer project 1');
     });
 
-    it('refuses a change of name, plan or environment, naming each field, and writes nothing', async () => {
+    it('refuses a change of name or environment and an unknown plan, naming each field, and writes nothing', async () => {
       await expect(
         sut.update(1, { name: 'Other', plan: 3, environment: 2, description: 'x' }, dev),
       ).rejects.toMatchObject({
         errors: {
           name: ['is read-only after creation'],
-          plan: ['is read-only after creation'],
+          plan: ['no plan with id 3'],
           environment: ['is read-only after creation'],
         },
       });
@@ -434,6 +445,69 @@ describe('DatabasesService on a real PostgreSQL store', () => {
       await sut.update(1, { name: 'Orders', plan: 1, environment: 1, description: 'same' }, dev);
 
       expect(await stored()).toBe('same project null');
+    });
+
+    describe('plan change', () => {
+      const planOf = async () =>
+        (
+          (await store.store.query('SELECT plan_id FROM database WHERE id = 1')) as {
+            plan_id: number;
+          }[]
+        )[0].plan_id;
+
+      beforeEach(async () => {
+        await store.store.query(`
+          INSERT INTO plan (name, engine_id, max_connections) VALUES ('wide', 1, 3), ('far', 1, 0);
+          INSERT INTO plan_environment (plan_id, environment_id) VALUES (2, 1), (3, 1);
+          INSERT INTO infra_plan (infra_id, plan_id) VALUES (1, 2), (2, 3);
+        `);
+      });
+
+      it("a plan the database's infra serves: its limits on the engine, then the row, as a change_plan task", async () => {
+        const view = await sut.update(1, { plan: 2 }, dev);
+
+        expect(log.filter((line) => line.includes('limits'))).toEqual([
+          'engine 1 limits orders  3',
+        ]);
+        expect(await planOf()).toBe(2);
+        expect(view.task).toBeUndefined();
+        expect(view.database.planId).toBe(2);
+        expect(
+          await store.store.query("SELECT status FROM task WHERE type = 'change_plan'"),
+        ).toEqual([{ status: 'success' }]);
+      });
+
+      it('an engine failure changes nothing (the row keeps its plan)', async () => {
+        engine.applyLimits.mockRejectedValueOnce(new Error('engine down'));
+
+        await expect(sut.update(1, { plan: 2, description: 'x' }, dev)).rejects.toThrow(
+          'engine down',
+        );
+
+        expect(await planOf()).toBe(1);
+        expect(await stored()).toBe('old project null');
+      });
+
+      it('a plan served elsewhere is a move: refused (400) without a copy step, nothing changed', async () => {
+        await expect(sut.update(1, { plan: 3 }, dev)).rejects.toMatchObject({
+          errors: { plan: [expect.stringMatching(/another engine server/)] },
+        });
+        expect(await planOf()).toBe(1);
+      });
+
+      it('an inactive plan or one not offered in the environment: 400, nothing changed', async () => {
+        await store.store.query('UPDATE plan SET is_active = false WHERE id = 2');
+        await store.store.query('DELETE FROM plan_environment WHERE plan_id = 3');
+
+        await expect(sut.update(1, { plan: 2 }, dev)).rejects.toMatchObject({
+          errors: { plan: ['this plan is not active'] },
+        });
+        await expect(sut.update(1, { plan: 3 }, dev)).rejects.toMatchObject({
+          errors: { plan: ["this plan is not offered in the database's environment"] },
+        });
+        expect(await planOf()).toBe(1);
+        expect(engine.applyLimits).not.toHaveBeenCalled();
+      });
     });
 
     it('refuses an unknown project, and writes nothing', async () => {

@@ -26,6 +26,7 @@ import {
   DatabaseRow,
   NewDatabase,
 } from './database.repository';
+import { CopyStep, DatabaseMoves } from './database-moves.service';
 import { ProjectRecord, ProjectRepository } from './project.repository';
 import { tagProblems, uniqueTags } from './tags';
 import { UsedSizeCache } from './used-size.cache';
@@ -51,10 +52,19 @@ export interface DatabaseChanges {
   isProtected?: boolean;
   /** Replaces every tag. */
   tags?: string[];
+  /**
+   * Another active plan of the same engine offered in the database's environment: applied
+   * at once when the database's infra serves it, else the database moves (DatabaseMoves).
+   */
+  plan?: number;
   /** Read-only after creation: accepted only when unchanged. */
   name?: string;
-  plan?: number;
   environment?: number;
+}
+
+/** An updated database; `task` when a plan change moves it (a 202: the task does the move). */
+export interface UpdatedDatabase extends DatabaseView {
+  task?: TaskRecord;
 }
 
 /** A database as the API shows it: the record plus what comes from its engine. */
@@ -150,6 +160,7 @@ export class DatabasesService {
     private readonly policy: AccessPolicy,
     private readonly runner: OperationRunner,
     private readonly history: TaskHistory,
+    private readonly moves: DatabaseMoves,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.sizes = new UsedSizeCache(config.usedSizeCacheSeconds * 1000);
@@ -456,25 +467,51 @@ export class DatabasesService {
     await provider.ping(target);
   }
 
+  /**
+   * Changes what may change after creation. A new `plan` (checked with the rest, before
+   * anything changes: 400 when it is not an active plan of the database's engine offered in
+   * its environment) is applied at once when the database's infra serves it (its limits on
+   * the engine, as a `change_plan` task); otherwise the database moves to an infra of the
+   * plan (`copy` copies the data; without it a move is refused) and the answer carries the
+   * `move_database` task, once the database is `moving`. The other changes are written
+   * after the plan's, so a refused plan change (409, 503) changes nothing.
+   */
   async update(
     id: number,
     changes: DatabaseChanges,
     viewer: AuthenticatedUser,
-  ): Promise<DatabaseView> {
+    copy?: CopyStep,
+  ): Promise<UpdatedDatabase> {
     const database = await this.findVisible(id, viewer);
     const errors: Record<string, string[]> = {};
     if (changes.name !== undefined && normalizeName(changes.name) !== database.name)
       errors.name = ['is read-only after creation'];
-    if (changes.plan !== undefined && changes.plan !== database.planId)
-      errors.plan = ['is read-only after creation'];
     if (changes.environment !== undefined && changes.environment !== database.environmentId) {
       errors.environment = ['is read-only after creation'];
     }
+    const planChange =
+      changes.plan !== undefined && changes.plan !== database.planId
+        ? await this.checkPlanChange(database, changes.plan, errors, copy)
+        : null;
     const tags = changes.tags === undefined ? undefined : checkedTags(changes.tags, errors);
     if (Object.keys(errors).length) throw new ValidationFailedError(errors);
     if (changes.project != null) {
       const project = await this.requireProject(changes.project);
       this.assertProjectOfTeam(project, database.teamId, viewer);
+    }
+    if (planChange && database.status !== 'ready') {
+      throw new ConflictError(
+        `Database ${database.name} is ${database.status}: only a ready database can change plan.`,
+      );
+    }
+    let task: TaskRecord | undefined;
+    if (planChange?.servedHere) await this.changePlanInPlace(database, planChange, viewer);
+    else if (planChange) {
+      if (planChange.infraId === null) throw new NoCapacityError(NO_CAPACITY_MESSAGE);
+      const plan = { ...planChange, infraId: planChange.infraId };
+      const started = await this.moves.start(database, plan, viewer.id, copy!);
+      await started.claimed;
+      task = started.task;
     }
     const update: {
       projectId?: number | null;
@@ -488,7 +525,88 @@ export class DatabasesService {
     if (tags !== undefined) update.tags = tags;
     // The store checks the project's team too: a project moved meanwhile is a 409.
     await this.databases.updateDetails(id, update);
+    if (task) return { ...(await this.getUnmeasured(id, viewer)), task };
     return this.get(id, viewer);
+  }
+
+  /** Whether changing the database to this plan moves it (its infra does not serve the plan). */
+  async planChangeMoves(database: DatabaseRecord, planId: number): Promise<boolean> {
+    if (planId === database.planId) return false;
+    return !(await this.databases.planChangeChecks(planId, database)).servedHere;
+  }
+
+  /**
+   * The new plan's checks (errors on `plan` are added to `errors`): it exists, is active,
+   * is of the database's engine and offered in its environment. Null when it is refused.
+   */
+  private async checkPlanChange(
+    database: DatabaseRecord,
+    planId: number,
+    errors: Record<string, string[]>,
+    copy: CopyStep | undefined,
+  ) {
+    const found = await this.databases.planChangeChecks(planId, database);
+    const problem =
+      found.planId === null
+        ? `no plan with id ${planId}`
+        : !found.isActive
+          ? 'this plan is not active'
+          : found.engineType !== database.engineType
+            ? `must be a plan of the database's engine (${database.engineType})`
+            : !found.offered
+              ? "this plan is not offered in the database's environment"
+              : !found.servedHere && !copy
+                ? 'is served by another engine server only: moving there is not available on this route'
+                : null;
+    if (problem) {
+      errors.plan = [problem];
+      return null;
+    }
+    return { ...found, planId };
+  }
+
+  /**
+   * A plan the database's infra serves: its limits on the engine first (a 503 changes
+   * nothing), then the row, as a `change_plan` task under the database's lock. The size
+   * limit is the plan's as soon as the row says so.
+   */
+  private async changePlanInPlace(
+    database: DatabaseRecord,
+    plan: { planId: number; maxConnections: number },
+    viewer: AuthenticatedUser,
+  ): Promise<void> {
+    const subject = {
+      type: 'change_plan' as const,
+      userId: viewer.id,
+      databaseId: database.id,
+      databaseName: database.name,
+      teamId: database.teamId,
+      origin: `plan change to plan ${plan.planId}`,
+    };
+    await this.runner.run(
+      subject,
+      databaseLockKey(database.environmentId, database.name),
+      async () => {
+        const current = await this.databases.find(database.id);
+        if (!current || current.status !== 'ready' || current.infraId !== database.infraId) {
+          throw new ConflictError(
+            `Database ${database.name} is ${current?.status ?? 'gone'}: only a ready database can change plan.`,
+          );
+        }
+        const { provider, target } = await this.infras.connect(current.infraId);
+        const users = current.credentials.map((credential) => credential.user);
+        const limits = { maxConnections: plan.maxConnections };
+        await provider.applyLimits(target, current.name, users, limits);
+        try {
+          await this.databases.changePlan(current.id, plan.planId);
+        } catch (error) {
+          // The row keeps its plan: so do the engine's limits.
+          const before = { maxConnections: current.maxConnections };
+          await provider.applyLimits(target, current.name, users, before).catch(() => undefined);
+          throw error;
+        }
+      },
+    );
   }
 
   /** The project a database is filed under, or a validation error on `project`. */

@@ -1,3 +1,4 @@
+export * from './database-moves.service';
 export * from './database-states';
 export * from './database.repository';
 export * from './databases.module';

@@ -53,6 +53,16 @@ export function interruptedOutcome(
       return error(
         before === 'restoring' ? rolledBack('restore', 'still in quarantine') : NOTHING_DONE,
       );
+    case 'move_database':
+      // Before the switch the reconciler rolled the move back, after it finished it: the
+      // plan the database shows says which.
+      if (before === 'moving')
+        return error(
+          `${ENDED} during the move; the reconciler ended it: the database is ${after ?? 'gone'}, on the plan it shows (the new one if the copy was complete, else the old one).`,
+        );
+      return error(UNKNOWN);
+    case 'change_plan':
+      return error(UNKNOWN);
     case 'delete_database':
     case 'purge_database':
       return after === null ? SUCCESS : error(NOTHING_DONE);

@@ -11,6 +11,7 @@ import { CredentialStatus, DatabaseStatus } from '@dbaas/persistence';
 import { Logger } from '@nestjs/common';
 import { DatabaseRepository, DatabaseRow } from './database.repository';
 import { DatabasesService } from './databases.service';
+import { DatabaseMoves } from './database-moves.service';
 import { LifecycleReconciler } from './lifecycle-reconciler.service';
 import { RecoveryHooks } from './recovery-hooks';
 
@@ -105,6 +106,7 @@ describe('LifecycleReconciler', () => {
       credentialService as unknown as CredentialsService,
       new OperationRunner(locks, history as unknown as TaskHistory),
       history as unknown as TaskHistory,
+      { endMove: jest.fn() } as unknown as DatabaseMoves,
       new RecoveryHooks(),
     );
     jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);

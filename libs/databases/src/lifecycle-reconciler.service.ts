@@ -1,6 +1,7 @@
 import { CredentialsService } from '@dbaas/credentials';
 import { databaseLockKey, InterruptedTask, OperationRunner, TaskHistory } from '@dbaas/operations';
 import { Injectable, Logger } from '@nestjs/common';
+import { DatabaseMoves } from './database-moves.service';
 import { DATABASE_RECOVERY, DatabaseRecoveryStep, SETTLED_STATES } from './database-states';
 import { DatabaseRepository, DatabaseRow } from './database.repository';
 import { DatabasesService } from './databases.service';
@@ -16,8 +17,9 @@ const UNSETTLED = (Object.keys(DATABASE_RECOVERY) as DatabaseRow['status'][]).fi
  * Finds work a dead process left half done and converges it, by the step DATABASE_RECOVERY
  * names for the database's state: a database or credential still `creating` is rolled back
  * (it was never acknowledged), a `quarantining` database gets its access back (or goes
- * back to `lost` when it is missing on its engine), a
- * `restoring` one goes back to quarantine, and anything `deleting` is deleted (data may
+ * back to `lost` when it is missing on its engine), a `restoring` one goes back to
+ * quarantine, a `moving` one's other end is dropped (DatabaseMoves.endMove), and anything
+ * `deleting` is deleted (data may
  * already be gone, so there is no way back).
  *
  * A database is only touched when its lock can be taken (OperationRunner.runIfFree), i.e.
@@ -46,6 +48,7 @@ export class LifecycleReconciler {
       await this.credentialService.revokeAll(database);
       await this.databaseService.transition(database, 'quarantined');
     },
+    'end the move': (database) => this.moves.endMove(database),
     'finish the backup restore': async (database) => {
       if (!this.hooks.finishBackupRestore)
         throw new Error('no backups module in this process to finish the restore');
@@ -60,6 +63,7 @@ export class LifecycleReconciler {
     private readonly credentialService: CredentialsService,
     private readonly runner: OperationRunner,
     private readonly history: TaskHistory,
+    private readonly moves: DatabaseMoves,
     private readonly hooks: RecoveryHooks,
   ) {}
 

@@ -12,7 +12,11 @@ import {
 } from '@nestjs/swagger';
 import { ERROR_DOCS, errorHeaders } from '../http/api-docs.decorators';
 import { codeFor } from './broker-errors';
-import { CreateServiceBindingDto, CreateServiceInstanceDto } from './broker-requests.dto';
+import {
+  CreateServiceBindingDto,
+  CreateServiceInstanceDto,
+  UpdateServiceInstanceDto,
+} from './broker-requests.dto';
 import {
   BrokerEmptyDto,
   BrokerErrorDto,
@@ -162,6 +166,34 @@ export const FetchInstanceDocs = () =>
     ServicePlanQuery(false),
     InstanceIdParam(),
     ApiOperation({ summary: 'Fetch a service instance', operationId: 'get_service_instance' }),
+  );
+
+export const UpdateDocs = () =>
+  applyDecorators(
+    ApiAnswers(
+      {
+        200: { type: ServiceInstanceOperationDto, description: 'Updated: {}.' },
+        202: {
+          type: ServiceInstanceOperationDto,
+          description:
+            'The plan change moves the database to another server: poll last_operation with the operation.',
+        },
+      },
+      400,
+      404,
+      422,
+      502,
+      503,
+    ),
+    ApiBody({ type: UpdateServiceInstanceDto }),
+    AcceptsIncomplete(),
+    InstanceIdParam(),
+    ApiOperation({
+      summary: 'Update a service instance: its plan, description, tags, deletion protection',
+      description:
+        "A plan of the same service in the instance's environment, and the parameters description, tags and is_protected. Synchronous (200) when the database's server serves the new plan; otherwise the database moves (202 with accepts_incomplete=true, 422 AsyncRequired without). Anything else: 422 UnprocessableEntity.",
+      operationId: 'update_service_instance',
+    }),
   );
 
 export const DeprovisionDocs = () =>

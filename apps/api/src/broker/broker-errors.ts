@@ -8,6 +8,7 @@ import {
   InvalidBrokerRequestError,
   MaintenanceInfoConflictError,
   OperationInProgressError,
+  UnprocessableUpdateError,
 } from '@dbaas/broker';
 import {
   ArgumentsHost,
@@ -62,6 +63,7 @@ export const BROKER_ERROR_ANSWERS: readonly [BrokerErrorKind, number, string][] 
   [AsyncRequiredError, 422, 'AsyncRequired'],
   [MaintenanceInfoConflictError, 422, 'MaintenanceInfoConflict'],
   [InstanceProtectedError, 422, 'UnprocessableEntity'],
+  [UnprocessableUpdateError, 422, 'UnprocessableEntity'],
 ];
 
 /** The spec's camel-case code for an HTTP status: `Bad Request` → `BadRequest`. */

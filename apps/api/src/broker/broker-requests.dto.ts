@@ -3,6 +3,7 @@ import {
   BindRequest,
   InstanceParameters,
   ProvisionRequest,
+  UpdateRequest,
 } from '@dbaas/broker';
 import { CREDENTIAL_PRIVILEGES, CredentialPrivileges } from '@dbaas/persistence';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
@@ -194,6 +195,55 @@ export class CreateServiceBindingDto {
 function givenFields<T extends object>(dto: T | null | undefined): T | undefined {
   if (!dto) return undefined;
   return Object.fromEntries(Object.entries(dto).filter(([, value]) => value !== undefined)) as T;
+}
+
+/**
+ * Update request (PATCH of an instance). Unknown (extension) fields are ignored, as the
+ * spec says; the parameters are checked by the broker (422 for anything but description,
+ * tags and is_protected).
+ */
+@IgnoresUnknownFields()
+export class UpdateServiceInstanceDto {
+  @ApiProperty({ example: SERVICE_ID, description: 'The service id of the instance.' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(255)
+  service_id: string;
+
+  @ApiPropertyOptional({
+    example: PLAN_ID,
+    description:
+      "A plan id of the same service in the instance's environment: the database changes plan (moving to another server when its own does not serve the plan: 202).",
+  })
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(255)
+  plan_id?: string;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description: 'description, tags, is_protected; nothing else (422).',
+    example: { description: 'orders', tags: ['shop'], is_protected: true },
+  })
+  @IsOptional()
+  @IsObject()
+  parameters?: Record<string, unknown>;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description: 'What the platform knew of the instance (ignored).',
+    example: { plan_id: PLAN_ID },
+  })
+  @IsOptional()
+  @IsObject()
+  previous_values?: Record<string, unknown>;
+}
+
+export function toUpdateRequest(body: UpdateServiceInstanceDto): UpdateRequest {
+  return { serviceId: body.service_id, planId: body.plan_id, parameters: body.parameters };
 }
 
 export function toProvisionRequest(body: CreateServiceInstanceDto): ProvisionRequest {

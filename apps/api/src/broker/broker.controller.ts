@@ -7,6 +7,7 @@ import {
   InstanceStatusService,
   LastOperation,
   ProvisioningService,
+  UpdatingService,
 } from '@dbaas/broker';
 import {
   Body,
@@ -15,6 +16,7 @@ import {
   Get,
   Headers,
   Param,
+  Patch,
   Put,
   Query,
   Res,
@@ -32,6 +34,7 @@ import {
   LastOperationDocs,
   ProvisionDocs,
   UnbindDocs,
+  UpdateDocs,
 } from './broker-api-docs.decorators';
 import { BrokerErrorFilter } from './broker-errors';
 import {
@@ -39,6 +42,8 @@ import {
   CreateServiceInstanceDto,
   toBindRequest,
   toProvisionRequest,
+  toUpdateRequest,
+  UpdateServiceInstanceDto,
 } from './broker-requests.dto';
 import { LastOperationDto } from './broker-responses.dto';
 import { BrokerGuard } from './broker.guard';
@@ -61,6 +66,7 @@ export class BrokerController {
   constructor(
     private readonly catalog: BrokerCatalog,
     private readonly provisioning: ProvisioningService,
+    private readonly updating: UpdatingService,
     private readonly deprovisioning: DeprovisioningService,
     private readonly instances: InstanceStatusService,
     private readonly bindings: BindingService,
@@ -89,6 +95,25 @@ export class BrokerController {
     );
     if (outcome.kind === 'accepted') return send(reply, 202, { operation: outcome.operation });
     return send(reply, outcome.kind === 'provisioned' ? 201 : 200, { metadata: outcome.metadata });
+  }
+
+  @Patch('service_instances/:instance_id')
+  @UpdateDocs()
+  async update(
+    @Param('instance_id') instanceId: string,
+    @Query('accepts_incomplete') acceptsIncomplete: string | undefined,
+    @Body() body: UpdateServiceInstanceDto,
+    @CurrentUser() user: AuthenticatedUser,
+    @Headers(ORIGIN_HEADER) origin: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    const outcome = await this.updating.update(
+      instanceId,
+      toUpdateRequest(body),
+      call(user, origin, acceptsIncomplete),
+    );
+    if (outcome.kind === 'accepted') return send(reply, 202, { operation: outcome.operation });
+    return send(reply, 200, {});
   }
 
   @Get('service_instances/:instance_id')

@@ -150,32 +150,49 @@ export class DatabaseController {
 
   @Put(':id')
   @ApiOperation({
-    summary: 'Change project, description, deletion protection or tags',
+    summary: 'Change project, description, deletion protection, tags or plan',
+    description: 'As PATCH (the fields given change, the others are kept).',
     operationId: 'replace_database',
   })
   @ApiUpdateRoute(DatabaseDto)
+  @ApiAcceptedResponse({
+    type: AcceptedDatabaseDto,
+    description: 'Accepted: a plan change moves the database to another engine server (the task).',
+    headers: locationHeader(DatabaseDto),
+  })
   replace(
     @IdParam() id: number,
     @Body() body: UpdateDatabaseDto,
     @CurrentUser() user: AuthenticatedUser,
     @RequestLinks() links: Links,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    return this.update(id, body, user, links);
+    return this.update(id, body, user, links, reply);
   }
 
   @Patch(':id')
   @ApiOperation({
-    summary: 'Change project, description, deletion protection or tags',
+    summary: 'Change project, description, deletion protection, tags or plan',
+    description:
+      "A new `plan` (same engine, active, offered in the database's environment) applies at once when the database's engine server serves it (200); otherwise the database moves to a server of the plan: 202 with `Location` and `task` (`move_database`), status `moving`, then `ready` on the new server (or where it was, if the move failed).",
     operationId: 'update_database',
   })
   @ApiUpdateRoute(DatabaseDto)
+  @ApiAcceptedResponse({
+    type: AcceptedDatabaseDto,
+    description: 'Accepted: a plan change moves the database to another engine server (the task).',
+    headers: locationHeader(DatabaseDto),
+  })
   async update(
     @IdParam() id: number,
     @Body() body: UpdateDatabaseDto,
     @CurrentUser() user: AuthenticatedUser,
     @RequestLinks() links: Links,
-  ) {
-    return presentDatabase(links, await this.databases.update(id, databaseChanges(body), user));
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<DatabaseDto | AcceptedDatabaseDto> {
+    const { task, ...view } = await this.clones.update(id, databaseChanges(body), user);
+    if (task) return accepted(reply, links, { view, task });
+    return presentDatabase(links, view);
   }
 
   @Delete(':id')
@@ -218,7 +235,7 @@ export class DatabaseController {
 function accepted(
   reply: FastifyReply,
   links: Links,
-  { view, task }: AcceptedDatabase,
+  { view, task }: Pick<AcceptedDatabase, 'view' | 'task'>,
 ): AcceptedDatabaseDto {
   void reply.status(202);
   const body = { ...presentDatabase(links, view), task: links.to('task', task.id) };

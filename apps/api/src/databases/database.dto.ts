@@ -103,6 +103,26 @@ export class CreateDatabaseDto {
   tags?: string[];
 }
 
+/** `tags` on input: at most MAX_TAGS, each TAG_PATTERN. */
+function TagsProperty(): PropertyDecorator {
+  return (target: object, key: string | symbol) => {
+    ApiPropertyOptional({
+      type: [String],
+      example: ['shop', 'env:prod'],
+      maxItems: MAX_TAGS,
+      description: `At most ${MAX_TAGS} tags, each ${TAG_PATTERN.source}; duplicates are dropped. On update, replaces every tag.`,
+    })(target, key);
+    IsOptional()(target, key);
+    IsArray()(target, key);
+    ArrayMaxSize(MAX_TAGS, { message: `at most ${MAX_TAGS} tags` })(target, key);
+    IsString({ each: true })(target, key);
+    Matches(TAG_PATTERN, { each: true, message: `each tag must match ${TAG_PATTERN.source}` })(
+      target,
+      key,
+    );
+  };
+}
+
 /** `POST /api/database/{id}/clone/`. */
 export class CreateCloneDto {
   @ApiProperty({
@@ -134,29 +154,9 @@ export class CreateCloneDto {
   environment?: number;
 }
 
-/** `tags` on input: at most MAX_TAGS, each TAG_PATTERN. */
-function TagsProperty(): PropertyDecorator {
-  return (target: object, key: string | symbol) => {
-    ApiPropertyOptional({
-      type: [String],
-      example: ['shop', 'env:prod'],
-      maxItems: MAX_TAGS,
-      description: `At most ${MAX_TAGS} tags, each ${TAG_PATTERN.source}; duplicates are dropped. On update, replaces every tag.`,
-    })(target, key);
-    IsOptional()(target, key);
-    IsArray()(target, key);
-    ArrayMaxSize(MAX_TAGS, { message: `at most ${MAX_TAGS} tags` })(target, key);
-    IsString({ each: true })(target, key);
-    Matches(TAG_PATTERN, { each: true, message: `each tag must match ${TAG_PATTERN.source}` })(
-      target,
-      key,
-    );
-  };
-}
-
 /**
- * `project`, `description`, `is_protected` and `tags` may change; the others are accepted
- * when unchanged.
+ * `project`, `description`, `is_protected`, `tags` and `plan` may change; the others are
+ * accepted when unchanged.
  */
 export class UpdateDatabaseDto {
   @ApiPropertyOptional({ example: '/api/project/1/', nullable: true, type: String })
@@ -182,10 +182,10 @@ export class UpdateDatabaseDto {
   name?: string;
 
   @ApiPropertyOptional({
-    readOnly: true,
     type: String,
-    example: '/api/plan/1/',
-    description: 'Read-only after creation (400 if changed).',
+    example: '/api/plan/2/',
+    description:
+      "A plan change: another active plan of the database's engine offered in its environment (400 otherwise, nothing changed). When the database's engine server serves it: 200, its limits applied at once. Otherwise: 202 with `Location` and `task` (`move_database`); the database is `moving` while its data, credentials and passwords are copied to a server of the plan, and `ready` there after (or, if the move fails, `ready` where it was). Its logins are revoked on the old server during the move.",
   })
   @IsOptional()
   @Reference('plan')

@@ -3,7 +3,11 @@ import { APP_CONFIG, AppConfig } from '@dbaas/core';
 import { EngineRegistry } from '@dbaas/engines';
 import { Inject, Injectable } from '@nestjs/common';
 import { createHash, createHmac } from 'node:crypto';
-import { BINDING_PARAMETERS_SCHEMA, INSTANCE_PARAMETERS_SCHEMA } from './parameter-schemas';
+import {
+  BINDING_PARAMETERS_SCHEMA,
+  INSTANCE_PARAMETERS_SCHEMA,
+  INSTANCE_UPDATE_PARAMETERS_SCHEMA,
+} from './parameter-schemas';
 
 /** A name-based (version 5) UUID, RFC 9562: SHA-1 of namespace and name. */
 export function uuidV5(namespace: Buffer, name: string): string {
@@ -108,6 +112,20 @@ export class BrokerCatalog {
     );
   }
 
+  /** The catalog plan of a dbaas plan in an environment, for a service. */
+  async offerOf(
+    serviceId: string,
+    planId: number,
+    environmentId: number,
+  ): Promise<BrokerOffer | undefined> {
+    return (await this.offers()).find(
+      (offer) =>
+        offer.serviceId === serviceId &&
+        offer.plan.id === planId &&
+        offer.environment.id === environmentId,
+    );
+  }
+
   /** GET /v2/catalog. */
   async catalog(): Promise<{ services: object[] }> {
     const byService = new Map<string, BrokerOffer[]>();
@@ -125,7 +143,7 @@ export class BrokerCatalog {
         instances_retrievable: true,
         bindings_retrievable: true,
         allow_context_updates: false,
-        plan_updateable: false,
+        plan_updateable: true,
         metadata: {
           displayName: `${display.name} (dbaas)`,
           longDescription: `A ${display.name} database on a dbaas-managed server; each binding is its own login. ${QUARANTINE_NOTE}`,
@@ -140,7 +158,7 @@ export class BrokerCatalog {
             description:
               `${summary} in ${offer.environment.name}, ${size}. ${QUARANTINE_NOTE}`.slice(0, 255),
             free: true,
-            plan_updateable: false,
+            plan_updateable: true,
             maximum_polling_duration: 600,
             metadata: {
               displayName: `${offer.plan.name} (${offer.environment.name})`,
@@ -156,7 +174,10 @@ export class BrokerCatalog {
               },
             },
             schemas: {
-              service_instance: { create: { parameters: INSTANCE_PARAMETERS_SCHEMA } },
+              service_instance: {
+                create: { parameters: INSTANCE_PARAMETERS_SCHEMA },
+                update: { parameters: INSTANCE_UPDATE_PARAMETERS_SCHEMA },
+              },
               service_binding: { create: { parameters: BINDING_PARAMETERS_SCHEMA } },
             },
           };

@@ -23,6 +23,26 @@ export const INSTANCE_PARAMETERS_SCHEMA = {
   },
 };
 
+/** What an update (PATCH of an instance) may change besides the plan. */
+export const INSTANCE_UPDATE_PARAMETERS_SCHEMA = {
+  $schema: 'http://json-schema.org/draft-04/schema#',
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    description: { type: 'string', maxLength: 1000, description: 'Description of the database.' },
+    tags: {
+      type: 'array',
+      maxItems: 20,
+      items: { type: 'string', pattern: '^[a-z0-9][a-z0-9_.:-]{0,62}$' },
+      description: 'Replaces every tag of the database.',
+    },
+    is_protected: {
+      type: 'boolean',
+      description: 'While true, deprovisioning is refused (422).',
+    },
+  },
+};
+
 export const BINDING_PARAMETERS_SCHEMA = {
   $schema: 'http://json-schema.org/draft-04/schema#',
   type: 'object',

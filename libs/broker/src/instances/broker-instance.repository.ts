@@ -124,6 +124,28 @@ export class BrokerInstanceRepository {
   }
 
   /**
+   * A provisioned instance was updated (OSB PATCH): its plan and parameters as they are now.
+   * False when it is no longer provisioned.
+   */
+  async recordUpdate(
+    instanceId: string,
+    set: Pick<BrokerInstance, 'planId' | 'dbaasPlanId' | 'parameters'>,
+  ): Promise<boolean> {
+    const { operation, state } = STORED_AS.provisioned;
+    const result = await this.rows
+      .createQueryBuilder()
+      .update()
+      .set(set as never)
+      .where('instance_id = :instanceId AND operation = :operation AND state = :state', {
+        instanceId,
+        operation,
+        state,
+      })
+      .execute();
+    return Boolean(result.affected);
+  }
+
+  /**
    * Forgets a provisioning the request refused (the spec: a 4xx leaves nothing behind),
    * only while it is still that operation's row.
    */

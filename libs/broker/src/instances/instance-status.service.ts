@@ -1,5 +1,6 @@
 import { AuthenticatedUser } from '@dbaas/auth';
 import { DatabasesService } from '@dbaas/databases';
+import { TaskHistory } from '@dbaas/operations';
 import { BrokerState } from '@dbaas/persistence';
 import { Injectable } from '@nestjs/common';
 import { BrokerQuery } from '../broker-call';
@@ -9,7 +10,10 @@ import {
   InvalidBrokerRequestError,
   OperationInProgressError,
 } from '../broker-errors';
+import { BrokerCatalog } from '../catalog/broker-catalog.service';
+import { BrokerInstance, BrokerInstanceRepository } from './broker-instance.repository';
 import { instanceMetadata, InstanceLookup, InstanceMetadata } from './instance-lookup.service';
+import { UPDATE_OPERATION_PREFIX } from './updating.service';
 
 /** A provisioned instance as the platform reads it back. */
 export interface InstanceDetails {
@@ -32,6 +36,9 @@ export class InstanceStatusService {
   constructor(
     private readonly lookup: InstanceLookup,
     private readonly databases: DatabasesService,
+    private readonly instances: BrokerInstanceRepository,
+    private readonly catalog: BrokerCatalog,
+    private readonly tasks: TaskHistory,
   ) {}
 
   async fetch(instanceId: string, viewer: AuthenticatedUser): Promise<InstanceDetails> {
@@ -44,9 +51,10 @@ export class InstanceStatusService {
       throw new BrokerResourceNotFoundError('The service instance was deprovisioned.');
     if (row.status === 'deprovisioning')
       throw new OperationInProgressError('The service instance is being deprovisioned.');
+    const planId = await this.settlePlan(row);
     return {
       serviceId: row.serviceId,
-      planId: row.planId,
+      planId,
       parameters: row.parameters,
       metadata: instanceMetadata(row),
     };
@@ -66,6 +74,8 @@ export class InstanceStatusService {
     }
     const row = await this.lookup.findVisible(instanceId, viewer);
     if (!row) throw new BrokerResourceNotFoundError('No such service instance.');
+    if (query.operation?.startsWith(UPDATE_OPERATION_PREFIX))
+      return this.updateOperation(row, query.operation, viewer);
     if (
       (query.serviceId && query.serviceId !== row.serviceId) ||
       (query.planId && query.planId !== row.planId)
@@ -103,5 +113,60 @@ export class InstanceStatusService {
         };
       }
     }
+  }
+
+  /**
+   * The state of an update that moves the database: its `move_database` task. Once it
+   * succeeded, the instance's plan is the database's (settlePlan).
+   */
+  private async updateOperation(
+    row: BrokerInstance,
+    operation: string,
+    viewer: AuthenticatedUser,
+  ): Promise<LastOperation> {
+    const id = Number(operation.slice(UPDATE_OPERATION_PREFIX.length));
+    const task = Number.isSafeInteger(id)
+      ? await this.tasks.get(id, viewer).catch(() => null)
+      : null;
+    if (!task || task.type !== 'move_database' || task.databaseId !== row.databaseId)
+      throw new InvalidBrokerRequestError(
+        'operation is not an operation of this service instance.',
+      );
+    const name = row.databaseName;
+    if (task.status === 'waiting' || task.status === 'running')
+      return { state: 'in progress', description: `Moving the database ${name} to its new plan.` };
+    if (task.status === 'error') {
+      return {
+        state: 'failed',
+        description: `The plan change failed: ${task.error ?? 'unknown error'}`,
+        instanceUsable: true,
+      };
+    }
+    await this.settlePlan(row);
+    return { state: 'succeeded', description: `The database ${name} is on its new plan.` };
+  }
+
+  /**
+   * The instance's catalog plan as its database's plan is now: a move finished since the
+   * update was accepted (in this process or, after a restart, by the reconciler) is
+   * recorded here. The catalog plan id.
+   */
+  private async settlePlan(row: BrokerInstance): Promise<string> {
+    if (row.databaseId === null) return row.planId;
+    const database = await this.databases.find(row.databaseId);
+    if (!database || database.status !== 'ready' || database.planId === row.dbaasPlanId)
+      return row.planId;
+    const offer = await this.catalog.offerOf(
+      row.serviceId,
+      database.planId,
+      database.environmentId,
+    );
+    if (!offer) return row.planId;
+    await this.instances.recordUpdate(row.instanceId, {
+      planId: offer.planId,
+      dbaasPlanId: offer.plan.id,
+      parameters: row.parameters,
+    });
+    return offer.planId;
   }
 }

@@ -1,4 +1,4 @@
-import { testFault } from './test-fault';
+import { testFault, TestFaultError } from './test-fault';
 
 describe('testFault (test-only fault point)', () => {
   const saved = process.env.DBAAS_TEST_FAULT;
@@ -32,6 +32,13 @@ describe('testFault (test-only fault point)', () => {
   ])('does nothing when armed for %s', (_why, armed) => {
     process.env.DBAAS_TEST_FAULT = armed;
     testFault('password-stored', 'orders');
+    expect(kill).not.toHaveBeenCalled();
+  });
+
+  it('throws at exactly fail:<step>@<database>, without a signal', () => {
+    process.env.DBAAS_TEST_FAULT = 'fail:move-copying@orders';
+    testFault('move-copying', 'orders_2');
+    expect(() => testFault('move-copying', 'orders')).toThrow(TestFaultError);
     expect(kill).not.toHaveBeenCalled();
   });
 

@@ -13,6 +13,11 @@
  *   (`deleting`);
  * - `credential-marked-deleting`: a credential is `deleting`, its user not dropped yet;
  * - `password-stored`: a reset's new password is stored (`resetting`), not yet on the engine;
+ * - `move-started`: a moving database's logins are revoked on the source, nothing made on
+ *   the target yet (`moving`);
+ * - `move-copying`: a move's data is being copied (reached on the first chunk of the dump);
+ * - `move-user-created`: one credential is made again on the move's target;
+ * - `move-switched`: a move switched the row to the target, the source not dropped yet;
  * - `backup-dumping`: a backup (`running`) has sealed its first bytes, its file is partial;
  * - `backup-restoring`: a restore in place (`restoring_backup`) has fed its tool the first
  *   bytes of the backup.
@@ -26,19 +31,35 @@ export type FaultStep =
   | 'users-dropped'
   | 'credential-marked-deleting'
   | 'password-stored'
+  | 'move-started'
+  | 'move-copying'
+  | 'move-user-created'
+  | 'move-switched'
   | 'backup-dumping'
   | 'backup-restoring';
+
+/** The error a fault point armed with `fail:` throws. */
+export class TestFaultError extends Error {
+  constructor(step: FaultStep) {
+    super(`test fault at ${step}`);
+    this.name = 'TestFaultError';
+  }
+}
 
 /**
  * TEST ONLY. Kills this process (SIGKILL: no answer, no shutdown hook, as a crash or an
  * OOM kill would) when it reaches `step` on the database `database`, so that the e2e suite
  * test/e2e/crash-every-state.e2e-spec.ts can prove what the reconciler makes of the state
  * left behind. Inert unless the environment variable DBAAS_TEST_FAULT is exactly
- * `<step>@<database>`; it is not a setting and nothing but that suite sets it.
+ * `<step>@<database>`; it is not a setting and nothing but the e2e suites set it.
+ * `fail:<step>@<database>` throws a TestFaultError there instead (an operation failing at
+ * that step, the process alive: test/e2e/plan-change.e2e-spec.ts).
  */
 export function testFault(step: FaultStep, database: string): void {
   const armed = process.env.DBAAS_TEST_FAULT;
-  if (armed === undefined || armed !== `${step}@${database}`) return;
+  if (armed === undefined) return;
+  if (armed === `fail:${step}@${database}`) throw new TestFaultError(step);
+  if (armed !== `${step}@${database}`) return;
   process.kill(process.pid, 'SIGKILL');
   // Nothing more of this process may run while the signal lands.
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);

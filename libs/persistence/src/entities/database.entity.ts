@@ -20,6 +20,7 @@ import { TeamEntity } from './team.entity';
  * `deleting` → (row deleted). The transient states mark work in flight: if the process
  * dies, the reconciler finds them and rolls back a create or finishes the others.
  * `ready` ⇄ `lost`: the drift repair found the database missing on its engine (or back).
+ * `ready` ⇄ `moving`: a plan change copies it to an infra of the new plan.
  * `ready` → `restoring_backup` → `ready`: its data is replaced by a backup's, in place.
  */
 export const DATABASE_STATUSES = [
@@ -30,6 +31,7 @@ export const DATABASE_STATUSES = [
   'restoring',
   'deleting',
   'lost',
+  'moving',
   'restoring_backup',
 ] as const;
 export type DatabaseStatus = (typeof DATABASE_STATUSES)[number];
@@ -82,6 +84,17 @@ export class DatabaseEntity {
 
   @Column({ type: 'varchar' })
   status: DatabaseStatus;
+
+  /**
+   * While `moving`: the other end of the move (the target until the switch, then the
+   * source); null otherwise.
+   */
+  @Column({ name: 'move_infra_id', type: 'int', nullable: true })
+  moveInfraId: number | null;
+
+  /** While `moving`: the plan that goes with `move_infra_id`; null otherwise. */
+  @Column({ name: 'move_plan_id', type: 'int', nullable: true })
+  movePlanId: number | null;
 
   /** `YYYY-MM-DD` the database entered quarantine, or null. */
   @Column({ name: 'quarantine_dt', type: 'date', nullable: true })

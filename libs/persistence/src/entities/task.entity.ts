@@ -17,6 +17,8 @@ export const TASK_TYPES = [
   'clone_database',
   'restrict_writes',
   'allow_writes',
+  'change_plan',
+  'move_database',
 ] as const;
 export type TaskType = (typeof TASK_TYPES)[number];
 

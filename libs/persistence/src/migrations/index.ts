@@ -10,6 +10,7 @@ import { Backups1765008000000 } from './1765008000000-backups';
 import { DatabaseRestoringBackup1765051200000 } from './1765051200000-database-restoring-backup';
 import { PlanLimits1765094400000 } from './1765094400000-plan-limits';
 import { DatabaseOverSizeLimit1765180800000 } from './1765180800000-database-over-size-limit';
+import { DatabaseMoving1765267200000 } from './1765267200000-database-moving';
 
 /** In order; TypeORM records each applied one in the `migrations` table. */
 export const MIGRATIONS = [
@@ -25,4 +26,5 @@ export const MIGRATIONS = [
   DatabaseRestoringBackup1765051200000,
   PlanLimits1765094400000,
   DatabaseOverSizeLimit1765180800000,
+  DatabaseMoving1765267200000,
 ];
