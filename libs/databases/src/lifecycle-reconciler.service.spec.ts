@@ -264,6 +264,8 @@ describe('LifecycleReconciler', () => {
     expect(history.close).toHaveBeenCalledWith(expect.objectContaining({ id: 42 }), {
       status: 'success',
     });
+    // Each task once, in the round of its own database.
+    expect(history.close).toHaveBeenCalledTimes(2);
   });
 
   it('closes tasks without a database row: a create that never wrote one, a waiting delete', async () => {
@@ -282,6 +284,8 @@ describe('LifecycleReconciler', () => {
       status: 'error',
       error: expect.stringContaining('it never started'),
     });
+    // Only the ids of real rows are looked up (a task without a database names none).
+    expect(databases.findRows).toHaveBeenCalledWith([9]);
   });
 
   it('leaves the tasks of a database it cannot converge now, or whose lock is held, for a later round', async () => {
