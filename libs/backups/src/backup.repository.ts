@@ -147,6 +147,15 @@ export class BackupRepository {
     return rows.map(toRecord);
   }
 
+  /** `failed` backups that finished before `cutoff` (they have no file): the expiry removes them. */
+  async failedBefore(cutoff: Date): Promise<BackupRecord[]> {
+    const rows = await this.backups.find({
+      where: { status: 'failed', finishedAt: LessThanOrEqual(cutoff) },
+      order: { id: 'ASC' },
+    });
+    return rows.map(toRecord);
+  }
+
   /** Backups `running` or `deleting`, with their task's status: recovery's candidates. */
   async unfinished(): Promise<UnfinishedBackup[]> {
     const rows = await this.backups

@@ -16,3 +16,8 @@ export * from './storage/s3-bucket.storage';
 export * from './storage/storage-key';
 export * from './streams/sha256-check';
 export * from './streams/stream-meter';
+export * from './schedule/backup-expiry.service';
+export * from './schedule/backup-schedule';
+export * from './schedule/backup-schedule.repository';
+export * from './schedule/scheduled-backups.service';
+export * from './schedule/backup-jobs.module';
