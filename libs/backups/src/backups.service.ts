@@ -245,7 +245,7 @@ export class BackupsService implements OnModuleInit {
    * The plaintext dump of a ready backup as a stream (BackupFiles.open with its SHA-256):
    * it fails with BackupCorruptError when the file does not check out.
    */
-  open(backup: BackupRecord): Promise<Readable> {
+  async open(backup: BackupRecord): Promise<Readable> {
     if (backup.status !== 'ready' || !backup.sha256)
       throw new ConflictError(`The backup is ${backup.status}; only a ready backup can be used.`);
     return this.files.open(backup.fileKey, backup.sha256);
