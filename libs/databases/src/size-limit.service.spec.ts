@@ -178,6 +178,7 @@ describe('SizeLimitCheck', () => {
     stored.delete(2);
     expect(await sut.checkAll()).toEqual({ restricted: [], allowed: ['orders'] });
     expect(tasks[0].origin).toBe('size limit: the plan has none any more');
+    expect(databaseService.measureNow).not.toHaveBeenCalled();
   });
 
   it('leaves engines that do not enforce size limits alone', async () => {
