@@ -132,6 +132,18 @@ describe('DatabaseRepository on a real PostgreSQL store', () => {
     expect(await sut.quarantinedSince('2026-11-26')).toHaveLength(0);
   });
 
+  it('quarantinedSince leaves protected databases out (the purge keeps them)', async () => {
+    const { id } = (await sut.claimSlot(orders))!;
+    await sut.transition(id, 'creating', 'ready');
+    await sut.transition(id, 'ready', 'quarantining');
+    await sut.transition(id, 'quarantining', 'quarantined', { quarantineDt: '2026-11-27' });
+    await sut.updateDetails(id, { isProtected: true });
+
+    expect(await sut.quarantinedSince('2026-11-27')).toEqual([]);
+    await sut.updateDetails(id, { isProtected: false });
+    expect(await sut.quarantinedSince('2026-11-27')).toHaveLength(1);
+  });
+
   it('transition: refuses a move the table does not allow, and writes nothing', async () => {
     const { id } = (await sut.claimSlot(orders))!;
 
