@@ -60,9 +60,9 @@ export class SizeLimitCheck {
   }
 
   /**
-   * One database, its lock held by the caller (checkAll; a plan change, so that a limit
-   * below the current usage is enforced at once): reads it again, measures it, and acts on
-   * the decision. Returns what it did (null: nothing).
+   * One database, its lock held by the caller (checkAll; and, for the plan change, not
+   * built yet, so that a limit below the current usage is enforced at once): reads it
+   * again, measures it, and acts on the decision. Returns what it did (null: nothing).
    */
   async checkLocked(id: number): Promise<SizeLimitAction> {
     const [database] = await this.databases.underSizeLimits(id);

@@ -146,8 +146,9 @@ export abstract class EngineProvider {
     limits?: DatabaseLimits,
   ): Promise<void>;
   /**
-   * Puts a plan's limits on an existing database and its logins (`users`): a plan change.
-   * An engine that enforces none accepts only limits of 0.
+   * Puts a plan's limits on an existing database and its logins (`users`). For the plan
+   * change (not built yet: nothing calls this on main; a plan's limits are set when a
+   * database or credential is made). An engine that enforces none accepts only limits of 0.
    */
   async applyLimits(
     _infra: InfraTarget,

@@ -232,7 +232,10 @@ export class MysqlProvider extends BaseEngineProvider<Query> {
     });
   }
 
-  /** MAX_USER_CONNECTIONS of each login (those missing on the engine are skipped). */
+  /**
+   * MAX_USER_CONNECTIONS of each login (those missing on the engine are skipped). For the
+   * plan change (not built yet).
+   */
   override async applyLimits(
     infra: InfraTarget,
     database: string,

@@ -132,7 +132,7 @@ export class PostgresqlProvider extends BaseEngineProvider<Query> {
     await this.inDatabase(infra, db, [], (q) => this.prepareSchema(q, db));
   }
 
-  /** The database's CONNECTION LIMIT; its logins need nothing. */
+  /** The database's CONNECTION LIMIT; its logins need nothing. For the plan change (not built yet). */
   override async applyLimits(
     infra: InfraTarget,
     database: string,
