@@ -163,6 +163,51 @@ describe('postgresql: size and TRUNCATE', () => {
     expect(size).toBeLessThan(4 * 1024 * 1024);
   });
 
+  /** Runs `sql` as `who`, in its database, on a connection of its own. */
+  const runIn = async (who: { database: string; user: string; password: string }, sql: string) => {
+    const client = new Client({
+      host: server.host,
+      port: server.port,
+      user: who.user,
+      password: who.password,
+      database: who.database,
+    });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+
+  it('tables and schemas an owner made as itself (SET ROLE NONE) are blocked too: their ownership goes to the owner group', async () => {
+    const infra = targetOf(server);
+    await provider.createDatabase(infra, 'mine');
+    const owner = { database: 'mine', user: 'mine_owner', password: generatePassword() };
+    await provider.createUser(infra, { ...owner, privileges: 'owner' });
+    await runIn(
+      owner,
+      'SET ROLE NONE; CREATE TABLE public.mine (a int); CREATE SCHEMA own; CREATE TABLE own.t (a int)',
+    );
+
+    await provider.restrictWrites(infra, 'mine', [{ user: owner.user, privileges: 'owner' }]);
+
+    await expect(runIn(owner, 'SET ROLE NONE; INSERT INTO public.mine VALUES (1)')).rejects.toThrow(
+      'permission denied for table mine',
+    );
+    await expect(runIn(owner, 'SET ROLE NONE; INSERT INTO own.t VALUES (1)')).rejects.toThrow(
+      'permission denied for table t',
+    );
+    await expect(runIn(owner, 'SET ROLE NONE; CREATE TABLE own.more (a int)')).rejects.toThrow(
+      'permission denied for schema own',
+    );
+    await runIn(owner, 'SELECT * FROM public.mine, own.t');
+    await runIn(owner, 'DELETE FROM own.t');
+
+    await provider.allowWrites(infra, 'mine', [{ user: owner.user, privileges: 'owner' }]);
+    await runIn(owner, 'INSERT INTO public.mine VALUES (1); INSERT INTO own.t VALUES (1)');
+  });
+
   it('while restricted, owners may TRUNCATE (space back at once), read-write credentials only DELETE; nobody makes large objects', async () => {
     const infra = targetOf(server);
     await provider.createDatabase(infra, 'trunc');
@@ -170,21 +215,7 @@ describe('postgresql: size and TRUNCATE', () => {
     const writer = { database: 'trunc', user: 'trunc_rw', password: generatePassword() };
     await provider.createUser(infra, { ...owner, privileges: 'owner' });
     await provider.createUser(infra, { ...writer, privileges: 'read-write' });
-    const run = async (who: typeof owner, sql: string) => {
-      const client = new Client({
-        host: server.host,
-        port: server.port,
-        user: who.user,
-        password: who.password,
-        database: 'trunc',
-      });
-      await client.connect();
-      try {
-        await client.query(sql);
-      } finally {
-        await client.end();
-      }
-    };
+    const run = (who: typeof owner, sql: string) => runIn(who, sql);
     await run(owner, "CREATE TABLE kv AS SELECT 'k' AS k");
     await provider.restrictWrites(infra, 'trunc', [
       { user: owner.user, privileges: 'owner' },

@@ -178,7 +178,10 @@ export class PostgresqlProvider extends BaseEngineProvider<Query> {
     // Re-applied for tables an owner created outside the owner group (after RESET ROLE).
     await this.inDatabase(infra, db, secrets, async (q) => {
       await this.prepareSchema(q, db);
-      if (spec.writesBlocked) await this.grantWritesBlocked(q, db);
+      if (spec.writesBlocked) {
+        await this.reassignOwned(q, db, [{ user: spec.user, privileges: spec.privileges }]);
+        await this.grantWritesBlocked(q, db);
+      }
     });
   }
 
@@ -188,7 +191,10 @@ export class PostgresqlProvider extends BaseEngineProvider<Query> {
       await this.ensureGroupRoles(q, db);
       await this.ensureWritesBlockedRoles(q, db);
     });
-    await this.inDatabase(infra, db, [], (q) => this.grantWritesBlocked(q, db));
+    await this.inDatabase(infra, db, [], async (q) => {
+      await this.reassignOwned(q, db, users);
+      await this.grantWritesBlocked(q, db);
+    });
     await this.changeMemberships(infra, db, users, true);
   }
 
@@ -424,6 +430,22 @@ export class PostgresqlProvider extends BaseEngineProvider<Query> {
         await this.terminateSessions(q, name);
       }
     });
+  }
+
+  /**
+   * Inside the database: what the writing users (owner, read-write) own themselves goes to
+   * the owner group, as dropUser does. Tables and schemas an owner made as itself (`SET ROLE
+   * NONE`, then CREATE) would otherwise keep every right under a restriction: an owner
+   * bypasses grants. Missing users are skipped.
+   */
+  private async reassignOwned(q: Query, db: string, users: UserAccess[]): Promise<void> {
+    const owner = quoteIdent(groupRoles(db).owner);
+    for (const { user, privileges } of users) {
+      if (this.checkPrivileges(privileges) === 'read-only') continue;
+      const name = this.userName(user);
+      const { rowCount } = await q('SELECT 1 FROM pg_roles WHERE rolname = $1', [name]);
+      if (rowCount) await q(`REASSIGN OWNED BY ${quoteIdent(name)} TO ${owner}`);
+    }
   }
 
   private async ensureWritesBlockedRoles(q: Query, db: string): Promise<void> {
