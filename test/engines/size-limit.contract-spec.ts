@@ -87,6 +87,8 @@ describe.each([
   it('restrictWrites: owner and read-write keep reads but not writes, also in a session opened before', async () => {
     const before = await as('owner');
     await before.write('k', 'v1');
+    const readerBefore = await as('read-only');
+    expect(await readerBefore.read('k')).toBe('v1');
 
     await provider.restrictWrites(infra, db, access);
     await provider.restrictWrites(infra, db, access); // converges
@@ -99,6 +101,8 @@ describe.each([
     expect(await (await as('read-only')).read('k')).toBe('v1');
     // Ended (PostgreSQL, MariaDB) or bound by the new rules at once (Redis).
     await expect(before.write('k', 'v3')).rejects.toThrow();
+    // A read-only credential's session is not ended: it keeps exactly what it had.
+    expect(await readerBefore.read('k')).toBe('v1');
   });
 
   it('createUser with writesBlocked makes a restricted user; a missing user is skipped', async () => {

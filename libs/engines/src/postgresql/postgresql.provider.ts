@@ -413,7 +413,10 @@ export class PostgresqlProvider extends BaseEngineProvider<Query> {
     }
   }
 
-  /** restrictWrites / allowWrites: the users' groups, then their open sessions end. */
+  /**
+   * restrictWrites / allowWrites: the groups of the owner and read-write users, then their
+   * open sessions end (read-only users are left alone).
+   */
   private async changeMemberships(
     infra: InfraTarget,
     db: string,
@@ -423,7 +426,8 @@ export class PostgresqlProvider extends BaseEngineProvider<Query> {
     await this.withAdmin(infra, [], async (q) => {
       for (const { user, privileges } of users) {
         const name = this.userName(user);
-        this.checkPrivileges(privileges);
+        // Read-only credentials never write: nothing changes, their sessions go on.
+        if (this.checkPrivileges(privileges) === 'read-only') continue;
         if (!(await this.findRole(q, name, infra))) continue;
         await this.setMemberships(q, db, name, privileges, blocked);
         // A session already acting as `<db>:owner` keeps its rights: it must log in again.
