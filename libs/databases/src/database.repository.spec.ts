@@ -222,7 +222,10 @@ describe('DatabaseRepository on a real PostgreSQL store', () => {
   it('the store refuses more than 20 tags on a row', async () => {
     const { id } = (await sut.claimSlot(orders))!;
     const tags = Array.from({ length: 21 }, (_, i) => `t${i}`);
-    await expect(sut.updateDetails(id, { tags })).rejects.toThrow();
+    // The CHECK constraint's violation (23514), not any failure.
+    await expect(sut.updateDetails(id, { tags })).rejects.toMatchObject({
+      driverError: { code: '23514' },
+    });
     expect(await sut.find(id)).toMatchObject({ tags: [] });
   });
 
