@@ -179,6 +179,45 @@ describe('postgresql: size and TRUNCATE', () => {
     expect(size).toBeLessThan(4 * 1024 * 1024);
   });
 
+  it('with a non-superuser admin, measures a database at its connection limit from the maintenance database', async () => {
+    const infra = targetOf(server);
+    await provider.createDatabase(infra, 'crowded', { maxConnections: 1 });
+    const owner = { database: 'crowded', user: 'crowded_owner', password: generatePassword() };
+    await provider.createUser(infra, { ...owner, privileges: 'owner' });
+    // An admin the CONNECTION LIMIT applies to (superusers are exempt from it).
+    const admin = { user: 'size_admin', password: randomBytes(12).toString('hex') };
+    const superuser = {
+      database: 'postgres',
+      user: infra.adminUser,
+      password: infra.adminPassword,
+    };
+    await runIn(
+      superuser,
+      `CREATE ROLE ${admin.user} LOGIN NOSUPERUSER PASSWORD '${admin.password}';
+       GRANT pg_read_all_stats TO ${admin.user}; GRANT CONNECT ON DATABASE crowded TO ${admin.user}`,
+    );
+    const tenant = await postgresLogin(server.host, server.port)(
+      'crowded',
+      owner.user,
+      owner.password,
+    );
+    const limited = new PostgresqlProvider();
+    try {
+      await tenant.init();
+      await tenant.fill(512 * 1024);
+      // The tenant holds the only connection: the admin cannot get in to measure.
+      const size = await limited.usedSize(
+        { ...infra, adminUser: admin.user, adminPassword: admin.password },
+        'crowded',
+      );
+      expect(size).toBeGreaterThan(256 * 1024);
+      expect(size).toBeLessThan(8 * 1024 * 1024);
+    } finally {
+      await tenant.close();
+      await limited.close();
+    }
+  });
+
   /** Runs `sql` as `who`, in its database, on a connection of its own. */
   const runIn = async (who: { database: string; user: string; password: string }, sql: string) => {
     const client = new Client({

@@ -261,17 +261,37 @@ export class PostgresqlProvider extends BaseEngineProvider<Query> {
    * connection as the admin). DELETE frees space only once VACUUM (autovacuum) ran;
    * TRUNCATE and DROP at once.
    */
+  /**
+   * The tables' size, read inside the database. When the database is at its CONNECTION
+   * LIMIT (a non-superuser admin counts in it: a tenant holding every connection would
+   * escape the size limit), an estimate from the maintenance database instead: the
+   * database's size less an empty one's (`template1`, which CREATE DATABASE copies).
+   */
   async usedSize(infra: InfraTarget, database: string): Promise<number> {
     const db = this.databaseName(database);
-    return this.inDatabase(infra, db, [], async (q) => {
-      const { rows } = await q<{ size: string }>(
-        `SELECT (COALESCE(SUM(pg_total_relation_size(c.oid)), 0)
-                 + pg_relation_size('pg_catalog.pg_largeobject'))::text AS size
-           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-          WHERE c.relkind IN ('r', 'm') AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'`,
-      );
-      return Number(rows[0].size);
-    });
+    const estimate = () =>
+      this.withAdmin(infra, [], async (q) => {
+        const { rows } = await q<{ size: string }>(
+          `SELECT GREATEST(pg_database_size($1) - pg_database_size('template1'), 0)::text AS size`,
+          [db],
+        );
+        return Number(rows[0].size);
+      });
+    return this.inDatabase(
+      infra,
+      db,
+      [],
+      async (q) => {
+        const { rows } = await q<{ size: string }>(
+          `SELECT (COALESCE(SUM(pg_total_relation_size(c.oid)), 0)
+                   + pg_relation_size('pg_catalog.pg_largeobject'))::text AS size
+             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relkind IN ('r', 'm') AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'`,
+        );
+        return Number(rows[0].size);
+      },
+      estimate,
+    );
   }
 
   /**
@@ -595,19 +615,32 @@ export class PostgresqlProvider extends BaseEngineProvider<Query> {
   }
 
   /** A short-lived connection to the database itself, as the admin (closed at once). */
+  /**
+   * `work` on a connection of its own inside the database. `atConnectionLimit`: what to do
+   * instead when the database refuses the connection for its CONNECTION LIMIT (53300),
+   * else that is an EngineUnavailableError.
+   */
   private async inDatabase<T>(
     infra: InfraTarget,
     database: string,
     secrets: string[],
     work: (q: Query) => Promise<T>,
+    atConnectionLimit?: () => Promise<T>,
   ): Promise<T> {
     const allSecrets = [infra.adminPassword, ...secrets];
     const client = new Client(this.connectionConfig(infra, database));
     client.on('error', () => undefined);
+    let connected = false;
     try {
       await client.connect();
+      connected = true;
       return await work(client.query.bind(client) as Query);
     } catch (error) {
+      const code = (error as { code?: unknown } | null)?.code;
+      if (!connected && atConnectionLimit && code === TOO_MANY_CONNECTIONS) {
+        await client.end().catch(() => undefined);
+        return atConnectionLimit();
+      }
       throw this.translate(infra, error, allSecrets);
     } finally {
       await client.end().catch(() => undefined);
@@ -618,6 +651,9 @@ export class PostgresqlProvider extends BaseEngineProvider<Query> {
     return isUnavailable(error);
   }
 }
+
+/** PostgreSQL's `too many connections` (a database's or a role's CONNECTION LIMIT, or the server's). */
+const TOO_MANY_CONNECTIONS = '53300';
 
 function isUnavailable(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
