@@ -89,6 +89,8 @@ describe('catalog API (e2e, PostgreSQL metadata store)', () => {
         engine: `${base}/api/engine/1/`,
         environments: [`${base}/api/environment/1/`, `${base}/api/environment/2/`],
         size_limit_in_bytes: 0,
+        backup_hour: 2,
+        backup_retention_days: 7,
         is_active: true,
         is_default: true,
       });
@@ -198,6 +200,51 @@ describe('catalog API (e2e, PostgreSQL metadata store)', () => {
         expect(answer.body.errors.engine).toBeDefined();
       }
       expect(await stack.metadata('SELECT count(*)::int AS n FROM plan')).toEqual(before);
+    });
+
+    it('takes the backup schedule of a plan, and refuses one out of range with 400, changing nothing', async () => {
+      const created = await stack.http.post('/api/plan/', {
+        name: 'pg-backups',
+        engine: 1,
+        environments: [1],
+      });
+      expect(created.status).toBe(201);
+      expect(created.body).toMatchObject({ backup_hour: null, backup_retention_days: 7 });
+      const path = new URL(created.body._links.self).pathname;
+
+      const set = await stack.http.patch(path, { backup_hour: 23, backup_retention_days: 0 });
+      expect(set.body).toMatchObject({ backup_hour: 23, backup_retention_days: 0 });
+
+      const before = await stack.metadata('SELECT * FROM plan ORDER BY id');
+      for (const body of [
+        { backup_hour: 24 },
+        { backup_hour: -1 },
+        { backup_hour: 1.5 },
+        { backup_hour: '3' },
+        { backup_retention_days: -1 },
+        { backup_retention_days: null },
+        { backup_retention_days: 2.5 },
+        { size_limit_in_bytes: null },
+        { description: null },
+        { is_active: null },
+        { name: null },
+      ]) {
+        const answer = await stack.http.patch(path, body);
+        expectProblem(answer, 400);
+        expect(Object.keys(answer.body.errors)).toEqual(Object.keys(body));
+      }
+      const refused = await stack.http.post('/api/plan/', {
+        name: 'pg-bad-hour',
+        engine: 1,
+        environments: [1],
+        backup_hour: 24,
+      });
+      expectProblem(refused, 400);
+      expect(await stack.metadata('SELECT * FROM plan ORDER BY id')).toEqual(before);
+
+      const cleared = await stack.http.patch(path, { backup_hour: null });
+      expect(cleared.body).toMatchObject({ backup_hour: null, backup_retention_days: 0 });
+      expect((await stack.http.delete(path)).status).toBe(204);
     });
 
     it('refuses unknown fields, wrong types and non-object bodies with 400', async () => {

@@ -470,7 +470,7 @@ describe('dbaas CLI (e2e)', () => {
       expect(task).toMatchObject({ database_name: 'cli_on_mongo', error: expect.any(String) });
       const waited = await cli(['tasks', 'wait', String(task.id)], asAdmin());
       expect(waited.code).toBe(1);
-      expect(waited.stderr).toContain(`task ${task.id}: error\n`);
+      expect(waited.stderr).toMatch(new RegExp(`^task ${task.id}: error, \\d+ s\\n`, 'm'));
       expect(waited.stderr).toContain(
         `dbaas: task ${task.id} failed: ${task.error.split('\n')[0]}`,
       );
@@ -640,7 +640,7 @@ describe('dbaas CLI (e2e)', () => {
       expect(detail(shown)).toMatchObject({ id: String(done.id), status: 'success' });
       const waited = await cli(['tasks', 'wait', String(done.id), '-o', 'json'], asAdmin());
       expect(waited.code).toBe(0);
-      expect(waited.stderr).toBe(`task ${done.id}: success\n`);
+      expect(waited.stderr).toMatch(new RegExp(`^task ${done.id}: success, \\d+ s\\n$`));
       expect(JSON.parse(waited.stdout)).toMatchObject({ id: done.id, status: 'success' });
       expect((await cli(['tasks', 'show', '999999'], asAdmin())).code).toBe(4);
     });

@@ -176,7 +176,11 @@ describe('OpenAPI document (e2e)', () => {
           key,
           { $ref: expect.stringMatching(/^#\/components\/schemas\/\w+Dto$/) },
         ]);
-      if (['post', 'put', 'patch'].includes(method) && !/restore|reset_password/.test(key))
+      // Actions without a body: restore, reset_password, and taking a backup.
+      if (
+        ['post', 'put', 'patch'].includes(method) &&
+        !/restore|reset_password|\}\/backup$/.test(key)
+      )
         expect([key, op.requestBody?.content?.['application/json']?.schema]).toEqual([
           key,
           { $ref: expect.stringMatching(/^#\/components\/schemas\/(Create|Update|Change)\w+Dto$/) },
@@ -447,6 +451,10 @@ describe('OpenAPI document (e2e)', () => {
         environment: 1,
       });
       expect(made.status).toBe(201);
+      // And a backup of it, so that the backup list has one.
+      const backup = await stack.http.post(`/api/database/${made.body.id}/backup/`);
+      expect(backup.status).toBe(202);
+      check('BackupDto', backup.body);
       const lists = operations.filter((o) => o.method === 'get' && /^\/api\/\w+$/.test(o.path));
       expect(lists.map((o) => o.path)).toEqual(
         expect.arrayContaining(['/api/database', '/api/credential', '/api/task', '/api/plan']),

@@ -1,4 +1,5 @@
 import { AuthModule } from '@dbaas/auth';
+import { BackupsModule } from '@dbaas/backups';
 import { BrokerModule } from '@dbaas/broker';
 import { CatalogModule } from '@dbaas/catalog';
 import { AppConfig, CoreModule } from '@dbaas/core';
@@ -11,6 +12,7 @@ import { PersistenceModule } from '@dbaas/persistence';
 import { SampleDataModule } from '@dbaas/sample-data';
 import { DynamicModule, Module } from '@nestjs/common';
 import { IdempotencyModule } from './idempotency/idempotency.module';
+import { BackupController, DatabaseBackupController } from './backups/backup.controller';
 import { CredentialController } from './credentials/credential.controller';
 import { DatabaseController } from './databases/database.controller';
 import { InfraStatusService } from './catalog/infra-status.service';
@@ -30,6 +32,8 @@ export const API_CONTROLLERS = [
   DatabaseController,
   CredentialController,
   TaskController,
+  BackupController,
+  DatabaseBackupController,
   ...CATALOG_CONTROLLERS,
   UserPasswordController,
   ...BROKER_CONTROLLERS,
@@ -50,6 +54,7 @@ export class AppModule {
         SampleDataModule,
         CredentialsModule,
         DatabasesModule,
+        BackupsModule,
         QuarantineModule.forRoot({ withBackgroundJobs: true }),
         BrokerModule,
         ObservabilityModule,

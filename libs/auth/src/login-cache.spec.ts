@@ -126,6 +126,22 @@ describe('LoginCache', () => {
     expect(verify).not.toHaveBeenCalled();
   });
 
+  it('frees every expired entry when full, one expiring this very moment included, and keeps the live ones', async () => {
+    const ok = () => Promise.resolve(true);
+    await sut.check('old1', 'pw', HASH, ok);
+    await sut.check('old2', 'pw', HASH, ok);
+    now += 30_000;
+    await sut.check('live', 'pw', HASH, ok);
+    now += 30_000; // old1 and old2 expire exactly now, `live` in 30 s
+
+    await sut.check('new', 'pw', HASH, ok);
+
+    expect(sut.size).toBe(2);
+    const verify = jest.fn(ok);
+    for (const user of ['live', 'new']) await sut.check(user, 'pw', HASH, verify);
+    expect(verify).not.toHaveBeenCalled();
+  });
+
   it('shares one verification between concurrent identical logins', async () => {
     let release!: (ok: boolean) => void;
     const verify = jest.fn(() => new Promise<boolean>((resolve) => (release = resolve)));

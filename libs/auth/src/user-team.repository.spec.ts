@@ -43,6 +43,18 @@ describe('UserRepository and TeamRepository on a real PostgreSQL store', () => {
     expect(await users.replacePasswordHash(2, { from: 'x', to: 'newer' })).toBe(false);
 
     expect(await users.findPasswordHash(2)).toBe('new');
+    expect(await users.findPasswordHash(99)).toBeNull();
+  });
+
+  it('lists users and teams in id order, also after a row was rewritten', async () => {
+    // An update writes a new row version at the end of the table: without an ORDER BY,
+    // PostgreSQL would now return admin and team-a last.
+    await users.update(1, { role: 'dba', username: 'root' });
+    await teams.update(1, { name: 'team-a2' });
+    const all = { page: 1, pageSize: 10 };
+
+    expect((await users.listPage(all)).items.map((user) => user.id)).toEqual([1, 2]);
+    expect((await teams.listPage(all, { ids: null })).items.map((team) => team.id)).toEqual([1, 2]);
   });
 
   it('writes a user with its teams, and replaces them on update', async () => {
@@ -75,13 +87,21 @@ describe('UserRepository and TeamRepository on a real PostgreSQL store', () => {
     await teams.update(1, { userIds: [1] });
     await teams.update(1, { name: 'renamed' });
 
-    expect(await teams.findById(1)).toEqual({ id: 1, name: 'renamed', userIds: [1] });
+    expect(await teams.findById(1)).toEqual({
+      id: 1,
+      name: 'renamed',
+      userIds: [1],
+      databaseLimit: 0,
+    });
     expect((await users.findLogin('dev'))?.teamIds).toEqual([]);
   });
 
   it('lists the teams in scope only, and refuses to delete a team that still owns things', async () => {
     const page = await teams.listPage({ page: 1, pageSize: 10 }, { ids: [2] });
-    expect(page).toEqual({ items: [{ id: 2, name: 'team-b', userIds: [] }], count: 1 });
+    expect(page).toEqual({
+      items: [{ id: 2, name: 'team-b', userIds: [], databaseLimit: 0 }],
+      count: 1,
+    });
 
     await expect(teams.delete(1)).rejects.toBeInstanceOf(ConflictError); // project `shop`
     await expect(teams.requireExisting('team', [2, 9])).rejects.toMatchObject({

@@ -92,6 +92,40 @@ describe('UsersService and AuthService on a real store', () => {
     await expect(auth.verify('caroline', 'carol-pw-2')).resolves.toMatchObject({ teamIds: [2] });
   });
 
+  it('drops the remembered login of the old and the new name on a rename or a new password only', async () => {
+    const { id } = await sut.create({ ...carol, teams: [] }, admin);
+    const forget = jest.spyOn(auth, 'forget');
+
+    await sut.update(id, { role: 'dba', teams: [1] }, admin);
+    await sut.update(id, { username: 'carol' }, admin);
+    expect(forget).not.toHaveBeenCalled();
+
+    await sut.update(id, { password: 'carol-pw-2' }, admin);
+    expect(forget.mock.calls.flat()).toEqual(['carol', 'carol']);
+
+    forget.mockClear();
+    await sut.update(id, { username: 'caroline' }, admin);
+    expect(forget.mock.calls.flat().sort()).toEqual(['carol', 'caroline']);
+  });
+
+  it('verifies a login with scrypt again once it is forgotten, and not before', async () => {
+    await sut.create({ ...carol, teams: [] }, admin);
+    const scrypt = jest.spyOn(PasswordHasher.prototype, 'verify');
+    try {
+      await auth.verify('carol', 'carol-pw-1');
+      await auth.verify('carol', 'carol-pw-1');
+      expect(scrypt).toHaveBeenCalledTimes(1);
+
+      auth.forget('carol');
+      await expect(auth.verify('carol', 'carol-pw-1')).resolves.toMatchObject({
+        username: 'carol',
+      });
+      expect(scrypt).toHaveBeenCalledTimes(2);
+    } finally {
+      scrypt.mockRestore();
+    }
+  });
+
   it('changes only what is given', async () => {
     const { id } = await sut.create({ ...carol, teams: [1] }, admin);
 

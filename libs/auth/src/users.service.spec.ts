@@ -86,6 +86,15 @@ describe('UsersService.changePassword', () => {
     expect(users.replacePasswordHash).toHaveBeenCalledTimes(1);
   });
 
+  it('answers 404 when the user is deleted between reading it and its hash, and changes nothing', async () => {
+    users.findPasswordHash.mockResolvedValue(null);
+
+    await expect(sut.changePassword(5, { password: 'new-pw' }, admin)).rejects.toBeInstanceOf(
+      NotFoundError,
+    );
+    expect(users.replacePasswordHash).not.toHaveBeenCalled();
+  });
+
   it('answers 409 when the password changed between the check and the write', async () => {
     users.replacePasswordHash.mockResolvedValue(false);
 

@@ -1,3 +1,11 @@
+import { DomainError } from '@dbaas/core';
+
+/**
+ * A backup, restore or delete that failed in its task (the tool, the file, the engine): its
+ * message is what the task and the backup's `error` say; never a secret.
+ */
+export class BackupFailedError extends DomainError {}
+
 /** No stored file under this key. */
 export class BackupFileNotFoundError extends Error {
   override readonly name = 'BackupFileNotFoundError';

@@ -102,6 +102,60 @@ describe('BackupFiles on a local folder', () => {
 });
 
 /** The whole path on real servers: pg_dump → seal → S3 multipart upload → download → open → pg_restore. */
+describe('BackupFiles progress, verify and remove', () => {
+  let dir: string;
+  let sut: BackupFiles;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'dbaas-backup-files-'));
+    sut = new BackupFiles(new LocalDirStorage(dir), key);
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reports the sealed bytes so far while a dump runs, growing, and stops at the end', async () => {
+    const seen: number[] = [];
+    let wrote = 0;
+    // Each piece is written only once the progress saw the one before: no clock involved.
+    const saved = await sut.save(
+      'p.dump',
+      async (out) => {
+        for (let i = 0; i < 4; i++) {
+          out.write(randomBytes(200_000));
+          wrote++;
+          while (seen.length < wrote || seen[seen.length - 1] === 0)
+            await new Promise((resolve) => setImmediate(resolve));
+        }
+        out.end();
+      },
+      (bytes) => seen.push(bytes),
+      1,
+    );
+    const afterEnd = seen.length;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(seen.length).toBe(afterEnd);
+    expect(seen.filter((b, i) => i > 0 && b < seen[i - 1])).toEqual([]);
+    expect(Math.max(...seen)).toBeGreaterThan(0);
+    expect(Math.max(...seen)).toBeLessThanOrEqual(saved.sizeInBytes);
+  });
+
+  it('verify reads a whole file: passes a good one, throws on a flipped byte', async () => {
+    const saved = await sut.save('v.dump', writes(randomBytes(300_000)));
+    await sut.verify('v.dump', saved.sha256);
+    const path = join(dir, 'v.dump');
+    const bytes = readFileSync(path);
+    bytes[bytes.length - 100] ^= 0x80;
+    writeFileSync(path, bytes);
+    await expect(sut.verify('v.dump', saved.sha256)).rejects.toBeInstanceOf(BackupCorruptError);
+  });
+
+  it('remove takes the file and the partial files a killed write of it left', async () => {
+    await sut.save('x/a.dump', writes(randomBytes(1000)));
+    writeFileSync(join(dir, 'x', '.a.dump.0123456789ab.partial'), 'cut');
+    writeFileSync(join(dir, 'x', '.b.dump.0123456789ab.partial'), 'another file’s');
+    await sut.remove('x/a.dump');
+    expect(readdirSync(join(dir, 'x'))).toEqual(['.b.dump.0123456789ab.partial']);
+  });
+});
+
 describe('BackupFiles with PostgreSQL and an S3-compatible bucket', () => {
   let pg: EngineServer;
   let s3: S3Server;

@@ -33,9 +33,15 @@ export class BackupFiles {
   /**
    * Stores what `produce` writes (a dump tool writing its dump) under `fileKey`. When
    * anything fails (the tool, the sealing, the storage), nothing is left under the key and
-   * the first cause is thrown.
+   * the first cause is thrown. `onProgress`, when given, is told the bytes sealed so far
+   * every `progressMs` while it runs.
    */
-  async save(fileKey: string, produce: (out: Writable) => Promise<void>): Promise<SavedBackupFile> {
+  async save(
+    fileKey: string,
+    produce: (out: Writable) => Promise<void>,
+    onProgress?: (sealedBytes: number) => void,
+    progressMs = 2000,
+  ): Promise<SavedBackupFile> {
     const encrypt = new EncryptStream(this.key);
     const meter = new StreamMeter();
     const sealing = pipeline(encrypt, meter);
@@ -44,7 +50,13 @@ export class BackupFiles {
       encrypt.destroy(error);
       throw error;
     });
-    const [produced, sealed, stored] = await Promise.allSettled([producing, sealing, storing]);
+    const timer = onProgress && setInterval(() => onProgress(meter.bytes), progressMs);
+    timer?.unref();
+    const [produced, sealed, stored] = await Promise.allSettled([
+      producing,
+      sealing,
+      storing,
+    ]).finally(() => clearInterval(timer));
     const failure = [produced, stored, sealed].find((result) => result.status === 'rejected');
     if (failure) {
       if (stored.status === 'fulfilled') await this.storage.delete(fileKey);
@@ -66,8 +78,23 @@ export class BackupFiles {
     return decrypt;
   }
 
+  /**
+   * Reads a whole stored file and checks it (every chunk authenticated, the SHA-256 of the
+   * stored bytes): throws what `open`'s stream would, before anything used a byte of it.
+   */
+  async verify(fileKey: string, sha256: string): Promise<void> {
+    const plaintext = await this.open(fileKey, sha256);
+    await pipeline(plaintext, new Writable({ write: (_chunk: Buffer, _encoding, next) => next() }));
+  }
+
   delete(fileKey: string): Promise<void> {
     return this.storage.delete(fileKey);
+  }
+
+  /** The file and what a write of it cut short by a killed process left. */
+  async remove(fileKey: string): Promise<void> {
+    await this.storage.delete(fileKey);
+    await this.storage.removeLeftovers(fileKey);
   }
 
   exists(fileKey: string): Promise<boolean> {

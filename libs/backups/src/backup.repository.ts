@@ -27,6 +27,12 @@ export interface BackupFilter {
   kind?: BackupKind;
 }
 
+/** A backup being written or deleted, with the state of the task that does it. */
+export interface UnfinishedBackup extends BackupRecord {
+  /** The task's status; null when there is no task (or it is gone). */
+  taskStatus: string | null;
+}
+
 /** What a finished backup records. */
 export interface FinishedBackup {
   sizeInBytes?: number;
@@ -139,6 +145,93 @@ export class BackupRepository {
       order: { id: 'ASC' },
     });
     return rows.map(toRecord);
+  }
+
+  /** `failed` backups that finished before `cutoff` (they have no file): the expiry removes them. */
+  async failedBefore(cutoff: Date): Promise<BackupRecord[]> {
+    const rows = await this.backups.find({
+      where: { status: 'failed', finishedAt: LessThanOrEqual(cutoff) },
+      order: { id: 'ASC' },
+    });
+    return rows.map(toRecord);
+  }
+
+  /** Backups `running` or `deleting`, with their task's status: recovery's candidates. */
+  async unfinished(): Promise<UnfinishedBackup[]> {
+    const rows = await this.backups
+      .createQueryBuilder('backup')
+      .leftJoin('task', 'task', 'task.id = backup.task_id')
+      .addSelect('task.status', 'task_status')
+      .where(`backup.status IN ('running', 'deleting')`)
+      .orderBy('backup.id', 'ASC')
+      .getRawAndEntities<{ task_status: string | null }>();
+    return rows.entities.map((entity, i) => ({
+      ...toRecord(entity),
+      taskStatus: rows.raw[i].task_status,
+    }));
+  }
+
+  /** The bytes written so far by a running backup (progress); nothing once it finished. */
+  async setProgress(id: number, sizeInBytes: number): Promise<void> {
+    await this.backups.update({ id, status: 'running' }, { sizeInBytes });
+  }
+
+  /**
+   * `ready`/`failed` → `deleting`, unless the backup is being restored (a DELETE waits for
+   * no restore: it is refused). False when the row is not in such a state any more.
+   */
+  async markDeleting(id: number): Promise<boolean> {
+    const result = await this.backups
+      .createQueryBuilder()
+      .update()
+      .set({ status: 'deleting' })
+      .where(`id = :id AND status IN ('ready', 'failed') AND restoring_database_id IS NULL`, {
+        id,
+      })
+      .execute();
+    return Boolean(result.affected);
+  }
+
+  /**
+   * Records that a `ready` backup is being restored into a database (its file must stay);
+   * false when it is not `ready` any more (being deleted) or already being restored.
+   */
+  async markRestoring(id: number, databaseId: number): Promise<boolean> {
+    const result = await this.backups
+      .createQueryBuilder()
+      .update()
+      .set({ restoringDatabaseId: databaseId })
+      .where(`id = :id AND status = 'ready' AND restoring_database_id IS NULL`, { id })
+      .execute()
+      .catch((error: Error & { code?: string }) => {
+        // Another backup is being restored into that database already (unique index).
+        if (error.code === '23505') return { affected: 0 };
+        throw error;
+      });
+    return Boolean(result.affected);
+  }
+
+  /** The restore into `databaseId` is over (done, or it changed nothing). */
+  async unmarkRestoring(databaseId: number): Promise<void> {
+    await this.backups.update({ restoringDatabaseId: databaseId }, { restoringDatabaseId: null });
+  }
+
+  /** The backup being restored into a database (see markRestoring), if any. */
+  async restoringInto(databaseId: number): Promise<BackupRecord | null> {
+    const entity = await this.backups.findOneBy({ restoringDatabaseId: databaseId });
+    return entity && toRecord(entity);
+  }
+
+  /**
+   * The retention of a plan (`plan.backup_retention_days`, the catalog's column), read here
+   * so that a backup's expiry is set in the statement's lib; null when the plan is gone.
+   */
+  async planRetentionDays(planId: number): Promise<number | null> {
+    const rows = await this.backups.query<{ days: number }[]>(
+      'SELECT backup_retention_days AS days FROM plan WHERE id = $1',
+      [planId],
+    );
+    return rows.length ? rows[0].days : null;
   }
 
   /** Every `running` backup: the reconciler fails those whose task was abandoned. */

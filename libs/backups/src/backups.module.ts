@@ -1,13 +1,29 @@
+import { AuthModule } from '@dbaas/auth';
+import { DatabasesModule } from '@dbaas/databases';
+import { EnginesModule } from '@dbaas/engines';
+import { OperationsModule } from '@dbaas/operations';
 import { BackupEntity } from '@dbaas/persistence';
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { BackupStorageModule } from './backup-storage.module';
 import { BackupRepository } from './backup.repository';
+import { BackupsService } from './backups.service';
 
-/** Backups: the `backup` table (BackupRepository) and the backup files (BackupStorageModule). */
+/**
+ * Backups: the `backup` table (BackupRepository), the backup files (BackupStorageModule)
+ * and the operations on them (BackupsService, which also registers its recovery with the
+ * lifecycle reconciler).
+ */
 @Module({
-  imports: [BackupStorageModule, TypeOrmModule.forFeature([BackupEntity])],
-  providers: [BackupRepository],
-  exports: [BackupStorageModule, BackupRepository],
+  imports: [
+    BackupStorageModule,
+    AuthModule,
+    DatabasesModule,
+    EnginesModule,
+    OperationsModule,
+    TypeOrmModule.forFeature([BackupEntity]),
+  ],
+  providers: [BackupRepository, BackupsService],
+  exports: [BackupStorageModule, BackupRepository, BackupsService],
 })
 export class BackupsModule {}

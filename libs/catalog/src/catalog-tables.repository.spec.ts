@@ -35,6 +35,8 @@ describe('catalog repositories on a real PostgreSQL store', () => {
       engineId: 1,
       environmentIds: [1, 2],
       sizeLimitInBytes: 5 * 1024 ** 3,
+      backupHour: 3,
+      backupRetentionDays: 14,
       maxConnections: 7,
       isActive: true,
       isDefault: false,
@@ -46,6 +48,8 @@ describe('catalog repositories on a real PostgreSQL store', () => {
       engineId: 1,
       environmentIds: expect.arrayContaining([1, 2]) as number[],
       sizeLimitInBytes: 5 * 1024 ** 3,
+      backupHour: 3,
+      backupRetentionDays: 14,
       maxConnections: 7,
       isActive: true,
       isDefault: false,
@@ -57,7 +61,12 @@ describe('catalog repositories on a real PostgreSQL store', () => {
       description: 'big',
       environmentIds: [2],
       isActive: false,
+      backupHour: 3,
     });
+
+    // null is a value (no scheduled backups); undefined leaves the column as it is.
+    await plans.update(id, { backupHour: null, backupRetentionDays: 0 });
+    expect(await plans.findById(id)).toMatchObject({ backupHour: null, backupRetentionDays: 0 });
   });
 
   it('lists the active plans with their engine type and environments for the broker', async () => {
@@ -81,6 +90,8 @@ describe('catalog repositories on a real PostgreSQL store', () => {
         engineId: 1,
         environmentIds: [],
         sizeLimitInBytes: 0,
+        backupHour: null,
+        backupRetentionDays: 7,
         maxConnections: 0,
         isActive: true,
         isDefault: false,

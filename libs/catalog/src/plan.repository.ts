@@ -15,6 +15,10 @@ export interface Plan {
   environmentIds: number[];
   /** 0 = unlimited. */
   sizeLimitInBytes: number;
+  /** The UTC hour (0-23) of the daily scheduled backup; null = no scheduled backups. */
+  backupHour: number | null;
+  /** Days a scheduled or final backup is kept; 0 = no final backup before a hard delete. */
+  backupRetentionDays: number;
   /** Connections each database may hold at once; 0 = none. */
   maxConnections: number;
   isActive: boolean;
@@ -72,6 +76,8 @@ export class PlanRepository extends CatalogTableRepository<PlanEntity, Plan, Pla
       engineId: row.engineId,
       environmentIds: row.environments.map((environment) => environment.id),
       sizeLimitInBytes: row.sizeLimitInBytes,
+      backupHour: row.backupHour,
+      backupRetentionDays: row.backupRetentionDays,
       maxConnections: row.maxConnections,
       isActive: row.isActive,
       isDefault: row.isDefault,
@@ -85,6 +91,8 @@ export class PlanRepository extends CatalogTableRepository<PlanEntity, Plan, Pla
       engineId: values.engineId,
       environments: values.environmentIds?.map((id) => ({ id })),
       sizeLimitInBytes: values.sizeLimitInBytes,
+      backupHour: values.backupHour,
+      backupRetentionDays: values.backupRetentionDays,
       maxConnections: values.maxConnections,
       isActive: values.isActive,
       isDefault: values.isDefault,

@@ -13,11 +13,18 @@ export interface PlanInput {
   environments: number[];
   /** 0 (the default) = unlimited. */
   sizeLimitInBytes?: number;
+  /** UTC hour of the daily scheduled backup; null (the default) = none. */
+  backupHour?: number | null;
+  /** Days a scheduled or final backup is kept (default 7). */
+  backupRetentionDays?: number;
   /** 0 (the default) = none. */
   maxConnections?: number;
   isActive?: boolean;
   isDefault?: boolean;
 }
+
+/** How long scheduled and final backups are kept when a plan does not say. */
+export const DEFAULT_BACKUP_RETENTION_DAYS = 7;
 
 @Injectable()
 export class PlansService extends CatalogCrud<Plan, PlanWrite> {
@@ -40,6 +47,8 @@ export class PlansService extends CatalogCrud<Plan, PlanWrite> {
       engineId: input.engine,
       environmentIds: [...new Set(input.environments)],
       sizeLimitInBytes: input.sizeLimitInBytes ?? 0,
+      backupHour: input.backupHour ?? null,
+      backupRetentionDays: input.backupRetentionDays ?? DEFAULT_BACKUP_RETENTION_DAYS,
       maxConnections: input.maxConnections ?? 0,
       isActive: input.isActive ?? true,
       isDefault: input.isDefault ?? false,

@@ -10,3 +10,4 @@ export * from './naming/normalize-name';
 export * from './pagination';
 export * from './states/transition-table';
 export * from './testing/test-fault';
+export * from './time/clock';

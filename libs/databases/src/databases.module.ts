@@ -12,6 +12,7 @@ import { DriftRepair } from './drift-repair.service';
 import { LifecycleReconciler } from './lifecycle-reconciler.service';
 import { ProjectRepository } from './project.repository';
 import { ProjectsService } from './projects.service';
+import { RecoveryHooks } from './recovery-hooks';
 import { SizeLimitCheck } from './size-limit.service';
 
 /** Databases and projects: the `database` and `project` tables and their lifecycle. */
@@ -31,8 +32,16 @@ import { SizeLimitCheck } from './size-limit.service';
     LifecycleReconciler,
     ProjectsService,
     DriftRepair,
+    RecoveryHooks,
     SizeLimitCheck,
   ],
-  exports: [DatabasesService, LifecycleReconciler, ProjectsService, DriftRepair, SizeLimitCheck],
+  exports: [
+    DatabasesService,
+    LifecycleReconciler,
+    ProjectsService,
+    DriftRepair,
+    RecoveryHooks,
+    SizeLimitCheck,
+  ],
 })
 export class DatabasesModule {}

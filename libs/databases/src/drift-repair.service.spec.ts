@@ -116,10 +116,12 @@ describe('DriftRepair', () => {
     expect(locks.tryAcquire).not.toHaveBeenCalled();
     expect(provider.createUser).not.toHaveBeenCalled();
     expect(history.open).not.toHaveBeenCalled();
+    expect(credentials.readyOfDatabases).toHaveBeenCalledWith([1, 2]);
   });
 
   it('recreates a missing ready credential with its stored password and privileges, as a task', async () => {
-    onEngine.users = ['u_stock'];
+    credentialRows.push(credential(11, 1, 'u_orders_ro'));
+    onEngine.users = ['u_stock', 'u_orders_ro'];
     await expect(sut.repairAll()).resolves.toEqual({
       repaired: ['orders/u_orders'],
       lost: [],
@@ -155,6 +157,19 @@ describe('DriftRepair', () => {
     expect(provider.createUser).not.toHaveBeenCalled();
   });
 
+  it('leaves a database alone that started being deleted before the lock was taken', async () => {
+    onEngine.users = ['u_stock'];
+    // The delete has dropped the user on the engine, not yet the database; the credential rows
+    // are still ready.
+    locks.tryAcquire.mockImplementation(async () => {
+      stored.set(1, { ...stored.get(1)!, status: 'deleting' });
+      return held;
+    });
+    await expect(sut.repairAll()).resolves.toEqual({ repaired: [], lost: [], found: [] });
+    expect(provider.createUser).not.toHaveBeenCalled();
+    expect(databaseService.transition).not.toHaveBeenCalled();
+  });
+
   it('does nothing on a database whose lock another process holds', async () => {
     onEngine.users = ['u_stock'];
     locks.tryAcquire.mockResolvedValue(null);
@@ -167,7 +182,9 @@ describe('DriftRepair', () => {
     await expect(sut.repairAll()).resolves.toEqual({ repaired: [], lost: ['orders'], found: [] });
     expect(stored.get(1)!.status).toBe('lost');
     expect(provider.createUser).not.toHaveBeenCalled();
+    locks.tryAcquire.mockClear();
     await expect(sut.repairAll()).resolves.toEqual({ repaired: [], lost: [], found: [] });
+    expect(locks.tryAcquire).not.toHaveBeenCalled(); // still missing: nothing to do
 
     onEngine.databases.push('orders');
     await expect(sut.repairAll()).resolves.toEqual({
@@ -176,6 +193,11 @@ describe('DriftRepair', () => {
       found: ['orders'],
     });
     expect(stored.get(1)!.status).toBe('ready');
+    expect(history.open.mock.calls.map(([task]) => task.type)).toEqual([
+      'reconcile_database',
+      'reconcile_database',
+      'repair_credential',
+    ]);
   });
 
   it('never calls a database lost on an engine whose lists cannot prove it (Redis, MongoDB)', async () => {
@@ -183,6 +205,14 @@ describe('DriftRepair', () => {
     onEngine.databases = [];
     await expect(sut.repairAll()).resolves.toEqual({ repaired: [], lost: [], found: [] });
     expect(provider.listDatabases).not.toHaveBeenCalled();
+    expect(locks.tryAcquire).not.toHaveBeenCalled();
+
+    onEngine.users = ['u_stock'];
+    await expect(sut.repairAll()).resolves.toEqual({
+      repaired: ['orders/u_orders'],
+      lost: [],
+      found: [],
+    });
   });
 
   it('skips an unreachable infra and a failed repair, and records the failure', async () => {

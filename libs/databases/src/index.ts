@@ -7,6 +7,7 @@ export * from './used-size.cache';
 export * from './lifecycle-reconciler.service';
 export * from './projects.service';
 export * from './drift-repair.service';
+export * from './recovery-hooks';
 export * from './tags';
 export * from './size-limit';
 export * from './size-limit.service';

@@ -62,6 +62,12 @@ export function interruptedOutcome(
       return credentialsBefore.includes('resetting') ? SUCCESS : error(UNKNOWN);
     case 'delete_credential':
       return credentialsBefore.includes('deleting') ? SUCCESS : error(UNKNOWN);
+    case 'backup_database':
+      return error(`${ENDED} during the backup; the backup is marked failed and no file is kept.`);
+    case 'restore_backup':
+      // The reconciler ran the restore again from the same file, to its end.
+      if (before === 'restoring_backup' && after === 'ready') return SUCCESS;
+      return error(before === 'restoring_backup' ? UNKNOWN : NOTHING_DONE);
     default:
       return error(UNKNOWN);
   }

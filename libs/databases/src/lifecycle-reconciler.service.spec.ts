@@ -12,6 +12,7 @@ import { Logger } from '@nestjs/common';
 import { DatabaseRepository, DatabaseRow } from './database.repository';
 import { DatabasesService } from './databases.service';
 import { LifecycleReconciler } from './lifecycle-reconciler.service';
+import { RecoveryHooks } from './recovery-hooks';
 
 const database = (status: DatabaseStatus, id = 5, name = 'orders') =>
   ({ id, name, status, environmentId: 1, teamId: 1, infraId: 3 }) as DatabaseRow;
@@ -104,6 +105,7 @@ describe('LifecycleReconciler', () => {
       credentialService as unknown as CredentialsService,
       new OperationRunner(locks, history as unknown as TaskHistory),
       history as unknown as TaskHistory,
+      new RecoveryHooks(),
     );
     jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
     jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
@@ -262,6 +264,8 @@ describe('LifecycleReconciler', () => {
     expect(history.close).toHaveBeenCalledWith(expect.objectContaining({ id: 42 }), {
       status: 'success',
     });
+    // Each task once, in the round of its own database.
+    expect(history.close).toHaveBeenCalledTimes(2);
   });
 
   it('closes tasks without a database row: a create that never wrote one, a waiting delete', async () => {
@@ -280,6 +284,8 @@ describe('LifecycleReconciler', () => {
       status: 'error',
       error: expect.stringContaining('it never started'),
     });
+    // Only the ids of real rows are looked up (a task without a database names none).
+    expect(databases.findRows).toHaveBeenCalledWith([9]);
   });
 
   it('leaves the tasks of a database it cannot converge now, or whose lock is held, for a later round', async () => {

@@ -5,6 +5,7 @@ import { DATABASE_RECOVERY, DatabaseRecoveryStep, SETTLED_STATES } from './datab
 import { DatabaseRepository, DatabaseRow } from './database.repository';
 import { DatabasesService } from './databases.service';
 import { interruptedOutcome } from './interrupted-outcome';
+import { RecoveryHooks } from './recovery-hooks';
 
 /** Unsettled states: every state with a recovery step other than the credentials'. */
 const UNSETTLED = (Object.keys(DATABASE_RECOVERY) as DatabaseRow['status'][]).filter(
@@ -45,6 +46,11 @@ export class LifecycleReconciler {
       await this.credentialService.revokeAll(database);
       await this.databaseService.transition(database, 'quarantined');
     },
+    'finish the backup restore': async (database) => {
+      if (!this.hooks.finishBackupRestore)
+        throw new Error('no backups module in this process to finish the restore');
+      await this.hooks.finishBackupRestore(database);
+    },
     'credentials only': (database) => this.credentialService.reconcile(database),
   };
 
@@ -54,6 +60,7 @@ export class LifecycleReconciler {
     private readonly credentialService: CredentialsService,
     private readonly runner: OperationRunner,
     private readonly history: TaskHistory,
+    private readonly hooks: RecoveryHooks,
   ) {}
 
   /** One round over everything unfinished; returns the names of the databases it converged. */
@@ -96,6 +103,11 @@ export class LifecycleReconciler {
       closed++;
     }
     if (closed) this.logger.log(`Closed ${closed} task(s) left unfinished by a process that ended`);
+    for (const hook of this.hooks.afterRound) {
+      await hook().catch((error: Error) =>
+        this.logger.warn(`Recovery step failed, retried next round: ${error.message}`),
+      );
+    }
     return done;
   }
 

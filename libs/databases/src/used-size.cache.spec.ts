@@ -15,6 +15,30 @@ describe('UsedSizeCache', () => {
     expect(measure).toHaveBeenCalledTimes(2);
   });
 
+  it('peeks at the cached size, null for a database never measured or forgotten', async () => {
+    const cache = sut();
+    expect(cache.peek(7)).toBeNull();
+    await cache.get(7, () => Promise.resolve(100));
+    expect(cache.peek(7)).toBe(100);
+
+    cache.forget(7);
+    expect(cache.peek(7)).toBeNull();
+    const measure = jest.fn(() => Promise.resolve(150));
+    expect(await cache.get(7, measure)).toBe(150);
+    expect(measure).toHaveBeenCalledTimes(1);
+  });
+
+  it('says a size is worth refreshing once it is a whole period old, or never measured', async () => {
+    const cache = sut();
+    expect(cache.isStale(8)).toBe(true);
+    await cache.get(8, () => Promise.resolve(100));
+    expect(cache.isStale(8)).toBe(false);
+    now += 29_999;
+    expect(cache.isStale(8)).toBe(false);
+    now += 1;
+    expect(cache.isStale(8)).toBe(true);
+  });
+
   it('answers null when the engine cannot say, and the last value after a failure', async () => {
     const cache = sut();
     expect(await cache.get(2, () => Promise.reject(new Error('down')))).toBeNull();

@@ -2,6 +2,7 @@ import { AccessPolicy, AuthenticatedUser } from '@dbaas/auth';
 import { ConflictError, NotFoundError } from '@dbaas/core';
 import { TaskEntity } from '@dbaas/persistence';
 import { seedCatalog, startStore, TestStore } from '../../../test/harness/store.harness';
+import { withOrigin } from './operation-origin';
 import { ProcessIdentity } from './process-identity.service';
 import { TaskHistory } from './task-history.service';
 import { TaskRepository } from './task.repository';
@@ -75,6 +76,35 @@ describe('TaskHistory on a real PostgreSQL store', () => {
       status: 'error',
       error: 'Internal error; see the server log.',
     });
+  });
+
+  it("keeps an engine command's own message too, and cuts any message at 500 characters", async () => {
+    const engine = await sut.open({ type: 'create_database', userId: 2 });
+    const long = await sut.open({ type: 'create_database', userId: 2 });
+    const failure = Object.assign(new Error('database "orders" already exists'), {
+      name: 'EngineCommandError',
+    });
+
+    await sut.failed(engine, failure);
+    await sut.failed(long, new ConflictError('x'.repeat(600)));
+
+    expect((await row(engine.id)).error).toBe('database "orders" already exists');
+    expect((await row(long.id)).error).toBe('x'.repeat(500));
+    const longEngine = await sut.open({ type: 'create_database', userId: 2 });
+    await sut.failed(longEngine, Object.assign(new Error('y'.repeat(600)), failure));
+    expect((await row(longEngine.id)).error).toBe('y'.repeat(500));
+  });
+
+  it('records the origin given, or else the one of the running operation', async () => {
+    const given = await sut.open({ type: 'create_database', userId: 2, origin: 'cli' });
+    const inherited = await withOrigin('reconciler: creating', () =>
+      sut.open({ type: 'create_database', userId: 2 }),
+    );
+    const none = await sut.open({ type: 'create_database', userId: 2 });
+
+    expect((await row(given.id)).origin).toBe('cli');
+    expect((await row(inherited.id)).origin).toBe('reconciler: creating');
+    expect((await row(none.id)).origin).toBeNull();
   });
 
   it('lists as interrupted the open tasks of ended processes, old owner-less ones, nothing else', async () => {

@@ -1,7 +1,8 @@
+import { BackupExpiry, ScheduledBackups } from '@dbaas/backups';
 import { AppConfig } from '@dbaas/core';
 import { DriftRepair, LifecycleReconciler, SizeLimitCheck } from '@dbaas/databases';
 import { LockStrategy } from '@dbaas/operations';
-import { BackgroundJobs, PURGE_INTERVAL_MS } from './background-jobs';
+import { BACKUP_JOBS_FIRST_DELAY_MS, BackgroundJobs, PURGE_INTERVAL_MS } from './background-jobs';
 import { QuarantineService } from './quarantine.service';
 
 describe('BackgroundJobs', () => {
@@ -23,7 +24,16 @@ describe('BackgroundJobs', () => {
       { repairAll: async () => void log.push('repair drift') } as unknown as DriftRepair,
       { purge: async () => void log.push('purge') } as unknown as QuarantineService,
       { checkAll: async () => void log.push('check sizes') } as unknown as SizeLimitCheck,
-      { reconcileIntervalSeconds: 30, sizeCheckIntervalSeconds: 300 } as AppConfig,
+      {
+        runOnce: async () => void log.push('scheduled backups'),
+        stop: () => void log.push('stop scheduled backups'),
+      } as unknown as ScheduledBackups,
+      { runOnce: async () => void log.push('backup expiry') } as unknown as BackupExpiry,
+      {
+        reconcileIntervalSeconds: 30,
+        sizeCheckIntervalSeconds: 300,
+        backupJobIntervalSeconds: 3600,
+      } as AppConfig,
     );
   });
   afterEach(() => jest.useRealTimers());
@@ -36,6 +46,30 @@ describe('BackgroundJobs', () => {
   it('purges under the purge lock', async () => {
     await jobs.purge.tick();
     expect(log).toEqual(['lock job:purge', 'purge']);
+  });
+
+  it('takes the scheduled backups and removes expired ones, each under its own lock', async () => {
+    await jobs.scheduledBackups.tick();
+    await jobs.backupExpiry.tick();
+    expect(log).toEqual([
+      'lock job:scheduled-backups',
+      'scheduled backups',
+      'lock job:backup-expiry',
+      'backup expiry',
+    ]);
+  });
+
+  it('runs the backup jobs shortly after boot, and stops the scheduled backups first at shutdown', async () => {
+    jobs.onApplicationBootstrap();
+    const backupRounds = () =>
+      log.filter((entry) => entry === 'scheduled backups' || entry === 'backup expiry');
+    await jest.advanceTimersByTimeAsync(BACKUP_JOBS_FIRST_DELAY_MS - 1);
+    expect(backupRounds()).toEqual([]);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(backupRounds()).toEqual(['scheduled backups', 'backup expiry']);
+    log = [];
+    await jobs.onApplicationShutdown();
+    expect(log).toEqual(['stop scheduled backups']);
   });
 
   it('checks sizes under the size-limit lock, 10 s after boot and every interval', async () => {
@@ -60,6 +94,8 @@ describe('BackgroundJobs', () => {
 
     log = [];
     await jest.advanceTimersByTimeAsync(4_999);
+    // The backup jobs' first rounds (3 s after boot) are checked on their own.
+    log = log.filter((entry) => !/backup/.test(entry));
     expect(log).toEqual([]);
     await jest.advanceTimersByTimeAsync(1);
     expect(log).toEqual(['lock job:purge', 'purge']);

@@ -1,3 +1,4 @@
+import { BackupExpiry, ScheduledBackups } from '@dbaas/backups';
 import { APP_CONFIG, AppConfig } from '@dbaas/core';
 import { DriftRepair, LifecycleReconciler, SizeLimitCheck } from '@dbaas/databases';
 import { JobScheduler, LockStrategy } from '@dbaas/operations';
@@ -5,19 +6,25 @@ import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { QuarantineService } from './quarantine.service';
 
 export const PURGE_INTERVAL_MS = 60 * 60 * 1000;
+/** After boot, the backup jobs wait for the reconciler's first round (it recovers backups). */
+export const BACKUP_JOBS_FIRST_DELAY_MS = 3_000;
 
 /**
  * The API's background work, each job in one process at a time across the processes
  * sharing a store: the reconciler (then the drift repair) at boot and every
  * DBAAS_RECONCILE_INTERVAL_SECONDS (default a minute), the quarantine purge shortly after
  * boot and every hour, the size-limit check shortly after boot and every
- * DBAAS_SIZE_CHECK_INTERVAL_SECONDS (default 5 minutes). Shutdown waits for a running round.
+ * DBAAS_SIZE_CHECK_INTERVAL_SECONDS (default 5 minutes), the scheduled backups and the
+ * backup expiry shortly after boot and every DBAAS_BACKUP_JOB_INTERVAL_SECONDS (default a
+ * minute). Shutdown waits for a running round.
  */
 @Injectable()
 export class BackgroundJobs implements OnApplicationBootstrap, OnApplicationShutdown {
   readonly reconciler: JobScheduler;
   readonly purge: JobScheduler;
   readonly sizeLimit: JobScheduler;
+  readonly scheduledBackups: JobScheduler;
+  readonly backupExpiry: JobScheduler;
 
   constructor(
     locks: LockStrategy,
@@ -25,6 +32,8 @@ export class BackgroundJobs implements OnApplicationBootstrap, OnApplicationShut
     drift: DriftRepair,
     quarantine: QuarantineService,
     sizeLimit: SizeLimitCheck,
+    private readonly scheduled: ScheduledBackups,
+    expiry: BackupExpiry,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     const reconcile = async () => {
@@ -52,15 +61,33 @@ export class BackgroundJobs implements OnApplicationBootstrap, OnApplicationShut
       config.sizeCheckIntervalSeconds * 1000,
       Math.min(config.sizeCheckIntervalSeconds * 1000, 10_000),
     );
+    const backupIntervalMs = config.backupJobIntervalSeconds * 1000;
+    this.scheduledBackups = new JobScheduler(
+      'scheduled-backups',
+      locks,
+      async () => void (await scheduled.runOnce()),
+      backupIntervalMs,
+      BACKUP_JOBS_FIRST_DELAY_MS,
+    );
+    this.backupExpiry = new JobScheduler(
+      'backup-expiry',
+      locks,
+      async () => void (await expiry.runOnce()),
+      backupIntervalMs,
+      BACKUP_JOBS_FIRST_DELAY_MS,
+    );
+  }
+
+  private get all(): JobScheduler[] {
+    return [this.reconciler, this.purge, this.sizeLimit, this.scheduledBackups, this.backupExpiry];
   }
 
   onApplicationBootstrap(): void {
-    this.reconciler.start();
-    this.purge.start();
-    this.sizeLimit.start();
+    for (const job of this.all) job.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await Promise.all([this.reconciler.stop(), this.purge.stop(), this.sizeLimit.stop()]);
+    this.scheduled.stop();
+    await Promise.all(this.all.map((job) => job.stop()));
   }
 }

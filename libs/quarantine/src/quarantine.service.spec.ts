@@ -1,4 +1,6 @@
 import { AccessPolicy, AuthenticatedUser } from '@dbaas/auth';
+import { BackupRecord, BackupsService } from '@dbaas/backups';
+import { Plan, PlanRepository } from '@dbaas/catalog';
 import {
   AppConfig,
   ConflictError,
@@ -8,6 +10,7 @@ import {
 } from '@dbaas/core';
 import { CredentialsService } from '@dbaas/credentials';
 import { DatabaseRecord, DatabaseRow, DatabasesService } from '@dbaas/databases';
+import { ConnectedInfra, InfraAccess } from '@dbaas/engines';
 import { OperationRunner, TaskRecord, TaskSubject } from '@dbaas/operations';
 import { DatabaseStatus } from '@dbaas/persistence';
 import { Logger } from '@nestjs/common';
@@ -17,7 +20,7 @@ const dba: AuthenticatedUser = { id: 1, username: 'admin', role: 'dba', teamIds:
 const regular: AuthenticatedUser = { id: 2, username: 'dev', role: 'regular', teamIds: [1] };
 
 const database = (status: DatabaseStatus, id = 5, name = 'orders') =>
-  ({ id, name, status, environmentId: 1, teamId: 1, infraId: 3 }) as DatabaseRecord;
+  ({ id, name, status, environmentId: 1, teamId: 1, infraId: 3, planId: 4 }) as DatabaseRecord;
 
 describe('QuarantineService', () => {
   /** What the service did, in order: the invariants are about order. */
@@ -38,6 +41,11 @@ describe('QuarantineService', () => {
   >;
   let credentials: jest.Mocked<Pick<CredentialsService, 'revokeAll' | 'restoreAll'>>;
   let runner: jest.Mocked<Pick<OperationRunner, 'run'>>;
+  let backups: jest.Mocked<Pick<BackupsService, 'takeHeld'>>;
+  /** The database's plan keeps backups this many days. */
+  let retentionDays: number;
+  /** Whether the engine has the database. */
+  let onEngine: boolean;
   let sut: QuarantineService;
 
   beforeEach(() => {
@@ -70,11 +78,35 @@ describe('QuarantineService', () => {
         },
       ) as jest.Mocked<OperationRunner>['run'],
     };
+    retentionDays = 7;
+    onEngine = true;
+    const infras = {
+      connect: async () =>
+        ({
+          provider: {
+            listsEveryDatabase: true,
+            listDatabases: async () => (onEngine ? ['orders', 'billing'] : ['billing']),
+          },
+          target: {},
+        }) as unknown as ConnectedInfra,
+    } as unknown as InfraAccess;
+    backups = {
+      takeHeld: jest.fn(async (row, kind, userId, task) => {
+        log.push(`${kind} backup of ${row.name} (${row.status}) by ${userId} in task ${task?.id}`);
+        return { id: 1, status: 'ready' } as BackupRecord;
+      }),
+    };
+    const plans = {
+      findById: async (id: number) => ({ id, backupRetentionDays: retentionDays }) as Plan,
+    } as PlanRepository;
     sut = new QuarantineService(
       databases as unknown as DatabasesService,
       credentials as unknown as CredentialsService,
       runner as unknown as OperationRunner,
       new AccessPolicy(),
+      backups as unknown as BackupsService,
+      plans,
+      infras,
       { quarantineRetentionDays: 7 } as AppConfig,
     );
   });
@@ -223,14 +255,67 @@ describe('QuarantineService', () => {
       expect(databases.destroy).not.toHaveBeenCalled();
     });
 
-    it('checks the engine answers, then removes the database for good', async () => {
+    it('checks the engine answers, takes the final backup under the lock, then removes the database for good', async () => {
       await expect(sut.delete(5, dba)).resolves.toBe('deleted');
 
       expect(log).toEqual([
         'task delete_database under database:1:orders',
         'ping',
+        'final backup of orders (quarantined) by 1 in task 9',
         'destroy orders',
       ]);
+    });
+
+    it('stops with a 503 and removes nothing when the final backup fails', async () => {
+      backups.takeHeld.mockRejectedValue(new Error('pg_dump failed (exit code 1)'));
+
+      const failing = sut.delete(5, dba);
+
+      await expect(failing).rejects.toBeInstanceOf(EngineUnavailableError);
+      await expect(failing).rejects.toThrow(
+        /final backup of orders failed \(pg_dump failed \(exit code 1\)\); the database is still quarantined.*skip_backup=true/,
+      );
+      expect(databases.destroy).not.toHaveBeenCalled();
+      expect(databases.transition).not.toHaveBeenCalled();
+    });
+
+    it('deletes without a final backup a database its engine does not have any more', async () => {
+      backups.takeHeld.mockRejectedValue(new Error('database "orders" does not exist'));
+      onEngine = false;
+      const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+
+      await expect(sut.delete(5, dba)).resolves.toBe('deleted');
+
+      expect(log.at(-1)).toBe('destroy orders');
+      expect(warn).toHaveBeenCalledWith(
+        'orders is not on its engine: deleted without a final backup',
+      );
+      warn.mockRestore();
+    });
+
+    it('treats a final backup that ends failed as a failure', async () => {
+      backups.takeHeld.mockResolvedValue({
+        id: 1,
+        status: 'failed',
+        error: 'disk full',
+      } as BackupRecord);
+
+      await expect(sut.delete(5, dba)).rejects.toThrow(
+        /final backup of orders failed \(disk full\)/,
+      );
+      expect(databases.destroy).not.toHaveBeenCalled();
+    });
+
+    it('takes no final backup with ?skip_backup=true, or when the plan keeps none (0 days)', async () => {
+      backups.takeHeld.mockRejectedValue(new Error('storage down'));
+      await expect(sut.delete(5, dba, { skipBackup: true })).resolves.toBe('deleted');
+
+      current = database('quarantined');
+      retentionDays = 0;
+      await expect(sut.delete(5, dba)).resolves.toBe('deleted');
+
+      expect(backups.takeHeld).not.toHaveBeenCalled();
+      expect(databases.destroy).toHaveBeenCalledTimes(2);
     });
   });
 
@@ -288,8 +373,23 @@ describe('QuarantineService', () => {
         failed: ['orders'],
       });
       expect(log).toContain('destroy billing');
+      expect(log).toContain('final backup of billing (quarantined) by null in task 9');
       expect(databases.ensureReachable).not.toHaveBeenCalled(); // no ping: destroy itself fails fast
       expect(warn).toHaveBeenCalledWith(expect.stringContaining('Purge of orders failed'));
+      warn.mockRestore();
+    });
+
+    it('does not purge a database whose final backup fails (retried next run)', async () => {
+      databases.quarantinedSince.mockResolvedValue([database('quarantined')]);
+      current = database('quarantined');
+      backups.takeHeld.mockRejectedValue(new Error('storage down'));
+      const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+
+      await expect(sut.purge(new Date('2026-11-27T12:00:00Z'))).resolves.toEqual({
+        purged: [],
+        failed: ['orders'],
+      });
+      expect(databases.destroy).not.toHaveBeenCalled();
       warn.mockRestore();
     });
 
@@ -422,6 +522,7 @@ describe('QuarantineService', () => {
         'destroy billing',
       ]);
       expect(databases.ensureReachable).not.toHaveBeenCalled();
+      expect(backups.takeHeld).not.toHaveBeenCalled(); // no final backup on a reset
       expect(warn).toHaveBeenCalledWith('Could not drop orders from its engine: engine gone');
       warn.mockRestore();
     });

@@ -13,6 +13,9 @@ export interface SampleEngine {
   plan: string;
   description: string;
   sizeLimitInBytes: number;
+  /** UTC hour of the daily scheduled backup (null = none) and days backups are kept. */
+  backupHour: number | null;
+  backupRetentionDays: number;
   /** Where the sample infra points unless overridden by `DBAAS_SAMPLE_<TYPE>_URL`. */
   defaultUrl: string;
 }
@@ -26,6 +29,8 @@ export const SAMPLE_ENGINES: SampleEngine[] = [
     plan: 'postgresql-small',
     description: 'PostgreSQL, no size limit',
     sizeLimitInBytes: 0,
+    backupHour: 2,
+    backupRetentionDays: 7,
     defaultUrl: 'postgresql://postgres@127.0.0.1:5432',
   },
   {
@@ -34,6 +39,8 @@ export const SAMPLE_ENGINES: SampleEngine[] = [
     plan: 'mysql-small',
     description: 'MySQL/MariaDB, 1 GiB',
     sizeLimitInBytes: GiB,
+    backupHour: 3,
+    backupRetentionDays: 7,
     defaultUrl: 'mysql://root@127.0.0.1:3306',
   },
   {
@@ -42,6 +49,8 @@ export const SAMPLE_ENGINES: SampleEngine[] = [
     plan: 'mongodb-small',
     description: 'MongoDB, 1 GiB',
     sizeLimitInBytes: GiB,
+    backupHour: null,
+    backupRetentionDays: 7,
     defaultUrl: 'mongodb://admin@127.0.0.1:27017',
   },
   {
@@ -50,6 +59,8 @@ export const SAMPLE_ENGINES: SampleEngine[] = [
     plan: 'redis-small',
     description: 'Redis key prefix, 100 MiB',
     sizeLimitInBytes: 100 * 1024 ** 2,
+    backupHour: 4,
+    backupRetentionDays: 3,
     defaultUrl: 'redis://default@127.0.0.1:6379',
   },
 ];

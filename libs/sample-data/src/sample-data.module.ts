@@ -1,4 +1,5 @@
 import { AuthModule } from '@dbaas/auth';
+import { BackupStorageModule } from '@dbaas/backups';
 import { DatabasesModule } from '@dbaas/databases';
 import { QuarantineModule } from '@dbaas/quarantine';
 import { Module } from '@nestjs/common';
@@ -6,7 +7,12 @@ import { SampleDataService } from './sample-data.service';
 import { StoreResetRepository } from './store-reset.repository';
 
 @Module({
-  imports: [AuthModule, DatabasesModule, QuarantineModule.forRoot({ withBackgroundJobs: false })],
+  imports: [
+    AuthModule,
+    BackupStorageModule,
+    DatabasesModule,
+    QuarantineModule.forRoot({ withBackgroundJobs: false }),
+  ],
   providers: [StoreResetRepository, SampleDataService],
   exports: [SampleDataService],
 })

@@ -6,6 +6,7 @@ import {
   InfraRepository,
   PlanRepository,
 } from '@dbaas/catalog';
+import { BACKUP_STORAGE, BackupStorage } from '@dbaas/backups';
 import { PasswordHasher, SecretBox } from '@dbaas/core';
 import { DatabasesService, ProjectsService } from '@dbaas/databases';
 import {
@@ -18,7 +19,7 @@ import {
   UserEntity,
 } from '@dbaas/persistence';
 import { QuarantineService } from '@dbaas/quarantine';
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import {
   SAMPLE_DATABASES,
@@ -71,6 +72,7 @@ export class SampleDataService {
     private readonly databases: DatabasesService,
     private readonly projects: ProjectsService,
     private readonly quarantine: QuarantineService,
+    @Inject(BACKUP_STORAGE) private readonly backupStorage: BackupStorage,
   ) {}
 
   /**
@@ -84,16 +86,18 @@ export class SampleDataService {
   }
 
   /**
-   * Drops the databases the store knows of from their engines (best effort), empties the
-   * store and recreates the sample catalog with ids starting at 1. With `withDatabases`, then
-   * the sample databases on every infra that answers; without, no engine is written to
-   * beyond those drops.
+   * Drops the databases the store knows of from their engines (best effort, no final
+   * backups), empties the store (the `backup` table too) and removes every backup file, and
+   * recreates the sample catalog with ids starting at 1. With `withDatabases`, then the
+   * sample databases on every infra that answers; without, no engine is written to beyond
+   * those drops.
    */
   async reset(options: ResetOptions = {}): Promise<void> {
     await this.quarantine.destroyAll();
     const catalog = await this.store.emptyAndRefill((transaction) =>
       this.createCatalog(repositoriesIn(transaction)),
     );
+    await this.removeBackupFiles();
     // The admin's team, as the project-team migration gives an old project with no databases.
     await this.projects.create(
       {
@@ -105,6 +109,14 @@ export class SampleDataService {
     );
     this.logger.log('Sample catalog created: admin/123456 (dba), user/123456 (regular)');
     if (options.withDatabases) await this.createSampleDatabases(catalog);
+  }
+
+  /** Every file of the backup storage: no backup row names them any more. */
+  private async removeBackupFiles(): Promise<void> {
+    const keys = await this.backupStorage.list('');
+    for (const key of keys) await this.backupStorage.delete(key);
+    if (keys.length)
+      this.logger.log(`${keys.length} backup file(s) removed from ${this.backupStorage.location}`);
   }
 
   /** Sample databases, each on the infra of its engine; an infra that does not answer is skipped. */
@@ -162,6 +174,8 @@ export class SampleDataService {
         engineId: engineIds[i],
         environmentIds,
         sizeLimitInBytes: engine.sizeLimitInBytes,
+        backupHour: engine.backupHour,
+        backupRetentionDays: engine.backupRetentionDays,
         maxConnections: 0,
         isActive: true,
         isDefault: i === 0,

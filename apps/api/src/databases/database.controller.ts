@@ -36,6 +36,7 @@ import {
   databaseFilter,
   databaseInput,
   DatabaseQueryDto,
+  DeleteDatabaseQueryDto,
   presentDatabase,
   UpdateDatabaseDto,
 } from './database.dto';
@@ -131,12 +132,16 @@ export class DatabaseController {
   @ApiOperation({
     summary: 'Quarantine a live database; delete a quarantined one for real (dba)',
     description:
-      'The first DELETE puts the database in quarantine: every credential loses access on the engine, no data is dropped. A second DELETE (dba) drops users and database on the engine and deletes the records.',
+      "The first DELETE puts the database in quarantine: every credential loses access on the engine, no data is dropped. A second DELETE (dba) first takes a `final` backup (kept for the plan's `backup_retention_days`; none when that is 0), then drops users and database on the engine and deletes the records. A failed final backup stops it with 503, the database still quarantined, unless `?skip_backup=true`.",
     operationId: 'delete_database',
   })
   @ApiDeleteRoute(503)
-  async remove(@IdParam() id: number, @CurrentUser() user: AuthenticatedUser): Promise<void> {
-    await this.quarantine.delete(id, user);
+  async remove(
+    @IdParam() id: number,
+    @Query() query: DeleteDatabaseQueryDto,
+    @CurrentUser() user: AuthenticatedUser,
+  ): Promise<void> {
+    await this.quarantine.delete(id, user, { skipBackup: query.skip_backup === true });
   }
 
   @Post(':id/restore')

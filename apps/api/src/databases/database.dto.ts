@@ -226,6 +226,21 @@ class DatabaseFilterDto {
 
 export class DatabaseQueryDto extends IntersectionType(PageQueryDto, DatabaseFilterDto) {}
 
+export class DeleteDatabaseQueryDto {
+  @ApiPropertyOptional({
+    type: Boolean,
+    default: false,
+    description:
+      'dba, second DELETE only: remove the database without its final backup (when that backup keeps failing and the data may go). Ignored by the first DELETE.',
+  })
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) =>
+    value === 'true' ? true : value === 'false' ? false : value,
+  )
+  @IsBoolean({ message: 'must be true or false' })
+  skip_backup?: boolean;
+}
+
 export class DatabaseCredentialDto {
   @ApiProperty({ type: SelfLink('credential') })
   _links: { self: string };

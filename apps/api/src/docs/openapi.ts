@@ -29,6 +29,11 @@ export const TAGS: { name: string; description: string }[] = [
     description: 'The history of every change made on an engine, with its status and error.',
   },
   {
+    name: 'backup',
+    description:
+      'Backups of a database taken with its engine’s own tools, sealed and stored; restore one in place.',
+  },
+  {
     name: 'plan',
     description: 'Catalog: what a database may be created as (engine, size limit, infras).',
   },

@@ -1,8 +1,8 @@
-import { FailedError } from '../errors';
 import { Answer, ApiClient } from './client';
+import { follow } from './follow';
 
 /** States of a task or a resource that mean "still working". */
-const PENDING = new Set([
+export const PENDING = [
   'waiting',
   'running',
   'creating',
@@ -10,44 +10,38 @@ const PENDING = new Set([
   'restoring',
   'deleting',
   'moving',
-]);
+  'restoring_backup',
+];
 /** States that mean the work failed. */
-const FAILED = new Set(['error', 'failed']);
-
-const POLL_MS = 1_000;
+export const FAILED = ['error', 'failed'];
 
 export interface WaitOptions {
   /** false: return the 202 answer at once (`--no-wait`). */
   wait: boolean;
-  /** Where "waiting ..." lines go. */
-  progress?: NodeJS.WritableStream;
+  /** Where the progress line goes. */
+  progress?: NodeJS.WriteStream;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /**
- * Polls a task (or any resource with a `status`) until it leaves the pending states,
- * printing each new state on stderr. A failed one is exit code 1 with its `error`.
+ * Polls a task (or any resource with a `status`) until it leaves the pending states, with a
+ * progress line on stderr (see follow). A failed one is exit code 1 with its `error`.
  */
-export async function waitUntilDone<T extends { status?: string; error?: string | null }>(
+export function waitUntilDone<T extends { status?: string; error?: string | null }>(
   client: ApiClient,
   url: string,
   what: string,
-  progress: NodeJS.WritableStream = process.stderr,
+  progress?: NodeJS.WriteStream,
 ): Promise<T> {
-  let last: string | undefined;
-  for (;;) {
-    const current = await client.get<T>(url);
-    const status = current.status ?? 'unknown';
-    if (status !== last) {
-      progress.write(`${what}: ${status}\n`);
-      last = status;
-    }
-    if (FAILED.has(status))
-      throw new FailedError(`${what} failed${current.error ? `: ${current.error}` : ''}`);
-    if (!PENDING.has(status)) return current;
-    await sleep(POLL_MS);
-  }
+  return follow<T>(client, url, what, { pending: PENDING, failed: FAILED, progress });
+}
+
+/** The task an accepted (202) answer names: `task` in the body, else a task `Location`. */
+export function taskUrlOf(body: unknown, location: string | undefined): string | undefined {
+  const named = (body ?? {}) as { task?: unknown; _links?: { task?: unknown } };
+  if (typeof named.task === 'string') return named.task;
+  if (typeof named._links?.task === 'string') return named._links.task;
+  if (location && /\/api\/task\/\d+\/?$/.test(location)) return location;
+  return undefined;
 }
 
 /**
@@ -61,16 +55,8 @@ export async function settle<T = unknown>(
   options: WaitOptions,
 ): Promise<T> {
   if (answer.status !== 202) return answer.body;
-  const body = (answer.body ?? {}) as { task?: unknown; _links?: { task?: unknown } };
   const location = answer.headers.get('location') ?? undefined;
-  const taskUrl =
-    typeof body.task === 'string'
-      ? body.task
-      : typeof body._links?.task === 'string'
-        ? body._links.task
-        : location && /\/api\/task\/\d+\/?$/.test(location)
-          ? location
-          : undefined;
+  const taskUrl = taskUrlOf(answer.body, location);
   const progress = options.progress ?? process.stderr;
   if (!options.wait) {
     progress.write(

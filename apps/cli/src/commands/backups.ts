@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
-import { ApiClient } from '../api/client';
 import { follow, formatBytes } from '../api/follow';
+import { taskUrlOf, waitUntilDone } from '../api/wait';
 import { UsageError } from '../errors';
 import {
   cell,
@@ -36,26 +36,9 @@ interface Task {
   error: string | null;
 }
 
-const TASK_PENDING = ['waiting', 'running'];
-const TASK_FAILED = ['error'];
-
 function print(value: Record<string, unknown>, options: OutputOptions): void {
   if (wantsJson(options)) printJson(value);
   else printDetail(value);
-}
-
-/** The task an accepted (202) answer names: `task` in the body, else a task `Location`. */
-function taskOf(body: unknown, location: string | null): string | undefined {
-  const named = body as { task?: unknown; _links?: { task?: unknown } } | undefined;
-  if (typeof named?.task === 'string') return named.task;
-  if (typeof named?._links?.task === 'string') return named._links.task;
-  if (location && /\/api\/task\/\d+\/?$/.test(location)) return location;
-  return undefined;
-}
-
-/** Follows a task to its end with a progress line; exit 1 if it failed. */
-function followTask(client: ApiClient, url: string, what: string): Promise<Task> {
-  return follow<Task>(client, url, what, { pending: TASK_PENDING, failed: TASK_FAILED });
 }
 
 async function backup(idOrName: string, options: OutputOptions & { wait: boolean }): Promise<void> {
@@ -130,7 +113,7 @@ async function restore(
       `restoring backup ${id} replaces every table or key of ${source.database_name} with the backup's data (from ${source.created_at}); add --yes to do so`,
     );
   const answer = await client.request<unknown>('POST', `/api/backup/${id}/restore/`);
-  const taskUrl = taskOf(answer.body, answer.headers.get('location'));
+  const taskUrl = taskUrlOf(answer.body, answer.headers.get('location') ?? undefined);
   if (!options.wait || !taskUrl) {
     process.stderr.write(
       `Accepted; not waiting. Follow it with: ${taskUrl ?? 'dbaas tasks list'}\n`,
@@ -138,7 +121,7 @@ async function restore(
     if (wantsJson(options)) printJson(answer.body);
     return;
   }
-  const task = await followTask(client, taskUrl, `restore of backup ${id}`);
+  const task = await waitUntilDone<Task>(client, taskUrl, `restore of backup ${id}`);
   if (wantsJson(options)) return printJson(task);
   process.stdout.write(
     `Restored ${source.database_name} from backup ${id} (${source.created_at}); credentials and passwords are unchanged.\n`,
@@ -165,16 +148,13 @@ async function clone(
     environment: options.environment,
   });
   const location = answer.headers.get('location');
-  const taskUrl = taskOf(answer.body, location);
-  if (options.wait && taskUrl) await followTask(client, taskUrl, `clone into ${name}`);
+  const taskUrl = taskUrlOf(answer.body, location ?? undefined);
+  if (options.wait && taskUrl) await waitUntilDone<Task>(client, taskUrl, `clone into ${name}`);
   else if (!options.wait)
     process.stderr.write(`Accepted; not waiting. Follow it with: dbaas databases show ${name}\n`);
   const made =
     options.wait && location
-      ? await follow<Database>(client, location, `database ${name}`, {
-          pending: ['creating'],
-          failed: [],
-        })
+      ? await waitUntilDone<Database>(client, location, `database ${name}`)
       : answer.body;
   if (wantsJson(options)) return printJson(made);
   printDetail(made);

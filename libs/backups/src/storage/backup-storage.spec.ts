@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
-import { S3Client } from '@aws-sdk/client-s3';
+import { CreateMultipartUploadCommand, S3Client } from '@aws-sdk/client-s3';
 import { S3Server, startS3 } from '../../../../test/harness/s3.harness';
 import { BackupFileNotFoundError } from '../backup-errors';
 import { BackupStorage } from './backup-storage';
@@ -168,6 +168,27 @@ describe.each([
       expect(hash.digest('hex')).toBe(sha256(data));
       await sut.delete('prod/big/1.dump');
       expect(await sut.exists('prod/big/1.dump')).toBe(false);
+    });
+
+    it('removeLeftovers: a server without ListMultipartUploads (s3rver) leaves the uploads to the lifecycle rule', async () => {
+      // s3rver answers NotImplemented to ListMultipartUploads, so the abort of an upload a
+      // killed write left is not provable here; what is: the recovery is not stopped by it.
+      console.log('S3 removeLeftovers abort path unproven: s3rver has no ListMultipartUploads');
+      const client = new S3Client({
+        region: s3!.region,
+        endpoint: s3!.endpoint,
+        forcePathStyle: true,
+        credentials: { accessKeyId: s3!.accessKeyId, secretAccessKey: s3!.secretAccessKey },
+      });
+      try {
+        await client.send(
+          new CreateMultipartUploadCommand({ Bucket: s3!.bucket, Key: 'dbaas/prod/cut/1.dump' }),
+        );
+        await expect(sut.removeLeftovers('prod/cut/1.dump')).resolves.toBeUndefined();
+        expect(await sut.exists('prod/cut/1.dump')).toBe(false);
+      } finally {
+        client.destroy();
+      }
     });
 
     it('is refused with an unknown access key (s3rver checks the key id, not V4 signatures)', async () => {

@@ -14,6 +14,11 @@ export interface BackupStorage {
   /** Removes the file; nothing happens when it is already gone. */
   delete(key: string): Promise<void>;
   exists(key: string): Promise<boolean>;
+  /**
+   * Removes what a write of `key` cut short by a killed process left (a partial file, an
+   * incomplete multipart upload); the caller knows no write of `key` is running.
+   */
+  removeLeftovers(key: string): Promise<void>;
   /** The keys of the finished files under a folder prefix (`env/` or ''), sorted. */
   list(prefix: string): Promise<string[]>;
   /** Where the files go, for logs and health (never a secret). */

@@ -58,6 +58,16 @@ export class LocalDirStorage implements BackupStorage {
     await rm(this.pathOf(key), { force: true });
   }
 
+  async removeLeftovers(key: string): Promise<void> {
+    const path = this.pathOf(key);
+    const start = `.${basename(path)}.`;
+    const entries = await readdir(dirname(path)).catch(() => [] as string[]);
+    for (const name of entries) {
+      if (name.startsWith(start) && PARTIAL.test(name))
+        await rm(join(dirname(path), name), { force: true });
+    }
+  }
+
   async exists(key: string): Promise<boolean> {
     const found = await stat(this.pathOf(key)).catch(() => null);
     return found?.isFile() ?? false;

@@ -1,7 +1,9 @@
 import {
+  AbortMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
   S3Client,
   S3ServiceException,
@@ -94,6 +96,33 @@ export class S3BucketStorage implements BackupStorage {
     await this.client.send(
       new DeleteObjectCommand({ Bucket: this.options.bucket, Key: this.objectKey(key) }),
     );
+  }
+
+  /**
+   * Aborts the incomplete multipart uploads of `key`. A server without
+   * ListMultipartUploads (NotImplemented: s3rver, some small S3-compatible servers) leaves
+   * them to the bucket's lifecycle rule (AbortIncompleteMultipartUpload).
+   */
+  async removeLeftovers(key: string): Promise<void> {
+    const Key = this.objectKey(key);
+    let Uploads;
+    try {
+      ({ Uploads = [] } = await this.client.send(
+        new ListMultipartUploadsCommand({ Bucket: this.options.bucket, Prefix: Key }),
+      ));
+    } catch (error) {
+      if (error instanceof S3ServiceException && error.name === 'NotImplemented') return;
+      throw error;
+    }
+    for (const upload of Uploads.filter((u) => u.Key === Key && u.UploadId)) {
+      await this.client.send(
+        new AbortMultipartUploadCommand({
+          Bucket: this.options.bucket,
+          Key,
+          UploadId: upload.UploadId,
+        }),
+      );
+    }
   }
 
   async exists(key: string): Promise<boolean> {

@@ -14,6 +14,7 @@ describe('loadConfig', () => {
       port: 8000,
       quarantineRetentionDays: 7,
       reconcileIntervalSeconds: 60,
+      backupJobIntervalSeconds: 60,
       databaseUrl: undefined,
       seedSampleData: true,
       seedSampleDatabases: false,
@@ -65,6 +66,8 @@ describe('loadConfig', () => {
     ['DBAAS_ALLOWED_ORIGINS', 'null'],
     ['DBAAS_RECONCILE_INTERVAL_SECONDS', '0'],
     ['DBAAS_RECONCILE_INTERVAL_SECONDS', 'often'],
+    ['DBAAS_BACKUP_JOB_INTERVAL_SECONDS', '0'],
+    ['DBAAS_BACKUP_JOB_INTERVAL_SECONDS', '3601'],
   ])('names %s when it is %j', (name, value) => {
     expect(() => loadConfig({ DBAAS_DATA_DIR: dataDir, [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ DBAAS_DATA_DIR: dataDir, [name]: value })).toThrow(name);

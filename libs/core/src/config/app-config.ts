@@ -20,6 +20,11 @@ export interface AppConfig {
   usedSizeCacheSeconds: number;
   /** How often the reconciler converges interrupted work and repairs drift on the engines. */
   reconcileIntervalSeconds: number;
+  /**
+   * `DBAAS_BACKUP_JOB_INTERVAL_SECONDS`: how often the scheduled-backup job looks for
+   * databases whose plan's backup hour has come, and the expiry job for backups to remove.
+   */
+  backupJobIntervalSeconds: number;
   /** How often the sizes of databases with a size limit are measured and enforced. */
   sizeCheckIntervalSeconds: number;
   /** Seed the sample data when the store is empty (default: on for the embedded store only). */
@@ -291,6 +296,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     logLevel,
     usedSizeCacheSeconds: integer(env, 'DBAAS_USED_SIZE_CACHE_SECONDS', 30, 0, 86400),
     reconcileIntervalSeconds: integer(env, 'DBAAS_RECONCILE_INTERVAL_SECONDS', 60, 1, 86400),
+    backupJobIntervalSeconds: integer(env, 'DBAAS_BACKUP_JOB_INTERVAL_SECONDS', 60, 1, 3600),
     sizeCheckIntervalSeconds: integer(env, 'DBAAS_SIZE_CHECK_INTERVAL_SECONDS', 300, 1, 86400),
     seedSampleData: boolean(env, 'DBAAS_SAMPLE_DATA', !databaseUrl),
     seedSampleDatabases: boolean(env, 'DBAAS_SAMPLE_DATABASES', false),

@@ -10,7 +10,10 @@
  * - `users-dropped`: a deleted database's users are dropped, the database is not
  *   (`deleting`);
  * - `credential-marked-deleting`: a credential is `deleting`, its user not dropped yet;
- * - `password-stored`: a reset's new password is stored (`resetting`), not yet on the engine.
+ * - `password-stored`: a reset's new password is stored (`resetting`), not yet on the engine;
+ * - `backup-dumping`: a backup (`running`) has sealed its first bytes, its file is partial;
+ * - `backup-restoring`: a restore in place (`restoring_backup`) has fed its tool the first
+ *   bytes of the backup.
  */
 export type FaultStep =
   | 'database-owner-created'
@@ -19,7 +22,9 @@ export type FaultStep =
   | 'access-restored'
   | 'users-dropped'
   | 'credential-marked-deleting'
-  | 'password-stored';
+  | 'password-stored'
+  | 'backup-dumping'
+  | 'backup-restoring';
 
 /**
  * TEST ONLY. Kills this process (SIGKILL: no answer, no shutdown hook, as a crash or an
@@ -34,4 +39,9 @@ export function testFault(step: FaultStep, database: string): void {
   process.kill(process.pid, 'SIGKILL');
   // Nothing more of this process may run while the signal lands.
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+}
+
+/** TEST ONLY. Whether testFault(step, database) would stop this process (see testFault). */
+export function faultArmed(step: FaultStep, database: string): boolean {
+  return process.env.DBAAS_TEST_FAULT === `${step}@${database}`;
 }

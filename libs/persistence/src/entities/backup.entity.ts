@@ -86,6 +86,14 @@ export class BackupEntity {
   @Column({ name: 'scheduled_for', type: 'date', nullable: true })
   scheduledFor: string | null;
 
+  /**
+   * The database this backup is being restored into (in place), while that database is
+   * `restoring_backup`: the reconciler finishes an interrupted restore from this file, and
+   * a DELETE of the backup is refused meanwhile.
+   */
+  @Column({ name: 'restoring_database_id', type: 'int', nullable: true })
+  restoringDatabaseId: number | null;
+
   /** When the expiry job removes it; null = kept until deleted. */
   @Column({ name: 'expires_at', type: 'timestamptz', nullable: true })
   expiresAt: Date | null;

@@ -20,6 +20,7 @@ import { TeamEntity } from './team.entity';
  * `deleting` → (row deleted). The transient states mark work in flight: if the process
  * dies, the reconciler finds them and rolls back a create or finishes the others.
  * `ready` ⇄ `lost`: the drift repair found the database missing on its engine (or back).
+ * `ready` → `restoring_backup` → `ready`: its data is replaced by a backup's, in place.
  */
 export const DATABASE_STATUSES = [
   'creating',
@@ -29,6 +30,7 @@ export const DATABASE_STATUSES = [
   'restoring',
   'deleting',
   'lost',
+  'restoring_backup',
 ] as const;
 export type DatabaseStatus = (typeof DATABASE_STATUSES)[number];
 

@@ -7,6 +7,7 @@ import { ProjectTeam1764748800000 } from './1764748800000-project-team';
 import { ProcessOwners1764835200000 } from './1764835200000-process-owners';
 import { DatabaseLost1764921600000 } from './1764921600000-database-lost';
 import { Backups1765008000000 } from './1765008000000-backups';
+import { DatabaseRestoringBackup1765051200000 } from './1765051200000-database-restoring-backup';
 import { PlanLimits1765094400000 } from './1765094400000-plan-limits';
 import { DatabaseOverSizeLimit1765180800000 } from './1765180800000-database-over-size-limit';
 
@@ -21,6 +22,7 @@ export const MIGRATIONS = [
   ProcessOwners1764835200000,
   DatabaseLost1764921600000,
   Backups1765008000000,
+  DatabaseRestoringBackup1765051200000,
   PlanLimits1765094400000,
   DatabaseOverSizeLimit1765180800000,
 ];
