@@ -200,16 +200,18 @@ describe('AdvisoryLocks on a real PostgreSQL store', () => {
     await again?.release();
   });
 
-  it('has places for the background jobs running at once: reconciler, purge and size limit, each with its database', async () => {
-    // What one process holds when the three JobSchedulers' rounds overlap (they all start
-    // within seconds of boot): three job locks, and the database the reconciler and the
-    // size-limit check are on (the purge's own database work uses acquire).
+  it('has places for the background jobs running at once: their job locks, and the databases of the reconciler and size limit', async () => {
+    // What one process holds when the five JobSchedulers' rounds overlap (they all start
+    // within seconds of boot): five job locks, and the database the reconciler and the
+    // size-limit check are on (the other jobs' own work uses acquire).
     const keys = [
       'job:reconciler',
       'database:6:orders',
       'job:purge',
       'job:size-limit',
       'database:6:stock',
+      'job:scheduled-backups',
+      'job:backup-expiry',
     ];
     const locks = [];
     for (const key of keys) locks.push(await first.tryAcquire(key));

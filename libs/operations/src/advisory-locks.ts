@@ -15,12 +15,13 @@ export const MAX_LOCKED_OPERATIONS = 8;
 
 /**
  * Locks taken with `tryAcquire` (background jobs, the reconciler and drift repair on each
- * database) holding a store connection, at most; past it `tryAcquire` gives up. When the
- * three jobs' rounds overlap, they need five: the reconciler's job lock and its current
- * database's, the purge's job lock (its database work uses `acquire`), the size-limit
- * check's job lock and its current database's. One more is left for a job added later.
+ * database, the backup recovery) holding a store connection, at most; past it `tryAcquire`
+ * gives up. When the five jobs' rounds overlap, they need seven: the reconciler's job lock
+ * and its current database's (or backup's), the size-limit check's job lock and its
+ * current database's, and the job locks of the purge, the scheduled backups and the backup
+ * expiry (their own work uses `acquire`). One more is left for a job added later.
  */
-export const MAX_TRIED_LOCKS = 6;
+export const MAX_TRIED_LOCKS = 8;
 
 /** The pause between two tries of a lock another process holds: doubles up to the last. */
 const FIRST_PAUSE_MS = 20;
@@ -39,7 +40,7 @@ const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * only ever tried (`pg_try_advisory_lock`), never waited for inside PostgreSQL, so a
  * connection is held only while a lock is held or being tried; and those connections are
  * counted: at most MAX_LOCKED_OPERATIONS for `acquire`, MAX_TRIED_LOCKS for `tryAcquire`
- * (14 in all). `acquire` finding the key taken by another process gives its connection
+ * (16 in all). `acquire` finding the key taken by another process gives its connection
  * and place back and tries again after a pause (FIRST_PAUSE_MS doubling to LAST_PAUSE_MS):
  * operations waiting on another process never hold up the others of this one.
  */
