@@ -387,6 +387,7 @@ describe('QuarantineService', () => {
 
       await expect(sut.purge(new Date('2026-11-27T12:00:00Z'))).resolves.toEqual({
         purged: [],
+        kept: [],
         failed: ['orders'],
       });
       expect(databases.destroy).not.toHaveBeenCalled();
