@@ -169,6 +169,7 @@ describe('infra warnings and what non-dbas see (e2e)', () => {
               'id',
               'name',
               'plan',
+              'plans',
             ].sort(),
           );
           for (const hidden of [

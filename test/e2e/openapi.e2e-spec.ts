@@ -165,6 +165,14 @@ describe('OpenAPI document (e2e)', () => {
         }
         continue;
       }
+      // A create with `from_backup` is accepted (202) rather than created (201).
+      if (key === 'POST /api/database') {
+        expect([key, success]).toEqual([key, ['201', '202']]);
+        expect(op.responses['202'].content['application/json'].schema).toEqual({
+          $ref: '#/components/schemas/AcceptedDatabaseDto',
+        });
+        success.pop();
+      }
       expect([key, success.length]).toEqual([key, 1]);
       const [status] = success;
       if (status === '204') expect([key, op.responses[status].content]).toEqual([key, undefined]);
@@ -361,10 +369,12 @@ describe('OpenAPI document (e2e)', () => {
       for (const [name, schema] of items) {
         const links = resolveRef(doc, schema.properties._links);
         // DatabaseDto → database, EngineTypeDto → engine_type; a database's credentials and a
-        // credential with its password are credentials.
+        // credential with its password are credentials; an accepted database (a clone's 202)
+        // is a database.
         const resource = /Credential/.test(name)
           ? 'credential'
           : name
+              .replace(/^Accepted/, '')
               .replace(/Dto$/, '')
               .replace(/(?<=.)([A-Z])/g, '_$1')
               .toLowerCase();

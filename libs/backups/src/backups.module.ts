@@ -8,11 +8,13 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { BackupStorageModule } from './backup-storage.module';
 import { BackupRepository } from './backup.repository';
 import { BackupsService } from './backups.service';
+import { CloneService } from './clone.service';
 
 /**
- * Backups: the `backup` table (BackupRepository), the backup files (BackupStorageModule)
- * and the operations on them (BackupsService, which also registers its recovery with the
- * lifecycle reconciler).
+ * Backups: the `backup` table (BackupRepository), the backup files (BackupStorageModule),
+ * the operations on them (BackupsService, which also registers its recovery with the
+ * lifecycle reconciler), and the databases that start with data (CloneService: clones and
+ * `from_backup`).
  */
 @Module({
   imports: [
@@ -23,7 +25,7 @@ import { BackupsService } from './backups.service';
     OperationsModule,
     TypeOrmModule.forFeature([BackupEntity]),
   ],
-  providers: [BackupRepository, BackupsService],
-  exports: [BackupStorageModule, BackupRepository, BackupsService],
+  providers: [BackupRepository, BackupsService, CloneService],
+  exports: [BackupStorageModule, BackupRepository, BackupsService, CloneService],
 })
 export class BackupsModule {}

@@ -21,3 +21,4 @@ export * from './schedule/backup-schedule';
 export * from './schedule/backup-schedule.repository';
 export * from './schedule/scheduled-backups.service';
 export * from './schedule/backup-jobs.module';
+export * from './clone.service';

@@ -36,7 +36,7 @@ import {
 import { randomBytes } from 'node:crypto';
 import { seedCatalog, startStore, TestStore } from '../../../test/harness/store.harness';
 import { DatabaseRepository } from './database.repository';
-import { DatabasesService } from './databases.service';
+import { DatabasesService, FillStep } from './databases.service';
 import { ProjectRepository } from './project.repository';
 
 const dev: AuthenticatedUser = { id: 2, username: 'dev', role: 'regular', teamIds: [1] };
@@ -491,6 +491,120 @@ describe('DatabasesService on a real PostgreSQL store', () => {
       );
 
       expect(await stored()).toBe('old project null');
+    });
+  });
+
+  describe('createFilled (clone, from_backup)', () => {
+    const filled = (fill: FillStep) => ({
+      taskType: 'clone_database' as const,
+      engineType: 'mysql',
+      source: 'source database',
+      origin: 'clone of database 7 (shop)',
+      fill,
+    });
+
+    async function until(condition: () => Promise<boolean>): Promise<void> {
+      const deadline = Date.now() + 10_000;
+      while (!(await condition())) {
+        if (Date.now() > deadline) throw new Error('condition not met within 10 s');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    }
+
+    async function taskErrors(): Promise<string[]> {
+      const found = (await store.store.query('SELECT type, status, origin, error FROM task')) as {
+        type: string;
+        status: string;
+        origin: string;
+        error: string | null;
+      }[];
+      return found.map((t) => `${t.type} ${t.status} (${t.origin}): ${t.error}`);
+    }
+
+    it('answers once the row is claimed; fills after the engine database, before the owner and ready', async () => {
+      let release!: () => void;
+      const fill = jest.fn(async (target: { id: number }, _provider: unknown, name: string) => {
+        log.push(`fill ${name} on ${target.id}, store: ${await said()}`);
+        await new Promise<void>((resolve) => (release = resolve));
+      });
+
+      const accepted = await sut.createFilled(input, dev, filled(fill));
+
+      expect(accepted.view.database).toMatchObject({ name: 'orders', status: 'creating' });
+      expect(accepted.task).toMatchObject({ type: 'clone_database' });
+      await until(async () => fill.mock.calls.length === 1);
+      expect(await databases()).toEqual(['orders creating on 1']);
+      release();
+      const ready = await accepted.done;
+
+      expect(ready.database).toMatchObject({
+        status: 'ready',
+        credentials: [{ user: 'u_orders' }],
+      });
+      expect(log).toEqual([
+        'engine 1 has orders? store: nothing',
+        'engine 1 create orders, store: orders creating on 1',
+        'fill orders on 1, store: orders creating on 1',
+        'engine create user u_orders, store: orders creating on 1, u_orders creating',
+      ]);
+      expect(fill).toHaveBeenCalledWith(expect.objectContaining({ id: 1 }), engine, 'orders');
+      expect(await databases()).toEqual(['orders ready on 1']);
+      expect(await credentialRows()).toEqual(['u_orders ready']);
+      expect(await taskErrors()).toEqual([
+        'clone_database success (clone of database 7 (shop)): null',
+      ]);
+    });
+
+    it('rolls a failed fill back completely (engine database, row) before the task ends with the reason', async () => {
+      const accepted = await sut.createFilled(
+        input,
+        dev,
+        filled(async () => {
+          throw new ConflictError('The source database is gone: nothing was copied.');
+        }),
+      );
+
+      await expect(accepted.done).rejects.toThrow('The source database is gone');
+
+      // Already undone when the task says so: nothing is left for the reconciler.
+      expect(await databases()).toEqual([]);
+      expect(await credentialRows()).toEqual([]);
+      expect(engine.dropDatabase).toHaveBeenCalledWith(
+        expect.objectContaining({ id: 1 }),
+        'orders',
+      );
+      expect(engine.createUser).not.toHaveBeenCalled();
+      expect(await taskErrors()).toEqual([
+        'clone_database error (clone of database 7 (shop)): The source database is gone: nothing was copied.',
+      ]);
+    });
+
+    it("refuses a plan of another engine than the source's (400) before any engine work or task", async () => {
+      const fill = jest.fn();
+
+      await expect(
+        sut.createFilled(input, dev, { ...filled(fill), engineType: 'postgresql' }),
+      ).rejects.toMatchObject({
+        errors: { plan: ["must be a plan of the source database's engine (postgresql)"] },
+      });
+
+      expect(log).toEqual([]);
+      expect(fill).not.toHaveBeenCalled();
+      expect(await tasks()).toEqual([]);
+    });
+
+    it('answers a name taken on the engine server with its 409 (the claim fails, nothing is filled)', async () => {
+      const fill = jest.fn();
+
+      await expect(
+        sut.createFilled({ ...input, name: 'legacy' }, dev, filled(fill)),
+      ).rejects.toThrow(
+        new ConflictError('A database named legacy already exists on the engine server.'),
+      );
+
+      expect(fill).not.toHaveBeenCalled();
+      expect(await databases()).toEqual([]);
+      expect(await tasks()).toEqual(['clone_database error database null']);
     });
   });
 });

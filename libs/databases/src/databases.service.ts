@@ -15,9 +15,9 @@ import {
   ValidationFailedError,
 } from '@dbaas/core';
 import { CredentialsService, defaultUserName } from '@dbaas/credentials';
-import { EngineProvider, InfraAccess } from '@dbaas/engines';
-import { databaseLockKey, OperationRunner, TaskHistory } from '@dbaas/operations';
-import { DatabaseStatus } from '@dbaas/persistence';
+import { EngineProvider, InfraAccess, InfraTarget } from '@dbaas/engines';
+import { databaseLockKey, OperationRunner, TaskHistory, TaskRecord } from '@dbaas/operations';
+import { DatabaseStatus, TaskType } from '@dbaas/persistence';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
   DatabaseFilter,
@@ -69,6 +69,49 @@ export interface DatabaseView {
 /** The created database with the password of its default credential. */
 export interface CreatedDatabase extends DatabaseView {
   defaultPassword: string;
+}
+
+/**
+ * What fills a new database with data (a clone, `from_backup`): called with the infra the
+ * database was made on, once it exists there, before its owner credential and `ready`.
+ */
+export type FillStep = (
+  target: InfraTarget,
+  provider: EngineProvider,
+  database: string,
+) => Promise<void>;
+
+/** A create that starts with data (DatabasesService.createFilled). */
+export interface FilledCreate {
+  /** The task type that records it. */
+  taskType: TaskType;
+  /** The engine type the data comes from: a plan of another engine is a 400. */
+  engineType: string;
+  /** What the data comes from, as the 400 names it (`source database`, `backup`). */
+  source: string;
+  /** Recorded on the task (e.g. `clone of database 3`). */
+  origin?: string;
+  fill: FillStep;
+}
+
+/** A filled create accepted: the new row (`creating`), its task, and the rest of the work. */
+export interface AcceptedDatabase {
+  view: DatabaseView;
+  task: TaskRecord;
+  /** Settles with the ready database, or fails once the database is rolled back. */
+  done: Promise<DatabaseView>;
+}
+
+/** A promise settled from outside, once (later calls do nothing). */
+function settleOnce<T>() {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((ok, fail) => {
+    resolve = ok;
+    reject = fail;
+  });
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
 }
 
 /** The value of a settled lookup, or its error thrown now. */
@@ -188,6 +231,44 @@ export class DatabasesService {
    * dies instead, the reconciler finds the `creating` row and does the same.
    */
   async create(input: DatabaseInput, viewer: AuthenticatedUser): Promise<CreatedDatabase> {
+    const started = await this.startCreate(input, viewer, null);
+    const made = await started.done;
+    // The answer comes from the rows in hand; the used size is measured on the first detail.
+    return { ...this.view(made.record, null), defaultPassword: made.password };
+  }
+
+  /**
+   * A create whose database starts with data (a clone, `from_backup`): the same checks,
+   * slot claim and owner credential as `create`, with `filled.fill` run after the database
+   * is made on its engine and before it is `ready`. Returns once the row is written
+   * (`creating`, named by the task): the rest goes on in the background (a 202). A failure
+   * of the fill rolls the new database back completely (users, database, records) before
+   * the task ends with the reason; a process that dies meanwhile leaves the `creating` row
+   * to the reconciler, which does the same.
+   */
+  async createFilled(
+    input: DatabaseInput,
+    viewer: AuthenticatedUser,
+    filled: FilledCreate,
+  ): Promise<AcceptedDatabase> {
+    const started = await this.startCreate(input, viewer, filled);
+    const record = await started.claimed;
+    const done = started.done.then((made) => this.view(made.record, null));
+    done.catch(() => undefined); // the failure is on the task; callers need not wait for it
+    return { view: this.view(record, null), task: started.task, done };
+  }
+
+  /**
+   * The one create path: the checks in the order of the rules, then the task (recorded
+   * before this returns) that claims the slot and makes the database, filled or not.
+   * `claimed` settles once the row is written (or the task failed before); `done` with
+   * the whole work.
+   */
+  private async startCreate(
+    input: DatabaseInput,
+    viewer: AuthenticatedUser,
+    filled: FilledCreate | null,
+  ) {
     const name = normalizeName(input.name);
     // The lookups run together (the catalog checks as one query); their answers are
     // checked in the order of the rules.
@@ -210,6 +291,11 @@ export class DatabasesService {
     const tags = checkedTags(input.tags);
     const planId = found.planId;
     const engineType = found.engineType!;
+    if (filled && filled.engineType !== engineType) {
+      throw new ValidationFailedError({
+        plan: [`must be a plan of the ${filled.source}'s engine (${filled.engineType})`],
+      });
+    }
     const provider = this.infras.providerFor(engineType);
     const problem =
       nameProblem(name) ??
@@ -221,13 +307,15 @@ export class DatabasesService {
     if (found.taken)
       throw new ConflictError(`A database named ${name} already exists in this environment.`);
     const subject = {
-      type: 'create_database' as const,
+      type: filled?.taskType ?? ('create_database' as const),
       userId: viewer.id,
       databaseName: name,
       teamId,
+      ...(filled?.origin ? { origin: filled.origin } : {}),
     };
     const lockKey = databaseLockKey(input.environment, name);
-    const made = await this.runner.run(subject, lockKey, async (task) => {
+    const claimed = settleOnce<DatabaseRecord>();
+    const { task, done } = await this.runner.begin(subject, lockKey, async (task) => {
       const wanted = {
         name,
         description: input.description ?? '',
@@ -239,10 +327,24 @@ export class DatabasesService {
         tags,
       };
       const { row, infra } = await this.claimSlot(wanted, found.infraId, provider);
+      const record: DatabaseRecord = {
+        ...row,
+        sizeLimitInBytes: found.sizeLimitInBytes,
+        maxConnections: found.maxConnections,
+        addresses: infra.addresses,
+        engineId: infra.engineId,
+        engineType,
+        credentials: [],
+      };
       try {
         await this.history.linkDatabase(task, row.id);
+        claimed.resolve({ ...record });
         const limits = { maxConnections: found.maxConnections };
         await provider.createDatabase(infra.target, name, limits);
+        if (filled) {
+          await filled.fill(infra.target, provider, name);
+          testFault('database-filled', name);
+        }
         const { credential, password } = await this.credentials.createFor(
           { ...row, ...limits },
           defaultUserName(name, provider.userNameMaxLength),
@@ -252,24 +354,18 @@ export class DatabasesService {
         // The owner first: a ready database always has a ready owner.
         await this.credentials.markReady(credential);
         await this.transition(row, 'ready');
-        const record: DatabaseRecord = {
-          ...row,
-          sizeLimitInBytes: found.sizeLimitInBytes,
-          maxConnections: found.maxConnections,
-          addresses: infra.addresses,
-          engineId: infra.engineId,
-          engineType,
-          credentials: [{ id: credential.id, user: credential.user }],
-        };
+        record.status = row.status;
+        record.credentials = [{ id: credential.id, user: credential.user }];
         return { record, password };
       } catch (error) {
-        // Still under the create's lock: no reconciler can step in before it is undone.
+        // Still under the create's lock: no reconciler can step in before it is undone, and
+        // the task ends (and a plain create answers) only once everything is undone.
         await this.rollBack(row);
         throw error;
       }
     });
-    // The answer comes from the rows in hand; the used size is measured on the first detail.
-    return { ...this.view(made.record, null), defaultPassword: made.password };
+    done.catch((error: unknown) => claimed.reject(error));
+    return { task, claimed: claimed.promise, done };
   }
 
   /**

@@ -19,9 +19,10 @@ const SUCCESS: TaskOutcome = { status: 'success' };
 
 /**
  * How a task whose process ended really went, judged from its database once the
- * reconciler has converged it: a create whose database is there did finish; one the
- * reconciler rolled back failed; an interrupted quarantine or restore is rolled back; a
- * delete, a password reset or a credential drop the reconciler finished succeeded.
+ * reconciler has converged it: a create or a clone (`from_backup` included) whose database
+ * is there did finish; one the reconciler rolled back failed; an interrupted quarantine or
+ * restore is rolled back; a delete, a password reset or a credential drop the reconciler
+ * finished succeeded.
  */
 export function interruptedOutcome(
   task: InterruptedTask,
@@ -31,10 +32,13 @@ export function interruptedOutcome(
   const { before, after, credentialsBefore } = database;
   switch (task.type) {
     case 'create_database':
+    case 'clone_database':
       if (after !== null) return SUCCESS;
       if (task.databaseId === null)
         return error(`${ENDED} before the database was recorded; nothing was created.`);
-      return error(rolledBack('create', 'the database was dropped'));
+      return error(
+        rolledBack(task.type === 'clone_database' ? 'clone' : 'create', 'the database was dropped'),
+      );
     case 'quarantine_database':
       if (after === 'quarantined') return SUCCESS;
       if (before !== 'quarantining') return error(NOTHING_DONE);

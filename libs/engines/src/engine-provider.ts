@@ -216,6 +216,16 @@ export abstract class EngineProvider {
    */
   abstract readonly dumpTool: DumpTool;
   /**
+   * The role a restore into `database` makes the restored objects belong to
+   * (`RestoreOptions.owner`): PostgreSQL's owner group of the database, so its owners and
+   * the other credentials' grants apply to the data of a clone or a `from_backup`. Other
+   * engines have nothing to own: undefined.
+   */
+  restoreOwner(database: string): string | undefined {
+    void database;
+    return undefined;
+  }
+  /**
    * Sentences naming what leaves the engine's tenants unprotected (a login that needs no
    * password, user changes lost at a restart); empty when nothing was found. Checks the
    * admin may not run are skipped; an unreachable engine throws as every other method.

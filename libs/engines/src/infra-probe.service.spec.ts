@@ -131,16 +131,14 @@ describe('InfraProbe', () => {
         provider: real,
         target: { id: 4, addresses: [`127.0.0.1:${port}`], adminUser: 'admin', adminPassword: 'x' },
       } as unknown as ConnectedInfra);
-      const began = Date.now();
       const health = await sut.probe(4, { maxAgeMs: 0, timeoutMs: 2_000 });
-      const ms = Date.now() - began;
       await real.close?.();
       expect(health).toMatchObject({ reachable: false, version: null });
       expect(health.error).toBeInstanceOf(ConnectionFailed);
       expect((health.error as ConnectionFailed).reason).toBe('connection refused');
       expect(health.error?.message).toBe(`connection refused (127.0.0.1:${port})`);
-      // MongoDB's driver alone retries for 3 s (its server selection): the probe does not wait.
-      expect(ms).toBeLessThan(1_000);
+      // MongoDB's driver alone retries for 3 s (its server selection): a probe that waited for
+      // it would end on its own 2 s timeout, with the reason `timeout`, not the refusal above.
     });
   });
 });

@@ -1,5 +1,6 @@
 import { Authenticated, AuthenticatedUser, CurrentUser } from '@dbaas/auth';
-import { DatabasesService } from '@dbaas/databases';
+import { CloneService } from '@dbaas/backups';
+import { AcceptedDatabase, DatabasesService } from '@dbaas/databases';
 import { QuarantineService } from '@dbaas/quarantine';
 import {
   Body,
@@ -13,7 +14,13 @@ import {
   Query,
   Res,
 } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiAcceptedResponse,
+  ApiBody,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
 import { Idempotent } from '../idempotency/idempotent.decorator';
 import {
@@ -24,12 +31,15 @@ import {
   ApiProblems,
   ApiUpdateRoute,
   ApiIdParam,
+  locationHeader,
 } from '../http/api-docs.decorators';
 import { created } from '../http/created';
 import { IdParam } from '../http/id-param.pipe';
 import { Links, RequestLinks } from '../http/links';
 import { pageOf } from '../http/page-query.dto';
 import {
+  AcceptedDatabaseDto,
+  CreateCloneDto,
   CreateDatabaseDto,
   databaseChanges,
   DatabaseDto,
@@ -48,6 +58,7 @@ export class DatabaseController {
   constructor(
     private readonly databases: DatabasesService,
     private readonly quarantine: QuarantineService,
+    private readonly clones: CloneService,
   ) {}
 
   @Get()
@@ -83,19 +94,58 @@ export class DatabaseController {
   @Idempotent()
   @ApiOperation({
     summary: 'Create a database on its engine, with the default credential u_<name>',
+    description:
+      "With `from_backup`, the new database starts with that backup's data: 202 with `Location`, the database `creating` and its task (as for a clone); `ready` once the task succeeds.",
     operationId: 'create_database',
   })
-  @ApiCreateRoute(DatabaseDto, 503)
+  @ApiCreateRoute(DatabaseDto, 404, 503)
+  @ApiAcceptedResponse({
+    type: AcceptedDatabaseDto,
+    description: 'With `from_backup`: accepted, the data is restored by the task.',
+    headers: locationHeader(DatabaseDto),
+  })
   async create(
     @Body() body: CreateDatabaseDto,
     @CurrentUser() user: AuthenticatedUser,
     @RequestLinks() links: Links,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<DatabaseDto> {
+    if (body.from_backup !== undefined) {
+      const { from_backup: fromBackup, ...input } = body;
+      const accepting = await this.clones.fromBackup({ ...databaseInput(input), fromBackup }, user);
+      return accepted(reply, links, accepting);
+    }
     return created(
       reply,
       presentDatabase(links, await this.databases.create(databaseInput(body), user)),
     );
+  }
+
+  @Post(':id/clone')
+  @Idempotent()
+  @HttpCode(202)
+  @ApiOperation({
+    summary: 'Clone a ready database into a new one, with its own owner credential u_<name>',
+    description:
+      "A consistent snapshot of the live database, copied by the engine's own tools straight into the new database (no file in between). Same rules as a create: name, plan of the same engine offered in the environment (defaults: the source's), placement, quota. 202 with `Location`: the new database `creating`, then `ready`; the task says why if it failed (the new database is then rolled back).",
+    operationId: 'clone_database',
+  })
+  @ApiIdParam()
+  @ApiBody({ type: CreateCloneDto })
+  @ApiAcceptedResponse({
+    type: AcceptedDatabaseDto,
+    description: 'Accepted: the data is copied by the task.',
+    headers: locationHeader(DatabaseDto),
+  })
+  @ApiProblems(400, 403, 404, 409, 413, 415, 503)
+  async clone(
+    @IdParam() id: number,
+    @Body() body: CreateCloneDto,
+    @CurrentUser() user: AuthenticatedUser,
+    @RequestLinks() links: Links,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<AcceptedDatabaseDto> {
+    return accepted(reply, links, await this.clones.clone(id, body, user));
   }
 
   @Put(':id')
@@ -162,4 +212,16 @@ export class DatabaseController {
     await this.quarantine.restore(id, user);
     return presentDatabase(links, await this.databases.get(id, user));
   }
+}
+
+/** 202 with `Location`: the new database (`creating`) and the task that fills it. */
+function accepted(
+  reply: FastifyReply,
+  links: Links,
+  { view, task }: AcceptedDatabase,
+): AcceptedDatabaseDto {
+  void reply.status(202);
+  const body = { ...presentDatabase(links, view), task: links.to('task', task.id) };
+  void reply.header('Location', body._links.self);
+  return body;
 }

@@ -24,6 +24,10 @@ import { Links } from '../http/links';
 import { PageQueryDto } from '../http/page-query.dto';
 import { Reference } from '../http/reference';
 
+/** `plan` and `environment` are required unless `from_backup` gives their defaults. */
+const withoutBackupOrGiven = (dto: CreateDatabaseDto, value: unknown) =>
+  dto.from_backup === undefined || value !== undefined;
+
 export class CreateDatabaseDto {
   @ApiProperty({
     example: 'test database2',
@@ -37,18 +41,32 @@ export class CreateDatabaseDto {
   @ApiProperty({
     example: '/api/plan/1/',
     type: String,
-    description: 'Plan reference: URL, path or id.',
+    description:
+      "Plan reference: URL, path or id. Optional with `from_backup` (default: the backup's plan).",
   })
+  @ValidateIf(withoutBackupOrGiven)
   @Reference('plan')
   plan: number;
 
   @ApiProperty({
     example: '/api/environment/1/',
     type: String,
-    description: 'Environment reference: URL, path or id.',
+    description:
+      "Environment reference: URL, path or id. Optional with `from_backup` (default: the backup's environment).",
   })
+  @ValidateIf(withoutBackupOrGiven)
   @Reference('environment')
   environment: number;
+
+  @ApiPropertyOptional({
+    example: '/api/backup/1/',
+    type: String,
+    description:
+      "Backup reference (URL, path or id): the new database starts with that backup's data (same engine; the backup `ready` and visible to you). The answer is then 202, as for a clone.",
+  })
+  @IsOptional()
+  @Reference('backup')
+  from_backup?: number;
 
   @ApiPropertyOptional({ example: '/api/project/1/', nullable: true, type: String })
   @IsOptional()
@@ -83,6 +101,37 @@ export class CreateDatabaseDto {
 
   @TagsProperty()
   tags?: string[];
+}
+
+/** `POST /api/database/{id}/clone/`. */
+export class CreateCloneDto {
+  @ApiProperty({
+    example: 'shop copy',
+    description:
+      'The new database\'s name, normalized as on a create ("shop copy" becomes shop_copy).',
+  })
+  @IsString()
+  @MaxLength(200)
+  name: string;
+
+  @ApiPropertyOptional({
+    example: '/api/plan/1/',
+    type: String,
+    description:
+      "Plan reference (URL, path or id) of the source's engine. Default: the source's plan.",
+  })
+  @IsOptional()
+  @Reference('plan')
+  plan?: number;
+
+  @ApiPropertyOptional({
+    example: '/api/environment/1/',
+    type: String,
+    description: "Environment reference: URL, path or id. Default: the source's environment.",
+  })
+  @IsOptional()
+  @Reference('environment')
+  environment?: number;
 }
 
 /** `tags` on input: at most MAX_TAGS, each TAG_PATTERN. */
@@ -302,6 +351,16 @@ export class DatabaseDto {
   description: string;
   @ApiProperty({ example: '2026-11-27T09:00:00.000Z' })
   created_at: string;
+}
+
+/** A clone or a `from_backup` create accepted (202): the new database, `creating`, and its task. */
+export class AcceptedDatabaseDto extends DatabaseDto {
+  @ApiProperty({
+    example: 'http://localhost:8000/api/task/1/',
+    description:
+      'The task that fills the database; it ends `success` (the database `ready`) or `error` (the database rolled back, the reason in the task).',
+  })
+  task: string;
 }
 
 export function presentDatabase(links: Links, view: DatabaseView): DatabaseDto {

@@ -47,8 +47,12 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const reply = context.switchToHttp().getResponse<FastifyReply>();
     try {
       const body: unknown = await lastValueFrom(next.handle(), { defaultValue: undefined });
+      // A handler that answers 202 on its own (a create with `from_backup`) is replayed so.
       const status =
-        this.reflector.get<number>(HTTP_CODE_METADATA, context.getHandler()) ?? HttpStatus.CREATED;
+        reply.statusCode === 202
+          ? HttpStatus.ACCEPTED
+          : (this.reflector.get<number>(HTTP_CODE_METADATA, context.getHandler()) ??
+            HttpStatus.CREATED);
       const location = reply.getHeader('location');
       await this.keys.complete(claim, {
         status,

@@ -2,6 +2,8 @@
  * The step boundaries where a test may stop the API process (see testFault).
  * - `database-owner-created`: a database create made the database and its owner on the
  *   engine, both records still `creating`;
+ * - `database-filled`: a clone or `from_backup` create made the database and copied the data
+ *   into it, before its owner credential (the row is still `creating`);
  * - `credential-user-created`: a credential create made its user on the engine, the
  *   record is still `creating`;
  * - `access-revoked`: one credential's access was revoked (quarantine, `quarantining`);
@@ -17,6 +19,7 @@
  */
 export type FaultStep =
   | 'database-owner-created'
+  | 'database-filled'
   | 'credential-user-created'
   | 'access-revoked'
   | 'access-restored'

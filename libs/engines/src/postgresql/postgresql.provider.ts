@@ -74,6 +74,10 @@ export class PostgresqlProvider extends BaseEngineProvider<Query> {
   ];
   readonly reservedUserPrefixes: readonly string[] = ['pg_'];
   readonly dumpTool: DumpTool = new PostgresDumpTool();
+
+  override restoreOwner(database: string): string {
+    return groupRoles(this.databaseName(database)).owner;
+  }
   readonly listsEveryDatabase = true;
   /** The database's CONNECTION LIMIT (superusers are not counted, by PostgreSQL's rule). */
   override readonly enforcesConnectionLimit = true;
