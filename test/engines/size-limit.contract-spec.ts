@@ -28,14 +28,26 @@ describe.each([
     start: startPostgres,
     make: () => new PostgresqlProvider(),
     login: postgresLogin,
+    // A session ended by the admin (pg_terminate_backend).
+    ended:
+      /terminating connection due to administrator command|Connection terminated|not queryable/,
   },
   {
     engine: 'mysql (MariaDB)',
     start: startMariaDb,
     make: () => new MysqlProvider(),
     login: mysqlLogin,
+    // A session ended by the admin (KILL CONNECTION).
+    ended: /Connection was killed|closed state|connection is closed/i,
   },
-  { engine: 'redis', start: startRedis, make: () => new RedisProvider(), login: redisLogin },
+  // Redis ends no session: the new ACL binds the open ones at once.
+  {
+    engine: 'redis',
+    start: startRedis,
+    make: () => new RedisProvider(),
+    login: redisLogin,
+    ended: REFUSED,
+  },
 ])('$engine: write restriction', (c) => {
   let server: EngineServer;
   let provider: EngineProvider;
@@ -87,6 +99,8 @@ describe.each([
   it('restrictWrites: owner and read-write keep reads but not writes, also in a session opened before', async () => {
     const before = await as('owner');
     await before.write('k', 'v1');
+    const readerBefore = await as('read-only');
+    expect(await readerBefore.read('k')).toBe('v1');
 
     await provider.restrictWrites(infra, db, access);
     await provider.restrictWrites(infra, db, access); // converges
@@ -98,7 +112,9 @@ describe.each([
     }
     expect(await (await as('read-only')).read('k')).toBe('v1');
     // Ended (PostgreSQL, MariaDB) or bound by the new rules at once (Redis).
-    await expect(before.write('k', 'v3')).rejects.toThrow();
+    await expect(before.write('k', 'v3')).rejects.toThrow(c.ended);
+    // A read-only credential's session is not ended: it keeps exactly what it had.
+    expect(await readerBefore.read('k')).toBe('v1');
   });
 
   it('createUser with writesBlocked makes a restricted user; a missing user is skipped', async () => {
@@ -122,7 +138,7 @@ describe.each([
     await (await as('owner')).write('k', 'v4');
     await (await as('read-write')).write('k', 'v5');
     const reader = await as('read-only');
-    await expect(reader.write('k', 'v6')).rejects.toThrow();
+    await expect(reader.write('k', 'v6')).rejects.toThrow(REFUSED);
     expect(await reader.read('k')).toBe('v5');
     // Owners may create again (PostgreSQL: the table belongs to the owner group once more).
     await (await as('owner')).init();
@@ -163,6 +179,90 @@ describe('postgresql: size and TRUNCATE', () => {
     expect(size).toBeLessThan(4 * 1024 * 1024);
   });
 
+  it('with a non-superuser admin, measures a database at its connection limit from the maintenance database', async () => {
+    const infra = targetOf(server);
+    await provider.createDatabase(infra, 'crowded', { maxConnections: 1 });
+    const owner = { database: 'crowded', user: 'crowded_owner', password: generatePassword() };
+    await provider.createUser(infra, { ...owner, privileges: 'owner' });
+    // An admin the CONNECTION LIMIT applies to (superusers are exempt from it).
+    const admin = { user: 'size_admin', password: randomBytes(12).toString('hex') };
+    const superuser = {
+      database: 'postgres',
+      user: infra.adminUser,
+      password: infra.adminPassword,
+    };
+    await runIn(
+      superuser,
+      `CREATE ROLE ${admin.user} LOGIN NOSUPERUSER PASSWORD '${admin.password}';
+       GRANT pg_read_all_stats TO ${admin.user}; GRANT CONNECT ON DATABASE crowded TO ${admin.user}`,
+    );
+    const tenant = await postgresLogin(server.host, server.port)(
+      'crowded',
+      owner.user,
+      owner.password,
+    );
+    const limited = new PostgresqlProvider();
+    try {
+      await tenant.init();
+      await tenant.fill(512 * 1024);
+      // The tenant holds the only connection: the admin cannot get in to measure.
+      const size = await limited.usedSize(
+        { ...infra, adminUser: admin.user, adminPassword: admin.password },
+        'crowded',
+      );
+      expect(size).toBeGreaterThan(256 * 1024);
+      expect(size).toBeLessThan(8 * 1024 * 1024);
+    } finally {
+      await tenant.close();
+      await limited.close();
+    }
+  });
+
+  /** Runs `sql` as `who`, in its database, on a connection of its own. */
+  const runIn = async (who: { database: string; user: string; password: string }, sql: string) => {
+    const client = new Client({
+      host: server.host,
+      port: server.port,
+      user: who.user,
+      password: who.password,
+      database: who.database,
+    });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+
+  it('tables and schemas an owner made as itself (SET ROLE NONE) are blocked too: their ownership goes to the owner group', async () => {
+    const infra = targetOf(server);
+    await provider.createDatabase(infra, 'mine');
+    const owner = { database: 'mine', user: 'mine_owner', password: generatePassword() };
+    await provider.createUser(infra, { ...owner, privileges: 'owner' });
+    await runIn(
+      owner,
+      'SET ROLE NONE; CREATE TABLE public.mine (a int); CREATE SCHEMA own; CREATE TABLE own.t (a int)',
+    );
+
+    await provider.restrictWrites(infra, 'mine', [{ user: owner.user, privileges: 'owner' }]);
+
+    await expect(runIn(owner, 'SET ROLE NONE; INSERT INTO public.mine VALUES (1)')).rejects.toThrow(
+      'permission denied for table mine',
+    );
+    await expect(runIn(owner, 'SET ROLE NONE; INSERT INTO own.t VALUES (1)')).rejects.toThrow(
+      'permission denied for table t',
+    );
+    await expect(runIn(owner, 'SET ROLE NONE; CREATE TABLE own.more (a int)')).rejects.toThrow(
+      'permission denied for schema own',
+    );
+    await runIn(owner, 'SELECT * FROM public.mine, own.t');
+    await runIn(owner, 'DELETE FROM own.t');
+
+    await provider.allowWrites(infra, 'mine', [{ user: owner.user, privileges: 'owner' }]);
+    await runIn(owner, 'INSERT INTO public.mine VALUES (1); INSERT INTO own.t VALUES (1)');
+  });
+
   it('while restricted, owners may TRUNCATE (space back at once), read-write credentials only DELETE; nobody makes large objects', async () => {
     const infra = targetOf(server);
     await provider.createDatabase(infra, 'trunc');
@@ -170,21 +270,7 @@ describe('postgresql: size and TRUNCATE', () => {
     const writer = { database: 'trunc', user: 'trunc_rw', password: generatePassword() };
     await provider.createUser(infra, { ...owner, privileges: 'owner' });
     await provider.createUser(infra, { ...writer, privileges: 'read-write' });
-    const run = async (who: typeof owner, sql: string) => {
-      const client = new Client({
-        host: server.host,
-        port: server.port,
-        user: who.user,
-        password: who.password,
-        database: 'trunc',
-      });
-      await client.connect();
-      try {
-        await client.query(sql);
-      } finally {
-        await client.end();
-      }
-    };
+    const run = (who: typeof owner, sql: string) => runIn(who, sql);
     await run(owner, "CREATE TABLE kv AS SELECT 'k' AS k");
     await provider.restrictWrites(infra, 'trunc', [
       { user: owner.user, privileges: 'owner' },

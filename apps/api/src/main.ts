@@ -80,13 +80,14 @@ async function bootstrap(): Promise<void> {
     process.stderr.write(`dbaas: ${(error as Error).message}\n`);
     process.exit(1);
   }
+  let app: NestFastifyApplication | undefined;
   try {
     // Loading the app's modules takes most of the start-up: the embedded PostgreSQL server,
     // started above, gets ready meanwhile. Hence these imports here and not at the top.
     const { createApp, seedSampleData } = await import('./app.factory');
     const store = await starting.ready();
     logger.log(`Metadata store: ${store.description}`);
-    const app = await createApp(store.config, observability);
+    app = await createApp(store.config, observability);
     shutDownOnSignals(app, store, observability);
     const withDatabases = config.seedSampleDatabases;
     if (config.seedSampleData && (await seedSampleData(app, withDatabases))) {
@@ -100,8 +101,10 @@ async function bootstrap(): Promise<void> {
   } catch (error) {
     // Whatever failed (loading the app, the store, creating the app, listening), the
     // embedded PostgreSQL server started above must not outlive this process (stopping it
-    // is its store's close() too: once is enough).
+    // is its store's close() too: once is enough). An app already made is closed first:
+    // its background jobs finish their round and its pool closes while the store is up.
     process.stderr.write(`dbaas: ${(error as Error).message}\n`);
+    await app?.close().catch(() => undefined);
     await starting.stop().catch(() => undefined);
     process.exit(1);
   }

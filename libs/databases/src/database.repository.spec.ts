@@ -170,6 +170,18 @@ describe('DatabaseRepository on a real PostgreSQL store', () => {
     expect(await sut.quarantinedSince('2026-11-26')).toHaveLength(0);
   });
 
+  it('quarantinedSince leaves protected databases out (the purge keeps them)', async () => {
+    const { id } = (await sut.claimSlot(orders))!;
+    await sut.transition(id, 'creating', 'ready');
+    await sut.transition(id, 'ready', 'quarantining');
+    await sut.transition(id, 'quarantining', 'quarantined', { quarantineDt: '2026-11-27' });
+    await sut.updateDetails(id, { isProtected: true });
+
+    expect(await sut.quarantinedSince('2026-11-27')).toEqual([]);
+    await sut.updateDetails(id, { isProtected: false });
+    expect(await sut.quarantinedSince('2026-11-27')).toHaveLength(1);
+  });
+
   it('transition: refuses a move the table does not allow, and writes nothing', async () => {
     const { id } = (await sut.claimSlot(orders))!;
 
@@ -248,7 +260,10 @@ describe('DatabaseRepository on a real PostgreSQL store', () => {
   it('the store refuses more than 20 tags on a row', async () => {
     const { id } = (await sut.claimSlot(orders))!;
     const tags = Array.from({ length: 21 }, (_, i) => `t${i}`);
-    await expect(sut.updateDetails(id, { tags })).rejects.toThrow();
+    // The CHECK constraint's violation (23514), not any failure.
+    await expect(sut.updateDetails(id, { tags })).rejects.toMatchObject({
+      driverError: { code: '23514' },
+    });
     expect(await sut.find(id)).toMatchObject({ tags: [] });
   });
 

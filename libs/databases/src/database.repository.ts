@@ -192,11 +192,15 @@ export class DatabaseRepository {
     return rows.map(fromRow);
   }
 
-  /** The databases quarantined on or before `day` (YYYY-MM-DD), oldest first. */
+  /**
+   * The databases quarantined on or before `day` (YYYY-MM-DD), oldest first, but for the
+   * protected ones (the purge keeps them until a dba lifts the protection).
+   */
   async quarantinedSince(day: string): Promise<DatabaseRow[]> {
     const rows = await this.databases.query<RawRow[]>(
       `SELECT ${ROW_COLUMNS} FROM database
-        WHERE status = 'quarantined' AND quarantine_dt <= $1::date ORDER BY id`,
+        WHERE status = 'quarantined' AND quarantine_dt <= $1::date AND NOT is_protected
+        ORDER BY id`,
       [day],
     );
     return rows.map(fromRow);

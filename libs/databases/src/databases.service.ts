@@ -214,7 +214,7 @@ export class DatabasesService {
     return this.databases.all();
   }
 
-  /** The databases quarantined on or before `day` (YYYY-MM-DD): the purge's. */
+  /** The unprotected databases quarantined on or before `day` (YYYY-MM-DD): the purge's. */
   quarantinedSince(day: string): Promise<DatabaseRow[]> {
     return this.databases.quarantinedSince(day);
   }

@@ -38,6 +38,8 @@ describe('SizeLimitCheck', () => {
   let provider: jest.Mocked<
     Pick<EngineProvider, 'restrictWrites' | 'allowWrites' | 'enforcesSizeLimit'>
   >;
+  let databases: { underSizeLimits: jest.Mock; setOverSizeLimit: jest.Mock };
+  let databaseService: { measureNow: jest.Mock };
   let sut: SizeLimitCheck;
   const target: InfraTarget = { id: 3, addresses: ['h:1'], adminUser: 'a', adminPassword: 'p' };
 
@@ -53,7 +55,7 @@ describe('SizeLimitCheck', () => {
     locked = new Set();
     calls = [];
     tasks = [];
-    const databases = {
+    databases = {
       underSizeLimits: jest.fn(async (id?: number) =>
         [...stored.values()].filter((d) => id === undefined || d.id === id),
       ),
@@ -62,7 +64,7 @@ describe('SizeLimitCheck', () => {
         stored.set(id, { ...stored.get(id)!, overSizeLimit: over });
       }),
     };
-    const databaseService = {
+    databaseService = {
       measureNow: jest.fn(async (row: SizeLimitRow) => sizes.get(row.name) ?? null),
     };
     const credentials = {
@@ -149,11 +151,34 @@ describe('SizeLimitCheck', () => {
     expect(stored.get(1)!.overSizeLimit).toBe(true);
   });
 
+  it('undoes the engine change when the mark cannot be written: engine and store agree, even if the size then falls', async () => {
+    databases.setOverSizeLimit.mockRejectedValueOnce(new Error('store blip'));
+    stored.delete(2);
+    expect(await sut.checkAll()).toEqual({ restricted: [], allowed: [] });
+    expect(calls).toEqual(['restrict orders u_1,ro_1', 'allow orders u_1,ro_1']);
+    expect(stored.get(1)!.overSizeLimit).toBe(false);
+
+    // The tenant deletes back under the limit: nothing to do, and nothing is left blocked.
+    sizes.set('orders', 100);
+    calls = [];
+    expect(await sut.checkAll()).toEqual({ restricted: [], allowed: [] });
+    expect(calls).toEqual([]);
+  });
+
+  it('undoes an allow_writes whose mark cannot be written: the limit is enforced again', async () => {
+    databases.setOverSizeLimit.mockRejectedValueOnce(new Error('store blip'));
+    stored.delete(1);
+    expect(await sut.checkAll()).toEqual({ restricted: [], allowed: [] });
+    expect(calls).toEqual(['allow stock u_2,ro_2', 'restrict stock u_2,ro_2']);
+    expect(stored.get(2)!.overSizeLimit).toBe(true);
+  });
+
   it('gives writes back when the plan has no limit any more, without measuring', async () => {
     stored.set(1, database(1, 'orders', 0, true));
     stored.delete(2);
     expect(await sut.checkAll()).toEqual({ restricted: [], allowed: ['orders'] });
     expect(tasks[0].origin).toBe('size limit: the plan has none any more');
+    expect(databaseService.measureNow).not.toHaveBeenCalled();
   });
 
   it('leaves engines that do not enforce size limits alone', async () => {

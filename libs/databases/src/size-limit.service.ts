@@ -21,8 +21,9 @@ export interface SizeLimitReport {
  * one checks it). Over the limit, every credential keeps read and delete only
  * (EngineProvider.restrictWrites) and the database is marked `over_size_limit`; back under
  * it, write access returns (allowWrites). Each change is a system task of the database.
- * The engine first, the mark second: a failure in between is retried next round (both
- * engine calls converge). The API runs it every DBAAS_SIZE_CHECK_INTERVAL_SECONDS.
+ * The engine first, the mark second: if the engine fails, nothing changed and the next round
+ * tries again (both engine calls converge); if the mark then fails, the engine change is
+ * undone, so that engine and mark agree and the next round decides again. The API runs it every DBAAS_SIZE_CHECK_INTERVAL_SECONDS.
  */
 @Injectable()
 export class SizeLimitCheck {
@@ -59,9 +60,9 @@ export class SizeLimitCheck {
   }
 
   /**
-   * One database, its lock held by the caller (checkAll; a plan change, so that a limit
-   * below the current usage is enforced at once): reads it again, measures it, and acts on
-   * the decision. Returns what it did (null: nothing).
+   * One database, its lock held by the caller (checkAll): reads it again, measures it, and
+   * acts on the decision. Returns what it did (null: nothing). A plan change leaves the new
+   * limit to the next round.
    */
   async checkLocked(id: number): Promise<SizeLimitAction> {
     const [database] = await this.databases.underSizeLimits(id);
@@ -89,15 +90,37 @@ export class SizeLimitCheck {
         origin: why,
       },
       async () => {
-        if (action === 'restrict_writes') {
-          await provider.restrictWrites(target, database.name, users);
-          await this.databases.setOverSizeLimit(database.id, true);
-        } else {
-          await provider.allowWrites(target, database.name, users);
-          await this.databases.setOverSizeLimit(database.id, false);
+        const blockWrites = (block: boolean) =>
+          block
+            ? provider.restrictWrites(target, database.name, users)
+            : provider.allowWrites(target, database.name, users);
+        const restrict = action === 'restrict_writes';
+        await blockWrites(restrict);
+        try {
+          await this.databases.setOverSizeLimit(database.id, restrict);
+        } catch (error) {
+          await this.undo(database.name, () => blockWrites(!restrict));
+          throw error;
         }
       },
     );
     return action;
+  }
+
+  /**
+   * The engine changed but its mark could not be written: the engine goes back to what the
+   * mark says, so that the next round decides from a true mark (were they left apart, a
+   * database back under its limit would stay blocked for good, or one over it again would
+   * never be blocked). If the undo fails too, that is logged: the next round's decision
+   * is then made on a wrong mark until the store is repaired by hand.
+   */
+  private async undo(name: string, work: () => Promise<void>): Promise<void> {
+    try {
+      await work();
+    } catch (error) {
+      this.logger.error(
+        `Size limit: ${name}'s engine state and its over_size_limit mark disagree: ${(error as Error).message}`,
+      );
+    }
   }
 }

@@ -1,3 +1,4 @@
+import { PlanLimits } from '@dbaas/catalog';
 import type { DumpTool } from './common/dump-tool';
 
 /**
@@ -43,11 +44,13 @@ export interface UserAccess {
   privileges: Privileges;
 }
 
-/** The limits a plan puts on each of its databases (0 = none). */
-export interface DatabaseLimits {
-  /** Connections the database may hold at once (all its logins together where the engine counts per database). */
-  maxConnections: number;
-}
+/**
+ * The limits a plan puts on each of its databases (0 = none): the catalog's PlanLimits,
+ * one shape for both, so that a limit added later reaches the engines too.
+ * `maxConnections`: connections the database may hold at once (all its logins together
+ * where the engine counts per database).
+ */
+export type DatabaseLimits = PlanLimits;
 
 export interface UserRef {
   database: string;
@@ -143,8 +146,9 @@ export abstract class EngineProvider {
     limits?: DatabaseLimits,
   ): Promise<void>;
   /**
-   * Puts a plan's limits on an existing database and its logins (`users`): a plan change.
-   * An engine that enforces none accepts only limits of 0.
+   * Puts a plan's limits on an existing database and its logins (`users`): the plan change
+   * in place (DatabasesService; a new database or credential gets them when made). An engine
+   * that enforces none accepts only limits of 0.
    */
   async applyLimits(
     _infra: InfraTarget,

@@ -200,6 +200,46 @@ describe('AdvisoryLocks on a real PostgreSQL store', () => {
     await again?.release();
   });
 
+  it('has places for the background jobs running at once: their job locks, and the databases of the reconciler and size limit', async () => {
+    // What one process holds when the five JobSchedulers' rounds overlap (they all start
+    // within seconds of boot): five job locks, and the database the reconciler and the
+    // size-limit check are on (the other jobs' own work uses acquire).
+    const keys = [
+      'job:reconciler',
+      'database:6:orders',
+      'job:purge',
+      'job:size-limit',
+      'database:6:stock',
+      'job:scheduled-backups',
+      'job:backup-expiry',
+    ];
+    const locks = [];
+    for (const key of keys) locks.push(await first.tryAcquire(key));
+    expect(locks.map((lock) => lock !== null)).toEqual(keys.map(() => true));
+    for (const lock of locks) await lock?.release();
+  });
+
+  it('tryAcquire never waits for a place: of more calls at once than places, the extra ones give up', async () => {
+    const attempts = Array.from({ length: MAX_TRIED_LOCKS + 2 }, (_, i) =>
+      first.tryAcquire(`job:race${i}`),
+    );
+    // Wait for the places to be taken, then give them back: a call that waited for a place
+    // (instead of giving up) would then get one.
+    const taken: { release(): Promise<void> }[] = [];
+    await new Promise<void>((resolve) => {
+      for (const attempt of attempts) {
+        void attempt.then((lock) => {
+          if (lock) taken.push(lock);
+          if (taken.length === MAX_TRIED_LOCKS) resolve();
+        });
+      }
+    });
+    for (const lock of [...taken]) await lock.release();
+    const results = await Promise.all(attempts);
+    expect(results.filter((lock) => lock === null)).toHaveLength(2);
+    for (const lock of results) await lock?.release();
+  });
+
   it('an operation waiting on a lock another process holds keeps no place: 9 such waiters, and a free key is taken at once', async () => {
     // Another process (a session of its own) holds nine keys.
     const other = secondSource.createQueryRunner();

@@ -15,10 +15,13 @@ export const MAX_LOCKED_OPERATIONS = 8;
 
 /**
  * Locks taken with `tryAcquire` (background jobs, the reconciler and drift repair on each
- * database) holding a store connection, at most; past it `tryAcquire` gives up. A round
- * needs three at most: the reconciler's job lock and its current database's, the purge's.
+ * database, the backup recovery) holding a store connection, at most; past it `tryAcquire`
+ * gives up. When the five jobs' rounds overlap, they need seven: the reconciler's job lock
+ * and its current database's (or backup's), the size-limit check's job lock and its
+ * current database's, and the job locks of the purge, the scheduled backups and the backup
+ * expiry (their own work uses `acquire`). One more is left for a job added later.
  */
-export const MAX_TRIED_LOCKS = 4;
+export const MAX_TRIED_LOCKS = 8;
 
 /** The pause between two tries of a lock another process holds: doubles up to the last. */
 const FIRST_PAUSE_MS = 20;
@@ -37,7 +40,7 @@ const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * only ever tried (`pg_try_advisory_lock`), never waited for inside PostgreSQL, so a
  * connection is held only while a lock is held or being tried; and those connections are
  * counted: at most MAX_LOCKED_OPERATIONS for `acquire`, MAX_TRIED_LOCKS for `tryAcquire`
- * (12 in all). `acquire` finding the key taken by another process gives its connection
+ * (16 in all). `acquire` finding the key taken by another process gives its connection
  * and place back and tries again after a pause (FIRST_PAUSE_MS doubling to LAST_PAUSE_MS):
  * operations waiting on another process never hold up the others of this one.
  */
@@ -66,11 +69,14 @@ export class AdvisoryLocks extends LockStrategy {
   }
 
   async tryAcquire(key: string): Promise<HeldLock | null> {
-    if (this.mutex.isHeld(key) || this.triedSlots.isFull()) return null;
-    // Neither waits: the key is free here and a place is left (both checked just above).
+    if (this.mutex.isHeld(key)) return null;
+    // Both taken before the first await, so no other call can take them in between: the
+    // place (tryEnter never waits) and the key (free just above, held from enter() on).
+    const leaveSlot = this.triedSlots.tryEnter();
+    if (!leaveSlot) return null;
     const leaveMutex = await this.mutex.enter(key);
     try {
-      const lock = await this.tryLock(key, await this.triedSlots.enter(), leaveMutex);
+      const lock = await this.tryLock(key, leaveSlot, leaveMutex);
       if (!lock) leaveMutex();
       return lock;
     } catch (error) {

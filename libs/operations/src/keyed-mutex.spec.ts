@@ -85,6 +85,23 @@ describe('Semaphore: full, and one place per holder', () => {
     expect(sut.isFull()).toBe(false);
   });
 
+  it('tryEnter takes a place at once, or gives up without waiting when none is left', () => {
+    const sut = new Semaphore(2);
+    const leaveOne = sut.tryEnter();
+    const leaveTwo = sut.tryEnter();
+    expect(leaveOne).not.toBeNull();
+    expect(leaveTwo).not.toBeNull();
+    expect(sut.isFull()).toBe(true);
+    expect(sut.tryEnter()).toBeNull();
+    leaveOne?.();
+    const leaveThree = sut.tryEnter();
+    expect(leaveThree).not.toBeNull();
+    expect(sut.tryEnter()).toBeNull();
+    leaveTwo?.();
+    leaveThree?.();
+    expect(sut.isFull()).toBe(false);
+  });
+
   it('a holder leaving twice gives up one place only', async () => {
     const sut = new Semaphore(1);
     const leave = await sut.enter();

@@ -55,6 +55,20 @@ export class Semaphore {
   async enter(): Promise<() => void> {
     if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
     else this.active++;
+    return this.leaver();
+  }
+
+  /**
+   * Takes a place at once (synchronously: no other caller can take it in between), with
+   * the function that gives it up, or returns null when none is free. Never waits.
+   */
+  tryEnter(): (() => void) | null {
+    if (this.active >= this.limit) return null;
+    this.active++;
+    return this.leaver();
+  }
+
+  private leaver(): () => void {
     let left = false;
     return () => {
       if (left) return;

@@ -142,9 +142,11 @@ describe('QuarantineService', () => {
       databases.quarantinedSince.mockResolvedValue([database('quarantined')]);
       current = { ...database('quarantined'), isProtected: true };
 
-      await sut.purge(new Date('2026-04-30T00:00:00Z'));
+      const result = await sut.purge(new Date('2026-04-30T00:00:00Z'));
 
       expect(databases.destroy).not.toHaveBeenCalled();
+      // Protected after it was listed: reported as kept, not as purged.
+      expect(result).toEqual({ purged: [], kept: ['orders'], failed: [] });
     });
   });
 
@@ -367,6 +369,7 @@ describe('QuarantineService', () => {
 
       await expect(sut.purge(new Date('2026-11-27T12:00:00Z'))).resolves.toEqual({
         purged: ['billing'],
+        kept: [],
         failed: ['orders'],
       });
       expect(log).toContain('destroy billing');
@@ -384,6 +387,7 @@ describe('QuarantineService', () => {
 
       await expect(sut.purge(new Date('2026-11-27T12:00:00Z'))).resolves.toEqual({
         purged: [],
+        kept: [],
         failed: ['orders'],
       });
       expect(databases.destroy).not.toHaveBeenCalled();
@@ -466,6 +470,7 @@ describe('QuarantineService', () => {
 
       await expect(sut.purge(new Date('2026-11-27T12:00:00Z'))).resolves.toEqual({
         purged: [],
+        kept: [],
         failed: [],
       });
 

@@ -117,23 +117,25 @@ export class QuarantineService {
   async purge(now = new Date(), onProgress?: (done: number, total: number, name: string) => void) {
     const cutoff = new Date(now.getTime() - this.config.quarantineRetentionDays * 86_400_000);
     const expired = await this.databaseService.quarantinedSince(isoDate(cutoff));
-    const result = { purged: [] as string[], failed: [] as string[] };
+    const result = { purged: [] as string[], kept: [] as string[], failed: [] as string[] };
     for (const [index, database] of expired.entries()) {
       try {
-        await this.step(
+        const purged = await this.step(
           'purge_database',
           database,
           null,
           async (current, _reachable, task) => {
             // Another process may have restored or purged it meanwhile; a database
-            // protected while in quarantine stays there until a dba lifts the protection.
-            if (current.status !== 'quarantined' || current.isProtected) return;
+            // protected while in quarantine (the listing leaves out those protected
+            // before) stays there until a dba lifts the protection.
+            if (current.status !== 'quarantined' || current.isProtected) return false;
             await this.finalBackup(current, null, task);
             await this.databaseService.destroy(current);
+            return true;
           },
           false,
         );
-        result.purged.push(database.name);
+        (purged ? result.purged : result.kept).push(database.name);
       } catch (error) {
         result.failed.push(database.name);
         this.logger.warn(
@@ -224,17 +226,13 @@ export class QuarantineService {
    * while the row is read (`pingEarly`, else when first asked), and the work awaits it
    * before its first change.
    */
-  private step(
+  private step<T>(
     type: TaskType,
     database: DatabaseRow,
     userId: number | null,
-    work: (
-      current: DatabaseRecord,
-      reachable: () => Promise<void>,
-      task: TaskRecord,
-    ) => Promise<void>,
+    work: (current: DatabaseRecord, reachable: () => Promise<void>, task: TaskRecord) => Promise<T>,
     pingEarly = true,
-  ): Promise<void> {
+  ): Promise<T> {
     const subject = {
       type,
       userId,
@@ -251,7 +249,7 @@ export class QuarantineService {
         if (pingEarly) reachable().catch(() => undefined);
         const current = await this.databaseService.find(database.id);
         if (!current) throw new NotFoundError('database', database.id);
-        await work(current, reachable, task);
+        return work(current, reachable, task);
       },
     );
   }

@@ -70,8 +70,9 @@ export async function purgeQuarantine(): Promise<void> {
       progress.step(done, total, name);
     }),
   );
+  const kept = result.kept.length ? ` ${result.kept.length} kept (protected meanwhile);` : '';
   process.stdout.write(
-    `Purged ${result.purged.length} database(s); ${result.failed.length} failed.\n`,
+    `Purged ${result.purged.length} database(s);${kept} ${result.failed.length} failed.\n`,
   );
   if (result.failed.length)
     throw new FailedError(`could not purge: ${result.failed.join(', ')} (retried next run)`);

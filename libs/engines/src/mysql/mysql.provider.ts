@@ -193,12 +193,10 @@ export class MysqlProvider extends BaseEngineProvider<Query> {
 
   /** The privileges' grants again (GRANT adds to what is left); open sessions end as above. */
   async allowWrites(infra: InfraTarget, database: string, users: UserAccess[]): Promise<void> {
-    await this.changeGrants(
-      infra,
-      database,
-      users,
-      (db, user, privileges) =>
-        `GRANT ${GRANTS[privileges]} ON ${grantDatabase(db)}.* TO ${account(user)}`,
+    await this.changeGrants(infra, database, users, (db, user, privileges) =>
+      privileges === 'read-only'
+        ? null // never lost anything
+        : `GRANT ${GRANTS[privileges]} ON ${grantDatabase(db)}.* TO ${account(user)}`,
     );
   }
 
@@ -232,7 +230,10 @@ export class MysqlProvider extends BaseEngineProvider<Query> {
     });
   }
 
-  /** MAX_USER_CONNECTIONS of each login (those missing on the engine are skipped). */
+  /**
+   * MAX_USER_CONNECTIONS of each login (those missing on the engine are skipped): the plan
+   * change in place.
+   */
   override async applyLimits(
     infra: InfraTarget,
     database: string,
@@ -368,7 +369,10 @@ export class MysqlProvider extends BaseEngineProvider<Query> {
 
   // --- internals -------------------------------------------------------------------------
 
-  /** One statement per existing user (missing ones are skipped), then their sessions end. */
+  /**
+   * One statement per existing user (missing ones are skipped), then the sessions of the
+   * users it changed end; a user without a statement (read-only) is left alone.
+   */
   private async changeGrants(
     infra: InfraTarget,
     database: string,
@@ -382,7 +386,8 @@ export class MysqlProvider extends BaseEngineProvider<Query> {
         const name = this.userName(user);
         const sql = statement(db, name, this.checkPrivileges(privileges));
         if (!(await this.assertManageable(q, infra, name))) continue;
-        if (sql) await q(sql);
+        if (!sql) continue; // read-only: nothing changes, its sessions go on
+        await q(sql);
         changed.push(name);
       }
       await this.killSessions(q, 'USER', changed);

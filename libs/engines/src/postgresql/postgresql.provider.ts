@@ -136,7 +136,7 @@ export class PostgresqlProvider extends BaseEngineProvider<Query> {
     await this.inDatabase(infra, db, [], (q) => this.prepareSchema(q, db));
   }
 
-  /** The database's CONNECTION LIMIT; its logins need nothing. */
+  /** The database's CONNECTION LIMIT; its logins need nothing. The plan change in place. */
   override async applyLimits(
     infra: InfraTarget,
     database: string,
@@ -182,7 +182,10 @@ export class PostgresqlProvider extends BaseEngineProvider<Query> {
     // Re-applied for tables an owner created outside the owner group (after RESET ROLE).
     await this.inDatabase(infra, db, secrets, async (q) => {
       await this.prepareSchema(q, db);
-      if (spec.writesBlocked) await this.grantWritesBlocked(q, db);
+      if (spec.writesBlocked) {
+        await this.reassignOwned(q, db, [{ user: spec.user, privileges: spec.privileges }]);
+        await this.grantWritesBlocked(q, db);
+      }
     });
   }
 
@@ -192,7 +195,10 @@ export class PostgresqlProvider extends BaseEngineProvider<Query> {
       await this.ensureGroupRoles(q, db);
       await this.ensureWritesBlockedRoles(q, db);
     });
-    await this.inDatabase(infra, db, [], (q) => this.grantWritesBlocked(q, db));
+    await this.inDatabase(infra, db, [], async (q) => {
+      await this.reassignOwned(q, db, users);
+      await this.grantWritesBlocked(q, db);
+    });
     await this.changeMemberships(infra, db, users, true);
   }
 
@@ -259,17 +265,37 @@ export class PostgresqlProvider extends BaseEngineProvider<Query> {
    * connection as the admin). DELETE frees space only once VACUUM (autovacuum) ran;
    * TRUNCATE and DROP at once.
    */
+  /**
+   * The tables' size, read inside the database. When the database is at its CONNECTION
+   * LIMIT (a non-superuser admin counts in it: a tenant holding every connection would
+   * escape the size limit), an estimate from the maintenance database instead: the
+   * database's size less an empty one's (`template1`, which CREATE DATABASE copies).
+   */
   async usedSize(infra: InfraTarget, database: string): Promise<number> {
     const db = this.databaseName(database);
-    return this.inDatabase(infra, db, [], async (q) => {
-      const { rows } = await q<{ size: string }>(
-        `SELECT (COALESCE(SUM(pg_total_relation_size(c.oid)), 0)
-                 + pg_relation_size('pg_catalog.pg_largeobject'))::text AS size
-           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-          WHERE c.relkind IN ('r', 'm') AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'`,
-      );
-      return Number(rows[0].size);
-    });
+    const estimate = () =>
+      this.withAdmin(infra, [], async (q) => {
+        const { rows } = await q<{ size: string }>(
+          `SELECT GREATEST(pg_database_size($1) - pg_database_size('template1'), 0)::text AS size`,
+          [db],
+        );
+        return Number(rows[0].size);
+      });
+    return this.inDatabase(
+      infra,
+      db,
+      [],
+      async (q) => {
+        const { rows } = await q<{ size: string }>(
+          `SELECT (COALESCE(SUM(pg_total_relation_size(c.oid)), 0)
+                   + pg_relation_size('pg_catalog.pg_largeobject'))::text AS size
+             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relkind IN ('r', 'm') AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'`,
+        );
+        return Number(rows[0].size);
+      },
+      estimate,
+    );
   }
 
   /**
@@ -411,7 +437,10 @@ export class PostgresqlProvider extends BaseEngineProvider<Query> {
     }
   }
 
-  /** restrictWrites / allowWrites: the users' groups, then their open sessions end. */
+  /**
+   * restrictWrites / allowWrites: the groups of the owner and read-write users, then their
+   * open sessions end (read-only users are left alone).
+   */
   private async changeMemberships(
     infra: InfraTarget,
     db: string,
@@ -421,13 +450,30 @@ export class PostgresqlProvider extends BaseEngineProvider<Query> {
     await this.withAdmin(infra, [], async (q) => {
       for (const { user, privileges } of users) {
         const name = this.userName(user);
-        this.checkPrivileges(privileges);
+        // Read-only credentials never write: nothing changes, their sessions go on.
+        if (this.checkPrivileges(privileges) === 'read-only') continue;
         if (!(await this.findRole(q, name, infra))) continue;
         await this.setMemberships(q, db, name, privileges, blocked);
         // A session already acting as `<db>:owner` keeps its rights: it must log in again.
         await this.terminateSessions(q, name);
       }
     });
+  }
+
+  /**
+   * Inside the database: what the writing users (owner, read-write) own themselves goes to
+   * the owner group, as dropUser does. Tables and schemas an owner made as itself (`SET ROLE
+   * NONE`, then CREATE) would otherwise keep every right under a restriction: an owner
+   * bypasses grants. Missing users are skipped.
+   */
+  private async reassignOwned(q: Query, db: string, users: UserAccess[]): Promise<void> {
+    const owner = quoteIdent(groupRoles(db).owner);
+    for (const { user, privileges } of users) {
+      if (this.checkPrivileges(privileges) === 'read-only') continue;
+      const name = this.userName(user);
+      const { rowCount } = await q('SELECT 1 FROM pg_roles WHERE rolname = $1', [name]);
+      if (rowCount) await q(`REASSIGN OWNED BY ${quoteIdent(name)} TO ${owner}`);
+    }
   }
 
   private async ensureWritesBlockedRoles(q: Query, db: string): Promise<void> {
@@ -573,19 +619,32 @@ export class PostgresqlProvider extends BaseEngineProvider<Query> {
   }
 
   /** A short-lived connection to the database itself, as the admin (closed at once). */
+  /**
+   * `work` on a connection of its own inside the database. `atConnectionLimit`: what to do
+   * instead when the database refuses the connection for its CONNECTION LIMIT (53300),
+   * else that is an EngineUnavailableError.
+   */
   private async inDatabase<T>(
     infra: InfraTarget,
     database: string,
     secrets: string[],
     work: (q: Query) => Promise<T>,
+    atConnectionLimit?: () => Promise<T>,
   ): Promise<T> {
     const allSecrets = [infra.adminPassword, ...secrets];
     const client = new Client(this.connectionConfig(infra, database));
     client.on('error', () => undefined);
+    let connected = false;
     try {
       await client.connect();
+      connected = true;
       return await work(client.query.bind(client) as Query);
     } catch (error) {
+      const code = (error as { code?: unknown } | null)?.code;
+      if (!connected && atConnectionLimit && code === TOO_MANY_CONNECTIONS) {
+        await client.end().catch(() => undefined);
+        return atConnectionLimit();
+      }
       throw this.translate(infra, error, allSecrets);
     } finally {
       await client.end().catch(() => undefined);
@@ -596,6 +655,9 @@ export class PostgresqlProvider extends BaseEngineProvider<Query> {
     return isUnavailable(error);
   }
 }
+
+/** PostgreSQL's `too many connections` (a database's or a role's CONNECTION LIMIT, or the server's). */
+const TOO_MANY_CONNECTIONS = '53300';
 
 function isUnavailable(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
