@@ -272,7 +272,9 @@ async function postgresBin(server: EngineServer): Promise<string> {
   });
   await client.connect();
   try {
-    const { rows } = await client.query<{ v: string }>('SHOW server_version_num');
+    const { rows } = await client.query<{ v: string }>(
+      "SELECT current_setting('server_version_num') AS v",
+    );
     return `/usr/lib/postgresql/${Math.floor(Number(rows[0].v) / 10_000)}/bin`;
   } finally {
     await client.end();
@@ -298,11 +300,11 @@ function run(
       : (child.stdout.resume(), Promise.resolve());
     const input = io.stdin ? pipeline(createReadStream(io.stdin), child.stdin) : child.stdin.end();
     child.on('error', reject);
-    child.on('close', (code) => {
-      void Promise.all([out, input]).then(() =>
-        code === 0 ? resolve() : reject(new Error(`${command} exited ${code}: ${stderr}`)),
-      );
-    });
+    const closed = new Promise<number | null>((done) => child.on('close', done));
+    Promise.all([closed, out, input]).then(([code]) => {
+      if (code === 0) resolve();
+      else reject(new Error(`${command} exited ${code}: ${stderr}`));
+    }, reject);
   });
 }
 
