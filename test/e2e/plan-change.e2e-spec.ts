@@ -294,6 +294,62 @@ describe('plan change: a move between two servers of PostgreSQL, MariaDB and Red
     });
   });
 
+  describe('a plan the infra serves with a limit below the usage: enforced at once', () => {
+    it('restricts writes as the PATCH answers, not at the next size check (PostgreSQL)', async () => {
+      // The size check runs every 300 s here (the default): only the plan change can do it now.
+      const tiny = await http.post('/api/plan/', {
+        name: 'pg-one-kib',
+        engine: 1,
+        environments: [1],
+        size_limit_in_bytes: 1024,
+      });
+      expect(tiny.status).toBe(201);
+      const served = (await http.get('/api/infra/1/')).body.plans as string[];
+      const plans = [...served.map((url) => Number(/(\d+)\/?$/.exec(url)![1])), tiny.body.id];
+      expect((await http.patch('/api/infra/1/', { plans })).status).toBe(200);
+      const db = await http.post('/api/database/', { name: 'shrunk', plan: 1, environment: 1 });
+      expect(db.status).toBe(201);
+      const owner = await passwordOf(db.body.credentials[0].id);
+      const tenant = new Client({
+        host: '127.0.0.1',
+        port: stack.pg.port,
+        database: 'shrunk',
+        user: db.body.credentials[0].user,
+        password: owner,
+      });
+      await tenant.connect();
+      try {
+        await tenant.query('CREATE TABLE kv (k text, v text)');
+        await tenant.query(
+          "INSERT INTO kv SELECT g::text, repeat('x', 100) FROM generate_series(1, 1000) g",
+        );
+      } finally {
+        await tenant.end();
+      }
+
+      const answer = await http.patch(`/api/database/${db.body.id}/`, { plan: tiny.body.id });
+
+      expect(answer.status).toBe(200);
+      expect(answer.body).toMatchObject({ plan: planUrl(tiny.body.id), over_size_limit: true });
+      const again = new Client({
+        host: '127.0.0.1',
+        port: stack.pg.port,
+        database: 'shrunk',
+        user: db.body.credentials[0].user,
+        password: owner,
+      });
+      await again.connect();
+      try {
+        await expect(again.query("INSERT INTO kv VALUES ('more', 'x')")).rejects.toMatchObject({
+          code: '42501',
+        });
+        expect((await again.query("DELETE FROM kv WHERE k = '1'")).rowCount).toBe(1);
+      } finally {
+        await again.end();
+      }
+    });
+  });
+
   describe.each(ENGINES)('$engine: another server', (e) => {
     it('moves: 202 + task, the same data and passwords on the new server, nothing left on the old one', async () => {
       const name = `mv_${e.tag}`;

@@ -1,7 +1,7 @@
 import { Readable, Writable } from 'node:stream';
 import { AuthenticatedUser } from '@dbaas/auth';
 import { ConflictError, EngineUnavailableError } from '@dbaas/core';
-import { DatabaseRecord, DatabasesService, FilledCreate } from '@dbaas/databases';
+import { DatabaseRecord, DatabasesService, SizeLimitCheck, FilledCreate } from '@dbaas/databases';
 import { BackupToolError, EngineProvider, InfraAccess, InfraTarget } from '@dbaas/engines';
 import { BackupsService } from './backups.service';
 import { CloneService, DataCopyError } from './clone.service';
@@ -65,7 +65,12 @@ describe('CloneService', () => {
     const infras = {
       connect: jest.fn(async () => ({ provider, target: { ...target, id: 1 } })),
     } as unknown as InfraAccess;
-    sut = new CloneService(databases as unknown as DatabasesService, {} as BackupsService, infras);
+    sut = new CloneService(
+      databases as unknown as DatabasesService,
+      {} as BackupsService,
+      infras,
+      {} as SizeLimitCheck,
+    );
   });
 
   /** Reads a stream to its end, or to its error. */

@@ -14,6 +14,7 @@ import {
   DatabaseInput,
   DatabasesService,
   MoveEnd,
+  SizeLimitCheck,
   UpdatedDatabase,
 } from '@dbaas/databases';
 import { BackupCorruptError, EngineProvider, InfraAccess, InfraTarget } from '@dbaas/engines';
@@ -63,6 +64,7 @@ export class CloneService {
     private readonly databases: DatabasesService,
     private readonly backups: BackupsService,
     private readonly infras: InfraAccess,
+    private readonly sizeLimits: SizeLimitCheck,
   ) {}
 
   /**
@@ -106,16 +108,27 @@ export class CloneService {
 
   /**
    * `PATCH /api/database/{id}/` (and an Open Service Broker update): DatabasesService.update
-   * with the copy a plan change needs when the database moves to another infra.
+   * with the copy a plan change needs when the database moves to another infra. A plan
+   * changed in place is checked against its new size limit at once (a failed check is
+   * logged: the periodic one retries).
    */
-  update(
+  async update(
     id: number,
     changes: DatabaseChanges,
     viewer: AuthenticatedUser,
   ): Promise<UpdatedDatabase> {
-    return this.databases.update(id, changes, viewer, (from, to, name) =>
+    const planBefore = changes.plan !== undefined ? (await this.databases.find(id))?.planId : null;
+    const updated = await this.databases.update(id, changes, viewer, (from, to, name) =>
       this.copyForMove(from, to, name),
     );
+    if (updated.task || changes.plan === undefined || changes.plan === planBefore) return updated;
+    const checked = await this.sizeLimits.checkNow(updated.database).catch((error: Error) => {
+      this.logger.warn(
+        `Size check of ${updated.database.name} after its plan change: ${error.name}`,
+      );
+      return null;
+    });
+    return checked ? this.databases.get(id, viewer) : updated;
   }
 
   /** A new database with a backup's data: the backup ready and visible (404 / 409 otherwise). */

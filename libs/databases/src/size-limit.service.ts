@@ -60,9 +60,22 @@ export class SizeLimitCheck {
   }
 
   /**
-   * One database, its lock held by the caller (checkAll): reads it again, measures it, and
-   * acts on the decision. Returns what it did (null: nothing). A plan change leaves the new
-   * limit to the next round.
+   * A plan changed in place: the database against its new limit now, so a limit below the
+   * current usage restricts writes at once. Under its lock if free (undefined: another
+   * operation holds it; the next round checks).
+   */
+  checkNow(database: {
+    id: number;
+    environmentId: number;
+    name: string;
+  }): Promise<SizeLimitAction | undefined> {
+    const key = databaseLockKey(database.environmentId, database.name);
+    return this.runner.runIfFree(key, () => this.checkLocked(database.id));
+  }
+
+  /**
+   * One database, its lock held by the caller (checkAll, checkNow): reads it again, measures
+   * it, and acts on the decision. Returns what it did (null: nothing).
    */
   async checkLocked(id: number): Promise<SizeLimitAction> {
     const [database] = await this.databases.underSizeLimits(id);
