@@ -289,8 +289,9 @@ export class BackupsService implements OnModuleInit {
 
   /**
    * The restore itself, the database's lock held, both `ready`:
-   * 1. the whole file is checked (every chunk and the SHA-256) before anything changes: a
-   *    tampered file fails here and the database is untouched;
+   * 1. on an engine whose restore is not atomic, the whole file is checked (every chunk and
+   *    the SHA-256) before anything changes: a tampered file fails here and the database is
+   *    untouched (PostgreSQL's restore is one transaction: a tampered file fails it, the same);
    * 2. the database goes `restoring_backup`, and the backup names it (restoring_database_id)
    *    so that a crash leaves the reconciler what it needs, and the file cannot be deleted;
    * 3. the engine's tool replaces the data (ending the database's sessions);
@@ -302,9 +303,13 @@ export class BackupsService implements OnModuleInit {
    */
   private async restoreInPlace(database: DatabaseRecord, backup: BackupRecord): Promise<void> {
     const connected = await this.reach(database);
-    await this.files.verify(backup.fileKey, backup.sha256!).catch((error: unknown) => {
-      throw new BackupFailedError(`The restore did not start: ${describeFailure(error)}`);
-    });
+    // An atomic restore (PostgreSQL) needs no first pass: a bad chunk kills it before its
+    // commit. The others would be left half restored, with no good file to finish from.
+    if (!dumpToolOf(connected).atomicRestore) {
+      await this.files.verify(backup.fileKey, backup.sha256!).catch((error: unknown) => {
+        throw new BackupFailedError(`The restore did not start: ${describeFailure(error)}`);
+      });
+    }
     await this.databases.transition(database, 'restoring_backup');
     if (!(await this.backups.markRestoring(backup.id, database.id))) {
       await this.databases.transition(database, 'ready');
