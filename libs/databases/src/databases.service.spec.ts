@@ -62,6 +62,7 @@ describe('DatabasesService on a real PostgreSQL store', () => {
     Pick<
       EngineProvider,
       | 'reservedNames'
+      | 'reservedNamePrefixes'
       | 'userNameMaxLength'
       | 'reservedUserNames'
       | 'reservedUserPrefixes'
@@ -126,6 +127,7 @@ describe('DatabasesService on a real PostgreSQL store', () => {
     log = [];
     engine = {
       reservedNames: ['mysql'],
+      reservedNamePrefixes: ['pg_'],
       userNameMaxLength: 32,
       reservedUserNames: ['root'],
       reservedUserPrefixes: ['mysql_'],
@@ -296,6 +298,10 @@ describe('DatabasesService on a real PostgreSQL store', () => {
       await expect(sut.create({ ...input, name: 'mysql' }, dev)).rejects.toBeInstanceOf(
         ValidationFailedError,
       );
+      // A reserved prefix: PostgreSQL keeps role names `pg_*` (the owner role is `<name>:owner`).
+      await expect(sut.create({ ...input, name: 'pg_orders' }, dev)).rejects.toMatchObject({
+        errors: { name: ['"pg_orders" starts with "pg_", which the engine reserves'] },
+      });
 
       expect(log).toEqual([]);
       expect(await databases()).toEqual([]);

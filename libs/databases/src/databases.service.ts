@@ -308,9 +308,13 @@ export class DatabasesService {
       });
     }
     const provider = this.infras.providerFor(engineType);
+    const reservedPrefix = provider.reservedNamePrefixes.find((prefix) => name.startsWith(prefix));
     const problem =
       nameProblem(name) ??
-      (provider.reservedNames.includes(name) ? `"${name}" is reserved by the engine` : null);
+      (provider.reservedNames.includes(name) ? `"${name}" is reserved by the engine` : null) ??
+      (reservedPrefix
+        ? `"${name}" starts with "${reservedPrefix}", which the engine reserves`
+        : null);
     if (problem) throw new ValidationFailedError({ name: [problem] });
     const teamId = valueOf(team);
     const filedUnder = valueOf(project);

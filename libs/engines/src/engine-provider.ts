@@ -108,6 +108,8 @@ export abstract class EngineProvider {
   abstract readonly userNameMaxLength: number;
   /** Database names the engine keeps for itself. */
   abstract readonly reservedNames: readonly string[];
+  /** Prefixes of database names the engine refuses (PostgreSQL: `pg_`, its role names). */
+  readonly reservedNamePrefixes: readonly string[] = [];
   /**
    * Logins that belong to the engine or its administrators, and prefixes of such logins: a
    * credential with one of these names could take the account over (createUser converges

@@ -65,6 +65,8 @@ export class PostgresqlProvider extends BaseEngineProvider<Query> {
   readonly userNameMaxLength = 63;
   protected readonly databaseNameMaxLength = DATABASE_NAME_MAX_LENGTH;
   readonly reservedNames: readonly string[] = ['postgres', 'template0', 'template1'];
+  /** A database's roles are named after it (`<name>:owner`), and `pg_*` roles are PostgreSQL's. */
+  override readonly reservedNamePrefixes: readonly string[] = ['pg_'];
   /** `public` is the pseudo-role of everyone; `pg_` names are the server's own roles. */
   readonly reservedUserNames: readonly string[] = [
     'postgres',
