@@ -38,6 +38,18 @@ describe('CredentialRepository on a real PostgreSQL store', () => {
     expect(await sut.insertCreating({ ...app, passwordEncrypted: 'sealed-2' })).toBeNull();
   });
 
+  it("usersOfOtherDatabases: the names other databases' credentials hold on an infra", async () => {
+    await store.store.query(
+      `INSERT INTO database (name, plan_id, environment_id, infra_id, team_id, status)
+       VALUES ('ledger', 1, 1, 1, 1, 'ready')`,
+    );
+    await sut.insertCreating({ ...app, passwordEncrypted: 'sealed' });
+    await sut.insertCreating({ ...app, user: 'clerk', databaseId: 2, passwordEncrypted: 'x' });
+    expect(await sut.usersOfOtherDatabases(1, 1)).toEqual(['clerk']);
+    expect(await sut.usersOfOtherDatabases(1, 2)).toEqual(['app']);
+    expect(await sut.usersOfOtherDatabases(2, 1)).toEqual([]);
+  });
+
   it('transition: a reset stores the new password with the state, then ready', async () => {
     const { id } = (await sut.insertCreating({ ...app, passwordEncrypted: 'old' }))!;
     await sut.transition(id, 'creating', 'ready');

@@ -169,6 +169,15 @@ export class CredentialRepository {
     return taken;
   }
 
+  /** The users on `infraId` that credentials of other databases hold (a move must not drop them). */
+  async usersOfOtherDatabases(infraId: number, databaseId: number): Promise<string[]> {
+    const rows = await this.credentials.query<{ user: string }[]>(
+      'SELECT "user" FROM credential WHERE infra_id = $1 AND database_id <> $2',
+      [infraId, databaseId],
+    );
+    return rows.map((row) => row.user);
+  }
+
   /** The other live owner credentials of the database. */
   async countOtherOwners(databaseId: number, exceptId: number): Promise<number> {
     const [{ others }] = await this.credentials.query<{ others: number }[]>(

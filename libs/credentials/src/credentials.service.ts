@@ -326,11 +326,17 @@ export class CredentialsService {
    * Drops every user of the database on the engine (a user already gone is no error); the
    * records go with the database row (`forgetAll`, DatabasesService.destroy).
    */
-  async dropUsers(database: CredentialsParent): Promise<void> {
+  async dropUsers(database: CredentialsParent, keep: readonly string[] = []): Promise<void> {
     const { provider, target } = await this.infras.connect(database.infraId);
     for (const credential of await this.usersOf(database)) {
+      if (keep.includes(credential.user)) continue;
       await provider.dropUser(target, { database: database.name, user: credential.user });
     }
+  }
+
+  /** The users on `infraId` that credentials of other databases hold. */
+  usersOfOtherDatabases(infraId: number, databaseId: number): Promise<string[]> {
+    return this.credentials.usersOfOtherDatabases(infraId, databaseId);
   }
 
   /** The records of a database's credentials go, once their users are dropped. */

@@ -118,11 +118,16 @@ export class DatabaseMoves {
     const row = await this.databases.findRow(database.id);
     if (!row || row.status !== 'moving' || row.moveInfraId == null) return;
     const other = { ...row, infraId: row.moveInfraId };
-    await this.credentials.dropUsers(other);
+    // A name another database's credential took there meanwhile (the move's claim then
+    // failed) is that credential's login: it stays.
+    const heldByOthers = await this.credentials.usersOfOtherDatabases(row.moveInfraId, row.id);
+    await this.credentials.dropUsers(other, heldByOthers);
     const { provider, target } = await this.infras.connect(row.moveInfraId);
     await provider.dropDatabase(target, row.name);
     await this.credentials.claimOnInfra(row.id, row.infraId);
-    await this.credentials.restoreAll(row, false);
+    // The row leaves the move not over its limit (DatabaseRepository.endMove): the logins
+    // get their writes too, and the next size check restricts them again if it must.
+    await this.credentials.restoreAll({ ...row, overSizeLimit: false }, false);
     await this.databases.endMove(row.id);
   }
 
