@@ -43,6 +43,26 @@ describe('runTool', () => {
     expect(readFileSync(join(dir, 'in'), 'utf8')).toBe('ab');
   });
 
+  it('lets the writer of its input finish when the tool exits 0 without reading it all (pg_restore)', async () => {
+    const input = new PassThrough();
+    // 4 MiB, far more than the pipe holds: the tool exits after 10 bytes.
+    const writing = (async () => {
+      for (let i = 0; i < 64; i++) {
+        if (!input.write(Buffer.alloc(65_536)))
+          await new Promise<void>((resolve, reject) => {
+            input.once('drain', resolve);
+            input.once('error', reject);
+            input.once('close', () => reject(new Error('input closed before the end')));
+          });
+      }
+      input.end();
+    })();
+
+    await sh('head -c 10 > /dev/null', { input });
+
+    await expect(writing).resolves.toBeUndefined();
+  });
+
   it('fails with the exit status and stderr, secrets redacted, and destroys the output', async () => {
     const out = collector();
     const error = await sh('printf partial; echo "login with s3cret-pass refused" >&2; exit 3', {

@@ -50,7 +50,13 @@ export function runTool(run: ToolRun): Promise<void> {
     const settle = (error?: Error) => {
       if (settled) return;
       settled = true;
-      if (run.input && run.input.readableEnded === false) run.input.destroy();
+      if (run.input && run.input.readableEnded === false) {
+        // A tool that exited 0 may not read its input to the end (pg_restore skips an
+        // archive's tail): the rest is read and dropped, so whatever writes it (a clone's
+        // pg_dump) can finish. A failed tool's input is destroyed.
+        if (error) run.input.destroy();
+        else if (run.input.readable) run.input.unpipe().resume();
+      }
       if (error) {
         run.output?.destroy(error);
         reject(error);
