@@ -17,9 +17,9 @@ import { pipeline } from 'node:stream/promises';
 import Redis from 'ioredis';
 import { createConnection } from 'mysql2/promise';
 import { Client } from 'pg';
-import { EngineProvider, InfraTarget } from '../libs/engines/src/engine-provider';
 import { TestStack } from '../test/e2e/support/test-stack';
 import { EngineServer } from '../test/harness';
+import { BenchEngine, benchEngines } from './engines';
 import { MemorySampler, median, round } from './load';
 
 const PG_MB = Number(process.env.BENCH_BACKUP_PG_MB ?? 200);
@@ -27,15 +27,6 @@ const MARIADB_MB = Number(process.env.BENCH_BACKUP_MARIADB_MB ?? 100);
 const REDIS_KEYS = Number(process.env.BENCH_BACKUP_REDIS_KEYS ?? 200_000);
 const ROUNDS = Number(process.env.BENCH_BACKUP_ROUNDS ?? 3);
 const POLL_MS = 100;
-
-export interface BackupEngine {
-  label: string;
-  type: 'postgresql' | 'mysql' | 'redis';
-  plan: number;
-  target: InfraTarget;
-  provider: EngineProvider;
-  server: EngineServer;
-}
 
 export interface BackupBenchResult {
   engine: string;
@@ -60,7 +51,7 @@ interface Context {
 
 export async function backupScenario(
   context: Context,
-  engines: BackupEngine[],
+  engines: BenchEngine[],
 ): Promise<BackupBenchResult[]> {
   const results: BackupBenchResult[] = [];
   const folder = mkdtempSync(join(tmpdir(), 'dbaas-bench-backups-'));
@@ -74,7 +65,7 @@ export async function backupScenario(
 
 async function benchEngine(
   context: Context,
-  engine: BackupEngine,
+  engine: BenchEngine,
   folder: string,
 ): Promise<BackupBenchResult> {
   const { log } = context;
@@ -180,7 +171,7 @@ function apiCalls({ stack, authorization }: Context) {
 
 /** Four distinct MD5s a row: 128 bytes of text that compresses like real text, not zeros. */
 async function fill(
-  engine: BackupEngine,
+  engine: BenchEngine,
   database: string,
   login: { user: string; password: string },
 ): Promise<string> {
@@ -308,7 +299,7 @@ function run(
   });
 }
 
-async function directDump(engine: BackupEngine, database: string, file: string): Promise<void> {
+async function directDump(engine: BenchEngine, database: string, file: string): Promise<void> {
   const { server } = engine;
   if (engine.type === 'postgresql') {
     const bin = await postgresBin(server);
@@ -339,7 +330,7 @@ async function directDump(engine: BackupEngine, database: string, file: string):
   await engine.provider.dumpTool.dump(engine.target, database, createWriteStream(file));
 }
 
-async function directRestore(engine: BackupEngine, database: string, file: string): Promise<void> {
+async function directRestore(engine: BenchEngine, database: string, file: string): Promise<void> {
   const { server } = engine;
   if (engine.type === 'postgresql') {
     const bin = await postgresBin(server);
@@ -384,44 +375,12 @@ function pgEnv(server: EngineServer, database: string): Record<string, string> {
 
 async function alone(): Promise<void> {
   const { startStack } = await import('../test/e2e/support/test-stack');
-  const { PostgresqlProvider } = await import('../libs/engines/src/postgresql/postgresql.provider');
-  const { MysqlProvider } = await import('../libs/engines/src/mysql/mysql.provider');
-  const { RedisProvider } = await import('../libs/engines/src/redis/redis.provider');
   const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
   const stack = await startStack({ engines: true, env: { LOG_LEVEL: 'warn' } });
   try {
     const apiPid = (stack.api as unknown as { child: { pid: number } }).child.pid;
-    const planOf = async (type: string) =>
-      (
-        await stack.metadata<{ id: number }>(
-          `SELECT plan.id FROM plan JOIN engine ON engine.id = plan.engine_id
-             JOIN engine_type ON engine_type.id = engine.engine_type_id
-            WHERE engine_type.name = $1 ORDER BY plan.id LIMIT 1`,
-          [type],
-        )
-      )[0].id;
-    const servers = [
-      ['PostgreSQL', 'postgresql', new PostgresqlProvider(), stack.pg],
-      ['MariaDB', 'mysql', new MysqlProvider(), stack.mariadb!],
-      ['Redis', 'redis', new RedisProvider(), stack.redis!],
-    ] as const;
-    const engines: BackupEngine[] = [];
-    for (const [index, [label, type, provider, server]] of servers.entries()) {
-      engines.push({
-        label,
-        type,
-        provider,
-        server,
-        plan: await planOf(type),
-        target: {
-          id: 9100 + index,
-          addresses: [server.address],
-          adminUser: server.adminUser,
-          adminPassword: server.adminPassword,
-        },
-      });
-    }
     const authorization = `Basic ${Buffer.from('admin:123456').toString('base64')}`;
+    const engines = await benchEngines(stack);
     const results = await backupScenario({ stack, apiPid, authorization, log }, engines);
     process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
   } finally {

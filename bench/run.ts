@@ -28,13 +28,11 @@ import { createConnection, RowDataPacket } from 'mysql2/promise';
 import { Client } from 'pg';
 // The providers' own files, not the @dbaas/engines index: that one loads the TypeORM
 // entities, whose decorators need emitDecoratorMetadata, which tsx (esbuild) does not emit.
-import { EngineProvider, InfraTarget } from '../libs/engines/src/engine-provider';
-import { MysqlProvider } from '../libs/engines/src/mysql/mysql.provider';
-import { PostgresqlProvider } from '../libs/engines/src/postgresql/postgresql.provider';
-import { RedisProvider } from '../libs/engines/src/redis/redis.provider';
 import { startStack, TestStack } from '../test/e2e/support/test-stack';
 import { EngineServer, freePort } from '../test/harness';
 import { BackupBenchResult, backupScenario } from './backups';
+import { EngineProvider, InfraTarget } from '../libs/engines/src/engine-provider';
+import { BenchEngine, benchEngines, planOf } from './engines';
 import { embeddedScenario, EmbeddedResult, startsToFirstAnswer } from './embedded';
 import {
   footprint,
@@ -88,7 +86,7 @@ async function main(): Promise<void> {
     // The sample infras hold 100 databases; the scale scenario needs room for 100,000.
     await stack.metadata('UPDATE infra SET capacity = 1000000');
     const pgPlan = await planOf(stack, 'postgresql');
-    const engines = await provisioningEngines(stack);
+    const engines = await benchEngines(stack);
     baseline = await Baseline.start(stack, engines);
 
     const provisioning = await provisioningScenario(stack, engines, baseline.url);
@@ -262,49 +260,9 @@ interface ProvisioningResult {
   metadataStatementsPerCycle: number;
 }
 
-interface ProvisioningEngine {
-  label: string;
-  type: 'postgresql' | 'mysql' | 'redis';
-  plan: number;
-  target: InfraTarget;
-  provider: EngineProvider;
-  server: EngineServer;
-}
-
-/** The three engines, each with the sample plan the API places on it and its admin target. */
-async function provisioningEngines(stack: TestStack): Promise<ProvisioningEngine[]> {
-  const servers = [
-    {
-      label: 'PostgreSQL',
-      type: 'postgresql' as const,
-      provider: new PostgresqlProvider(),
-      server: stack.pg,
-    },
-    {
-      label: 'MariaDB',
-      type: 'mysql' as const,
-      provider: new MysqlProvider(),
-      server: stack.mariadb!,
-    },
-    { label: 'Redis', type: 'redis' as const, provider: new RedisProvider(), server: stack.redis! },
-  ];
-  return Promise.all(
-    servers.map(async (engine, index) => ({
-      ...engine,
-      plan: await planOf(stack, engine.type),
-      target: {
-        id: 9000 + index,
-        addresses: [engine.server.address],
-        adminUser: engine.server.adminUser,
-        adminPassword: engine.server.adminPassword,
-      },
-    })),
-  );
-}
-
 async function provisioningScenario(
   stack: TestStack,
-  engines: ProvisioningEngine[],
+  engines: BenchEngine[],
   floorUrl: string,
 ): Promise<ProvisioningResult[]> {
   const results: ProvisioningResult[] = [];
@@ -491,16 +449,6 @@ async function request(base: string, method: string, path: string, body?: unknow
 
 // ---- seeding ---------------------------------------------------------------------------
 
-async function planOf(stack: TestStack, engineType: string): Promise<number> {
-  const rows = await stack.metadata<{ id: number }>(
-    `SELECT p.id FROM plan p JOIN engine e ON e.id = p.engine_id
-       JOIN engine_type et ON et.id = e.engine_type_id WHERE et.name = $1 ORDER BY p.id LIMIT 1`,
-    [engineType],
-  );
-  if (!rows[0]) throw new Error(`no ${engineType} plan in the sample data`);
-  return rows[0].id;
-}
-
 /**
  * Fills the store up to `total` databases that exist for real on the PostgreSQL engine, so
  * the list page of 100 and the detail measure real sizes (as a production store would).
@@ -604,7 +552,7 @@ class Baseline {
     readonly url: string,
   ) {}
 
-  static async start(stack: TestStack, engines: ProvisioningEngine[]): Promise<Baseline> {
+  static async start(stack: TestStack, engines: BenchEngine[]): Promise<Baseline> {
     const provisioning = Object.fromEntries(
       engines.map((engine) => [engine.plan, { type: engine.type, target: engine.target }]),
     );
