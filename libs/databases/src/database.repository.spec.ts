@@ -30,15 +30,17 @@ describe('DatabaseRepository on a real PostgreSQL store', () => {
   const repository = (source: DataSource) =>
     new DatabaseRepository(source.getRepository(DatabaseEntity), source, new AccessPolicy());
 
+  // Explicit timeouts: starting or stopping a store can take longer than the 4 s of
+  // jest.stryker.config.js on a loaded machine (Stryker's initial run then fails).
   beforeAll(async () => {
     store = await startStore();
     sut = repository(store.store);
-  });
-  afterAll(() => store?.destroy());
+  }, 120_000);
+  afterAll(() => store?.destroy(), 120_000);
   beforeEach(async () => {
     await store.clear();
     await seedCatalog(store.store);
-  });
+  }, 60_000);
 
   const status = async (id: number) =>
     (

@@ -80,14 +80,16 @@ describe('DatabasesService on a real PostgreSQL store', () => {
   let credentials: CredentialsService;
   let sut: DatabasesService;
 
+  // Explicit timeouts: starting or stopping a store can take longer than the 4 s of
+  // jest.stryker.config.js on a loaded machine (Stryker's initial run then fails).
   beforeAll(async () => {
     store = await startStore();
     me = await ProcessIdentity.start(store.store);
-  });
+  }, 120_000);
   afterAll(async () => {
     await me?.onApplicationShutdown();
     await store?.destroy();
-  });
+  }, 120_000);
 
   /** The database rows, as `name status on <infra>`. */
   async function databases(): Promise<string[]> {
@@ -202,7 +204,7 @@ describe('DatabasesService on a real PostgreSQL store', () => {
       new DatabaseMoves(databaseRepository, credentials, infras, runner),
       { usedSizeCacheSeconds: 30 } as AppConfig,
     );
-  });
+  }, 60_000);
 
   describe('create', () => {
     it('claims the name and the slot before any engine change, then makes the database and its owner', async () => {

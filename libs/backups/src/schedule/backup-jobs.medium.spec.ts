@@ -35,10 +35,12 @@ import { ScheduledBackups } from './scheduled-backups.service';
 describe('scheduled backups and expiry on a real PostgreSQL store', () => {
   let store: TestStore;
 
+  // Explicit timeouts: starting or stopping a store can take longer than the 4 s of
+  // jest.stryker.config.js on a loaded machine (Stryker's initial run then fails).
   beforeAll(async () => {
     store = await startStore();
-  });
-  afterAll(() => store?.destroy());
+  }, 120_000);
+  afterAll(() => store?.destroy(), 120_000);
   beforeEach(async () => {
     await store.clear();
     await seedCatalog(store.store);
@@ -47,7 +49,7 @@ describe('scheduled backups and expiry on a real PostgreSQL store', () => {
       UPDATE plan SET backup_hour = 3 WHERE id = 1;
       INSERT INTO plan (name, engine_id) VALUES ('unscheduled', 1);
     `);
-  });
+  }, 60_000);
 
   /** Inserts a database, created long ago unless told. */
   const addDatabase = async (
