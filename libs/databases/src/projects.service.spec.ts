@@ -88,4 +88,53 @@ describe('ProjectsService', () => {
     expect(teams.owningTeam).toHaveBeenCalledWith(4, dba);
     expect(projects.update).toHaveBeenLastCalledWith(7, { teamId: 4 });
   });
+
+  it('reads one page, oldest first', async () => {
+    await sut.list({ page: 3, pageSize: 10 }, member);
+
+    expect(projects.findAndCount).toHaveBeenCalledWith({
+      where: { teamId: expect.objectContaining({ _value: [2] }) },
+      order: { id: 'ASC' },
+      skip: 20,
+      take: 10,
+    });
+  });
+
+  it('is a 404 for a project that does not exist, for a dba too', async () => {
+    projects.findOneBy.mockResolvedValue(null);
+
+    await expect(sut.get(8, dba)).rejects.toBeInstanceOf(NotFoundError);
+    expect(projects.findOneBy).toHaveBeenCalledWith({ id: 8 });
+  });
+
+  it('answers the project as stored after a create, without other columns', async () => {
+    projects.findOneBy.mockResolvedValue({ ...billing, createdAt: new Date() });
+
+    await expect(sut.create({ name: 'billing', description: 'money' }, member)).resolves.toEqual(
+      billing,
+    );
+    expect(projects.save).toHaveBeenCalledWith({
+      name: 'billing',
+      description: 'money',
+      teamId: 2,
+    });
+  });
+
+  it('writes only the fields given, and nothing when nothing changes', async () => {
+    await sut.update(7, { name: 'ledger' }, member);
+    expect(projects.update.mock.calls[0][1]).toStrictEqual({ name: 'ledger' });
+
+    await sut.update(7, { description: 'money' }, member);
+    expect(projects.update.mock.calls[1][1]).toStrictEqual({ description: 'money' });
+
+    await sut.update(7, {}, member);
+    await sut.update(7, { team: 2 }, member);
+    expect(projects.update).toHaveBeenCalledTimes(2);
+  });
+
+  it('deletes a project of the caller’s team', async () => {
+    await sut.remove(7, member);
+
+    expect(projects.delete).toHaveBeenCalledWith({ id: 7 });
+  });
 });

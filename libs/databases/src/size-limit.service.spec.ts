@@ -186,4 +186,20 @@ describe('SizeLimitCheck', () => {
     expect(await sut.checkAll()).toEqual({ restricted: [], allowed: [] });
     expect(calls).toEqual([]);
   });
+
+  it('checks one database now against its new limit, under its lock (undefined: the lock is held)', async () => {
+    expect(await sut.checkNow({ id: 1, environmentId: 1, name: 'orders' })).toBe('restrict_writes');
+    expect(calls).toEqual(['restrict orders u_1,ro_1', 'mark orders true']);
+    expect(databases.underSizeLimits).toHaveBeenCalledWith(1);
+
+    locked.add('database:1:stock');
+    expect(await sut.checkNow({ id: 2, environmentId: 1, name: 'stock' })).toBeUndefined();
+    expect(calls).toHaveLength(2);
+  });
+
+  it('does nothing with a database gone or no longer under a limit by the time it is locked', async () => {
+    expect(await sut.checkLocked(9)).toBeNull();
+    expect(calls).toEqual([]);
+    expect(tasks).toEqual([]);
+  });
 });
