@@ -62,6 +62,8 @@ describe('DatabaseMoves.endMove', () => {
       'access back on 1, writes blocked: false',
       'row ready',
     ]);
+    // The stored passwords come back: a move changes no password.
+    expect(credentials.restoreAll).toHaveBeenCalledWith(expect.anything(), false);
   });
 });
 
@@ -315,6 +317,25 @@ describe('DatabaseMoves.start', () => {
     ]);
     expect(log).not.toContain('switch');
   });
+
+  it.each([
+    ['move-started', 'claim names of 7 on 1'],
+    ['move-switched', 'claim names of 7 on 2'],
+  ])(
+    'stops at the test fault point %s and ends the move where the row points',
+    async (step, claim) => {
+      process.env.DBAAS_TEST_FAULT = `fail:${step}@shop`;
+      try {
+        const { done } = await sut.start(ready, plan, 9, copy);
+        await expect(done).rejects.toThrow(step);
+      } finally {
+        delete process.env.DBAAS_TEST_FAULT;
+      }
+      expect(log).toContain(claim);
+      expect(log[log.length - 1]).toBe('row ready');
+      expect(log.includes('copy shop from 1 to 2')).toBe(step === 'move-switched');
+    },
+  );
 
   it('fails with the first error when the rollback fails too, leaving the row moving', async () => {
     copy.mockRejectedValue(new Error('copy failed'));

@@ -202,4 +202,15 @@ describe('SizeLimitCheck', () => {
     expect(calls).toEqual([]);
     expect(tasks).toEqual([]);
   });
+
+  it('logs engine and mark apart when the undo fails too, and goes on with the next database', async () => {
+    const error = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    databases.setOverSizeLimit.mockRejectedValueOnce(new Error('store blip'));
+    provider.allowWrites.mockRejectedValueOnce(new Error('engine down'));
+
+    expect(await sut.checkAll()).toEqual({ restricted: [], allowed: ['stock'] });
+    expect(error).toHaveBeenCalledWith(
+      "Size limit: orders's engine state and its over_size_limit mark disagree: engine down",
+    );
+  });
 });
