@@ -21,13 +21,15 @@ import { Client } from 'pg';
 import { TestStack } from '../test/e2e/support/test-stack';
 import { EngineServer } from '../test/harness';
 import { BenchEngine, benchEngines } from './engines';
-import { MemorySampler, median, round } from './load';
+import { cpuSecondsOf, MemorySampler, median, round } from './load';
 
 const PG_MB = Number(process.env.BENCH_BACKUP_PG_MB ?? 200);
 const MARIADB_MB = Number(process.env.BENCH_BACKUP_MARIADB_MB ?? 100);
 const REDIS_KEYS = Number(process.env.BENCH_BACKUP_REDIS_KEYS ?? 200_000);
 const ROUNDS = Number(process.env.BENCH_BACKUP_ROUNDS ?? 3);
-const POLL_MS = 100;
+// The API is asked every 25 ms whether a backup or restore is done: the measurement's own
+// granularity, not a client's (the CLI polls less often).
+const POLL_MS = 25;
 
 export interface BackupBenchResult {
   engine: string;
@@ -36,6 +38,8 @@ export interface BackupBenchResult {
   /** Medians in seconds. */
   direct: { dump: number; restore: number };
   api: { backup: number; restore: number };
+  /** Medians of the API process's own CPU time (user + system) during a backup, a restore. */
+  apiCpu: { backup: number; restore: number };
   /** Size of the stored (sealed) file and of the direct dump, MB. */
   storedMb: number;
   directMb: number;
@@ -86,6 +90,7 @@ async function benchEngine(
   const file = join(folder, `${name}.dump`);
   const direct = { dump: [] as number[], restore: [] as number[] };
   const viaApi = { backup: [] as number[], restore: [] as number[] };
+  const apiCpu = { backup: [] as number[], restore: [] as number[] };
   const memory = new MemorySampler(context.apiPid);
   const idleRssMb = memory.currentMb();
   memory.resetPeak();
@@ -96,6 +101,7 @@ async function benchEngine(
     direct.dump.push(await timed(() => directDump(engine, name, file)));
     direct.restore.push(await timed(() => directRestore(engine, name, file)));
     let backupId = 0;
+    let cpuBefore = cpuSecondsOf(context.apiPid);
     viaApi.backup.push(
       await timed(async () => {
         const backup = await api.send<{ id: number }>(
@@ -111,6 +117,8 @@ async function benchEngine(
         storedMb = done.size_in_bytes / 1024 / 1024;
       }),
     );
+    apiCpu.backup.push(cpuSecondsOf(context.apiPid) - cpuBefore);
+    cpuBefore = cpuSecondsOf(context.apiPid);
     viaApi.restore.push(
       await timed(async () => {
         const task = await api.send<{ id: number }>('POST', `/api/backup/${backupId}/restore/`);
@@ -121,6 +129,7 @@ async function benchEngine(
         if (done.status !== 'success') throw new Error(`restore failed: ${done.error}`);
       }),
     );
+    apiCpu.restore.push(cpuSecondsOf(context.apiPid) - cpuBefore);
     await api.send('DELETE', `/api/backup/${backupId}/`);
   }
   const peakRssMb = memory.stop();
@@ -132,6 +141,7 @@ async function benchEngine(
     data,
     direct: { dump: median(direct.dump), restore: median(direct.restore) },
     api: { backup: median(viaApi.backup), restore: median(viaApi.restore) },
+    apiCpu: { backup: round(median(apiCpu.backup)), restore: round(median(apiCpu.restore)) },
     storedMb: round(storedMb),
     directMb: round(directMb),
     idleRssMb,
