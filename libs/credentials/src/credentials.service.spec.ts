@@ -197,6 +197,44 @@ describe('CredentialsService on a real PostgreSQL store', () => {
       await expect(sut.createFor(database, 'app', 'owner')).rejects.toBeInstanceOf(ConflictError);
     });
 
+    it('answers 503 when the engine cannot say whether it has the name, with nothing written', async () => {
+      engine.userExists.mockRejectedValue(new EngineUnavailableError('mysql at db1 is down'));
+
+      await expect(sut.createFor(database, 'app', 'owner')).rejects.toBeInstanceOf(
+        EngineUnavailableError,
+      );
+      expect(engine.createUser).not.toHaveBeenCalled();
+      expect(await rows()).toEqual([]);
+    });
+
+    it('fails with the store when it cannot say whether it has the name, with nothing made', async () => {
+      const failure = new Error('the store is down');
+      const check = jest
+        .spyOn(CredentialRepository.prototype, 'isUserTaken')
+        .mockRejectedValueOnce(failure);
+      try {
+        await expect(sut.createFor(database, 'app', 'owner')).rejects.toBe(failure);
+      } finally {
+        check.mockRestore();
+      }
+      expect(engine.createUser).not.toHaveBeenCalled();
+      expect(await rows()).toEqual([]);
+    });
+
+    it("makes the owner of a database being created (its status is still 'creating')", async () => {
+      const { credential } = await sut.createFor(
+        { ...database, status: 'creating' },
+        'app',
+        'owner',
+        {
+          markReady: false,
+        },
+      );
+
+      expect(credential.status).toBe('creating');
+      expect(engine.createUser).toHaveBeenCalledTimes(1);
+    });
+
     it('answers 409 when another create claimed the name between the check and the insert', async () => {
       engine.userExists.mockImplementation(async () => {
         await addCredential('app', 'owner', 2); // the other create's insert lands now
@@ -704,6 +742,54 @@ describe('CredentialsService on a real PostgreSQL store', () => {
       await sut.dropUsers(database, ['u_orders']);
 
       expect(log).toEqual(['engine drop reader']);
+    });
+  });
+
+  describe('fault points (DBAAS_TEST_FAULT, where the crash suites stop the process)', () => {
+    afterEach(() => delete process.env.DBAAS_TEST_FAULT);
+    const armed = (step: string) => (process.env.DBAAS_TEST_FAULT = `fail:${step}@orders`);
+    const stopped = { name: 'TestFaultError' };
+
+    it('credential-user-created, database-owner-created: after the engine made the user', async () => {
+      armed('credential-user-created');
+      await expect(sut.createFor(database, 'app', 'owner')).rejects.toMatchObject(stopped);
+      armed('database-owner-created');
+      await expect(
+        sut.createFor(database, 'app', 'owner', { markReady: false }),
+      ).rejects.toMatchObject(stopped);
+      // Each failed create dropped its user and its record again.
+      expect(log).toEqual([
+        'engine has app?',
+        'engine create app, store says app creating',
+        'engine drop app',
+        'engine has app?',
+        'engine create app, store says app creating',
+        'engine drop app',
+      ]);
+    });
+
+    it('password-stored, credential-marked-deleting: after the store, before the engine', async () => {
+      const id = await addCredential('u_orders', 'read-only');
+      armed('password-stored');
+      await expect(sut.resetPassword(id, owner)).rejects.toMatchObject(stopped);
+      expect(await rows()).toEqual(['u_orders resetting']);
+
+      armed('credential-marked-deleting');
+      await expect(sut.remove(id, owner)).rejects.toMatchObject(stopped);
+      expect(await rows()).toEqual(['u_orders deleting']);
+      expect(engine.dropUser).not.toHaveBeenCalled();
+    });
+
+    it('access-revoked, access-restored, move-user-created: after the first user', async () => {
+      await addCredential('u_orders');
+      armed('access-revoked');
+      await expect(sut.revokeAll(database)).rejects.toMatchObject(stopped);
+      armed('access-restored');
+      await expect(sut.restoreAll(database, false)).rejects.toMatchObject(stopped);
+      armed('move-user-created');
+      await expect(sut.recreateAll(database, 2, { maxConnections: 0 })).rejects.toMatchObject(
+        stopped,
+      );
     });
   });
 });
