@@ -14,8 +14,8 @@ describe('TaskRepository marks on a real PostgreSQL store', () => {
   beforeAll(async () => {
     store = await startStore();
     sut = new TaskRepository(store.store.getRepository(TaskEntity));
-  });
-  afterAll(() => store?.destroy());
+  }, 120_000);
+  afterAll(() => store?.destroy(), 120_000);
   beforeEach(() => store.store.query('DELETE FROM task'));
 
   const open = () =>
@@ -89,5 +89,15 @@ describe('TaskRepository marks on a real PostgreSQL store', () => {
     await sut.markSucceeded(done.id);
     expect(await sut.markRunning(done.id)).toBe(false);
     expect(await row(done.id)).toBe('success null started true ended true');
+  });
+
+  it("linkDatabase: a create's task learns its database's id once the row is written", async () => {
+    const task = await open();
+    await sut.linkDatabase(task.id, 7);
+
+    const [found] = (await store.store.query('SELECT database_id FROM task WHERE id = $1', [
+      task.id,
+    ])) as { database_id: number }[];
+    expect(found.database_id).toBe(7);
   });
 });
