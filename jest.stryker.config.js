@@ -11,6 +11,8 @@ module.exports = {
   roots: ['<rootDir>/libs', '<rootDir>/apps', '<rootDir>/test/engines'],
   testRegex: '.*\\.spec\\.ts$',
   // A mutant that leaves a promise pending fails its test after 4 s instead of running
-  // into Stryker's timeout, which costs a restart of the whole Jest worker.
+  // into Stryker's timeout, which costs a restart of the whole Jest worker. The medium
+  // specs' `beforeAll`/`afterAll` that start or stop a server (a PostgreSQL store, S3...)
+  // pass their own 120 s, so only test bodies (and `beforeEach`) keep this limit.
   testTimeout: 4000,
 };

@@ -21,8 +21,8 @@ describe('TeamsService on a real store', () => {
 
   beforeAll(async () => {
     store = await startStore();
-  });
-  afterAll(() => store?.destroy());
+  }, 120_000);
+  afterAll(() => store?.destroy(), 120_000);
   beforeEach(async () => {
     await store.clear();
     await seedCatalog(store.store);

@@ -17,8 +17,8 @@ describe('UserRepository and TeamRepository on a real PostgreSQL store', () => {
     store = await startStore();
     users = new UserRepository(store.store.getRepository(UserEntity));
     teams = new TeamRepository(store.store.getRepository(TeamEntity));
-  });
-  afterAll(() => store?.destroy());
+  }, 120_000);
+  afterAll(() => store?.destroy(), 120_000);
   beforeEach(async () => {
     await store.clear();
     await seedCatalog(store.store);

@@ -174,11 +174,11 @@ describe('BackupFiles with PostgreSQL and an S3-compatible bucket', () => {
   beforeAll(async () => {
     [pg, s3] = await Promise.all([startPostgres(), startS3()]);
     storage = new S3BucketStorage({ ...s3, prefix: '', forcePathStyle: true, partSize: 5 << 20 });
-  });
+  }, 120_000);
   afterAll(async () => {
     storage?.destroy();
     await Promise.all([pg?.destroy(), s3?.destroy()]);
-  });
+  }, 120_000);
 
   it('backs up and restores a database of several parts through the bucket', async () => {
     const target = targetOf(pg);

@@ -11,8 +11,8 @@ describe('BackupRepository on a real PostgreSQL store', () => {
   beforeAll(async () => {
     store = await startStore();
     sut = new BackupRepository(store.store.getRepository(BackupEntity));
-  });
-  afterAll(() => store?.destroy());
+  }, 120_000);
+  afterAll(() => store?.destroy(), 120_000);
   beforeEach(async () => {
     await store.clear();
     await seedCatalog(store.store);

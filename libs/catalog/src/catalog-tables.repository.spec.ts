@@ -20,8 +20,8 @@ describe('catalog repositories on a real PostgreSQL store', () => {
     plans = new PlanRepository(store.store.getRepository(PlanEntity));
     infras = new InfraRepository(store.store.getRepository(InfraEntity));
     engines = new EngineRepository(store.store.getRepository(EngineEntity));
-  });
-  afterAll(() => store?.destroy());
+  }, 120_000);
+  afterAll(() => store?.destroy(), 120_000);
   beforeEach(async () => {
     await store.clear();
     await seedCatalog(store.store);

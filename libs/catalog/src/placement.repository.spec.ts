@@ -20,8 +20,8 @@ describe('PlacementRepository on a real PostgreSQL store', () => {
       INSERT INTO infra_plan (infra_id, plan_id) VALUES (3, 2);
     `);
     sut = new PlacementRepository(store.store.getRepository(InfraEntity));
-  });
-  afterAll(() => store?.destroy());
+  }, 120_000);
+  afterAll(() => store?.destroy(), 120_000);
   beforeEach(() => store.store.query('DELETE FROM database'));
 
   const place = (name: string, infra: number) =>

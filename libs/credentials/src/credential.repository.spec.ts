@@ -12,8 +12,8 @@ describe('CredentialRepository on a real PostgreSQL store', () => {
   beforeAll(async () => {
     store = await startStore();
     sut = new CredentialRepository(store.store.getRepository(CredentialEntity), new AccessPolicy());
-  });
-  afterAll(() => store?.destroy());
+  }, 120_000);
+  afterAll(() => store?.destroy(), 120_000);
   beforeEach(async () => {
     await store.clear();
     await seedCatalog(store.store);

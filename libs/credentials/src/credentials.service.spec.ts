@@ -42,8 +42,8 @@ describe('CredentialsService on a real PostgreSQL store', () => {
 
   beforeAll(async () => {
     store = await startStore();
-  });
-  afterAll(() => store?.destroy());
+  }, 120_000);
+  afterAll(() => store?.destroy(), 120_000);
 
   /** The credential rows of the store, as `user status`. */
   async function rows(): Promise<string[]> {

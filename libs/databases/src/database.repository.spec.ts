@@ -33,8 +33,8 @@ describe('DatabaseRepository on a real PostgreSQL store', () => {
   beforeAll(async () => {
     store = await startStore();
     sut = repository(store.store);
-  });
-  afterAll(() => store?.destroy());
+  }, 120_000);
+  afterAll(() => store?.destroy(), 120_000);
   beforeEach(async () => {
     await store.clear();
     await seedCatalog(store.store);

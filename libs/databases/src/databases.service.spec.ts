@@ -83,11 +83,11 @@ describe('DatabasesService on a real PostgreSQL store', () => {
   beforeAll(async () => {
     store = await startStore();
     me = await ProcessIdentity.start(store.store);
-  });
+  }, 120_000);
   afterAll(async () => {
     await me?.onApplicationShutdown();
     await store?.destroy();
-  });
+  }, 120_000);
 
   /** The database rows, as `name status on <infra>`. */
   async function databases(): Promise<string[]> {

@@ -38,8 +38,8 @@ describe('AdvisoryLocks on a real PostgreSQL store', () => {
     secondSource = await store.open();
     first = new AdvisoryLocks(store.store);
     second = new AdvisoryLocks(secondSource);
-  });
-  afterAll(() => store?.destroy());
+  }, 120_000);
+  afterAll(() => store?.destroy(), 120_000);
 
   /** A promise the test resolves when it wants the work holding a lock to end. */
   function gate() {

@@ -11,8 +11,8 @@ describe('ProcessIdentity on a real PostgreSQL store', () => {
 
   beforeAll(async () => {
     store = await startStore();
-  });
-  afterAll(() => store?.destroy());
+  }, 120_000);
+  afterAll(() => store?.destroy(), 120_000);
   beforeEach(() => jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined));
   afterEach(() => jest.restoreAllMocks());
 

@@ -26,11 +26,11 @@ describe('TaskHistory on a real PostgreSQL store', () => {
       new AccessPolicy(),
       me,
     );
-  });
+  }, 120_000);
   afterAll(async () => {
     await me?.onApplicationShutdown();
     await store?.destroy();
-  });
+  }, 120_000);
   beforeEach(() => store.store.query('DELETE FROM task'));
 
   const row = async (id: number) =>

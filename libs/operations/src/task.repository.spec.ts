@@ -14,8 +14,8 @@ describe('TaskRepository marks on a real PostgreSQL store', () => {
   beforeAll(async () => {
     store = await startStore();
     sut = new TaskRepository(store.store.getRepository(TaskEntity));
-  });
-  afterAll(() => store?.destroy());
+  }, 120_000);
+  afterAll(() => store?.destroy(), 120_000);
   beforeEach(() => store.store.query('DELETE FROM task'));
 
   const open = () =>

@@ -15,11 +15,11 @@ describe('IdempotencyKeyRepository on a real PostgreSQL store', () => {
     await seedCatalog(store.store);
     me = await ProcessIdentity.start(store.store);
     sut = new IdempotencyKeyRepository(store.store.getRepository(IdempotencyKeyEntity), me);
-  });
+  }, 120_000);
   afterAll(async () => {
     await me?.onApplicationShutdown();
     await store?.destroy();
-  });
+  }, 120_000);
   beforeEach(() => store.store.query('DELETE FROM idempotency_key'));
 
   it('claims a key once per user: a second claim of the same key gets nothing', async () => {

@@ -26,11 +26,11 @@ describe('IdempotencyService on a real PostgreSQL store', () => {
       new IdempotencyKeyRepository(store.store.getRepository(IdempotencyKeyEntity), me),
       secrets,
     );
-  });
+  }, 120_000);
   afterAll(async () => {
     await me?.onApplicationShutdown();
     await store?.destroy();
-  });
+  }, 120_000);
   beforeEach(() => store.store.query('DELETE FROM idempotency_key'));
 
   const print = (body: unknown) => sut.fingerprint('POST', '/api/databases', body);

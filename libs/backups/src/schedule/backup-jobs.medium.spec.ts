@@ -37,8 +37,8 @@ describe('scheduled backups and expiry on a real PostgreSQL store', () => {
 
   beforeAll(async () => {
     store = await startStore();
-  });
-  afterAll(() => store?.destroy());
+  }, 120_000);
+  afterAll(() => store?.destroy(), 120_000);
   beforeEach(async () => {
     await store.clear();
     await seedCatalog(store.store);

@@ -59,12 +59,12 @@ describe.each([
     } else {
       sut = new LocalDirStorage(join(dir, 'backups'));
     }
-  });
+  }, 120_000);
   afterAll(async () => {
     if (sut instanceof S3BucketStorage) sut.destroy();
     await s3?.destroy();
     rmSync(dir, { recursive: true, force: true });
-  });
+  }, 120_000);
 
   it('writes a stream, reads it back as a stream, lists it and deletes it', async () => {
     const data = randomBytes(300 * 1024);

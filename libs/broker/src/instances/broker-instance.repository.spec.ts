@@ -26,8 +26,8 @@ describe('BrokerInstanceRepository on a real PostgreSQL store', () => {
   beforeAll(async () => {
     store = await startStore();
     sut = new BrokerInstanceRepository(store.store.getRepository(BrokerInstanceEntity));
-  });
-  afterAll(() => store?.destroy());
+  }, 120_000);
+  afterAll(() => store?.destroy(), 120_000);
   beforeEach(() => store.clear());
 
   const stored = async (instanceId: string) =>

@@ -77,11 +77,11 @@ describe('MariaDbDumpTool on a real server', () => {
       SELECT seq, JSON_OBJECT('n', seq) FROM shop.seq_1_to_100`);
     // A restore ends every session whose current database is the restored one: not this one.
     await admin.query('USE mysql');
-  });
+  }, 120_000);
   afterAll(async () => {
     await admin?.end();
     await server?.destroy();
-  });
+  }, 120_000);
 
   it('dumps with --single-transaction and restores in place exactly', async () => {
     const before = await contents('shop');

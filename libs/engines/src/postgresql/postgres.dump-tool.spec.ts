@@ -80,8 +80,8 @@ describe('PostgresDumpTool on a real server', () => {
       `INSERT INTO notes SELECT i, jsonb_build_object('n', i) FROM generate_series(1, 100) i`,
     );
     await query('shop', 'INSERT INTO items (name) VALUES (NULL)');
-  });
-  afterAll(() => server?.destroy());
+  }, 120_000);
+  afterAll(() => server?.destroy(), 120_000);
 
   it('dumps with the client of the server major version, and restores in place exactly', async () => {
     expect(await sut.clientFor(target, 'shop')).toBe('/usr/lib/postgresql/15/bin');

@@ -79,11 +79,11 @@ describe('RedisDumpTool on a real server', () => {
     batch.set('other:item:1', 'not ours');
     batch.set('shopping:item:1', 'not ours either'); // shares the letters, not the prefix
     await batch.exec();
-  });
+  }, 120_000);
   afterAll(async () => {
     redis?.disconnect();
     await server?.destroy();
-  });
+  }, 120_000);
 
   it('dumps every key of the prefix and restores them in place exactly, with their TTLs', async () => {
     const before = await contents('shop');
