@@ -7,7 +7,8 @@
  * (peak RSS during the runs against its idle RSS just before).
  *
  * Knobs: BENCH_BACKUP_PG_MB (200), BENCH_BACKUP_MARIADB_MB (100), BENCH_BACKUP_REDIS_KEYS
- * (200000), BENCH_BACKUP_ROUNDS (3: direct and API alternate, medians are compared).
+ * (200000), BENCH_BACKUP_ROUNDS (3: direct and API alternate, medians are compared),
+ * BENCH_BACKUP_ENGINES (all: `postgresql,mysql,redis`; run alone only).
  */
 import { spawn } from 'node:child_process';
 import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -376,13 +377,20 @@ function pgEnv(server: EngineServer, database: string): Record<string, string> {
 async function alone(): Promise<void> {
   const { startStack } = await import('../test/e2e/support/test-stack');
   const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
-  const stack = await startStack({ engines: true, env: { LOG_LEVEL: 'warn' } });
+  const logLevel = process.env.BENCH_BACKUP_LOGS ? 'log' : 'warn';
+  const stack = await startStack({ engines: true, env: { LOG_LEVEL: logLevel } });
   try {
     const apiPid = (stack.api as unknown as { child: { pid: number } }).child.pid;
     const authorization = `Basic ${Buffer.from('admin:123456').toString('base64')}`;
-    const engines = await benchEngines(stack);
+    const only = process.env.BENCH_BACKUP_ENGINES?.split(',');
+    const engines = (await benchEngines(stack)).filter(
+      (engine) => !only || only.includes(engine.type),
+    );
     const results = await backupScenario({ stack, apiPid, authorization, log }, engines);
     process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+    // BENCH_BACKUP_LOGS=1: the API's own timings (its log lines of each backup and restore).
+    if (process.env.BENCH_BACKUP_LOGS)
+      for (const line of stack.api.logs.split('\n').filter((l) => /Backup \d+/.test(l))) log(line);
   } finally {
     await stack.stop();
   }

@@ -147,6 +147,20 @@ describe('BackupFiles progress, verify and remove', () => {
     await expect(sut.verify('v.dump', saved.sha256)).rejects.toBeInstanceOf(BackupCorruptError);
   });
 
+  it('verify refuses a file sealed with another key, and one with no whole header', async () => {
+    const saved = await sut.save('k.dump', writes(randomBytes(10_000)));
+    // The same bytes, as recorded: only the key id in the header tells.
+    const otherKey = new BackupFiles(
+      new LocalDirStorage(dir),
+      BackupKey.fromSecretKey(randomBytes(32)),
+    );
+    await expect(otherKey.verify('k.dump', saved.sha256)).rejects.toThrow(/another key/);
+    const path = join(dir, 'k.dump');
+    writeFileSync(path, readFileSync(path).subarray(0, 20));
+    const sha = createHash('sha256').update(readFileSync(path)).digest('hex');
+    await expect(sut.verify('k.dump', sha)).rejects.toThrow('no header');
+  });
+
   it('remove takes the file and the partial files a killed write of it left', async () => {
     await sut.save('x/a.dump', writes(randomBytes(1000)));
     writeFileSync(join(dir, 'x', '.a.dump.0123456789ab.partial'), 'cut');

@@ -1,8 +1,11 @@
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { DecryptStream } from './encryption/decrypt-stream';
+import { ByteQueue } from '@dbaas/engines';
+import { BackupCorruptError } from './backup-errors';
+import { DecryptStream, headerFor } from './encryption/decrypt-stream';
 import { EncryptStream } from './encryption/encrypt-stream';
 import { BackupKey } from './encryption/backup-key';
+import { HEADER_LENGTH } from './encryption/sealed-format';
 import { BackupStorage } from './storage/backup-storage';
 import { Sha256Check } from './streams/sha256-check';
 import { StreamMeter } from './streams/stream-meter';
@@ -79,12 +82,24 @@ export class BackupFiles {
   }
 
   /**
-   * Reads a whole stored file and checks it (every chunk authenticated, the SHA-256 of the
-   * stored bytes): throws what `open`'s stream would, before anything used a byte of it.
+   * Reads a whole stored file and checks it before anything used a byte of it: its bytes
+   * hash to the SHA-256 recorded when this server sealed them (so every chunk is as sealed,
+   * and will authenticate), and its header names this server's key (so every chunk will
+   * open). Throws the BackupCorruptError `open`'s stream would; it decrypts nothing.
    */
   async verify(fileKey: string, sha256: string): Promise<void> {
-    const plaintext = await this.open(fileKey, sha256);
-    await pipeline(plaintext, new Writable({ write: (_chunk: Buffer, _encoding, next) => next() }));
+    const stored = await this.storage.read(fileKey);
+    const header = new ByteQueue();
+    const keep = new Writable({
+      write: (chunk: Buffer, _encoding, next) => {
+        if (header.length < HEADER_LENGTH) header.push(chunk);
+        next();
+      },
+    });
+    await pipeline(stored, new Sha256Check(sha256), keep);
+    if (header.length < HEADER_LENGTH)
+      throw new BackupCorruptError('Backup file is truncated: no header');
+    headerFor(this.key, header.take(HEADER_LENGTH));
   }
 
   delete(fileKey: string): Promise<void> {

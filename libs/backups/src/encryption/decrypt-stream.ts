@@ -55,13 +55,7 @@ export class DecryptStream extends Transform {
   }
 
   private readHeader(bytes: Buffer): void {
-    const header = parseHeader(bytes);
-    if (!header.keyId.equals(this.key.id)) {
-      throw new BackupCorruptError(
-        `Backup file was sealed with another key (key id ${header.keyId.toString('hex')}, ` +
-          `this server's is ${this.key.id.toString('hex')}): was DBAAS_SECRET_KEY changed?`,
-      );
-    }
+    const header = headerFor(this.key, bytes);
     this.header = header;
     this.fileKey = this.key.fileKey(header.salt);
   }
@@ -104,4 +98,19 @@ export class DecryptStream extends Transform {
       return null;
     }
   }
+}
+
+/**
+ * A sealed file's header, parsed, when it names `key`: otherwise a BackupCorruptError that
+ * says the file was sealed with another key.
+ */
+export function headerFor(key: BackupKey, bytes: Buffer): SealedHeader {
+  const header = parseHeader(bytes);
+  if (!header.keyId.equals(key.id)) {
+    throw new BackupCorruptError(
+      `Backup file was sealed with another key (key id ${header.keyId.toString('hex')}, ` +
+        `this server's is ${key.id.toString('hex')}): was DBAAS_SECRET_KEY changed?`,
+    );
+  }
+  return header;
 }

@@ -58,6 +58,14 @@ export interface DumpTool {
  */
 export class BackupToolError extends Error {
   override readonly name = 'BackupToolError';
+
+  /** @param signal the signal that ended the tool, if one did (`SIGPIPE`: its reader left). */
+  constructor(
+    message: string,
+    readonly signal?: NodeJS.Signals,
+  ) {
+    super(message);
+  }
 }
 
 /**

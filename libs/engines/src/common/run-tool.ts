@@ -92,7 +92,8 @@ export function runTool(run: ToolRun): Promise<void> {
       if (failure) return settle(failure);
       if (code === 0) return settle();
       const status = signal ? `signal ${signal}` : `exit code ${code}`;
-      settle(new BackupToolError(`${run.name} failed (${status}): ${redact(stderr, run.secrets)}`));
+      const message = `${run.name} failed (${status}): ${redact(stderr, run.secrets)}`;
+      settle(new BackupToolError(message, signal ?? undefined));
     });
   });
 }

@@ -200,6 +200,38 @@ describe('PostgresDumpTool on a real server', () => {
     await query('shop', 'DROP TABLE made_after');
   });
 
+  it('ends both tools when either fails at any point, leaving the database as it was', async () => {
+    // pg_restore writes the SQL into a named pipe psql reads: a tool that fails before the
+    // other opened the pipe must not leave it waiting there forever.
+    const dumped = await dump('shop');
+    const current = await contents('shop');
+    const objects = await objectsOf('shop');
+    // pg_restore refuses its input before it wrote a byte: psql waits no longer.
+    await expect(
+      sut.restore(target, 'shop', Readable.from([Buffer.from('not an archive at all')])),
+    ).rejects.toThrow(/pg_restore failed.*valid archive/s);
+    // psql fails inside the script (a role that does not exist): pg_restore stops too.
+    await expect(
+      sut.restore(target, 'shop', Readable.from([dumped]), { owner: 'no_such_role' }),
+    ).rejects.toThrow(/psql failed.*no_such_role/s);
+    // psql fails before it opened the pipe: pg_restore is killed.
+    const realRun = runToolModule.runTool;
+    const runs = jest
+      .spyOn(runToolModule, 'runTool')
+      .mockImplementation((run) =>
+        run.name === 'psql' ? Promise.reject(new Error('psql could not start')) : realRun(run),
+      );
+    try {
+      await expect(sut.restore(target, 'shop', Readable.from([dumped]))).rejects.toThrow(
+        'psql could not start',
+      );
+    } finally {
+      runs.mockRestore();
+    }
+    expect(await contents('shop')).toBe(current);
+    expect(await objectsOf('shop')).toEqual(objects);
+  });
+
   it('changes nothing when psql reads an end of input before COMMIT (the API process killed)', async () => {
     // When the API dies mid-restore, psql (its own process group) sees its stdin end
     // without the COMMIT, which is only sent after pg_restore succeeded.
@@ -231,8 +263,10 @@ describe('PostgresDumpTool on a real server', () => {
     try {
       await dump('shop');
       await sut.restore(target, 'shop', Readable.from([await dump('shop')]));
-      expect(runs).toHaveBeenCalledTimes(4); // pg_dump twice, pg_restore and psql
-      for (const [run] of runs.mock.calls) {
+      // pg_dump twice, then the restore's named pipe, pg_restore and psql
+      const calls = runs.mock.calls.filter(([run]) => run.name !== 'mkfifo');
+      expect(calls.map(([run]) => run.name)).toEqual(['pg_dump', 'pg_dump', 'pg_restore', 'psql']);
+      for (const [run] of calls) {
         expect(JSON.stringify([run.command, run.args])).not.toContain(server.adminPassword);
         expect(run.env.PGPASSWORD).toBe(server.adminPassword);
       }

@@ -1,5 +1,7 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable, Writable } from 'node:stream';
+import { PassThrough, Readable, Writable } from 'node:stream';
 import { Client } from 'pg';
 import { InfraTarget } from '../engine-provider';
 import {
@@ -18,6 +20,7 @@ import {
 } from './postgres-client-dir';
 
 const DEFAULT_PORT = 5432;
+const MKFIFO = '/usr/bin/mkfifo';
 
 /**
  * Sent before the backup's script, in the same transaction: ends the database's other
@@ -70,11 +73,12 @@ $restore$;
  *
  * A restore is one transaction, run by `psql`: BEGIN, end the database's sessions, empty
  * the database (EMPTY_DATABASE), the backup's script (pg_restore turns the archive into
- * SQL, streamed through), COMMIT. The COMMIT is only sent after pg_restore read the whole
- * archive and exited 0. Cut, refused or killed at any point (this process included: psql
- * then reads an end of input before any COMMIT and the server rolls back), it leaves the
- * database exactly as it was (`atomicRestore`). Sessions that connect during the restore
- * wait for its locks and then see the restored data.
+ * SQL, written into a named pipe in a private temporary folder that psql reads with `\i`:
+ * the SQL never passes through this process), COMMIT. The COMMIT is only sent after
+ * pg_restore read the whole archive and exited 0. Cut, refused or killed at any point (this process included: psql then reads
+ * an end of input before any COMMIT and the server rolls back), it leaves the database
+ * exactly as it was (`atomicRestore`). Sessions that connect during the restore wait for
+ * its locks and then see the restored data.
  */
 export class PostgresDumpTool implements DumpTool {
   readonly atomicRestore = true;
@@ -106,36 +110,62 @@ export class PostgresDumpTool implements DumpTool {
   ): Promise<void> {
     holdErrors(input);
     const bin = await this.clientFor(target, database);
-    const args = ['--file=-', '--exit-on-error'];
+    const args = ['--exit-on-error'];
     if (options.owner)
       args.push('--no-owner', '--no-acl', `--role=${assertPlainRole(options.owner)}`);
-    // pg_restore turns the archive into SQL; psql runs it inside the transaction.
-    const { sink, script } = oneTransaction(EMPTY_DATABASE);
-    const toSql = runTool({
-      name: 'pg_restore',
-      command: join(bin, 'pg_restore'),
-      args,
-      env: libpqEnv(target, database),
-      secrets: [target.adminPassword],
-      input,
-      output: sink,
-    });
-    const run = runTool({
-      name: 'psql',
-      command: join(bin, 'psql'),
-      args: ['--no-psqlrc', '--no-password', '--quiet', '--set=ON_ERROR_STOP=1', '--file=-'],
-      env: libpqEnv(target, database),
-      secrets: [target.adminPassword],
-      input: script,
-    });
-    // The tool that failed first says why; the other one was stopped by it.
-    let failure: Error | undefined;
-    const first = (work: Promise<void>) =>
-      work.catch((error: Error) => {
-        failure ??= error;
+    // pg_restore writes the SQL into a named pipe that psql reads (`\i`): the SQL goes
+    // from one tool to the other, never through this process. psql's own script, on its
+    // stdin, is BEGIN, EMPTY_DATABASE, that `\i`, and COMMIT only once pg_restore exited 0.
+    const folder = await mkdtemp(join(tmpdir(), 'dbaas-restore-'));
+    try {
+      const sqlPipe = join(folder, 'restore.sql');
+      await runTool({
+        name: 'mkfifo',
+        command: MKFIFO,
+        args: ['-m', '600', sqlPipe],
+        env: {},
+        secrets: [],
       });
-    await Promise.all([first(toSql), first(run)]);
-    if (failure) throw failure;
+      const script = new PassThrough();
+      holdErrors(script);
+      script.write(`BEGIN;\n${EMPTY_DATABASE}\n\\i '${sqlPipe}'\n`);
+      const toSql = runTool({
+        name: 'pg_restore',
+        command: join(bin, 'pg_restore'),
+        args: [...args, `--file=${sqlPipe}`],
+        env: libpqEnv(target, database),
+        secrets: [target.adminPassword],
+        input,
+      }).then(
+        () => void script.end('COMMIT;\n'),
+        (error: Error) => {
+          // No COMMIT: a broken pipe means psql opened the pipe and left it (it failed and
+          // ends by itself, its own error says why); otherwise psql is killed, as it may
+          // wait for a writer of the pipe that will never come.
+          if (error instanceof BackupToolError && error.signal === 'SIGPIPE') script.end();
+          else script.destroy(error);
+          throw error;
+        },
+      );
+      const run = runTool({
+        name: 'psql',
+        command: join(bin, 'psql'),
+        args: ['--no-psqlrc', '--no-password', '--quiet', '--set=ON_ERROR_STOP=1', '--file=-'],
+        env: libpqEnv(target, database),
+        secrets: [target.adminPassword],
+        input: script,
+      }).catch((error: Error) => {
+        input.destroy(error); // pg_restore is killed: it may wait for a reader of the pipe
+        throw error;
+      });
+      const [sql, ran] = await Promise.allSettled([toSql, run]);
+      // psql's error says why: when pg_restore failed first, psql was stopped with
+      // pg_restore's own error; when psql failed first, pg_restore died of a broken pipe.
+      if (ran.status === 'rejected') throw ran.reason;
+      if (sql.status === 'rejected') throw sql.reason;
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
   }
 
   /** The client folder for this server's major version. */
@@ -157,46 +187,6 @@ export class PostgresDumpTool implements DumpTool {
       await client.end().catch(() => undefined);
     }
   }
-}
-
-/**
- * What psql reads: BEGIN, `prelude`, the SQL written to `sink`, COMMIT. The COMMIT is only
- * added when `sink` is ended (runTool ends a tool's output only after it exited 0); when
- * `sink` is destroyed with an error, `script` is destroyed with it, and psql is killed
- * without seeing an end. When psql stops reading (it failed), `sink` fails too, and so
- * pg_restore stops.
- */
-function oneTransaction(prelude: string): { sink: Writable; script: Readable } {
-  let waiting: (() => void) | undefined;
-  let ended = false;
-  const script = new Readable({
-    read: () => {
-      const resume = waiting;
-      waiting = undefined;
-      resume?.();
-    },
-  });
-  const sink = new Writable({
-    write: (chunk: Buffer, _encoding, done) => {
-      if (script.push(chunk)) done();
-      else waiting = done;
-    },
-    final: (done) => {
-      ended = true;
-      script.push('\nCOMMIT;\n');
-      script.push(null);
-      done();
-    },
-    destroy: (error, done) => {
-      if (error) script.destroy(error);
-      done(error);
-    },
-  });
-  script.once('close', () => {
-    if (!ended) sink.destroy(new BackupToolError('psql stopped before the end of the restore'));
-  });
-  script.push(`BEGIN;\n${prelude}\n`);
-  return { sink, script };
 }
 
 /** A role name as an argument: the group roles of dbaas (`shop:owner`) have a colon. */

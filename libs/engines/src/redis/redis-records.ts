@@ -45,62 +45,120 @@ export function encodeEnd(count: number): Buffer {
   return end;
 }
 
-/** The records of a Redis dump stream, read as they arrive. */
-export async function* decodeRecords(input: Readable): AsyncGenerator<RedisRecord> {
-  const reader = new ExactReader(input);
-  const header = await reader.read(MAGIC.length + 1);
+/**
+ * The records of a Redis dump stream as they arrive: a batch for each chunk read (the
+ * records that chunk completed), decoded without waiting on anything in between. The first
+ * batch comes once the header has been checked, so a stream that is not a Redis backup
+ * fails before the caller changed anything.
+ */
+export async function* decodeBatches(input: Readable): AsyncGenerator<RedisRecord[]> {
+  const decoder = new RecordDecoder();
+  for await (const chunk of input as AsyncIterable<Buffer>) {
+    const records = decoder.push(chunk);
+    if (decoder.headerChecked) yield records;
+  }
+  decoder.end();
+}
+
+type Field = 'header' | 'keyLength' | 'key' | 'ttlAndValueLength' | 'value' | 'count' | 'ended';
+
+/**
+ * Cuts a Redis dump stream into records, a chunk at a time: each field is taken from the
+ * queue once all its bytes are in, so a record split across chunks (a large value) is
+ * copied once, when complete.
+ */
+export class RecordDecoder {
+  private readonly queue = new ByteQueue();
+  private field: Field = 'header';
+  private key: Buffer = Buffer.alloc(0);
+  private ttlMs = 0;
+  private valueLength = 0;
+  private keyLength = 0;
+  private count = 0;
+
+  get headerChecked(): boolean {
+    return this.field !== 'header';
+  }
+
+  /** The records `chunk` completed. */
+  push(chunk: Buffer): RedisRecord[] {
+    this.queue.push(chunk);
+    const records: RedisRecord[] = [];
+    while (this.field !== 'ended' && this.queue.length >= this.needed()) {
+      const record = this.take(this.queue.take(this.needed()));
+      if (record) records.push(record);
+    }
+    if (this.field === 'ended' && this.queue.length > 0)
+      throw new BackupCorruptError('Redis backup stream has bytes after its end');
+    return records;
+  }
+
+  /** At the end of the input: fails unless the stream ended with its end marker. */
+  end(): void {
+    if (this.field !== 'ended')
+      throw new BackupCorruptError('Redis backup stream ends in the middle of a record');
+  }
+
+  private needed(): number {
+    switch (this.field) {
+      case 'header':
+        return MAGIC.length + 1;
+      case 'keyLength':
+        return 4;
+      case 'key':
+        return this.keyLength;
+      case 'ttlAndValueLength':
+        return 12;
+      case 'value':
+        return this.valueLength;
+      default:
+        return 8; // the record count after the end marker
+    }
+  }
+
+  /** Takes the bytes of the current field; returns a record when they complete one. */
+  private take(bytes: Buffer): RedisRecord | undefined {
+    switch (this.field) {
+      case 'header':
+        checkHeader(bytes);
+        this.field = 'keyLength';
+        return undefined;
+      case 'keyLength':
+        this.keyLength = bytes.readUInt32BE(0);
+        this.field = this.keyLength === END ? 'count' : 'key';
+        return undefined;
+      case 'key':
+        this.key = bytes;
+        this.field = 'ttlAndValueLength';
+        return undefined;
+      case 'ttlAndValueLength':
+        this.ttlMs = Number(bytes.readBigUInt64BE(0));
+        this.valueLength = bytes.readUInt32BE(8);
+        this.field = 'value';
+        return undefined;
+      case 'value':
+        this.count++;
+        this.field = 'keyLength';
+        return { key: this.key, ttlMs: this.ttlMs, value: bytes };
+      default: {
+        const expected = Number(bytes.readBigUInt64BE(0));
+        if (expected !== this.count) {
+          throw new BackupCorruptError(
+            `Redis backup stream has ${this.count} records, not ${expected}`,
+          );
+        }
+        this.field = 'ended';
+        return undefined;
+      }
+    }
+  }
+}
+
+function checkHeader(header: Buffer): void {
   if (!header.subarray(0, MAGIC.length).equals(MAGIC)) {
     throw new BackupCorruptError('Not a Redis backup stream (wrong magic bytes)');
   }
   if (header[MAGIC.length] !== VERSION) {
     throw new BackupCorruptError(`Unsupported Redis backup stream version ${header[MAGIC.length]}`);
-  }
-  let count = 0;
-  for (;;) {
-    const keyLength = (await reader.read(4)).readUInt32BE(0);
-    if (keyLength === END) {
-      const expected = Number((await reader.read(8)).readBigUInt64BE(0));
-      if (expected !== count) {
-        throw new BackupCorruptError(`Redis backup stream has ${count} records, not ${expected}`);
-      }
-      if (!(await reader.atEnd()))
-        throw new BackupCorruptError('Redis backup stream has bytes after its end');
-      return;
-    }
-    const key = await reader.read(keyLength);
-    const middle = await reader.read(12);
-    const value = await reader.read(middle.readUInt32BE(8));
-    count++;
-    yield { key, ttlMs: Number(middle.readBigUInt64BE(0)), value };
-  }
-}
-
-/** Reads exactly n bytes at a time from a stream. */
-class ExactReader {
-  private readonly queue = new ByteQueue();
-  private readonly chunks: AsyncIterator<Buffer>;
-
-  constructor(input: Readable) {
-    this.chunks = input[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-  }
-
-  async read(count: number): Promise<Buffer> {
-    while (this.queue.length < count) {
-      if (!(await this.pull())) {
-        throw new BackupCorruptError('Redis backup stream ends in the middle of a record');
-      }
-    }
-    return this.queue.take(count);
-  }
-
-  async atEnd(): Promise<boolean> {
-    return this.queue.length === 0 && !(await this.pull());
-  }
-
-  private async pull(): Promise<boolean> {
-    const next: IteratorResult<Buffer> = await this.chunks.next();
-    if (next.done) return false;
-    this.queue.push(next.value);
-    return true;
   }
 }

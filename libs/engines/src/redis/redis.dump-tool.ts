@@ -2,7 +2,7 @@ import { Readable, Writable } from 'node:stream';
 import Redis from 'ioredis';
 import { InfraTarget } from '../engine-provider';
 import { adminAddress, assertPlainName, DumpTool, holdErrors } from '../common/dump-tool';
-import { decodeRecords, encodeEnd, encodeHeader, encodeRecord, RedisRecord } from './redis-records';
+import { decodeBatches, encodeEnd, encodeHeader, encodeRecord, RedisRecord } from './redis-records';
 
 const DEFAULT_PORT = 6379;
 const SCAN_COUNT = 1000;
@@ -42,10 +42,13 @@ export class RedisDumpTool implements DumpTool {
           SCAN_COUNT,
         );
         cursor = next.toString();
-        for (const record of await this.read(redis, keys)) {
-          await write(out, encodeRecord({ ...record, key: record.key.subarray(prefix.length) }));
-          count++;
-        }
+        const records = await this.read(redis, keys);
+        // One write for the batch: the output's stream work is per write, not per byte.
+        const bytes = records.map((record) =>
+          encodeRecord({ ...record, key: record.key.subarray(prefix.length) }),
+        );
+        if (bytes.length > 0) await write(out, Buffer.concat(bytes));
+        count += records.length;
       } while (cursor !== '0');
       await write(out, encodeEnd(count));
       out.end();
@@ -63,16 +66,17 @@ export class RedisDumpTool implements DumpTool {
     try {
       const prefix = Buffer.from(`${assertPlainName(database)}:`);
       redis = await connect(target);
-      const records = decodeRecords(input);
-      let next = await records.next(); // a wrong stream is refused before anything is deleted
+      const batches = decodeBatches(input);
+      let next = await batches.next(); // a wrong stream is refused before anything is deleted
       await deletePrefix(redis, prefix);
       let batch = redis.pipeline();
-      for (; !next.done; next = await records.next()) {
-        const record = next.value;
-        batch.restore(Buffer.concat([prefix, record.key]), record.ttlMs, record.value, 'REPLACE');
-        if (batch.length >= RESTORE_BATCH) {
-          await run(batch);
-          batch = redis.pipeline();
+      for (; !next.done; next = await batches.next()) {
+        for (const record of next.value) {
+          batch.restore(Buffer.concat([prefix, record.key]), record.ttlMs, record.value, 'REPLACE');
+          if (batch.length >= RESTORE_BATCH) {
+            await run(batch);
+            batch = redis.pipeline();
+          }
         }
       }
       await run(batch);
