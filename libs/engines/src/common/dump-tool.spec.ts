@@ -1,6 +1,13 @@
 import { PassThrough, Readable } from 'node:stream';
 import { InfraTarget } from '../engine-provider';
-import { adminAddress, assertPlainName, holdErrors, withPrefix } from './dump-tool';
+import {
+  adminAddress,
+  assertPlainName,
+  BackupCorruptError,
+  BackupToolError,
+  holdErrors,
+  withPrefix,
+} from './dump-tool';
 
 const target = (addresses: string[]): InfraTarget => ({
   id: 1,
@@ -18,6 +25,11 @@ async function readAll(stream: Readable): Promise<string> {
 const nextTick = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('dump tool helpers', () => {
+  it('names its errors (clone.service.ts tells a tool failure by its name)', () => {
+    expect(new BackupToolError('x').name).toBe('BackupToolError');
+    expect(new BackupCorruptError('x').name).toBe('BackupCorruptError');
+  });
+
   it('adminAddress: the first address of the infra, with the default port when it names none', () => {
     expect(adminAddress(target(['db1:6000', 'db2:7000']), 5432)).toEqual({
       host: 'db1',
