@@ -22,6 +22,16 @@ ENV NODE_ENV=production \
     PORT=8000 \
     DBAAS_DATA_DIR=/var/lib/dbaas
 WORKDIR /app
+# The engines' own tools that backups, restores and clones run (docs/backups.md):
+# mariadb-dump/mariadb, and pg_dump/pg_restore/psql of PostgreSQL 16 and 17 from the
+# PostgreSQL project's apt repository (the API takes the client of the server's major, else
+# the nearest newer one; bookworm's own is 15, older than the compose file's server).
+# Redis needs none.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends ca-certificates postgresql-common mariadb-client \
+ && /usr/share/postgresql-common/pgdg/apt.postgresql.org.sh -y \
+ && apt-get install -y --no-install-recommends postgresql-client-16 postgresql-client-17 \
+ && rm -rf /var/lib/apt/lists/*
 # The image's own unprivileged `node` user (uid 1000) runs the app; it owns only the data
 # folder of the embedded store, never the code.
 COPY --from=build --chown=root:root /app/package.json ./package.json

@@ -223,3 +223,18 @@ function withDescendants(roots: number[]): number[] {
   roots.forEach(visit);
   return [...found];
 }
+
+/**
+ * CPU time a process has used so far (user + system), in seconds, from /proc/<pid>/stat
+ * (clock ticks of 1/100 s); 0 when it cannot be read.
+ */
+export function cpuSecondsOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // After "pid (command) ": state is field 0, utime field 11, stime field 12.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}

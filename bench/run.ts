@@ -802,8 +802,9 @@ function renderTable(r: {
     'ratio',
     'file MB direct / stored',
     'API RSS idle → peak MB',
+    'API CPU s backup / restore',
   );
-  row('---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:');
+  row('---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:');
   for (const b of r.backups)
     row(
       `${b.engine}, ${b.data}`,
@@ -815,6 +816,7 @@ function renderTable(r: {
       x(b.api.restore, b.direct.restore),
       `${b.directMb} / ${b.storedMb}`,
       `${b.idleRssMb} → ${b.peakRssMb}`,
+      `${b.apiCpu.backup} / ${b.apiCpu.restore}`,
     );
   lines.push('');
   row('target', 'value', 'limit', 'result');

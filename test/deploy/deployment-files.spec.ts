@@ -79,6 +79,26 @@ describe('Dockerfile', () => {
     expect(ignored).toEqual(expect.arrayContaining(['node_modules', 'dist', '.env', '.git']));
   });
 
+  it('has the dump tools the backups run, installed the lean way (Debian packages, no cache)', () => {
+    const runs = final.filter((i) => i.keyword === 'RUN').map((i) => i.args);
+    const install = runs.find((run) => /apt-get install/.test(run));
+    expect(install).toBeDefined();
+    expect(install).toMatch(/apt-get update/);
+    expect(install).toMatch(/--no-install-recommends/);
+    expect(install).toMatch(/\bpostgresql-client-16\b/); // pg_dump, pg_restore, psql
+    // The compose file's PostgreSQL server has a client of its major (or a newer one).
+    const major = Number(/image: postgres:(\d+)/.exec(read('docker-compose.yml'))?.[1]);
+    expect(major).toBeGreaterThan(0);
+    const clients = [...install!.matchAll(/postgresql-client-(\d+)/g)].map((m) => Number(m[1]));
+    expect(clients.some((client) => client >= major)).toBe(true);
+    expect(install).toMatch(/\bmariadb-client\b/); // mariadb-dump, mariadb
+    expect(install).toMatch(/rm -rf \/var\/lib\/apt\/lists/);
+    // Installed as root, before the image switches to its unprivileged user.
+    expect(final.indexOf(final.find((i) => i.args === install)!)).toBeLessThan(
+      final.findIndex((i) => i.keyword === 'USER'),
+    );
+  });
+
   it('runs the built API as a non-root user, with the CLI on the PATH', () => {
     const users = final.filter((i) => i.keyword === 'USER').map((i) => i.args);
     expect(users.length).toBeGreaterThan(0);

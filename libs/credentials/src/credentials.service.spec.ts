@@ -1,5 +1,11 @@
 import { AccessPolicy, AuthenticatedUser } from '@dbaas/auth';
-import { ConflictError, EngineUnavailableError, NotFoundError, SecretBox } from '@dbaas/core';
+import {
+  ConflictError,
+  EngineUnavailableError,
+  NotFoundError,
+  SecretBox,
+  ValidationFailedError,
+} from '@dbaas/core';
 import { ConnectedInfra, EngineProvider, InfraAccess } from '@dbaas/engines';
 import { OperationRunner, TaskRecord, TaskSubject } from '@dbaas/operations';
 import { CredentialEntity, DatabaseEntity } from '@dbaas/persistence';
@@ -33,8 +39,13 @@ describe('CredentialsService on a real PostgreSQL store', () => {
       | 'setPassword'
       | 'dropUser'
       | 'revokeAccess'
+      | 'restoreAccess'
     >
   >;
+  /** The infra ids the service connected to, in order. */
+  let connected: number[];
+  /** The lock keys the runner was asked for, in order. */
+  let lockKeys: string[];
   /** Runs just before the work of an operation (as if another request came first). */
   let beforeWork: () => Promise<void>;
   let sut: CredentialsService;
@@ -109,18 +120,27 @@ describe('CredentialsService on a real PostgreSQL store', () => {
       }),
       dropUser: jest.fn(async (_infra, ref) => void log.push(`engine drop ${ref.user}`)),
       revokeAccess: jest.fn(async (_infra, ref) => void log.push(`engine revoke ${ref.user}`)),
+      restoreAccess: jest.fn(async (_infra, spec) => void log.push(`engine restore ${spec.user}`)),
     };
+    connected = [];
+    lockKeys = [];
     const infras = {
-      connect: async () =>
-        ({ provider: engine, target: { id: 1, adminUser: 'root' } }) as unknown as ConnectedInfra,
+      connect: async (infraId: number) => {
+        connected.push(infraId);
+        return {
+          provider: engine,
+          target: { id: infraId, adminUser: 'root' },
+        } as unknown as ConnectedInfra;
+      },
     };
     const runner = {
       run: async (
         subject: TaskSubject,
-        _key: string,
+        key: string,
         work: (task: TaskRecord) => Promise<unknown>,
       ) => {
         log.push(`task ${subject.type}`);
+        lockKeys.push(key);
         await beforeWork();
         return work({ id: 1 } as TaskRecord);
       },
@@ -177,6 +197,44 @@ describe('CredentialsService on a real PostgreSQL store', () => {
       await expect(sut.createFor(database, 'app', 'owner')).rejects.toBeInstanceOf(ConflictError);
     });
 
+    it('answers 503 when the engine cannot say whether it has the name, with nothing written', async () => {
+      engine.userExists.mockRejectedValue(new EngineUnavailableError('mysql at db1 is down'));
+
+      await expect(sut.createFor(database, 'app', 'owner')).rejects.toBeInstanceOf(
+        EngineUnavailableError,
+      );
+      expect(engine.createUser).not.toHaveBeenCalled();
+      expect(await rows()).toEqual([]);
+    });
+
+    it('fails with the store when it cannot say whether it has the name, with nothing made', async () => {
+      const failure = new Error('the store is down');
+      const check = jest
+        .spyOn(CredentialRepository.prototype, 'isUserTaken')
+        .mockRejectedValueOnce(failure);
+      try {
+        await expect(sut.createFor(database, 'app', 'owner')).rejects.toBe(failure);
+      } finally {
+        check.mockRestore();
+      }
+      expect(engine.createUser).not.toHaveBeenCalled();
+      expect(await rows()).toEqual([]);
+    });
+
+    it("makes the owner of a database being created (its status is still 'creating')", async () => {
+      const { credential } = await sut.createFor(
+        { ...database, status: 'creating' },
+        'app',
+        'owner',
+        {
+          markReady: false,
+        },
+      );
+
+      expect(credential.status).toBe('creating');
+      expect(engine.createUser).toHaveBeenCalledTimes(1);
+    });
+
     it('answers 409 when another create claimed the name between the check and the insert', async () => {
       engine.userExists.mockImplementation(async () => {
         await addCredential('app', 'owner', 2); // the other create's insert lands now
@@ -198,6 +256,14 @@ describe('CredentialsService on a real PostgreSQL store', () => {
         sut.createFor({ ...database, status: 'quarantined' }, 'app', 'owner'),
       ).rejects.toThrow('The database is in quarantine: it takes no new credentials.');
       expect(engine.userExists).not.toHaveBeenCalled();
+    });
+
+    it('refuses a name the engine reserves (400, naming the field), asking nothing', async () => {
+      const error = await sut.createFor(database, 'mysql', 'owner').catch((e: unknown) => e);
+
+      expect(error).toBeInstanceOf(ValidationFailedError);
+      expect((error as ValidationFailedError).errors).toEqual({ user: [expect.any(String)] });
+      expect(log).toEqual([]);
     });
 
     it('drops the user and the record again when the engine fails half-way', async () => {
@@ -385,6 +451,345 @@ describe('CredentialsService on a real PostgreSQL store', () => {
 
       await expect(sut.reveal(mine, owner)).resolves.toMatchObject({ password: 'old-password' });
       await expect(sut.reveal(theirs, owner)).rejects.toBeInstanceOf(NotFoundError);
+    });
+  });
+
+  describe('create (the public operation)', () => {
+    it('runs under the lock of the database, as a create_credential task, an owner by default', async () => {
+      const { credential } = await sut.create({ user: 'app', database: 1 }, owner);
+
+      expect(lockKeys).toEqual(['database:1:orders']);
+      expect(log[0]).toBe('task create_credential');
+      expect(credential).toMatchObject({ user: 'app', privileges: 'owner', status: 'ready' });
+    });
+
+    it("answers 404 for another team's database, before any task", async () => {
+      await expect(sut.create({ user: 'app', database: 2 }, owner)).rejects.toThrow(NotFoundError);
+      await expect(sut.create({ user: 'app', database: 9 }, owner)).rejects.toThrow(NotFoundError);
+      expect(log).toEqual([]);
+    });
+
+    it('answers 409 when the database is no longer ready under the lock, touching nothing', async () => {
+      beforeWork = async () =>
+        void (await store.store.query(`UPDATE database SET status = 'lost' WHERE id = 1`));
+
+      await expect(sut.create({ user: 'app', database: 1 }, owner)).rejects.toThrow(
+        'The database is lost: it takes no new credentials.',
+      );
+      expect(log).toEqual(['task create_credential']);
+      expect(await rows()).toEqual([]);
+    });
+
+    it('answers 404 when the database went, or left the team, before the lock was taken', async () => {
+      beforeWork = async () =>
+        void (await store.store.query(`UPDATE database SET team_id = 2 WHERE id = 1`));
+      await expect(sut.create({ user: 'app', database: 1 }, owner)).rejects.toThrow(NotFoundError);
+
+      await store.store.query(`UPDATE database SET team_id = 1 WHERE id = 1`);
+      beforeWork = async () => void (await store.store.query(`DELETE FROM database WHERE id = 1`));
+      await expect(sut.create({ user: 'app', database: 1 }, owner)).rejects.toThrow(NotFoundError);
+      expect(await rows()).toEqual([]);
+    });
+
+    it('refuses a database that is moving, naming why', async () => {
+      await expect(
+        sut.createFor({ ...database, status: 'moving' }, 'app', 'owner'),
+      ).rejects.toThrow(
+        'The database is moving to another engine server: it takes no new credentials.',
+      );
+    });
+  });
+
+  describe('resetPassword under the lock', () => {
+    it('answers 409 naming the state of a database that is not ready, changing nothing', async () => {
+      await addCredential('u_orders');
+      await store.store.query(`UPDATE database SET status = 'lost' WHERE id = 1`);
+
+      await expect(sut.resetPassword(1, owner)).rejects.toThrow(
+        'The database is lost (missing on its engine server): passwords cannot be reset.',
+      );
+      expect(log).toEqual(['task reset_password']);
+      expect(await storedPassword('u_orders')).toBe('old-password');
+    });
+
+    it('retries a reset an engine failure left resetting', async () => {
+      await addCredential('u_orders', 'owner', 1, 'resetting');
+
+      const { password, credential } = await sut.resetPassword(1, owner);
+
+      expect(await rows()).toEqual(['u_orders ready']);
+      expect(credential.status).toBe('ready');
+      expect(await storedPassword('u_orders')).toBe(password);
+    });
+
+    it('answers 404 for a credential that started going before the lock was taken', async () => {
+      await addCredential('u_orders');
+      beforeWork = async () =>
+        void (await store.store.query(`UPDATE credential SET status = 'deleting'`));
+
+      await expect(sut.resetPassword(1, owner)).rejects.toThrow(NotFoundError);
+      expect(engine.setPassword).not.toHaveBeenCalled();
+      expect(await rows()).toEqual(['u_orders deleting']);
+    });
+  });
+
+  describe('remove under the lock', () => {
+    it('finishes the drop of a credential another request already marked deleting', async () => {
+      const id = await addCredential('u_orders', 'read-only');
+      beforeWork = async () =>
+        void (await store.store.query(`UPDATE credential SET status = 'deleting'`));
+
+      await sut.remove(id, owner);
+
+      expect(log).toEqual(['task delete_credential', 'engine ping', 'engine drop u_orders']);
+      expect(await rows()).toEqual([]);
+    });
+
+    it('answers 404 for a credential that went before the lock was taken', async () => {
+      const id = await addCredential('u_orders', 'read-only');
+      beforeWork = async () => void (await store.store.query(`DELETE FROM credential`));
+
+      await expect(sut.remove(id, owner)).rejects.toThrow(NotFoundError);
+      expect(log).toEqual(['task delete_credential']);
+    });
+
+    it("drops the last owner when the caller allows it (a platform's unbind)", async () => {
+      const id = await addCredential('u_orders');
+
+      await sut.remove(id, owner, { lastOwner: 'allow' });
+
+      expect(log).toEqual(['task delete_credential', 'engine ping', 'engine drop u_orders']);
+      expect(await rows()).toEqual([]);
+    });
+  });
+
+  describe('reconcile', () => {
+    it('rolls back a create, finishes a reset and a drop, and leaves a ready credential alone', async () => {
+      await addCredential('u_orders');
+      await addCredential('half_made', 'owner', 1, 'creating');
+      await addCredential('reset_once', 'read-only', 1, 'resetting');
+      await addCredential('going', 'owner', 1, 'deleting');
+      await addCredential('u_secret', 'owner', 2, 'creating');
+      await store.store.query('UPDATE plan SET max_connections = 7');
+
+      await sut.reconcile(database);
+
+      expect(log).toEqual([
+        'engine drop half_made',
+        'engine password, store says resetting with the same password',
+        'engine drop going',
+      ]);
+      expect(engine.setPassword).toHaveBeenCalledWith(
+        expect.anything(),
+        { database: 'orders', user: 'reset_once' },
+        'old-password',
+        { maxConnections: 7 },
+      );
+      expect(await rows()).toEqual(['u_orders ready', 'reset_once ready', 'u_secret creating']);
+    });
+
+    it('marks a reset ready in quarantine without putting its password on the engine', async () => {
+      await addCredential('reset_once', 'owner', 1, 'resetting');
+
+      await sut.reconcile({ ...database, status: 'quarantined' });
+
+      expect(engine.setPassword).not.toHaveBeenCalled();
+      expect(await rows()).toEqual(['reset_once ready']);
+    });
+  });
+
+  describe('restoreAll', () => {
+    it('puts the stored passwords back when no new ones are asked for (an interrupted quarantine)', async () => {
+      await addCredential('u_orders');
+      await addCredential('reader', 'read-only');
+      await addCredential('u_secret', 'owner', 2);
+
+      await sut.restoreAll({ ...database, maxConnections: 4 }, false);
+
+      expect(log).toEqual(['engine restore u_orders', 'engine restore reader']);
+      expect(engine.restoreAccess).toHaveBeenCalledWith(expect.anything(), {
+        database: 'orders',
+        user: 'reader',
+        password: 'old-password',
+        privileges: 'read-only',
+        maxConnections: 4,
+        writesBlocked: false,
+      });
+      expect(await storedPassword('u_orders')).toBe('old-password');
+    });
+
+    it('gives every credential a new password, stored as the engine got it (a restore)', async () => {
+      await addCredential('u_orders');
+
+      await sut.restoreAll(database, true);
+
+      const [[, spec]] = engine.restoreAccess.mock.calls;
+      expect(spec.password).not.toBe('old-password');
+      expect(await storedPassword('u_orders')).toBe(spec.password);
+    });
+  });
+
+  describe('a move', () => {
+    it('is refused while a credential is not ready, naming it, before any engine call', async () => {
+      await addCredential('u_orders');
+      await addCredential('half_made', 'owner', 1, 'creating');
+
+      await expect(sut.assertMovable(database, 2)).rejects.toThrow(
+        'The credential half_made is creating: the database moves once its credentials are ready.',
+      );
+      expect(log).toEqual([]);
+    });
+
+    it("is refused when a credential's name is taken on the target infra, in the store or on its engine", async () => {
+      await addCredential('app');
+      await store.store.query(
+        `INSERT INTO credential ("user", database_id, infra_id, privileges, status, password_encrypted)
+         VALUES ('app', 2, 2, 'owner', 'ready', 'x')`,
+      );
+      await expect(sut.assertMovable(database, 2)).rejects.toThrow(
+        'The user app already exists on the engine server of the new plan.',
+      );
+
+      await store.store.query(`DELETE FROM credential`);
+      await addCredential('legacy_app');
+      await expect(sut.assertMovable(database, 2)).rejects.toThrow(
+        'The user legacy_app already exists on the engine server of the new plan.',
+      );
+      expect(connected).toEqual([2, 2]);
+    });
+
+    it('is allowed when every name is free on the target infra', async () => {
+      await addCredential('u_orders');
+      await addCredential('reader', 'read-only');
+
+      await sut.assertMovable(database, 2);
+
+      expect(log).toEqual(['engine has u_orders?', 'engine has reader?']);
+    });
+
+    it('makes every credential again on the target infra, with its stored password and the limit given', async () => {
+      await addCredential('u_orders');
+      await addCredential('reader', 'read-only');
+      await addCredential('u_secret', 'owner', 2);
+
+      await sut.recreateAll(database, 2, { maxConnections: 3 });
+
+      expect(connected).toEqual([2]);
+      expect(engine.createUser.mock.calls.map(([, spec]) => spec)).toEqual([
+        {
+          database: 'orders',
+          user: 'u_orders',
+          password: 'old-password',
+          privileges: 'owner',
+          maxConnections: 3,
+        },
+        {
+          database: 'orders',
+          user: 'reader',
+          password: 'old-password',
+          privileges: 'read-only',
+          maxConnections: 3,
+        },
+      ]);
+    });
+  });
+
+  describe('the helpers of database operations', () => {
+    it('unfinishedStates: the states of work in flight, not ready', async () => {
+      await addCredential('u_orders');
+      await addCredential('half_made', 'owner', 1, 'creating');
+      await addCredential('going', 'owner', 1, 'deleting');
+      await addCredential('u_secret', 'owner', 2, 'resetting');
+
+      expect(await sut.unfinishedStates(1)).toEqual(['creating', 'deleting']);
+    });
+
+    it("limitsOf: the plan's limit read with the database, else from the store", async () => {
+      await store.store.query('UPDATE plan SET max_connections = 9');
+
+      expect(await sut.limitsOf({ ...database, maxConnections: 5 })).toEqual({ maxConnections: 5 });
+      expect(await sut.limitsOf({ ...database, maxConnections: 0 })).toEqual({ maxConnections: 0 });
+      expect(await sut.limitsOf(database)).toEqual({ maxConnections: 9 });
+    });
+
+    it('pass the reads and writes of database operations through to the store', async () => {
+      await addCredential('u_orders');
+      await addCredential('half_made', 'owner', 1, 'creating');
+      await addCredential('u_secret', 'owner', 2, 'resetting');
+
+      expect((await sut.readyOfDatabases([1, 2])).map((c) => c.user)).toEqual(['u_orders']);
+      expect((await sut.sealedOfDatabase(2)).map((c) => c.user)).toEqual(['u_secret']);
+      expect(await sut.sealedOfDatabase(1, 'creating')).toMatchObject([{ user: 'half_made' }]);
+      expect(await sut.databasesWithUnfinishedWork()).toEqual([1, 2]);
+      expect((await sut.usersOfOtherDatabases(1, 2)).sort()).toEqual(['half_made', 'u_orders']);
+
+      await sut.markAllDeleting(1);
+      expect(await rows()).toEqual([
+        'u_orders deleting',
+        'half_made deleting',
+        'u_secret resetting',
+      ]);
+      await sut.claimOnInfra(1, 2);
+      expect((await sut.usersOfOtherDatabases(2, 2)).sort()).toEqual(['half_made', 'u_orders']);
+      await sut.forgetAll(1);
+      expect(await rows()).toEqual(['u_secret resetting']);
+    });
+
+    it('dropUsers keeps the users it is told to keep', async () => {
+      await addCredential('u_orders');
+      await addCredential('reader', 'read-only');
+
+      await sut.dropUsers(database, ['u_orders']);
+
+      expect(log).toEqual(['engine drop reader']);
+    });
+  });
+
+  describe('fault points (DBAAS_TEST_FAULT, where the crash suites stop the process)', () => {
+    afterEach(() => delete process.env.DBAAS_TEST_FAULT);
+    const armed = (step: string) => (process.env.DBAAS_TEST_FAULT = `fail:${step}@orders`);
+    const stopped = { name: 'TestFaultError' };
+
+    it('credential-user-created, database-owner-created: after the engine made the user', async () => {
+      armed('credential-user-created');
+      await expect(sut.createFor(database, 'app', 'owner')).rejects.toMatchObject(stopped);
+      armed('database-owner-created');
+      await expect(
+        sut.createFor(database, 'app', 'owner', { markReady: false }),
+      ).rejects.toMatchObject(stopped);
+      // Each failed create dropped its user and its record again.
+      expect(log).toEqual([
+        'engine has app?',
+        'engine create app, store says app creating',
+        'engine drop app',
+        'engine has app?',
+        'engine create app, store says app creating',
+        'engine drop app',
+      ]);
+    });
+
+    it('password-stored, credential-marked-deleting: after the store, before the engine', async () => {
+      const id = await addCredential('u_orders', 'read-only');
+      armed('password-stored');
+      await expect(sut.resetPassword(id, owner)).rejects.toMatchObject(stopped);
+      expect(await rows()).toEqual(['u_orders resetting']);
+
+      armed('credential-marked-deleting');
+      await expect(sut.remove(id, owner)).rejects.toMatchObject(stopped);
+      expect(await rows()).toEqual(['u_orders deleting']);
+      expect(engine.dropUser).not.toHaveBeenCalled();
+    });
+
+    it('access-revoked, access-restored, move-user-created: after the first user', async () => {
+      await addCredential('u_orders');
+      armed('access-revoked');
+      await expect(sut.revokeAll(database)).rejects.toMatchObject(stopped);
+      armed('access-restored');
+      await expect(sut.restoreAll(database, false)).rejects.toMatchObject(stopped);
+      armed('move-user-created');
+      await expect(sut.recreateAll(database, 2, { maxConnections: 0 })).rejects.toMatchObject(
+        stopped,
+      );
     });
   });
 });

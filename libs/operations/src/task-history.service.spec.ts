@@ -107,6 +107,14 @@ describe('TaskHistory on a real PostgreSQL store', () => {
     expect((await row(none.id)).origin).toBeNull();
   });
 
+  it("cuts a running operation's origin at 500 characters (a platform's header is not bounded)", async () => {
+    const long = await withOrigin('o'.repeat(600), () =>
+      sut.open({ type: 'create_database', userId: 2 }),
+    );
+
+    expect((await row(long.id)).origin).toBe('o'.repeat(500));
+  });
+
   it('lists as interrupted the open tasks of ended processes, old owner-less ones, nothing else', async () => {
     const other = await store.open();
     const gone = await ProcessIdentity.start(other);
@@ -138,6 +146,7 @@ describe('TaskHistory on a real PostgreSQL store', () => {
       databaseId: 5,
       databaseName: null,
     });
+    expect(interrupted[1]).toMatchObject({ type: 'purge_database', databaseId: null });
   });
 
   it('closes an interrupted task only while it is still open', async () => {
@@ -196,6 +205,7 @@ describe('TaskHistory on a real PostgreSQL store', () => {
       await expect(sut.get(ids.theirs, dev)).rejects.toBeInstanceOf(NotFoundError);
       const loner = { ...dev, teamIds: [] };
       expect((await sut.list(page, loner, {})).count).toBe(0);
+      await expect(sut.get(ids.mine, loner)).rejects.toBeInstanceOf(NotFoundError);
     });
   });
 });

@@ -90,4 +90,14 @@ describe('TaskRepository marks on a real PostgreSQL store', () => {
     expect(await sut.markRunning(done.id)).toBe(false);
     expect(await row(done.id)).toBe('success null started true ended true');
   });
+
+  it("linkDatabase: a create's task learns its database's id once the row is written", async () => {
+    const task = await open();
+    await sut.linkDatabase(task.id, 7);
+
+    const [found] = (await store.store.query('SELECT database_id FROM task WHERE id = $1', [
+      task.id,
+    ])) as { database_id: number }[];
+    expect(found.database_id).toBe(7);
+  });
 });
