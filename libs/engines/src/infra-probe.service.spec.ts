@@ -123,22 +123,32 @@ describe('InfraProbe', () => {
       ['redis', () => new RedisProvider()],
     ] as const;
 
-    it.each(engines)('%s: "connection refused" at once, not a timeout', async (_, make) => {
-      const port = await closedPort();
-      const real = make();
-      access.connect.mockResolvedValue({
-        infra: {} as InfraEntity,
-        provider: real,
-        target: { id: 4, addresses: [`127.0.0.1:${port}`], adminUser: 'admin', adminPassword: 'x' },
-      } as unknown as ConnectedInfra);
-      const health = await sut.probe(4, { maxAgeMs: 0, timeoutMs: 2_000 });
-      await real.close?.();
-      expect(health).toMatchObject({ reachable: false, version: null });
-      expect(health.error).toBeInstanceOf(ConnectionFailed);
-      expect((health.error as ConnectionFailed).reason).toBe('connection refused');
-      expect(health.error?.message).toBe(`connection refused (127.0.0.1:${port})`);
-      // MongoDB's driver alone retries for 3 s (its server selection): a probe that waited for
-      // it would end on its own 2 s timeout, with the reason `timeout`, not the refusal above.
-    });
+    it.each(engines)(
+      '%s: "connection refused" at once, not a timeout',
+      async (_, make) => {
+        const port = await closedPort();
+        const real = make();
+        access.connect.mockResolvedValue({
+          infra: {} as InfraEntity,
+          provider: real,
+          target: {
+            id: 4,
+            addresses: [`127.0.0.1:${port}`],
+            adminUser: 'admin',
+            adminPassword: 'x',
+          },
+        } as unknown as ConnectedInfra);
+        const health = await sut.probe(4, { maxAgeMs: 0, timeoutMs: 2_000 });
+        await real.close?.();
+        expect(health).toMatchObject({ reachable: false, version: null });
+        expect(health.error).toBeInstanceOf(ConnectionFailed);
+        expect((health.error as ConnectionFailed).reason).toBe('connection refused');
+        expect(health.error?.message).toBe(`connection refused (127.0.0.1:${port})`);
+        // MongoDB's driver alone retries for 3 s (its server selection): a probe that waited for
+        // it would end on its own 2 s timeout, with the reason `timeout`, not the refusal above.
+        // Its own timeout: the four drivers load and close in more than 4 s on a loaded machine.
+      },
+      15_000,
+    );
   });
 });

@@ -133,4 +133,67 @@ describe('runTool', () => {
     out.destroy(new Error('the reader stopped'));
     await expect(running).rejects.toThrow('the reader stopped');
   });
+  it('gives the tool PATH and LANG=C besides what it is given', async () => {
+    const out = collector();
+    await sh('echo "$PATH|$LANG"', { output: out.stream });
+    expect(out.text()).toBe(`${process.env.PATH}|C\n`);
+  });
+
+  it('gives a tool without input an empty stdin and one without output no stdout pipe', async () => {
+    const out = collector();
+    // A stdin pipe left open would keep `cat` waiting; an unread stdout pipe would stop the
+    // second tool once the pipe is full (64 KiB).
+    await sh('cat; printf read', { output: out.stream });
+    expect(out.text()).toBe('read');
+    await sh('head -c 1000000 /dev/zero');
+  });
+
+  it('keeps the end of a long stderr, and names a signal', async () => {
+    await expect(
+      sh('head -c 10000 /dev/zero | tr "\\0" x >&2; echo " the end" >&2; exit 1'),
+    ).rejects.toThrow(
+      new BackupToolError(`tool failed (exit code 1): ${'x'.repeat(4087)} the end`),
+    );
+    await expect(sh('kill -9 $$')).rejects.toThrow(/^tool failed \(signal SIGKILL\): $/);
+  });
+
+  it('redacts every secret, and an empty one garbles nothing', async () => {
+    await expect(
+      sh('echo "user u1 pw1 pw2 pw1" >&2; exit 1', { secrets: ['', 'pw1', 'pw2'] }),
+    ).rejects.toThrow(
+      /^tool failed \(exit code 1\): user u1 \[redacted\] \[redacted\] \[redacted\]$/,
+    );
+  });
+
+  it('fails at once, without the tool finishing, on an input that failed or closed before the run', async () => {
+    const failed = new PassThrough();
+    failed.on('error', () => undefined);
+    failed.destroy(new Error('chunk 1 fails authentication'));
+    await new Promise((resolve) => setImmediate(resolve));
+    await expect(sh(`cat > /dev/null && touch ${dir}/a`, { input: failed })).rejects.toThrow(
+      'chunk 1 fails authentication',
+    );
+
+    const closed = new PassThrough();
+    closed.destroy();
+    await new Promise((resolve) => setImmediate(resolve));
+    await expect(sh(`cat > /dev/null && touch ${dir}/b`, { input: closed })).rejects.toThrow(
+      new BackupToolError('tool: its input closed early'),
+    );
+    expect(existsSync(join(dir, 'a')) || existsSync(join(dir, 'b'))).toBe(false);
+  });
+
+  it('destroys the input of a tool that failed, and stops on an output closed without an error', async () => {
+    const input = new PassThrough();
+    input.write('more than the tool reads');
+    await expect(sh('exit 3', { input })).rejects.toThrow('tool failed (exit code 3)');
+    expect(input.destroyed).toBe(true);
+
+    const out = new PassThrough();
+    const running = sh('yes dump', { output: out });
+    out.destroy();
+    await expect(running).rejects.toThrow(
+      new BackupToolError('tool: its output closed before the end'),
+    );
+  });
 });

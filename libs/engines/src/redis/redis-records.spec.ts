@@ -75,4 +75,21 @@ describe('Redis dump stream records', () => {
     );
     await expect(decodeAll([bytes, Buffer.from([0])])).rejects.toThrow('bytes after its end');
   });
+  it('writes the documented layout: magic and version, records, end marker and count', () => {
+    expect(encodeHeader()).toEqual(Buffer.from('DBAASRDS\x01', 'latin1'));
+    expect(
+      encodeRecord({ key: Buffer.from('k1'), ttlMs: 0x1_0000_0002, value: Buffer.from('vvv') }),
+    ).toEqual(
+      Buffer.concat([
+        Buffer.from([0, 0, 0, 2]),
+        Buffer.from('k1'),
+        Buffer.from([0, 0, 0, 1, 0, 0, 0, 2]), // a TTL over 32 bits
+        Buffer.from([0, 0, 0, 3]),
+        Buffer.from('vvv'),
+      ]),
+    );
+    expect(encodeEnd(0x1_0000_0003)).toEqual(
+      Buffer.from([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 1, 0, 0, 0, 3]),
+    );
+  });
 });

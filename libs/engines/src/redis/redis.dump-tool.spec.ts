@@ -108,7 +108,7 @@ describe('RedisDumpTool on a real server', () => {
     expect(await redis.get('other:item:1')).toBe('not ours');
     expect(await redis.exists('shop:later', 'shop:item:99999')).toBe(0);
     expect(await redis.get('shopping:item:1')).toBe('not ours either');
-  });
+  }, 30_000);
 
   it('is half done when cut (not atomic), and the same file again finishes it', async () => {
     const before = await contents('shop');
@@ -133,7 +133,7 @@ describe('RedisDumpTool on a real server', () => {
 
     await sut.restore(target, 'shop', Readable.from([dumped]));
     expect(await contents('shop')).toEqual(before);
-  });
+  }, 30_000);
 
   it('restores into another prefix (a clone), leaving the source and the others alone', async () => {
     const dumped = await dump('shop');
@@ -146,7 +146,7 @@ describe('RedisDumpTool on a real server', () => {
     expect(await redis.pttl('shop_copy:session')).toBeGreaterThan(HOUR_MS - 60_000);
     await redis.set('shop_copy:item:1', 'clone only');
     expect(await redis.get('shop:item:1')).toBe('value 1 é 🙂');
-  });
+  }, 30_000);
 
   it('refuses a stream that is cut, foreign or failing', async () => {
     const dumped = await dump('shop');
@@ -177,5 +177,5 @@ describe('RedisDumpTool on a real server', () => {
       sut.dump({ ...target, adminPassword: 'wrong' }, 'shop', out.stream),
     ).rejects.toThrow(/WRONGPASS/);
     expect(out.stream.destroyed).toBe(true);
-  });
+  }, 30_000);
 });
