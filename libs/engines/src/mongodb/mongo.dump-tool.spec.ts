@@ -1,4 +1,5 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { Readable } from 'node:stream';
 import type { Document } from 'mongodb';
 import { ToolRun } from '../common/run-tool';
@@ -103,7 +104,11 @@ describe('MongoDumpTool (process runner faked: no MongoDB here)', () => {
     ]);
     expect(input?.toString()).toBe('ARCHIVE');
     expect(sut.atomicRestore).toBe(false);
+    // The password is redacted from a failed restore's message, as from a dump's.
+    expect(JSON.stringify([restore.args, restore.env])).not.toContain('secret');
+    expect(restore.secrets).toEqual([target.adminPassword]);
     expect(existsSync(configOf(restore))).toBe(false);
+    expect(existsSync(dirname(configOf(restore)))).toBe(false); // its folder too
   });
 
   it('fails with the tool, destroying the output; refuses names an option parser could misread', async () => {
