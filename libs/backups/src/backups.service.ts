@@ -292,9 +292,8 @@ export class BackupsService implements OnModuleInit {
 
   /**
    * The restore itself, the database's lock held, both `ready`:
-   * 1. on an engine whose restore is not atomic, the whole file is checked (every chunk and
-   *    the SHA-256) before anything changes: a tampered file fails here and the database is
-   *    untouched (PostgreSQL's restore is one transaction: a tampered file fails it, the same);
+   * 1. the whole file is checked (its SHA-256 and its key) before anything changes: a
+   *    tampered or replaced file fails here and the database is untouched;
    * 2. the database goes `restoring_backup`, and the backup names it (restoring_database_id)
    *    so that a crash leaves the reconciler what it needs, and the file cannot be deleted;
    * 3. the engine's tool replaces the data (ending the database's sessions);
@@ -307,13 +306,12 @@ export class BackupsService implements OnModuleInit {
   private async restoreInPlace(database: DatabaseRecord, backup: BackupRecord): Promise<void> {
     const started = Date.now();
     const connected = await this.reach(database);
-    // An atomic restore (PostgreSQL) needs no first pass: a bad chunk kills it before its
-    // commit. The others would be left half restored, with no good file to finish from.
-    if (!dumpToolOf(connected).atomicRestore) {
-      await this.files.verify(backup.fileKey, backup.sha256!).catch((error: unknown) => {
-        throw new BackupFailedError(`The restore did not start: ${describeFailure(error)}`);
-      });
-    }
+    // The whole file first (its SHA-256 and key; cheap: nothing is decrypted). A restore that
+    // is not atomic would be left half restored by a bad file, with no good file to finish
+    // from; an atomic one (PostgreSQL) may commit before it read the file's tail.
+    await this.files.verify(backup.fileKey, backup.sha256!).catch((error: unknown) => {
+      throw new BackupFailedError(`The restore did not start: ${describeFailure(error)}`);
+    });
     const checked = since(started);
     await this.databases.transition(database, 'restoring_backup');
     if (!(await this.backups.markRestoring(backup.id, database.id))) {
@@ -336,7 +334,7 @@ export class BackupsService implements OnModuleInit {
     await this.backups.unmarkRestoring(database.id);
     await this.databases.transition(database, 'ready');
     this.logger.log(
-      `Backup ${backup.id} restored into ${database.name} in ${since(started)} (${checked} before the tool started)`,
+      `Backup ${backup.id} restored into ${database.name} in ${since(started)} (${checked} of them reaching the engine and checking the file)`,
     );
   }
 
@@ -363,8 +361,7 @@ export class BackupsService implements OnModuleInit {
     if (backup) {
       const connected = await this.infras.connect(database.infraId);
       await connected.provider.ping(connected.target);
-      if (!dumpToolOf(connected).atomicRestore)
-        await this.files.verify(backup.fileKey, backup.sha256!);
+      await this.files.verify(backup.fileKey, backup.sha256!);
       await this.runRestore(connected, database, backup);
       await this.backups.unmarkRestoring(database.id);
       this.logger.log(

@@ -98,6 +98,18 @@ describe('runTool', () => {
     }
   });
 
+  it('kills the tool when its signal is aborted, failing with the reason', async () => {
+    const stop = new AbortController();
+    const started = Date.now();
+    const running = sh('sleep 30', { signal: stop.signal });
+    setTimeout(() => stop.abort(new Error('the other tool failed')), 200);
+    await expect(running).rejects.toThrow('the other tool failed');
+    expect(Date.now() - started).toBeLessThan(20_000);
+    await expect(
+      sh('echo never', { signal: AbortSignal.abort(new Error('stopped before')) }),
+    ).rejects.toThrow('stopped before');
+  });
+
   it('kills the tool before it sees the end of an input that failed', async () => {
     const input = new PassThrough();
     // The tool would report success on a clean end of input: it must never get there.

@@ -19,6 +19,8 @@ export interface ToolRun {
   input?: Readable;
   /** Receives the tool's stdout (a dump): ended on success, destroyed with the error otherwise. */
   output?: Writable;
+  /** Aborted: the tool is killed and the run fails with the abort's reason. */
+  signal?: AbortSignal;
 }
 
 const STDERR_KEPT = 4096;
@@ -65,6 +67,9 @@ export function runTool(run: ToolRun): Promise<void> {
         resolve();
       }
     };
+
+    if (run.signal?.aborted) fail(run.signal.reason as Error);
+    run.signal?.addEventListener('abort', () => fail(run.signal!.reason as Error), { once: true });
 
     child.stderr!.on('data', (data: Buffer) => {
       stderr = (stderr + data.toString('utf8')).slice(-STDERR_KEPT);

@@ -214,12 +214,17 @@ describe('PostgresDumpTool on a real server', () => {
     await expect(
       sut.restore(target, 'shop', Readable.from([dumped]), { owner: 'no_such_role' }),
     ).rejects.toThrow(/psql failed.*no_such_role/s);
-    // psql fails before it opened the pipe: pg_restore is killed.
+    // psql fails before it opened the pipe, once pg_restore has read all its (small) input
+    // and waits to open the pipe: pg_restore is killed all the same.
     const realRun = runToolModule.runTool;
     const runs = jest
       .spyOn(runToolModule, 'runTool')
       .mockImplementation((run) =>
-        run.name === 'psql' ? Promise.reject(new Error('psql could not start')) : realRun(run),
+        run.name === 'psql'
+          ? new Promise((_resolve, reject) =>
+              setTimeout(() => reject(new Error('psql could not start')), 1000),
+            )
+          : realRun(run),
       );
     try {
       await expect(sut.restore(target, 'shop', Readable.from([dumped]))).rejects.toThrow(
@@ -230,6 +235,29 @@ describe('PostgresDumpTool on a real server', () => {
     }
     expect(await contents('shop')).toBe(current);
     expect(await objectsOf('shop')).toEqual(objects);
+  });
+
+  it('restores large objects in the same one transaction: a failure after them changes nothing', async () => {
+    // pg_restore's script commits large objects on their own unless it is one transaction.
+    await query('postgres', 'CREATE ROLE shop_reader NOLOGIN');
+    await query('shop', 'GRANT SELECT ON items TO shop_reader');
+    await query('shop', "SELECT lo_from_bytea(0, 'large one')");
+    const dumped = await dump('shop');
+    await query('shop', 'REVOKE SELECT ON items FROM shop_reader');
+    await query('postgres', 'DROP ROLE shop_reader'); // the dump's GRANT, restored last, fails
+    await query('shop', "UPDATE items SET name = 'after the backup' WHERE id = 1");
+    await query('shop', 'SELECT lo_unlink(oid) FROM pg_largeobject_metadata');
+    const current = await contents('shop');
+    const objects = await objectsOf('shop');
+
+    await expect(sut.restore(target, 'shop', Readable.from([dumped]))).rejects.toThrow(
+      /psql failed.*shop_reader/s,
+    );
+    expect(await contents('shop')).toBe(current);
+    expect(await objectsOf('shop')).toEqual(objects);
+    expect(await query('shop', 'SELECT count(*)::int AS n FROM pg_largeobject_metadata')).toEqual([
+      { n: 0 },
+    ]);
   });
 
   it('changes nothing when psql reads an end of input before COMMIT (the API process killed)', async () => {

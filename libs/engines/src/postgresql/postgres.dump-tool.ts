@@ -72,13 +72,17 @@ $restore$;
  * name or password is ever parsed from the command line.
  *
  * A restore is one transaction, run by `psql`: BEGIN, end the database's sessions, empty
- * the database (EMPTY_DATABASE), the backup's script (pg_restore turns the archive into
- * SQL, written into a named pipe in a private temporary folder that psql reads with `\i`:
- * the SQL never passes through this process), COMMIT. The COMMIT is only sent after
- * pg_restore read the whole archive and exited 0. Cut, refused or killed at any point (this process included: psql then reads
- * an end of input before any COMMIT and the server rolls back), it leaves the database
- * exactly as it was (`atomicRestore`). Sessions that connect during the restore wait for
- * its locks and then see the restored data.
+ * the database (EMPTY_DATABASE), then the backup's script (pg_restore turns the archive
+ * into SQL, written into a named pipe in a private temporary folder that psql reads with
+ * `\i`: the SQL never passes through this process). The script is pg_restore's
+ * `--single-transaction` one: its last line, COMMIT, is written only once every entry was
+ * restored; psql's own COMMIT after it is sent only once pg_restore exited 0. Cut, refused
+ * or killed before that (this process included: pg_restore then reads a cut archive, and
+ * psql an end of input before any COMMIT; the server rolls back), it leaves the database
+ * exactly as it was (`atomicRestore`). pg_restore may stop before the archive's end (a
+ * tail it does not need), so a caller that must know the whole file is intact checks it
+ * first (BackupsService does). Sessions that connect during the restore wait for its
+ * locks and then see the restored data.
  */
 export class PostgresDumpTool implements DumpTool {
   readonly atomicRestore = true;
@@ -110,15 +114,20 @@ export class PostgresDumpTool implements DumpTool {
   ): Promise<void> {
     holdErrors(input);
     const bin = await this.clientFor(target, database);
-    const args = ['--exit-on-error'];
+    // --single-transaction: without it pg_restore's script commits large objects in its own
+    // BEGIN/COMMIT, which would commit psql's transaction half-way. With it, the script's
+    // leading BEGIN is a warning in psql's transaction and its COMMIT, the script's last
+    // line, is written only once every entry was restored; psql's own COMMIT is then a no-op.
+    const args = ['--exit-on-error', '--single-transaction'];
     if (options.owner)
       args.push('--no-owner', '--no-acl', `--role=${assertPlainRole(options.owner)}`);
     // pg_restore writes the SQL into a named pipe that psql reads (`\i`): the SQL goes
     // from one tool to the other, never through this process. psql's own script, on its
-    // stdin, is BEGIN, EMPTY_DATABASE, that `\i`, and COMMIT only once pg_restore exited 0.
+    // stdin, is BEGIN, EMPTY_DATABASE, that `\i`, and COMMIT once pg_restore exited 0.
     const folder = await mkdtemp(join(tmpdir(), 'dbaas-restore-'));
     try {
       const sqlPipe = join(folder, 'restore.sql');
+      if (/['\\\n]/.test(sqlPipe)) throw new Error(`Temporary folder unusable in psql: ${sqlPipe}`);
       await runTool({
         name: 'mkfifo',
         command: MKFIFO,
@@ -129,6 +138,7 @@ export class PostgresDumpTool implements DumpTool {
       const script = new PassThrough();
       holdErrors(script);
       script.write(`BEGIN;\n${EMPTY_DATABASE}\n\\i '${sqlPipe}'\n`);
+      const stopRestore = new AbortController();
       const toSql = runTool({
         name: 'pg_restore',
         command: join(bin, 'pg_restore'),
@@ -136,6 +146,7 @@ export class PostgresDumpTool implements DumpTool {
         env: libpqEnv(target, database),
         secrets: [target.adminPassword],
         input,
+        signal: stopRestore.signal,
       }).then(
         () => void script.end('COMMIT;\n'),
         (error: Error) => {
@@ -155,12 +166,16 @@ export class PostgresDumpTool implements DumpTool {
         secrets: [target.adminPassword],
         input: script,
       }).catch((error: Error) => {
-        input.destroy(error); // pg_restore is killed: it may wait for a reader of the pipe
+        stopRestore.abort(error); // pg_restore is killed: it may wait for a reader of the pipe
         throw error;
       });
       const [sql, ran] = await Promise.allSettled([toSql, run]);
-      // psql's error says why: when pg_restore failed first, psql was stopped with
-      // pg_restore's own error; when psql failed first, pg_restore died of a broken pipe.
+      // pg_restore's failure says why (its input's, when that failed first), unless it died
+      // of a broken pipe or was stopped because psql failed: then psql's says why.
+      const psqlFirst = (reason: unknown) =>
+        (reason instanceof BackupToolError && reason.signal === 'SIGPIPE') ||
+        (ran.status === 'rejected' && reason === ran.reason);
+      if (sql.status === 'rejected' && !psqlFirst(sql.reason)) throw sql.reason;
       if (ran.status === 'rejected') throw ran.reason;
       if (sql.status === 'rejected') throw sql.reason;
     } finally {
