@@ -239,11 +239,7 @@ export class DatabaseRepository {
       name,
     ]);
     return {
-      planId: found.plan_id === null ? null : Number(found.plan_id),
-      isActive: found.is_active === true,
-      sizeLimitInBytes: Number(found.size_limit_in_bytes ?? 0),
-      maxConnections: Number(found.max_connections ?? 0),
-      engineType: found.engine_type,
+      ...planFieldsOf(found),
       environmentExists: found.environment_exists,
       offered: found.offered,
       taken: found.taken,
@@ -262,11 +258,7 @@ export class DatabaseRepository {
       database.environmentId,
     ]);
     return {
-      planId: found.plan_id === null ? null : Number(found.plan_id),
-      isActive: found.is_active === true,
-      sizeLimitInBytes: Number(found.size_limit_in_bytes ?? 0),
-      maxConnections: Number(found.max_connections ?? 0),
-      engineType: found.engine_type,
+      ...planFieldsOf(found),
       offered: found.offered,
       servedHere: found.served_here,
       infraId: found.infra_id === null ? null : Number(found.infra_id),
@@ -727,5 +719,16 @@ function fromListRow(raw: ListRow): DatabaseRecord {
       id: Number(c.id),
       user: c.user,
     })),
+  };
+}
+
+/** The plan's fields both catalog checks read (createChecks, planChangeChecks). */
+function planFieldsOf(found: RawCreateChecks | RawPlanChangeChecks) {
+  return {
+    planId: found.plan_id === null ? null : Number(found.plan_id),
+    isActive: found.is_active === true,
+    sizeLimitInBytes: Number(found.size_limit_in_bytes ?? 0),
+    maxConnections: Number(found.max_connections ?? 0),
+    engineType: found.engine_type,
   };
 }
