@@ -1,8 +1,8 @@
 import { AppConfig } from '@dbaas/core';
 import { dataSourceOptions } from '@dbaas/persistence';
+import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
-import { EngineServer } from './engine-server';
 import { startPostgres } from './postgres.harness';
 
 /**
@@ -11,7 +11,8 @@ import { startPostgres } from './postgres.harness';
  * gives another DataSource on it (another pool: what a second API process would have).
  */
 export interface TestStore {
-  server: EngineServer;
+  /** The server's admin URL (tests only: it holds the password). */
+  serverUrl: string;
   /** The first DataSource, migrated. */
   store: DataSource;
   open(): Promise<DataSource>;
@@ -20,25 +21,35 @@ export interface TestStore {
   destroy(): Promise<void>;
 }
 
+/**
+ * An admin URL of a running PostgreSQL to put every store on (a database of its own each)
+ * instead of starting a server per store. `npm run mutate` sets it (scripts/mutate.sh):
+ * Stryker runs a spec's `beforeAll` for every mutant, and a new cluster (initdb, start)
+ * costs seconds each time; a new database on a running server costs a fraction of one.
+ */
+export const SHARED_STORE_SERVER_ENV = 'DBAAS_TEST_STORE_SERVER';
+
 export async function startStore(): Promise<TestStore> {
-  const server = await startPostgres();
-  const admin = new Client({ connectionString: server.url });
-  await admin.connect();
-  await admin.query('CREATE DATABASE dbaas');
-  await admin.end();
-  const databaseUrl = server.url.replace(/\/postgres$/, '/dbaas');
+  const shared = process.env[SHARED_STORE_SERVER_ENV];
+  const place = shared ? await databaseOn(shared) : await serverOfItsOwn();
   const opened: DataSource[] = [];
   const open = async () => {
-    const source = new DataSource(dataSourceOptions({ databaseUrl } as AppConfig));
+    const source = new DataSource(
+      dataSourceOptions({ databaseUrl: place.databaseUrl } as AppConfig),
+    );
     await source.initialize();
     opened.push(source);
     return source;
+  };
+  const closeAll = async () => {
+    for (const source of opened) if (source.isInitialized) await source.destroy();
+    await place.remove();
   };
   try {
     const store = await open();
     await store.runMigrations();
     return {
-      server,
+      serverUrl: place.serverUrl,
       store,
       open,
       clear: async () => {
@@ -49,15 +60,57 @@ export async function startStore(): Promise<TestStore> {
           `TRUNCATE ${tables.map((t) => `"${t.tablename}"`).join(', ')} RESTART IDENTITY CASCADE`,
         );
       },
-      destroy: async () => {
-        for (const source of opened) if (source.isInitialized) await source.destroy();
-        await server.destroy();
-      },
+      destroy: closeAll,
     };
   } catch (error) {
-    for (const source of opened) if (source.isInitialized) await source.destroy();
+    await closeAll();
+    throw error;
+  }
+}
+
+interface StorePlace {
+  serverUrl: string;
+  databaseUrl: string;
+  /** Removes what was made for the store (its server, or its database on a shared one). */
+  remove(): Promise<void>;
+}
+
+/** A throwaway server of the store's own, with a `dbaas` database. */
+async function serverOfItsOwn(): Promise<StorePlace> {
+  const server = await startPostgres();
+  try {
+    await adminQuery(server.url, 'CREATE DATABASE dbaas');
+  } catch (error) {
     await server.destroy();
     throw error;
+  }
+  return {
+    serverUrl: server.url,
+    databaseUrl: server.url.replace(/\/postgres$/, '/dbaas'),
+    remove: () => server.destroy(),
+  };
+}
+
+/** A new database with a random name on a running server, dropped by `remove`. */
+async function databaseOn(serverUrl: string): Promise<StorePlace> {
+  const name = `dbaas_test_${randomBytes(6).toString('hex')}`;
+  await adminQuery(serverUrl, `CREATE DATABASE ${name}`);
+  const databaseUrl = new URL(serverUrl);
+  databaseUrl.pathname = `/${name}`;
+  return {
+    serverUrl,
+    databaseUrl: databaseUrl.toString(),
+    remove: () => adminQuery(serverUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+  };
+}
+
+async function adminQuery(url: string, sql: string): Promise<void> {
+  const admin = new Client({ connectionString: url });
+  await admin.connect();
+  try {
+    await admin.query(sql);
+  } finally {
+    await admin.end();
   }
 }
 
