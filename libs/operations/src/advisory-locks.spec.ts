@@ -1,4 +1,4 @@
-import { DataSource } from 'typeorm';
+import { DataSource, QueryRunner } from 'typeorm';
 import { startStore, TestStore } from '../../../test/harness/store.harness';
 import {
   AdvisoryLocks,
@@ -40,6 +40,7 @@ describe('AdvisoryLocks on a real PostgreSQL store', () => {
     second = new AdvisoryLocks(secondSource);
   }, 120_000);
   afterAll(() => store?.destroy(), 120_000);
+  afterEach(() => jest.restoreAllMocks());
 
   /** A promise the test resolves when it wants the work holding a lock to end. */
   function gate() {
@@ -143,6 +144,19 @@ describe('AdvisoryLocks on a real PostgreSQL store', () => {
     await one;
   });
 
+  it('a key taken with tryAcquire is held in this process: another try gives up without a connection', async () => {
+    const lock = await first.tryAcquire('job:held');
+    expect(lock).not.toBeNull();
+    const tries = jest.spyOn(store.store, 'createQueryRunner');
+    try {
+      expect(await first.tryAcquire('job:held')).toBeNull();
+      expect(tries).not.toHaveBeenCalled();
+    } finally {
+      tries.mockRestore();
+      await lock?.release();
+    }
+  });
+
   it('in one process, a second holder of a key waits, and tryAcquire gives up', async () => {
     const held = await first.acquire('database:2:ledger');
     let acquired = false;
@@ -157,6 +171,14 @@ describe('AdvisoryLocks on a real PostgreSQL store', () => {
   });
 
   it('gives the connection back: no advisory lock is left once everything is released', async () => {
+    // The lock's connection goes back to the pool, not destroyed (an unlock that failed
+    // would destroy it: `SELECT pg_advisory_unlock` without its key is one).
+    const pool = (store.store.driver as unknown as { master: { totalCount: number } }).master;
+    const lock = await first.acquire('database:2:ledger');
+    const clients = pool.totalCount;
+    await lock.release();
+    expect(pool.totalCount).toBe(clients);
+
     await withLock(first, 'database:2:ledger', async () => undefined);
     await tryWithLock(second, 'database:2:ledger', async () => undefined);
     const [{ n }] = (await store.store.query(
@@ -177,6 +199,85 @@ describe('AdvisoryLocks on a real PostgreSQL store', () => {
     await expect(withLock(locks, 'database:3:payroll', async () => 'ran')).resolves.toBe('ran');
     await third.destroy();
   });
+
+  it('a failed tryAcquire fails (not a skipped round) and gives back its key and its place', async () => {
+    const third = await store.open();
+    const locks = new AdvisoryLocks(third);
+    await third.destroy();
+    for (let i = 0; i <= MAX_TRIED_LOCKS; i++)
+      await expect(locks.tryAcquire('job:payroll')).rejects.toBeInstanceOf(Error);
+
+    await third.initialize();
+    await expect(tryWithLock(locks, 'job:payroll', async () => 'ran')).resolves.toBe('ran');
+    await third.destroy();
+  });
+
+  /** The next connection `source` gives a lock, with its `query` failing for `sql`. */
+  function failingNext(source: DataSource, sql: RegExp): { runner?: QueryRunner } {
+    const made: { runner?: QueryRunner } = {};
+    const create = source.createQueryRunner.bind(source);
+    jest.spyOn(source, 'createQueryRunner').mockImplementationOnce(() => {
+      const runner = create();
+      const query = runner.query.bind(runner);
+      jest
+        .spyOn(runner, 'query')
+        .mockImplementation((statement: string, parameters?: unknown[]) =>
+          sql.test(statement)
+            ? Promise.reject(new Error(`failed: ${statement}`))
+            : query(statement, parameters),
+        );
+      made.runner = runner;
+      return runner;
+    });
+    return made;
+  }
+
+  it('gives back the connection of a try whose statement failed', async () => {
+    const made = failingNext(store.store, /pg_try_advisory_lock/);
+    await expect(first.acquire('database:7:audit')).rejects.toThrow('failed: SELECT pg_try');
+
+    expect(made.runner?.isReleased).toBe(true);
+    await expect(withLock(first, 'database:7:audit', async () => 'ran')).resolves.toBe('ran');
+  });
+
+  it('an unlock that fails ends the session instead of pooling it with the lock still held', async () => {
+    failingNext(store.store, /pg_advisory_unlock/);
+    const lock = await first.acquire('database:7:audit');
+    await lock.release();
+
+    // The session ends a moment after its connection is destroyed, and its lock with it.
+    await until(
+      async () => (await tryWithLock(second, 'database:7:audit', async () => 'ran')) === 'ran',
+    );
+  });
+
+  it('tries a key another process holds again after 20 ms, the pause doubling up to 1 s', async () => {
+    const other = secondSource.createQueryRunner();
+    await other.connect();
+    await other.query('SELECT pg_advisory_lock($1::bigint)', [advisoryLockId('database:8:slow')]);
+    // The pauses are the only timers of up to 1 s meanwhile (the pool's are 5 s and 30 s).
+    const realSetTimeout = global.setTimeout;
+    const sleep = (ms: number) => new Promise((resolve) => realSetTimeout(resolve, ms));
+    const pauses: number[] = [];
+    const timers = jest.spyOn(global, 'setTimeout').mockImplementation(((
+      callback: () => void,
+      ms?: number,
+    ) => {
+      if (typeof ms === 'number' && ms > 0 && ms <= 1000) pauses.push(ms);
+      return realSetTimeout(callback, ms);
+    }) as typeof setTimeout);
+    const waiting = first.acquire('database:8:slow');
+    try {
+      const deadline = Date.now() + 3000;
+      while (pauses.length < 7 && Date.now() < deadline) await sleep(20);
+    } finally {
+      timers.mockRestore();
+      await other.query('SELECT pg_advisory_unlock_all()');
+      await other.release();
+      await (await waiting).release();
+    }
+    expect(pauses.slice(0, 7)).toEqual([20, 40, 80, 160, 320, 640, 1000]);
+  }, 10_000);
 
   it('counts the locks tryAcquire holds apart, at most MAX_TRIED_LOCKS: the pool always keeps room', async () => {
     const acquired = [];
