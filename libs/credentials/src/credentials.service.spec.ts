@@ -64,6 +64,16 @@ describe('CredentialsService on a real PostgreSQL store', () => {
     return found.map((r) => `${r.user} ${r.status}`);
   }
 
+  /** A 404 with exactly this message (the problem's `detail` the client reads). */
+  async function expectNotFound(operation: Promise<unknown>, message: string): Promise<void> {
+    const error = await operation.then(
+      () => undefined,
+      (failure: unknown) => failure,
+    );
+    expect(error).toBeInstanceOf(NotFoundError);
+    expect((error as Error).message).toBe(message);
+  }
+
   async function storedPassword(user: string): Promise<string> {
     const [row] = (await store.store.query(
       'SELECT password_encrypted FROM credential WHERE "user" = $1',
@@ -326,7 +336,11 @@ describe('CredentialsService on a real PostgreSQL store', () => {
       const id = await addCredential('u_orders');
       await addCredential('reader', 'read-only');
 
-      await expect(sut.remove(id, owner)).rejects.toBeInstanceOf(ConflictError);
+      const refused = sut.remove(id, owner);
+      await expect(refused).rejects.toBeInstanceOf(ConflictError);
+      await expect(refused).rejects.toThrow(
+        'This is the last owner credential of its database: create another owner credential first, or delete the database.',
+      );
 
       expect(log).toEqual([]);
       expect(await rows()).toEqual(['u_orders ready', 'reader ready']);
@@ -450,7 +464,7 @@ describe('CredentialsService on a real PostgreSQL store', () => {
       const theirs = await addCredential('u_secret', 'owner', 2);
 
       await expect(sut.reveal(mine, owner)).resolves.toMatchObject({ password: 'old-password' });
-      await expect(sut.reveal(theirs, owner)).rejects.toBeInstanceOf(NotFoundError);
+      await expectNotFound(sut.reveal(theirs, owner), `credential ${theirs} not found.`);
     });
   });
 
@@ -464,8 +478,14 @@ describe('CredentialsService on a real PostgreSQL store', () => {
     });
 
     it("answers 404 for another team's database, before any task", async () => {
-      await expect(sut.create({ user: 'app', database: 2 }, owner)).rejects.toThrow(NotFoundError);
-      await expect(sut.create({ user: 'app', database: 9 }, owner)).rejects.toThrow(NotFoundError);
+      await expectNotFound(
+        sut.create({ user: 'app', database: 2 }, owner),
+        'database 2 not found.',
+      );
+      await expectNotFound(
+        sut.create({ user: 'app', database: 9 }, owner),
+        'database 9 not found.',
+      );
       expect(log).toEqual([]);
     });
 
@@ -483,11 +503,17 @@ describe('CredentialsService on a real PostgreSQL store', () => {
     it('answers 404 when the database went, or left the team, before the lock was taken', async () => {
       beforeWork = async () =>
         void (await store.store.query(`UPDATE database SET team_id = 2 WHERE id = 1`));
-      await expect(sut.create({ user: 'app', database: 1 }, owner)).rejects.toThrow(NotFoundError);
+      await expectNotFound(
+        sut.create({ user: 'app', database: 1 }, owner),
+        'database 1 not found.',
+      );
 
       await store.store.query(`UPDATE database SET team_id = 1 WHERE id = 1`);
       beforeWork = async () => void (await store.store.query(`DELETE FROM database WHERE id = 1`));
-      await expect(sut.create({ user: 'app', database: 1 }, owner)).rejects.toThrow(NotFoundError);
+      await expectNotFound(
+        sut.create({ user: 'app', database: 1 }, owner),
+        'database 1 not found.',
+      );
       expect(await rows()).toEqual([]);
     });
 
@@ -527,9 +553,29 @@ describe('CredentialsService on a real PostgreSQL store', () => {
       beforeWork = async () =>
         void (await store.store.query(`UPDATE credential SET status = 'deleting'`));
 
-      await expect(sut.resetPassword(1, owner)).rejects.toThrow(NotFoundError);
+      await expectNotFound(sut.resetPassword(1, owner), 'credential 1 not found.');
       expect(engine.setPassword).not.toHaveBeenCalled();
       expect(await rows()).toEqual(['u_orders deleting']);
+    });
+
+    it('answers 404 for a credential whose database was deleted right after the credential was read', async () => {
+      await addCredential('u_orders');
+      // A database's delete removes its credentials, then its row, between the two reads.
+      const read = CredentialRepository.prototype.findVisibleSealed;
+      const racing = jest
+        .spyOn(CredentialRepository.prototype, 'findVisibleSealed')
+        .mockImplementationOnce(async function (this: CredentialRepository, ...args) {
+          const found = await read.apply(this, args);
+          await store.store.query(`DELETE FROM credential WHERE database_id = 1`);
+          await store.store.query(`DELETE FROM database WHERE id = 1`);
+          return found;
+        });
+      try {
+        await expectNotFound(sut.resetPassword(1, owner), 'credential 1 not found.');
+      } finally {
+        racing.mockRestore();
+      }
+      expect(log).toEqual([]);
     });
   });
 
@@ -549,7 +595,7 @@ describe('CredentialsService on a real PostgreSQL store', () => {
       const id = await addCredential('u_orders', 'read-only');
       beforeWork = async () => void (await store.store.query(`DELETE FROM credential`));
 
-      await expect(sut.remove(id, owner)).rejects.toThrow(NotFoundError);
+      await expectNotFound(sut.remove(id, owner), `credential ${id} not found.`);
       expect(log).toEqual(['task delete_credential']);
     });
 
