@@ -61,8 +61,10 @@ describe('CredentialRepository on a real PostgreSQL store', () => {
 
   it('transition: refuses an illegal move and a stale one, writing nothing', async () => {
     const { id } = (await sut.insertCreating({ ...app, passwordEncrypted: 'old' }))!;
-    await expect(sut.transition(id, 'creating', 'resetting')).rejects.toBeInstanceOf(
-      IllegalTransitionError,
+    const illegal = sut.transition(id, 'creating', 'resetting');
+    await expect(illegal).rejects.toBeInstanceOf(IllegalTransitionError);
+    await expect(illegal).rejects.toThrow(
+      `credential ${id} is creating; it cannot become resetting.`,
     );
     await expect(sut.transition(id, 'ready', 'resetting')).rejects.toThrow(
       `credential ${id} is no longer ready.`,
@@ -120,6 +122,21 @@ describe('CredentialRepository on a real PostgreSQL store', () => {
       expect((await sut.pageVisible(dba, undefined, 1, 10)).count).toBe(2);
     });
 
+    it('pageVisible: in id order, also once a row was updated (its new version is last on disk)', async () => {
+      // On disk: bob, cid, app. Neither that order nor its reverse (a hash join's) is the ids'.
+      const first = await ready('app');
+      await ready('bob');
+      await ready('cid');
+      await store.store.query(`UPDATE credential SET privileges = 'read-only' WHERE id = $1`, [
+        first,
+      ]);
+
+      const users = async (skip: number, take: number) =>
+        (await sut.pageVisible(dba, undefined, skip, take)).items.map((c) => c.user);
+      expect(await users(0, 10)).toEqual(['app', 'bob', 'cid']);
+      expect(await users(1, 1)).toEqual(['bob']);
+    });
+
     it('findVisibleSealed: a live credential with its sealed password, null when not visible or not live', async () => {
       const id = await ready('app');
       const half = (await sut.insertCreating({ ...app, user: 'half', passwordEncrypted: 'h' }))!;
@@ -164,7 +181,8 @@ describe('CredentialRepository on a real PostgreSQL store', () => {
       const users = async (ids: number[]) => (await sut.readyOfDatabases(ids)).map((c) => c.user);
       expect(await users([1])).toEqual(['app']);
       expect((await users([1, 2])).sort()).toEqual(['app', 'clerk']);
-      expect(await users([])).toEqual([]);
+      // (toEqual would take [undefined], a bogus row's user, for [].)
+      expect(await sut.readyOfDatabases([])).toStrictEqual([]);
     });
 
     it('isUserTaken and countOtherOwners: per infra, and live owners other than the one given', async () => {
@@ -220,7 +238,9 @@ describe('CredentialRepository on a real PostgreSQL store', () => {
     const infras = async (databaseId: number) =>
       (await sut.ofDatabase(databaseId)).map((c) => c.infraId);
 
-    await expect(sut.claimOnInfra(1, 2)).rejects.toBeInstanceOf(ConflictError);
+    const refused = sut.claimOnInfra(1, 2);
+    await expect(refused).rejects.toBeInstanceOf(ConflictError);
+    await expect(refused).rejects.toThrow('A credential with that name already exists.');
     expect(await infras(1)).toEqual([1, 1]);
 
     await store.store.query(`DELETE FROM credential WHERE database_id = 2`);

@@ -203,6 +203,8 @@ describe('TaskHistory on a real PostgreSQL store', () => {
     it("answers 404 for another team's task, and a user without a team sees none", async () => {
       await expect(sut.get(ids.mine, dev)).resolves.toMatchObject({ id: ids.mine });
       await expect(sut.get(ids.theirs, dev)).rejects.toBeInstanceOf(NotFoundError);
+      // A dba sees any team's task.
+      await expect(sut.get(ids.theirs, dba)).resolves.toMatchObject({ id: ids.theirs });
       const loner = { ...dev, teamIds: [] };
       expect((await sut.list(page, loner, {})).count).toBe(0);
       await expect(sut.get(ids.mine, loner)).rejects.toBeInstanceOf(NotFoundError);
