@@ -142,6 +142,24 @@ describe('InfraProbe', () => {
     expect((health.error as ConnectionFailed).reason).toBe('connection refused');
   });
 
+  it('a ping that throws before it returns a promise leaves no rejection unhandled', async () => {
+    target.addresses = [`127.0.0.1:${await closedPort()}`];
+    const unhandled: unknown[] = [];
+    const listener = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', listener);
+    try {
+      provider.ping.mockImplementation(() => {
+        throw new EngineUnavailableError('Connection is closed');
+      });
+      const health = await sut.probe(3, { maxAgeMs: 0, timeoutMs: 2_000 });
+      expect(health.error).toBeInstanceOf(ConnectionFailed);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', listener);
+    }
+  });
+
   it("an engine's own refusal is never replaced by the TCP look", async () => {
     target.addresses = [`127.0.0.1:${await closedPort()}`];
     const refused = new EngineCommandError('redis', 'WRONGPASS invalid username-password pair');
