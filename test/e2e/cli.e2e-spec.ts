@@ -479,13 +479,23 @@ describe('dbaas CLI (e2e)', () => {
         for (const yes of [[], ['--yes']])
           expect((await cli(['databases', 'delete', 'cli_plans', ...yes], asAdmin())).code).toBe(0);
       } finally {
-        // Back to the sample catalog: the tests below list the infras.
-        if (added.infra) await http.delete(`/api/infra/${added.infra}/`);
-        await http.patch('/api/infra/4/', { plans: [4] });
-        for (const id of added.plans) await http.delete(`/api/plan/${id}/`);
+        // Back to the sample catalog (the tests below list the infras), even after a failure
+        // above: the database first (plans and infras in use cannot go), then the rest.
+        const left = (await http.get('/api/database/?name=cli_plans')).body.database as
+          { id: number }[] | undefined;
+        for (const { id } of left ?? []) {
+          await http.delete(`/api/database/${id}/`);
+          await http.delete(`/api/database/${id}/?skip_backup=true`);
+        }
+        const cleanup = [
+          ...(added.infra ? [await http.delete(`/api/infra/${added.infra}/`)] : []),
+          await http.patch('/api/infra/4/', { plans: [4] }),
+        ];
+        for (const id of added.plans) cleanup.push(await http.delete(`/api/plan/${id}/`));
         await serverB.destroy();
+        for (const answer of cleanup) expect([200, 204]).toContain(answer.status);
       }
-    });
+    }, 180_000);
 
     it('exits 5 with the API title and field messages on a conflict or invalid input', async () => {
       const taken = await cli(
