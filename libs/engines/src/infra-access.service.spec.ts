@@ -92,6 +92,7 @@ describe('InfraAccess', () => {
     // The store fails the first lookup late: an infra write meanwhile started a second one.
     let fail!: (error: Error) => void;
     const late = new Promise<InfraEntity>((_, reject) => (fail = reject));
+    late.catch(() => undefined); // a mutant that never reads it must fail here, not crash Jest
     const infras = (sut as unknown as { infras: InfraRepository }).infras;
     jest.spyOn(infras, 'findForEngineAccess').mockReturnValueOnce(late);
     const first = sut.connect(1);
