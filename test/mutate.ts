@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { startPostgres } from './harness/postgres.harness';
-import { SHARED_STORE_SERVER_ENV } from './harness/store.harness';
+import { SHARED_STORE_SERVER_ENV } from './harness/shared-store-server';
 
 async function main(): Promise<void> {
   const server = await startPostgres();

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { startPostgres } from './postgres.harness';
+import { SHARED_STORE_SERVER_ENV } from './shared-store-server';
 
 /**
  * The app's metadata store for a medium test: a throwaway PostgreSQL (startPostgres) with
@@ -21,13 +22,7 @@ export interface TestStore {
   destroy(): Promise<void>;
 }
 
-/**
- * An admin URL of a running PostgreSQL to put every store on (a database of its own each)
- * instead of starting a server per store. `npm run mutate` sets it (scripts/mutate.sh):
- * Stryker runs a spec's `beforeAll` for every mutant, and a new cluster (initdb, start)
- * costs seconds each time; a new database on a running server costs a fraction of one.
- */
-export const SHARED_STORE_SERVER_ENV = 'DBAAS_TEST_STORE_SERVER';
+export { SHARED_STORE_SERVER_ENV };
 
 export async function startStore(): Promise<TestStore> {
   const shared = process.env[SHARED_STORE_SERVER_ENV];
