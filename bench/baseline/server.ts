@@ -168,6 +168,8 @@ interface DatabaseRow {
   team_id: number;
   status: string;
   quarantine_dt: string | null;
+  is_protected: boolean;
+  tags: string[];
   created_at: Date;
   size_limit_in_bytes: string;
   addresses: string[];
@@ -178,7 +180,7 @@ interface DatabaseRow {
 
 const SELECT_DATABASES = `
   SELECT d.id, d.name, d.description, d.plan_id, d.environment_id, d.infra_id, d.project_id,
-         d.team_id, d.status, d.quarantine_dt, d.created_at,
+         d.team_id, d.status, d.quarantine_dt, d.is_protected, d.tags, d.created_at,
          p.size_limit_in_bytes, i.addresses, i.engine_id, et.name AS engine_type,
          (SELECT json_agg(json_build_object('id', c.id, 'user', c."user") ORDER BY c.id)
             FROM credential c WHERE c.database_id = d.id) AS credentials
@@ -220,6 +222,8 @@ function present(base: string, row: DatabaseRow, usedSize: number | null) {
     engine: to('engine', row.engine_id),
     status: row.status,
     quarantine_dt: row.quarantine_dt,
+    is_protected: row.is_protected,
+    tags: row.tags,
     total_size_in_bytes: Number(row.size_limit_in_bytes),
     used_size_in_bytes: usedSize,
     credentials: (row.credentials ?? []).map((c) => ({

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { freePort } from '../harness';
+import { freePort, startRedis } from '../harness';
 import { apiLoginEnv, CLI_MAIN, CommandResult, runNode } from './support/api-process';
 import { dated } from './support/dates';
 import { startStack, TestStack } from './support/test-stack';
@@ -418,6 +418,84 @@ describe('dbaas CLI (e2e)', () => {
       // Gone for good, so that the quarantine list below sees only its own database.
       expect((await cli(['databases', 'delete', 'cli_tagged', '--yes'], asAdmin())).code).toBe(0);
     });
+
+    it('changes the plan in place, and waits for a move to another server with a progress line', async () => {
+      // Redis (sample engine and plan 4, infra 4): a second plan served by infra 4 too (in
+      // place), and a third served only by an infra on a second Redis server (a move).
+      const http = stack.http;
+      const serverB = await startRedis();
+      const added: { plans: number[]; infra?: number } = { plans: [] };
+      try {
+        const plan = async (name: string) => {
+          const created = await http.post('/api/plan/', { name, engine: 4, environments: [1] });
+          expect(created.status).toBe(201);
+          added.plans.push(created.body.id as number);
+          return String(created.body.id);
+        };
+        const sameServer = await plan('cli-redis-same');
+        const otherServer = await plan('cli-redis-moved');
+        expect((await http.patch('/api/infra/4/', { plans: [4, Number(sameServer)] })).status).toBe(
+          200,
+        );
+        const infraB = await http.post('/api/infra/', {
+          name: 'cli-redis-b',
+          engine: 4,
+          plan: Number(otherServer),
+          environment: 1,
+          addresses: [serverB.address],
+          admin_user: serverB.adminUser,
+          admin_password: serverB.adminPassword,
+          capacity: 10,
+        });
+        expect(infraB.status).toBe(201);
+        added.infra = infraB.body.id as number;
+        const created = await cli(
+          ['databases', 'create', 'cli_plans', '--plan', '4', '--environment', '1'],
+          asAdmin(),
+        );
+        expect(created.code).toBe(0);
+
+        const inPlace = await cli(
+          ['databases', 'update', 'cli_plans', '--plan', sameServer],
+          asAdmin(),
+        );
+        expect(inPlace.code).toBe(0);
+        expect(detail(inPlace)).toMatchObject({ plan: 'cli-redis-same', status: 'ready' });
+        expect(inPlace.stderr).toBe('');
+
+        const moved = await cli(
+          ['databases', 'update', 'cli_plans', '--plan', otherServer],
+          asAdmin(),
+        );
+        expect(moved.code).toBe(0);
+        expect(moved.stderr).toMatch(/^task \d+: /m); // the progress line of the move
+        expect(detail(moved)).toMatchObject({ plan: 'cli-redis-moved', status: 'ready' });
+        expect(detail(moved).endpoint).toContain(`@${serverB.address}/`);
+
+        const unknown = await cli(['databases', 'update', 'cli_plans', '--plan', '999'], asAdmin());
+        expect(unknown.code).toBe(5);
+        expect(unknown.stderr).toMatch(/plan: no plan with id 999/);
+
+        for (const yes of [[], ['--yes']])
+          expect((await cli(['databases', 'delete', 'cli_plans', ...yes], asAdmin())).code).toBe(0);
+      } finally {
+        // Back to the sample catalog (the tests below list the infras), even after a failure
+        // above: the database first (plans and infras in use cannot go), then the rest.
+        const left = (await http.get('/api/database/?name=cli_plans')).body.database as
+          { id: number }[] | undefined;
+        for (const { id } of left ?? []) {
+          await http.delete(`/api/database/${id}/`);
+          await http.delete(`/api/database/${id}/?skip_backup=true`);
+        }
+        const cleanup = [
+          ...(added.infra ? [await http.delete(`/api/infra/${added.infra}/`)] : []),
+          await http.patch('/api/infra/4/', { plans: [4] }),
+        ];
+        for (const id of added.plans) cleanup.push(await http.delete(`/api/plan/${id}/`));
+        await serverB.destroy();
+        for (const answer of cleanup) expect([200, 204]).toContain(answer.status);
+      }
+    }, 180_000);
 
     it('exits 5 with the API title and field messages on a conflict or invalid input', async () => {
       const taken = await cli(

@@ -20,9 +20,12 @@ const RUNUSER = '/usr/sbin/runuser';
 /**
  * Starts a PostgreSQL cluster in a temp folder with scram-sha-256 password authentication
  * on a free port. initdb refuses to run as root, so every server command runs as the
- * `postgres` OS user, which therefore owns the folder.
+ * `postgres` OS user, which therefore owns the folder. `maxConnections`: 60 unless given
+ * (a server shared by several test processes needs more).
  */
-export async function startPostgres(): Promise<EngineServer> {
+export async function startPostgres(
+  settings: { maxConnections?: number } = {},
+): Promise<EngineServer> {
   const initdb = requireBinary(join(PG_BIN, 'initdb'), 'postgresql');
   const pgCtl = requireBinary(join(PG_BIN, 'pg_ctl'), 'postgresql');
   const asPostgres = (bin: string, args: string[]) =>
@@ -75,7 +78,7 @@ export async function startPostgres(): Promise<EngineServer> {
       '-c fsync=off',
       '-c full_page_writes=off',
       '-c shared_buffers=16MB',
-      '-c max_connections=60',
+      `-c max_connections=${settings.maxConnections ?? 60}`,
     ].join(' ');
     await asPostgres(pgCtl, [
       'start',

@@ -4,16 +4,16 @@ import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { startPostgres } from './postgres.harness';
-import { SHARED_STORE_SERVER_ENV } from './shared-store-server';
+import { SHARED_STORE_SERVER_ENV } from './shared-store-env';
 
 /**
  * The app's metadata store for a medium test: a throwaway PostgreSQL (startPostgres) with
  * the app's migrations applied, opened with the app's own DataSource options. `open()`
  * gives another DataSource on it (another pool: what a second API process would have).
+ * With DBAAS_TEST_STORE_SERVER set (see shared-store-env.ts), a new database on that
+ * server instead, dropped by `destroy()`.
  */
 export interface TestStore {
-  /** The server's admin URL (tests only: it holds the password). */
-  serverUrl: string;
   /** The first DataSource, migrated. */
   store: DataSource;
   open(): Promise<DataSource>;
@@ -22,7 +22,11 @@ export interface TestStore {
   destroy(): Promise<void>;
 }
 
-export { SHARED_STORE_SERVER_ENV };
+/**
+ * A `pg_locks` condition for the locks of the current database only: on a shared server
+ * the other stores' sessions hold advisory locks too.
+ */
+export const THIS_DATABASE = `database = (SELECT oid FROM pg_database WHERE datname = current_database())`;
 
 export async function startStore(): Promise<TestStore> {
   const shared = process.env[SHARED_STORE_SERVER_ENV];
@@ -44,7 +48,6 @@ export async function startStore(): Promise<TestStore> {
     const store = await open();
     await store.runMigrations();
     return {
-      serverUrl: place.serverUrl,
       store,
       open,
       clear: async () => {
@@ -64,7 +67,6 @@ export async function startStore(): Promise<TestStore> {
 }
 
 interface StorePlace {
-  serverUrl: string;
   databaseUrl: string;
   /** Removes what was made for the store (its server, or its database on a shared one). */
   remove(): Promise<void>;
@@ -80,7 +82,6 @@ async function serverOfItsOwn(): Promise<StorePlace> {
     throw error;
   }
   return {
-    serverUrl: server.url,
     databaseUrl: server.url.replace(/\/postgres$/, '/dbaas'),
     remove: () => server.destroy(),
   };
@@ -93,7 +94,6 @@ async function databaseOn(serverUrl: string): Promise<StorePlace> {
   const databaseUrl = new URL(serverUrl);
   databaseUrl.pathname = `/${name}`;
   return {
-    serverUrl,
     databaseUrl: databaseUrl.toString(),
     remove: () => adminQuery(serverUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
   };

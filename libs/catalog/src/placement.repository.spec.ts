@@ -91,4 +91,15 @@ describe('PlacementRepository on a real PostgreSQL store', () => {
     expect(await sut.countPlaced(3)).toBe(0);
     expect(await sut.countPlaced(99)).toBe(0);
   });
+
+  it('counts a database moving to an infra on both ends, as the slot claim does', async () => {
+    await setup({ db1: 2, db2: 2 }, { db1: 1, db2: 1 });
+    await store.store.query(
+      `UPDATE database SET status = 'moving', move_infra_id = 2, move_plan_id = 1 WHERE infra_id = 1`,
+    );
+
+    expect(await sut.countPlaced(1)).toBe(1);
+    expect(await sut.countPlaced(2)).toBe(2);
+    expect(await insertIfRoom('third', 2)).toBe(false); // what the infra's detail must agree with
+  });
 });

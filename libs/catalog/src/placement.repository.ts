@@ -63,14 +63,15 @@ export class PlacementRepository {
     return row.infra_id === null ? null : Number(row.infra_id);
   }
 
-  /** Databases placed on the infra (zero for an empty or unknown one). */
+  /**
+   * The slots taken on the infra (zero for an empty or unknown one): the databases on it
+   * and those moving to it, the count the slot claim compares with its capacity.
+   */
   async countPlaced(infraId: number): Promise<number> {
-    const row = await this.infras
-      .createQueryBuilder('infra')
-      .select('COUNT(database.id)', 'count')
-      .leftJoin('database', 'database', 'database.infra_id = infra.id')
-      .where('infra.id = :infraId', { infraId })
-      .getRawOne<{ count: string }>();
-    return Number(row?.count ?? 0);
+    const [row] = await this.infras.query<{ count: string }[]>(
+      `SELECT ${placedOn('$1::int')} AS count`,
+      [infraId],
+    );
+    return Number(row.count);
   }
 }

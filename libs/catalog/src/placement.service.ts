@@ -6,7 +6,7 @@ import { PlacementRepository } from './placement.repository';
 export class PlacementService {
   constructor(private readonly placement: PlacementRepository) {}
 
-  /** Databases placed on the infra, for its detail. */
+  /** Slots taken on the infra (databases on it and moving to it), for its detail. */
   placed(infraId: number): Promise<number> {
     return this.placement.countPlaced(infraId);
   }

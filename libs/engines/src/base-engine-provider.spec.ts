@@ -91,6 +91,10 @@ describe('BaseEngineProvider', () => {
     expect(sut.type).toBe('fake');
   });
 
+  it('enforces size limits unless the provider says otherwise', () => {
+    expect(sut.enforcesSizeLimit).toBe(true);
+  });
+
   describe('the admin connection', () => {
     it('runs the work and gives the connection back without a failure', async () => {
       await expect(sut.exec('SELECT 1')).resolves.toBe('ran SELECT 1');

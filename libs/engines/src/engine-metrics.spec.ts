@@ -73,7 +73,29 @@ describe('EngineMetrics', () => {
       1,
     );
     expect(await count(sut, errors, { operation: 'createDatabase', reason: 'refused' })).toBe(1);
+    // A failure is timed too, under its own outcome.
+    expect(await sut.registry.metrics()).toContain(
+      'dbaas_engine_operation_duration_seconds_count{engine="postgresql",operation="createDatabase",outcome="error"} 2',
+    );
     expect(await sut.registry.metrics()).not.toContain('secret-pw');
+  });
+
+  it('times into buckets from 5 ms to 10 s', async () => {
+    const sut = new EngineMetrics();
+    await sut.instrument(new FakeProvider() as unknown as EngineProvider).ping(infra);
+    const buckets = (
+      await sut.registry.getSingleMetric('dbaas_engine_operation_duration_seconds')!.get()
+    ).values
+      .filter((v) => v.labels.le !== undefined)
+      .map((v) => v.labels.le);
+    expect(buckets).toEqual([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, '+Inf']);
+  });
+
+  it('leaves an operation the provider does not have undefined, and other properties as they are', () => {
+    const provider = new FakeProvider() as unknown as EngineProvider & { calls: number };
+    const timed = new EngineMetrics().instrument(provider);
+    expect(timed.dropUser).toBeUndefined();
+    expect(timed.calls).toBe(0);
   });
 
   it('is applied by the registry to every provider it hands out', async () => {

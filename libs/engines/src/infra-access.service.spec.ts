@@ -88,6 +88,23 @@ describe('InfraAccess', () => {
     expect(lookups).toEqual([3, 3]);
   });
 
+  it('a failed lookup that ends after a newer one leaves the newer one cached', async () => {
+    // The store fails the first lookup late: an infra write meanwhile started a second one.
+    let fail!: (error: Error) => void;
+    const late = new Promise<InfraEntity>((_, reject) => (fail = reject));
+    late.catch(() => undefined); // a mutant that never reads it must fail here, not crash Jest
+    const infras = (sut as unknown as { infras: InfraRepository }).infras;
+    jest.spyOn(infras, 'findForEngineAccess').mockReturnValueOnce(late);
+    const first = sut.connect(1);
+    writeListener();
+    await sut.connect(1);
+    fail(new Error('store down'));
+    await expect(first).rejects.toThrow('store down');
+
+    await sut.connect(1);
+    expect(lookups).toEqual([1]);
+  });
+
   it('looks up again after forget, of one infra or of all, and after any infra write', async () => {
     await sut.connect(1);
     await sut.connect(2);

@@ -2,7 +2,8 @@ import { EngineUnavailableError } from '@dbaas/core';
 import { InfraEntity } from '@dbaas/persistence';
 import { EngineProvider, InfraTarget } from './engine-provider';
 import { ConnectedInfra, InfraAccess } from './infra-access.service';
-import { InfraProbe, ProbeTimeout } from './infra-probe.service';
+import { InfraProbe, ProbeTimeout, within } from './infra-probe.service';
+import { EngineCommandError } from './common/engine-errors';
 import { ConnectionFailed } from './common/tcp-reach';
 import { MongodbProvider } from './mongodb/mongodb.provider';
 import { MysqlProvider } from './mysql/mysql.provider';
@@ -107,6 +108,64 @@ describe('InfraProbe', () => {
     const health = await sut.probe(3, { maxAgeMs: 0, timeoutMs: 20 });
     expect(health.reachable).toBe(false);
     expect(health.error).toBeInstanceOf(ProbeTimeout);
+    // The message is what the infra status shows (`error`).
+    expect(health.error?.message).toBe('no answer within 0.02 s');
+    expect(health.error?.name).toBe('ProbeTimeout');
+  });
+
+  it('within leaves no timer behind once the promise settled', async () => {
+    jest.useFakeTimers();
+    try {
+      await expect(within(Promise.resolve('done'), 60_000)).resolves.toBe('done');
+      await expect(within(Promise.reject(new Error('no')), 60_000)).rejects.toThrow('no');
+      expect(jest.getTimerCount()).toBe(0);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('keeps the answers of several infras side by side', async () => {
+    await sut.probe(3, cached);
+    await sut.probe(4, cached);
+    await sut.probe(3, cached);
+    await sut.probe(4, cached);
+    expect(provider.ping).toHaveBeenCalledTimes(2);
+    expect(provider.securityWarnings).toHaveBeenCalledTimes(2);
+  });
+
+  it('a driver that says "unavailable" before the TCP look knows gets the TCP cause', async () => {
+    // ioredis says only "Connection is closed", at once: the refusal is the useful answer.
+    target.addresses = [`127.0.0.1:${await closedPort()}`];
+    provider.ping.mockRejectedValue(new EngineUnavailableError('Connection is closed'));
+    const health = await sut.probe(3, { maxAgeMs: 0, timeoutMs: 2_000 });
+    expect(health.error).toBeInstanceOf(ConnectionFailed);
+    expect((health.error as ConnectionFailed).reason).toBe('connection refused');
+  });
+
+  it('a ping that throws before it returns a promise leaves no rejection unhandled', async () => {
+    target.addresses = [`127.0.0.1:${await closedPort()}`];
+    const unhandled: unknown[] = [];
+    const listener = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', listener);
+    try {
+      provider.ping.mockImplementation(() => {
+        throw new EngineUnavailableError('Connection is closed');
+      });
+      const health = await sut.probe(3, { maxAgeMs: 0, timeoutMs: 2_000 });
+      expect(health.error).toBeInstanceOf(ConnectionFailed);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', listener);
+    }
+  });
+
+  it("an engine's own refusal is never replaced by the TCP look", async () => {
+    target.addresses = [`127.0.0.1:${await closedPort()}`];
+    const refused = new EngineCommandError('redis', 'WRONGPASS invalid username-password pair');
+    provider.ping.mockRejectedValue(refused);
+    const health = await sut.probe(3, { maxAgeMs: 0, timeoutMs: 2_000 });
+    expect(health.error).toBe(refused);
   });
 
   it('an infra that cannot be looked up is unreachable, and not kept', async () => {

@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { startStore, TestStore } from '../../../test/harness/store.harness';
+import { startStore, TestStore, THIS_DATABASE } from '../../../test/harness/store.harness';
 import {
   AdvisoryLocks,
   advisoryLockId,
@@ -51,7 +51,7 @@ describe('AdvisoryLocks on a real PostgreSQL store', () => {
   /** Store sessions holding an advisory lock now. */
   async function lockingSessions(): Promise<number> {
     const [{ n }] = (await store.store.query(
-      `SELECT count(DISTINCT pid)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND granted`,
+      `SELECT count(DISTINCT pid)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND ${THIS_DATABASE} AND granted`,
     )) as { n: number }[];
     return n;
   }
@@ -128,12 +128,12 @@ describe('AdvisoryLocks on a real PostgreSQL store', () => {
 
     // The holder's session ends as it would when its process is killed.
     await secondSource.query(
-      `SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted`,
+      `SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND ${THIS_DATABASE} AND granted`,
     );
     // pg_terminate_backend only signals: the session ends (and its locks go) a moment later.
     await until(async () => {
       const [{ n }] = (await secondSource.query(
-        `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND granted`,
+        `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND ${THIS_DATABASE} AND granted`,
       )) as { n: number }[];
       return n === 0;
     });
@@ -160,7 +160,7 @@ describe('AdvisoryLocks on a real PostgreSQL store', () => {
     await withLock(first, 'database:2:ledger', async () => undefined);
     await tryWithLock(second, 'database:2:ledger', async () => undefined);
     const [{ n }] = (await store.store.query(
-      `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'`,
+      `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND ${THIS_DATABASE}`,
     )) as { n: number }[];
     expect(n).toBe(0);
   });

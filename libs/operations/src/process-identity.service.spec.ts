@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { startStore, TestStore } from '../../../test/harness/store.harness';
+import { startStore, TestStore, THIS_DATABASE } from '../../../test/harness/store.harness';
 import { ProcessIdentity } from './process-identity.service';
 
 /**
@@ -60,7 +60,7 @@ describe('ProcessIdentity on a real PostgreSQL store', () => {
         // The store ends the lease's session (a restart, an idle timeout, a cut connection).
         await store.store.query(
           `SELECT pg_terminate_backend(pid) FROM pg_locks
-            WHERE locktype = 'advisory' AND objsubid = 2 AND objid = $1`,
+            WHERE locktype = 'advisory' AND ${THIS_DATABASE} AND objsubid = 2 AND objid = $1`,
           [identity.id],
         );
         for (let i = 0; i < 50 && !(await gone(identity)); i++) {

@@ -116,7 +116,8 @@ export class InfraDatabasesDto {
   @ApiProperty({
     type: 'integer',
     example: 3,
-    description: 'Databases placed on it, quarantined included.',
+    description:
+      'Slots taken: the databases placed on it (quarantined included) and those moving to it (a plan change in progress).',
   })
   placed: number;
   @ApiProperty({ type: 'integer', example: 100 })

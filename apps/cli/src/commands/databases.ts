@@ -115,6 +115,8 @@ interface UpdateOptions extends OutputOptions {
   unprotect?: boolean;
   tag?: string[];
   clearTags?: boolean;
+  plan?: string;
+  wait: boolean;
 }
 
 async function update(idOrName: string, options: UpdateOptions): Promise<void> {
@@ -126,16 +128,20 @@ async function update(idOrName: string, options: UpdateOptions): Promise<void> {
     description: options.description,
     is_protected: options.protect ? true : options.unprotect ? false : undefined,
     tags: options.clearTags ? [] : options.tag,
+    plan: options.plan,
   };
   if (Object.values(changes).every((value) => value === undefined))
     throw new UsageError(
-      'nothing to change: give --description, --protect, --unprotect, --tag or --clear-tags',
+      'nothing to change: give --description, --protect, --unprotect, --tag, --clear-tags or --plan',
     );
   const client = await apiClient();
   const id = await databaseId(client, idOrName);
-  const db = await client.request<Database>('PATCH', `/api/database/${id}/`, changes);
-  if (wantsJson(options)) return printJson(db.body);
-  await printDatabase(client, db.body);
+  // A plan its server does not serve moves the database (202 and a task): waited for
+  // with a progress line, then the database is shown as it ended, unless --no-wait.
+  const answer = await client.request<Database>('PATCH', `/api/database/${id}/`, changes);
+  const db = await settle(client, answer, { wait: options.wait });
+  if (wantsJson(options)) return printJson(db);
+  await printDatabase(client, db);
 }
 
 async function remove(
@@ -202,18 +208,25 @@ export function registerDatabases(program: Command): void {
     .action(create);
   databases
     .command('update')
-    .description('Change the description, the deletion protection or the tags of a database.')
+    .description(
+      'Change the description, the deletion protection, the tags or the plan of a database.',
+    )
     .argument('<database>', 'id or name')
     .option('--description <text>', 'free text')
     .option('--protect', 'refuse any DELETE until --unprotect')
     .option('--unprotect', 'allow DELETE again')
     .option('--tag <tag>', 'the new tags, replacing all (repeat for several)', collect)
     .option('--clear-tags', 'remove every tag')
+    .option(
+      '--plan <plan>',
+      "another plan of its engine (id or URL): applied at once if the database's server serves it, else the database moves to a server of that plan (waited for)",
+    )
+    .addOption(noWaitOption())
     .addOption(outputOption())
     .addOption(jsonOption())
     .addHelpText(
       'after',
-      '\nExample:\n  dbaas databases update orders --protect --tag shop --tag env:prod',
+      '\nExamples:\n  dbaas databases update orders --protect --tag shop --tag env:prod\n  dbaas databases update orders --plan 5',
     )
     .action(update);
   databases

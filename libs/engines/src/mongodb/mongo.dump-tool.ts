@@ -1,10 +1,10 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { InfraTarget } from '../engine-provider';
 import { assertPlainName, DumpTool, holdErrors } from '../common/dump-tool';
 import { runTool, ToolRun } from '../common/run-tool';
+import { withWorkFolder } from '../common/work-folder';
 
 const MONGODUMP = '/usr/bin/mongodump';
 const MONGORESTORE = '/usr/bin/mongorestore';
@@ -82,8 +82,7 @@ export class MongoDumpTool implements DumpTool {
     target: InfraTarget,
     work: (args: string[]) => Promise<T>,
   ): Promise<T> {
-    const dir = await mkdtemp(join(tmpdir(), 'dbaas-mongo-'));
-    try {
+    return withWorkFolder('dbaas-mongo', async (dir) => {
       const config = join(dir, 'password.yaml');
       // A JSON string is a valid YAML double-quoted scalar.
       await writeFile(config, `password: ${JSON.stringify(target.adminPassword)}\n`, {
@@ -95,8 +94,6 @@ export class MongoDumpTool implements DumpTool {
         `--username=${target.adminUser}`,
         `--config=${config}`,
       ]);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   }
 }

@@ -1,5 +1,3 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable, Writable } from 'node:stream';
 import { Client } from 'pg';
@@ -13,6 +11,7 @@ import {
   RestoreOptions,
 } from '../common/dump-tool';
 import { runTool } from '../common/run-tool';
+import { withWorkFolder } from '../common/work-folder';
 import {
   DEBIAN_POSTGRESQL_ROOT,
   majorOfVersionNum,
@@ -124,8 +123,7 @@ export class PostgresDumpTool implements DumpTool {
     // pg_restore writes the SQL into a named pipe that psql reads (`\i`): the SQL goes
     // from one tool to the other, never through this process. psql's own script, on its
     // stdin, is BEGIN, EMPTY_DATABASE, that `\i`, and COMMIT once pg_restore exited 0.
-    const folder = await mkdtemp(join(tmpdir(), 'dbaas-restore-'));
-    try {
+    await withWorkFolder('dbaas-restore', async (folder) => {
       const sqlPipe = join(folder, 'restore.sql');
       if (/['\\\n]/.test(sqlPipe)) throw new Error(`Temporary folder unusable in psql: ${sqlPipe}`);
       await runTool({
@@ -178,9 +176,7 @@ export class PostgresDumpTool implements DumpTool {
       if (sql.status === 'rejected' && !psqlFirst(sql.reason)) throw sql.reason;
       if (ran.status === 'rejected') throw ran.reason;
       if (sql.status === 'rejected') throw sql.reason;
-    } finally {
-      await rm(folder, { recursive: true, force: true });
-    }
+    });
   }
 
   /** The client folder for this server's major version. */

@@ -1,4 +1,6 @@
-import { Readable } from 'node:stream';
+import { AddressInfo, createServer } from 'node:net';
+import { Readable, Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import Redis from 'ioredis';
 import {
   collector,
@@ -178,4 +180,123 @@ describe('RedisDumpTool on a real server', () => {
     ).rejects.toThrow(/WRONGPASS/);
     expect(out.stream.destroyed).toBe(true);
   }, 30_000);
+
+  describe('edge cases found by mutation testing', () => {
+    /** The connections the server has besides the test's own, once the closed ones are gone. */
+    const otherClients = async (): Promise<number> => {
+      const count = async () =>
+        ((await redis.client('LIST')) as string).trim().split('\n').length - 1;
+      for (let i = 0; i < 40 && (await count()) > 0; i++)
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      return count();
+    };
+
+    it('dumps a database without keys to an empty backup, whose restore empties the prefix', async () => {
+      const empty = await dump('nothing');
+      expect(empty).toEqual(Buffer.concat([encodeHeader(), encodeEnd(0)]));
+      await redis.set('nothing:later', 'written after the backup');
+      await sut.restore(target, 'nothing', Readable.from([empty]));
+      expect(await redis.exists('nothing:later')).toBe(0);
+    });
+
+    it('leaves out a key gone between SCAN and DUMP', async () => {
+      // SCAN is not a snapshot: staged by a SCAN that names a key the server no longer has.
+      type Scan = (...args: unknown[]) => Promise<[Buffer, Buffer[]]>;
+      const proto = Redis.prototype as unknown as { scanBuffer: Scan };
+      const scan = proto.scanBuffer;
+      const spy = jest.spyOn(proto, 'scanBuffer').mockImplementation(async function (
+        this: Redis,
+        ...args: unknown[]
+      ) {
+        const [next, keys] = await scan.apply(this, args);
+        return [next, [...keys, Buffer.from('shop:gone')]];
+      });
+      let dumped: Buffer;
+      try {
+        dumped = await dump('shop');
+      } finally {
+        spy.mockRestore();
+      }
+      await sut.restore(target, 'ghost', Readable.from([dumped]));
+      expect(await redis.exists('ghost:gone')).toBe(0);
+      expect((await redis.keys('ghost:*')).length).toBe((await redis.keys('shop:*')).length);
+      await redis.del(await redis.keys('ghost:*'));
+    });
+
+    it('refuses a record whose value is not a DUMP payload', async () => {
+      const bad = Buffer.concat([
+        encodeHeader(),
+        encodeRecord({ key: Buffer.from('k'), ttlMs: 0, value: Buffer.from('not a payload') }),
+        encodeEnd(1),
+      ]);
+      await expect(sut.restore(target, 'bad', Readable.from([bad]))).rejects.toThrow(
+        /DUMP payload/,
+      );
+    });
+
+    it('closes its connection after a dump, a restore and a failed restore', async () => {
+      await dump('shop');
+      await sut.restore(target, 'nothing', Readable.from([await dump('nothing')]));
+      await expect(
+        sut.restore(target, 'nothing', Readable.from([Buffer.from('PGDMP....')])),
+      ).rejects.toThrow(/Not a Redis backup stream/);
+      expect(await otherClients()).toBe(0);
+    });
+
+    it('refuses a name that is not a database name, with that reason', async () => {
+      await expect(sut.restore(target, 'a*b', Readable.from([]))).rejects.toThrow(
+        /Not a database name/,
+      );
+      await expect(sut.dump(target, 'a*b', collector().stream)).rejects.toThrow(
+        /Not a database name/,
+      );
+    });
+
+    it('says "connection refused" for a server that is not there', async () => {
+      const closed = createServer();
+      await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+      const { port } = closed.address() as AddressInfo;
+      await new Promise((resolve) => closed.close(resolve));
+      const out = collector();
+      await expect(
+        sut.dump({ ...target, addresses: [`127.0.0.1:${port}`] }, 'shop', out.stream),
+      ).rejects.toThrow(/ECONNREFUSED/);
+    });
+
+    it('waits for a slow output, and stops when the output is closed', async () => {
+      const whole = await dump('shop');
+      const parts: Buffer[] = [];
+      const slow = new Writable({
+        highWaterMark: 1024,
+        write(chunk: Buffer, _encoding, done) {
+          parts.push(chunk);
+          setImmediate(done);
+        },
+      });
+      const listeners = () => ['drain', 'close', 'error'].map((e) => slow.listenerCount(e));
+      const before = listeners();
+      await sut.dump(target, 'shop', slow);
+      expect(listeners()).toEqual(before); // each wait removes its listeners
+      await finished(slow);
+      expect(Buffer.concat(parts).length).toBe(whole.length);
+
+      const stuck = new Writable({ highWaterMark: 1024, write: () => undefined });
+      stuck.on('error', () => undefined);
+      setTimeout(() => stuck.destroy(), 50);
+      await expect(sut.dump(target, 'shop', stuck)).rejects.toThrow(
+        'The dump output was closed before the end',
+      );
+
+      const failing = new Writable({ highWaterMark: 1024, write: () => undefined });
+      failing.on('error', () => undefined);
+      setTimeout(() => failing.destroy(new Error('the upload failed')), 50);
+      await expect(sut.dump(target, 'shop', failing)).rejects.toThrow('the upload failed');
+
+      const closed = collector().stream;
+      closed.destroy();
+      await expect(sut.dump(target, 'shop', closed)).rejects.toThrow(
+        'The dump output was closed before the end',
+      );
+    });
+  });
 });
