@@ -110,6 +110,16 @@ describe('runTool', () => {
     ).rejects.toThrow('stopped before');
   });
 
+  it('kills with SIGKILL: a tool that ignores SIGTERM is stopped too', async () => {
+    const stop = new AbortController();
+    const started = Date.now();
+    // The shell and its sleep ignore SIGTERM (an ignored signal stays ignored across exec).
+    const running = sh(`trap '' TERM; sleep 30`, { signal: stop.signal });
+    setTimeout(() => stop.abort(new Error('stopped')), 200);
+    await expect(running).rejects.toThrow('stopped');
+    expect(Date.now() - started).toBeLessThan(20_000);
+  }, 40_000);
+
   it('kills the tool before it sees the end of an input that failed', async () => {
     const input = new PassThrough();
     // The tool would report success on a clean end of input: it must never get there.
