@@ -320,6 +320,40 @@ describe('postgresClientDir', () => {
     }
     mkdirSync(join(root, '17', 'bin'), { recursive: true }); // server only, no client
   });
+
+  describe('found by mutation testing', () => {
+    let other: string;
+    beforeAll(() => {
+      other = mkdtempSync(join(tmpdir(), 'dbaas-pg-clients-'));
+      // 14.0 is no bare major version (Number('14.0') is 14 all the same).
+      for (const name of ['9', '10', '14.0', '16']) {
+        mkdirSync(join(other, name, 'bin'), { recursive: true });
+        writeFileSync(join(other, name, 'bin', 'pg_dump'), '');
+      }
+    });
+    afterAll(() => rmSync(other, { recursive: true, force: true }));
+
+    it('orders the clients by number, not by name (10 sorts before 9 as a string)', () => {
+      expect(postgresClientDir(other, 9)).toBe(join(other, '9', 'bin'));
+      expect(postgresClientDir(other, 10)).toBe(join(other, '10', 'bin'));
+    });
+
+    it('takes only folders named by a bare major version', () => {
+      expect(postgresClientDir(other, 11)).toBe(join(other, '16', 'bin'));
+    });
+
+    it('says which package to install when the client folder itself is missing', () => {
+      expect(() => postgresClientDir(join(other, 'missing'), 15)).toThrow(
+        /No pg_dump for PostgreSQL 15 .*postgresql-client-15/,
+      );
+    });
+
+    it('refuses a server_version_num that is zero, negative or not a whole number', () => {
+      for (const bad of ['0', '-150020', '150020.5', 'x']) {
+        expect(() => majorOfVersionNum(bad)).toThrow(`Not a server_version_num: ${bad}`);
+      }
+    });
+  });
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
   it('takes the server major version, else the nearest newer client, never an older one', () => {
