@@ -2,6 +2,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+// The driver's own exports object (jest.spyOn cannot redefine an `import * as` namespace's).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+import mysqlPromise = require('mysql2/promise');
 import { Connection, createConnection } from 'mysql2/promise';
 import {
   checksum,
@@ -194,9 +197,9 @@ describe('MariaDbDumpTool on a real server', () => {
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
     const tool = () => new MariaDbDumpTool({ dump: fake, client: fake });
     const adminSessions = async () =>
-      rows(
+      (await rows(
         `SELECT ID FROM information_schema.PROCESSLIST WHERE USER = '${server.adminUser}' AND ID <> CONNECTION_ID()`,
-      );
+      )) as { ID: number }[];
 
     it('keeps the password out of a failed dump or restore message, which names its tool', async () => {
       const dumpFailure = await tool()
@@ -244,6 +247,73 @@ describe('MariaDbDumpTool on a real server', () => {
       for (let i = 0; i < 50 && (await adminSessions()).length > before.length; i++)
         await new Promise((resolve) => setTimeout(resolve, 20));
       expect(await adminSessions()).toEqual(before);
+    });
+    /** The tool's own connection, its KILL CONNECTION statements preceded by `beforeKill`. */
+    const beforeEachKill = (beforeKill: () => Promise<void>) => {
+      const connect = mysqlPromise.createConnection;
+      return jest.spyOn(mysqlPromise, 'createConnection').mockImplementation((async (
+        options: mysqlPromise.ConnectionOptions,
+      ) => {
+        const connection = await connect(options);
+        const query = connection.query.bind(connection);
+        connection.query = (async (sql: string, ...rest: unknown[]) => {
+          if (typeof sql === 'string' && sql.startsWith('KILL CONNECTION')) await beforeKill();
+          return (query as (...args: unknown[]) => unknown)(sql, ...rest);
+        }) as typeof connection.query;
+        return connection;
+      }) as typeof mysqlPromise.createConnection);
+    };
+
+    it('restores when a session of the database ends between the look-up and its KILL (error 1094)', async () => {
+      const dumped = await dump('shop');
+      await admin.query('CREATE DATABASE IF NOT EXISTS shop_kill');
+      const session = await createConnection({
+        host: server.host,
+        port: server.port,
+        user: server.adminUser,
+        password: server.adminPassword,
+        database: 'shop_kill',
+      });
+      const id = (await session.query('SELECT CONNECTION_ID() AS id'))[0] as { id: number }[];
+      const spy = beforeEachKill(async () => {
+        await session.end();
+        for (let i = 0; i < 100; i++) {
+          const left = (await rows(
+            `SELECT ID FROM information_schema.PROCESSLIST WHERE ID = ${Number(id[0].id)}`,
+          )) as unknown[];
+          if (left.length === 0) return;
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      });
+      try {
+        await sut.restore(target, 'shop_kill', Readable.from([dumped]));
+      } finally {
+        spy.mockRestore();
+      }
+      expect(await contents('shop_kill')).toBe(await contents('shop'));
+    });
+
+    it('fails a restore whose KILL of a session fails otherwise, with that error', async () => {
+      const dumped = await dump('shop');
+      await admin.query('CREATE DATABASE IF NOT EXISTS shop_kill');
+      const session = await createConnection({
+        host: server.host,
+        port: server.port,
+        user: server.adminUser,
+        password: server.adminPassword,
+        database: 'shop_kill',
+      });
+      const spy = beforeEachKill(() =>
+        Promise.reject(Object.assign(new Error('You are not owner of thread'), { errno: 1095 })),
+      );
+      try {
+        await expect(sut.restore(target, 'shop_kill', Readable.from([dumped]))).rejects.toThrow(
+          'You are not owner of thread',
+        );
+      } finally {
+        spy.mockRestore();
+        await session.end();
+      }
     });
   });
 });
