@@ -297,6 +297,20 @@ describe('PostgresDumpTool on a real server', () => {
       for (const [run] of calls) {
         expect(JSON.stringify([run.command, run.args])).not.toContain(server.adminPassword);
         expect(run.env.PGPASSWORD).toBe(server.adminPassword);
+        // Found by mutation testing: the rest of libpq's settings (no ~/.pgpass or service
+        // file of the API's user takes part) and the password redacted from every failure.
+        expect(run.env).toEqual({
+          PGHOST: server.host,
+          PGPORT: String(server.port),
+          PGUSER: server.adminUser,
+          PGPASSWORD: server.adminPassword,
+          PGDATABASE: 'shop',
+          PGCONNECT_TIMEOUT: '10',
+          PGAPPNAME: 'dbaas-backup',
+          PGPASSFILE: '/dev/null',
+          PGSERVICEFILE: '/dev/null',
+        });
+        expect(run.secrets).toEqual([server.adminPassword]);
       }
     } finally {
       runs.mockRestore();
