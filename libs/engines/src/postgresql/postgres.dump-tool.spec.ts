@@ -2,6 +2,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+// The module's own exports object (jest.spyOn cannot redefine an `import * as` namespace's).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+import nodeOs = require('node:os');
 import { Client } from 'pg';
 import {
   checksum,
@@ -286,6 +289,24 @@ describe('PostgresDumpTool on a real server', () => {
     expect(await objectsOf('shop')).toEqual(objects);
   });
 
+  it('refuses an owner role name or a temporary folder that psql could not take (found by mutation testing)', async () => {
+    const dumped = await dump('shop');
+    await expect(
+      sut.restore(target, 'shop', Readable.from([dumped]), { owner: "shop'; DROP" }),
+    ).rejects.toThrow(`Not a role name the dump tools accept: "shop'; DROP"`);
+    // The named pipe's path goes into psql's \i '...': a quote in it is refused.
+    const odd = mkdtempSync(join(tmpdir(), "dbaas-it's-"));
+    const tmp = jest.spyOn(nodeOs, 'tmpdir').mockReturnValue(odd);
+    try {
+      await expect(sut.restore(target, 'shop', Readable.from([dumped]))).rejects.toThrow(
+        /^Temporary folder unusable in psql: .*it's/,
+      );
+    } finally {
+      tmp.mockRestore();
+      rmSync(odd, { recursive: true, force: true });
+    }
+  });
+
   it('gives the password through the environment only, and says what failed', async () => {
     const runs = jest.spyOn(runToolModule, 'runTool');
     try {
@@ -311,6 +332,9 @@ describe('PostgresDumpTool on a real server', () => {
           PGSERVICEFILE: '/dev/null',
         });
         expect(run.secrets).toEqual([server.adminPassword]);
+        // Never a password prompt (a terminal would make the tool wait for it); pg_restore
+        // only writes SQL into the pipe: it does not connect.
+        if (run.name !== 'pg_restore') expect(run.args).toContain('--no-password');
       }
     } finally {
       runs.mockRestore();
