@@ -19,8 +19,10 @@ describe('EngineRegistry', () => {
   });
 
   it('fails loudly for an unknown type and for a duplicate registration', () => {
-    const sut = new EngineRegistry([fake('postgresql')]);
-    expect(() => sut.get('mysql')).toThrow(/No engine provider for "mysql"/);
+    const sut = new EngineRegistry([fake('postgresql'), fake('redis')]);
+    expect(() => sut.get('mysql')).toThrow(
+      new Error('No engine provider for "mysql" (known: postgresql, redis)'),
+    );
     expect(() => new EngineRegistry([fake('redis'), fake('redis')])).toThrow(
       /Two engine providers/,
     );

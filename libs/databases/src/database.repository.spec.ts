@@ -1,9 +1,9 @@
 import { AccessPolicy, AuthenticatedUser } from '@dbaas/auth';
 import { ConflictError, IllegalTransitionError, QuotaExceededError } from '@dbaas/core';
 import { DatabaseEntity } from '@dbaas/persistence';
-import { DataSource } from 'typeorm';
+import { DataSource, SelectQueryBuilder } from 'typeorm';
 import { seedCatalog, startStore, TestStore } from '../../../test/harness/store.harness';
-import { DatabaseRepository, NewDatabase } from './database.repository';
+import { DatabaseFilter, DatabaseRepository, NewDatabase } from './database.repository';
 
 const dba: AuthenticatedUser = { id: 1, username: 'admin', role: 'dba', teamIds: [] };
 const dev: AuthenticatedUser = { id: 2, username: 'dev', role: 'regular', teamIds: [1] };
@@ -287,5 +287,224 @@ describe('DatabaseRepository on a real PostgreSQL store', () => {
     await sut.setOverSizeLimit(id, false);
     expect(await sut.underSizeLimits()).toEqual([]);
     expect(await sut.underSizeLimits(id + 1)).toEqual([]);
+  });
+
+  it('inStates, findRows and all: the rows asked for, oldest first', async () => {
+    const first = (await sut.claimSlot(orders))!;
+    const second = (await sut.claimSlot({ ...orders, name: 'stock' }))!;
+    await sut.transition(second.id, 'creating', 'ready');
+
+    expect((await sut.inStates(['creating'])).map((row) => row.name)).toEqual(['orders']);
+    expect((await sut.inStates(['creating', 'ready'])).map((row) => row.name)).toEqual([
+      'orders',
+      'stock',
+    ]);
+    expect(await sut.findRows([])).toEqual([]);
+    expect((await sut.findRows([second.id])).map((row) => row.name)).toEqual(['stock']);
+    expect((await sut.findRows([second.id, first.id])).map((row) => row.id)).toEqual([
+      first.id,
+      second.id,
+    ]);
+    expect((await sut.all()).map((row) => row.name)).toEqual(['orders', 'stock']);
+  });
+
+  it('claimSlot answers the row as written: unprotected and untagged unless given, not over its limit', async () => {
+    expect(await sut.claimSlot(orders)).toMatchObject({
+      status: 'creating',
+      isProtected: false,
+      tags: [],
+      overSizeLimit: false,
+    });
+    expect(
+      await sut.claimSlot({ ...orders, name: 'stock', isProtected: true, tags: ['shop'] }),
+    ).toMatchObject({ isProtected: true, tags: ['shop'] });
+  });
+
+  it('claimSlot: the 409s name what is wrong (a taken name; the quota, in the singular or plural)', async () => {
+    await sut.claimSlot(orders);
+    await expect(sut.claimSlot({ ...orders, infraId: 2 })).rejects.toThrow(
+      'A database with that name already exists.',
+    );
+
+    await store.store.query('UPDATE team SET database_limit = 1 WHERE id = 1');
+    await expect(sut.claimSlot({ ...orders, name: 'stock' })).rejects.toThrow(
+      'The team has reached its limit of 1 database: delete one (quarantined ones count until they are removed) or ask a dba to raise it.',
+    );
+    await store.store.query('UPDATE team SET database_limit = 0 WHERE id = 1');
+    await sut.claimSlot({ ...orders, name: 'stock' });
+    await store.store.query('UPDATE team SET database_limit = 2 WHERE id = 1');
+    await expect(sut.claimSlot({ ...orders, name: 'logs' })).rejects.toThrow(
+      'The team has reached its limit of 2 databases: delete one',
+    );
+  });
+
+  it('planChangeChecks: the infra a move would go to, or null when none has room', async () => {
+    const database = { infraId: 1, environmentId: 1 };
+    expect(await sut.planChangeChecks(1, database)).toMatchObject({
+      planId: 1,
+      servedHere: true,
+      infraId: expect.any(Number),
+    });
+    expect((await sut.planChangeChecks(1, database)).infraId).toBeGreaterThan(0);
+
+    await store.store.query('UPDATE infra SET capacity = 0');
+    expect(await sut.planChangeChecks(1, database)).toMatchObject({ infraId: null });
+  });
+
+  it("reads the plan's limits: size and connections, in the detail and the create's checks", async () => {
+    await store.store.query('UPDATE plan SET max_connections = 3');
+    const { id } = (await sut.claimSlot(orders))!;
+
+    expect(await sut.find(id)).toMatchObject({ sizeLimitInBytes: 1048576, maxConnections: 3 });
+    expect(await sut.createChecks(1, 1, 'stock')).toMatchObject({
+      planId: 1,
+      sizeLimitInBytes: 1048576,
+      maxConnections: 3,
+    });
+  });
+
+  it('changePlan and switchMove: a 409 when the row is no longer ready or moving', async () => {
+    const { id } = (await sut.claimSlot(orders))!;
+
+    await expect(sut.changePlan(id, 1)).rejects.toThrow(
+      new ConflictError(`database ${id} is no longer ready.`),
+    );
+    await expect(sut.switchMove(id)).rejects.toThrow(
+      new ConflictError(`database ${id} is no longer moving.`),
+    );
+    await expect(sut.startMove(id, 2, 1)).rejects.toThrow(`database ${id} is no longer ready.`);
+    await sut.transition(id, 'creating', 'ready');
+    await expect(sut.endMove(id)).rejects.toThrow(`database ${id} is no longer moving.`);
+  });
+
+  it('transition: a move without a date keeps the quarantine date', async () => {
+    const { id } = (await sut.claimSlot(orders))!;
+    await sut.transition(id, 'creating', 'ready');
+    await sut.transition(id, 'ready', 'quarantining');
+    await sut.transition(id, 'quarantining', 'quarantined', { quarantineDt: '2026-11-27' });
+
+    await sut.transition(id, 'quarantined', 'deleting');
+
+    expect(await sut.findRow(id)).toMatchObject({ status: 'deleting', quarantineDt: '2026-11-27' });
+  });
+
+  it('updateDetails with nothing to change writes nothing (not even updated_at)', async () => {
+    const { id } = (await sut.claimSlot(orders))!;
+    const updatedAt = async () =>
+      ((await store.store.query('SELECT updated_at FROM database')) as { updated_at: Date }[])[0]
+        .updated_at;
+    const before = await updatedAt();
+
+    await sut.updateDetails(id, {});
+
+    expect(await updatedAt()).toEqual(before);
+  });
+
+  it('underSizeLimits(id): that database only', async () => {
+    const first = (await sut.claimSlot(orders))!;
+    const second = (await sut.claimSlot({ ...orders, name: 'stock' }))!;
+    await sut.transition(first.id, 'creating', 'ready');
+    await sut.transition(second.id, 'creating', 'ready');
+
+    expect((await sut.underSizeLimits(second.id)).map((row) => row.id)).toEqual([second.id]);
+  });
+
+  it('page: oldest first even when the table stores them otherwise, with their credentials', async () => {
+    const first = (await sut.claimSlot(orders))!;
+    await sut.claimSlot({ ...orders, name: 'stock' });
+    // An updated row is written anew at the end of the table: a scan finds it last.
+    await store.store.query(`UPDATE database SET description = 'moved' WHERE id = $1`, [first.id]);
+    await store.store.query(
+      `INSERT INTO credential ("user", database_id, infra_id, privileges, status, password_encrypted)
+       VALUES ('u_orders', $1, 1, 'owner', 'ready', 'x')`,
+      [first.id],
+    );
+
+    const { items } = await sut.page(dba, {}, 0, 10);
+
+    expect(items.map((item) => item.name)).toEqual(['orders', 'stock']);
+    expect(items[0].credentials).toEqual([{ id: 1, user: 'u_orders' }]);
+  });
+
+  it('page: each filter narrows the page and its total, a regular user sees no quarantine filter', async () => {
+    await store.store.query(`
+      INSERT INTO engine_type (name) VALUES ('postgresql');
+      INSERT INTO engine (engine_type_id, version) VALUES (2, '15');
+      INSERT INTO plan (name, engine_id) VALUES ('pg', 2);
+      INSERT INTO plan_environment (plan_id, environment_id) VALUES (2, 1);
+      INSERT INTO infra (name, engine_id, environment_id, addresses, admin_user, admin_password_encrypted, capacity)
+        VALUES ('pg1', 2, 1, '["pg1:5432"]', 'root', 'x', 10);
+      INSERT INTO infra_plan (infra_id, plan_id) VALUES (3, 2);
+      INSERT INTO environment (name) VALUES ('prod');
+    `);
+    await sut.claimSlot({ ...orders, projectId: 1 });
+    await sut.claimSlot({ ...orders, name: 'stock', planId: 2, infraId: 3 });
+    await sut.claimSlot({ ...orders, name: 'logs', teamId: 2 });
+    await sut.claimSlot({ ...orders, name: 'orders', environmentId: 2, tags: ['eu'] });
+    await store.store.query("UPDATE database SET status = 'quarantined' WHERE name = 'logs'");
+
+    const filtered = repository(store.store);
+    const page = async (viewer: AuthenticatedUser, filter: DatabaseFilter) => {
+      const { items, count } = await filtered.page(viewer, filter, 0, 10);
+      return `${items.map((item) => `${item.name}@${item.environmentId}`).join(' ')} (${count})`;
+    };
+    // One after the other, within the totals' cache period: each filter has its own total.
+    expect(await page(dba, {})).toBe('orders@1 stock@1 logs@1 orders@2 (4)');
+    expect(await page(dba, { name: 'Orders' })).toBe('orders@1 orders@2 (2)');
+    expect(await page(dba, { environment: 2 })).toBe('orders@2 (1)');
+    expect(await page(dba, { plan: 2 })).toBe('stock@1 (1)');
+    expect(await page(dba, { project: 1 })).toBe('orders@1 (1)');
+    expect(await page(dba, { team: 2 })).toBe('logs@1 (1)');
+    expect(await page(dba, { engine: 2 })).toBe('stock@1 (1)');
+    expect(await page(dba, { tags: ['eu'] })).toBe('orders@2 (1)');
+    expect(await page(dba, { tags: ['shop'] })).toBe(' (0)');
+    expect(await page(dba, { quarantine: true })).toBe('logs@1 (1)');
+    expect(await page(dba, { quarantine: false })).toBe('orders@1 stock@1 orders@2 (3)');
+    expect(await page(dev, { quarantine: true })).toBe('orders@1 stock@1 orders@2 (3)');
+    // Each viewer's teams have their own total too.
+    const both: AuthenticatedUser = { ...dev, teamIds: [1, 2] };
+    const twelve: AuthenticatedUser = { ...dev, teamIds: [12] };
+    const other: AuthenticatedUser = { ...dev, teamIds: [2] };
+    await store.store.query("UPDATE database SET status = 'ready' WHERE name = 'logs'");
+    const fresh = repository(store.store);
+    const listed = async (viewer: AuthenticatedUser) => {
+      const { items, count } = await fresh.page(viewer, {}, 0, 10);
+      return `${items.map((item) => item.name).join(' ')} (${count})`;
+    };
+    expect(await listed(dev)).toBe('orders stock orders (3)');
+    expect(await listed(both)).toBe('orders stock logs orders (4)');
+    expect(await listed(twelve)).toBe(' (0)');
+    expect(await listed(other)).toBe('logs (1)');
+  });
+
+  it('page: a total is reused for 2 s, not at 2 s', async () => {
+    const fresh = repository(store.store);
+    let now = 1_000_000;
+    const clock = jest.spyOn(Date, 'now').mockImplementation(() => now);
+    try {
+      expect((await fresh.page(dba, {}, 0, 10)).count).toBe(0);
+      // Another process writes: this one sees it once its total is 2 s old.
+      await sut.claimSlot(orders);
+      now += 1_999;
+      expect((await fresh.page(dba, {}, 0, 10)).count).toBe(0);
+      now += 1;
+      expect((await fresh.page(dba, {}, 0, 10)).count).toBe(1);
+    } finally {
+      clock.mockRestore();
+    }
+  });
+
+  it('page: a total that failed is counted again on the next page, not kept', async () => {
+    const fresh = repository(store.store);
+    const count = jest
+      .spyOn(SelectQueryBuilder.prototype, 'getRawOne')
+      .mockRejectedValueOnce(new Error('count failed'));
+    try {
+      await expect(fresh.page(dba, {}, 0, 10)).rejects.toThrow('count failed');
+    } finally {
+      count.mockRestore();
+    }
+
+    await expect(fresh.page(dba, {}, 0, 10)).resolves.toEqual({ items: [], count: 0 });
   });
 });

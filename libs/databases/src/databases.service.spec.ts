@@ -42,6 +42,15 @@ import { ProjectRepository } from './project.repository';
 
 const dev: AuthenticatedUser = { id: 2, username: 'dev', role: 'regular', teamIds: [1] };
 const dba: AuthenticatedUser = { id: 1, username: 'admin', role: 'dba', teamIds: [1] };
+/** Waits until `condition` holds (10 s at most). */
+async function until(condition: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met within 10 s');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 /** Plan `small` (1) in environment `dev` (1) of seedCatalog. */
 const input = { name: 'Orders', plan: 1, environment: 1 };
 
@@ -453,6 +462,8 @@ describe('DatabasesService on a real PostgreSQL store', () => {
       await sut.update(1, { name: 'Orders', plan: 1, environment: 1, description: 'same' }, dev);
 
       expect(await stored()).toBe('same project null');
+      // The same plan is no plan change: no task.
+      expect(await tasks()).toEqual([]);
     });
 
     describe('plan change', () => {
@@ -516,6 +527,174 @@ describe('DatabasesService on a real PostgreSQL store', () => {
         expect(await planOf()).toBe(1);
         expect(engine.applyLimits).not.toHaveBeenCalled();
       });
+
+      it("a plan of another engine: 400 naming the database's engine, nothing changed", async () => {
+        await store.store.query(`
+          INSERT INTO engine_type (name) VALUES ('postgresql');
+          INSERT INTO engine (engine_type_id, version) VALUES (2, '15');
+          INSERT INTO plan (name, engine_id) VALUES ('pg', 2);
+          INSERT INTO plan_environment (plan_id, environment_id) VALUES (4, 1);
+          INSERT INTO infra_plan (infra_id, plan_id) VALUES (1, 4);
+        `);
+
+        await expect(sut.update(1, { plan: 4 }, dev)).rejects.toMatchObject({
+          errors: { plan: ["must be a plan of the database's engine (mysql)"] },
+        });
+        expect(await planOf()).toBe(1);
+      });
+
+      it('the limits go to every user of the database, and the task names the new plan', async () => {
+        await store.store.query(
+          `INSERT INTO credential ("user", database_id, infra_id, privileges, status, password_encrypted)
+           VALUES ('u_orders', 1, 1, 'owner', 'ready', 'x'), ('app', 1, 1, 'read-only', 'ready', 'y')`,
+        );
+
+        await sut.update(1, { plan: 2 }, dev);
+
+        expect(engine.applyLimits).toHaveBeenCalledWith(
+          expect.objectContaining({ id: 1 }),
+          'orders',
+          ['u_orders', 'app'],
+          { maxConnections: 3 },
+        );
+        expect(
+          await store.store.query("SELECT origin FROM task WHERE type = 'change_plan'"),
+        ).toEqual([{ origin: 'plan change to plan 2' }]);
+      });
+
+      it('only a ready database changes plan: 409, nothing on the engine', async () => {
+        await store.store.query("UPDATE database SET status = 'quarantined'");
+
+        await expect(sut.update(1, { plan: 2 }, dba)).rejects.toThrow(
+          new ConflictError(
+            'Database orders is quarantined: only a ready database can change plan.',
+          ),
+        );
+        expect(engine.applyLimits).not.toHaveBeenCalled();
+        expect(await planOf()).toBe(1);
+        // Refused before the task: none is recorded.
+        expect(await tasks()).toEqual([]);
+      });
+
+      it.each([
+        ['no longer ready', "UPDATE database SET status = 'quarantined'", 'quarantined'],
+        ['moved to another infra', 'UPDATE database SET infra_id = 2', 'ready'],
+        ['gone', 'DELETE FROM database', 'gone'],
+      ])(
+        'checks the database again under the lock: %s meanwhile is a 409, nothing on the engine',
+        async (_case, sql, now) => {
+          const rows = (sut as unknown as { databases: DatabaseRepository }).databases;
+          const find = rows.find.bind(rows);
+          jest.spyOn(rows, 'find').mockImplementationOnce(async (id) => {
+            const found = await find(id);
+            await store.store.query(sql);
+            return found;
+          });
+
+          await expect(sut.update(1, { plan: 2 }, dev)).rejects.toThrow(
+            new ConflictError(`Database orders is ${now}: only a ready database can change plan.`),
+          );
+          expect(engine.applyLimits).not.toHaveBeenCalled();
+          expect(
+            await store.store.query("SELECT status FROM task WHERE type = 'change_plan'"),
+          ).toEqual([{ status: 'error' }]);
+        },
+      );
+
+      it('gives the engine its old limits back when the row cannot take the new plan', async () => {
+        engine.applyLimits.mockImplementationOnce(async () => {
+          await store.store.query("UPDATE database SET status = 'quarantined'");
+        });
+
+        await expect(sut.update(1, { plan: 2 }, dev)).rejects.toBeInstanceOf(ConflictError);
+
+        expect(engine.applyLimits.mock.calls.map((call) => call[3])).toEqual([
+          { maxConnections: 3 },
+          { maxConnections: 0 },
+        ]);
+        expect(await planOf()).toBe(1);
+      });
+
+      it('a plan served elsewhere with a copy step: the answer carries the move task, once the database is moving', async () => {
+        let copied!: () => void;
+        const copy = jest.fn(() => new Promise<void>((resolve) => (copied = resolve)));
+
+        const view = await sut.update(1, { plan: 3, description: 'moving' }, dev, copy);
+
+        expect(view.task).toMatchObject({ type: 'move_database' });
+        expect(view.database).toMatchObject({ status: 'moving', description: 'moving' });
+        expect(view.usedSizeInBytes).toBeNull();
+        expect(engine.usedSize).not.toHaveBeenCalled();
+        expect(await store.store.query('SELECT move_infra_id FROM database')).toEqual([
+          { move_infra_id: 2 },
+        ]);
+        await until(async () => copy.mock.calls.length === 1);
+        copied();
+        await until(
+          async () =>
+            (
+              (await store.store.query("SELECT status FROM task WHERE type = 'move_database'")) as {
+                status: string;
+              }[]
+            )[0]?.status !== 'running',
+        );
+        expect(await databases()).toEqual(['orders ready on 2']);
+      });
+
+      it('a move with no infra of the plan that has room: 503, nothing changed', async () => {
+        await store.store.query('UPDATE infra SET capacity = 0 WHERE id = 2');
+
+        await expect(sut.update(1, { plan: 3 }, dev, jest.fn())).rejects.toBeInstanceOf(
+          NoCapacityError,
+        );
+        expect(await databases()).toEqual(['orders ready on 1']);
+        expect(await tasks()).toEqual([]);
+      });
+
+      it('planChangeMoves: a plan the infra serves and the same plan do not move, one served elsewhere does', async () => {
+        const database = (await sut.find(1))!;
+
+        await expect(sut.planChangeMoves(database, 1)).resolves.toBe(false);
+        await expect(sut.planChangeMoves(database, 2)).resolves.toBe(false);
+        await expect(sut.planChangeMoves(database, 3)).resolves.toBe(true);
+        // Its own plan never moves it, even once its infra no longer offers that plan.
+        await store.store.query('DELETE FROM infra_plan WHERE infra_id = 1 AND plan_id = 1');
+        await expect(sut.planChangeMoves(database, 1)).resolves.toBe(false);
+      });
+    });
+
+    it('writes tags (without duplicates) and the protection, and only the fields given', async () => {
+      const rows = (sut as unknown as { databases: DatabaseRepository }).databases;
+      const updateDetails = jest.spyOn(rows, 'updateDetails');
+
+      const view = await sut.update(1, { tags: ['web', 'web'], isProtected: true }, dev);
+
+      expect(view.database).toMatchObject({ tags: ['web'], isProtected: true });
+      expect(updateDetails.mock.calls[0][1]).toStrictEqual({ isProtected: true, tags: ['web'] });
+      await sut.update(1, { description: 'new' }, dev);
+      expect(updateDetails.mock.calls[1][1]).toStrictEqual({ description: 'new' });
+      await sut.update(1, { project: null }, dev);
+      expect(updateDetails.mock.calls[2][1]).toStrictEqual({ projectId: null });
+      expect((await sut.find(1))!.tags).toEqual(['web']);
+    });
+
+    it('refuses tags that are not tags with the other errors (400), and writes nothing', async () => {
+      await expect(sut.update(1, { tags: ['Web'], name: 'other' }, dev)).rejects.toMatchObject({
+        errors: {
+          name: ['is read-only after creation'],
+          tags: [expect.stringContaining('"Web" is not a tag')],
+        },
+      });
+      expect((await sut.find(1))!.tags).toEqual([]);
+    });
+
+    it('reads no project when the change names none', async () => {
+      const rows = (sut as unknown as { projects: ProjectRepository }).projects;
+      const findById = jest.spyOn(rows, 'findById');
+
+      await sut.update(1, { description: 'x', project: null }, dev);
+
+      expect(findById).not.toHaveBeenCalled();
     });
 
     it('refuses an unknown project, and writes nothing', async () => {
@@ -584,14 +763,6 @@ describe('DatabasesService on a real PostgreSQL store', () => {
       origin: 'clone of database 7 (shop)',
       fill,
     });
-
-    async function until(condition: () => Promise<boolean>): Promise<void> {
-      const deadline = Date.now() + 10_000;
-      while (!(await condition())) {
-        if (Date.now() > deadline) throw new Error('condition not met within 10 s');
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    }
 
     async function taskErrors(): Promise<string[]> {
       const found = (await store.store.query('SELECT type, status, origin, error FROM task')) as {
@@ -687,6 +858,197 @@ describe('DatabasesService on a real PostgreSQL store', () => {
       expect(fill).not.toHaveBeenCalled();
       expect(await databases()).toEqual([]);
       expect(await tasks()).toEqual(['clone_database error database null']);
+    });
+  });
+  describe('create, the rest of its checks', () => {
+    it('stores the defaults (empty description, unprotected, untagged) and passes the plan limits to the engine', async () => {
+      const created = await sut.create(input, dev);
+
+      expect(created.database).toMatchObject({ description: '', isProtected: false, tags: [] });
+      const vault = await sut.create({ ...input, name: 'vault', isProtected: true }, dev);
+      expect(vault.database.isProtected).toBe(true);
+      expect(engine.createDatabase).toHaveBeenCalledWith(
+        expect.objectContaining({ id: 1 }),
+        'orders',
+        {
+          maxConnections: 0,
+        },
+      );
+    });
+
+    it('stores the tags given without duplicates, and refuses one that is not a tag (400) before any engine work', async () => {
+      const created = await sut.create({ ...input, tags: ['web', 'web', 'eu'] }, dev);
+      expect(created.database.tags).toEqual(['web', 'eu']);
+
+      await expect(
+        sut.create({ ...input, name: 'other', tags: ['Web'] }, dev),
+      ).rejects.toMatchObject({
+        errors: { tags: [expect.stringContaining('"Web" is not a tag')] },
+      });
+      expect(await databases()).toEqual(['orders ready on 1']);
+    });
+
+    it("refuses a team the caller is not a member of with the team's 400, and writes nothing", async () => {
+      await expect(sut.create({ ...input, team: 2 }, dev)).rejects.toMatchObject({
+        errors: { team: ['you are not a member of this team'] },
+      });
+
+      expect(log).toEqual([]);
+      expect(await databases()).toEqual([]);
+    });
+
+    it('reads no project when none is given', async () => {
+      const rows = (sut as unknown as { projects: ProjectRepository }).projects;
+      const findById = jest.spyOn(rows, 'findById');
+
+      await sut.create(input, dev);
+
+      expect(findById).not.toHaveBeenCalled();
+    });
+
+    it('gives up with 503 no capacity after three infras filled up meanwhile, though a fourth has room', async () => {
+      await store.store.query(`
+        INSERT INTO infra (name, engine_id, environment_id, addresses, admin_user, admin_password_encrypted, capacity)
+          VALUES ('db3', 1, 1, '["db3:3306"]', 'root', 'x', 10), ('db4', 1, 1, '["db4:3306"]', 'root', 'x', 10);
+        INSERT INTO infra_plan (infra_id, plan_id) VALUES (3, 1), (4, 1);
+      `);
+      engine.databaseExists.mockImplementation(async (infra, name) => {
+        log.push(`engine ${infra.id} has ${name}? (it fills up now)`);
+        await store.store.query('UPDATE infra SET capacity = 0 WHERE id = $1', [infra.id]);
+        return false;
+      });
+
+      await expect(sut.create(input, dev)).rejects.toBeInstanceOf(NoCapacityError);
+
+      expect(log).toHaveLength(3);
+      expect(await databases()).toEqual([]);
+    });
+
+    it('a fill fault point (database-filled) rolls the new database back', async () => {
+      process.env.DBAAS_TEST_FAULT = 'fail:database-filled@orders';
+      try {
+        const accepted = await sut.createFilled(input, dev, {
+          taskType: 'clone_database',
+          engineType: 'mysql',
+          source: 'source database',
+          fill: async () => undefined,
+        });
+        expect(accepted.view.database.credentials).toEqual([]);
+        await expect(accepted.done).rejects.toThrow('database-filled');
+      } finally {
+        delete process.env.DBAAS_TEST_FAULT;
+      }
+
+      expect(await databases()).toEqual([]);
+      expect(engine.createUser).not.toHaveBeenCalled();
+    });
+
+    it('marks the row deleting before it drops anything on the engine when it rolls back', async () => {
+      engine.createUser.mockRejectedValue(new Error('engine down'));
+
+      await expect(sut.create(input, dev)).rejects.toThrow('engine down');
+
+      expect(log).toContain('engine 1 drop orders, store: orders deleting on 1');
+      expect(await databases()).toEqual([]);
+    });
+  });
+
+  describe('reads', () => {
+    beforeEach(() =>
+      store.store.query(
+        `INSERT INTO database (name, plan_id, environment_id, infra_id, team_id, status, quarantine_dt)
+         VALUES ('orders', 1, 1, 1, 1, 'ready', NULL), ('old', 1, 1, 2, 2, 'quarantined', '2026-01-01')`,
+      ),
+    );
+
+    it('list: the page of what the viewer may see, the last measured size (null at first), measured in the background', async () => {
+      const first = await sut.list({ page: 1, pageSize: 10 }, dev, {});
+
+      expect(first.count).toBe(1);
+      expect(first.items).toEqual([
+        expect.objectContaining({
+          database: expect.objectContaining({ id: 1, name: 'orders' }),
+          endpoint: 'mysql://<user>:<password>@db1:3306/orders',
+          totalSizeInBytes: 1048576,
+          usedSizeInBytes: null,
+        }),
+      ]);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const again = await sut.list({ page: 1, pageSize: 10 }, dev, {});
+      expect(again.items[0].usedSizeInBytes).toBe(4096);
+      expect(engine.usedSize).toHaveBeenCalledTimes(1);
+    });
+
+    it('get measures the size once per cache period; getUnmeasured shows the last one; measureNow measures again', async () => {
+      await expect(sut.getUnmeasured(1, dev)).resolves.toMatchObject({ usedSizeInBytes: null });
+      await sut.get(1, dev);
+      engine.usedSize.mockResolvedValue(8192);
+      await expect(sut.get(1, dev)).resolves.toMatchObject({ usedSizeInBytes: 4096 });
+      await expect(sut.getUnmeasured(1, dev)).resolves.toMatchObject({ usedSizeInBytes: 4096 });
+      expect(engine.usedSize).toHaveBeenCalledTimes(1);
+
+      const row = (await sut.find(1))!;
+      await expect(sut.measureNow(row)).resolves.toBe(8192);
+      await expect(sut.getUnmeasured(1, dev)).resolves.toMatchObject({ usedSizeInBytes: 8192 });
+    });
+
+    it("is a 404 naming the database for another team's", async () => {
+      await expect(sut.get(2, dev)).rejects.toThrow(new NotFoundError('database', 2));
+      await expect(sut.get(2, dev)).rejects.toThrow('database 2 not found.');
+    });
+
+    it('all and quarantinedSince read the rows', async () => {
+      expect((await sut.all()).map((row) => row.name)).toEqual(['orders', 'old']);
+      expect((await sut.quarantinedSince('2026-01-01')).map((row) => row.name)).toEqual(['old']);
+    });
+
+    it('isOnEngine: an engine that lists its databases is asked, one that cannot is taken to have it; ensureReachable pings', async () => {
+      const asked = engine as unknown as {
+        listsEveryDatabase: boolean;
+        listDatabases: jest.Mock;
+        ping: jest.Mock;
+      };
+      asked.listsEveryDatabase = true;
+      asked.listDatabases = jest.fn(async () => ['orders']);
+      asked.ping = jest.fn(async () => undefined);
+
+      await expect(sut.isOnEngine({ infraId: 1, name: 'orders' })).resolves.toBe(true);
+      await expect(sut.isOnEngine({ infraId: 1, name: 'gone' })).resolves.toBe(false);
+      asked.listsEveryDatabase = false;
+      await expect(sut.isOnEngine({ infraId: 1, name: 'gone' })).resolves.toBe(true);
+      expect(asked.listDatabases).toHaveBeenCalledTimes(2);
+
+      await sut.ensureReachable({ infraId: 2 });
+      expect(asked.ping).toHaveBeenCalledWith(expect.objectContaining({ id: 2 }));
+    });
+  });
+
+  describe('destroy', () => {
+    it('finishes a drop already marked deleting (a retry)', async () => {
+      await store.store.query(
+        `INSERT INTO database (name, plan_id, environment_id, infra_id, team_id, status)
+         VALUES ('orders', 1, 1, 1, 1, 'deleting')`,
+      );
+
+      await sut.destroy((await sut.find(1))!);
+
+      expect(await databases()).toEqual([]);
+    });
+
+    it('stops at the users-dropped fault point with the row still deleting and the engine database kept', async () => {
+      await store.store.query(
+        `INSERT INTO database (name, plan_id, environment_id, infra_id, team_id, status)
+         VALUES ('orders', 1, 1, 1, 1, 'ready')`,
+      );
+      process.env.DBAAS_TEST_FAULT = 'fail:users-dropped@orders';
+      try {
+        await expect(sut.destroy((await sut.find(1))!)).rejects.toThrow('users-dropped');
+      } finally {
+        delete process.env.DBAAS_TEST_FAULT;
+      }
+
+      expect(engine.dropDatabase).not.toHaveBeenCalled();
+      expect(await databases()).toEqual(['orders deleting on 1']);
     });
   });
 });

@@ -1,13 +1,18 @@
 import { AccessPolicy, AuthenticatedUser, TeamsService } from '@dbaas/auth';
-import { NotFoundError, ValidationFailedError } from '@dbaas/core';
+import { ConflictError, NotFoundError, ValidationFailedError } from '@dbaas/core';
 import { ProjectEntity } from '@dbaas/persistence';
-import { Repository } from 'typeorm';
+import { QueryFailedError, Repository } from 'typeorm';
 import { ProjectRepository } from './project.repository';
 import { ProjectsService } from './projects.service';
 
 const member: AuthenticatedUser = { id: 2, username: 'user', role: 'regular', teamIds: [2] };
 const outsider: AuthenticatedUser = { id: 3, username: 'other', role: 'regular', teamIds: [3] };
 const dba: AuthenticatedUser = { id: 1, username: 'admin', role: 'dba', teamIds: [1] };
+
+/** What the store throws when a statement breaks one of its constraints (`code`). */
+function storeError(code: string): QueryFailedError {
+  return new QueryFailedError('statement', [], Object.assign(new Error('violated'), { code }));
+}
 
 describe('ProjectsService', () => {
   /** The TypeORM repository methods the service calls. */
@@ -90,7 +95,10 @@ describe('ProjectsService', () => {
   });
 
   it('reads one page, oldest first', async () => {
-    await sut.list({ page: 3, pageSize: 10 }, member);
+    await expect(sut.list({ page: 3, pageSize: 10 }, member)).resolves.toEqual({
+      items: [billing],
+      count: 1,
+    });
 
     expect(projects.findAndCount).toHaveBeenCalledWith({
       where: { teamId: expect.objectContaining({ _value: [2] }) },
@@ -104,6 +112,7 @@ describe('ProjectsService', () => {
     projects.findOneBy.mockResolvedValue(null);
 
     await expect(sut.get(8, dba)).rejects.toBeInstanceOf(NotFoundError);
+    await expect(sut.get(8, dba)).rejects.toThrow('project 8 not found.');
     expect(projects.findOneBy).toHaveBeenCalledWith({ id: 8 });
   });
 
@@ -136,5 +145,28 @@ describe('ProjectsService', () => {
     await sut.remove(7, member);
 
     expect(projects.delete).toHaveBeenCalledWith({ id: 7 });
+  });
+
+  it("answers the store's name clash as a 409 about a project, on create and rename", async () => {
+    projects.save.mockRejectedValue(storeError('23505'));
+    projects.update.mockRejectedValue(storeError('23505'));
+
+    await expect(sut.create({ name: 'billing' }, member)).rejects.toThrow(
+      new ConflictError('A project with that name already exists.'),
+    );
+    await expect(sut.update(7, { name: 'ledger' }, member)).rejects.toThrow(
+      new ConflictError('A project with that name already exists.'),
+    );
+  });
+
+  it('answers a project still holding databases as a 409, on delete and on a move', async () => {
+    projects.delete.mockRejectedValue(storeError('23503'));
+    projects.update.mockRejectedValue(storeError('23503'));
+    const inUse = new ConflictError(
+      'This project is still in use by other objects; remove those first.',
+    );
+
+    await expect(sut.remove(7, member)).rejects.toThrow(inUse);
+    await expect(sut.update(7, { team: 4 }, dba)).rejects.toThrow(inUse);
   });
 });

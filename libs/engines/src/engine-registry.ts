@@ -43,10 +43,6 @@ export class EngineRegistry implements OnApplicationShutdown {
     return this.byType.get(type);
   }
 
-  has(type: string): boolean {
-    return this.byType.has(type);
-  }
-
   /** The engine types of the registered providers, in registration order. */
   types(): EngineTypeName[] {
     return [...this.byType.keys()];

@@ -21,6 +21,7 @@ describe('connectFailure', () => {
   it('names the failure when every address refuses', async () => {
     const failure = await connectFailure([`127.0.0.1:${closed}`, `127.0.0.1:${closed}`], 2000);
     expect(failure).toBeInstanceOf(ConnectionFailed);
+    expect(failure!.name).toBe('ConnectionFailed'); // what a log line shows of it
     expect(failure!.reason).toBe('connection refused');
     expect(failure!.message).toBe(`connection refused (127.0.0.1:${closed}, 127.0.0.1:${closed})`);
   });

@@ -60,6 +60,15 @@ describe('withWorkFolder', () => {
     expect(existsSync(seen)).toBe(false);
   });
 
+  it('refuses a prefix that could name another folder or a pattern', async () => {
+    for (const prefix of ['../dbaas', 'dbaas.*', 'dbaas-', '']) {
+      await expect(withWorkFolder(prefix, async () => 'ran', root)).rejects.toThrow(
+        `Bad work folder prefix: ${prefix}`,
+      );
+    }
+    expect(readdirSync(root)).toEqual([]);
+  });
+
   it('removes the folders of processes that are gone, and only those of its prefix', async () => {
     const mark = await ownMark();
     const gone = `dbaas-test-${endedPid()}-0123abcd-abc123`;
