@@ -1,4 +1,10 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
+// The driver's own exports object (jest.spyOn cannot redefine an `import * as` namespace's).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+import mysqlPromise = require('mysql2/promise');
 import { Connection, createConnection } from 'mysql2/promise';
 import {
   checksum,
@@ -174,5 +180,140 @@ describe('MariaDbDumpTool on a real server', () => {
     await expect(
       sut.restore(target, 'shop_copy', Readable.from([Buffer.from('THIS IS NOT SQL;')])),
     ).rejects.toThrow(BackupToolError);
+  });
+  describe('found by mutation testing', () => {
+    let dir: string;
+    /** A stand-in for mariadb-dump and mariadb: keeps its arguments and input, prints the password it got to stderr, fails. */
+    let fake: string;
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), 'dbaas-fake-mariadb-'));
+      fake = join(dir, 'fake');
+      writeFileSync(
+        fake,
+        `#!/bin/sh\nprintf '%s\\n' "$@" > "${dir}/args"\ncat > "${dir}/input"\necho "refused, password $MYSQL_PWD" >&2\nexit 3\n`,
+        { mode: 0o755 },
+      );
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    const tool = () => new MariaDbDumpTool({ dump: fake, client: fake });
+    const adminSessions = async () =>
+      (await rows(
+        `SELECT ID FROM information_schema.PROCESSLIST WHERE USER = '${server.adminUser}' AND ID <> CONNECTION_ID()`,
+      )) as { ID: number }[];
+
+    it('keeps the password out of a failed dump or restore message, which names its tool', async () => {
+      const dumpFailure = await tool()
+        .dump(target, 'shop', collector().stream)
+        .catch((error: Error) => error);
+      expect((dumpFailure as Error).message).toMatch(/^mariadb-dump failed \(exit code 3\)/);
+      expect((dumpFailure as Error).message).toContain('refused, password [redacted]');
+      expect((dumpFailure as Error).message).not.toContain(server.adminPassword);
+
+      const restoreFailure = await tool()
+        .restore(target, 'fake_db', Readable.from(['SELECT 1;\n']))
+        .catch((error: Error) => error);
+      expect(restoreFailure).toBeInstanceOf(BackupToolError);
+      expect((restoreFailure as Error).message).toMatch(/^mariadb failed \(exit code 3\)/);
+      expect((restoreFailure as Error).message).not.toContain(server.adminPassword);
+    });
+
+    it('loads a restore with a bounded lock wait, in binary mode, after a prelude that makes the database again', async () => {
+      await tool()
+        .restore(target, 'fake_db', Readable.from(['SELECT 1;\n']))
+        .catch(() => undefined);
+      // A database that is not there (a restore cut between DROP and CREATE) gets the defaults.
+      expect(readFileSync(join(dir, 'input'), 'utf8')).toBe(
+        [
+          'SET SESSION lock_wait_timeout = 60;',
+          'DROP DATABASE IF EXISTS `fake_db`;',
+          'CREATE DATABASE `fake_db` CHARACTER SET `utf8mb4` COLLATE `utf8mb4_unicode_ci`;',
+          'USE `fake_db`;',
+          'SELECT 1;',
+          '',
+        ].join('\n'),
+      );
+      const args = readFileSync(join(dir, 'args'), 'utf8').trimEnd().split('\n');
+      expect(args).toEqual(expect.arrayContaining(['--connect-timeout=10', '--binary-mode']));
+      expect(args).not.toContain('');
+    });
+
+    it('closes its own connection after ending the sessions of a restored database', async () => {
+      const before = await adminSessions();
+      await sut.restore(target, 'shop_copy', Readable.from([await dump('shop')]));
+      await tool()
+        .restore(target, 'shop_copy', Readable.from(['SELECT 1;\n']))
+        .catch(() => undefined);
+      // The server forgets a closed connection a moment after the client ends it.
+      for (let i = 0; i < 50 && (await adminSessions()).length > before.length; i++)
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(await adminSessions()).toEqual(before);
+    });
+    /** The tool's own connection, its KILL CONNECTION statements preceded by `beforeKill`. */
+    const beforeEachKill = (beforeKill: () => Promise<void>) => {
+      const connect = mysqlPromise.createConnection;
+      return jest.spyOn(mysqlPromise, 'createConnection').mockImplementation((async (
+        options: mysqlPromise.ConnectionOptions,
+      ) => {
+        const connection = await connect(options);
+        const query = connection.query.bind(connection);
+        connection.query = (async (sql: string, ...rest: unknown[]) => {
+          if (typeof sql === 'string' && sql.startsWith('KILL CONNECTION')) await beforeKill();
+          return (query as (...args: unknown[]) => unknown)(sql, ...rest);
+        }) as typeof connection.query;
+        return connection;
+      }) as typeof mysqlPromise.createConnection);
+    };
+
+    it('restores when a session of the database ends between the look-up and its KILL (error 1094)', async () => {
+      const dumped = await dump('shop');
+      await admin.query('CREATE DATABASE IF NOT EXISTS shop_kill');
+      const session = await createConnection({
+        host: server.host,
+        port: server.port,
+        user: server.adminUser,
+        password: server.adminPassword,
+        database: 'shop_kill',
+      });
+      const id = (await session.query('SELECT CONNECTION_ID() AS id'))[0] as { id: number }[];
+      const spy = beforeEachKill(async () => {
+        await session.end();
+        for (let i = 0; i < 100; i++) {
+          const left = (await rows(
+            `SELECT ID FROM information_schema.PROCESSLIST WHERE ID = ${Number(id[0].id)}`,
+          )) as unknown[];
+          if (left.length === 0) return;
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      });
+      try {
+        await sut.restore(target, 'shop_kill', Readable.from([dumped]));
+      } finally {
+        spy.mockRestore();
+      }
+      expect(await contents('shop_kill')).toBe(await contents('shop'));
+    });
+
+    it('fails a restore whose KILL of a session fails otherwise, with that error', async () => {
+      const dumped = await dump('shop');
+      await admin.query('CREATE DATABASE IF NOT EXISTS shop_kill');
+      const session = await createConnection({
+        host: server.host,
+        port: server.port,
+        user: server.adminUser,
+        password: server.adminPassword,
+        database: 'shop_kill',
+      });
+      const spy = beforeEachKill(() =>
+        Promise.reject(Object.assign(new Error('You are not owner of thread'), { errno: 1095 })),
+      );
+      try {
+        await expect(sut.restore(target, 'shop_kill', Readable.from([dumped]))).rejects.toThrow(
+          'You are not owner of thread',
+        );
+      } finally {
+        spy.mockRestore();
+        await session.end();
+      }
+    });
   });
 });

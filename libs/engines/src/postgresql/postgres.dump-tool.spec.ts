@@ -2,6 +2,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+// The module's own exports object (jest.spyOn cannot redefine an `import * as` namespace's).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+import nodeOs = require('node:os');
 import { Client } from 'pg';
 import {
   checksum,
@@ -286,6 +289,24 @@ describe('PostgresDumpTool on a real server', () => {
     expect(await objectsOf('shop')).toEqual(objects);
   });
 
+  it('refuses an owner role name or a temporary folder that psql could not take (found by mutation testing)', async () => {
+    const dumped = await dump('shop');
+    await expect(
+      sut.restore(target, 'shop', Readable.from([dumped]), { owner: "shop'; DROP" }),
+    ).rejects.toThrow(`Not a role name the dump tools accept: "shop'; DROP"`);
+    // The named pipe's path goes into psql's \i '...': a quote in it is refused.
+    const odd = mkdtempSync(join(tmpdir(), "dbaas-it's-"));
+    const tmp = jest.spyOn(nodeOs, 'tmpdir').mockReturnValue(odd);
+    try {
+      await expect(sut.restore(target, 'shop', Readable.from([dumped]))).rejects.toThrow(
+        /^Temporary folder unusable in psql: .*it's/,
+      );
+    } finally {
+      tmp.mockRestore();
+      rmSync(odd, { recursive: true, force: true });
+    }
+  });
+
   it('gives the password through the environment only, and says what failed', async () => {
     const runs = jest.spyOn(runToolModule, 'runTool');
     try {
@@ -297,6 +318,23 @@ describe('PostgresDumpTool on a real server', () => {
       for (const [run] of calls) {
         expect(JSON.stringify([run.command, run.args])).not.toContain(server.adminPassword);
         expect(run.env.PGPASSWORD).toBe(server.adminPassword);
+        // Found by mutation testing: the rest of libpq's settings (no ~/.pgpass or service
+        // file of the API's user takes part) and the password redacted from every failure.
+        expect(run.env).toEqual({
+          PGHOST: server.host,
+          PGPORT: String(server.port),
+          PGUSER: server.adminUser,
+          PGPASSWORD: server.adminPassword,
+          PGDATABASE: 'shop',
+          PGCONNECT_TIMEOUT: '10',
+          PGAPPNAME: 'dbaas-backup',
+          PGPASSFILE: '/dev/null',
+          PGSERVICEFILE: '/dev/null',
+        });
+        expect(run.secrets).toEqual([server.adminPassword]);
+        // Never a password prompt (a terminal would make the tool wait for it); pg_restore
+        // only writes SQL into the pipe: it does not connect.
+        if (run.name !== 'pg_restore') expect(run.args).toContain('--no-password');
       }
     } finally {
       runs.mockRestore();
@@ -319,6 +357,40 @@ describe('postgresClientDir', () => {
       writeFileSync(join(root, major, 'bin', 'pg_dump'), '');
     }
     mkdirSync(join(root, '17', 'bin'), { recursive: true }); // server only, no client
+  });
+
+  describe('found by mutation testing', () => {
+    let other: string;
+    beforeAll(() => {
+      other = mkdtempSync(join(tmpdir(), 'dbaas-pg-clients-'));
+      // 14.0 is no bare major version (Number('14.0') is 14 all the same).
+      for (const name of ['9', '10', '14.0', '16']) {
+        mkdirSync(join(other, name, 'bin'), { recursive: true });
+        writeFileSync(join(other, name, 'bin', 'pg_dump'), '');
+      }
+    });
+    afterAll(() => rmSync(other, { recursive: true, force: true }));
+
+    it('orders the clients by number, not by name (10 sorts before 9 as a string)', () => {
+      expect(postgresClientDir(other, 9)).toBe(join(other, '9', 'bin'));
+      expect(postgresClientDir(other, 10)).toBe(join(other, '10', 'bin'));
+    });
+
+    it('takes only folders named by a bare major version', () => {
+      expect(postgresClientDir(other, 11)).toBe(join(other, '16', 'bin'));
+    });
+
+    it('says which package to install when the client folder itself is missing', () => {
+      expect(() => postgresClientDir(join(other, 'missing'), 15)).toThrow(
+        /No pg_dump for PostgreSQL 15 .*postgresql-client-15/,
+      );
+    });
+
+    it('refuses a server_version_num that is zero, negative or not a whole number', () => {
+      for (const bad of ['0', '-150020', '150020.5', 'x']) {
+        expect(() => majorOfVersionNum(bad)).toThrow(`Not a server_version_num: ${bad}`);
+      }
+    });
   });
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 

@@ -1,5 +1,11 @@
 import { createHash, createHmac, pbkdf2Sync } from 'node:crypto';
-import { groupRoles, passwordSql, quoteIdent, quoteLiteral } from './postgresql-sql';
+import {
+  groupRoles,
+  passwordSql,
+  quoteIdent,
+  quoteLiteral,
+  writesBlockedRoles,
+} from './postgresql-sql';
 
 describe('PostgreSQL quoting and passwords', () => {
   it('quotes identifiers and literals', () => {
@@ -13,6 +19,14 @@ describe('PostgreSQL quoting and passwords', () => {
       'read-write': 'shop:rw',
       'read-only': 'shop:ro',
     });
+  });
+
+  it('names the roles of a database over its size limit apart from its groups and from any user name', () => {
+    const blocked = writesBlockedRoles('shop');
+    expect(blocked).toEqual({ owner: 'shop:rdt', 'read-write': 'shop:rd' });
+    // The provider creates and drops these beside the group roles: no name may be shared.
+    const all = [...Object.values(groupRoles('shop')), ...Object.values(blocked)];
+    expect(new Set(all).size).toBe(5);
   });
 
   it('sends an ASCII password as a SCRAM-SHA-256 verifier that checks against that password', () => {
