@@ -170,6 +170,7 @@ interface DatabaseRow {
   quarantine_dt: string | null;
   is_protected: boolean;
   tags: string[];
+  over_size_limit: boolean;
   created_at: Date;
   size_limit_in_bytes: string;
   addresses: string[];
@@ -180,7 +181,8 @@ interface DatabaseRow {
 
 const SELECT_DATABASES = `
   SELECT d.id, d.name, d.description, d.plan_id, d.environment_id, d.infra_id, d.project_id,
-         d.team_id, d.status, d.quarantine_dt, d.is_protected, d.tags, d.created_at,
+         d.team_id, d.status, d.quarantine_dt, d.is_protected, d.tags, d.over_size_limit,
+         d.created_at,
          p.size_limit_in_bytes, i.addresses, i.engine_id, et.name AS engine_type,
          (SELECT json_agg(json_build_object('id', c.id, 'user', c."user") ORDER BY c.id)
             FROM credential c WHERE c.database_id = d.id) AS credentials
@@ -226,6 +228,7 @@ function present(base: string, row: DatabaseRow, usedSize: number | null) {
     tags: row.tags,
     total_size_in_bytes: Number(row.size_limit_in_bytes),
     used_size_in_bytes: usedSize,
+    over_size_limit: row.over_size_limit,
     credentials: (row.credentials ?? []).map((c) => ({
       _links: { self: to('credential', c.id) },
       id: c.id,
