@@ -194,6 +194,8 @@ describe('PostgresDumpTool on a real server', () => {
     await expect(sut.restore(target, 'shop', cut)).rejects.toThrow('fails authentication');
     expect(await contents('shop')).toBe(current);
     expect(await objectsOf('shop')).toEqual(objects);
+    // What the backups lib reads to leave such a database `ready` instead of restoring it again.
+    expect(sut.atomicRestore).toBe(true);
 
     // A file cut short without an error from the decryption: pg_restore refuses it itself.
     const truncated = Readable.from([dumped.subarray(0, Math.floor(dumped.length * 0.8))]);
