@@ -264,16 +264,21 @@ describe('MariaDbDumpTool on a real server', () => {
       }) as typeof mysqlPromise.createConnection);
     };
 
-    it('restores when a session of the database ends between the look-up and its KILL (error 1094)', async () => {
-      const dumped = await dump('shop');
+    /** An open session on shop_kill (made if missing): what the restore must KILL. */
+    async function openSessionOnShopKill() {
       await admin.query('CREATE DATABASE IF NOT EXISTS shop_kill');
-      const session = await createConnection({
+      return createConnection({
         host: server.host,
         port: server.port,
         user: server.adminUser,
         password: server.adminPassword,
         database: 'shop_kill',
       });
+    }
+
+    it('restores when a session of the database ends between the look-up and its KILL (error 1094)', async () => {
+      const dumped = await dump('shop');
+      const session = await openSessionOnShopKill();
       const id = (await session.query('SELECT CONNECTION_ID() AS id'))[0] as { id: number }[];
       const spy = beforeEachKill(async () => {
         await session.end();
@@ -295,14 +300,7 @@ describe('MariaDbDumpTool on a real server', () => {
 
     it('fails a restore whose KILL of a session fails otherwise, with that error', async () => {
       const dumped = await dump('shop');
-      await admin.query('CREATE DATABASE IF NOT EXISTS shop_kill');
-      const session = await createConnection({
-        host: server.host,
-        port: server.port,
-        user: server.adminUser,
-        password: server.adminPassword,
-        database: 'shop_kill',
-      });
+      const session = await openSessionOnShopKill();
       const spy = beforeEachKill(() =>
         Promise.reject(Object.assign(new Error('You are not owner of thread'), { errno: 1095 })),
       );
