@@ -12,7 +12,7 @@ import { CredentialStatus, DatabaseStatus } from '@dbaas/persistence';
 import { Logger } from '@nestjs/common';
 import { DatabaseRepository, DatabaseRow } from './database.repository';
 import { DatabasesService } from './databases.service';
-import { DriftRepair } from './drift-repair.service';
+import { BUSY_LOCK_RETRIES, DriftRepair } from './drift-repair.service';
 
 const database = (id: number, name: string, status: DatabaseStatus = 'ready') =>
   ({ id, name, status, environmentId: 1, teamId: 2, infraId: 3 }) as DatabaseRow;
@@ -175,6 +175,17 @@ describe('DriftRepair', () => {
     locks.tryAcquire.mockResolvedValue(null);
     await expect(sut.repairAll()).resolves.toMatchObject({ repaired: [] });
     expect(provider.createUser).not.toHaveBeenCalled();
+    expect(locks.tryAcquire).toHaveBeenCalledTimes(1 + BUSY_LOCK_RETRIES);
+  });
+
+  it('tries a database whose lock is busy again within the round, and repairs it once free', async () => {
+    // The size check, on a period that can fall in step with the reconciler's, holds the
+    // lock for a moment each round: drift repair must not pass the database by every time.
+    onEngine.users = ['u_stock'];
+    locks.tryAcquire.mockResolvedValueOnce(null).mockResolvedValueOnce(null);
+    await expect(sut.repairAll()).resolves.toMatchObject({ repaired: ['orders/u_orders'] });
+    expect(locks.tryAcquire).toHaveBeenCalledTimes(3);
+    expect(provider.createUser).toHaveBeenCalledTimes(1);
   });
 
   it('marks a database missing on its engine lost, and ready again once it is back', async () => {

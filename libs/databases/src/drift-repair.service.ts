@@ -4,8 +4,19 @@ import { CredentialsService } from '@dbaas/credentials';
 import { databaseLockKey, OperationRunner } from '@dbaas/operations';
 import { TaskType } from '@dbaas/persistence';
 import { Injectable, Logger } from '@nestjs/common';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DatabaseRepository, DatabaseRow } from './database.repository';
 import { DatabasesService } from './databases.service';
+
+/**
+ * A database whose lock is busy is tried again within the round, this many times, this far
+ * apart. The size check holds each limited database's lock for a moment every round, and
+ * the two jobs' timers can tick in step (at the same intervals, started together: every
+ * round in a test, every fifth reconciler round at the default 60 s and 300 s), so a round
+ * that only tried once could pass the database by round after round.
+ */
+export const BUSY_LOCK_RETRIES = 3;
+export const BUSY_LOCK_PAUSE_MS = 400;
 
 /** What one round found and did, by database name. */
 export interface DriftReport {
@@ -30,7 +41,8 @@ export interface DriftReport {
  * - a `ready` database missing on its engine becomes `lost` (a `reconcile_database` task
  *   says so); found again, it is `ready` once more.
  *
- * An unreachable infra is skipped until a later round. The API runs it after the lifecycle
+ * A database whose lock is busy is tried again a few times within the round
+ * (BUSY_LOCK_RETRIES). An unreachable infra is skipped until a later round. The API runs it after the lifecycle
  * reconciler, every DBAAS_RECONCILE_INTERVAL_SECONDS.
  */
 @Injectable()
@@ -82,20 +94,41 @@ export class DriftRepair {
     const connected = await this.infras.connect(infraId);
     const onEngine = await this.lookAt(connected);
     const missingUsers = await this.readyCredentialsMissing(databases, onEngine.users);
-    for (const database of databases) {
+    let waiting = databases.filter((database) => {
       const exists = onEngine.databases?.has(database.name) ?? true;
-      const needsWork =
+      return (
         (database.status === 'ready' && (!exists || missingUsers.has(database.id))) ||
-        (database.status === 'lost' && exists);
-      if (!needsWork) continue;
-      const key = databaseLockKey(database.environmentId, database.name);
-      try {
-        await this.runner.runIfFree(key, () => this.repairDatabase(database.id, connected, report));
-      } catch (error) {
-        this.logger.warn(
-          `Drift repair of ${database.name} failed, retried next round: ${(error as Error).message}`,
-        );
+        (database.status === 'lost' && exists)
+      );
+    });
+    for (let retry = 0; waiting.length > 0 && retry <= BUSY_LOCK_RETRIES; retry++) {
+      if (retry > 0) await sleep(BUSY_LOCK_PAUSE_MS);
+      const busy: DatabaseRow[] = [];
+      for (const database of waiting) {
+        if (!(await this.repairIfFree(database, connected, report))) busy.push(database);
       }
+      waiting = busy;
+    }
+  }
+
+  /** One database under its lock; false if another operation holds the lock. */
+  private async repairIfFree(
+    database: DatabaseRow,
+    connected: ConnectedInfra,
+    report: DriftReport,
+  ): Promise<boolean> {
+    const key = databaseLockKey(database.environmentId, database.name);
+    try {
+      const done = await this.runner.runIfFree(key, async () => {
+        await this.repairDatabase(database.id, connected, report);
+        return true;
+      });
+      return done === true;
+    } catch (error) {
+      this.logger.warn(
+        `Drift repair of ${database.name} failed, retried next round: ${(error as Error).message}`,
+      );
+      return true;
     }
   }
 
