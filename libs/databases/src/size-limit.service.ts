@@ -61,16 +61,17 @@ export class SizeLimitCheck {
 
   /**
    * A plan changed in place: the database against its new limit now, so a limit below the
-   * current usage restricts writes at once. Under its lock if free (undefined: another
-   * operation holds it; the next round checks).
+   * current usage restricts writes as the PATCH answers. Under its lock, waited for as the
+   * plan change waited (a background job may have taken it in between: drift repair, the
+   * periodic check, a scheduled backup).
    */
   checkNow(database: {
     id: number;
     environmentId: number;
     name: string;
-  }): Promise<SizeLimitAction | undefined> {
+  }): Promise<SizeLimitAction> {
     const key = databaseLockKey(database.environmentId, database.name);
-    return this.runner.runIfFree(key, () => this.checkLocked(database.id));
+    return this.runner.runLocked(key, () => this.checkLocked(database.id));
   }
 
   /**
