@@ -26,6 +26,9 @@ module.exports = {
   roots: ['<rootDir>/test/engines'],
   testRegex: `/test/engines/(${engine.specs.join('|')})\\.contract-spec\\.ts$`,
   testNamePattern: engine.pattern,
+  // Whole scenarios per mutant, and no coverage for skipped tests: see the environment.
+  testEnvironment: require.resolve('./test/engines/stryker-contract.environment.js'),
+  testEnvironmentOptions: { engine: engine.pattern },
   // Measured (30 Nov 2026): the slowest test, an unreachable address, takes 6 s (two
   // connect timeouts); a `beforeAll` that starts a Redis, well under 1 s.
   testTimeout: 20000,
