@@ -11,6 +11,9 @@
  *   takes the announced test as the current one until the next test ends: the `beforeAll` of
  *   a describe after another engine's filtered tests counted as the coverage of one of them,
  *   and that engine's suite (its server) ran for those mutants. A skipped test is no test.
+ *
+ * And, as Stryker's own bail does across runs: once a test fails, the file's later tests are
+ * skipped (one failure kills the mutant; a whole scenario would run on otherwise).
  */
 const { TestEnvironment } = require('jest-environment-node');
 
@@ -23,6 +26,9 @@ module.exports = class StrykerContractEnvironment extends TestEnvironment {
   handleTestEvent(event, state) {
     if (event.name === 'run_start' && state.testNamePattern) {
       state.testNamePattern = this.wholeScenarios(state.rootDescribeBlock, state.testNamePattern);
+    }
+    if (event.name === 'test_done' && event.test.errors.length > 0) {
+      state.testNamePattern = /^(?!)/; // matches no name
     }
     if (event.name === 'test_skip') {
       const stryker = this.global[this.global.__strykerGlobalNamespace__ ?? '__stryker__'];
