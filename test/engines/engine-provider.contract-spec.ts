@@ -943,8 +943,13 @@ describe('redis provider beyond the contract', () => {
         [expect.stringMatching(/default user is enabled without a password/)],
       );
       await expect(provider.securityWarnings(as('noacl', 'pw-noacl-12', 39))).resolves.toEqual([]);
+      // Enabled with a password: nothing to say.
+      await admin.call('ACL', 'SETUSER', 'default', 'resetpass', '>pw-default-12');
+      await expect(provider.securityWarnings(as('noconfig', 'pw-noconfig-1', 38))).resolves.toEqual(
+        [],
+      );
     } finally {
-      await admin.call('ACL', 'SETUSER', 'default', 'off');
+      await admin.call('ACL', 'SETUSER', 'default', 'off', 'resetpass', 'nopass');
       await admin.call('ACL', 'DELUSER', 'noconfig', 'noacl');
     }
   });
