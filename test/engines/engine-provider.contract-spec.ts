@@ -879,6 +879,31 @@ describe('redis provider beyond the contract', () => {
     }
   });
 
+  it('with an ACL file, users are saved there (ACL SAVE) and survive a restart', async () => {
+    const saved = await startRedis({ aclFile: true });
+    const own = new RedisProvider();
+    try {
+      const target = targetOf(saved, 41);
+      const password = generatePassword();
+      const spec = {
+        database: 'saved',
+        user: 'saved_owner',
+        password,
+        privileges: 'owner' as const,
+      };
+      await own.createUser(target, spec);
+      await expect(own.securityWarnings(target)).resolves.toEqual([]);
+      await saved.stop();
+      await saved.start();
+      const session = await redisLogin(saved.host, saved.port)('saved', 'saved_owner', password);
+      await session.ping();
+      await session.close();
+    } finally {
+      await own.close();
+      await saved.destroy();
+    }
+  });
+
   it('ACL changes that cannot be saved are logged, not fatal', async () => {
     // CONFIG REWRITE (the fallback of ACL SAVE, no aclfile here) fails once the config
     // file's path is a folder; root could still write a read-only file.
