@@ -824,12 +824,6 @@ describe('redis provider beyond the contract', () => {
     }
   });
 
-  it('connectionDetails name the key prefix', () => {
-    expect(
-      provider.connectionDetails([server.address], 'shop', { username: 'u', password: 'p' }).extras,
-    ).toEqual({ key_prefix: 'shop:' });
-  });
-
   it('confines a new user to its channels even where the server grants all channels by default', async () => {
     const password = generatePassword();
     await admin.call('CONFIG', 'SET', 'acl-pubsub-default', 'allchannels');
