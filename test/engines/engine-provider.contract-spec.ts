@@ -700,6 +700,42 @@ describe('redis provider beyond the contract', () => {
     }
   });
 
+  it('an infra edited (another admin) gets a new admin connection, and the old one is closed', async () => {
+    for (const user of ['edit_a', 'edit_b'])
+      await admin.call('ACL', 'SETUSER', user, 'on', `>pw-${user}-1`, '~*', '&*', '+@all');
+    const as = (user: string) => ({
+      ...infra,
+      id: 42,
+      adminUser: user,
+      adminPassword: `pw-${user}-1`,
+    });
+    const connectionsOf = async (user: string) =>
+      String(await admin.call('CLIENT', 'LIST'))
+        .split('\n')
+        .filter((line) => line.includes(` name=dbaas `) && line.includes(` user=${user} `)).length;
+    const fresh = new RedisProvider();
+    try {
+      await fresh.ping(as('edit_a'));
+      expect(await connectionsOf('edit_a')).toBe(1);
+      await fresh.ping(as('edit_b'));
+      expect(await connectionsOf('edit_b')).toBe(1);
+      // The old one is closed in the background (QUIT): wait for it, at most 3 s.
+      for (let i = 0; i < 30 && (await connectionsOf('edit_a')) > 0; i++)
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(await connectionsOf('edit_a')).toBe(0);
+    } finally {
+      await fresh.close();
+      await admin.call('ACL', 'DELUSER', 'edit_a', 'edit_b');
+    }
+  });
+
+  it('a prefix with keys and no user exists but is not listed: the provider says it lists only some', async () => {
+    await admin.set('unlisted:k', 'v');
+    await expect(provider.databaseExists(infra, 'unlisted')).resolves.toBe(true);
+    expect(await provider.listDatabases(infra)).not.toContain('unlisted');
+    expect(provider.listsEveryDatabase).toBe(false);
+  });
+
   it('refuses bad names and the reserved users before reaching the server', async () => {
     // Nothing listens there: a name that got as far as the server would fail as unavailable.
     const nowhere = { ...infra, id: 35, addresses: [`127.0.0.1:${await freePort()}`] };
