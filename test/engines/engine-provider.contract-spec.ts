@@ -7,6 +7,7 @@ import { EngineUnavailableError, generatePassword } from '@dbaas/core';
 import {
   COMMAND_REVIEW,
   CONNECT_TIMEOUT_MS,
+  EngineCommandError,
   MongodbProvider,
   MysqlProvider,
   PostgresqlProvider,
@@ -900,9 +901,10 @@ describe('redis provider beyond the contract', () => {
     );
     const nokill = { ...infra, id: 40, adminUser: 'nokill', adminPassword: 'pw-nokill-12' };
     try {
-      await expect(
-        provider.revokeAccess(nokill, { database: 'kept', user: 'kept_owner' }),
-      ).rejects.toThrow(/NOPERM/);
+      const refused = provider.revokeAccess(nokill, { database: 'kept', user: 'kept_owner' });
+      // A refused command, not an engine that cannot be reached.
+      await expect(refused).rejects.toBeInstanceOf(EngineCommandError);
+      await expect(refused).rejects.toThrow(/NOPERM/);
       await expect(session.ping()).resolves.toBe('PONG');
     } finally {
       await admin.call('ACL', 'DELUSER', 'nokill');
