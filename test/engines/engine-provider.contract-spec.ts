@@ -642,8 +642,12 @@ describe('redis provider beyond the contract', () => {
     await client.ping();
     return client;
   };
-  /** The ACL users of the server, by name (ACL GETUSER: null when there is none). */
+  /** An ACL user of the server (ACL GETUSER: null when there is none), and its flags. */
   const aclUser = (name: string) => admin.call('ACL', 'GETUSER', name);
+  const aclFlagsOf = (reply: unknown) => {
+    const fields = reply as unknown[];
+    return fields[fields.indexOf('flags') + 1] as string[];
+  };
   /** Sets `count` small string keys of the prefix; their summed MEMORY USAGE. */
   const fill = async (prefix: string, count: number): Promise<number> => {
     let total = 0;
@@ -783,10 +787,28 @@ describe('redis provider beyond the contract', () => {
     await expect(provider.setPassword(infra, ghost, 'pw-123456')).rejects.toThrow(
       /^redis: .*user ghost does not exist/,
     );
+    await expect(aclUser('ghost')).resolves.toBeNull();
     await provider.revokeAccess(infra, ghost);
-    await provider.dropUser(infra, ghost);
+    await expect(aclUser('ghost')).resolves.toBeNull();
     await provider.allowWrites(infra, 'ghosts', [{ user: 'ghost', privileges: 'owner' }]);
     await expect(aclUser('ghost')).resolves.toBeNull();
+    await provider.dropUser(infra, ghost);
+    await expect(aclUser('ghost')).resolves.toBeNull();
+  });
+
+  it('revokeAccess turns the user off and replaces its password: each alone refuses a login', async () => {
+    const password = generatePassword();
+    await provider.createUser(infra, {
+      database: 'rv',
+      user: 'rv_owner',
+      password,
+      privileges: 'owner',
+    });
+    await provider.revokeAccess(infra, { database: 'rv', user: 'rv_owner' });
+    expect(aclFlagsOf(await aclUser('rv_owner'))).toContain('off');
+    await admin.call('ACL', 'SETUSER', 'rv_owner', 'on'); // as if turned on again by hand
+    // The AUTH is refused (WRONGPASS), and ioredis closes the connection.
+    await expect(asUser('rv_owner', password)).rejects.toThrow(/WRONGPASS|Connection is closed/);
   });
 
   it('allowWrites gives a user exactly the rules of the privileges named, nothing kept from before', async () => {
