@@ -238,6 +238,11 @@ async function main(): Promise<void> {
     mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
     writeFileSync(join(ROOT, 'bench', 'results', 'latest.json'), JSON.stringify(results, null, 2));
     log(`wrote bench/results/latest.json (${results.durationSeconds} s)`);
+  } catch (error) {
+    // An unexpected answer (a 500 once, in the scale step) is explained by the API's log.
+    const tail = stack.api.logs.trimEnd().split('\n').slice(-50).join('\n');
+    log(`failed; the last lines of the API's log (LOG_LEVEL=warn):\n${tail || '(empty)'}`);
+    throw error;
   } finally {
     await baseline?.stop();
     await stack.stop();

@@ -1,11 +1,15 @@
 import { EngineUnavailableError } from '@dbaas/core';
 import { Document, MongoNetworkError, MongoServerError } from 'mongodb';
 import {
+  COMMAND_TIMEOUT_MS,
+  CONNECT_TIMEOUT_MS,
+  EngineCommandError,
   InfraTarget,
   MongoClientFactory,
   MongoClientLike,
   MongoDbLike,
   MongodbProvider,
+  connectMongoClient,
 } from '@dbaas/engines';
 
 /**
@@ -216,7 +220,14 @@ describe('MongodbProvider commands', () => {
   it('lists databases with data or users, without the system ones', async () => {
     dbs.admin = fakeDb({
       listDatabases: () => ({
-        databases: [{ name: 'admin' }, { name: 'local' }, { name: 'shop' }, { name: 'Weird-Name' }],
+        databases: [
+          { name: 'admin' },
+          { name: 'config' },
+          { name: 'local' },
+          { name: 'shop' },
+          { name: 'orders' },
+          { name: 'Weird-Name' },
+        ],
         ok: 1,
       }),
       usersInfo: () => ({
@@ -228,10 +239,33 @@ describe('MongodbProvider commands', () => {
         ok: 1,
       }),
     });
-    await expect(sut.listDatabases(infra)).resolves.toEqual(['fresh', 'shop']);
-    await expect(sut.listUsers(infra)).resolves.toEqual(['u_new', 'u_shop']);
-    expect(commandsOf('admin')).toContainEqual({ usersInfo: { forAllDBs: true } });
-    expect(commandsOf('admin')).toContainEqual({ listDatabases: 1, nameOnly: true });
+    // toStrictEqual: toEqual would not see a name mapped to `undefined`.
+    await expect(sut.listDatabases(infra)).resolves.toStrictEqual(['fresh', 'orders', 'shop']);
+    expect(commandsOf('admin')).toEqual([
+      { listDatabases: 1, nameOnly: true },
+      { usersInfo: { forAllDBs: true } },
+    ]);
+  });
+
+  it('lists the users of manageable databases, sorted, without the admin or other names', async () => {
+    dbs.admin = fakeDb({
+      usersInfo: () => ({
+        users: [
+          { user: 'u_shop', db: 'shop' },
+          { user: 'root', db: 'admin' },
+          { user: 'u_sys', db: 'admin' },
+          { user: 'u_cfg', db: 'config' },
+          { user: 'u_odd', db: 'Weird-Name' },
+          { user: 'root', db: 'shop' },
+          { user: 'Not-Ours', db: 'shop' },
+          { user: 'u_new', db: 'fresh' },
+          { user: 'u_shop', db: 'orders' },
+        ],
+        ok: 1,
+      }),
+    });
+    await expect(sut.listUsers(infra)).resolves.toStrictEqual(['u_new', 'u_shop']);
+    expect(commandsOf('admin')).toEqual([{ usersInfo: { forAllDBs: true } }]);
   });
 
   it('databaseExists: a database with data, or one with users only; never a system one', async () => {
@@ -254,6 +288,18 @@ describe('MongodbProvider commands', () => {
     });
     expect(commandsOf('none')).toEqual([{ usersInfo: 1 }]);
   });
+
+  it.each(['admin', 'config', 'local'])(
+    'databaseExists(%s) is false without asking the server, where it always exists',
+    async (name) => {
+      dbs.admin = fakeDb({
+        listDatabases: () => ({ databases: [{ name }], ok: 1 }),
+        usersInfo: () => ({ users: [{ user: 'root', db: name }], ok: 1 }),
+      });
+      await expect(sut.databaseExists(infra, name)).resolves.toBe(false);
+      expect(connect).not.toHaveBeenCalled();
+    },
+  );
 
   it('userExists asks for that user in every database', async () => {
     dbs.admin = fakeDb({
@@ -317,6 +363,173 @@ describe('MongodbProvider commands', () => {
     await sut.close();
     expect(client.close).toHaveBeenCalled();
   });
+  it('its facts: a database only exists once written, none listed by name, no size limit', () => {
+    expect(sut).toMatchObject({
+      type: 'mongodb',
+      displayName: 'MongoDB',
+      catalogTags: ['mongodb', 'document', 'nosql'],
+      defaultPort: 27017,
+      reservedNames: ['admin', 'config', 'local'],
+      reservedUserNames: ['admin', 'root'],
+      reservedUserPrefixes: ['system_'],
+      listsEveryDatabase: false,
+      enforcesSizeLimit: false,
+    });
+  });
+
+  it('createDatabase checks the name, then only that the server answers', async () => {
+    await sut.createDatabase(infra, 'shop');
+    expect(commandsOf('admin')).toEqual([{ ping: 1 }]);
+    expect(commandsOf('shop')).toEqual([]);
+  });
+
+  it('restrictWrites is refused (no size limit on MongoDB); allowWrites has nothing to undo', async () => {
+    const refused = await sut.restrictWrites().catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(EngineCommandError);
+    expect((refused as Error).message).toMatch(/size limits are not enforced on MongoDB/);
+    await expect(sut.allowWrites()).resolves.toBeUndefined();
+    expect(connect).not.toHaveBeenCalled();
+  });
+
+  it('dropDatabase of a database without users ends no session (an empty pattern is never sent)', async () => {
+    await sut.dropDatabase(infra, 'shop');
+    expect(commandsOf('shop')).toEqual([{ usersInfo: 1 }, { dropDatabase: 1 }]);
+    expect(commandsOf('admin')).toEqual([]);
+  });
+
+  it('a reply without its users or databases field counts as none', async () => {
+    const bare = fakeDb();
+    client.db.mockImplementation(() => bare);
+    await sut.dropDatabase(infra, 'shop');
+    await expect(sut.databaseExists(infra, 'shop')).resolves.toBe(false);
+    await expect(sut.userExists(infra, 'u_shop')).resolves.toBe(false);
+    await expect(sut.listDatabases(infra)).resolves.toStrictEqual([]);
+    await expect(sut.listUsers(infra)).resolves.toStrictEqual([]);
+    await sut.createUser(infra, {
+      database: 'shop',
+      user: 'u_shop',
+      password: 'pw',
+      privileges: 'owner',
+    });
+    const names = bare.command.mock.calls.map(([cmd]) => Object.keys(cmd)[0]);
+    expect(names).not.toContain('killAllSessionsByPattern');
+    expect(names).not.toContain('updateUser');
+    expect(names).toContain('createUser');
+  });
+
+  it('createUser fails on any other createUser error, without an updateUser', async () => {
+    dbs.shop = fakeDb({
+      createUser: () => {
+        throw new MongoServerError({ code: 13, errmsg: 'not authorized on shop' });
+      },
+    });
+    await expect(
+      sut.createUser(infra, {
+        database: 'shop',
+        user: 'u_shop',
+        password: 'pw',
+        privileges: 'owner',
+      }),
+    ).rejects.toThrow(/not authorized on shop/);
+    expect(commandsOf('shop').map((cmd) => Object.keys(cmd)[0])).toEqual([
+      'usersInfo',
+      'createUser',
+    ]);
+  });
+
+  it('dropUser fails on any dropUser error other than "user not found"', async () => {
+    dbs.shop = fakeDb({
+      dropUser: () => {
+        throw new MongoServerError({ code: 13, errmsg: 'not authorized on shop' });
+      },
+    });
+    await expect(sut.dropUser(infra, { database: 'shop', user: 'u_shop' })).rejects.toThrow(
+      /not authorized on shop/,
+    );
+  });
+
+  it('ending sessions is best effort: refused, the user is still dropped; unreachable, the call fails', async () => {
+    dbs.admin = fakeDb({
+      killAllSessionsByPattern: () => {
+        throw new MongoServerError({ code: 13, errmsg: 'not authorized to kill sessions' });
+      },
+    });
+    await sut.dropUser(infra, { database: 'shop', user: 'u_shop' });
+    expect(commandsOf('shop')).toEqual([{ dropUser: 'u_shop' }]);
+
+    dbs.admin = fakeDb({
+      killAllSessionsByPattern: () => {
+        throw new MongoNetworkError('connection reset');
+      },
+    });
+    await expect(sut.dropUser(infra, { database: 'shop', user: 'u_other' })).rejects.toBeInstanceOf(
+      EngineUnavailableError,
+    );
+    expect(commandsOf('shop')).toEqual([{ dropUser: 'u_shop' }]);
+  });
+
+  it('a refused createUser or revokeAccess never shows the password it sent', async () => {
+    const echo = (cmd: Document) => {
+      throw new MongoServerError({ code: 2, errmsg: `bad command ${JSON.stringify(cmd)}` });
+    };
+    dbs.shop = fakeDb({ usersInfo: () => ({ users: [], ok: 1 }), createUser: echo });
+    const created = await sut
+      .createUser(infra, {
+        database: 'shop',
+        user: 'u_shop',
+        password: 'create-secret-pw',
+        privileges: 'owner',
+      })
+      .catch((e: unknown) => e);
+    expect((created as Error).message).toContain('bad command');
+    expect((created as Error).message).not.toContain('create-secret-pw');
+
+    dbs.shop = fakeDb({
+      usersInfo: () => ({ users: [{ user: 'u_shop', db: 'shop' }], ok: 1 }),
+      updateUser: echo,
+    });
+    const revoked = await sut
+      .revokeAccess(infra, { database: 'shop', user: 'u_shop' })
+      .catch((e: unknown) => e);
+    const sent = commandsOf('shop')[1].pwd as string;
+    expect((revoked as Error).message).toContain('bad command');
+    expect((revoked as Error).message).not.toContain(sent);
+  });
+
+  describe('which errors mean "no server" (EngineUnavailableError)', () => {
+    const failingWith = (error: unknown) => {
+      // Not always an Error: what a driver rejects with is not ours to choose.
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+      dbs.admin = fakeDb({ buildInfo: () => Promise.reject(error) });
+      return sut.ping(infra).catch((e: unknown) => e);
+    };
+
+    it('a subclass of a listed driver error, by its class chain (MongoPoolClearedError)', async () => {
+      // The driver's own class, not exported: named MongoPoolClearedError, a MongoNetworkError.
+      const { PoolClearedError } = jest.requireActual<{
+        PoolClearedError: new (pool: { address: string }) => Error;
+      }>('mongodb/lib/cmap/errors');
+      const cleared = new PoolClearedError({ address: 'm1:27017' });
+      expect(cleared.name).toBe('MongoPoolClearedError');
+      expect(cleared).toBeInstanceOf(MongoNetworkError);
+      await expect(failingWith(cleared)).resolves.toBeInstanceOf(EngineUnavailableError);
+    });
+
+    it('an error that only carries a listed name', async () => {
+      const named = Object.assign(new Error('no primary'), { name: 'MongoServerSelectionError' });
+      await expect(failingWith(named)).resolves.toBeInstanceOf(EngineUnavailableError);
+    });
+
+    it.each([[null], [undefined], ['text'], [{ code: 13 }]])(
+      'anything else thrown (%p) is a refused command, not a crash',
+      async (thrown) => {
+        const error = await failingWith(thrown);
+        expect(error).toBeInstanceOf(EngineCommandError);
+        expect(error).not.toBeInstanceOf(EngineUnavailableError);
+      },
+    );
+  });
+
   describe('securityWarnings', () => {
     const withOptions = (answer: () => Document | Promise<Document>) => {
       dbs.admin = fakeDb({ getCmdLineOpts: answer });
@@ -349,6 +562,56 @@ describe('MongodbProvider commands', () => {
         throw new MongoNetworkError('connection refused');
       });
       await expect(sut.securityWarnings(infra)).rejects.toBeInstanceOf(EngineUnavailableError);
+    });
+  });
+
+  describe("connectMongoClient, with the driver's MongoClient faked", () => {
+    type Made = { url: string; options: Document; connect: jest.Mock; close: jest.Mock };
+    let made: Made[];
+    let connectError: Error | null;
+
+    beforeEach(() => {
+      made = [];
+      connectError = null;
+      jest.doMock('mongodb', () => ({
+        MongoClient: jest.fn((url: string, options: Document) => {
+          const client: Made = {
+            url,
+            options,
+            connect: jest.fn(async () => {
+              if (connectError) throw connectError;
+            }),
+            close: jest.fn(async () => undefined),
+          };
+          made.push(client);
+          return client;
+        }),
+      }));
+    });
+    afterEach(() => jest.dontMock('mongodb'));
+
+    it('connects to every address as the admin, authenticated on admin, every wait bounded', async () => {
+      const connected = await connectMongoClient(infra);
+      expect(made).toHaveLength(1);
+      expect(connected).toBe(made[0]);
+      expect(made[0].url).toBe('mongodb://m1:27017,m2:27018/');
+      expect(made[0].options).toEqual({
+        auth: { username: 'root', password: 'admin-secret-pw' },
+        authSource: 'admin',
+        serverSelectionTimeoutMS: CONNECT_TIMEOUT_MS,
+        connectTimeoutMS: CONNECT_TIMEOUT_MS,
+        socketTimeoutMS: COMMAND_TIMEOUT_MS,
+        maxPoolSize: 4,
+        appName: 'dbaas',
+      });
+      expect(made[0].connect).toHaveBeenCalledTimes(1);
+      expect(made[0].close).not.toHaveBeenCalled();
+    });
+
+    it('closes the client when its connect fails, and throws the failure', async () => {
+      connectError = new MongoNetworkError('connect ECONNREFUSED m1:27017');
+      await expect(connectMongoClient(infra)).rejects.toBe(connectError);
+      expect(made[0].close).toHaveBeenCalledTimes(1);
     });
   });
 });

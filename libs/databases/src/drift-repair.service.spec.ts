@@ -12,7 +12,7 @@ import { CredentialStatus, DatabaseStatus } from '@dbaas/persistence';
 import { Logger } from '@nestjs/common';
 import { DatabaseRepository, DatabaseRow } from './database.repository';
 import { DatabasesService } from './databases.service';
-import { DriftRepair } from './drift-repair.service';
+import { BUSY_LOCK_PAUSE_MS, BUSY_LOCK_RETRIES, DriftRepair } from './drift-repair.service';
 
 const database = (id: number, name: string, status: DatabaseStatus = 'ready') =>
   ({ id, name, status, environmentId: 1, teamId: 2, infraId: 3 }) as DatabaseRow;
@@ -175,6 +175,44 @@ describe('DriftRepair', () => {
     locks.tryAcquire.mockResolvedValue(null);
     await expect(sut.repairAll()).resolves.toMatchObject({ repaired: [] });
     expect(provider.createUser).not.toHaveBeenCalled();
+    expect(locks.tryAcquire).toHaveBeenCalledTimes(1 + BUSY_LOCK_RETRIES);
+  });
+
+  it('tries a database whose lock is busy again within the round, and repairs it once free', async () => {
+    // The size check, on a period that can fall in step with the reconciler's, holds the
+    // lock for a moment each round: drift repair must not pass the database by every time.
+    onEngine.users = ['u_stock'];
+    const tried: number[] = [];
+    locks.tryAcquire.mockImplementation(async () => {
+      tried.push(Date.now());
+      return tried.length > 2 ? held : null;
+    });
+    await expect(sut.repairAll()).resolves.toMatchObject({ repaired: ['orders/u_orders'] });
+    expect(tried).toHaveLength(3);
+    expect(provider.createUser).toHaveBeenCalledTimes(1);
+    // A pause between tries (a lower bound only: a loaded machine makes it longer).
+    expect(tried[1] - tried[0]).toBeGreaterThanOrEqual(BUSY_LOCK_PAUSE_MS - 5);
+    expect(tried[2] - tried[1]).toBeGreaterThanOrEqual(BUSY_LOCK_PAUSE_MS - 5);
+  });
+
+  it('retries busy databases once per round, after every infra had its first pass', async () => {
+    stored.set(2, { ...database(2, 'stock'), infraId: 4 });
+    onEngine.users = [];
+    const tried: string[] = [];
+    locks.tryAcquire.mockImplementation(async (key) => {
+      tried.push(key);
+      return tried.length > 2 ? held : null;
+    });
+    await expect(sut.repairAll()).resolves.toMatchObject({
+      repaired: ['orders/u_orders', 'stock/u_stock'],
+    });
+    expect(infras.connect.mock.calls.map(([id]) => id)).toEqual([3, 4]);
+    expect(tried).toEqual([
+      expect.stringContaining('orders'),
+      expect.stringContaining('stock'),
+      expect.stringContaining('orders'),
+      expect.stringContaining('stock'),
+    ]);
   });
 
   it('marks a database missing on its engine lost, and ready again once it is back', async () => {
@@ -223,5 +261,7 @@ describe('DriftRepair', () => {
     provider.createUser.mockRejectedValueOnce(new Error('refused'));
     await expect(sut.repairAll()).resolves.toMatchObject({ repaired: [] });
     expect(history.failed).toHaveBeenCalledWith(expect.anything(), new Error('refused'));
+    // A failed repair waits for the next round: it is not one of the busy ones tried again.
+    expect(provider.createUser).toHaveBeenCalledTimes(1);
   });
 });

@@ -4,8 +4,27 @@ import { CredentialsService } from '@dbaas/credentials';
 import { databaseLockKey, OperationRunner } from '@dbaas/operations';
 import { TaskType } from '@dbaas/persistence';
 import { Injectable, Logger } from '@nestjs/common';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DatabaseRepository, DatabaseRow } from './database.repository';
 import { DatabasesService } from './databases.service';
+
+/**
+ * A database whose lock is busy is tried again within the round, after the other
+ * databases of every infra, this many times, this far apart. The size check holds each
+ * limited database's lock for a moment every round, and the two jobs' timers can tick in
+ * step (the same intervals, started together: every round in a test, every fifth reconciler
+ * round at the default 60 s and 300 s), so a round that tried only once could pass the
+ * database by round after round. A lock held longer than the retries span (a backup, a
+ * restore) waits for a later round.
+ */
+export const BUSY_LOCK_RETRIES = 3;
+export const BUSY_LOCK_PAUSE_MS = 400;
+
+/** A database that needs a repair, and its infra's connection. */
+interface Pending {
+  database: DatabaseRow;
+  connected: ConnectedInfra;
+}
 
 /** What one round found and did, by database name. */
 export interface DriftReport {
@@ -30,7 +49,8 @@ export interface DriftReport {
  * - a `ready` database missing on its engine becomes `lost` (a `reconcile_database` task
  *   says so); found again, it is `ready` once more.
  *
- * An unreachable infra is skipped until a later round. The API runs it after the lifecycle
+ * A database whose lock is busy is tried again a few times at the end of the round
+ * (BUSY_LOCK_RETRIES). An unreachable infra is skipped until a later round. The API runs it after the lifecycle
  * reconciler, every DBAAS_RECONCILE_INTERVAL_SECONDS.
  */
 @Injectable()
@@ -56,14 +76,20 @@ export class DriftRepair {
       group.push(row);
       byInfra.set(row.infraId, group);
     }
+    let busy: Pending[] = [];
     for (const [infraId, databases] of byInfra) {
       try {
-        await this.repairInfra(infraId, databases, report);
+        busy = busy.concat(await this.repairInfra(infraId, databases, report));
       } catch (error) {
         this.logger.warn(
           `Drift check of infra ${infraId} skipped, retried next round: ${(error as Error).message}`,
         );
       }
+    }
+    // Once for the whole round, after every infra: a round never waits longer than this.
+    for (let retry = 1; busy.length > 0 && retry <= BUSY_LOCK_RETRIES; retry++) {
+      await sleep(BUSY_LOCK_PAUSE_MS);
+      busy = await this.repairEachIfFree(busy, report);
     }
     const changes = [
       ...report.repaired.map((name) => `recreated ${name}`),
@@ -74,28 +100,56 @@ export class DriftRepair {
     return report;
   }
 
+  /** Fixes what differs on one infra; returns the databases whose lock was busy. */
   private async repairInfra(
     infraId: number,
     databases: DatabaseRow[],
     report: DriftReport,
-  ): Promise<void> {
+  ): Promise<Pending[]> {
     const connected = await this.infras.connect(infraId);
     const onEngine = await this.lookAt(connected);
     const missingUsers = await this.readyCredentialsMissing(databases, onEngine.users);
-    for (const database of databases) {
+    const needWork = databases.filter((database) => {
       const exists = onEngine.databases?.has(database.name) ?? true;
-      const needsWork =
+      return (
         (database.status === 'ready' && (!exists || missingUsers.has(database.id))) ||
-        (database.status === 'lost' && exists);
-      if (!needsWork) continue;
-      const key = databaseLockKey(database.environmentId, database.name);
-      try {
-        await this.runner.runIfFree(key, () => this.repairDatabase(database.id, connected, report));
-      } catch (error) {
-        this.logger.warn(
-          `Drift repair of ${database.name} failed, retried next round: ${(error as Error).message}`,
-        );
-      }
+        (database.status === 'lost' && exists)
+      );
+    });
+    return this.repairEachIfFree(
+      needWork.map((database) => ({ database, connected })),
+      report,
+    );
+  }
+
+  /** Each database under its lock, if free; returns those whose lock was busy. */
+  private async repairEachIfFree(pending: Pending[], report: DriftReport): Promise<Pending[]> {
+    const busy: Pending[] = [];
+    for (const { database, connected } of pending) {
+      if (!(await this.repairIfFree(database, connected, report)))
+        busy.push({ database, connected });
+    }
+    return busy;
+  }
+
+  /** One database under its lock; false if another operation holds the lock. */
+  private async repairIfFree(
+    database: DatabaseRow,
+    connected: ConnectedInfra,
+    report: DriftReport,
+  ): Promise<boolean> {
+    const key = databaseLockKey(database.environmentId, database.name);
+    try {
+      const done = await this.runner.runIfFree(key, async () => {
+        await this.repairDatabase(database.id, connected, report);
+        return true;
+      });
+      return done === true;
+    } catch (error) {
+      this.logger.warn(
+        `Drift repair of ${database.name} failed, retried next round: ${(error as Error).message}`,
+      );
+      return true;
     }
   }
 

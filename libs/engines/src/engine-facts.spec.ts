@@ -20,15 +20,36 @@ describe('engine facts', () => {
     expect(ENGINE_PROVIDER_CLASSES.map((c) => new c().type)).toEqual(ENGINE_TYPES);
   });
 
-  it.each<[EngineProvider, string, string[], number]>([
-    [new PostgresqlProvider(), 'PostgreSQL', ['postgresql', 'relational', 'sql'], 5432],
-    [new MysqlProvider(), 'MySQL/MariaDB', ['mysql', 'mariadb', 'relational', 'sql'], 3306],
-    [new MongodbProvider(), 'MongoDB', ['mongodb', 'document', 'nosql'], 27017],
-    [new RedisProvider(), 'Redis', ['redis', 'key-value', 'caching'], 6379],
-  ])('%s: catalog name, tags and default port', (provider, name, tags, port) => {
+  // The providers are built inside each test, not in the tables: a table is built when the
+  // file loads, before a mutation run switches a mutant on (see docs/mutation-survivors.md).
+  type ProviderClass = new () => EngineProvider;
+
+  it.each<[string, ProviderClass, string[], number]>([
+    ['PostgreSQL', PostgresqlProvider, ['postgresql', 'relational', 'sql'], 5432],
+    ['MySQL/MariaDB', MysqlProvider, ['mysql', 'mariadb', 'relational', 'sql'], 3306],
+    ['MongoDB', MongodbProvider, ['mongodb', 'document', 'nosql'], 27017],
+    ['Redis', RedisProvider, ['redis', 'key-value', 'caching'], 6379],
+  ])('%s: catalog name, tags and default port', (name, Provider, tags, port) => {
+    const provider = new Provider();
     expect(provider.displayName).toBe(name);
     expect(provider.catalogTags).toEqual(tags);
     expect(provider.defaultPort).toBe(port);
+  });
+
+  it.each<[string, ProviderClass, string[], string[]]>([
+    ['PostgreSQL', PostgresqlProvider, ['postgres', 'template0', 'template1'], ['pg_']],
+    [
+      'MySQL/MariaDB',
+      MysqlProvider,
+      ['mysql', 'information_schema', 'performance_schema', 'sys'],
+      [],
+    ],
+    ['MongoDB', MongodbProvider, ['admin', 'config', 'local'], []],
+    ['Redis', RedisProvider, [], []],
+  ])('%s: the database names the engine keeps for itself', (_name, Provider, names, prefixes) => {
+    const provider = new Provider();
+    expect(provider.reservedNames).toEqual(names);
+    expect(provider.reservedNamePrefixes).toEqual(prefixes);
   });
 
   describe('reserved logins', () => {
@@ -36,20 +57,23 @@ describe('engine facts', () => {
       provider.reservedUserNames.includes(name) ||
       provider.reservedUserPrefixes.some((prefix) => name.startsWith(prefix));
 
-    it.each<[EngineProvider, string[], string[]]>([
+    it.each<[string, ProviderClass, string[], string[]]>([
       [
-        new PostgresqlProvider(),
+        'PostgreSQL',
+        PostgresqlProvider,
         ['postgres', 'public', 'replicator', 'replication', 'pg_monitor'],
         ['root', 'default', 'mysql_x'],
       ],
       [
-        new MysqlProvider(),
+        'MySQL/MariaDB',
+        MysqlProvider,
         ['root', 'mysql', 'mariadb', 'replicator', 'replication', 'mysql_x', 'mariadb_sys'],
         ['postgres', 'default', 'pg_x'],
       ],
-      [new MongodbProvider(), ['admin', 'root', 'system_x'], ['postgres', 'default']],
-      [new RedisProvider(), ['default'], ['root', 'postgres', 'admin']],
-    ])('%s reserves its own accounts, not the other engines', (provider, taken, free) => {
+      ['MongoDB', MongodbProvider, ['admin', 'root', 'system_x'], ['postgres', 'default']],
+      ['Redis', RedisProvider, ['default'], ['root', 'postgres', 'admin']],
+    ])('%s reserves its own accounts, not the other engines', (_name, Provider, taken, free) => {
+      const provider = new Provider();
       for (const name of taken) expect([name, reserves(provider, name)]).toEqual([name, true]);
       for (const name of free) expect([name, reserves(provider, name)]).toEqual([name, false]);
     });

@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 // The module's own exports object (jest.spyOn cannot redefine an `import * as` namespace's).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import nodeOs = require('node:os');
@@ -240,6 +240,112 @@ describe('PostgresDumpTool on a real server', () => {
     }
     expect(await contents('shop')).toBe(current);
     expect(await objectsOf('shop')).toEqual(objects);
+  });
+
+  describe('which error a restore reports when both tools fail (found by mutation testing)', () => {
+    const realRun = runToolModule.runTool;
+    /**
+     * Restores `input` into shop with psql's run replaced by `psql(run, sqlPipe)`, the pipe
+     * being the one pg_restore writes into. Returns the error the restore rejected with and
+     * the one pg_restore's own run rejected with. With `psqlLast`, psql's outcome reaches
+     * the restore only once pg_restore's run has ended: pg_restore is never stopped because
+     * psql failed, so which tool failed first is staged, not a race.
+     */
+    const restoreWithPsql = async (
+      input: Readable,
+      psql: (run: runToolModule.ToolRun, sqlPipe: string) => Promise<void>,
+      { psqlLast = true, owner }: { psqlLast?: boolean; owner?: string } = {},
+    ) => {
+      let pgRestore: Promise<void> | undefined;
+      let sqlPipe = '';
+      const runs = jest.spyOn(runToolModule, 'runTool').mockImplementation((run) => {
+        if (run.name === 'pg_restore') {
+          sqlPipe = run.args.find((arg) => arg.startsWith('--file='))!.slice('--file='.length);
+          return (pgRestore = realRun(run));
+        }
+        if (run.name !== 'psql') return realRun(run);
+        const ran = psql(run, sqlPipe);
+        if (!psqlLast) return ran;
+        ran.catch(() => undefined); // its outcome is read below, once pg_restore ended
+        return pgRestore!.then(
+          () => ran,
+          () => ran,
+        );
+      });
+      try {
+        const error: unknown = await sut.restore(target, 'shop', input, { owner }).then(
+          () => 'the restore succeeded',
+          (e: unknown) => e,
+        );
+        const pgRestoreError: unknown = await pgRestore!.then(
+          () => 'pg_restore succeeded',
+          (e: unknown) => e,
+        );
+        return { error, pgRestoreError };
+      } finally {
+        runs.mockRestore();
+      }
+    };
+
+    it('psql fails, then pg_restore dies of the broken pipe: psql says why', async () => {
+      const { error, pgRestoreError } = await restoreWithPsql(
+        Readable.from([await dump('shop')]),
+        (run) => realRun(run), // the real psql: it fails on pg_restore's SET ROLE
+        { owner: 'no_such_role' },
+      );
+      expect(pgRestoreError).toMatchObject({
+        message: expect.stringMatching(/^pg_restore failed \(signal SIGPIPE\)/),
+        signal: 'SIGPIPE',
+      });
+      expect(error).toBeInstanceOf(BackupToolError);
+      expect((error as Error).message).toMatch(/^psql failed \(exit code 3\):.*no_such_role/s);
+    });
+
+    it('psql leaves the pipe without failing (as a \\q in the SQL would): the restore fails with pg_restore’s broken pipe', async () => {
+      const { error } = await restoreWithPsql(
+        Readable.from([await dump('shop')]),
+        // Reads one byte of the SQL and exits 0.
+        (run, sqlPipe) => realRun({ ...run, command: '/usr/bin/head', args: ['-c', '1', sqlPipe] }),
+      );
+      expect(error).toBeInstanceOf(BackupToolError);
+      expect(error).toMatchObject({
+        message: expect.stringMatching(/^pg_restore failed \(signal SIGPIPE\)/),
+        signal: 'SIGPIPE',
+      });
+    });
+
+    it('both fail on their own (not an archive; psql’s login refused): pg_restore says why', async () => {
+      // The backup arrives only once psql failed: pg_restore then fails on it by itself
+      // (had it failed first, psql would have been stopped with pg_restore's own error).
+      const archive = new PassThrough();
+      let psqlError: unknown;
+      const { error, pgRestoreError } = await restoreWithPsql(archive, (run) =>
+        realRun({ ...run, env: { ...run.env, PGPASSWORD: 'wrong' } }).catch((e: unknown) => {
+          psqlError = e;
+          archive.end('not an archive at all');
+          throw e;
+        }),
+      );
+      expect(psqlError).toMatchObject({
+        message: expect.stringMatching(/^psql failed.*password authentication failed/s),
+      });
+      expect(error).toBeInstanceOf(BackupToolError);
+      expect((error as Error).message).toMatch(
+        /^pg_restore failed \(exit code 1\):.*valid archive/s,
+      );
+      expect(error).toBe(pgRestoreError);
+    });
+
+    it('psql cannot start: pg_restore is stopped with psql’s own error, which the restore reports', async () => {
+      const { error, pgRestoreError } = await restoreWithPsql(
+        Readable.from([await dump('shop')]),
+        (run) => realRun({ ...run, command: '/nonexistent/psql' }),
+        { psqlLast: false },
+      );
+      expect((error as Error).message).toBe('psql could not start: spawn /nonexistent/psql ENOENT');
+      // The abort's reason is psql's error itself: either tool's rejection is the same error.
+      expect(pgRestoreError).toBe(error);
+    });
   });
 
   it('restores large objects in the same one transaction: a failure after them changes nothing', async () => {
