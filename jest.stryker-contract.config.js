@@ -17,6 +17,10 @@ const base = require('./jest.config');
 
 const ENGINES = {
   redis: { pattern: 'redis', specs: ['engine-provider', 'size-limit', 'security-warnings'] },
+  mysql: {
+    pattern: 'mysql',
+    specs: ['engine-provider', 'privileges', 'size-limit', 'security-warnings'],
+  },
 };
 const engine = ENGINES[process.env.MUTATE_PROVIDER ?? ''];
 if (!engine) throw new Error(`MUTATE_PROVIDER: unknown engine "${process.env.MUTATE_PROVIDER}"`);
