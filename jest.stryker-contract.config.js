@@ -5,7 +5,7 @@
  * contains the engine's name (`testNamePattern`, as `jest -t redis`, case-insensitive).
  * A describe none of whose tests run does not run its `beforeAll` either, so no other
  * engine's server is started. Stryker replaces the pattern, for each mutant, by the names
- * of the tests that reached the mutated code.
+ * of the tests that reached the mutated code; the environment widens that to whole describes.
  *
  * Every spec file is loaded for every mutant, even when none of its tests runs (about 2.5 s
  * each on the shared machine: @dbaas/engines brings TypeORM, NestJS and four drivers), so
@@ -34,6 +34,7 @@ module.exports = {
   testEnvironment: require.resolve('./test/engines/stryker-contract.environment.js'),
   testEnvironmentOptions: { engine: engine.pattern },
   // Measured (30 Nov 2026): the slowest test, an unreachable address, takes 6 s (two
-  // connect timeouts); a `beforeAll` that starts a Redis, well under 1 s.
+  // connect timeouts); a `beforeAll` that starts a Redis, well under 1 s; a MariaDB, about
+  // 2 s on a quiet machine (the contract's `beforeAll` has no timeout of its own).
   testTimeout: 20000,
 };
