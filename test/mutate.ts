@@ -4,6 +4,7 @@
  * (DBAAS_TEST_STORE_SERVER, see test/harness/shared-store-env.ts) instead of a new server
  * for every mutant. The server is removed once Stryker has ended, whatever its result; a
  * SIGINT or SIGTERM is passed on to Stryker first, so no mutant runs against a server gone.
+ * A provider's run (`MUTATE_PROVIDER`, see stryker.config.mjs) opens no store: no server.
  */
 import { spawn } from 'node:child_process';
 import { startPostgres } from './harness/postgres.harness';
@@ -21,19 +22,21 @@ async function main(): Promise<void> {
       stopping = true;
       stryker?.kill(signal);
     });
-  const server = await startPostgres({ maxConnections: MAX_CONNECTIONS });
+  const server = process.env.MUTATE_PROVIDER
+    ? null
+    : await startPostgres({ maxConnections: MAX_CONNECTIONS });
   try {
     if (stopping) return;
     process.exitCode = await new Promise<number>((resolve, reject) => {
       stryker = spawn('npx', ['stryker', 'run', ...process.argv.slice(2)], {
         stdio: 'inherit',
-        env: { ...process.env, [SHARED_STORE_SERVER_ENV]: server.url },
+        env: server ? { ...process.env, [SHARED_STORE_SERVER_ENV]: server.url } : process.env,
       });
       stryker.on('error', reject);
       stryker.on('exit', (code) => resolve(code ?? 1));
     });
   } finally {
-    await server.destroy();
+    await server?.destroy();
   }
 }
 

@@ -1,10 +1,13 @@
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, renameSync, rmdirSync } from 'node:fs';
 import { AddressInfo, createServer } from 'node:net';
+import { Logger } from '@nestjs/common';
 import Redis from 'ioredis';
 import { EngineUnavailableError, generatePassword } from '@dbaas/core';
 import {
   COMMAND_REVIEW,
   CONNECT_TIMEOUT_MS,
+  EngineCommandError,
   MongodbProvider,
   MysqlProvider,
   PostgresqlProvider,
@@ -609,6 +612,425 @@ describe('redis command table review', () => {
     // And the review names real commands.
     const known = new Set(commands.map(([name]) => name).concat(rows.map(([name]) => name)));
     expect(Object.keys(COMMAND_REVIEW).filter((name) => !known.has(name))).toEqual([]);
+  });
+});
+
+/**
+ * Redis-only: what the shared contract leaves unchecked in RedisProvider, found by mutating
+ * it against these suites (`MUTATE_PROVIDER=redis npm run mutate`; docs/mutation-survivors.md).
+ */
+describe('redis provider beyond the contract', () => {
+  let server: EngineServer;
+  let infra: InfraTarget;
+  let admin: Redis;
+  const provider = new RedisProvider();
+  const clients: Redis[] = [];
+  const asUser = async (user: string, password: string) => {
+    const client = new Redis({
+      host: server.host,
+      port: server.port,
+      username: user,
+      password,
+      lazyConnect: true,
+      enableReadyCheck: false,
+      retryStrategy: () => null,
+      maxRetriesPerRequest: 0,
+    });
+    client.on('error', () => undefined);
+    clients.push(client);
+    await client.connect();
+    await client.ping();
+    return client;
+  };
+  /** An ACL user of the server (ACL GETUSER: null when there is none), and its flags. */
+  const aclUser = (name: string) => admin.call('ACL', 'GETUSER', name);
+  const aclFlagsOf = (reply: unknown) => {
+    const fields = reply as unknown[];
+    return fields[fields.indexOf('flags') + 1] as string[];
+  };
+  /** Sets `count` small string keys of the prefix; their summed MEMORY USAGE. */
+  const fill = async (prefix: string, count: number): Promise<number> => {
+    let total = 0;
+    for (let start = 0; start < count; start += 1000) {
+      const keys = Array.from(
+        { length: Math.min(1000, count - start) },
+        (_, i) => `${prefix}:${start + i}`,
+      );
+      await admin.mset(...keys.flatMap((key) => [key, 'v']));
+      const usage = admin.pipeline();
+      for (const key of keys) usage.call('MEMORY', 'USAGE', key);
+      for (const [, bytes] of (await usage.exec()) ?? []) total += Number(bytes);
+    }
+    return total;
+  };
+
+  beforeAll(async () => {
+    server = await startRedis();
+    infra = targetOf(server, 34);
+    admin = new Redis({
+      host: server.host,
+      port: server.port,
+      username: server.adminUser,
+      password: server.adminPassword,
+      lazyConnect: true,
+      retryStrategy: () => null,
+    });
+    await admin.connect();
+  }, 60_000);
+
+  afterAll(async () => {
+    clients.forEach((client) => client.disconnect());
+    admin?.disconnect();
+    await provider.close();
+    await server?.destroy();
+  });
+
+  it('keeps one admin connection per infra, named dbaas, also for calls made at once', async () => {
+    const named = async () =>
+      (String(await admin.call('CLIENT', 'LIST')).match(/ name=dbaas /g) ?? []).length;
+    const received = async () =>
+      Number(
+        /total_connections_received:(\d+)/.exec(String(await admin.call('INFO', 'stats')))?.[1],
+      );
+    const fresh = new RedisProvider();
+    try {
+      const [namedBefore, receivedBefore] = [await named(), await received()];
+      await Promise.all([fresh.ping(infra), fresh.listUsers(infra), fresh.listDatabases(infra)]);
+      await fresh.userExists(infra, 'nobody');
+      await fresh.ping(infra);
+      expect(await received()).toBe(receivedBefore + 1);
+      expect(await named()).toBe(namedBefore + 1);
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  it('an infra edited (another admin) gets a new admin connection, and the old one is closed', async () => {
+    for (const user of ['edit_a', 'edit_b'])
+      await admin.call('ACL', 'SETUSER', user, 'on', `>pw-${user}-1`, '~*', '&*', '+@all');
+    const as = (user: string) => ({
+      ...infra,
+      id: 42,
+      adminUser: user,
+      adminPassword: `pw-${user}-1`,
+    });
+    const connectionsOf = async (user: string) =>
+      String(await admin.call('CLIENT', 'LIST'))
+        .split('\n')
+        .filter((line) => line.includes(` name=dbaas `) && line.includes(` user=${user} `)).length;
+    const fresh = new RedisProvider();
+    try {
+      await fresh.ping(as('edit_a'));
+      expect(await connectionsOf('edit_a')).toBe(1);
+      await fresh.ping(as('edit_b'));
+      expect(await connectionsOf('edit_b')).toBe(1);
+      // The old one is closed in the background (QUIT): wait for it, at most 3 s.
+      for (let i = 0; i < 30 && (await connectionsOf('edit_a')) > 0; i++)
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(await connectionsOf('edit_a')).toBe(0);
+    } finally {
+      await fresh.close();
+      await admin.call('ACL', 'DELUSER', 'edit_a', 'edit_b');
+    }
+  });
+
+  it('a prefix with keys and no user exists but is not listed: the provider says it lists only some', async () => {
+    await admin.set('unlisted:k', 'v');
+    await expect(provider.databaseExists(infra, 'unlisted')).resolves.toBe(true);
+    expect(await provider.listDatabases(infra)).not.toContain('unlisted');
+    expect(provider.listsEveryDatabase).toBe(false);
+  });
+
+  it('refuses bad names and the reserved users before reaching the server', async () => {
+    // Nothing listens there: a name that got as far as the server would fail as unavailable.
+    const nowhere = { ...infra, id: 35, addresses: [`127.0.0.1:${await freePort()}`] };
+    const ref = { database: 'Bad-Name', user: 'someone' };
+    const spec = { ...ref, password: 'pw-123456', privileges: 'owner' as const };
+    for (const call of [
+      () => provider.createDatabase(nowhere, 'Bad-Name'),
+      () => provider.dropDatabase(nowhere, 'Bad-Name'),
+      () => provider.createUser(nowhere, spec),
+      () => provider.restrictWrites(nowhere, 'Bad-Name', []),
+      () => provider.allowWrites(nowhere, 'Bad-Name', []),
+      () => provider.dropUser(nowhere, ref),
+      () => provider.setPassword(nowhere, ref, 'pw-123456'),
+      () => provider.revokeAccess(nowhere, ref),
+      () => provider.usedSize(nowhere, 'Bad-Name'),
+      () => provider.databaseExists(nowhere, 'Bad-Name'),
+    ])
+      await expect(call()).rejects.toThrow(/^redis: invalid database name "Bad-Name"/);
+    await expect(provider.userExists(nowhere, 'Bad-User')).rejects.toThrow(
+      /^redis: invalid user name "Bad-User"/,
+    );
+    for (const user of ['default', infra.adminUser]) {
+      const mine = { database: 'names', user };
+      for (const call of [
+        () => provider.createUser(nowhere, { ...mine, password: 'pw-123456', privileges: 'owner' }),
+        () => provider.dropUser(nowhere, mine),
+        () => provider.setPassword(nowhere, mine, 'pw-123456'),
+        () => provider.revokeAccess(nowhere, mine),
+        () => provider.restrictWrites(infra, 'names', [{ user, privileges: 'owner' }]),
+      ])
+        await expect(call()).rejects.toThrow(/is reserved|is the infra admin/);
+    }
+  });
+
+  it('createDatabase asks the server: unavailable when nothing answers', async () => {
+    const nowhere = { ...infra, id: 36, addresses: [`127.0.0.1:${await freePort()}`] };
+    await expect(provider.createDatabase(nowhere, 'anywhere')).rejects.toBeInstanceOf(
+      EngineUnavailableError,
+    );
+  });
+
+  it('a missing user: setPassword fails, revokeAccess and dropUser do nothing, and none creates it', async () => {
+    const ghost = { database: 'ghosts', user: 'ghost' };
+    await expect(provider.setPassword(infra, ghost, 'pw-123456')).rejects.toThrow(
+      /^redis: .*user ghost does not exist/,
+    );
+    await expect(aclUser('ghost')).resolves.toBeNull();
+    await provider.revokeAccess(infra, ghost);
+    await expect(aclUser('ghost')).resolves.toBeNull();
+    await provider.allowWrites(infra, 'ghosts', [{ user: 'ghost', privileges: 'owner' }]);
+    await expect(aclUser('ghost')).resolves.toBeNull();
+    await provider.dropUser(infra, ghost);
+    await expect(aclUser('ghost')).resolves.toBeNull();
+  });
+
+  it('revokeAccess turns the user off and replaces its password: each alone refuses a login', async () => {
+    const password = generatePassword();
+    await provider.createUser(infra, {
+      database: 'rv',
+      user: 'rv_owner',
+      password,
+      privileges: 'owner',
+    });
+    await provider.revokeAccess(infra, { database: 'rv', user: 'rv_owner' });
+    expect(aclFlagsOf(await aclUser('rv_owner'))).toContain('off');
+    await admin.call('ACL', 'SETUSER', 'rv_owner', 'on'); // as if turned on again by hand
+    // The AUTH is refused (WRONGPASS), and ioredis closes the connection.
+    await expect(asUser('rv_owner', password)).rejects.toThrow(/WRONGPASS|Connection is closed/);
+  });
+
+  it('allowWrites gives a user exactly the rules of the privileges named, nothing kept from before', async () => {
+    const password = generatePassword();
+    await provider.createUser(infra, {
+      database: 'exact',
+      user: 'exact_user',
+      password,
+      privileges: 'owner',
+    });
+    await provider.allowWrites(infra, 'exact', [{ user: 'exact_user', privileges: 'read-only' }]);
+    const session = await asUser('exact_user', password);
+    await expect(session.set('exact:k', 'v')).rejects.toThrow(/NOPERM/);
+    await expect(session.get('exact:k')).resolves.toBeNull();
+  });
+
+  it('dropDatabase removes every key of the prefix (several SCAN batches), ends its users’ sessions, keeps the users', async () => {
+    const password = generatePassword();
+    await provider.createUser(infra, {
+      database: 'dropped',
+      user: 'dropped_owner',
+      password,
+      privileges: 'owner',
+    });
+    const session = await asUser('dropped_owner', password);
+    await fill('dropped', 2500);
+    await admin.set('dropped_x:k', 'a look-alike');
+    await provider.dropDatabase(infra, 'dropped');
+    await eventuallyRejects(() => session.ping(), /Connection is closed|Stream isn't writeable/);
+    expect(await admin.keys('dropped:*')).toEqual([]);
+    await expect(admin.get('dropped_x:k')).resolves.toBe('a look-alike');
+    await expect(aclUser('dropped_owner')).resolves.not.toBeNull();
+  });
+
+  it('usedSize is exact below 10,000 keys (several SCAN batches), a lower bound above', async () => {
+    const small = await fill('sized', 5000);
+    await expect(provider.usedSize(infra, 'sized')).resolves.toBe(small);
+    const large = await fill('huge', 15_000);
+    const measured = await provider.usedSize(infra, 'huge');
+    expect(measured).toBeGreaterThan(0);
+    expect(measured).toBeLessThan(large);
+  });
+
+  it('listUsers and listDatabases: sorted, without default, the admin or names dbaas does not make', async () => {
+    for (const [database, user] of [
+      ['lz', 'lz_owner'],
+      ['la', 'la_owner'],
+    ])
+      await provider.createUser(infra, {
+        database,
+        user,
+        password: generatePassword(),
+        privileges: 'owner',
+      });
+    await admin.call('ACL', 'SETUSER', 'Not-Ours', 'on', 'nopass', '~notours:*');
+    // An admin and a default user confined to a prefix of their own: neither is a database.
+    await admin.call('ACL', 'SETUSER', 'default', 'resetkeys', '~ldefault:*');
+    await admin.call('ACL', 'SETUSER', 'ladmin', 'on', '>pw-ladmin-123', '~ladmin:*', '+@all');
+    const ladmin = { ...infra, id: 37, adminUser: 'ladmin', adminPassword: 'pw-ladmin-123' };
+    try {
+      const users = await provider.listUsers(ladmin);
+      expect(users).toEqual(expect.arrayContaining(['la_owner', 'lz_owner']));
+      expect(users).toEqual([...users].sort());
+      for (const other of ['default', 'ladmin', 'Not-Ours']) expect(users).not.toContain(other);
+      const databases = await provider.listDatabases(ladmin);
+      expect(databases).toEqual(expect.arrayContaining(['la', 'lz', 'notours']));
+      expect(databases).toEqual([...databases].sort());
+      for (const other of ['ldefault', 'ladmin']) expect(databases).not.toContain(other);
+    } finally {
+      await admin.call('ACL', 'SETUSER', 'default', 'resetkeys', '~*');
+      await admin.call('ACL', 'DELUSER', 'Not-Ours', 'ladmin');
+    }
+  });
+
+  it('confines a new user to its channels even where the server grants all channels by default', async () => {
+    const password = generatePassword();
+    await admin.call('CONFIG', 'SET', 'acl-pubsub-default', 'allchannels');
+    try {
+      await provider.createUser(infra, {
+        database: 'chan',
+        user: 'chan_owner',
+        password,
+        privileges: 'owner',
+      });
+    } finally {
+      await admin.call('CONFIG', 'SET', 'acl-pubsub-default', 'resetchannels');
+    }
+    const client = await asUser('chan_owner', password);
+    await expect(client.publish('other:chan', 'x')).rejects.toThrow(/NOPERM/);
+    await expect(client.publish('chan:chan', 'x')).resolves.toBe(0);
+  });
+
+  it('revokeAccess fails when the admin may not end the sessions (they would stay open)', async () => {
+    const password = generatePassword();
+    await provider.createUser(infra, {
+      database: 'kept',
+      user: 'kept_owner',
+      password,
+      privileges: 'owner',
+    });
+    const session = await asUser('kept_owner', password);
+    await admin.call(
+      'ACL',
+      'SETUSER',
+      'nokill',
+      'on',
+      '>pw-nokill-12',
+      '~*',
+      '&*',
+      '+@all',
+      '-client|kill',
+    );
+    const nokill = { ...infra, id: 40, adminUser: 'nokill', adminPassword: 'pw-nokill-12' };
+    try {
+      const refused = provider.revokeAccess(nokill, { database: 'kept', user: 'kept_owner' });
+      // A refused command, not an engine that cannot be reached.
+      await expect(refused).rejects.toBeInstanceOf(EngineCommandError);
+      await expect(refused).rejects.toThrow(/NOPERM/);
+      await expect(session.ping()).resolves.toBe('PONG');
+    } finally {
+      await admin.call('ACL', 'DELUSER', 'nokill');
+    }
+  });
+
+  it('with an ACL file, users are saved there (ACL SAVE) and survive a restart', async () => {
+    const saved = await startRedis({ aclFile: true });
+    const own = new RedisProvider();
+    try {
+      const target = targetOf(saved, 41);
+      const password = generatePassword();
+      const spec = {
+        database: 'saved',
+        user: 'saved_owner',
+        password,
+        privileges: 'owner' as const,
+      };
+      await own.createUser(target, spec);
+      await expect(own.securityWarnings(target)).resolves.toEqual([]);
+      await saved.stop();
+      await saved.start();
+      const session = await redisLogin(saved.host, saved.port)('saved', 'saved_owner', password);
+      await session.ping();
+      await session.close();
+    } finally {
+      await own.close();
+      await saved.destroy();
+    }
+  });
+
+  it('ACL changes that cannot be saved are logged, not fatal', async () => {
+    // CONFIG REWRITE (the fallback of ACL SAVE, no aclfile here) fails once the config
+    // file's path is a folder; root could still write a read-only file.
+    const info = String(await admin.call('INFO', 'server'));
+    const configFile = /^config_file:(.*)$/m.exec(info)?.[1]?.trim() ?? '';
+    expect(configFile).not.toBe('');
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    renameSync(configFile, `${configFile}.kept`);
+    mkdirSync(configFile);
+    try {
+      const password = generatePassword();
+      await provider.createUser(infra, {
+        database: 'unsaved',
+        user: 'unsaved_owner',
+        password,
+        privileges: 'owner',
+      });
+      await asUser('unsaved_owner', password);
+      expect(warn).toHaveBeenCalledWith(
+        expect.stringMatching(/^ACL changes are not persisted \(.+; .+\)$/),
+      );
+    } finally {
+      warn.mockRestore();
+      rmdirSync(configFile);
+      renameSync(`${configFile}.kept`, configFile);
+    }
+  });
+
+  it('securityWarnings skips a check the admin may not run, and still makes the others', async () => {
+    await admin.call('ACL', 'SETUSER', 'default', 'on', 'nopass');
+    await admin.call(
+      'ACL',
+      'SETUSER',
+      'noconfig',
+      'on',
+      '>pw-noconfig-1',
+      '~*',
+      '&*',
+      '+@all',
+      '-config',
+    );
+    await admin.call(
+      'ACL',
+      'SETUSER',
+      'noacl',
+      'on',
+      '>pw-noacl-12',
+      '~*',
+      '&*',
+      '+@all',
+      '-acl|getuser',
+      '-info',
+    );
+    const as = (user: string, password: string, id: number) => ({
+      ...infra,
+      id,
+      adminUser: user,
+      adminPassword: password,
+    });
+    try {
+      await expect(provider.securityWarnings(as('noconfig', 'pw-noconfig-1', 38))).resolves.toEqual(
+        [expect.stringMatching(/default user is enabled without a password/)],
+      );
+      await expect(provider.securityWarnings(as('noacl', 'pw-noacl-12', 39))).resolves.toEqual([]);
+      // Enabled with a password: nothing to say.
+      await admin.call('ACL', 'SETUSER', 'default', 'resetpass', '>pw-default-12');
+      await expect(provider.securityWarnings(as('noconfig', 'pw-noconfig-1', 38))).resolves.toEqual(
+        [],
+      );
+    } finally {
+      await admin.call('ACL', 'SETUSER', 'default', 'off', 'resetpass', 'nopass');
+      await admin.call('ACL', 'DELUSER', 'noconfig', 'noacl');
+    }
   });
 });
 

@@ -17,9 +17,11 @@ import {
 /**
  * Starts a Redis server on a free port with no persistence. The `default` user is off and
  * the admin is the ACL user `admin`, so every login needs a password. A restart (stop/start)
- * loses the keys (no persistence) but keeps ACL users saved with CONFIG REWRITE.
+ * loses the keys (no persistence) but keeps ACL users saved with CONFIG REWRITE, or with
+ * ACL SAVE into `users.acl` when `aclFile` is set (the users are then kept there, not in
+ * redis.conf).
  */
-export async function startRedis(): Promise<EngineServer> {
+export async function startRedis(options: { aclFile?: boolean } = {}): Promise<EngineServer> {
   const redisServer = requireBinary('/usr/bin/redis-server', 'redis-server');
   const dir = makeTempDir('redis');
   const host = '127.0.0.1';
@@ -37,7 +39,10 @@ export async function startRedis(): Promise<EngineServer> {
 
   // Written once: CONFIG REWRITE (the provider persists ACL users that way) then keeps
   // the users across stop/start, as on a real server.
-  const writeConfig = () =>
+  const users = ['user default off', `user ${adminUser} on >${adminPassword} ~* &* +@all`];
+  const aclFile = join(dir, 'users.acl');
+  const writeConfig = () => {
+    if (options.aclFile) writeFileSync(aclFile, users.join('\n') + '\n', { mode: 0o600 });
     writeFileSync(
       configFile,
       [
@@ -48,11 +53,11 @@ export async function startRedis(): Promise<EngineServer> {
         `dir ${dir}`,
         'daemonize no',
         `logfile ${logFile}`,
-        'user default off',
-        `user ${adminUser} on >${adminPassword} ~* &* +@all`,
+        ...(options.aclFile ? [`aclfile ${aclFile}`] : users),
       ].join('\n') + '\n',
       { mode: 0o600 },
     );
+  };
   const start = async () => {
     const proc = spawn(redisServer, [configFile], { stdio: 'ignore' });
     child = proc;
