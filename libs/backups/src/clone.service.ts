@@ -109,26 +109,21 @@ export class CloneService {
   /**
    * `PATCH /api/database/{id}/` (and an Open Service Broker update): DatabasesService.update
    * with the copy a plan change needs when the database moves to another infra. A plan
-   * changed in place is checked against its new size limit at once (a failed check is
-   * logged: the periodic one retries).
+   * changed in place is checked against its new size limit at once, under the same lock,
+   * so the answer shows it (a failed check is logged: the periodic one retries).
    */
-  async update(
+  update(
     id: number,
     changes: DatabaseChanges,
     viewer: AuthenticatedUser,
   ): Promise<UpdatedDatabase> {
-    const planBefore = changes.plan !== undefined ? (await this.databases.find(id))?.planId : null;
-    const updated = await this.databases.update(id, changes, viewer, (from, to, name) =>
-      this.copyForMove(from, to, name),
+    return this.databases.update(
+      id,
+      changes,
+      viewer,
+      (from, to, name) => this.copyForMove(from, to, name),
+      (databaseId) => this.sizeLimits.checkLocked(databaseId),
     );
-    if (updated.task || changes.plan === undefined || changes.plan === planBefore) return updated;
-    const checked = await this.sizeLimits.checkNow(updated.database).catch((error: Error) => {
-      this.logger.warn(
-        `Size check of ${updated.database.name} after its plan change: ${error.name}`,
-      );
-      return null;
-    });
-    return checked ? this.databases.get(id, viewer) : updated;
   }
 
   /** A new database with a backup's data: the backup ready and visible (404 / 409 otherwise). */

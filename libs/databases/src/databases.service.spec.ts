@@ -496,6 +496,33 @@ describe('DatabasesService on a real PostgreSQL store', () => {
         ).toEqual([{ status: 'success' }]);
       });
 
+      it('runs the step after an in-place change under the same lock, before answering (the size check)', async () => {
+        const other = new AdvisoryLocks(await store.open());
+        const afterChange = jest.fn(async (id: number) => {
+          const lock = await other.tryAcquire('database:1:orders');
+          await lock?.release();
+          log.push(`after change of ${id}, locked ${lock === null}, plan ${await planOf()}`);
+          await store.store.query('UPDATE database SET over_size_limit = true WHERE id = $1', [id]);
+        });
+
+        const view = await sut.update(1, { plan: 2 }, dev, undefined, afterChange);
+
+        expect(log.slice(-1)).toEqual(['after change of 1, locked true, plan 2']);
+        expect(view.database.overSizeLimit).toBe(true);
+      });
+
+      it('a failed step after the change is logged: the plan change stands', async () => {
+        const afterChange = jest.fn(async () => {
+          throw new Error('engine down');
+        });
+        const view = await sut.update(1, { plan: 2 }, dev, undefined, afterChange);
+        expect(afterChange).toHaveBeenCalledTimes(1);
+        expect(view.database.planId).toBe(2);
+        expect(
+          await store.store.query("SELECT status FROM task WHERE type = 'change_plan'"),
+        ).toEqual([{ status: 'success' }]);
+      });
+
       it('an engine failure changes nothing (the row keeps its plan)', async () => {
         engine.applyLimits.mockRejectedValueOnce(new Error('engine down'));
 

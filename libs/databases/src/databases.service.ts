@@ -478,13 +478,16 @@ export class DatabasesService {
    * the engine, as a `change_plan` task); otherwise the database moves to an infra of the
    * plan (`copy` copies the data; without it a move is refused) and the answer carries the
    * `move_database` task, once the database is `moving`. The other changes are written
-   * after the plan's, so a refused plan change (409, 503) changes nothing.
+   * after the plan's, so a refused plan change (409, 503) changes nothing. `afterChange`
+   * runs once a plan changed in place, under the same lock, before the answer (the size
+   * check against the new limit); its failure is logged, the plan change stands.
    */
   async update(
     id: number,
     changes: DatabaseChanges,
     viewer: AuthenticatedUser,
     copy?: CopyStep,
+    afterChange?: (databaseId: number) => Promise<unknown>,
   ): Promise<UpdatedDatabase> {
     const database = await this.findVisible(id, viewer);
     const errors: Record<string, string[]> = {};
@@ -509,7 +512,8 @@ export class DatabasesService {
       );
     }
     let task: TaskRecord | undefined;
-    if (planChange?.servedHere) await this.changePlanInPlace(database, planChange, viewer);
+    if (planChange?.servedHere)
+      await this.changePlanInPlace(database, planChange, viewer, afterChange);
     else if (planChange) {
       if (planChange.infraId === null) throw new NoCapacityError(NO_CAPACITY_MESSAGE);
       const plan = { ...planChange, infraId: planChange.infraId };
@@ -578,6 +582,7 @@ export class DatabasesService {
     database: DatabaseRecord,
     plan: { planId: number; maxConnections: number },
     viewer: AuthenticatedUser,
+    afterChange?: (databaseId: number) => Promise<unknown>,
   ): Promise<void> {
     const subject = {
       type: 'change_plan' as const,
@@ -609,6 +614,11 @@ export class DatabasesService {
           await provider.applyLimits(target, current.name, users, before).catch(() => undefined);
           throw error;
         }
+        await afterChange?.(current.id).catch((error: Error) => {
+          this.logger.warn(
+            `The step after the plan change of ${current.name} failed: ${error.name}`,
+          );
+        });
       },
     );
   }

@@ -60,22 +60,7 @@ export class SizeLimitCheck {
   }
 
   /**
-   * A plan changed in place: the database against its new limit now, so a limit below the
-   * current usage restricts writes as the PATCH answers. Under its lock, waited for as the
-   * plan change waited (a background job may have taken it in between: drift repair, the
-   * periodic check, a scheduled backup).
-   */
-  checkNow(database: {
-    id: number;
-    environmentId: number;
-    name: string;
-  }): Promise<SizeLimitAction> {
-    const key = databaseLockKey(database.environmentId, database.name);
-    return this.runner.runLocked(key, () => this.checkLocked(database.id));
-  }
-
-  /**
-   * One database, its lock held by the caller (checkAll, checkNow): reads it again, measures
+   * One database, its lock held by the caller (checkAll; a plan change in place): reads it again, measures
    * it, and acts on the decision. Returns what it did (null: nothing).
    */
   async checkLocked(id: number): Promise<SizeLimitAction> {

@@ -122,11 +122,6 @@ describe('OperationRunner', () => {
     expect(log).toEqual(['try job:purge', 'release', 'try job:purge']);
   });
 
-  it('runLocked: waits for the lock, then runs the work under it without a task', async () => {
-    await expect(sut.runLocked('database:1:shop', async () => 'ran')).resolves.toBe('ran');
-    expect(log).toEqual(['acquire database:1:shop', 'release']);
-  });
-
   it('record: a task around work whose lock the caller holds', async () => {
     await sut.record(subject, async () => void log.push('work'));
     expect(log).toEqual(['open create_database', 'start', 'work', 'success']);

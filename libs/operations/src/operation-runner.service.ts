@@ -67,14 +67,6 @@ export class OperationRunner {
     return holding(lock, work);
   }
 
-  /**
-   * Runs `work` under the lock of `lockKey`, waiting for it as `run` does, without a task:
-   * a step that follows an operation with a task of its own (a plan change's size check).
-   */
-  async runLocked<T>(lockKey: string, work: () => Promise<T>): Promise<T> {
-    return holding(await this.locks.acquire(lockKey), work);
-  }
-
   /** Runs `work` as a task, its lock already held by the caller (see runIfFree). */
   async record<T>(subject: TaskSubject, work: (task: TaskRecord) => Promise<T>): Promise<T> {
     return this.track(await this.history.open(subject), work);
