@@ -50,8 +50,8 @@ export interface DriftReport {
  *   says so); found again, it is `ready` once more.
  *
  * A database whose lock is busy is tried again a few times at the end of the round
- * (BUSY_LOCK_RETRIES). An unreachable infra is skipped until a later round. The API runs it after the lifecycle
- * reconciler, every DBAAS_RECONCILE_INTERVAL_SECONDS.
+ * (BUSY_LOCK_RETRIES). An unreachable infra is skipped until a later round. The API runs
+ * it after the lifecycle reconciler, every DBAAS_RECONCILE_INTERVAL_SECONDS.
  */
 @Injectable()
 export class DriftRepair {
@@ -132,7 +132,10 @@ export class DriftRepair {
     return busy;
   }
 
-  /** One database under its lock; false if another operation holds the lock. */
+  /**
+   * One database under its lock: false only if another operation holds the lock (a failed
+   * repair is logged and counts as done: the next round tries again).
+   */
   private async repairIfFree(
     database: DatabaseRow,
     connected: ConnectedInfra,
