@@ -642,6 +642,12 @@ describe('redis provider beyond the contract', () => {
     await client.ping();
     return client;
   };
+  /** Makes `user` the owner of `database`, with a new password (returned). */
+  const createOwner = async (database: string, user: string) => {
+    const password = generatePassword();
+    await provider.createUser(infra, { database, user, password, privileges: 'owner' });
+    return password;
+  };
   /** An ACL user of the server (ACL GETUSER: null when there is none), and its flags. */
   const aclUser = (name: string) => admin.call('ACL', 'GETUSER', name);
   const aclFlagsOf = (reply: unknown) => {
@@ -798,13 +804,7 @@ describe('redis provider beyond the contract', () => {
   });
 
   it('revokeAccess turns the user off and replaces its password: each alone refuses a login', async () => {
-    const password = generatePassword();
-    await provider.createUser(infra, {
-      database: 'rv',
-      user: 'rv_owner',
-      password,
-      privileges: 'owner',
-    });
+    const password = await createOwner('rv', 'rv_owner');
     await provider.revokeAccess(infra, { database: 'rv', user: 'rv_owner' });
     expect(aclFlagsOf(await aclUser('rv_owner'))).toContain('off');
     await admin.call('ACL', 'SETUSER', 'rv_owner', 'on'); // as if turned on again by hand
@@ -813,13 +813,7 @@ describe('redis provider beyond the contract', () => {
   });
 
   it('allowWrites gives a user exactly the rules of the privileges named, nothing kept from before', async () => {
-    const password = generatePassword();
-    await provider.createUser(infra, {
-      database: 'exact',
-      user: 'exact_user',
-      password,
-      privileges: 'owner',
-    });
+    const password = await createOwner('exact', 'exact_user');
     await provider.allowWrites(infra, 'exact', [{ user: 'exact_user', privileges: 'read-only' }]);
     const session = await asUser('exact_user', password);
     await expect(session.set('exact:k', 'v')).rejects.toThrow(/NOPERM/);
@@ -827,13 +821,7 @@ describe('redis provider beyond the contract', () => {
   });
 
   it('dropDatabase removes every key of the prefix (several SCAN batches), ends its users’ sessions, keeps the users', async () => {
-    const password = generatePassword();
-    await provider.createUser(infra, {
-      database: 'dropped',
-      user: 'dropped_owner',
-      password,
-      privileges: 'owner',
-    });
+    const password = await createOwner('dropped', 'dropped_owner');
     const session = await asUser('dropped_owner', password);
     await fill('dropped', 2500);
     await admin.set('dropped_x:k', 'a look-alike');
@@ -904,13 +892,7 @@ describe('redis provider beyond the contract', () => {
   });
 
   it('revokeAccess fails when the admin may not end the sessions (they would stay open)', async () => {
-    const password = generatePassword();
-    await provider.createUser(infra, {
-      database: 'kept',
-      user: 'kept_owner',
-      password,
-      privileges: 'owner',
-    });
+    const password = await createOwner('kept', 'kept_owner');
     const session = await asUser('kept_owner', password);
     await admin.call(
       'ACL',
@@ -970,13 +952,7 @@ describe('redis provider beyond the contract', () => {
     renameSync(configFile, `${configFile}.kept`);
     mkdirSync(configFile);
     try {
-      const password = generatePassword();
-      await provider.createUser(infra, {
-        database: 'unsaved',
-        user: 'unsaved_owner',
-        password,
-        privileges: 'owner',
-      });
+      const password = await createOwner('unsaved', 'unsaved_owner');
       await asUser('unsaved_owner', password);
       expect(warn).toHaveBeenCalledWith(
         expect.stringMatching(/^ACL changes are not persisted \(.+; .+\)$/),
